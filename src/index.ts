@@ -1,0 +1,54 @@
+/**
+ * mltrail: experiment tracking and model releases for TypeScript.
+ *
+ * @example
+ * ```ts
+ * import { Tracker } from "mltrail";
+ * const tracker = new Tracker({ experiment: "churn" });
+ * const run = await tracker.startRun({ name: "baseline", params: { lr: 1e-3 } });
+ * run.logMetric("loss", 0.31, { step: 10 });
+ * await run.end();
+ * await tracker.close();
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { Tracker } from "./tracker.js";
+export type { StartRunOptions, RunTarget, TrackerStats, FlushResult } from "./tracker.js";
+export { Run } from "./run.js";
+export type { MetricOptions, EndOptions } from "./run.js";
+export { resolveOptions } from "./options.js";
+export type { TrackerOptions, ResolvedOptions, NamePolicy, Backend } from "./options.js";
+export type { Durability } from "./log/journal.js";
+export type { LogLevel, LogSink } from "./internal/logger.js";
+export {
+  MltrailError,
+  ValidationError,
+  ConflictError,
+  NotFoundError,
+  SpoolError,
+  StateError,
+  ApiError,
+  BadRequestError,
+  AuthenticationError,
+  PermissionDeniedError,
+  ResourceNotFoundError,
+  ResourceConflictError,
+  PayloadTooLargeError,
+  RateLimitError,
+  ServerError,
+  ConnectionError,
+} from "./errors.js";
+export { MLFLOW_LIMITS } from "./model/limits.js";
+export type { BackendLimits } from "./model/limits.js";
+export type {
+  RunStatus,
+  EndStatus,
+  ParamValue,
+  Metric,
+  RunInfo,
+  RunData,
+  RunRecord,
+  Experiment,
+  SearchRunsOptions,
+} from "./model/types.js";

@@ -1,0 +1,83 @@
+/**
+ * Process hooks shared by all trackers: on an uncaught exception open runs end FAILED; on
+ * SIGINT/SIGTERM they end KILLED, a bounded flush runs, and the signal is re-raised when no
+ * other handler is installed; on exit the logs are flushed synchronously. Installed while at
+ * least one tracker with `handleExit` is open; removed when the last one closes.
+ */
+
+/** What a tracker does at each process event. */
+export interface ExitParticipant {
+  /** Synchronously ends open runs with `status` and flushes their logs. */
+  endAllSync(status: "FAILED" | "KILLED" | "FINISHED"): void;
+  /** Best-effort async flush (replication), bounded by the caller. */
+  flushForExit(timeoutMs: number): Promise<void>;
+  /** Upper bound for the flush on signals. */
+  readonly exitFlushTimeoutMs: number;
+}
+
+const participants = new Set<ExitParticipant>();
+let installed = false;
+
+const onUncaught = (): void => {
+  for (const p of participants) safe(() => p.endAllSync("FAILED"));
+};
+
+const onExit = (code: number): void => {
+  for (const p of participants) safe(() => p.endAllSync(code === 0 ? "FINISHED" : "FAILED"));
+};
+
+function safe(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // An exit path must not throw; the log keeps what was written.
+  }
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  const list = [...participants];
+  for (const p of list) safe(() => p.endAllSync("KILLED"));
+  const timeout = Math.max(0, ...list.map((p) => p.exitFlushTimeoutMs));
+  const flushes = Promise.allSettled(list.map((p) => p.flushForExit(timeout)));
+  const timer = new Promise((resolve) => setTimeout(resolve, timeout).unref());
+  void Promise.race([flushes, timer]).then(() => {
+    // Re-raise with the default action unless the user handles this signal themselves.
+    if (process.listenerCount(signal) <= 1) {
+      uninstall();
+      process.kill(process.pid, signal);
+    }
+  });
+}
+
+const onSigint = (): void => onSignal("SIGINT");
+const onSigterm = (): void => onSignal("SIGTERM");
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  process.on("uncaughtExceptionMonitor", onUncaught);
+  process.on("exit", onExit);
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigterm);
+}
+
+function uninstall(): void {
+  if (!installed) return;
+  installed = false;
+  process.off("uncaughtExceptionMonitor", onUncaught);
+  process.off("exit", onExit);
+  process.off("SIGINT", onSigint);
+  process.off("SIGTERM", onSigterm);
+}
+
+/** Registers a tracker for the process hooks (installing them on first use). */
+export function registerExitParticipant(p: ExitParticipant): void {
+  participants.add(p);
+  install();
+}
+
+/** Unregisters a tracker; the hooks go away with the last one. */
+export function unregisterExitParticipant(p: ExitParticipant): void {
+  participants.delete(p);
+  if (participants.size === 0) uninstall();
+}

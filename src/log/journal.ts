@@ -1,0 +1,231 @@
+/**
+ * The journal writer of one run. Logging calls hand it finished JSON lines (no I/O); it
+ * appends everything queued in one event-loop turn with a single write (group commit),
+ * checksums each line, fsyncs per the durability setting and rotates segments.
+ */
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { SpoolError } from "../errors.js";
+import { crcHex } from "./crc.js";
+import { listSegments, scanSegment, segmentName, type CorruptLine } from "./segments.js";
+
+/** How often the journal reaches the disk platter. */
+export type Durability = "interval" | "always";
+
+/** Options of a {@link JournalWriter}. */
+export interface JournalWriterOptions {
+  readonly durability: Durability;
+  readonly fsyncIntervalMs: number;
+  /** Rotate to a new segment past this size. @default 64 MiB */
+  readonly segmentBytes?: number;
+  /** Called for write errors that happen outside a caller's await (group commits, timed fsyncs). */
+  readonly onError?: (error: SpoolError) => void;
+}
+
+/** What recovery found when a journal was opened for writing. */
+export interface RecoveryReport {
+  /** Bytes of a torn tail cut from the last segment (a crash mid-write). */
+  readonly truncatedBytes: number;
+  /** Corrupt lines kept in place (they are skipped by readers and reported). */
+  readonly corrupt: readonly CorruptLine[];
+  /** Sequence number of the last good record. */
+  readonly lastSeq: number;
+}
+
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Cuts a torn tail from the last segment and returns the last good sequence number. Only
+ * the process holding the run's lock may call it.
+ */
+export async function recoverJournal(dir: string): Promise<RecoveryReport> {
+  const segments = await listSegments(dir);
+  const corrupt: CorruptLine[] = [];
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const seg = segments[i];
+    if (seg === undefined) break;
+    const file = path.join(dir, seg.name);
+    const buf = await fsp.readFile(file);
+    const scan = scanSegment(buf, seg.name);
+    corrupt.push(...scan.corrupt);
+    let truncatedBytes = 0;
+    if (i === segments.length - 1 && scan.tailBytes > 0) {
+      await fsp.truncate(file, scan.validEnd);
+      truncatedBytes = scan.tailBytes;
+    }
+    const last = scan.records[scan.records.length - 1];
+    if (last !== undefined || i === 0) {
+      return { truncatedBytes, corrupt, lastSeq: last?.s ?? (seg.firstSeq > 0 ? seg.firstSeq - 1 : 0) };
+    }
+    if (truncatedBytes > 0) return { truncatedBytes, corrupt, lastSeq: seg.firstSeq - 1 };
+  }
+  return { truncatedBytes: 0, corrupt, lastSeq: 0 };
+}
+
+/** Appends checksummed lines to a run's journal. */
+export class JournalWriter {
+  /** Last sequence number handed out. */
+  seq: number;
+  /** Last sequence number written to the OS (survives SIGKILL). */
+  writtenSeq: number;
+  /** Last sequence number fsynced (survives power loss). */
+  syncedSeq: number;
+  /** The last write error, until a later write succeeds. */
+  lastError: SpoolError | undefined;
+
+  private readonly dir: string;
+  private readonly opts: JournalWriterOptions;
+  private readonly segmentBytes: number;
+  private pending: string[] = [];
+  private pendingLastSeq = 0;
+  private scheduled = false;
+  private fd: number;
+  private segmentSize: number;
+  private timer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+  private closed = false;
+  private readonly commitCallback = (): void => {
+    this.scheduled = false;
+    try {
+      this.commitSync();
+    } catch (err) {
+      this.opts.onError?.(err as SpoolError);
+    }
+  };
+
+  private constructor(dir: string, fd: number, size: number, lastSeq: number, opts: JournalWriterOptions) {
+    this.dir = dir;
+    this.fd = fd;
+    this.segmentSize = size;
+    this.seq = lastSeq;
+    this.writtenSeq = lastSeq;
+    this.syncedSeq = lastSeq;
+    this.opts = opts;
+    this.segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    if (opts.durability === "interval") {
+      this.timer = setInterval(() => {
+        if (this.writtenSeq > this.syncedSeq) this.sync().catch((err: unknown) => this.opts.onError?.(err as SpoolError));
+      }, opts.fsyncIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Opens (creating if needed) a journal for appending, after recovering a torn tail. */
+  static async open(dir: string, opts: JournalWriterOptions): Promise<{ writer: JournalWriter; recovery: RecoveryReport }> {
+    await fsp.mkdir(dir, { recursive: true });
+    const recovery = await recoverJournal(dir);
+    const segments = await listSegments(dir);
+    const last = segments[segments.length - 1];
+    const name = last?.name ?? segmentName(recovery.lastSeq + 1);
+    const file = path.join(dir, name);
+    const fd = fs.openSync(file, "a");
+    const size = fs.fstatSync(fd).size;
+    return { writer: new JournalWriter(dir, fd, size, recovery.lastSeq, opts), recovery };
+  }
+
+  /** Queues one record's JSON text; it is written at the end of this event-loop turn. */
+  append(json: string, seq: number): void {
+    this.pending.push(json);
+    this.pendingLastSeq = seq;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.commitCallback);
+    }
+  }
+
+  /** Number of queued records not yet written. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** Writes everything queued now, synchronously (group commit). Throws {@link SpoolError}. */
+  commitSync(): void {
+    if (this.pending.length === 0 || this.closed) return;
+    const lines = this.pending;
+    let text = "";
+    for (let i = 0; i < lines.length; i++) {
+      const json = lines[i] as string;
+      text += `${crcHex(json)} ${json}\n`;
+    }
+    const buf = Buffer.from(text, "utf8");
+    try {
+      let off = 0;
+      while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off);
+    } catch (err) {
+      this.lastError = new SpoolError(`cannot append to the run log: ${(err as Error).message}`, { cause: err, path: this.dir });
+      throw this.lastError;
+    }
+    this.lastError = undefined;
+    this.pending = [];
+    this.writtenSeq = this.pendingLastSeq;
+    this.segmentSize += buf.length;
+    if (this.opts.durability === "always") this.syncSync();
+    if (this.segmentSize >= this.segmentBytes) this.rotate();
+  }
+
+  private rotate(): void {
+    fs.fsyncSync(this.fd);
+    fs.closeSync(this.fd);
+    this.syncedSeq = this.writtenSeq;
+    this.fd = fs.openSync(path.join(this.dir, segmentName(this.writtenSeq + 1)), "a");
+    this.segmentSize = 0;
+  }
+
+  /** fsyncs what has been written, synchronously. */
+  syncSync(): void {
+    if (this.closed) return;
+    const target = this.writtenSeq;
+    fs.fsyncSync(this.fd);
+    this.syncedSeq = Math.max(this.syncedSeq, target);
+  }
+
+  /** fsyncs what has been written, off the main thread. */
+  async sync(): Promise<void> {
+    if (this.syncing !== undefined) await this.syncing;
+    if (this.closed || this.syncedSeq >= this.writtenSeq) return;
+    const target = this.writtenSeq;
+    const fd = this.fd;
+    this.syncing = new Promise<void>((resolve, reject) => {
+      fs.fsync(fd, (err) => {
+        // A segment rotated or closed meanwhile was fsynced synchronously before closing.
+        if (err && fd === this.fd && !this.closed) {
+          reject(new SpoolError(`cannot fsync the run log: ${err.message}`, { cause: err, path: this.dir }));
+        } else resolve();
+      });
+    });
+    try {
+      await this.syncing;
+      this.syncedSeq = Math.max(this.syncedSeq, target);
+    } finally {
+      this.syncing = undefined;
+    }
+  }
+
+  /** Writes and fsyncs everything queued: once it resolves, the records survive power loss. */
+  async flush(): Promise<void> {
+    this.commitSync();
+    await this.sync();
+  }
+
+  /** Flushes and closes the file. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    if (this.syncing !== undefined) await this.syncing;
+    this.closeSync();
+  }
+
+  /** Writes, fsyncs and closes synchronously (exit paths). Idempotent. */
+  closeSync(): void {
+    if (this.closed) return;
+    try {
+      this.commitSync();
+      this.syncSync();
+    } finally {
+      this.closed = true;
+      if (this.timer !== undefined) clearInterval(this.timer);
+      fs.closeSync(this.fd);
+    }
+  }
+}

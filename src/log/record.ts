@@ -1,0 +1,97 @@
+/**
+ * Journal records: one JSON object per line, prefixed by the CRC-32 of the JSON text.
+ *
+ * ```
+ * 3f1a9c0e {"s":12,"t":"m","k":"loss","v":0.31,"ts":1764170000000,"st":10}\n
+ * ```
+ *
+ * Every record carries its sequence number `s` (1, 2, 3, … per run, no gaps) and is stamped
+ * at log time. Non-finite metric values are the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
+ * The format is versioned by `JOURNAL_FORMAT_VERSION` in each run's `run.json` and is
+ * described in docs/local-store.md.
+ */
+
+/** Version of the journal line format. */
+export const JOURNAL_FORMAT_VERSION = 1;
+
+/** A metric data point. */
+export interface MetricRecord {
+  readonly s: number;
+  readonly t: "m";
+  readonly k: string;
+  readonly v: number;
+  readonly ts: number;
+  readonly st: number;
+}
+
+/** A param (immutable once logged). */
+export interface ParamRecord {
+  readonly s: number;
+  readonly t: "p";
+  readonly k: string;
+  readonly v: string;
+  readonly ts: number;
+}
+
+/** A tag (last write wins). */
+export interface TagRecord {
+  readonly s: number;
+  readonly t: "t";
+  readonly k: string;
+  readonly v: string;
+  readonly ts: number;
+}
+
+/** The run ended with a status. */
+export interface EndRecord {
+  readonly s: number;
+  readonly t: "end";
+  readonly status: "FINISHED" | "FAILED" | "KILLED";
+  readonly ts: number;
+}
+
+/** Any journal record. */
+export type JournalRecord = MetricRecord | ParamRecord | TagRecord | EndRecord;
+
+/** Encodes a metric value for JSON: finite numbers as numbers, others as strings. */
+export function encodeMetricValue(value: number): string {
+  if (Number.isFinite(value)) return String(value);
+  if (Number.isNaN(value)) return '"NaN"';
+  return value > 0 ? '"Infinity"' : '"-Infinity"';
+}
+
+/** Decodes a metric value written by {@link encodeMetricValue}. */
+export function decodeMetricValue(value: unknown): number {
+  if (typeof value === "number") return value;
+  if (value === "NaN") return Number.NaN;
+  if (value === "Infinity") return Number.POSITIVE_INFINITY;
+  if (value === "-Infinity") return Number.NEGATIVE_INFINITY;
+  throw new TypeError(`bad metric value ${JSON.stringify(value)}`);
+}
+
+/** Builds the JSON text of a metric record (hot path: no object, no JSON.stringify). */
+export function metricJson(seq: number, keyJson: string, value: number, timestamp: number, step: number): string {
+  return `{"s":${seq},"t":"m","k":${keyJson},"v":${encodeMetricValue(value)},"ts":${timestamp},"st":${step}}`;
+}
+
+/** Builds the JSON text of a param or tag record. */
+export function keyValueJson(seq: number, type: "p" | "t", keyJson: string, value: string, timestamp: number): string {
+  return `{"s":${seq},"t":"${type}","k":${keyJson},"v":${JSON.stringify(value)},"ts":${timestamp}}`;
+}
+
+/** Builds the JSON text of an end record. */
+export function endJson(seq: number, status: EndRecord["status"], timestamp: number): string {
+  return `{"s":${seq},"t":"end","status":"${status}","ts":${timestamp}}`;
+}
+
+/** Parses the JSON text of one record; throws on anything that is not a record. */
+export function parseRecord(json: string): JournalRecord {
+  const raw = JSON.parse(json) as Record<string, unknown>;
+  if (typeof raw !== "object" || raw === null || typeof raw["s"] !== "number" || typeof raw["t"] !== "string") {
+    throw new TypeError("not a journal record");
+  }
+  if (raw["t"] === "m") {
+    return { ...(raw as unknown as MetricRecord), v: decodeMetricValue(raw["v"]) };
+  }
+  return raw as unknown as JournalRecord;
+}

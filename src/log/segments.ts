@@ -1,0 +1,159 @@
+/**
+ * Journal segment files: `<dir>/<first seq, 16 digits>.jsonl`, read in seq order. Scanning
+ * checks each line's CRC and tells a torn tail (a crash mid-write: only invalid bytes after
+ * the last good line of the last segment) from corruption (a bad line with good lines after
+ * it), which is reported, never hidden.
+ */
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { crc32 } from "./crc.js";
+import { parseRecord, type JournalRecord } from "./record.js";
+
+const SEGMENT_RE = /^(\d{16})\.jsonl$/;
+
+/** File name of the segment whose first record has sequence number `firstSeq`. */
+export function segmentName(firstSeq: number): string {
+  return `${String(firstSeq).padStart(16, "0")}.jsonl`;
+}
+
+/** A segment on disk. */
+export interface SegmentFile {
+  readonly name: string;
+  readonly firstSeq: number;
+}
+
+/** Lists the segments of a journal folder in sequence order (empty when it does not exist). */
+export async function listSegments(dir: string): Promise<SegmentFile[]> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+  const out: SegmentFile[] = [];
+  for (const name of names) {
+    const match = SEGMENT_RE.exec(name);
+    if (match?.[1] !== undefined) out.push({ name, firstSeq: Number(match[1]) });
+  }
+  return out.sort((a, b) => a.firstSeq - b.firstSeq);
+}
+
+/** A line that failed its checksum or did not parse, with good lines after it. */
+export interface CorruptLine {
+  /** Segment file name. */
+  readonly segment: string;
+  /** 1-based line number in the segment. */
+  readonly line: number;
+  /** Byte offset of the line in the segment. */
+  readonly offset: number;
+  /** Why it was rejected. */
+  readonly reason: string;
+}
+
+/** Result of scanning one segment's bytes. */
+export interface SegmentScan {
+  readonly records: JournalRecord[];
+  readonly corrupt: CorruptLine[];
+  /** Byte offset just past the last good line. */
+  readonly validEnd: number;
+  /** Bytes after `validEnd` that hold no good line (a torn tail when this is the last segment). */
+  readonly tailBytes: number;
+}
+
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+
+function checkLine(buf: Buffer, start: number, end: number): JournalRecord | string {
+  if (end - start < 10 || buf[start + 8] !== SPACE) return "malformed line";
+  const expected = Number.parseInt(buf.toString("latin1", start, start + 8), 16);
+  if (!Number.isFinite(expected)) return "malformed checksum";
+  const body = buf.subarray(start + 9, end);
+  if (crc32(body) !== expected) return "checksum mismatch";
+  try {
+    return parseRecord(body.toString("utf8"));
+  } catch {
+    return "unparsable record";
+  }
+}
+
+/**
+ * Scans a segment's bytes. Invalid lines followed by a good line are corrupt; invalid bytes
+ * after the last good line are counted in `tailBytes` (the caller decides if that is a torn
+ * tail). Records with `s < fromSeq` are skipped.
+ */
+export function scanSegment(buf: Buffer, segment: string, fromSeq = 0): SegmentScan {
+  const records: JournalRecord[] = [];
+  const corrupt: CorruptLine[] = [];
+  const pendingBad: CorruptLine[] = [];
+  let validEnd = 0;
+  let pos = 0;
+  let line = 0;
+  while (pos < buf.length) {
+    line++;
+    const nl = buf.indexOf(NEWLINE, pos);
+    if (nl === -1) break; // an unterminated last line is never a record
+    const result = checkLine(buf, pos, nl);
+    if (typeof result === "string") {
+      pendingBad.push({ segment, line, offset: pos, reason: result });
+    } else {
+      if (pendingBad.length > 0) corrupt.push(...pendingBad.splice(0));
+      if (result.s >= fromSeq) records.push(result);
+      validEnd = nl + 1;
+    }
+    pos = nl + 1;
+  }
+  return { records, corrupt, validEnd, tailBytes: buf.length - validEnd };
+}
+
+/** Everything read from a journal. */
+export interface JournalRead {
+  readonly records: JournalRecord[];
+  readonly corrupt: CorruptLine[];
+  /** Bytes of an incomplete tail on the last segment (a crash mid-write, or a write in progress). */
+  readonly tailBytes: number;
+  /** Highest sequence number seen (0 when empty). */
+  readonly lastSeq: number;
+}
+
+/**
+ * Calls `onRecords` with each segment's records in order, from `fromSeq` on, reading one
+ * segment at a time so memory stays bounded by the segment size. Never modifies files:
+ * safe while another process appends.
+ */
+export async function forEachSegment(
+  dir: string,
+  fromSeq: number,
+  onRecords: (records: readonly JournalRecord[]) => void,
+): Promise<Omit<JournalRead, "records">> {
+  const segments = await listSegments(dir);
+  const corrupt: CorruptLine[] = [];
+  let tailBytes = 0;
+  let lastSeq = 0;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i] as SegmentFile;
+    const next = segments[i + 1];
+    if (next !== undefined && next.firstSeq <= fromSeq) continue;
+    const buf = await fsp.readFile(path.join(dir, seg.name));
+    const scan = scanSegment(buf, seg.name, fromSeq);
+    corrupt.push(...scan.corrupt);
+    if (next === undefined) {
+      tailBytes = scan.tailBytes;
+    } else if (scan.tailBytes > 0) {
+      corrupt.push({ segment: seg.name, line: 0, offset: scan.validEnd, reason: `${scan.tailBytes} bad bytes at the end of a sealed segment` });
+    }
+    const last = scan.records[scan.records.length - 1];
+    if (last !== undefined) lastSeq = Math.max(lastSeq, last.s);
+    if (scan.records.length > 0) onRecords(scan.records);
+  }
+  return { corrupt, tailBytes, lastSeq };
+}
+
+/** Reads all records of a journal from `fromSeq` on. */
+export async function readJournal(dir: string, fromSeq = 0): Promise<JournalRead> {
+  const records: JournalRecord[] = [];
+  const rest = await forEachSegment(dir, fromSeq, (batch) => {
+    for (const r of batch) records.push(r);
+  });
+  return { records, ...rest };
+}

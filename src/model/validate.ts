@@ -1,0 +1,123 @@
+/**
+ * Validation for the logging hot path: plain code, no zod, no allocation on the happy
+ * path beyond a cache lookup. Each check throws a {@link ValidationError} naming the field,
+ * the value and the rule.
+ *
+ * @packageDocumentation
+ */
+import { ValidationError } from "../errors.js";
+import type { ParamValue } from "./types.js";
+import { keyProblem, MLFLOW_LIMITS } from "./limits.js";
+
+/** Keys already validated, mapped to their JSON encoding. Bounded so it cannot grow without limit. */
+const keyCache = new Map<string, string>();
+const KEY_CACHE_MAX = 50_000;
+
+/**
+ * Checks a metric, param or tag key and returns its JSON encoding (cached).
+ *
+ * @param kind what the key names, used in the error: `"metric"`, `"param"` or `"tag"`.
+ * @example `const json = checkKey("metric", "loss"); // "\"loss\""`
+ */
+export function checkKey(kind: string, key: unknown): string {
+  if (typeof key === "string") {
+    const cached = keyCache.get(key);
+    if (cached !== undefined) return cached;
+    const problem = keyProblem(key);
+    if (problem === undefined) {
+      const json = JSON.stringify(key);
+      if (keyCache.size < KEY_CACHE_MAX) keyCache.set(key, json);
+      return json;
+    }
+    throw new ValidationError(`${kind} key`, key, problem);
+  }
+  throw new ValidationError(`${kind} key`, key, "must be a string");
+}
+
+/**
+ * Checks a metric value: any JS number, including NaN and ±Infinity.
+ * @example `checkMetricValue("loss", 0.3)`
+ */
+export function checkMetricValue(key: string, value: unknown): number {
+  if (typeof value === "number") return value;
+  throw new ValidationError(`metric "${key}" value`, value, "must be a number (NaN and ±Infinity are allowed)");
+}
+
+/**
+ * Checks a step: a safe integer.
+ * @example `checkStep("loss", 10)`
+ */
+export function checkStep(key: string, step: unknown): number {
+  if (typeof step === "number" && Number.isSafeInteger(step)) return step;
+  throw new ValidationError(`metric "${key}" step`, step, "must be an integer");
+}
+
+/**
+ * Checks a timestamp: a non-negative safe integer of milliseconds since the epoch.
+ * @example `checkTimestamp("loss", Date.now())`
+ */
+export function checkTimestamp(key: string, timestamp: unknown): number {
+  if (typeof timestamp === "number" && Number.isSafeInteger(timestamp) && timestamp >= 0) return timestamp;
+  throw new ValidationError(`metric "${key}" timestamp`, timestamp, "must be a non-negative integer of milliseconds since the epoch");
+}
+
+function stringValue(field: string, value: unknown, maxLength: number): string {
+  let text: string;
+  if (typeof value === "string") text = value;
+  else if (typeof value === "number" || typeof value === "boolean") text = String(value);
+  else throw new ValidationError(field, value, "must be a string, number or boolean");
+  if (text.length > maxLength) {
+    throw new ValidationError(field, text, `must be at most ${maxLength} characters (has ${text.length})`);
+  }
+  return text;
+}
+
+/**
+ * Checks a param value and returns it as the stored string.
+ * @example `checkParamValue("lr", 0.001) // "0.001"`
+ */
+export function checkParamValue(key: string, value: unknown, maxLength: number = MLFLOW_LIMITS.paramValueLength): string {
+  return stringValue(`param "${key}" value`, value, maxLength);
+}
+
+/**
+ * Checks a tag value and returns it as the stored string.
+ * @example `checkTagValue("team", "growth") // "growth"`
+ */
+export function checkTagValue(key: string, value: unknown, maxLength: number = MLFLOW_LIMITS.tagValueLength): string {
+  return stringValue(`tag "${key}" value`, value, maxLength);
+}
+
+/**
+ * Checks a plain object of key → value (for `logParams`, `logMetrics`, `setTags`).
+ * @example `checkRecord("params", { lr: 1 })`
+ */
+export function checkRecord(field: string, value: unknown): Readonly<Record<string, unknown>> {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto === Object.prototype || proto === null) return value as Record<string, unknown>;
+  }
+  throw new ValidationError(field, value, "must be a plain object of key → value");
+}
+
+/**
+ * Checks an experiment or run name.
+ * @example `checkName("experiment name", "churn", 256)`
+ */
+export function checkName(field: string, value: unknown, maxLength: number): string {
+  if (typeof value !== "string") throw new ValidationError(field, value, "must be a string");
+  if (value.trim().length === 0) throw new ValidationError(field, value, "must not be empty or blank");
+  if (value.length > maxLength) {
+    throw new ValidationError(field, value, `must be at most ${maxLength} characters (has ${value.length})`);
+  }
+  return value;
+}
+
+/**
+ * Checks a run id as given by a user (local or server id).
+ * @example `checkRunId("runId", "0190a1b2c3d4…")`
+ */
+export function checkRunId(field: string, value: unknown): string {
+  if (typeof value === "string" && /^[a-zA-Z0-9][\w-]{0,255}$/.test(value)) return value;
+  throw new ValidationError(field, value, "must be a run id: letters, digits, '_' and '-', starting with a letter or digit");
+}

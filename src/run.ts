@@ -1,0 +1,251 @@
+/**
+ * The Run handle: the logging hot path. Every logging call validates with plain code,
+ * stamps the record with its sequence number, timestamp and step, and queues one JSON line
+ * for the journal's group commit. No I/O, no await, no promise.
+ *
+ * @packageDocumentation
+ */
+import { ValidationError } from "./errors.js";
+import type { JournalWriter } from "./log/journal.js";
+import { endJson, keyValueJson, metricJson } from "./log/record.js";
+import type { Clock } from "./internal/clock.js";
+import type { EndStatus, ParamValue } from "./model/types.js";
+import { checkKey, checkMetricValue, checkParamValue, checkRecord, checkStep, checkTagValue, checkTimestamp } from "./model/validate.js";
+
+/**
+ * Options of a metric logging call.
+ * @example `run.logMetric("loss", 0.3, { step: 10 })`
+ */
+export interface MetricOptions {
+  /** Training step, an integer. @default 0 */
+  readonly step?: number;
+  /** Time of the measurement, integer ms since the epoch. @default the time of the call */
+  readonly timestamp?: number;
+}
+
+/**
+ * Options of `run.end()`.
+ * @example `await run.end({ status: "FAILED" })`
+ */
+export interface EndOptions {
+  /** Final status. @default "FINISHED" */
+  readonly status?: EndStatus;
+}
+
+/** What a Run needs from its tracker. @internal */
+export interface RunHost {
+  readonly clock: Clock;
+  /** Durably ends the run: called once, after the end record is queued. */
+  finishRun(run: Run, status: EndStatus, endTime: number): Promise<void>;
+  /** Flushes the run's records (and, with a server, waits for them to be acknowledged). */
+  flushRun(run: Run): Promise<void>;
+}
+
+const END_STATUSES: readonly string[] = ["FINISHED", "FAILED", "KILLED"];
+
+/**
+ * A run being logged. Get one from `tracker.startRun()` or `tracker.withRun()`.
+ *
+ * Logging calls (`logParam`, `logMetric`, `setTag`, …) are synchronous: they return once the
+ * record is in memory and throw only {@link ValidationError}; the record reaches the run log
+ * within the same event-loop turn.
+ *
+ * @example
+ * ```ts
+ * await using run = await tracker.startRun({ name: "baseline" });
+ * run.logParam("lr", 1e-3);
+ * for (let step = 0; step < 100; step++) run.logMetric("loss", 1 / (step + 1), { step });
+ * ```
+ */
+export class Run implements AsyncDisposable {
+  /** Run id (a 32-hex-digit local id, or the server's id for runs created online). */
+  readonly id: string;
+  /** Id of the experiment the run belongs to. */
+  readonly experimentId: string;
+  /** Display name of the run. */
+  readonly name: string;
+  /** Start time, ms since the epoch. */
+  readonly startTime: number;
+
+  private readonly writer: JournalWriter;
+  private readonly host: RunHost;
+  private readonly params = new Map<string, string>();
+  private ending: Promise<void> | undefined;
+
+  /** @internal Created by the Tracker. */
+  constructor(init: { id: string; experimentId: string; name: string; startTime: number; writer: JournalWriter; host: RunHost }) {
+    this.id = init.id;
+    this.experimentId = init.experimentId;
+    this.name = init.name;
+    this.startTime = init.startTime;
+    this.writer = init.writer;
+    this.host = init.host;
+  }
+
+  /** True once `end()` has been called. */
+  get ended(): boolean {
+    return this.ending !== undefined;
+  }
+
+  private open(): void {
+    if (this.ending !== undefined) {
+      throw new ValidationError("run", this.id, "has ended: logging calls need a run that is still open (start a new run)");
+    }
+  }
+
+  /**
+   * Logs a param. Params are immutable: logging the same value again is a no-op, another
+   * value is a ValidationError. Numbers and booleans are stored as strings.
+   * @example `run.logParam("lr", 0.001)`
+   */
+  logParam(key: string, value: ParamValue): void {
+    this.open();
+    const keyJson = checkKey("param", key);
+    const text = checkParamValue(key, value);
+    if (this.acceptParam(key, text)) this.appendParam(keyJson, key, text);
+  }
+
+  private acceptParam(key: string, text: string): boolean {
+    const previous = this.params.get(key);
+    if (previous === undefined) return true;
+    if (previous === text) return false;
+    throw new ValidationError(`param "${key}" value`, text, `params are immutable: already logged as ${JSON.stringify(previous.slice(0, 60))}`);
+  }
+
+  private appendParam(keyJson: string, key: string, text: string): void {
+    this.params.set(key, text);
+    const s = ++this.writer.seq;
+    this.writer.append(keyValueJson(s, "p", keyJson, text, this.host.clock()), s);
+  }
+
+  /**
+   * Logs several params at once: all are checked first, so nothing is stored when one is bad.
+   * @example `run.logParams({ lr: 0.001, optimizer: "adam" })`
+   */
+  logParams(params: Readonly<Record<string, ParamValue>>): void {
+    this.open();
+    const entries = Object.entries(checkRecord("params", params));
+    const checked: [string, string, string][] = [];
+    const seen = new Map<string, string>();
+    for (const [key, value] of entries) {
+      const keyJson = checkKey("param", key);
+      const text = checkParamValue(key, value);
+      if (this.acceptParam(key, text) && !seen.has(key)) {
+        seen.set(key, text);
+        checked.push([keyJson, key, text]);
+      }
+    }
+    for (const [keyJson, key, text] of checked) this.appendParam(keyJson, key, text);
+  }
+
+  /**
+   * Logs one metric value. NaN and ±Infinity are allowed.
+   * @example `run.logMetric("loss", 0.31, { step: 10 })`
+   */
+  logMetric(key: string, value: number, options?: MetricOptions): void {
+    if (this.ending !== undefined) this.open();
+    const keyJson = checkKey("metric", key);
+    if (typeof value !== "number") checkMetricValue(key, value);
+    let step = 0;
+    let timestamp: number | undefined;
+    if (options !== undefined) {
+      if (options.step !== undefined) step = checkStep(key, options.step);
+      if (options.timestamp !== undefined) timestamp = checkTimestamp(key, options.timestamp);
+    }
+    const s = ++this.writer.seq;
+    this.writer.append(metricJson(s, keyJson, value, timestamp ?? this.host.clock(), step), s);
+  }
+
+  /**
+   * Logs several metrics with one step and timestamp; all are checked first.
+   * @example `run.logMetrics({ loss: 0.31, acc: 0.9 }, { step: 10 })`
+   */
+  logMetrics(metrics: Readonly<Record<string, number>>, options?: MetricOptions): void {
+    this.open();
+    const entries = Object.entries(checkRecord("metrics", metrics));
+    let step = 0;
+    let timestamp: number | undefined;
+    const keys: string[] = [];
+    for (const [key, value] of entries) {
+      keys.push(checkKey("metric", key));
+      checkMetricValue(key, value);
+    }
+    const first = entries[0]?.[0] ?? "metrics";
+    if (options !== undefined) {
+      if (options.step !== undefined) step = checkStep(first, options.step);
+      if (options.timestamp !== undefined) timestamp = checkTimestamp(first, options.timestamp);
+    }
+    const ts = timestamp ?? this.host.clock();
+    for (let i = 0; i < entries.length; i++) {
+      const s = ++this.writer.seq;
+      this.writer.append(metricJson(s, keys[i] as string, (entries[i] as [string, number])[1], ts, step), s);
+    }
+  }
+
+  /**
+   * Sets a tag; the last value wins.
+   * @example `run.setTag("stage", "tuning")`
+   */
+  setTag(key: string, value: string | number | boolean): void {
+    this.open();
+    const keyJson = checkKey("tag", key);
+    const text = checkTagValue(key, value);
+    const s = ++this.writer.seq;
+    this.writer.append(keyValueJson(s, "t", keyJson, text, this.host.clock()), s);
+  }
+
+  /**
+   * Sets several tags; all are checked first.
+   * @example `run.setTags({ team: "growth", stage: "tuning" })`
+   */
+  setTags(tags: Readonly<Record<string, string | number | boolean>>): void {
+    this.open();
+    const checked = Object.entries(checkRecord("tags", tags)).map(([key, value]) => [checkKey("tag", key), checkTagValue(key, value)] as const);
+    const ts = this.host.clock();
+    for (const [keyJson, text] of checked) {
+      const s = ++this.writer.seq;
+      this.writer.append(keyValueJson(s, "t", keyJson, text, ts), s);
+    }
+  }
+
+  /**
+   * Resolves once everything logged so far is durable on disk (and, with a tracking server,
+   * acknowledged by it or safely queued).
+   * @example `await run.flush()`
+   */
+  async flush(): Promise<void> {
+    if (this.ending !== undefined) return this.ending;
+    await this.host.flushRun(this);
+  }
+
+  /**
+   * Ends the run with a status and resolves when the log is durable. Calling it again
+   * returns the first call's promise.
+   * @example `await run.end()`
+   */
+  end(options?: EndOptions): Promise<void> {
+    if (this.ending !== undefined) return this.ending;
+    const status = options?.status ?? "FINISHED";
+    if (!END_STATUSES.includes(status)) {
+      return Promise.reject(new ValidationError("end status", status, "must be FINISHED, FAILED or KILLED"));
+    }
+    const endTime = this.host.clock();
+    const s = ++this.writer.seq;
+    this.writer.append(endJson(s, status, endTime), s);
+    this.ending = this.host.finishRun(this, status, endTime);
+    return this.ending;
+  }
+
+  /** Ends the run FINISHED when it is still open (`await using run = …`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.end();
+  }
+
+  /** @internal Marks the run ended with an end record, without I/O (exit paths write it synchronously). */
+  endQueued(status: EndStatus, endTime: number, finish: Promise<void>): void {
+    if (this.ending !== undefined) return;
+    const s = ++this.writer.seq;
+    this.writer.append(endJson(s, status, endTime), s);
+    this.ending = finish;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Folds journal records into a run's state: params, tags, latest metric per key, end status.
+ * Pure; used by the local store and by tests.
+ */
+import type { JournalRecord } from "../log/record.js";
+import type { EndStatus } from "../model/types.js";
+
+/** The folded state of a run's journal. */
+export interface FoldedRun {
+  readonly params: Record<string, string>;
+  readonly tags: Record<string, string>;
+  /** Latest metric per key: greatest by (step, timestamp, value), as MLflow's `latest_metrics`. */
+  readonly latest: Map<string, { value: number; step: number; timestamp: number }>;
+  end: { status: EndStatus; time: number } | undefined;
+  lastSeq: number;
+}
+
+/** An empty fold. */
+export function emptyFold(): FoldedRun {
+  // Null prototypes: "__proto__" is a valid key.
+  return { params: Object.create(null) as Record<string, string>, tags: Object.create(null) as Record<string, string>, latest: new Map(), end: undefined, lastSeq: 0 };
+}
+
+function newer(a: { value: number; step: number; timestamp: number }, step: number, timestamp: number, value: number): boolean {
+  if (step !== a.step) return step > a.step;
+  if (timestamp !== a.timestamp) return timestamp > a.timestamp;
+  if (Number.isNaN(a.value)) return false;
+  return Number.isNaN(value) || value >= a.value;
+}
+
+/** Applies records (in sequence order) to a fold. */
+export function foldRecords(state: FoldedRun, records: readonly JournalRecord[]): FoldedRun {
+  for (const r of records) {
+    state.lastSeq = r.s;
+    switch (r.t) {
+      case "m": {
+        const prev = state.latest.get(r.k);
+        if (prev === undefined || newer(prev, r.st, r.ts, r.v)) state.latest.set(r.k, { value: r.v, step: r.st, timestamp: r.ts });
+        break;
+      }
+      case "p":
+        if (!(r.k in state.params)) state.params[r.k] = r.v;
+        break;
+      case "t":
+        state.tags[r.k] = r.v;
+        break;
+      case "end":
+        state.end = { status: r.status, time: r.ts };
+        break;
+      default:
+        break;
+    }
+  }
+  return state;
+}

@@ -1,0 +1,59 @@
+/**
+ * Where things live under a local store root. See docs/local-store.md.
+ *
+ * ```
+ * <root>/mltrail-store.json                    store format marker
+ * <root>/.store.lock                           held while allocating experiment ids
+ * <root>/experiments/<expId>/experiment.json
+ * <root>/experiments/<expId>/runs/<runId>/run.json      run meta (atomic writes)
+ * <root>/experiments/<expId>/runs/<runId>/journal/      append-only journal segments
+ * <root>/experiments/<expId>/runs/<runId>/writer.lock   held by the writing process
+ * ```
+ */
+import * as path from "node:path";
+
+/** Store format marker file name. */
+export const STORE_MARKER = "mltrail-store.json";
+/** Version of the store layout. */
+export const STORE_FORMAT_VERSION = 1;
+
+/** Paths of one store. */
+export class StoreLayout {
+  constructor(readonly root: string) {}
+
+  get marker(): string {
+    return path.join(this.root, STORE_MARKER);
+  }
+  get storeLock(): string {
+    return path.join(this.root, ".store.lock");
+  }
+  get experimentsDir(): string {
+    return path.join(this.root, "experiments");
+  }
+  experimentDir(experimentId: string): string {
+    return path.join(this.experimentsDir, experimentId);
+  }
+  experimentFile(experimentId: string): string {
+    return path.join(this.experimentDir(experimentId), "experiment.json");
+  }
+  runsDir(experimentId: string): string {
+    return path.join(this.experimentDir(experimentId), "runs");
+  }
+  runDir(experimentId: string, runId: string): string {
+    return path.join(this.runsDir(experimentId), runId);
+  }
+}
+
+/** Files of one run folder. */
+export class RunPaths {
+  constructor(readonly dir: string) {}
+  get meta(): string {
+    return path.join(this.dir, "run.json");
+  }
+  get journal(): string {
+    return path.join(this.dir, "journal");
+  }
+  get lock(): string {
+    return path.join(this.dir, "writer.lock");
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * LocalStore: the embedded default store. Experiments and runs live in folders under one
+ * root; a run's state is its journal folded (see fold.ts). Reads never modify files, so a run
+ * another process is writing can be read at any time.
+ */
+import * as fsp from "node:fs/promises";
+import * as os from "node:os";
+import { NotFoundError, SpoolError } from "../errors.js";
+import { withLock, readLock, lockIsStale } from "../log/lock.js";
+import { forEachSegment } from "../log/segments.js";
+import { readJsonFile, writeFileAtomic } from "../log/atomic.js";
+import type { Experiment, Metric, RunRecord, RunStatus } from "../model/types.js";
+import { emptyFold, foldRecords } from "./fold.js";
+import { RunPaths, StoreLayout, STORE_FORMAT_VERSION } from "./layout.js";
+import { parseExperimentMeta, parseRunMeta, toExperiment, type ExperimentMeta, type RunMeta } from "./meta.js";
+import type { CorruptLine } from "../log/segments.js";
+
+/** What reading a run found besides its data. */
+export interface RunReadReport {
+  /** Corrupt journal lines that were skipped. */
+  readonly corrupt: readonly CorruptLine[];
+  /** Bytes of an incomplete tail (a write in progress, or a crash mid-write). */
+  readonly tailBytes: number;
+}
+
+/** The embedded default store. */
+export class LocalStore {
+  readonly layout: StoreLayout;
+  /** Called when a read skips corrupt journal lines (they are reported, never hidden). */
+  onCorrupt: ((runId: string, corrupt: readonly CorruptLine[]) => void) | undefined;
+  private readonly runDirs = new Map<string, { experimentId: string; paths: RunPaths }>();
+
+  private constructor(root: string) {
+    this.layout = new StoreLayout(root);
+  }
+
+  /** Opens a store at `root`, creating it (with the `Default` experiment, id "0") if needed. */
+  static async open(root: string): Promise<LocalStore> {
+    const store = new LocalStore(root);
+    const { layout } = store;
+    try {
+      await fsp.mkdir(layout.experimentsDir, { recursive: true });
+      const marker = (await readJsonFile(layout.marker)) as { version?: unknown } | undefined;
+      if (marker === undefined) {
+        await writeFileAtomic(layout.marker, `${JSON.stringify({ format: "mltrail-store", version: STORE_FORMAT_VERSION })}\n`);
+      } else if (marker.version !== STORE_FORMAT_VERSION) {
+        throw new SpoolError(`store format version ${String(marker.version)} is not supported by this mltrail (reads ${STORE_FORMAT_VERSION})`, { path: root });
+      }
+    } catch (err) {
+      if (err instanceof SpoolError) throw err;
+      throw new SpoolError(`cannot open the local store: ${(err as Error).message}`, { cause: err, path: root });
+    }
+    await store.getOrCreateExperiment("Default");
+    return store;
+  }
+
+  /** All experiments, ordered by id. */
+  async listExperiments(): Promise<Experiment[]> {
+    return (await this.experimentMetas()).map(toExperiment);
+  }
+
+  private async experimentMetas(): Promise<ExperimentMeta[]> {
+    const ids = await fsp.readdir(this.layout.experimentsDir).catch(() => [] as string[]);
+    const metas: ExperimentMeta[] = [];
+    for (const id of ids) {
+      if (!/^\d+$/.test(id)) continue;
+      const file = this.layout.experimentFile(id);
+      const raw = await readJsonFile(file);
+      if (raw !== undefined) metas.push(parseExperimentMeta(raw, file));
+    }
+    return metas.sort((a, b) => Number(a.experimentId) - Number(b.experimentId));
+  }
+
+  /** The experiment with this name, or undefined. */
+  async getExperimentByName(name: string): Promise<Experiment | undefined> {
+    const meta = (await this.experimentMetas()).find((m) => m.name === name);
+    return meta === undefined ? undefined : toExperiment(meta);
+  }
+
+  /** The experiment with this id. Throws {@link NotFoundError}. */
+  async getExperiment(experimentId: string): Promise<Experiment> {
+    const file = this.layout.experimentFile(experimentId);
+    const raw = /^\d+$/.test(experimentId) ? await readJsonFile(file) : undefined;
+    if (raw === undefined) throw new NotFoundError(`experiment id "${experimentId}" not found in the local store`);
+    return toExperiment(parseExperimentMeta(raw, file));
+  }
+
+  /** Gets an experiment by name, creating it when absent. Safe across processes. */
+  async getOrCreateExperiment(name: string, now: number = Date.now()): Promise<Experiment> {
+    const existing = await this.getExperimentByName(name);
+    if (existing !== undefined) return existing;
+    return withLock(this.layout.storeLock, "the local store", async () => {
+      const metas = await this.experimentMetas();
+      const found = metas.find((m) => m.name === name);
+      if (found !== undefined) return toExperiment(found);
+      const id = name === "Default" && !metas.some((m) => m.experimentId === "0") ? "0" : String(metas.reduce((max, m) => Math.max(max, Number(m.experimentId)), 0) + 1);
+      const meta: ExperimentMeta = { format: "mltrail-experiment", version: 1, experimentId: id, name, creationTime: now, lifecycleStage: "active", tags: {} };
+      await fsp.mkdir(this.layout.runsDir(id), { recursive: true });
+      await writeFileAtomic(this.layout.experimentFile(id), `${JSON.stringify(meta, null, 2)}\n`);
+      return toExperiment(meta);
+    });
+  }
+
+  /** Number of runs in an experiment (for run-name templates). */
+  async countRuns(experimentId: string): Promise<number> {
+    return (await fsp.readdir(this.layout.runsDir(experimentId)).catch(() => [] as string[])).length;
+  }
+
+  /**
+   * Creates a run's folder. The caller takes the writer lock, then writes the meta with
+   * {@link writeRunMeta}: a run is listed only once its meta exists, and by then it is locked.
+   */
+  async createRunDir(experimentId: string, runId: string): Promise<RunPaths> {
+    const paths = new RunPaths(this.layout.runDir(experimentId, runId));
+    await fsp.mkdir(paths.journal, { recursive: true });
+    this.runDirs.set(runId, { experimentId, paths });
+    return paths;
+  }
+
+  /** Writes a run's meta atomically (at its start, and with status and end time at its end). */
+  async writeRunMeta(paths: RunPaths, meta: RunMeta): Promise<void> {
+    await writeFileAtomic(paths.meta, `${JSON.stringify(meta, null, 2)}\n`);
+  }
+
+  /** Finds a run's folder by id, or undefined. */
+  async findRun(runId: string): Promise<{ experimentId: string; paths: RunPaths } | undefined> {
+    const cached = this.runDirs.get(runId);
+    if (cached !== undefined) return cached;
+    if (!/^[\w-]+$/.test(runId)) return undefined;
+    for (const meta of await this.experimentMetas()) {
+      const paths = new RunPaths(this.layout.runDir(meta.experimentId, runId));
+      if ((await readJsonFile(paths.meta)) !== undefined) {
+        const found = { experimentId: meta.experimentId, paths };
+        this.runDirs.set(runId, found);
+        return found;
+      }
+    }
+    return undefined;
+  }
+
+  private async requireRun(runId: string): Promise<RunPaths> {
+    const found = await this.findRun(runId);
+    if (found === undefined) throw new NotFoundError(`run "${runId}" not found in the local store at ${this.layout.root}`);
+    return found.paths;
+  }
+
+  /** Reads a run's meta document. */
+  async readRunMeta(paths: RunPaths): Promise<RunMeta> {
+    return parseRunMeta(await readJsonFile(paths.meta), paths.meta);
+  }
+
+  /** Reads a run: its meta plus its folded journal. Throws {@link NotFoundError}. */
+  async getRun(runId: string): Promise<RunRecord> {
+    return this.readRunAt(await this.requireRun(runId));
+  }
+
+  private async readRunAt(paths: RunPaths): Promise<RunRecord> {
+    const meta = await this.readRunMeta(paths);
+    const state = emptyFold();
+    const report = await forEachSegment(paths.journal, 0, (records) => foldRecords(state, records));
+    if (report.corrupt.length > 0) this.onCorrupt?.(meta.runId, report.corrupt);
+    let status: RunStatus = state.end?.status ?? meta.status;
+    let crashed = false;
+    if (status === "RUNNING" && (await this.writerGone(paths))) {
+      status = "KILLED";
+      crashed = true;
+    }
+    const metrics: Record<string, number> = {};
+    for (const [key, point] of state.latest) metrics[key] = point.value;
+    const endTime = state.end?.time ?? meta.endTime;
+    return {
+      info: {
+        runId: meta.runId,
+        experimentId: meta.experimentId,
+        name: state.tags["mlflow.runName"] ?? meta.name,
+        status,
+        startTime: meta.startTime,
+        ...(endTime === undefined ? {} : { endTime }),
+        ...(meta.parentRunId === undefined ? {} : { parentRunId: meta.parentRunId }),
+        ...(crashed ? { crashed } : {}),
+      },
+      data: { params: { ...state.params }, metrics, tags: { ...state.tags } },
+    };
+  }
+
+  /** True when a RUNNING run has no live writer: its process died without ending it. */
+  private async writerGone(paths: RunPaths): Promise<boolean> {
+    const owner = await readLock(paths.lock);
+    return owner === undefined || (owner.host === os.hostname() && lockIsStale(owner));
+  }
+
+  /** A metric's history in logged order. Throws {@link NotFoundError} for an unknown run. */
+  async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
+    const paths = await this.requireRun(runId);
+    const out: Metric[] = [];
+    await forEachSegment(paths.journal, 0, (records) => {
+      for (const r of records) if (r.t === "m" && r.k === key) out.push({ key, value: r.v, step: r.st, timestamp: r.ts });
+    });
+    return out;
+  }
+
+  /** Every run of the given experiments (unfiltered). */
+  async listRuns(experimentIds: readonly string[]): Promise<RunRecord[]> {
+    const out: RunRecord[] = [];
+    for (const experimentId of experimentIds) {
+      const dir = this.layout.runsDir(experimentId);
+      const ids = await fsp.readdir(dir).catch(() => [] as string[]);
+      for (const runId of ids) {
+        const paths = new RunPaths(this.layout.runDir(experimentId, runId));
+        if ((await readJsonFile(paths.meta)) === undefined) continue;
+        out.push(await this.readRunAt(paths));
+      }
+    }
+    return out;
+  }
+}
