@@ -14,11 +14,12 @@
  * @packageDocumentation
  */
 export { Tracker } from "./tracker.js";
+export { VERSION } from "./version.js";
 export type { StartRunOptions, RunTarget, TrackerStats, FlushResult } from "./tracker.js";
 export { Run } from "./run.js";
 export type { MetricOptions, EndOptions } from "./run.js";
 export { resolveOptions } from "./options.js";
-export type { TrackerOptions, ResolvedOptions, NamePolicy, Backend } from "./options.js";
+export type { TrackerOptions, ResolvedOptions, NamePolicy, Backend, Env } from "./options.js";
 export type { Durability } from "./log/journal.js";
 export type { LogLevel, LogSink } from "./internal/logger.js";
 export {

@@ -106,6 +106,12 @@ export interface TrackerOptions {
   readonly cwd?: string;
 }
 
+/**
+ * Environment variables as read by {@link resolveOptions}.
+ * @example `process.env`
+ */
+export type Env = Readonly<Record<string, string | undefined>>;
+
 /** Which store a tracker uses. */
 export type Backend = { readonly kind: "local"; readonly root: string } | { readonly kind: "mlflow"; readonly url: string };
 
@@ -146,7 +152,7 @@ const schema = z.strictObject({
   cwd: z.string().min(1).optional(),
 });
 
-function envBool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+function envBool(env: Env, name: string): boolean | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
@@ -154,14 +160,14 @@ function envBool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
   throw new ValidationError(`env ${name}`, raw, "must be true or false");
 }
 
-function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+function envInt(env: Env, name: string): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
   if (!/^\d+$/.test(raw)) throw new ValidationError(`env ${name}`, raw, "must be a whole number");
   return Number(raw);
 }
 
-function envEnum<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[]): T | undefined {
+function envEnum<T extends string>(env: Env, name: string, allowed: readonly T[]): T | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
   if ((allowed as readonly string[]).includes(raw)) return raw as T;
@@ -195,7 +201,7 @@ export function resolveBackend(uri: string, cwd: string): Backend {
  *
  * @example `resolveOptions({ experiment: "churn" }, process.env).durability // "interval"`
  */
-export function resolveOptions(options: TrackerOptions | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+export function resolveOptions(options: TrackerOptions | undefined, env: Env = process.env): ResolvedOptions {
   const parsed = schema.safeParse(options ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * The `mltrail` command. It uses the public API only.
+ */
+import { Command } from "commander";
+import { Tracker, VERSION } from "../index.js";
+import { registerRunCommands } from "./runs.js";
+
+const program = new Command();
+program
+  .name("mltrail")
+  .description("Experiment tracking and model releases: inspect the local store or a tracking server.")
+  .option("--tracking-uri <uri>", "store folder or server URL (default: MLFLOW_TRACKING_URI, else ./mltrail)")
+  .version(VERSION);
+
+/** Creates a tracker from the global options (no process hooks, no capture). */
+export function trackerFrom(cmd: Command, experiment?: string): Tracker {
+  const { trackingUri } = cmd.optsWithGlobals<{ trackingUri?: string }>();
+  return new Tracker({
+    ...(trackingUri === undefined ? {} : { trackingUri }),
+    ...(experiment === undefined ? {} : { experiment }),
+    handleExit: false,
+    captureContext: false,
+  });
+}
+
+registerRunCommands(program, trackerFrom);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`mltrail: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,97 @@
+/**
+ * The packed package, installed into throwaway consumer projects, loads with `import`, with
+ * `require`, and type-checks from TypeScript against the published types.
+ */
+import { execFile } from "node:child_process";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, "../..");
+let work: string;
+
+async function sh(cmd: string, args: string[], cwd: string): Promise<string> {
+  const { stdout } = await run(cmd, args, { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: "" }, maxBuffer: 16 * 1024 * 1024 });
+  return stdout;
+}
+
+beforeAll(async () => {
+  await fs.access(path.join(root, "dist/index.js")).catch(() => {
+    throw new Error("dist/ is missing: run `npm run build` (npm test does) before the system tests");
+  });
+  work = await fs.mkdtemp(path.join(os.tmpdir(), "mltrail-pack-"));
+  const packed = JSON.parse(await sh("npm", ["pack", "--json", "--pack-destination", work], root)) as { filename: string; files: { path: string }[] }[];
+  const tarball = path.join(work, packed[0]?.filename ?? "");
+  const files = packed[0]?.files.map((f) => f.path) ?? [];
+  expect(files).toContain("dist/index.cjs");
+  expect(files.some((f) => f.startsWith("src/") || f.startsWith("test/"))).toBe(false);
+  await fs.writeFile(path.join(work, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true }));
+  await sh("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball], work);
+}, 180_000);
+
+afterAll(async () => {
+  if (work !== undefined) await fs.rm(work, { recursive: true, force: true });
+});
+
+const script = (load: string) => `${load}
+(async () => {
+  const tracker = new Tracker({ trackingUri: "store", experiment: "pack", captureContext: false });
+  const run = await tracker.startRun({ name: "consumer", params: { lr: 0.1 } });
+  run.logMetric("loss", 0.5, { step: 1 });
+  await run.end();
+  const read = await tracker.getRun(run.id);
+  await tracker.close();
+  console.log(JSON.stringify({ status: read.info.status, loss: read.data.metrics.loss, lr: read.data.params.lr, isError: new ValidationError("f", 1, "r") instanceof MltrailError }));
+})();`;
+
+describe("the packed package", () => {
+  it("loads with import (ESM)", async () => {
+    await fs.writeFile(path.join(work, "esm.mjs"), script(`import { Tracker, ValidationError, MltrailError } from "mltrail";`));
+    const out = JSON.parse(await sh("node", ["esm.mjs"], work)) as Record<string, unknown>;
+    expect(out).toEqual({ status: "FINISHED", loss: 0.5, lr: "0.1", isError: true });
+  });
+
+  it("loads with require (CJS)", async () => {
+    await fs.writeFile(path.join(work, "cjs.cjs"), script(`const { Tracker, ValidationError, MltrailError } = require("mltrail");`));
+    const out = JSON.parse(await sh("node", ["cjs.cjs"], work)) as Record<string, unknown>;
+    expect(out).toEqual({ status: "FINISHED", loss: 0.5, lr: "0.1", isError: true });
+  });
+
+  it("type-checks a TypeScript consumer against the published types", async () => {
+    const ts = `import { Tracker, type RunRecord, type TrackerOptions } from "mltrail";
+const options: TrackerOptions = { experiment: "x", durability: "always" };
+const tracker = new Tracker(options);
+export async function main(): Promise<number> {
+  const run = await tracker.startRun({ params: { lr: 1 } });
+  run.logMetric("loss", 1, { step: 1 });
+  await run.end();
+  const rec: RunRecord = await tracker.getRun(run.id);
+  return rec.data.metrics["loss"] ?? 0;
+}
+// @ts-expect-error unknown options are a type error
+new Tracker({ nope: true });
+`;
+    await fs.writeFile(path.join(work, "consumer.ts"), ts);
+    await fs.writeFile(
+      path.join(work, "tsconfig.json"),
+      JSON.stringify({ compilerOptions: { strict: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", noEmit: true, types: [], skipLibCheck: false, lib: ["ES2022", "ESNext.Disposable"] }, files: ["consumer.ts"] }),
+    );
+    const tsc = path.join(root, "node_modules/typescript/bin/tsc");
+    await expect(sh("node", [tsc, "-p", "tsconfig.json"], work)).resolves.toBeDefined();
+    await fs.writeFile(path.join(work, "consumer.ts"), `${ts}\nconst n: string = 1 as number;\n`);
+    const failure = await sh("node", [tsc, "-p", "tsconfig.json"], work).then(
+      () => "",
+      (err: unknown) => String((err as { stdout?: unknown }).stdout),
+    );
+    expect(failure).toMatch(/consumer\.ts.*TS2322/);
+  }, 60_000);
+
+  it("ships a working mltrail command", async () => {
+    const out = await sh(path.join(work, "node_modules/.bin/mltrail"), ["--version"], work);
+    const pkg = JSON.parse(await fs.readFile(path.join(root, "package.json"), "utf8")) as { version: string };
+    expect(out.trim()).toBe(pkg.version);
+  });
+});
