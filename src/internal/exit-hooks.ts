@@ -35,14 +35,18 @@ function safe(fn: () => void): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // Count the user's own handlers now: ending the runs below unregisters the last tracker,
+  // which removes this hook, so a later count would miss it and re-raise into the user's handler.
+  const userHandlers = process.listenerCount(signal) - 1;
   const list = [...participants];
   for (const p of list) safe(() => p.endAllSync("KILLED"));
   const timeout = Math.max(0, ...list.map((p) => p.exitFlushTimeoutMs));
   const flushes = Promise.allSettled(list.map((p) => p.flushForExit(timeout)));
-  const timer = new Promise((resolve) => setTimeout(resolve, timeout).unref());
+  // Not unref()ed: the bounded flush must finish (or time out) before the signal is re-raised.
+  const timer = new Promise((resolve) => setTimeout(resolve, timeout));
   void Promise.race([flushes, timer]).then(() => {
     // Re-raise with the default action unless the user handles this signal themselves.
-    if (process.listenerCount(signal) <= 1) {
+    if (userHandlers <= 0) {
       uninstall();
       process.kill(process.pid, signal);
     }

@@ -43,6 +43,16 @@ export function writeFileAtomicSync(file: string, data: string): void {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, file);
+  try {
+    const dirFd = fs.openSync(path.dirname(file), "r");
+    try {
+      fs.fsyncSync(dirFd);
+    } finally {
+      fs.closeSync(dirFd);
+    }
+  } catch {
+    // Some platforms cannot fsync a folder; the rename is still atomic there.
+  }
 }
 
 /** fsyncs a folder so a rename or a new file in it survives power loss (best effort). */
