@@ -1,0 +1,61 @@
+/**
+ * globalSetup of the `integration` project: starts ONE real MLflow server (see
+ * scripts/mlflow-server.mjs) for the whole run and provides its base URL as `mlflowUri`.
+ *
+ * - env `MLTRAIL_MLFLOW_URI` set: use that server instead of starting one (it must be MLflow 3.18).
+ * - no Python: vitest.config.ts already kept the suites out of the run (or failed it under CI);
+ *   this setup then provides an empty URI and starts nothing.
+ */
+import * as path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { TestProject } from "vitest/node";
+import type {} from "vitest";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Base URL of the shared MLflow server, e.g. `http://127.0.0.1:41234`; "" when none runs. */
+    mlflowUri: string;
+  }
+}
+
+/** The part of scripts/mlflow-server.mjs this setup uses (the script is plain JS). */
+export interface MlflowServerModule {
+  findPython(): Promise<string | null>;
+  startMlflowServer(opts?: { cacheDir?: string; port?: number; log?: (message: string) => void }): Promise<{
+    url: string;
+    port: number;
+    pid: number;
+    workDir: string;
+    artifactsDir: string;
+    logFile: string;
+    stop(): Promise<void>;
+  }>;
+}
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Loads scripts/mlflow-server.mjs (a computed specifier keeps tsc from wanting its types). */
+export async function loadMlflowServerModule(): Promise<MlflowServerModule> {
+  const href = pathToFileURL(path.join(projectRoot, "scripts", "mlflow-server.mjs")).href;
+  return (await import(href)) as MlflowServerModule;
+}
+
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  const external = process.env.MLTRAIL_MLFLOW_URI;
+  if (external) {
+    project.provide("mlflowUri", external.replace(/\/+$/, ""));
+    return undefined;
+  }
+  const mod = await loadMlflowServerModule();
+  if ((await mod.findPython()) === null) {
+    project.provide("mlflowUri", "");
+    return undefined;
+  }
+  const server = await mod.startMlflowServer({
+    log: (message) => process.stderr.write(`[mlflow] ${message}\n`),
+  });
+  project.provide("mlflowUri", server.url);
+  return async () => {
+    await server.stop();
+  };
+}
