@@ -22,9 +22,8 @@ export function describeValue(value: unknown): string {
     const suffix = value.length > MAX_QUOTED ? ` (${value.length} chars)` : "";
     return `${JSON.stringify(shown)}${suffix}`;
   }
-  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
-    return String(value);
-  }
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (typeof value === "bigint") return `${value}n (a bigint)`;
   if (typeof value === "symbol") return value.toString();
   if (typeof value === "function") return "a function";
   if (Array.isArray(value)) return `an array of ${value.length}`;

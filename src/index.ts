@@ -15,11 +15,13 @@
  */
 export { Tracker } from "./tracker.js";
 export { VERSION } from "./version.js";
-export type { StartRunOptions, RunTarget, TrackerStats, FlushResult } from "./tracker.js";
+export type { StartRunOptions, RunTarget, TrackerStats, TrackerState, TrackerEvents, FlushResult, FlushOptions, RejectedRecord } from "./tracker.js";
+export type { ReplicationHealth } from "./remote/health.js";
+export type { HttpAuth } from "./remote/http.js";
 export { Run } from "./run.js";
 export type { MetricOptions, EndOptions } from "./run.js";
 export { resolveOptions } from "./options.js";
-export type { TrackerOptions, ResolvedOptions, NamePolicy, Backend, Env } from "./options.js";
+export type { TrackerOptions, ResolvedOptions, NamePolicy, Backend, LocalBackend, MlflowBackend, Env } from "./options.js";
 export type { Durability } from "./log/journal.js";
 export type { LogLevel, LogSink } from "./internal/logger.js";
 export {

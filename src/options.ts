@@ -11,6 +11,8 @@ import { z } from "zod";
 import { ValidationError } from "./errors.js";
 import type { LogLevel, LogSink } from "./internal/logger.js";
 import type { Durability } from "./log/journal.js";
+import { MLFLOW_LIMITS, type BackendLimits } from "./model/limits.js";
+import { authFromEnv, type HttpAuth } from "./remote/http.js";
 
 /**
  * Regular expressions that names must match, enforced with a ValidationError.
@@ -104,6 +106,78 @@ export interface TrackerOptions {
    * @default process.cwd()
    */
   readonly cwd?: string;
+  /**
+   * `"online"` replicates to the tracking server in the background; `"offline"` only writes
+   * the local run log (send it later with `mltrail sync`). Env: `MLTRAIL_MODE`.
+   * @default "online"
+   */
+  readonly mode?: "online" | "offline";
+  /**
+   * Folder of the local run log when `trackingUri` is a server (with a local `trackingUri`
+   * the store itself is the log). Env: `MLTRAIL_SPOOL_DIR`.
+   * @default "./mltrail"
+   */
+  readonly spoolDir?: string;
+  /**
+   * Credentials and TLS for the server. Unset fields come from `MLFLOW_TRACKING_TOKEN`
+   * (Bearer), `MLFLOW_TRACKING_USERNAME` / `MLFLOW_TRACKING_PASSWORD` (Basic; wins over a
+   * token, as in MLflow's Python client), `MLFLOW_TRACKING_INSECURE_TLS`,
+   * `MLFLOW_TRACKING_SERVER_CERT_PATH` and `MLFLOW_WORKSPACE`. `headerProvider` is called
+   * before every request (refreshing tokens).
+   * @default from the environment
+   */
+  readonly auth?: HttpAuth;
+  /**
+   * Timeout of one HTTP request, in ms. Env: `MLTRAIL_REQUEST_TIMEOUT_MS`.
+   * @default 30000
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Batch and value limits of the server, over MLflow's defaults (e.g. `{ metricsPerBatch: 200 }`
+   * for Azure ML).
+   * @default MLFLOW_LIMITS
+   */
+  readonly limits?: Partial<BackendLimits>;
+  /**
+   * Most replication requests in flight at once (one per run at most).
+   * Env: `MLTRAIL_MAX_CONCURRENT_REQUESTS`.
+   * @default 4
+   */
+  readonly maxConcurrentRequests?: number;
+  /**
+   * Period of replication passes, in ms; a full batch is sent at once regardless.
+   * Env: `MLTRAIL_REPLICATION_INTERVAL_MS`.
+   * @default 1000
+   */
+  readonly replicationIntervalMs?: number;
+  /**
+   * First retry delay, in ms; doubles per failure (with full jitter) up to `retryMaxMs`.
+   * `Retry-After` is honoured when longer. Env: `MLTRAIL_RETRY_BASE_MS`.
+   * @default 500
+   */
+  readonly retryBaseMs?: number;
+  /**
+   * Longest retry delay, in ms. Env: `MLTRAIL_RETRY_MAX_MS`.
+   * @default 30000
+   */
+  readonly retryMaxMs?: number;
+  /**
+   * Probe period while replication is PAUSED by a 401/403, in ms. Env: `MLTRAIL_AUTH_RETRY_MS`.
+   * @default 30000
+   */
+  readonly authRetryMs?: number;
+  /**
+   * Replicate runs that earlier processes left pending, when the tracker starts.
+   * Env: `MLTRAIL_DRAIN_ON_START`.
+   * @default true
+   */
+  readonly drainOnStart?: boolean;
+  /**
+   * How long `close()` waits for replication before leaving the rest in the log, in ms.
+   * Env: `MLTRAIL_CLOSE_TIMEOUT_MS`.
+   * @default 30000
+   */
+  readonly closeTimeoutMs?: number;
 }
 
 /**
@@ -112,28 +186,47 @@ export interface TrackerOptions {
  */
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Which store a tracker uses. */
-export type Backend = { readonly kind: "local"; readonly root: string } | { readonly kind: "mlflow"; readonly url: string };
+/**
+ * The embedded local store.
+ * @example `{ kind: "local", root: "/home/me/project/mltrail" }`
+ */
+export interface LocalBackend {
+  /** Always `"local"`. */
+  readonly kind: "local";
+  /** Absolute path of the store folder. */
+  readonly root: string;
+}
 
 /**
- * Options after defaults and environment variables are applied. Frozen.
- * @example `tracker.options.durability`
+ * An MLflow-compatible tracking server.
+ * @example `{ kind: "mlflow", url: "http://127.0.0.1:5000" }`
  */
-export interface ResolvedOptions {
-  readonly trackingUri: string;
-  readonly backend: Backend;
-  readonly experiment: string;
-  readonly durability: Durability;
-  readonly fsyncIntervalMs: number;
-  readonly logLevel: LogLevel;
-  readonly logger: LogSink | undefined;
-  readonly captureContext: boolean;
-  readonly runNameTemplate: string;
-  readonly namePolicy: NamePolicy;
-  readonly handleExit: boolean;
-  readonly exitFlushTimeoutMs: number;
-  readonly cwd: string;
+export interface MlflowBackend {
+  /** Always `"mlflow"`. */
+  readonly kind: "mlflow";
+  /** Server URL without trailing slash (credentials in it are moved to auth headers). */
+  readonly url: string;
 }
+
+/**
+ * Which store a tracker uses, derived from `trackingUri`.
+ * @example `tracker.options.backend.kind`
+ */
+export type Backend = LocalBackend | MlflowBackend;
+
+/**
+ * Options after defaults and environment variables are applied: every field present, frozen.
+ * Each field means what the {@link TrackerOptions} field of the same name means.
+ * @example `tracker.options.durability // "interval"`
+ */
+export type ResolvedOptions = Readonly<Required<Omit<TrackerOptions, "logger" | "limits">>> & {
+  /** Where diagnostics go; `undefined` means stderr. */
+  readonly logger: LogSink | undefined;
+  /** The server's limits (MLflow's, with the `limits` option applied). */
+  readonly limits: BackendLimits;
+  /** The store `trackingUri` selects. */
+  readonly backend: Backend;
+};
 
 const regex = z.custom<RegExp>((v) => v instanceof RegExp, { message: "must be a RegExp" });
 
@@ -150,6 +243,31 @@ const schema = z.strictObject({
   handleExit: z.boolean().optional(),
   exitFlushTimeoutMs: z.number().int().min(0).max(60_000).optional(),
   cwd: z.string().min(1).optional(),
+  mode: z.enum(["online", "offline"]).optional(),
+  spoolDir: z.string().min(1).optional(),
+  auth: z
+    .strictObject({
+      token: z.string().optional(),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      headers: z.record(z.string(), z.string()).optional(),
+      headerProvider: z.custom<() => Promise<Readonly<Record<string, string>>>>((v) => typeof v === "function", { message: "must be a function" }).optional(),
+      insecureTls: z.boolean().optional(),
+      caCert: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
+      workspace: z.string().optional(),
+    })
+    .optional(),
+  requestTimeoutMs: z.number().int().min(1).max(600_000).optional(),
+  limits: z
+    .strictObject(Object.fromEntries(Object.keys(MLFLOW_LIMITS).map((k) => [k, z.number().int().min(1).optional()])) as Record<keyof BackendLimits, z.ZodOptional<z.ZodNumber>>)
+    .optional(),
+  maxConcurrentRequests: z.number().int().min(1).max(64).optional(),
+  replicationIntervalMs: z.number().int().min(10).max(600_000).optional(),
+  retryBaseMs: z.number().int().min(1).max(600_000).optional(),
+  retryMaxMs: z.number().int().min(1).max(3_600_000).optional(),
+  authRetryMs: z.number().int().min(10).max(3_600_000).optional(),
+  drainOnStart: z.boolean().optional(),
+  closeTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),
 });
 
 function envBool(env: Env, name: string): boolean | undefined {
@@ -160,11 +278,14 @@ function envBool(env: Env, name: string): boolean | undefined {
   throw new ValidationError(`env ${name}`, raw, "must be true or false");
 }
 
-function envInt(env: Env, name: string): number | undefined {
+function envInt(env: Env, name: string, min: number, max: number): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
-  if (!/^\d+$/.test(raw)) throw new ValidationError(`env ${name}`, raw, "must be a whole number");
-  return Number(raw);
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new ValidationError(`env ${name}`, raw, `must be a whole number from ${min} to ${max}`);
+  }
+  return value;
 }
 
 function envEnum<T extends string>(env: Env, name: string, allowed: readonly T[]): T | undefined {
@@ -172,6 +293,10 @@ function envEnum<T extends string>(env: Env, name: string, allowed: readonly T[]
   if (raw === undefined || raw === "") return undefined;
   if ((allowed as readonly string[]).includes(raw)) return raw as T;
   throw new ValidationError(`env ${name}`, raw, `must be one of ${allowed.join(", ")}`);
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**
@@ -186,6 +311,8 @@ export function resolveBackend(uri: string, cwd: string): Backend {
     } catch {
       throw new ValidationError("options.trackingUri", uri.replace(/\/\/[^@/]*@/, "//***@"), "must be a valid http(s) URL");
     }
+    url.username = "";
+    url.password = "";
     return { kind: "mlflow", url: url.toString().replace(/\/+$/, "") };
   }
   if (/^file:/i.test(uri)) return { kind: "local", root: fileURLToPath(uri) };
@@ -214,21 +341,44 @@ export function resolveOptions(options: TrackerOptions | undefined, env: Env = p
   }
   const o = parsed.data;
   const cwd = o.cwd ?? process.cwd();
-  const trackingUri = o.trackingUri ?? (env["MLFLOW_TRACKING_URI"] || undefined) ?? "./mltrail";
+  const givenUri = o.trackingUri ?? (env["MLFLOW_TRACKING_URI"] || undefined) ?? "./mltrail";
+  const backend = resolveBackend(givenUri, cwd);
+  // Credentials in the URI become Basic auth and never stay in a printable field.
+  const uriAuth: HttpAuth = {};
+  let trackingUri = givenUri;
+  if (backend.kind === "mlflow") {
+    const url = new URL(givenUri);
+    if (url.username !== "" || url.password !== "") {
+      Object.assign(uriAuth, { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
+      trackingUri = backend.url;
+    }
+  }
   const resolved: ResolvedOptions = {
     trackingUri,
-    backend: resolveBackend(trackingUri, cwd),
+    backend,
     experiment: o.experiment ?? (env["MLFLOW_EXPERIMENT_NAME"] || undefined) ?? "Default",
     durability: o.durability ?? envEnum(env, "MLTRAIL_DURABILITY", ["interval", "always"] as const) ?? "interval",
-    fsyncIntervalMs: o.fsyncIntervalMs ?? envInt(env, "MLTRAIL_FSYNC_INTERVAL_MS") ?? 1000,
+    fsyncIntervalMs: o.fsyncIntervalMs ?? envInt(env, "MLTRAIL_FSYNC_INTERVAL_MS", 1, 3_600_000) ?? 1000,
     logLevel: o.logLevel ?? envEnum(env, "MLTRAIL_LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const) ?? "warn",
     logger: o.logger,
     captureContext: o.captureContext ?? envBool(env, "MLTRAIL_CAPTURE_CONTEXT") ?? true,
     runNameTemplate: o.runNameTemplate ?? (env["MLTRAIL_RUN_NAME_TEMPLATE"] || undefined) ?? "{random}-{seq}",
     namePolicy: Object.freeze({ ...(o.namePolicy ?? {}) }) as NamePolicy,
     handleExit: o.handleExit ?? envBool(env, "MLTRAIL_HANDLE_EXIT") ?? true,
-    exitFlushTimeoutMs: o.exitFlushTimeoutMs ?? envInt(env, "MLTRAIL_EXIT_FLUSH_TIMEOUT_MS") ?? 2000,
+    exitFlushTimeoutMs: o.exitFlushTimeoutMs ?? envInt(env, "MLTRAIL_EXIT_FLUSH_TIMEOUT_MS", 0, 60_000) ?? 2000,
     cwd,
+    mode: o.mode ?? envEnum(env, "MLTRAIL_MODE", ["online", "offline"] as const) ?? "online",
+    spoolDir: path.resolve(cwd, o.spoolDir ?? (env["MLTRAIL_SPOOL_DIR"] || undefined) ?? "./mltrail"),
+    auth: Object.freeze({ ...authFromEnv(env), ...uriAuth, ...stripUndefined(o.auth ?? {}) }) as HttpAuth,
+    requestTimeoutMs: o.requestTimeoutMs ?? envInt(env, "MLTRAIL_REQUEST_TIMEOUT_MS", 1, 600_000) ?? 30_000,
+    limits: Object.freeze({ ...MLFLOW_LIMITS, ...stripUndefined(o.limits ?? {}) }) as BackendLimits,
+    maxConcurrentRequests: o.maxConcurrentRequests ?? envInt(env, "MLTRAIL_MAX_CONCURRENT_REQUESTS", 1, 64) ?? 4,
+    replicationIntervalMs: o.replicationIntervalMs ?? envInt(env, "MLTRAIL_REPLICATION_INTERVAL_MS", 10, 600_000) ?? 1000,
+    retryBaseMs: o.retryBaseMs ?? envInt(env, "MLTRAIL_RETRY_BASE_MS", 1, 600_000) ?? 500,
+    retryMaxMs: o.retryMaxMs ?? envInt(env, "MLTRAIL_RETRY_MAX_MS", 1, 3_600_000) ?? 30_000,
+    authRetryMs: o.authRetryMs ?? envInt(env, "MLTRAIL_AUTH_RETRY_MS", 10, 3_600_000) ?? 30_000,
+    drainOnStart: o.drainOnStart ?? envBool(env, "MLTRAIL_DRAIN_ON_START") ?? true,
+    closeTimeoutMs: o.closeTimeoutMs ?? envInt(env, "MLTRAIL_CLOSE_TIMEOUT_MS", 0, 3_600_000) ?? 30_000,
   };
   return Object.freeze(resolved);
 }

@@ -10,7 +10,7 @@ import type { JournalWriter } from "./log/journal.js";
 import { endJson, keyValueJson, metricJson } from "./log/record.js";
 import type { Clock } from "./internal/clock.js";
 import type { EndStatus, ParamValue } from "./model/types.js";
-import { checkKey, checkMetricValue, checkParamValue, checkRecord, checkStep, checkTagValue, checkTimestamp } from "./model/validate.js";
+import { checkKey, checkMetricOptions, checkMetricValue, checkParamValue, checkRecord, checkStep, checkTagValue, checkTimestamp, keyLabel } from "./model/validate.js";
 
 /**
  * Options of a metric logging call.
@@ -39,6 +39,8 @@ export interface RunHost {
   finishRun(run: Run, status: EndStatus, endTime: number): Promise<void>;
   /** Flushes the run's records (and, with a server, waits for them to be acknowledged). */
   flushRun(run: Run): Promise<void>;
+  /** The run's id on the tracking server, once known. */
+  remoteId(run: Run): string | undefined;
 }
 
 const END_STATUSES: readonly string[] = ["FINISHED", "FAILED", "KILLED"];
@@ -82,6 +84,14 @@ export class Run implements AsyncDisposable {
     this.host = init.host;
   }
 
+  /**
+   * The run's id on the tracking server: equal to `id` for runs created online, learned later
+   * for runs started while the server was unreachable, undefined on the local store.
+   */
+  get remoteId(): string | undefined {
+    return this.host.remoteId(this);
+  }
+
   /** True once `end()` has been called. */
   get ended(): boolean {
     return this.ending !== undefined;
@@ -109,7 +119,7 @@ export class Run implements AsyncDisposable {
     const previous = this.params.get(key);
     if (previous === undefined) return true;
     if (previous === text) return false;
-    throw new ValidationError(`param "${key}" value`, text, `params are immutable: already logged as ${JSON.stringify(previous.slice(0, 60))}`);
+    throw new ValidationError(`param ${keyLabel(key)} value`, text, `params are immutable: already logged as ${JSON.stringify(previous.slice(0, 60))}`);
   }
 
   private appendParam(keyJson: string, key: string, text: string): void {
@@ -149,6 +159,7 @@ export class Run implements AsyncDisposable {
     let step = 0;
     let timestamp: number | undefined;
     if (options !== undefined) {
+      if (options === null || typeof options !== "object") checkMetricOptions(options);
       if (options.step !== undefined) step = checkStep(key, options.step);
       if (options.timestamp !== undefined) timestamp = checkTimestamp(key, options.timestamp);
     }
@@ -172,6 +183,7 @@ export class Run implements AsyncDisposable {
     }
     const first = entries[0]?.[0] ?? "metrics";
     if (options !== undefined) {
+      checkMetricOptions(options);
       if (options.step !== undefined) step = checkStep(first, options.step);
       if (options.timestamp !== undefined) timestamp = checkTimestamp(first, options.timestamp);
     }

@@ -1,46 +1,34 @@
 /**
- * Tracker: wires options, the store and the run logs, and exposes the public methods.
+ * Tracker: wires options, the local run log, the query side and (with a server) the
+ * replicator, and exposes the public methods.
  *
  * @packageDocumentation
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { EventEmitter } from "node:events";
 import { v7 as uuidv7 } from "uuid";
-import { checkNamePolicy, renderName, validateTemplate } from "./capture/naming.js";
-import { captureContextTags } from "./capture/tags.js";
-import { NotFoundError, StateError, ValidationError, type SpoolError } from "./errors.js";
+import { validateTemplate, checkNamePolicy } from "./capture/naming.js";
+import { MltrailError, StateError, ValidationError, type ApiError } from "./errors.js";
 import { systemClock, type Clock } from "./internal/clock.js";
 import { registerExitParticipant, unregisterExitParticipant, type ExitParticipant } from "./internal/exit-hooks.js";
 import { createLogger, type Logger } from "./internal/logger.js";
 import { writeFileAtomicSync } from "./log/atomic.js";
-import { RunLog } from "./log/run-log.js";
+import type { JournalRecord } from "./log/record.js";
 import { MLFLOW_LIMITS } from "./model/limits.js";
 import type { EndStatus, Experiment, Metric, ParamValue, RunRecord, SearchRunsOptions } from "./model/types.js";
-import { checkName, checkRecord, checkRunId } from "./model/validate.js";
+import { checkName, checkRunId } from "./model/validate.js";
 import { resolveOptions, type ResolvedOptions, type TrackerOptions } from "./options.js";
+import { LocalQueries, type Queries } from "./queries.js";
+import { connectRemote, type RemoteSide } from "./remote/connect.js";
+import { claimPendingRuns } from "./remote/drain.js";
+import type { ReplicationHealth } from "./remote/health.js";
+import { RemoteQueries } from "./remote/queries.js";
 import { Run, type MetricOptions, type RunHost } from "./run.js";
-import { searchRunRecords } from "./store/filter.js";
+import { openRun, type OpenRun } from "./open-run.js";
+import type { StartRunOptions } from "./start-run.js";
 import { LocalStore } from "./store/local-store.js";
-import type { RunPaths } from "./store/layout.js";
-import type { RunMeta } from "./store/meta.js";
 
-/**
- * Options of `startRun` and `withRun`.
- * @example `{ name: "baseline", params: { lr: 1e-3 }, tags: { team: "growth" } }`
- */
-export interface StartRunOptions {
-  /** Run name. @default rendered from the `runNameTemplate` option */
-  readonly name?: string;
-  /** Experiment name. @default the tracker's `experiment` option */
-  readonly experiment?: string;
-  /** Params logged at start. @default none */
-  readonly params?: Readonly<Record<string, ParamValue>>;
-  /** Tags set at start. @default none */
-  readonly tags?: Readonly<Record<string, string>>;
-  /** Parent run id for nested runs (tag `mlflow.parentRunId`). @default none */
-  readonly parentRunId?: string;
-  /** Description (tag `mlflow.note.content`). @default none */
-  readonly description?: string;
-}
+export type { StartRunOptions } from "./start-run.js";
 
 /**
  * Targets a tracker-level logging call at a run by id instead of the active run.
@@ -50,6 +38,13 @@ export interface RunTarget {
   /** Id of an open run of this tracker. @default the active run */
   readonly runId?: string;
 }
+
+/**
+ * Where records are headed: `LOCAL` (the local store is the backend), `OFFLINE` (a server is
+ * configured but `mode: "offline"`), or the health of replication to the server.
+ * @example `tracker.stats().state === "DOWN"`
+ */
+export type TrackerState = "LOCAL" | "OFFLINE" | ReplicationHealth;
 
 /**
  * Counts kept by a tracker since it was created.
@@ -62,45 +57,79 @@ export interface TrackerStats {
   readonly written: number;
   /** Records fsynced (they survive power loss). */
   readonly durable: number;
-  /** Records acknowledged by the store: on the local store, the durable ones. */
+  /** Records acknowledged: by the server when there is one, else the durable ones. */
   readonly acked: number;
-  /** Records not yet acknowledged. */
+  /** Records not yet acknowledged (they stay in the run log until they are). */
   readonly pending: number;
-  /** Records the store rejected (kept in the run's `rejected.jsonl`). */
+  /** Records the server rejected (kept in the run's `rejected.jsonl`). */
   readonly rejected: number;
   /** Runs open in this tracker. */
   readonly activeRuns: number;
-  /** `LOCAL` for the embedded store. */
-  readonly state: "LOCAL";
+  /** Where records are headed and how that is going. */
+  readonly state: TrackerState;
   /** The last error seen, if any. */
   readonly lastError: string | undefined;
 }
 
 /**
  * Result of `flush()`.
- * @example `const { pending } = await tracker.flush();`
+ * @example `const { pending } = await tracker.flush({ timeoutMs: 5000 });`
  */
 export interface FlushResult {
-  /** Records acknowledged (durable, on the local store). */
+  /** Records acknowledged. */
   readonly acked: number;
-  /** Records still pending. */
+  /** Records still pending (kept in the log). */
   readonly pending: number;
   /** Records rejected. */
   readonly rejected: number;
 }
 
-interface OpenRun {
-  readonly run: Run;
-  readonly log: RunLog;
-  readonly paths: RunPaths;
-  readonly meta: RunMeta;
-  readonly baseSeq: number;
+/**
+ * Options of `flush()` and `close()`.
+ * @example `{ timeoutMs: 5000 }`
+ */
+export interface FlushOptions {
+  /** Longest wait for the server, in ms. @default the `closeTimeoutMs` option (30000) */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A record the server rejected, as given to `tracker.on("rejected", …)`.
+ * @example `tracker.on("rejected", (r) => console.warn(r.runId, r.error.message))`
+ */
+export interface RejectedRecord {
+  /** Local id of the run. */
+  readonly runId: string;
+  /** Sequence number of the record in the run log. */
+  readonly seq: number;
+  /** The record as logged. */
+  readonly record: JournalRecord;
+  /** The server's answer. */
+  readonly error: ApiError;
+}
+
+/**
+ * Events of a tracker.
+ * @example `tracker.on("state", (s) => console.log("replication", s))`
+ */
+export interface TrackerEvents {
+  /** A problem that did not throw: transport failures, corrupt log lines, paused replication. */
+  error: [error: MltrailError];
+  /** A record the server rejected; it is kept in the run's `rejected.jsonl`. */
+  rejected: [record: RejectedRecord];
+  /** Replication changed state. */
+  state: [state: ReplicationHealth];
+}
+
+interface Core {
+  readonly store: LocalStore;
+  readonly queries: Queries;
 }
 
 const activeContext = new AsyncLocalStorage<Run>();
 
 /**
- * The entry point: starts runs, answers queries, owns the local run logs.
+ * The entry point: starts runs, answers queries, owns the run logs and their replication.
  *
  * @example
  * ```ts
@@ -115,19 +144,21 @@ export class Tracker implements AsyncDisposable {
   /** The resolved options (frozen). */
   readonly options: ResolvedOptions;
   private readonly log: Logger;
-  private readonly clock: Clock;
-  private storePromise: Promise<LocalStore> | undefined;
+  private readonly clock: Clock = systemClock;
+  private readonly events = new EventEmitter();
+  private readonly remote: RemoteSide | undefined;
+  private corePromise: Promise<Core> | undefined;
   private readonly open = new Map<string, OpenRun>();
   private readonly stack: Run[] = [];
   private closed = false;
   private lastError: string | undefined;
-  private loggedBefore = { logged: 0, written: 0, durable: 0 };
+  private finished = { logged: 0, written: 0, durable: 0 };
   private readonly host: RunHost;
   private readonly exitParticipant: ExitParticipant;
 
   /**
    * Creates a tracker. Throws ValidationError for unknown or ill-typed options. Opens nothing
-   * until the first call that needs the store.
+   * and sends nothing until the first call that needs it.
    * @param options see {@link TrackerOptions}; every field has a default and most an env var.
    */
   constructor(options?: TrackerOptions) {
@@ -135,106 +166,113 @@ export class Tracker implements AsyncDisposable {
     validateTemplate(this.options.runNameTemplate);
     checkName("options.experiment", this.options.experiment, MLFLOW_LIMITS.experimentNameLength);
     checkNamePolicy("experiment", this.options.experiment, this.options.namePolicy.experiment);
-    if (this.options.backend.kind !== "local") {
-      throw new ValidationError("options.trackingUri", this.options.trackingUri, "http(s) tracking servers are not supported by this build; use a folder path");
-    }
     this.log = createLogger(this.options.logLevel, this.options.logger);
-    this.clock = systemClock;
+    const backend = this.options.backend;
+    if (backend.kind === "mlflow") {
+      this.remote = connectRemote(backend.url, this.options, this.log, {
+        onState: (state) => this.events.emit("state", state),
+        onError: (error) => this.emitError(error),
+        onRejected: (info) => this.events.emit("rejected", info),
+      });
+      if (this.options.mode === "offline") this.remote.replicator.close();
+    }
     this.host = {
       clock: this.clock,
       finishRun: (run, status, endTime) => this.finishRun(run, status, endTime),
-      flushRun: async (run) => {
-        await this.open.get(run.id)?.log.writer.flush();
-      },
+      flushRun: (run) => this.flushRun(run),
+      remoteId: (run) => this.open.get(run.id)?.state?.state.remoteRunId,
     };
     this.exitParticipant = {
       endAllSync: (status) => this.endAllSync(status),
-      flushForExit: async () => {},
+      flushForExit: (timeoutMs) => this.replicating?.flush(timeoutMs) ?? Promise.resolve(),
       exitFlushTimeoutMs: this.options.exitFlushTimeoutMs,
     };
   }
 
-  private store(): Promise<LocalStore> {
-    if (this.closed) return Promise.reject(new StateError("the tracker is closed"));
-    if (this.storePromise === undefined) {
-      const backend = this.options.backend;
-      this.storePromise = LocalStore.open(backend.kind === "local" ? backend.root : "").then((store) => {
-        store.onCorrupt = (runId, corrupt) => {
-          this.lastError = `run ${runId}: ${corrupt.length} corrupt journal line(s) skipped`;
-          this.log.error(`${this.lastError}; first at ${corrupt[0]?.segment ?? "?"} line ${corrupt[0]?.line ?? "?"}`);
-        };
-        return store;
-      });
-    }
-    return this.storePromise;
+  /** The replicator, when records go to a server. */
+  private get replicating(): RemoteSide["replicator"] | undefined {
+    return this.options.mode === "online" ? this.remote?.replicator : undefined;
   }
 
   /**
-   * Starts a run and makes it the active run. Params and tags given here are logged first;
-   * reproducibility tags (git, entry script, Node, …) are captured unless turned off.
+   * Listens to tracker events: `"error"` (problems that did not throw), `"rejected"` (records
+   * the server refused) and `"state"` (replication UP / DEGRADED / DOWN / PAUSED).
+   * @example `tracker.on("error", (e) => console.warn(e.message))`
+   */
+  on<E extends keyof TrackerEvents>(event: E, listener: (...args: TrackerEvents[E]) => void): this {
+    this.events.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /** Removes a listener added with {@link on}. @example `tracker.off("error", handler)` */
+  off<E extends keyof TrackerEvents>(event: E, listener: (...args: TrackerEvents[E]) => void): this {
+    this.events.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  private emitError(error: MltrailError): void {
+    this.lastError = error.message;
+    if (this.events.listenerCount("error") > 0) this.events.emit("error", error);
+  }
+
+  private core(): Promise<Core> {
+    if (this.closed) return Promise.reject(new StateError("the tracker is closed"));
+    this.corePromise ??= this.openCore();
+    return this.corePromise;
+  }
+
+  private async openCore(): Promise<Core> {
+    const backend = this.options.backend;
+    const store = await LocalStore.open(backend.kind === "local" ? backend.root : this.options.spoolDir);
+    store.onCorrupt = (runId, corrupt) => {
+      const first = corrupt[0];
+      const error = new MltrailError(`run ${runId}: ${corrupt.length} corrupt journal line(s) skipped; first at ${first?.segment ?? "?"} line ${first?.line ?? "?"}`, { code: "CORRUPT" });
+      this.log.error(error.message);
+      this.emitError(error);
+    };
+    const remote = this.remote;
+    const queries = remote === undefined ? new LocalQueries(store) : new RemoteQueries(remote.client, store, remote.target);
+    if (remote !== undefined && this.replicating !== undefined && this.options.drainOnStart) {
+      claimPendingRuns(store, remote.target, { skip: new Set(this.open.keys()) }).then(
+        (sources) => {
+          if (sources.length > 0) this.log.info(`replicating ${sources.length} run(s) left pending by earlier processes`);
+          for (const s of sources) remote.replicator.add(s);
+        },
+        (err: unknown) => this.emitError(err instanceof MltrailError ? err : new MltrailError(`could not scan for pending runs: ${String(err)}`)),
+      );
+    }
+    return { store, queries };
+  }
+
+  /**
+   * Starts a run and makes it the active run. With a reachable server the run is created
+   * there first (so `run.id` is the server's id); otherwise it starts locally and is created
+   * on the server later. Params and tags given here are checked in full before anything is
+   * stored.
    * @example `const run = await tracker.startRun({ name: "baseline", params: { lr: 1e-3 } });`
    */
   async startRun(options: StartRunOptions = {}): Promise<Run> {
-    const opts = checkRecord("startRun options", options) as StartRunOptions;
-    const experimentName = checkName("experiment name", opts.experiment ?? this.options.experiment, MLFLOW_LIMITS.experimentNameLength);
-    checkNamePolicy("experiment", experimentName, this.options.namePolicy.experiment);
-    if (opts.name !== undefined) checkName("run name", opts.name, MLFLOW_LIMITS.runNameLength);
-    if (opts.parentRunId !== undefined) checkRunId("parentRunId", opts.parentRunId);
-    if (opts.params !== undefined) checkRecord("params", opts.params);
-    if (opts.tags !== undefined) checkRecord("tags", opts.tags);
-    const store = await this.store();
-    const experiment = await store.getOrCreateExperiment(experimentName, this.clock());
-    const runId = uuidv7().replace(/-/g, "");
-    const startTime = this.clock();
-    const context = this.options.captureContext ? await captureContextTags({ cwd: this.options.cwd }) : {};
-    const name =
-      opts.name ??
-      renderName(this.options.runNameTemplate, {
-        experiment: experimentName,
-        date: new Date(startTime),
-        seq: (await store.countRuns(experiment.experimentId)) + 1,
-        runId,
-        ...(context["mlflow.user"] === undefined ? {} : { user: context["mlflow.user"] }),
-        ...(context["mlflow.source.git.branch"] === undefined ? {} : { branch: context["mlflow.source.git.branch"] }),
-        ...(context["mlflow.source.git.commit"] === undefined ? {} : { commit: context["mlflow.source.git.commit"] }),
-      });
-    checkName("run name", name, MLFLOW_LIMITS.runNameLength);
-    checkNamePolicy("run", name, this.options.namePolicy.run);
-    const meta: RunMeta = {
-      format: "mltrail-run",
-      version: 1,
-      runId,
-      experimentId: experiment.experimentId,
-      name,
-      startTime,
-      status: "RUNNING",
-      ...(opts.parentRunId === undefined ? {} : { parentRunId: opts.parentRunId }),
-      ...(opts.description === undefined ? {} : { description: opts.description }),
-      ...(context["mlflow.user"] === undefined ? {} : { user: context["mlflow.user"] }),
-    };
-    const paths = await store.createRunDir(experiment.experimentId, runId);
-    const log = await RunLog.open(paths.journal, paths.lock, `run "${runId}"`, {
-      durability: this.options.durability,
-      fsyncIntervalMs: this.options.fsyncIntervalMs,
-      onError: (err: SpoolError) => {
-        this.lastError = err.message;
-        this.log.error(err.message);
+    const { store } = await this.core();
+    const entry = await openRun({
+      options: this.options,
+      store,
+      remote: this.replicating === undefined ? undefined : this.remote,
+      clock: this.clock,
+      runKey: uuidv7().replace(/-/g, ""),
+      request: options,
+      host: this.host,
+      onError: (error) => {
+        this.log.error(error.message);
+        this.emitError(error);
       },
+      onCommit: (runId) => this.replicating?.notify(runId),
     });
-    await store.writeRunMeta(paths, meta);
-    const run = new Run({ id: runId, experimentId: experiment.experimentId, name, startTime, writer: log.writer, host: this.host });
-    this.open.set(runId, { run, log, paths, meta, baseSeq: log.writer.seq });
-    this.stack.push(run);
+    this.open.set(entry.run.id, entry);
+    this.stack.push(entry.run);
     if (this.options.handleExit && this.open.size === 1) registerExitParticipant(this.exitParticipant);
-    run.setTags({
-      ...context,
-      "mlflow.runName": name,
-      ...(opts.parentRunId === undefined ? {} : { "mlflow.parentRunId": opts.parentRunId }),
-      ...(opts.description === undefined ? {} : { "mlflow.note.content": opts.description }),
-      ...opts.tags,
-    });
-    if (opts.params !== undefined) run.logParams(opts.params);
-    return run;
+    if (entry.source !== undefined) this.replicating?.add(entry.source);
+    entry.begin();
+    return entry.run;
   }
 
   /**
@@ -301,13 +339,18 @@ export class Tracker implements AsyncDisposable {
     this.target(target?.runId, "setTag").setTag(key, value);
   }
 
+  private async flushRun(run: Run): Promise<void> {
+    const entry = this.open.get(run.id);
+    if (entry === undefined) return;
+    await entry.log.writer.flush();
+    await this.replicating?.flush(this.options.closeTimeoutMs);
+  }
+
   private async finishRun(run: Run, status: EndStatus, endTime: number): Promise<void> {
     const entry = this.open.get(run.id);
     if (entry === undefined) return;
     try {
-      await entry.log.close();
-      const store = await this.store();
-      await store.writeRunMeta(entry.paths, { ...entry.meta, status, endTime });
+      await entry.finish(status, endTime);
     } finally {
       this.forget(entry);
     }
@@ -315,11 +358,10 @@ export class Tracker implements AsyncDisposable {
 
   private forget(entry: OpenRun): void {
     const w = entry.log.writer;
-    const count = w.seq - entry.baseSeq;
-    this.loggedBefore = {
-      logged: this.loggedBefore.logged + count,
-      written: this.loggedBefore.written + (w.writtenSeq - entry.baseSeq),
-      durable: this.loggedBefore.durable + (w.syncedSeq - entry.baseSeq),
+    this.finished = {
+      logged: this.finished.logged + (w.seq - entry.baseSeq),
+      written: this.finished.written + (w.writtenSeq - entry.baseSeq),
+      durable: this.finished.durable + (w.syncedSeq - entry.baseSeq),
     };
     this.open.delete(entry.run.id);
     const at = this.stack.indexOf(entry.run);
@@ -338,18 +380,22 @@ export class Tracker implements AsyncDisposable {
     }
   }
 
-  /** Reads a run by id. Throws NotFoundError. @example `const { info, data } = await tracker.getRun(id);` */
+  private commitOpen(runId?: string): void {
+    for (const entry of this.open.values()) if (runId === undefined || entry.run.id === runId) entry.log.writer.commitSync();
+  }
+
+  /** Reads a run by id (local or server id). Throws NotFoundError. @example `const { info, data } = await tracker.getRun(id);` */
   async getRun(runId: string): Promise<RunRecord> {
     checkRunId("runId", runId);
-    await this.open.get(runId)?.log.writer.commitSync();
-    return (await this.store()).getRun(runId);
+    this.commitOpen(runId);
+    return (await this.core()).queries.getRun(runId);
   }
 
   /** A metric's history in logged order. @example `await tracker.getMetricHistory(id, "loss")` */
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
     checkRunId("runId", runId);
-    this.open.get(runId)?.log.writer.commitSync();
-    return (await this.store()).getMetricHistory(runId, key);
+    this.commitOpen(runId);
+    return (await this.core()).queries.getMetricHistory(runId, key);
   }
 
   /**
@@ -357,63 +403,69 @@ export class Tracker implements AsyncDisposable {
    * @example `await tracker.searchRuns({ filter: "metrics.acc > 0.9", orderBy: ["metrics.acc DESC"] })`
    */
   async searchRuns(options: SearchRunsOptions = {}): Promise<RunRecord[]> {
-    for (const entry of this.open.values()) entry.log.writer.commitSync();
-    const store = await this.store();
+    this.commitOpen();
     const names = options.experiment === undefined ? [this.options.experiment] : typeof options.experiment === "string" ? [options.experiment] : options.experiment;
-    const ids: string[] = [];
-    for (const name of names) {
-      const exp = await store.getExperimentByName(name);
-      if (exp === undefined) throw new NotFoundError(`experiment "${name}" not found`);
-      ids.push(exp.experimentId);
-    }
-    const searchOpts = {
-      ...(options.filter === undefined ? {} : { filter: options.filter }),
-      ...(options.orderBy === undefined ? {} : { orderBy: options.orderBy }),
-      ...(options.maxResults === undefined ? {} : { maxResults: options.maxResults }),
-    };
-    return searchRunRecords(await store.listRuns(ids), searchOpts);
+    return (await this.core()).queries.searchRuns(names, { filter: options.filter, orderBy: options.orderBy, maxResults: options.maxResults });
   }
 
   /** All experiments. @example `await tracker.listExperiments()` */
   async listExperiments(): Promise<Experiment[]> {
-    return (await this.store()).listExperiments();
+    return (await this.core()).queries.listExperiments();
   }
 
   /** An experiment by name, or undefined. @example `await tracker.getExperimentByName("churn")` */
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
-    return (await this.store()).getExperimentByName(name);
+    return (await this.core()).queries.getExperimentByName(name);
   }
 
-  /** Writes and fsyncs everything logged so far. @example `const { pending } = await tracker.flush();` */
-  async flush(): Promise<FlushResult> {
+  /**
+   * Writes and fsyncs everything logged so far and, with a server, waits (up to `timeoutMs`)
+   * until it is acknowledged. Never throws for transport problems: what is not acknowledged
+   * stays in the log and is counted in `pending`.
+   * @example `const { pending } = await tracker.flush({ timeoutMs: 5000 });`
+   */
+  async flush(options: FlushOptions = {}): Promise<FlushResult> {
     await Promise.all([...this.open.values()].map((e) => e.log.writer.flush()));
+    await this.replicating?.flush(options.timeoutMs ?? this.options.closeTimeoutMs);
     const s = this.stats();
     return { acked: s.acked, pending: s.pending, rejected: s.rejected };
   }
 
   /**
-   * Counts of logged, written, durable and pending records.
+   * Counts of logged, written, durable, acknowledged, pending and rejected records, and the
+   * replication state.
    * @example `console.log(tracker.stats())`
    */
   stats(): TrackerStats {
-    let { logged, written, durable } = this.loggedBefore;
+    let { logged, written, durable } = this.finished;
     for (const e of this.open.values()) {
       logged += e.log.writer.seq - e.baseSeq;
       written += e.log.writer.writtenSeq - e.baseSeq;
       durable += e.log.writer.syncedSeq - e.baseSeq;
     }
-    return { logged, written, durable, acked: durable, pending: logged - durable, rejected: 0, activeRuns: this.open.size, state: "LOCAL", lastError: this.lastError };
+    const base = { logged, written, durable, activeRuns: this.open.size };
+    const replicator = this.replicating;
+    if (replicator === undefined) {
+      const state: TrackerState = this.remote === undefined ? "LOCAL" : "OFFLINE";
+      return { ...base, acked: this.remote === undefined ? durable : 0, pending: this.remote === undefined ? logged - durable : logged, rejected: 0, state, lastError: this.lastError };
+    }
+    const r = replicator.stats();
+    return { ...base, acked: r.acked, pending: r.pending + (logged - written), rejected: r.rejected, state: r.state, lastError: this.lastError ?? r.lastError };
   }
 
   /**
-   * Ends runs still open (FINISHED), flushes and releases everything. The process can then
-   * exit on its own. Idempotent.
+   * Ends runs still open (FINISHED), flushes, waits for replication up to `timeoutMs`, and
+   * releases everything; what the server has not acknowledged stays in the log for the next
+   * tracker or `mltrail sync`. The process can then exit on its own. Idempotent.
    * @example `await tracker.close()`
    */
-  async close(): Promise<void> {
+  async close(options: FlushOptions = {}): Promise<void> {
     if (this.closed) return;
     await Promise.all([...this.open.values()].map((e) => e.run.end()));
+    await this.replicating?.flush(options.timeoutMs ?? this.options.closeTimeoutMs);
     this.closed = true;
+    this.remote?.replicator.close();
+    this.remote?.http.close();
     unregisterExitParticipant(this.exitParticipant);
   }
 

@@ -21,6 +21,8 @@ export interface JournalWriterOptions {
   readonly segmentBytes?: number;
   /** Called for write errors that happen outside a caller's await (group commits, timed fsyncs). */
   readonly onError?: (error: SpoolError) => void;
+  /** Called after each successful group commit (replication listens). */
+  readonly onCommit?: () => void;
 }
 
 /** What recovery found when a journal was opened for writing. */
@@ -162,6 +164,7 @@ export class JournalWriter {
     this.segmentSize += buf.length;
     if (this.opts.durability === "always") this.syncSync();
     if (this.segmentSize >= this.segmentBytes) this.rotate();
+    this.opts.onCommit?.();
   }
 
   private rotate(): void {

@@ -55,7 +55,7 @@ export type JournalRecord = MetricRecord | ParamRecord | TagRecord | EndRecord;
 
 /** Encodes a metric value for JSON: finite numbers as numbers, others as strings. */
 export function encodeMetricValue(value: number): string {
-  if (Number.isFinite(value)) return String(value);
+  if (Number.isFinite(value)) return value === 0 && 1 / value < 0 ? "-0" : String(value);
   if (Number.isNaN(value)) return '"NaN"';
   return value > 0 ? '"Infinity"' : '"-Infinity"';
 }

@@ -40,6 +40,16 @@ export class RunLog {
     }
   }
 
+  /** Flushes and closes the journal but keeps the lock (replication still reads the run). */
+  async closeKeepLock(): Promise<void> {
+    await this.writer.close();
+  }
+
+  /** Releases the lock (after {@link closeKeepLock}). */
+  releaseLock(): void {
+    releaseLockSync(this.lockFile);
+  }
+
   /** Flushes, closes and unlocks synchronously (exit paths). */
   closeSync(): void {
     try {

@@ -9,6 +9,11 @@ import { ValidationError } from "../errors.js";
 import type { ParamValue } from "./types.js";
 import { keyProblem, MLFLOW_LIMITS } from "./limits.js";
 
+/** A key as quoted in a field name: shortened so messages stay readable. */
+export function keyLabel(key: string): string {
+  return JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
+}
+
 /** Keys already validated, mapped to their JSON encoding. Bounded so it cannot grow without limit. */
 const keyCache = new Map<string, string>();
 const KEY_CACHE_MAX = 50_000;
@@ -40,7 +45,7 @@ export function checkKey(kind: string, key: unknown): string {
  */
 export function checkMetricValue(key: string, value: unknown): number {
   if (typeof value === "number") return value;
-  throw new ValidationError(`metric "${key}" value`, value, "must be a number (NaN and ±Infinity are allowed)");
+  throw new ValidationError(`metric ${keyLabel(key)} value`, value, "must be a number (NaN and ±Infinity are allowed)");
 }
 
 /**
@@ -49,7 +54,7 @@ export function checkMetricValue(key: string, value: unknown): number {
  */
 export function checkStep(key: string, step: unknown): number {
   if (typeof step === "number" && Number.isSafeInteger(step)) return step;
-  throw new ValidationError(`metric "${key}" step`, step, "must be an integer");
+  throw new ValidationError(`metric ${keyLabel(key)} step`, step, "must be an integer");
 }
 
 /**
@@ -58,7 +63,7 @@ export function checkStep(key: string, step: unknown): number {
  */
 export function checkTimestamp(key: string, timestamp: unknown): number {
   if (typeof timestamp === "number" && Number.isSafeInteger(timestamp) && timestamp >= 0) return timestamp;
-  throw new ValidationError(`metric "${key}" timestamp`, timestamp, "must be a non-negative integer of milliseconds since the epoch");
+  throw new ValidationError(`metric ${keyLabel(key)} timestamp`, timestamp, "must be a non-negative integer of milliseconds since the epoch");
 }
 
 function stringValue(field: string, value: unknown, maxLength: number): string {
@@ -77,15 +82,15 @@ function stringValue(field: string, value: unknown, maxLength: number): string {
  * @example `checkParamValue("lr", 0.001) // "0.001"`
  */
 export function checkParamValue(key: string, value: unknown, maxLength: number = MLFLOW_LIMITS.paramValueLength): string {
-  return stringValue(`param "${key}" value`, value, maxLength);
+  return stringValue(`param ${keyLabel(key)} value`, value, maxLength);
 }
 
 /**
  * Checks a tag value and returns it as the stored string.
  * @example `checkTagValue("team", "growth") // "growth"`
  */
-export function checkTagValue(key: string, value: unknown, maxLength: number = MLFLOW_LIMITS.tagValueLength): string {
-  return stringValue(`tag "${key}" value`, value, maxLength);
+export function checkTagValue(key: string, value: unknown, maxLength: number = MLFLOW_LIMITS.tagValueLength, field = `tag ${keyLabel(key)} value`): string {
+  return stringValue(field, value, maxLength);
 }
 
 /**
@@ -98,6 +103,15 @@ export function checkRecord(field: string, value: unknown): Readonly<Record<stri
     if (proto === Object.prototype || proto === null) return value as Record<string, unknown>;
   }
   throw new ValidationError(field, value, "must be a plain object of key → value");
+}
+
+/**
+ * Checks the options argument of a metric call: undefined or a plain object.
+ * @example `checkMetricOptions({ step: 1 })`
+ */
+export function checkMetricOptions(options: unknown): void {
+  if (options !== null && typeof options === "object" && !Array.isArray(options)) return;
+  throw new ValidationError("metric options", options, "must be a plain object such as { step, timestamp }");
 }
 
 /**

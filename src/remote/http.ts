@@ -35,7 +35,7 @@ export interface HttpAuth {
   /** Skip TLS certificate checks (`MLFLOW_TRACKING_INSECURE_TLS`). @default false */
   readonly insecureTls?: boolean;
   /** CA bundle (PEM) to trust (`MLFLOW_TRACKING_SERVER_CERT_PATH` holds its path). */
-  readonly caCert?: string | Buffer;
+  readonly caCert?: string | Uint8Array;
   /** Sent as `X-MLFLOW-WORKSPACE` (`MLFLOW_WORKSPACE`). */
   readonly workspace?: string;
 }
@@ -204,7 +204,7 @@ export function createHttpClient(options: HttpOptions): HttpClient {
     keepAlive: true,
     maxSockets,
     rejectUnauthorized: options.insecureTls !== true,
-    ...(options.caCert === undefined ? {} : { ca: options.caCert }),
+    ...(options.caCert === undefined ? {} : { ca: typeof options.caCert === "string" ? options.caCert : Buffer.from(options.caCert) }),
   });
   const instance: AxiosInstance = axios.create({
     baseURL: parsed.baseUrl,

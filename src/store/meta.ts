@@ -18,6 +18,8 @@ export interface RunMeta {
   readonly parentRunId?: string;
   readonly description?: string;
   readonly user?: string;
+  /** Client-side key of the run (tag `mltrail.runKey` on a server); the run id when absent. */
+  readonly runKey?: string;
 }
 
 /** Contents of `experiment.json`. */

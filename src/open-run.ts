@@ -1,0 +1,156 @@
+/**
+ * Opening and finishing one run: the local folder, lock and journal; with a server, the
+ * quick online create and the replication source.
+ */
+import type { MltrailError, SpoolError } from "./errors.js";
+import type { Clock } from "./internal/clock.js";
+import { RunLog } from "./log/run-log.js";
+import type { EndStatus } from "./model/types.js";
+import type { ResolvedOptions } from "./options.js";
+import type { RemoteSide } from "./remote/connect.js";
+import { ReplicationState } from "./remote/replication-state.js";
+import { RUN_KEY_TAG, type RunSource } from "./remote/run-replicator.js";
+import { Run, type RunHost } from "./run.js";
+import { contextTags, initialTags, planRun, runName, type StartRunOptions } from "./start-run.js";
+import type { RunPaths } from "./store/layout.js";
+import type { LocalStore } from "./store/local-store.js";
+import type { RunMeta } from "./store/meta.js";
+
+/** A run open in a tracker. @internal */
+export interface OpenRun {
+  readonly run: Run;
+  readonly log: RunLog;
+  readonly paths: RunPaths;
+  readonly meta: RunMeta;
+  /** Sequence number before this process appended (0 for a new run). */
+  readonly baseSeq: number;
+  /** Replication progress, with a server. */
+  readonly state: ReplicationState | undefined;
+  /** What the replicator reads, with a server in online mode. */
+  readonly source: RunSource | undefined;
+  /** Logs the initial tags and params (after the tracker registered the run). */
+  begin(): void;
+  /** Makes the end durable; keeps the lock while replication still reads the run. */
+  finish(status: EndStatus, endTime: number): Promise<void>;
+}
+
+/** Inputs of {@link openRun}. @internal */
+export interface OpenRunInput {
+  readonly options: ResolvedOptions;
+  readonly store: LocalStore;
+  /** The server side, when replicating online. */
+  readonly remote: RemoteSide | undefined;
+  readonly clock: Clock;
+  readonly runKey: string;
+  readonly request: StartRunOptions;
+  readonly host: RunHost;
+  readonly onError: (error: MltrailError) => void;
+  readonly onCommit: (runId: string) => void;
+}
+
+/** Creates the run on the server, failing fast; undefined when the server does not answer. */
+async function createOnline(input: OpenRunInput, experiment: string, name: string, startTime: number, user: string | undefined): Promise<{ runId: string; experimentId: string } | undefined> {
+  const remote = input.remote;
+  if (remote === undefined) return undefined;
+  const timeoutMs = Math.min(input.options.requestTimeoutMs, 10_000);
+  try {
+    const exp = await remote.replicator.experimentId(experiment);
+    const run = await remote.quick.createRun(
+      { experimentId: exp, runName: name, startTime, tags: { [RUN_KEY_TAG]: input.runKey }, ...(user === undefined ? {} : { userId: user }) },
+      { timeoutMs },
+    );
+    return { runId: run.info.runId, experimentId: exp };
+  } catch (err) {
+    input.onError(err as MltrailError);
+    return undefined;
+  }
+}
+
+/** Opens a new run: nothing is stored unless every option is valid. @internal */
+export async function openRun(input: OpenRunInput): Promise<OpenRun> {
+  const { options, store, clock } = input;
+  const plan = planRun(input.request, options);
+  const experiment = await store.getOrCreateExperiment(plan.experiment, clock());
+  const startTime = clock();
+  const context = await contextTags(options);
+  const name = runName(plan, options, { runId: input.runKey, startTime, seq: (await store.countRuns(experiment.experimentId)) + 1, context });
+  const user = context["mlflow.user"];
+  const online = await createOnline(input, plan.experiment, name, startTime, user);
+  const runId = online?.runId ?? input.runKey;
+  const meta: RunMeta = {
+    format: "mltrail-run",
+    version: 1,
+    runId,
+    runKey: input.runKey,
+    experimentId: experiment.experimentId,
+    name,
+    startTime,
+    status: "RUNNING",
+    ...(plan.parentRunId === undefined ? {} : { parentRunId: plan.parentRunId }),
+    ...(plan.description === undefined ? {} : { description: plan.description }),
+    ...(user === undefined ? {} : { user }),
+  };
+  const paths = await store.createRunDir(experiment.experimentId, runId);
+  const log = await RunLog.open(paths.journal, paths.lock, `run "${runId}"`, {
+    durability: options.durability,
+    fsyncIntervalMs: options.fsyncIntervalMs,
+    onError: (err: SpoolError) => input.onError(err),
+    onCommit: () => input.onCommit(runId),
+  });
+  await store.writeRunMeta(paths, meta);
+  let state: ReplicationState | undefined;
+  if (input.remote !== undefined) {
+    state = await ReplicationState.load(paths.dir, input.remote.target);
+    if (online === undefined) state.state.createAttempted = true;
+    else Object.assign(state.state, { remoteRunId: online.runId, remoteExperimentId: online.experimentId });
+    await state.save();
+  }
+  const run = new Run({ id: runId, experimentId: experiment.experimentId, name, startTime, writer: log.writer, host: input.host });
+  let finished = false;
+  let releaseWanted = false;
+  const source: RunSource | undefined =
+    state === undefined
+      ? undefined
+      : {
+          runId,
+          runKey: input.runKey,
+          runDir: paths.dir,
+          journalDir: paths.journal,
+          experimentName: plan.experiment,
+          name,
+          startTime,
+          user,
+          writtenSeq: () => log.writer.writtenSeq,
+          state,
+          // The replicator calls this once the run is fully sent (or the tracker closes).
+          release: () => {
+            if (finished) log.releaseLock();
+            else releaseWanted = true;
+          },
+        };
+  return {
+    run,
+    log,
+    paths,
+    meta,
+    baseSeq: log.writer.seq,
+    state,
+    source,
+    begin() {
+      run.setTags(initialTags(plan, name, context));
+      run.logParams(plan.params);
+    },
+    async finish(status, endTime) {
+      if (finished) return;
+      finished = true;
+      if (source === undefined) {
+        await log.close();
+      } else {
+        await log.closeKeepLock();
+        if (releaseWanted) log.releaseLock();
+        input.onCommit(runId);
+      }
+      await store.writeRunMeta(paths, { ...meta, status, endTime });
+    },
+  };
+}

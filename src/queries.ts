@@ -1,0 +1,48 @@
+/**
+ * The read side of a tracker: one interface, answered by the local store or by the tracking
+ * server (src/remote/queries.ts).
+ */
+import { NotFoundError } from "./errors.js";
+import type { Experiment, Metric, RunRecord } from "./model/types.js";
+import { searchRunRecords, type SearchRunRecordsOptions } from "./store/filter.js";
+import type { LocalStore } from "./store/local-store.js";
+
+/** Queries a tracker answers. @internal */
+export interface Queries {
+  getRun(runId: string): Promise<RunRecord>;
+  getMetricHistory(runId: string, key: string): Promise<Metric[]>;
+  searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions): Promise<RunRecord[]>;
+  listExperiments(): Promise<Experiment[]>;
+  getExperimentByName(name: string): Promise<Experiment | undefined>;
+}
+
+/** Queries answered by the local store. @internal */
+export class LocalQueries implements Queries {
+  constructor(private readonly store: LocalStore) {}
+
+  getRun(runId: string): Promise<RunRecord> {
+    return this.store.getRun(runId);
+  }
+
+  getMetricHistory(runId: string, key: string): Promise<Metric[]> {
+    return this.store.getMetricHistory(runId, key);
+  }
+
+  async searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions): Promise<RunRecord[]> {
+    const ids: string[] = [];
+    for (const name of experimentNames) {
+      const exp = await this.store.getExperimentByName(name);
+      if (exp === undefined) throw new NotFoundError(`experiment "${name}" not found in the local store`);
+      ids.push(exp.experimentId);
+    }
+    return searchRunRecords(await this.store.listRuns(ids), options);
+  }
+
+  listExperiments(): Promise<Experiment[]> {
+    return this.store.listExperiments();
+  }
+
+  getExperimentByName(name: string): Promise<Experiment | undefined> {
+    return this.store.getExperimentByName(name);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Finds runs in a local log that are not fully replicated to a target server and that no
+ * live process is writing, and claims them (takes their writer lock) for replication. A run
+ * whose writer died without ending it gets an end record `KILLED`, so the server learns its
+ * final status too.
+ */
+import * as fsp from "node:fs/promises";
+import { ConflictError } from "../errors.js";
+import { acquireLock, releaseLockSync } from "../log/lock.js";
+import { JournalWriter, recoverJournal } from "../log/journal.js";
+import { endJson } from "../log/record.js";
+import { readJournal } from "../log/segments.js";
+import type { LocalStore } from "../store/local-store.js";
+import { RunPaths } from "../store/layout.js";
+import { ReplicationState } from "./replication-state.js";
+import type { RunSource } from "./run-replicator.js";
+
+/** Options of {@link claimPendingRuns}. */
+export interface ClaimOptions {
+  /** Only this run (local or server id). */
+  readonly runId?: string;
+  /** Skip these local run ids (e.g. runs this process has open). */
+  readonly skip?: ReadonlySet<string>;
+}
+
+/** Claims every pending run of `store` for `target`. The caller must call `release()` on each. */
+export async function claimPendingRuns(store: LocalStore, target: string, options: ClaimOptions = {}): Promise<RunSource[]> {
+  const out: RunSource[] = [];
+  for (const exp of await store.listExperiments()) {
+    const runIds = await fsp.readdir(store.layout.runsDir(exp.experimentId)).catch(() => [] as string[]);
+    for (const runId of runIds) {
+      if (options.skip?.has(runId)) continue;
+      const paths = new RunPaths(store.layout.runDir(exp.experimentId, runId));
+      const state = await ReplicationState.load(paths.dir, target);
+      if (options.runId !== undefined && options.runId !== runId && options.runId !== state.state.remoteRunId) continue;
+      if (state.state.done) continue;
+      let meta;
+      try {
+        meta = await store.readRunMeta(paths);
+      } catch {
+        continue; // no meta yet: a run being created right now
+      }
+      try {
+        await acquireLock(paths.lock, `run "${runId}"`);
+      } catch (err) {
+        if (err instanceof ConflictError) continue; // a live process writes it and replicates it
+        throw err;
+      }
+      try {
+        const lastSeq = await endIfCrashed(paths, meta.startTime);
+        out.push({
+          runId,
+          runKey: meta.runKey ?? runId,
+          runDir: paths.dir,
+          journalDir: paths.journal,
+          experimentName: exp.name,
+          name: meta.name,
+          startTime: meta.startTime,
+          user: meta.user,
+          writtenSeq: () => lastSeq,
+          state: await ReplicationState.load(paths.dir, target),
+          release: () => releaseLockSync(paths.lock),
+        });
+      } catch (err) {
+        releaseLockSync(paths.lock);
+        throw err;
+      }
+    }
+  }
+  return out;
+}
+
+/** Recovers a claimed run's journal and appends `KILLED` when it has no end record. Returns the last sequence number. */
+async function endIfCrashed(paths: RunPaths, startTime: number): Promise<number> {
+  const recovery = await recoverJournal(paths.journal);
+  const tail = await readJournal(paths.journal, recovery.lastSeq);
+  const last = tail.records[tail.records.length - 1];
+  if (last?.t === "end") return recovery.lastSeq;
+  const { writer } = await JournalWriter.open(paths.journal, { durability: "always", fsyncIntervalMs: 1000 });
+  const seq = ++writer.seq;
+  writer.append(endJson(seq, "KILLED", last?.ts ?? startTime), seq);
+  writer.closeSync();
+  return seq;
+}

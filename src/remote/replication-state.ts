@@ -1,0 +1,61 @@
+/**
+ * Per-run replication progress, persisted next to the run's journal in `replication.json`,
+ * one entry per target server. The cursor only moves forward after a 2xx; replaying from an
+ * older cursor is safe because every record replays idempotently.
+ */
+import * as path from "node:path";
+import { readJsonFile, writeFileAtomic } from "../log/atomic.js";
+
+/** Progress of one run towards one server. */
+export interface TargetState {
+  /** The run's id on the server, once known. */
+  remoteRunId?: string;
+  /** The experiment's id on the server. */
+  remoteExperimentId?: string;
+  /** A create-run request was sent whose outcome is unknown: look the run up before creating again. */
+  createAttempted?: boolean;
+  /** Sequence number of the last record the server acknowledged (or that was rejected). */
+  ackedSeq: number;
+  /** Records the server rejected (kept in rejected.jsonl). */
+  rejected: number;
+  /** The end record was acknowledged: nothing more to send. */
+  done: boolean;
+}
+
+interface StateFile {
+  format: "mltrail-replication";
+  version: 1;
+  targets: Record<string, TargetState>;
+}
+
+/** File name of the replication state in a run folder. */
+export const REPLICATION_FILE = "replication.json";
+/** File name of the rejected records in a run folder. */
+export const REJECTED_FILE = "rejected.jsonl";
+
+/** Loads and saves one run's state for one target. */
+export class ReplicationState {
+  private constructor(
+    private readonly file: string,
+    private readonly target: string,
+    private readonly doc: StateFile,
+    /** The live state; mutate, then {@link save}. */
+    readonly state: TargetState,
+  ) {}
+
+  /** Reads the state of `runDir` for `target` (a server URL), or a fresh one. */
+  static async load(runDir: string, target: string): Promise<ReplicationState> {
+    const file = path.join(runDir, REPLICATION_FILE);
+    const raw = (await readJsonFile(file)) as Partial<StateFile> | undefined;
+    const doc: StateFile = { format: "mltrail-replication", version: 1, targets: { ...(raw?.targets ?? {}) } };
+    const state: TargetState = doc.targets[target] ?? { ackedSeq: 0, rejected: 0, done: false };
+    doc.targets[target] = state;
+    return new ReplicationState(file, target, doc, state);
+  }
+
+  /** Writes the state atomically. */
+  async save(): Promise<void> {
+    this.doc.targets[this.target] = this.state;
+    await writeFileAtomic(this.file, `${JSON.stringify(this.doc, null, 2)}\n`);
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * The replicator: ships run journals to an MLflow-compatible server. One request in flight
+ * per run, a bounded number overall; a pass every `intervalMs` and at once when a run has a
+ * full batch; exponential backoff with jitter that honours Retry-After; DOWN after repeated
+ * failures (one probe at a time); PAUSED on 401/403 until a probe succeeds. Nothing is ever
+ * dropped: what is not acknowledged stays in the journal for the next pass or process.
+ */
+import { SpoolError, type ApiError, type MltrailError } from "../errors.js";
+import type { Logger } from "../internal/logger.js";
+import type { JournalRecord } from "../log/record.js";
+import type { BackendLimits } from "../model/limits.js";
+import type { Batch } from "./batcher.js";
+import { Health, type ReplicationHealth } from "./health.js";
+import type { MlflowClient } from "./mlflow/client.js";
+import { backoffDelay, sleep } from "./retry.js";
+import { RUN_KEY_TAG, RunReplicator, type ReplicatorServices, type RunSource } from "./run-replicator.js";
+
+/** Settings of a {@link Replicator}. */
+export interface ReplicatorOptions {
+  readonly client: MlflowClient;
+  readonly limits: BackendLimits;
+  readonly maxConcurrentRequests: number;
+  readonly intervalMs: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly downAfterFailures: number;
+  /** Probe period while PAUSED (401/403). */
+  readonly pausedProbeMs: number;
+  readonly log: Logger;
+  readonly onState: (state: ReplicationHealth) => void;
+  readonly onError: (error: MltrailError) => void;
+  readonly onRejected: (info: { runId: string; seq: number; record: JournalRecord; error: ApiError }) => void;
+}
+
+/** Counts of a replicator. */
+export interface ReplicatorStats {
+  readonly acked: number;
+  readonly rejected: number;
+  readonly pending: number;
+  readonly state: ReplicationHealth;
+  readonly lastError: string | undefined;
+}
+
+/** Replicates many runs to one server. */
+export class Replicator {
+  private readonly runs = new Map<string, RunReplicator>();
+  private readonly busy = new Set<string>();
+  private readonly health: Health;
+  private readonly experimentIds = new Map<string, Promise<string>>();
+  private readonly remoteIds = new Map<string, string>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly abort = new AbortController();
+  private inFlight = 0;
+  private acked = 0;
+  private rejected = 0;
+  private lastError: string | undefined;
+  private pausedUntil = 0;
+  private stopped = false;
+  private readonly services: ReplicatorServices;
+
+  constructor(private readonly opts: ReplicatorOptions) {
+    this.health = new Health(opts.downAfterFailures, (state) => {
+      opts.log.info(`replication is ${state}`);
+      opts.onState(state);
+    });
+    this.timer = setInterval(() => this.kickAll(), opts.intervalMs);
+    this.timer.unref();
+    const client = opts.client;
+    this.services = {
+      limits: opts.limits,
+      experimentId: (name) => this.experimentId(name),
+      findRunByKey: async (experimentId, runKey) => {
+        const page = await client.searchRuns({ experimentIds: [experimentId], filter: `tags.\`${RUN_KEY_TAG}\` = '${runKey}'`, maxResults: 2, viewType: "ALL" });
+        return page.items[0]?.info.runId;
+      },
+      createRun: async (experimentId, source) => {
+        const run = await client.createRun({
+          experimentId,
+          runName: source.name,
+          startTime: source.startTime,
+          tags: { [RUN_KEY_TAG]: source.runKey },
+          ...(source.user === undefined ? {} : { userId: source.user }),
+        });
+        return run.info.runId;
+      },
+      logBatch: (remoteRunId, batch: Batch) => client.logBatch(remoteRunId, batch, { signal: this.abort.signal }),
+      endRun: async (remoteRunId, status, endTime) => {
+        await client.updateRun({ runId: remoteRunId, status: status as "FINISHED", endTime }, { signal: this.abort.signal });
+      },
+      remoteIdOf: (localRunId) => this.remoteIds.get(localRunId) ?? this.runs.get(localRunId)?.source.state.state.remoteRunId,
+      onAcked: (_source, count) => {
+        this.acked += count;
+      },
+      onRejected: (source, record, error) => {
+        this.rejected++;
+        opts.log.warn(`run ${source.runId}: the server rejected record ${record.s} (kept in rejected.jsonl): ${error.message}`);
+        opts.onRejected({ runId: source.runId, seq: record.s, record, error });
+      },
+      onCorrupt: (source, count) => this.fail(new SpoolError(`run ${source.runId}: ${count} corrupt journal line(s) skipped by replication`, { path: source.journalDir })),
+    };
+  }
+
+  /** Replication state. */
+  get state(): ReplicationHealth {
+    return this.health.state;
+  }
+
+  /** Remembers a local → server id mapping (online runs, parents). */
+  rememberRemoteId(localRunId: string, remoteRunId: string): void {
+    this.remoteIds.set(localRunId, remoteRunId);
+  }
+
+  /** The server id of the experiment with this name (created when missing), cached. */
+  experimentId(name: string): Promise<string> {
+    let id = this.experimentIds.get(name);
+    if (id === undefined) {
+      id = this.opts.client.getOrCreateExperiment(name).then((e) => e.experimentId);
+      id.catch(() => this.experimentIds.delete(name));
+      this.experimentIds.set(name, id);
+    }
+    return id;
+  }
+
+  /** Starts replicating a run. */
+  add(source: RunSource): void {
+    if (this.runs.has(source.runId)) return;
+    const remote = source.state.state.remoteRunId;
+    if (remote !== undefined) this.remoteIds.set(source.runId, remote);
+    this.runs.set(source.runId, new RunReplicator(source, this.services));
+    this.kick(source.runId);
+  }
+
+  /** Tells the replicator a run has new records; sends at once when a full batch is ready. */
+  notify(runId: string): void {
+    const rr = this.runs.get(runId);
+    if (rr !== undefined && rr.pending >= this.opts.limits.metricsPerBatch) this.kick(runId);
+  }
+
+  /** Counts across all runs. */
+  stats(): ReplicatorStats {
+    let pending = 0;
+    for (const rr of this.runs.values()) pending += rr.pending;
+    return { acked: this.acked, rejected: this.rejected, pending, state: this.health.state, lastError: this.lastError };
+  }
+
+  private fail(error: MltrailError): void {
+    this.lastError = error.message;
+    this.opts.onError(error);
+  }
+
+  private kickAll(): void {
+    for (const id of this.runs.keys()) this.kick(id);
+  }
+
+  private kick(runId: string): void {
+    if (this.stopped || this.busy.has(runId)) return;
+    const rr = this.runs.get(runId);
+    if (rr === undefined || rr.blocked !== undefined) return;
+    this.busy.add(runId);
+    void this.pump(rr).finally(() => this.busy.delete(runId));
+  }
+
+  private async pump(rr: RunReplicator): Promise<void> {
+    while (!this.stopped) {
+      if (this.health.state === "PAUSED" && Date.now() < this.pausedUntil) return;
+      while (this.inFlight >= this.health.capacity(this.opts.maxConcurrentRequests)) {
+        if (this.stopped) return;
+        await sleep(5, this.abort.signal).catch(() => undefined);
+      }
+      this.inFlight++;
+      let result;
+      try {
+        result = await rr.step();
+      } finally {
+        this.inFlight--;
+      }
+      if (this.stopped) return;
+      switch (result.kind) {
+        case "progress":
+          this.health.success();
+          continue;
+        case "idle":
+          return;
+        case "done":
+          this.health.success();
+          this.runs.delete(rr.source.runId);
+          rr.source.release?.();
+          return;
+        case "auth":
+          this.health.pause();
+          this.pausedUntil = Date.now() + this.opts.pausedProbeMs;
+          this.fail(result.error);
+          this.opts.log.error(`replication PAUSED: the server refused the credentials (${result.error.message}); data is kept and sent once a probe succeeds`);
+          return;
+        case "blocked":
+          this.fail(result.error);
+          this.opts.log.error(`run ${rr.source.runId}: replication stopped: ${result.error.message}; its records stay in the run log`);
+          return;
+        case "retry": {
+          this.health.failure();
+          this.lastError = result.error.message;
+          if (rr.failures === 1 || rr.failures % 10 === 0) this.opts.onError(result.error);
+          const delay = Math.max(backoffDelay(rr.failures, { baseMs: this.opts.retryBaseMs, maxMs: this.opts.retryMaxMs }), result.retryAfterMs ?? 0);
+          await sleep(delay, this.abort.signal).catch(() => undefined);
+          continue;
+        }
+      }
+    }
+  }
+
+  /**
+   * Waits until every record written so far is acknowledged, or `timeoutMs` passes. Never
+   * throws for transport problems.
+   */
+  async flush(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const targets = new Map([...this.runs].map(([id, rr]) => [id, rr.source.writtenSeq()]));
+    for (;;) {
+      let waiting = false;
+      for (const [id, seq] of targets) {
+        const rr = this.runs.get(id);
+        if (rr === undefined || rr.done || rr.blocked !== undefined || rr.ackedSeq >= seq) continue;
+        waiting = true;
+        this.kick(id);
+      }
+      if (!waiting || Date.now() >= deadline || this.stopped) return;
+      await sleep(Math.min(20, Math.max(1, deadline - Date.now())));
+    }
+  }
+
+  /** Stops replicating; unsent records stay in the journals. */
+  close(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.abort.abort();
+    for (const rr of this.runs.values()) rr.source.release?.();
+    this.runs.clear();
+  }
+}

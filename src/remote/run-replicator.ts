@@ -1,0 +1,201 @@
+/**
+ * Replicates one run's journal to a tracking server: creates the run there idempotently,
+ * sends log-batch requests from the ack cursor (one in flight), isolates rejected records by
+ * bisection, and sends status and end time after every other record.
+ */
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { ApiError, AuthenticationError, BadRequestError, MltrailError, PayloadTooLargeError, PermissionDeniedError } from "../errors.js";
+import { JournalTail } from "../log/tail.js";
+import type { JournalRecord } from "../log/record.js";
+import type { BackendLimits } from "../model/limits.js";
+import { nextWork, type Batch } from "./batcher.js";
+import { isRetryable, retryAfterOf } from "./errors.js";
+import { REJECTED_FILE, type ReplicationState } from "./replication-state.js";
+
+/** Tag that carries a run's client-side key on the server, for idempotent creation. */
+export const RUN_KEY_TAG = "mltrail.runKey";
+
+/** What a run replicator needs to know about its run. */
+export interface RunSource {
+  /** The run's id in the local store (its folder name). */
+  readonly runId: string;
+  /** Client-side key of the run, sent as the `mltrail.runKey` tag. */
+  readonly runKey: string;
+  readonly runDir: string;
+  readonly journalDir: string;
+  readonly experimentName: string;
+  readonly name: string;
+  readonly startTime: number;
+  readonly user: string | undefined;
+  /** Highest sequence number written to the journal so far. */
+  writtenSeq(): number;
+  readonly state: ReplicationState;
+  /** Called when the replicator no longer needs the run (done, or the tracker closes). */
+  release?(): void;
+}
+
+/** The replicator services a run replicator uses. @internal */
+export interface ReplicatorServices {
+  readonly limits: BackendLimits;
+  experimentId(name: string): Promise<string>;
+  findRunByKey(experimentId: string, runKey: string): Promise<string | undefined>;
+  createRun(experimentId: string, source: RunSource): Promise<string>;
+  logBatch(remoteRunId: string, batch: Batch): Promise<void>;
+  endRun(remoteRunId: string, status: string, endTime: number): Promise<void>;
+  /** Maps a local run id (e.g. a parent's) to its server id when known. */
+  remoteIdOf(localRunId: string): string | undefined;
+  onAcked(source: RunSource, count: number): void;
+  onRejected(source: RunSource, record: JournalRecord, error: ApiError): void;
+  onCorrupt(source: RunSource, count: number): void;
+}
+
+/** Outcome of one step, for the replicator's retry loop. */
+export type StepResult =
+  | { readonly kind: "progress" }
+  | { readonly kind: "idle" }
+  | { readonly kind: "done" }
+  | { readonly kind: "retry"; readonly error: MltrailError; readonly retryAfterMs: number | undefined }
+  | { readonly kind: "auth"; readonly error: MltrailError }
+  | { readonly kind: "blocked"; readonly error: MltrailError };
+
+const INACTIVE_RUN = /must be in the 'active' (lifecycle_)?state|run .* (is )?deleted|is not active/i;
+
+/** Replication of one run. */
+export class RunReplicator {
+  private readonly tail: JournalTail;
+  private buffer: JournalRecord[] = [];
+  private pos = 0;
+  private maxRecords = Number.POSITIVE_INFINITY;
+  private lastSave = 0;
+  /** Failures in a row, for backoff. */
+  failures = 0;
+  /** Not retried until something changes (reported as an error). */
+  blocked: MltrailError | undefined;
+
+  constructor(
+    readonly source: RunSource,
+    private readonly services: ReplicatorServices,
+  ) {
+    this.tail = new JournalTail(source.journalDir, source.state.state.ackedSeq);
+  }
+
+  /** Sequence number acknowledged by the server. */
+  get ackedSeq(): number {
+    return this.source.state.state.ackedSeq;
+  }
+
+  /** True once the run's end was acknowledged. */
+  get done(): boolean {
+    return this.source.state.state.done;
+  }
+
+  /** Records written but not yet acknowledged. */
+  get pending(): number {
+    return this.done ? 0 : Math.max(0, this.source.writtenSeq() - this.ackedSeq);
+  }
+
+  /** Performs one request's worth of work. Never throws. */
+  async step(): Promise<StepResult> {
+    if (this.done) return { kind: "done" };
+    try {
+      const remoteRunId = await this.ensureRemoteRun();
+      if (this.pos >= this.buffer.length) await this.refill();
+      const work = nextWork(this.buffer, this.pos, this.services.limits, this.maxRecords);
+      if (work.kind === "idle") {
+        await this.saveIfDue(true);
+        return { kind: "idle" };
+      }
+      if (work.kind === "end") {
+        await this.services.endRun(remoteRunId, work.end.status, work.end.ts);
+        this.advance(1, work.end.s);
+        this.source.state.state.done = true;
+        await this.source.state.save();
+        return { kind: "done" };
+      }
+      await this.services.logBatch(remoteRunId, this.rewrite(work.batch));
+      this.failures = 0;
+      this.advance(work.batch.count, work.batch.lastSeq);
+      this.services.onAcked(this.source, work.batch.count);
+      await this.saveIfDue(false);
+      return { kind: "progress" };
+    } catch (err) {
+      return this.classify(err);
+    }
+  }
+
+  private async refill(): Promise<void> {
+    const read = await this.tail.read();
+    if (read.corrupt.length > 0) this.services.onCorrupt(this.source, read.corrupt.length);
+    this.buffer = this.buffer.slice(this.pos).concat(read.records);
+    this.pos = 0;
+  }
+
+  private advance(count: number, lastSeq: number): void {
+    this.pos += count;
+    this.source.state.state.ackedSeq = lastSeq;
+  }
+
+  private async saveIfDue(force: boolean): Promise<void> {
+    const now = Date.now();
+    if (force ? this.lastSave !== this.ackedSeq : now - this.lastSave > 1000) {
+      this.lastSave = force ? this.ackedSeq : now;
+      await this.source.state.save();
+    }
+  }
+
+  /** Points `mlflow.parentRunId` at the parent's server id when the parent was created offline. */
+  private rewrite(batch: Batch): Batch {
+    const tags = batch.tags.map((t) => (t.key === "mlflow.parentRunId" ? { key: t.key, value: this.services.remoteIdOf(t.value) ?? t.value } : t));
+    return { ...batch, tags };
+  }
+
+  private async ensureRemoteRun(): Promise<string> {
+    const st = this.source.state.state;
+    if (st.remoteRunId !== undefined) return st.remoteRunId;
+    const experimentId = st.remoteExperimentId ?? (await this.services.experimentId(this.source.experimentName));
+    st.remoteExperimentId = experimentId;
+    let remote = st.createAttempted === true ? await this.services.findRunByKey(experimentId, this.source.runKey) : undefined;
+    if (remote === undefined) {
+      st.createAttempted = true;
+      await this.source.state.save();
+      remote = await this.services.createRun(experimentId, this.source);
+    }
+    st.remoteRunId = remote;
+    st.createAttempted = false;
+    await this.source.state.save();
+    return remote;
+  }
+
+  private async classify(err: unknown): Promise<StepResult> {
+    const error = err instanceof MltrailError ? err : new MltrailError(`replication failed: ${String(err)}`, { cause: err });
+    if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) return { kind: "auth", error };
+    if (isRetryable(error)) {
+      this.failures++;
+      return { kind: "retry", error, retryAfterMs: retryAfterOf(error) };
+    }
+    if ((error instanceof BadRequestError && !INACTIVE_RUN.test(error.message)) || error instanceof PayloadTooLargeError) {
+      const work = nextWork(this.buffer, this.pos, this.services.limits, this.maxRecords);
+      if (work.kind === "batch" && work.batch.count > 1) {
+        this.maxRecords = Math.ceil(work.batch.count / 2); // bisect towards the bad record
+        return { kind: "progress" };
+      }
+      if (work.kind === "batch") {
+        await this.reject(this.buffer[this.pos] as JournalRecord, error as ApiError);
+        this.advance(1, work.batch.lastSeq);
+        this.maxRecords = Number.POSITIVE_INFINITY;
+        await this.source.state.save();
+        return { kind: "progress" };
+      }
+    }
+    this.blocked = error;
+    return { kind: "blocked", error };
+  }
+
+  private async reject(record: JournalRecord, error: ApiError): Promise<void> {
+    this.source.state.state.rejected++;
+    const line = JSON.stringify({ seq: record.s, record, status: error.status, errorCode: error.errorCode, error: error.message, at: Date.now() });
+    await fsp.appendFile(path.join(this.source.runDir, REJECTED_FILE), `${line}\n`);
+    this.services.onRejected(this.source, record, error);
+  }
+}

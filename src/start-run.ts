@@ -1,0 +1,104 @@
+/**
+ * Everything `startRun` decides before it touches the disk or the network: options checked
+ * in full (so a bad param leaves no run behind), the name, the tags to set first.
+ */
+import { checkNamePolicy, renderName } from "./capture/naming.js";
+import { captureContextTags } from "./capture/tags.js";
+import { ValidationError } from "./errors.js";
+import { MLFLOW_LIMITS } from "./model/limits.js";
+import type { ParamValue } from "./model/types.js";
+import { checkKey, checkName, checkParamValue, checkRecord, checkRunId, checkTagValue } from "./model/validate.js";
+import type { ResolvedOptions } from "./options.js";
+
+/**
+ * Options of `startRun` and `withRun`.
+ * @example `{ name: "baseline", params: { lr: 1e-3 }, tags: { team: "growth" } }`
+ */
+export interface StartRunOptions {
+  /** Run name. @default rendered from the `runNameTemplate` option */
+  readonly name?: string;
+  /** Experiment name. @default the tracker's `experiment` option */
+  readonly experiment?: string;
+  /** Params logged at start. @default none */
+  readonly params?: Readonly<Record<string, ParamValue>>;
+  /** Tags set at start. @default none */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Parent run id for nested runs (tag `mlflow.parentRunId`). @default none */
+  readonly parentRunId?: string;
+  /** Description (tag `mlflow.note.content`). @default none */
+  readonly description?: string;
+}
+
+const KNOWN = new Set(["name", "experiment", "params", "tags", "parentRunId", "description"]);
+
+/** A checked `startRun` request. @internal */
+export interface RunPlan {
+  readonly experiment: string;
+  readonly name: string | undefined;
+  readonly parentRunId: string | undefined;
+  readonly description: string | undefined;
+  readonly params: Readonly<Record<string, ParamValue>>;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Checks every field of `startRun` options; throws ValidationError naming the first bad one. @internal */
+export function planRun(options: unknown, resolved: ResolvedOptions): RunPlan {
+  const opts = checkRecord("startRun options", options === undefined ? {} : options) as StartRunOptions;
+  for (const key of Object.keys(opts)) {
+    if (!KNOWN.has(key)) throw new ValidationError(`startRun options.${key}`, (opts as Record<string, unknown>)[key], "is not a known option (name, experiment, params, tags, parentRunId, description)");
+  }
+  const experiment = checkName("experiment name", opts.experiment ?? resolved.experiment, MLFLOW_LIMITS.experimentNameLength);
+  checkNamePolicy("experiment", experiment, resolved.namePolicy.experiment);
+  if (opts.name !== undefined) {
+    checkName("run name", opts.name, MLFLOW_LIMITS.runNameLength);
+    checkNamePolicy("run", opts.name, resolved.namePolicy.run);
+  }
+  if (opts.parentRunId !== undefined) checkRunId("parentRunId", opts.parentRunId);
+  if (opts.description !== undefined) checkTagValue("mlflow.note.content", opts.description, MLFLOW_LIMITS.tagValueLength, "description");
+  const params = checkRecord("params", opts.params === undefined ? {} : opts.params) as Readonly<Record<string, ParamValue>>;
+  for (const [k, v] of Object.entries(params)) {
+    checkKey("param", k);
+    checkParamValue(k, v);
+  }
+  const tags = checkRecord("tags", opts.tags === undefined ? {} : opts.tags) as Readonly<Record<string, string>>;
+  for (const [k, v] of Object.entries(tags)) {
+    checkKey("tag", k);
+    checkTagValue(k, v);
+  }
+  return { experiment, name: opts.name, parentRunId: opts.parentRunId, description: opts.description, params, tags };
+}
+
+/** Reproducibility tags, unless turned off. @internal */
+export async function contextTags(resolved: ResolvedOptions): Promise<Record<string, string>> {
+  return resolved.captureContext ? captureContextTags({ cwd: resolved.cwd }) : {};
+}
+
+/** The run's name: given, or rendered from the template. @internal */
+export function runName(plan: RunPlan, resolved: ResolvedOptions, vars: { runId: string; startTime: number; seq: number; context: Readonly<Record<string, string>> }): string {
+  const c = vars.context;
+  const name =
+    plan.name ??
+    renderName(resolved.runNameTemplate, {
+      experiment: plan.experiment,
+      date: new Date(vars.startTime),
+      seq: vars.seq,
+      runId: vars.runId,
+      ...(c["mlflow.user"] === undefined ? {} : { user: c["mlflow.user"] }),
+      ...(c["mlflow.source.git.branch"] === undefined ? {} : { branch: c["mlflow.source.git.branch"] }),
+      ...(c["mlflow.source.git.commit"] === undefined ? {} : { commit: c["mlflow.source.git.commit"] }),
+    });
+  checkName("run name", name, MLFLOW_LIMITS.runNameLength);
+  checkNamePolicy("run", name, resolved.namePolicy.run);
+  return name;
+}
+
+/** Tags set first on a new run. @internal */
+export function initialTags(plan: RunPlan, name: string, context: Readonly<Record<string, string>>): Record<string, string> {
+  return {
+    ...context,
+    "mlflow.runName": name,
+    ...(plan.parentRunId === undefined ? {} : { "mlflow.parentRunId": plan.parentRunId }),
+    ...(plan.description === undefined ? {} : { "mlflow.note.content": plan.description }),
+    ...plan.tags,
+  };
+}
