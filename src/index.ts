@@ -15,6 +15,8 @@
  */
 export { Tracker } from "./tracker.js";
 export { VERSION } from "./version.js";
+export { syncRuns } from "./remote/sync.js";
+export type { SyncOptions, SyncProgress, SyncSummary } from "./remote/sync.js";
 export type { StartRunOptions, RunTarget, TrackerStats, TrackerState, TrackerEvents, FlushResult, FlushOptions, RejectedRecord } from "./tracker.js";
 export type { ReplicationHealth } from "./remote/health.js";
 export type { HttpAuth } from "./remote/http.js";

@@ -5,6 +5,7 @@
 import { Command } from "commander";
 import { Tracker, VERSION } from "../index.js";
 import { registerRunCommands } from "./runs.js";
+import { registerSyncCommand } from "./sync.js";
 
 const program = new Command();
 program
@@ -21,10 +22,12 @@ export function trackerFrom(cmd: Command, experiment?: string): Tracker {
     ...(experiment === undefined ? {} : { experiment }),
     handleExit: false,
     captureContext: false,
+    drainOnStart: false,
   });
 }
 
 registerRunCommands(program, trackerFrom);
+registerSyncCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`mltrail: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -223,8 +223,10 @@ export class Replicator {
         waiting = true;
         this.kick(id);
       }
-      if (!waiting || Date.now() >= deadline || this.stopped) return;
-      await sleep(Math.min(20, Math.max(1, deadline - Date.now())));
+      // PAUSED (401/403) makes no progress until credentials change: report pending instead of waiting.
+      if (!waiting || Date.now() >= deadline || this.stopped || this.health.state === "PAUSED") return;
+      // A referenced timer: a caller awaiting flush keeps the process alive until it resolves.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(20, Math.max(1, deadline - Date.now()))));
     }
   }
 

@@ -109,6 +109,7 @@ export class RunReplicator {
       if (work.kind === "end") {
         await this.services.endRun(remoteRunId, work.end.status, work.end.ts);
         this.advance(1, work.end.s);
+        this.services.onAcked(this.source, 1);
         this.source.state.state.done = true;
         await this.source.state.save();
         return { kind: "done" };

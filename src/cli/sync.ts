@@ -1,0 +1,47 @@
+/**
+ * `mltrail sync`: sends what a local run log holds to a tracking server.
+ */
+import { SingleBar } from "cli-progress";
+import type { Command } from "commander";
+import { syncRuns } from "../index.js";
+
+/** Registers `mltrail sync`. */
+export function registerSyncCommand(program: Command): void {
+  program
+    .command("sync")
+    .description("replicate runs pending in a local run log to a tracking server; running it again sends nothing twice")
+    .option("--dir <folder>", "the local run log (default: MLTRAIL_SPOOL_DIR, else ./mltrail)")
+    .option("--to <uri>", "the tracking server URL (default: --tracking-uri, else MLFLOW_TRACKING_URI)")
+    .option("--run <id>", "only this run (local or server id)")
+    .option("--timeout <seconds>", "give up on what is still unsent after this long", "600")
+    .option("--json", "print the summary as JSON, without a progress bar")
+    .action(async (opts: { dir?: string; to?: string; run?: string; timeout: string; json?: boolean }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<{ trackingUri?: string }>();
+      const to = opts.to ?? globals.trackingUri;
+      const showBar = opts.json !== true && process.stderr.isTTY === true;
+      const bar = new SingleBar({ format: "sync [{bar}] {value}/{total} records | {runs} runs", stream: process.stderr, hideCursor: true }, undefined);
+      let started = false;
+      const summary = await syncRuns({
+        ...(opts.dir === undefined ? {} : { spoolDir: opts.dir }),
+        ...(to === undefined ? {} : { trackingUri: to }),
+        ...(opts.run === undefined ? {} : { runId: opts.run }),
+        timeoutMs: Number(opts.timeout) * 1000,
+        onProgress: ({ runs, sent, total }) => {
+          if (!showBar) return;
+          if (!started) {
+            bar.start(total, 0, { runs });
+            started = true;
+          }
+          bar.update(Math.min(sent, total), { runs });
+        },
+      });
+      if (started) bar.stop();
+      if (opts.json === true) {
+        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      } else {
+        process.stdout.write(`synced ${summary.runs} run(s): ${summary.acked} records sent, ${summary.rejected} rejected, ${summary.pending} still pending\n`);
+        for (const e of summary.errors) process.stdout.write(`  error: ${e}\n`);
+      }
+      if (summary.pending > 0) process.exitCode = 2;
+    });
+}

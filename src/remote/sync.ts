@@ -1,0 +1,106 @@
+/**
+ * Sending a local run log to a server on demand (`mltrail sync`): claims every run that is
+ * not fully replicated to the target and no live process is writing, and replicates them.
+ * Running it again sends nothing twice: each run's cursor and server id are persisted.
+ */
+import { createLogger } from "../internal/logger.js";
+import { resolveOptions, type TrackerOptions } from "../options.js";
+import { LocalStore } from "../store/local-store.js";
+import { ValidationError, type MltrailError } from "../errors.js";
+import { connectRemote } from "./connect.js";
+import { claimPendingRuns } from "./drain.js";
+
+/**
+ * Options of {@link syncRuns}.
+ * @example `{ spoolDir: "./mltrail", trackingUri: "http://127.0.0.1:5000" }`
+ */
+export interface SyncOptions extends Pick<TrackerOptions, "auth" | "limits" | "requestTimeoutMs" | "maxConcurrentRequests" | "retryBaseMs" | "retryMaxMs" | "logLevel" | "logger"> {
+  /** The local run log to send. @default `MLTRAIL_SPOOL_DIR`, else "./mltrail" */
+  readonly spoolDir?: string;
+  /** The server. @default `MLFLOW_TRACKING_URI` */
+  readonly trackingUri?: string;
+  /** Only this run (local or server id). @default every pending run */
+  readonly runId?: string;
+  /** Give up on what is still unsent after this long, in ms (it stays in the log). @default 600000 */
+  readonly timeoutMs?: number;
+  /** Called about every 200 ms with progress. @default none */
+  readonly onProgress?: (progress: SyncProgress) => void;
+}
+
+/**
+ * Progress of a sync.
+ * @example `({ sent, total }) => bar.update(sent, { total })`
+ */
+export interface SyncProgress {
+  /** Runs being sent. */
+  readonly runs: number;
+  /** Records acknowledged so far. */
+  readonly sent: number;
+  /** Records that were pending at the start. */
+  readonly total: number;
+}
+
+/**
+ * What a sync did.
+ * @example `console.log(`${summary.acked} records sent, ${summary.pending} left`)`
+ */
+export interface SyncSummary {
+  /** Runs that had something to send. */
+  readonly runs: number;
+  /** Records acknowledged by the server. */
+  readonly acked: number;
+  /** Records the server rejected (kept in each run's rejected.jsonl). */
+  readonly rejected: number;
+  /** Records still unsent (network down, timeout, paused by 401/403). */
+  readonly pending: number;
+  /** Errors met on the way (transport, auth, blocked runs). */
+  readonly errors: readonly string[];
+}
+
+/**
+ * Replicates every pending run of a local run log to a server.
+ * @example
+ * ```ts
+ * const summary = await syncRuns({ spoolDir: "./mltrail", trackingUri: "http://127.0.0.1:5000" });
+ * ```
+ */
+export async function syncRuns(options: SyncOptions = {}): Promise<SyncSummary> {
+  const { spoolDir, trackingUri, runId, timeoutMs = 600_000, onProgress, ...rest } = options;
+  const resolved = resolveOptions({
+    ...rest,
+    ...(spoolDir === undefined ? {} : { spoolDir }),
+    ...(trackingUri === undefined ? {} : { trackingUri }),
+    handleExit: false,
+    captureContext: false,
+  });
+  if (resolved.backend.kind !== "mlflow") {
+    throw new ValidationError("trackingUri", resolved.trackingUri, "sync needs an http(s) URL of a tracking server (option --to or MLFLOW_TRACKING_URI)");
+  }
+  const errors: string[] = [];
+  const log = createLogger(resolved.logLevel, resolved.logger);
+  const remote = connectRemote(resolved.backend.url, resolved, log, {
+    onState: () => undefined,
+    onError: (e: MltrailError) => {
+      if (!errors.includes(e.message)) errors.push(e.message);
+    },
+    onRejected: () => undefined,
+  });
+  try {
+    const store = await LocalStore.open(resolved.spoolDir);
+    const sources = await claimPendingRuns(store, remote.target, runId === undefined ? {} : { runId });
+    const total = sources.reduce((n, s) => n + Math.max(0, s.writtenSeq() - s.state.state.ackedSeq), 0);
+    for (const s of sources) remote.replicator.add(s);
+    const report = setInterval(() => onProgress?.({ runs: sources.length, sent: remote.replicator.stats().acked, total }), 200);
+    try {
+      await remote.replicator.flush(timeoutMs);
+    } finally {
+      clearInterval(report);
+    }
+    const stats = remote.replicator.stats();
+    onProgress?.({ runs: sources.length, sent: stats.acked, total });
+    return { runs: sources.length, acked: stats.acked, rejected: stats.rejected, pending: stats.pending, errors };
+  } finally {
+    remote.replicator.close();
+    remote.http.close();
+  }
+}
