@@ -173,24 +173,24 @@ export class Run implements AsyncDisposable {
    */
   logMetrics(metrics: Readonly<Record<string, number>>, options?: MetricOptions): void {
     this.open();
-    const entries = Object.entries(checkRecord("metrics", metrics));
+    checkRecord("metrics", metrics);
     let step = 0;
     let timestamp: number | undefined;
-    const keys: string[] = [];
-    for (const [key, value] of entries) {
-      keys.push(checkKey("metric", key));
-      checkMetricValue(key, value);
+    let first: string | undefined;
+    for (const key in metrics) {
+      first ??= key;
+      checkKey("metric", key);
+      checkMetricValue(key, metrics[key]);
     }
-    const first = entries[0]?.[0] ?? "metrics";
     if (options !== undefined) {
       checkMetricOptions(options);
-      if (options.step !== undefined) step = checkStep(first, options.step);
-      if (options.timestamp !== undefined) timestamp = checkTimestamp(first, options.timestamp);
+      if (options.step !== undefined) step = checkStep(first ?? "metrics", options.step);
+      if (options.timestamp !== undefined) timestamp = checkTimestamp(first ?? "metrics", options.timestamp);
     }
     const ts = timestamp ?? this.host.clock();
-    for (let i = 0; i < entries.length; i++) {
+    for (const key in metrics) {
       const s = ++this.writer.seq;
-      this.writer.append(metricJson(s, keys[i] as string, (entries[i] as [string, number])[1], ts, step), s);
+      this.writer.append(metricJson(s, checkKey("metric", key), metrics[key] as number, ts, step), s);
     }
   }
 

@@ -29,8 +29,3 @@ const native = (zlib as unknown as { crc32?: Crc32 }).crc32;
 
 /** CRC-32 of `data` (strings are hashed as UTF-8). */
 export const crc32: Crc32 = typeof native === "function" ? native : tableCrc32;
-
-/** CRC-32 as 8 lowercase hex digits. */
-export function crcHex(data: string): string {
-  return crc32(data).toString(16).padStart(8, "0");
-}

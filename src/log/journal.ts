@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { SpoolError } from "../errors.js";
-import { crcHex } from "./crc.js";
+import { crc32 } from "./crc.js";
 import { listSegments, scanSegment, segmentName, type CorruptLine } from "./segments.js";
 
 /** How often the journal reaches the disk platter. */
@@ -36,6 +36,16 @@ export interface RecoveryReport {
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const INITIAL_BUFFER = 64 * 1024;
+const HEX = Buffer.from("0123456789abcdef", "latin1");
+
+/** Writes `value` as 8 lowercase hex digits at `buf[at..at+8)`. */
+function writeHex8(buf: Buffer, at: number, value: number): void {
+  for (let i = 7; i >= 0; i--) {
+    buf[at + i] = HEX[value & 0xf] as number;
+    value >>>= 4;
+  }
+}
 
 /**
  * Cuts a torn tail from the last segment and returns the last good sequence number. Only
@@ -79,7 +89,10 @@ export class JournalWriter {
   private readonly dir: string;
   private readonly opts: JournalWriterOptions;
   private readonly segmentBytes: number;
-  private pending: string[] = [];
+  /** Lines queued this turn, already UTF-8 encoded, each behind a 9-byte CRC placeholder. */
+  private buf: Buffer = Buffer.allocUnsafe(INITIAL_BUFFER);
+  private len = 0;
+  private lines = 0;
   private pendingLastSeq = 0;
   private scheduled = false;
   private fd: number;
@@ -128,7 +141,12 @@ export class JournalWriter {
 
   /** Queues one record's JSON text; it is written at the end of this event-loop turn. */
   append(json: string, seq: number): void {
-    this.pending.push(json);
+    const need = this.len + 10 + json.length * 3;
+    if (need > this.buf.length) this.grow(need);
+    this.len += 9; // CRC placeholder, filled at commit
+    this.len += this.buf.write(json, this.len, "utf8");
+    this.buf[this.len++] = 0x0a;
+    this.lines++;
     this.pendingLastSeq = seq;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -138,30 +156,51 @@ export class JournalWriter {
 
   /** Number of queued records not yet written. */
   get pendingCount(): number {
-    return this.pending.length;
+    return this.lines;
+  }
+
+  private grow(need: number): void {
+    const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  /** Fills each queued line's CRC placeholder. Lines hold no raw newline (JSON escapes it). */
+  private sealLines(): void {
+    const buf = this.buf;
+    let pos = 0;
+    while (pos < this.len) {
+      const nl = buf.indexOf(0x0a, pos + 9);
+      writeHex8(buf, pos, crc32(buf.subarray(pos + 9, nl)));
+      buf[pos + 8] = 0x20;
+      pos = nl + 1;
+    }
   }
 
   /** Writes everything queued now, synchronously (group commit). Throws {@link SpoolError}. */
   commitSync(): void {
-    if (this.pending.length === 0 || this.closed) return;
-    const lines = this.pending;
-    let text = "";
-    for (let i = 0; i < lines.length; i++) {
-      const json = lines[i] as string;
-      text += `${crcHex(json)} ${json}\n`;
-    }
-    const buf = Buffer.from(text, "utf8");
+    if (this.lines === 0 || this.closed) return;
+    this.sealLines();
+    const length = this.len;
     try {
       let off = 0;
-      while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off);
+      while (off < length) off += fs.writeSync(this.fd, this.buf, off, length - off);
     } catch (err) {
+      // Cut a partial write so a retry cannot leave half a line in the middle of the file.
+      try {
+        fs.ftruncateSync(this.fd, this.segmentSize);
+      } catch {
+        // The tail is then a torn line, which recovery cuts.
+      }
       this.lastError = new SpoolError(`cannot append to the run log: ${(err as Error).message}`, { cause: err, path: this.dir });
       throw this.lastError;
     }
     this.lastError = undefined;
-    this.pending = [];
+    this.len = 0;
+    this.lines = 0;
+    if (this.buf.length > 16 * INITIAL_BUFFER * 16) this.buf = Buffer.allocUnsafe(INITIAL_BUFFER);
     this.writtenSeq = this.pendingLastSeq;
-    this.segmentSize += buf.length;
+    this.segmentSize += length;
     if (this.opts.durability === "always") this.syncSync();
     if (this.segmentSize >= this.segmentBytes) this.rotate();
     this.opts.onCommit?.();
