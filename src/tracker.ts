@@ -148,6 +148,8 @@ export class Tracker implements AsyncDisposable {
   private readonly events = new EventEmitter();
   private readonly remote: RemoteSide | undefined;
   private corePromise: Promise<Core> | undefined;
+  /** Settles once runs left pending by earlier processes have been handed to the replicator. */
+  private draining: Promise<void> = Promise.resolve();
   private readonly open = new Map<string, OpenRun>();
   private readonly stack: Run[] = [];
   private closed = false;
@@ -173,8 +175,11 @@ export class Tracker implements AsyncDisposable {
         onState: (state) => this.events.emit("state", state),
         onError: (error) => this.emitError(error),
         onRejected: (info) => this.events.emit("rejected", info),
+        spool: async () => (await this.core()).store,
       });
       if (this.options.mode === "offline") this.remote.replicator.close();
+      // Runs earlier processes left pending start going out now, not at the first call.
+      else if (this.options.drainOnStart) this.core().catch((err: unknown) => this.emitError(err instanceof MltrailError ? err : new MltrailError(String(err))));
     }
     this.host = {
       clock: this.clock,
@@ -233,7 +238,7 @@ export class Tracker implements AsyncDisposable {
     const remote = this.remote;
     const queries = remote === undefined ? new LocalQueries(store) : new RemoteQueries(remote.client, store, remote.target);
     if (remote !== undefined && this.replicating !== undefined && this.options.drainOnStart) {
-      claimPendingRuns(store, remote.target, { skip: new Set(this.open.keys()) }).then(
+      this.draining = claimPendingRuns(store, remote.target, { skip: new Set(this.open.keys()) }).then(
         (sources) => {
           if (sources.length > 0) this.log.info(`replicating ${sources.length} run(s) left pending by earlier processes`);
           for (const s of sources) remote.replicator.add(s);
@@ -426,6 +431,7 @@ export class Tracker implements AsyncDisposable {
    */
   async flush(options: FlushOptions = {}): Promise<FlushResult> {
     await Promise.all([...this.open.values()].map((e) => e.log.writer.flush()));
+    await this.draining;
     await this.replicating?.flush(options.timeoutMs ?? this.options.closeTimeoutMs);
     const s = this.stats();
     return { acked: s.acked, pending: s.pending, rejected: s.rejected };
@@ -462,6 +468,7 @@ export class Tracker implements AsyncDisposable {
   async close(options: FlushOptions = {}): Promise<void> {
     if (this.closed) return;
     await Promise.all([...this.open.values()].map((e) => e.run.end()));
+    await this.draining;
     await this.replicating?.flush(options.timeoutMs ?? this.options.closeTimeoutMs);
     this.closed = true;
     this.remote?.replicator.close();

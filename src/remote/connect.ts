@@ -12,6 +12,8 @@ import type { ReplicationHealth } from "./health.js";
 import { createHttpClient, type HttpClient } from "./http.js";
 import { MlflowClient } from "./mlflow/client.js";
 import { Replicator } from "./replicator.js";
+import { ReplicationState } from "./replication-state.js";
+import type { LocalStore } from "../store/local-store.js";
 
 /** The server side of a tracker. @internal */
 export interface RemoteSide {
@@ -28,6 +30,8 @@ export interface RemoteEvents {
   onState(state: ReplicationHealth): void;
   onError(error: MltrailError): void;
   onRejected(info: { runId: string; seq: number; record: JournalRecord; error: ApiError }): void;
+  /** The local run log, for finding the server ids of runs not in memory. */
+  spool(): Promise<LocalStore>;
 }
 
 /** Connects to the server named by `options.backend` (no request is made yet). */
@@ -48,6 +52,11 @@ export function connectRemote(url: string, options: ResolvedOptions, log: Logger
     onState: events.onState,
     onError: events.onError,
     onRejected: events.onRejected,
+    lookupRemoteId: async (localRunId) => {
+      const store = await events.spool();
+      const found = await store.findRun(localRunId);
+      return found === undefined ? undefined : (await ReplicationState.load(found.paths.dir, url)).state.remoteRunId;
+    },
   });
   return { target: url, http, client, quick, replicator };
 }

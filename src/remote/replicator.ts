@@ -30,6 +30,8 @@ export interface ReplicatorOptions {
   readonly onState: (state: ReplicationHealth) => void;
   readonly onError: (error: MltrailError) => void;
   readonly onRejected: (info: { runId: string; seq: number; record: JournalRecord; error: ApiError }) => void;
+  /** Finds the server id of a run that is not in memory (e.g. a parent replicated earlier). */
+  readonly lookupRemoteId?: (localRunId: string) => Promise<string | undefined>;
 }
 
 /** Counts of a replicator. */
@@ -56,6 +58,8 @@ export class Replicator {
   private lastError: string | undefined;
   private pausedUntil = 0;
   private stopped = false;
+  /** Records still unacknowledged when {@link close} let go of the runs (they stay in the journals). */
+  private pendingAtClose = 0;
   private readonly services: ReplicatorServices;
 
   constructor(private readonly opts: ReplicatorOptions) {
@@ -70,7 +74,7 @@ export class Replicator {
       limits: opts.limits,
       experimentId: (name) => this.experimentId(name),
       findRunByKey: async (experimentId, runKey) => {
-        const page = await client.searchRuns({ experimentIds: [experimentId], filter: `tags.\`${RUN_KEY_TAG}\` = '${runKey}'`, maxResults: 2, viewType: "ALL" });
+        const page = await client.searchRuns({ experimentIds: [experimentId], filter: `tags.\`${RUN_KEY_TAG}\` = '${runKey}'`, maxResults: 2, viewType: "ALL" }, { signal: this.abort.signal });
         return page.items[0]?.info.runId;
       },
       createRun: async (experimentId, source) => {
@@ -80,14 +84,20 @@ export class Replicator {
           startTime: source.startTime,
           tags: { [RUN_KEY_TAG]: source.runKey },
           ...(source.user === undefined ? {} : { userId: source.user }),
-        });
+        }, { signal: this.abort.signal });
         return run.info.runId;
       },
       logBatch: (remoteRunId, batch: Batch) => client.logBatch(remoteRunId, batch, { signal: this.abort.signal }),
       endRun: async (remoteRunId, status, endTime) => {
         await client.updateRun({ runId: remoteRunId, status: status as "FINISHED", endTime }, { signal: this.abort.signal });
       },
-      remoteIdOf: (localRunId) => this.remoteIds.get(localRunId) ?? this.runs.get(localRunId)?.source.state.state.remoteRunId,
+      remoteIdOf: async (localRunId) =>
+        this.remoteIds.get(localRunId) ?? this.runs.get(localRunId)?.source.state.state.remoteRunId ?? (await opts.lookupRemoteId?.(localRunId)),
+      awaitingCreation: (localRunId) => {
+        const rr = this.runs.get(localRunId);
+        return rr !== undefined && rr.source.state.state.remoteRunId === undefined && rr.blocked === undefined;
+      },
+      onRemoteId: (localRunId, remoteRunId) => this.remoteIds.set(localRunId, remoteRunId),
       onAcked: (_source, count) => {
         this.acked += count;
       },
@@ -114,7 +124,7 @@ export class Replicator {
   experimentId(name: string): Promise<string> {
     let id = this.experimentIds.get(name);
     if (id === undefined) {
-      id = this.opts.client.getOrCreateExperiment(name).then((e) => e.experimentId);
+      id = this.opts.client.getOrCreateExperiment(name, undefined, { signal: this.abort.signal }).then((e) => e.experimentId);
       id.catch(() => this.experimentIds.delete(name));
       this.experimentIds.set(name, id);
     }
@@ -138,7 +148,7 @@ export class Replicator {
 
   /** Counts across all runs. */
   stats(): ReplicatorStats {
-    let pending = 0;
+    let pending = this.pendingAtClose;
     for (const rr of this.runs.values()) pending += rr.pending;
     return { acked: this.acked, rejected: this.rejected, pending, state: this.health.state, lastError: this.lastError };
   }
@@ -181,6 +191,9 @@ export class Replicator {
           continue;
         case "idle":
           return;
+        case "wait":
+          await sleep(50, this.abort.signal).catch(() => undefined);
+          continue;
         case "done":
           this.health.success();
           this.runs.delete(rr.source.runId);
@@ -232,6 +245,7 @@ export class Replicator {
 
   /** Stops replicating; unsent records stay in the journals. */
   close(): void {
+    if (!this.stopped) for (const rr of this.runs.values()) this.pendingAtClose += rr.pending;
     this.stopped = true;
     clearInterval(this.timer);
     this.abort.abort();

@@ -44,7 +44,11 @@ export interface ReplicatorServices {
   logBatch(remoteRunId: string, batch: Batch): Promise<void>;
   endRun(remoteRunId: string, status: string, endTime: number): Promise<void>;
   /** Maps a local run id (e.g. a parent's) to its server id when known. */
-  remoteIdOf(localRunId: string): string | undefined;
+  remoteIdOf(localRunId: string): Promise<string | undefined>;
+  /** True while a run is queued in this replicator and not yet created on the server. */
+  awaitingCreation(localRunId: string): boolean;
+  /** Records a run's server id once it is known. */
+  onRemoteId(localRunId: string, remoteRunId: string): void;
   onAcked(source: RunSource, count: number): void;
   onRejected(source: RunSource, record: JournalRecord, error: ApiError): void;
   onCorrupt(source: RunSource, count: number): void;
@@ -54,6 +58,8 @@ export interface ReplicatorServices {
 export type StepResult =
   | { readonly kind: "progress" }
   | { readonly kind: "idle" }
+  /** Waiting for another run (a parent) to be created first. */
+  | { readonly kind: "wait" }
   | { readonly kind: "done" }
   | { readonly kind: "retry"; readonly error: MltrailError; readonly retryAfterMs: number | undefined }
   | { readonly kind: "auth"; readonly error: MltrailError }
@@ -72,6 +78,7 @@ export class RunReplicator {
   failures = 0;
   /** Not retried until something changes (reported as an error). */
   blocked: MltrailError | undefined;
+
 
   constructor(
     readonly source: RunSource,
@@ -114,7 +121,9 @@ export class RunReplicator {
         await this.source.state.save();
         return { kind: "done" };
       }
-      await this.services.logBatch(remoteRunId, this.rewrite(work.batch));
+      const batch = await this.rewrite(work.batch);
+      if (batch === undefined) return { kind: "wait" };
+      await this.services.logBatch(remoteRunId, batch);
       this.failures = 0;
       this.advance(work.batch.count, work.batch.lastSeq);
       this.services.onAcked(this.source, work.batch.count);
@@ -146,8 +155,22 @@ export class RunReplicator {
   }
 
   /** Points `mlflow.parentRunId` at the parent's server id when the parent was created offline. */
-  private rewrite(batch: Batch): Batch {
-    const tags = batch.tags.map((t) => (t.key === "mlflow.parentRunId" ? { key: t.key, value: this.services.remoteIdOf(t.value) ?? t.value } : t));
+  /**
+   * Points `mlflow.parentRunId` at the parent's server id. Undefined (wait) while the parent
+   * is queued here and not yet created on the server, so a local id is never sent for it.
+   */
+  private async rewrite(batch: Batch): Promise<Batch | undefined> {
+    if (!batch.tags.some((t) => t.key === "mlflow.parentRunId")) return batch;
+    const tags: { key: string; value: string }[] = [];
+    for (const t of batch.tags) {
+      if (t.key !== "mlflow.parentRunId") {
+        tags.push(t);
+        continue;
+      }
+      const remote = await this.services.remoteIdOf(t.value);
+      if (remote === undefined && this.services.awaitingCreation(t.value)) return undefined;
+      tags.push({ key: t.key, value: remote ?? t.value });
+    }
     return { ...batch, tags };
   }
 
@@ -165,6 +188,7 @@ export class RunReplicator {
     st.remoteRunId = remote;
     st.createAttempted = false;
     await this.source.state.save();
+    this.services.onRemoteId(this.source.runId, remote);
     return remote;
   }
 

@@ -78,7 +78,10 @@ export async function syncRuns(options: SyncOptions = {}): Promise<SyncSummary> 
   }
   const errors: string[] = [];
   const log = createLogger(resolved.logLevel, resolved.logger);
+  const spool = LocalStore.open(resolved.spoolDir);
+  spool.catch(() => undefined);
   const remote = connectRemote(resolved.backend.url, resolved, log, {
+    spool: () => spool,
     onState: () => undefined,
     onError: (e: MltrailError) => {
       if (!errors.includes(e.message)) errors.push(e.message);
@@ -86,7 +89,7 @@ export async function syncRuns(options: SyncOptions = {}): Promise<SyncSummary> 
     onRejected: () => undefined,
   });
   try {
-    const store = await LocalStore.open(resolved.spoolDir);
+    const store = await spool;
     const sources = await claimPendingRuns(store, remote.target, runId === undefined ? {} : { runId });
     const total = sources.reduce((n, s) => n + Math.max(0, s.writtenSeq() - s.state.state.ackedSeq), 0);
     for (const s of sources) remote.replicator.add(s);
