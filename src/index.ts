@@ -45,6 +45,11 @@ export {
   ConnectionError,
 } from "./errors.js";
 export { MLFLOW_LIMITS } from "./model/limits.js";
+export { diffSignatures } from "./registry/signature.js";
+export type { ModelSignature, TensorSpec, Bump, Change, ChangeKind } from "./registry/signature.js";
+export type { PrereleaseChannel } from "./registry/versioning.js";
+export type { ModelVersion, RegisterModelOptions } from "./models.js";
+export type { AuditEntry, DatasetRef, StoredVersion } from "./registry/store.js";
 export type { BackendLimits } from "./model/limits.js";
 export type {
   RunStatus,

@@ -178,6 +178,17 @@ export interface TrackerOptions {
    * @default 30000
    */
   readonly closeTimeoutMs?: number;
+  /**
+   * Model-version tag that holds the semver on an MLflow server (GitLab: `"gitlab.version"`).
+   * Env: `MLTRAIL_VERSION_TAG`.
+   * @default "mltrail.version"
+   */
+  readonly versionTag?: string;
+  /**
+   * Refuse `registerModel` and `promote` without a rationale. Env: `MLTRAIL_REQUIRE_RATIONALE`.
+   * @default false
+   */
+  readonly requireRationale?: boolean;
 }
 
 /**
@@ -268,6 +279,8 @@ const schema = z.strictObject({
   authRetryMs: z.number().int().min(10).max(3_600_000).optional(),
   drainOnStart: z.boolean().optional(),
   closeTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),
+  versionTag: z.string().min(1).max(250).optional(),
+  requireRationale: z.boolean().optional(),
 });
 
 function envBool(env: Env, name: string): boolean | undefined {
@@ -379,6 +392,8 @@ export function resolveOptions(options: TrackerOptions | undefined, env: Env = p
     authRetryMs: o.authRetryMs ?? envInt(env, "MLTRAIL_AUTH_RETRY_MS", 10, 3_600_000) ?? 30_000,
     drainOnStart: o.drainOnStart ?? envBool(env, "MLTRAIL_DRAIN_ON_START") ?? true,
     closeTimeoutMs: o.closeTimeoutMs ?? envInt(env, "MLTRAIL_CLOSE_TIMEOUT_MS", 0, 3_600_000) ?? 30_000,
+    versionTag: o.versionTag ?? (env["MLTRAIL_VERSION_TAG"] || undefined) ?? "mltrail.version",
+    requireRationale: o.requireRationale ?? envBool(env, "MLTRAIL_REQUIRE_RATIONALE") ?? false,
   };
   return Object.freeze(resolved);
 }

@@ -8,12 +8,11 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { EventEmitter } from "node:events";
 import { v7 as uuidv7 } from "uuid";
 import { validateTemplate, checkNamePolicy } from "./capture/naming.js";
-import { MltrailError, StateError, ValidationError, type ApiError } from "./errors.js";
+import { MltrailError, StateError, ValidationError } from "./errors.js";
 import { systemClock, type Clock } from "./internal/clock.js";
 import { registerExitParticipant, unregisterExitParticipant, type ExitParticipant } from "./internal/exit-hooks.js";
 import { createLogger, type Logger } from "./internal/logger.js";
 import { writeFileAtomicSync } from "./log/atomic.js";
-import type { JournalRecord } from "./log/record.js";
 import { MLFLOW_LIMITS } from "./model/limits.js";
 import type { EndStatus, Experiment, Metric, ParamValue, RunRecord, SearchRunsOptions } from "./model/types.js";
 import { checkName, checkRunId } from "./model/validate.js";
@@ -21,105 +20,19 @@ import { resolveOptions, type ResolvedOptions, type TrackerOptions } from "./opt
 import { LocalQueries, type Queries } from "./queries.js";
 import { connectRemote, type RemoteSide } from "./remote/connect.js";
 import { claimPendingRuns } from "./remote/drain.js";
-import type { ReplicationHealth } from "./remote/health.js";
 import { RemoteQueries } from "./remote/queries.js";
 import { Run, type MetricOptions, type RunHost } from "./run.js";
 import { openRun, type OpenRun } from "./open-run.js";
 import type { StartRunOptions } from "./start-run.js";
 import { LocalStore } from "./store/local-store.js";
+import { LocalRegistry } from "./store/registry.js";
+import { MlflowRegistry } from "./remote/registry.js";
+import { Models, type ModelVersion, type RegisterModelOptions } from "./models.js";
+import type { AuditEntry } from "./registry/store.js";
 
 export type { StartRunOptions } from "./start-run.js";
-
-/**
- * Targets a tracker-level logging call at a run by id instead of the active run.
- * @example `tracker.logParam("lr", 1, { runId })`
- */
-export interface RunTarget {
-  /** Id of an open run of this tracker. @default the active run */
-  readonly runId?: string;
-}
-
-/**
- * Where records are headed: `LOCAL` (the local store is the backend), `OFFLINE` (a server is
- * configured but `mode: "offline"`), or the health of replication to the server.
- * @example `tracker.stats().state === "DOWN"`
- */
-export type TrackerState = "LOCAL" | "OFFLINE" | ReplicationHealth;
-
-/**
- * Counts kept by a tracker since it was created.
- * @example `tracker.stats().pending`
- */
-export interface TrackerStats {
-  /** Records logged through this tracker. */
-  readonly logged: number;
-  /** Records written to the run logs (they survive a crash of the process). */
-  readonly written: number;
-  /** Records fsynced (they survive power loss). */
-  readonly durable: number;
-  /** Records acknowledged: by the server when there is one, else the durable ones. */
-  readonly acked: number;
-  /** Records not yet acknowledged (they stay in the run log until they are). */
-  readonly pending: number;
-  /** Records the server rejected (kept in the run's `rejected.jsonl`). */
-  readonly rejected: number;
-  /** Runs open in this tracker. */
-  readonly activeRuns: number;
-  /** Where records are headed and how that is going. */
-  readonly state: TrackerState;
-  /** The last error seen, if any. */
-  readonly lastError: string | undefined;
-}
-
-/**
- * Result of `flush()`.
- * @example `const { pending } = await tracker.flush({ timeoutMs: 5000 });`
- */
-export interface FlushResult {
-  /** Records acknowledged. */
-  readonly acked: number;
-  /** Records still pending (kept in the log). */
-  readonly pending: number;
-  /** Records rejected. */
-  readonly rejected: number;
-}
-
-/**
- * Options of `flush()` and `close()`.
- * @example `{ timeoutMs: 5000 }`
- */
-export interface FlushOptions {
-  /** Longest wait for the server, in ms. @default the `closeTimeoutMs` option (30000) */
-  readonly timeoutMs?: number;
-}
-
-/**
- * A record the server rejected, as given to `tracker.on("rejected", …)`.
- * @example `tracker.on("rejected", (r) => console.warn(r.runId, r.error.message))`
- */
-export interface RejectedRecord {
-  /** Local id of the run. */
-  readonly runId: string;
-  /** Sequence number of the record in the run log. */
-  readonly seq: number;
-  /** The record as logged. */
-  readonly record: JournalRecord;
-  /** The server's answer. */
-  readonly error: ApiError;
-}
-
-/**
- * Events of a tracker.
- * @example `tracker.on("state", (s) => console.log("replication", s))`
- */
-export interface TrackerEvents {
-  /** A problem that did not throw: transport failures, corrupt log lines, paused replication. */
-  error: [error: MltrailError];
-  /** A record the server rejected; it is kept in the run's `rejected.jsonl`. */
-  rejected: [record: RejectedRecord];
-  /** Replication changed state. */
-  state: [state: ReplicationHealth];
-}
+export type { RunTarget, TrackerState, TrackerStats, FlushResult, FlushOptions, RejectedRecord, TrackerEvents } from "./tracker-types.js";
+import type { RunTarget, TrackerState, TrackerStats, FlushResult, FlushOptions, TrackerEvents } from "./tracker-types.js";
 
 interface Core {
   readonly store: LocalStore;
@@ -157,6 +70,7 @@ export class Tracker implements AsyncDisposable {
   private finished = { logged: 0, written: 0, durable: 0 };
   private readonly host: RunHost;
   private readonly exitParticipant: ExitParticipant;
+  private readonly models: Models;
 
   /**
    * Creates a tracker. Throws ValidationError for unknown or ill-typed options. Opens nothing
@@ -187,6 +101,19 @@ export class Tracker implements AsyncDisposable {
       flushRun: (run) => this.flushRun(run),
       remoteId: (run) => this.open.get(run.id)?.state?.state.remoteRunId,
     };
+    const remote = this.remote;
+    const registry =
+      remote === undefined
+        ? (async () => new LocalRegistry((await this.core()).store.layout.root))()
+        : Promise.resolve(new MlflowRegistry(remote.client, this.options.versionTag));
+    registry.catch(() => undefined);
+    this.models = new Models({
+      store: () => registry,
+      getRun: (runId) => this.getRun(runId),
+      requireRationale: this.options.requireRationale,
+      namePolicy: this.options.namePolicy.model,
+      clock: this.clock,
+    });
     this.exitParticipant = {
       endAllSync: (status) => this.endAllSync(status),
       flushForExit: (timeoutMs) => this.replicating?.flush(timeoutMs) ?? Promise.resolve(),
@@ -421,6 +348,83 @@ export class Tracker implements AsyncDisposable {
   /** An experiment by name, or undefined. @example `await tracker.getExperimentByName("churn")` */
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
     return (await this.core()).queries.getExperimentByName(name);
+  }
+
+  /**
+   * Releases a model version under the semver rules (DESIGN.md, "Model releases"). With
+   * `version` the version is checked; with `bump` it is computed from the previous release;
+   * with neither it is inferred from what changed (signature, content digest, params). A bump
+   * below what the changes require fails with a ValidationError naming the change. Identical
+   * content makes no new version: the existing one is returned.
+   * @example `const mv = await tracker.registerModel("churn", { runId: run.id, bump: "minor", rationale: "new features" });`
+   */
+  async registerModel(name: string, options: RegisterModelOptions): Promise<ModelVersion> {
+    return this.models.register(name, options);
+  }
+
+  /**
+   * Resolves a version: exact (`"1.2.0"`), a range (`"^1.2"`, `"~1.2.3"`, `">=2 <3"`: the
+   * highest non-deprecated stable match), an alias (`"champion"`) or `"latest"`; or one string
+   * `"name@ref"`. Throws NotFoundError when nothing matches.
+   * @example `await tracker.getModelVersion("churn@^2")`
+   */
+  async getModelVersion(nameOrRef: string, ref?: string): Promise<ModelVersion> {
+    return this.models.get(nameOrRef, ref);
+  }
+
+  /** Every live version of a model, oldest first. @example `await tracker.listModelVersions("churn")` */
+  async listModelVersions(name: string): Promise<ModelVersion[]> {
+    return this.models.list(name);
+  }
+
+  /** Names of registered models. @example `await tracker.listModels()` */
+  async listModels(): Promise<string[]> {
+    return this.models.models();
+  }
+
+  /**
+   * Points an alias at a version. `expected` makes it compare-and-set: the alias must point
+   * at that version (or, with `null`, at nothing) or a ConflictError is thrown. `latest`,
+   * `v<digits>` and semver-shaped names are reserved.
+   * @example `await tracker.setAlias("churn", "champion", "1.2.0", { expected: "1.1.0" })`
+   */
+  async setAlias(name: string, alias: string, version: string, options: { readonly expected?: string | null } = {}): Promise<void> {
+    await this.models.setAlias(name, alias, version, options);
+  }
+
+  /** Removes an alias (compare-and-set with `expected`). @example `await tracker.deleteAlias("churn", "challenger")` */
+  async deleteAlias(name: string, alias: string, options: { readonly expected?: string | null } = {}): Promise<void> {
+    await this.models.deleteAlias(name, alias, options);
+  }
+
+  /**
+   * Promotes a prerelease to its stable version with the same content: `1.3.0-rc.2` → `1.3.0`.
+   * @example `await tracker.promote("churn", "1.3.0-rc.2", { rationale: "passed the canary" })`
+   */
+  async promote(name: string, version: string, options: { readonly rationale?: string } = {}): Promise<ModelVersion> {
+    if (this.options.requireRationale && (options.rationale ?? "").trim() === "") throw new ValidationError("rationale", options.rationale, "is required by the requireRationale policy");
+    return this.models.promote(name, version, options.rationale ?? "");
+  }
+
+  /** Marks a version deprecated: ranges and `latest` skip it; exact refs still resolve. @example `await tracker.deprecate("churn", "1.0.0", "leaks labels")` */
+  async deprecate(name: string, version: string, reason: string): Promise<ModelVersion> {
+    if (typeof reason !== "string" || reason.trim() === "") throw new ValidationError("reason", reason, "a deprecation needs a reason");
+    return this.models.update(name, version, { deprecated: reason }, "deprecate", reason);
+  }
+
+  /** Changes the mutable fields of a version: description and tags (rule 6). @example `await tracker.updateModelVersion("churn", "1.2.0", { description: "…" })` */
+  async updateModelVersion(name: string, version: string, change: { readonly description?: string; readonly tags?: Readonly<Record<string, string>> }): Promise<ModelVersion> {
+    return this.models.update(name, version, change, "update");
+  }
+
+  /** Deletes a version, leaving a tombstone: its version string is never reused (rule 5). @example `await tracker.deleteModelVersion("churn", "1.1.0", { reason: "bad data" })` */
+  async deleteModelVersion(name: string, version: string, options: { readonly reason?: string } = {}): Promise<void> {
+    await this.models.delete(name, version, options.reason);
+  }
+
+  /** Every registry change of a model: who, when, what and why. @example `await tracker.modelHistory("churn")` */
+  async modelHistory(name: string): Promise<AuditEntry[]> {
+    return this.models.history(name);
   }
 
   /**

@@ -1,0 +1,299 @@
+/**
+ * The model registry as users see it: releases that obey semantic-version rules, resolution
+ * of `name@range|alias`, aliases, deprecation, tombstones, and an audit trail. The rules are
+ * in src/registry (pure); the storage is the local store or an MLflow server.
+ *
+ * @packageDocumentation
+ */
+import * as os from "node:os";
+import { NotFoundError, ValidationError } from "./errors.js";
+import type { RunRecord } from "./model/types.js";
+import {
+  checkAliasName,
+  checkModelName,
+  checkSignature,
+  checkVersionUpdate,
+  compareVersions,
+  inferChanges,
+  parseModelRef,
+  planVersion,
+  promote as promoteVersion,
+  releaseWithRetry,
+  requiredBump,
+  resolveRef,
+  versionIdentity,
+  type Bump,
+  type Change,
+  type ModelSignature,
+  type PrereleaseChannel,
+  type ReleaseFacts,
+} from "./registry/index.js";
+import type { AuditEntry, DatasetRef, RegistryStore, StoredVersion } from "./registry/store.js";
+
+/**
+ * Options of `tracker.registerModel`.
+ * @example `{ runId: run.id, bump: "minor", rationale: "new features", aliases: ["challenger"] }`
+ */
+export interface RegisterModelOptions {
+  /** The run that produced the model. */
+  readonly runId: string;
+  /** Path of the model in the run's artifacts. @default "model" */
+  readonly artifactPath?: string;
+  /** Where the model files are. @default `runs:/<runId>/<artifactPath>` */
+  readonly source?: string;
+  /** An exact version; checked against the rules. @default computed */
+  readonly version?: string;
+  /** The bump to make; must be at least what the changes require. @default inferred from the changes */
+  readonly bump?: Bump;
+  /** Changes the SDK cannot see, each with the bump it requires. @default none */
+  readonly changes?: readonly { readonly description: string; readonly bump: Bump }[];
+  /** Input/output signature; a breaking difference requires a major bump. @default none */
+  readonly signature?: ModelSignature;
+  /** Digest of the model files; identical content makes no new version. @default none */
+  readonly contentDigest?: string;
+  /** Release on a prerelease channel (`1.3.0-rc.0`). @default stable */
+  readonly prerelease?: PrereleaseChannel;
+  /** The first version of a new model. @default "1.0.0" */
+  readonly initial?: "1.0.0" | "0.1.0";
+  /** For a backport: the release whose line gets the new patch. @default none */
+  readonly base?: string;
+  /** Why this release exists. Required when the `requireRationale` option is on. @default "" */
+  readonly rationale?: string;
+  /** Aliases to point at the new version. @default none */
+  readonly aliases?: readonly string[];
+  /** Free tags. @default none */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Free description. @default none */
+  readonly description?: string;
+}
+
+/**
+ * A released model version.
+ * @example `const mv = await tracker.getModelVersion("churn@^1"); mv.version // "1.2.0"`
+ */
+export interface ModelVersion extends Omit<StoredVersion, "deprecated" | "deletedAt"> {
+  /** Aliases pointing at this version. */
+  readonly aliases: readonly string[];
+  /** True when deprecated (skipped by ranges and `latest`). */
+  readonly deprecated: boolean;
+  /** Why it was deprecated. */
+  readonly deprecationReason: string | undefined;
+}
+
+/** What the registry needs from its tracker. @internal */
+export interface RegistryHost {
+  readonly store: () => Promise<RegistryStore>;
+  readonly getRun: (runId: string) => Promise<RunRecord>;
+  readonly requireRationale: boolean;
+  readonly namePolicy: RegExp | undefined;
+  readonly clock: () => number;
+}
+
+function currentUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env["USER"] ?? process.env["USERNAME"] ?? "unknown";
+  }
+}
+
+function live(versions: readonly StoredVersion[]): StoredVersion[] {
+  return versions.filter((v) => v.deletedAt === undefined);
+}
+
+function facts(v: Pick<StoredVersion, "signature" | "contentDigest" | "datasets" | "params">): ReleaseFacts {
+  return {
+    ...(v.signature === undefined ? {} : { signature: v.signature }),
+    ...(v.contentDigest === undefined ? {} : { contentDigest: v.contentDigest }),
+    datasets: v.datasets.map(({ name, digest }) => ({ name, digest })),
+    params: v.params,
+  };
+}
+
+/** The release the new one is compared with: the highest live stable release (below `requested` when given). */
+function previousRelease(versions: readonly StoredVersion[], requested: string | undefined, base: string | undefined): StoredVersion | undefined {
+  const stable = live(versions).filter((v) => !v.version.includes("-"));
+  if (base !== undefined) return stable.find((v) => versionIdentity(v.version) === versionIdentity(base));
+  const sorted = [...stable].sort((a, b) => compareVersions(a.version, b.version));
+  const below = requested === undefined ? sorted : sorted.filter((v) => compareVersions(v.version, requested) < 0);
+  return below[below.length - 1];
+}
+
+/** Registry operations of a tracker. @internal */
+export class Models {
+  constructor(private readonly host: RegistryHost) {}
+
+  private async view(name: string, v: StoredVersion): Promise<ModelVersion> {
+    const aliases = Object.entries(await (await this.host.store()).aliases(name))
+      .filter(([, version]) => versionIdentity(version) === versionIdentity(v.version))
+      .map(([alias]) => alias);
+    const { deprecated, deletedAt: _d, ...rest } = v;
+    return { ...rest, aliases, deprecated: deprecated !== undefined, deprecationReason: deprecated };
+  }
+
+  private async audit(name: string, entry: Omit<AuditEntry, "by" | "at">): Promise<void> {
+    await (await this.host.store()).appendAudit(name, { ...entry, by: currentUser(), at: this.host.clock() });
+  }
+
+  async register(name: string, options: RegisterModelOptions): Promise<ModelVersion> {
+    checkModelName(name);
+    if (this.host.namePolicy !== undefined && !new RegExp(this.host.namePolicy.source, this.host.namePolicy.flags.replace(/[gy]/g, "")).test(name)) {
+      throw new ValidationError("model name", name, `must match ${String(this.host.namePolicy)} (namePolicy.model)`);
+    }
+    if (options.version !== undefined && options.bump !== undefined) throw new ValidationError("bump", options.bump, "give either version or bump, not both");
+    const rationale = options.rationale ?? "";
+    if (this.host.requireRationale && rationale.trim() === "") throw new ValidationError("rationale", rationale, "is required by the requireRationale policy");
+    const signature = options.signature === undefined ? undefined : checkSignature(options.signature);
+    const aliases = (options.aliases ?? []).map((a, i) => checkAliasName(a, `aliases[${i}]`));
+    const run = await this.host.getRun(options.runId);
+    const source = options.source ?? `runs:/${run.info.runId}/${options.artifactPath ?? "model"}`;
+    const next = {
+      signature,
+      contentDigest: options.contentDigest,
+      datasets: [] as DatasetRef[],
+      params: run.data.params,
+    };
+    const store = await this.host.store();
+    const plan = (existing: readonly StoredVersion[]): { version: string; bump: string; changes: Change[] } | StoredVersion => {
+      const previous = previousRelease(existing, options.version, options.base);
+      const inferred = inferChanges(previous === undefined ? undefined : facts(previous), facts(next));
+      if (previous !== undefined && inferred.identical && options.version === undefined && options.bump === undefined && options.prerelease === undefined) return previous;
+      const declared: Change[] = (options.changes ?? []).map((c) => ({ kind: "declared" as Change["kind"], bump: c.bump, description: c.description }));
+      const changes = [...inferred.changes, ...declared];
+      const required = requiredBump(changes);
+      const planned = planVersion({
+        existing: existing.map((v) => ({ version: v.version, deleted: v.deletedAt !== undefined })),
+        ...(options.version === undefined ? {} : { requested: options.version }),
+        ...(options.bump === undefined ? {} : { bump: options.bump }),
+        ...(required === undefined ? {} : { required }),
+        requiredBecause: changes,
+        ...(options.prerelease === undefined ? {} : { prerelease: options.prerelease }),
+        ...(options.base === undefined ? {} : { base: options.base }),
+        ...(options.initial === undefined ? {} : { initial: options.initial }),
+      });
+      return { version: planned.version, bump: planned.bump, changes };
+    };
+    let created = true;
+    const stored = await releaseWithRetry(
+      () =>
+        store.createVersion(name, (existing) => {
+          const p = plan(existing);
+          if ("backendVersion" in p) throw new IdenticalRelease(p);
+          return {
+            name,
+            version: p.version,
+            source,
+            runId: run.info.runId,
+            signature,
+            contentDigest: options.contentDigest,
+            author: run.data.tags["mlflow.user"] ?? currentUser(),
+            createdAt: this.host.clock(),
+            rationale,
+            metrics: run.data.metrics,
+            params: run.data.params,
+            datasets: [],
+            gitCommit: run.data.tags["mlflow.source.git.commit"],
+            bump: p.bump,
+            changes: p.changes.map((c) => c.description),
+            deprecated: undefined,
+            deletedAt: undefined,
+            description: options.description,
+            tags: { ...options.tags },
+          };
+        }),
+      { computed: options.version === undefined },
+    ).catch((err: unknown) => {
+      if (!(err instanceof IdenticalRelease)) throw err;
+      created = false; // identical content: no new version (rule 2)
+      return err.existing;
+    });
+    if (created) await this.audit(name, { action: "release", version: stored.version, reason: rationale });
+    for (const alias of aliases) await this.setAlias(name, alias, stored.version, {});
+    return this.get(name, stored.version);
+  }
+
+  async list(name: string): Promise<ModelVersion[]> {
+    const versions = live(await (await this.host.store()).listVersions(name));
+    return Promise.all(versions.map((v) => this.view(name, v)));
+  }
+
+  async models(): Promise<string[]> {
+    return (await this.host.store()).listModels();
+  }
+
+  async get(nameOrRef: string, ref?: string): Promise<ModelVersion> {
+    const parsed = ref === undefined ? parseModelRef(nameOrRef) : { name: nameOrRef, ref };
+    const store = await this.host.store();
+    const versions = live(await store.listVersions(parsed.name));
+    if (versions.length === 0) throw new NotFoundError(`model "${parsed.name}" has no versions`);
+    const resolved = resolveRef(
+      versions.map((v) => ({ version: v.version, deprecated: v.deprecated !== undefined })),
+      await store.aliases(parsed.name),
+      parsed.ref,
+    );
+    const found = resolved === undefined ? undefined : versions.find((v) => versionIdentity(v.version) === versionIdentity(resolved));
+    if (found === undefined) throw new NotFoundError(`model "${parsed.name}" has no version matching "${parsed.ref}"`);
+    return this.view(parsed.name, found);
+  }
+
+  async setAlias(name: string, alias: string, version: string, options: { expected?: string | null }): Promise<void> {
+    checkAliasName(alias);
+    const target = await this.get(name, version);
+    const before = (await (await this.host.store()).aliases(name))[alias];
+    await (await this.host.store()).setAlias(name, alias, target.version, options.expected);
+    await this.audit(name, { action: "alias", alias, version: target.version, ...(before === undefined ? {} : { from: before }) });
+  }
+
+  async deleteAlias(name: string, alias: string, options: { expected?: string | null }): Promise<void> {
+    const before = (await (await this.host.store()).aliases(name))[alias];
+    await (await this.host.store()).setAlias(name, alias, undefined, options.expected);
+    await this.audit(name, { action: "alias-delete", alias, ...(before === undefined ? {} : { from: before }) });
+  }
+
+  async promote(name: string, version: string, rationale: string): Promise<ModelVersion> {
+    const store = await this.host.store();
+    const pre = await this.get(name, version);
+    const stored = await store.createVersion(name, (existing) => {
+      const target = promoteVersion(
+        existing.map((v) => ({ version: v.version, deleted: v.deletedAt !== undefined })),
+        pre.version,
+      );
+      const { aliases: _a, deprecated: _d, deprecationReason: _r, backendVersion: _b, ...rest } = pre;
+      return { ...rest, version: target, bump: "promote", changes: [`promoted from ${pre.version}`], createdAt: this.host.clock(), rationale: rationale || pre.rationale, author: currentUser(), deprecated: undefined, deletedAt: undefined };
+    });
+    await this.audit(name, { action: "promote", version: stored.version, from: pre.version, reason: rationale });
+    return this.get(name, stored.version);
+  }
+
+  async update(name: string, version: string, change: { deprecated?: string; description?: string; tags?: Readonly<Record<string, string>> }, action: AuditEntry["action"], reason?: string): Promise<ModelVersion> {
+    checkVersionUpdate(change);
+    const target = await this.get(name, version);
+    await (await this.host.store()).updateVersion(name, target.version, (current) => ({
+      ...current,
+      ...(change.deprecated === undefined ? {} : { deprecated: change.deprecated }),
+      ...(change.description === undefined ? {} : { description: change.description }),
+      ...(change.tags === undefined ? {} : { tags: { ...current.tags, ...change.tags } }),
+    }));
+    await this.audit(name, { action, version: target.version, ...(reason === undefined ? {} : { reason }) });
+    return this.get(name, target.version);
+  }
+
+  async delete(name: string, version: string, reason: string | undefined): Promise<void> {
+    const target = await this.get(name, version);
+    const store = await this.host.store();
+    for (const [alias, v] of Object.entries(await store.aliases(name))) if (versionIdentity(v) === versionIdentity(target.version)) await store.setAlias(name, alias, undefined);
+    await store.updateVersion(name, target.version, (current) => ({ ...current, deletedAt: this.host.clock() }));
+    await this.audit(name, { action: "delete", version: target.version, ...(reason === undefined ? {} : { reason }) });
+  }
+
+  async history(name: string): Promise<AuditEntry[]> {
+    return (await this.host.store()).history(name);
+  }
+}
+
+/** Thrown inside a store's allocation to say: identical content, keep the existing version. */
+class IdenticalRelease extends Error {
+  constructor(readonly existing: StoredVersion) {
+    super("identical release");
+  }
+}

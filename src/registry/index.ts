@@ -1,0 +1,32 @@
+/**
+ * The pure, store-agnostic core of the model registry: signatures and their diff, change
+ * inference, semver planning, reference resolution and naming rules (DESIGN.md, "Model
+ * releases: semver rules").
+ *
+ * @example
+ * ```ts
+ * import { inferChanges, planVersion, requiredBump } from "./registry/index.js";
+ * const { identical, changes } = inferChanges(previousFacts, nextFacts);
+ * if (!identical) planVersion({ existing, required: requiredBump(changes), requiredBecause: changes });
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { checkSignature, diffSignatures } from "./signature.js";
+export type { Bump, Change, ChangeKind, ModelSignature, TensorSpec } from "./signature.js";
+export { compareBumps, inferChanges, requiredBump } from "./changes.js";
+export type { InferredChanges, ReleaseFacts } from "./changes.js";
+export {
+  PRERELEASE_CHANNELS,
+  checkVersion,
+  compareVersions,
+  isPrerelease,
+  planVersion,
+  promote,
+  versionIdentity,
+} from "./versioning.js";
+export type { ExistingVersion, PlanInput, PlannedVersion, PrereleaseChannel } from "./versioning.js";
+export { checkAliasName, checkModelName, parseModelRef, resolveRef } from "./resolve.js";
+export type { ModelRef, ResolvableVersion } from "./resolve.js";
+export { MUTABLE_VERSION_FIELDS, checkVersionUpdate, releaseWithRetry } from "./rules.js";
+export type { MutableVersionField, RetryOptions } from "./rules.js";
