@@ -4,7 +4,8 @@
  *
  * Set MLFLOW_TRACKING_URI to log somewhere else (a folder, or an MLflow server URL).
  */
-import { Tracker } from "mltrail";
+import { createHash } from "node:crypto";
+import { Tracker, type ModelSignature } from "mltrail";
 
 const tracker = new Tracker({ experiment: "quickstart" });
 
@@ -40,6 +41,37 @@ for (const id of ids) {
   );
 }
 if (top !== undefined) console.log(`Best run by loss: ${top.info.name} (${top.info.runId})`);
+// Release the first model as 1.0.0, then the retrained one: new weights make it a minor release.
+const signature: ModelSignature = {
+  inputs: [
+    { name: "tenure_months", dtype: "float32" },
+    { name: "plan", dtype: "string" },
+  ],
+  outputs: [{ name: "churn_probability", dtype: "float32" }],
+};
+const weightsDigest = async (runId: string) => {
+  const { data } = await tracker.getRun(runId);
+  return createHash("sha256").update(JSON.stringify(data.metrics)).digest("hex"); // stand-in for the model files
+};
+const first = await tracker.registerModel("quickstart-churn", {
+  runId: ids[0] as string,
+  signature,
+  contentDigest: await weightsDigest(ids[0] as string),
+  rationale: "first baseline",
+  aliases: ["champion"],
+});
+const second = await tracker.registerModel("quickstart-churn", {
+  runId: ids[1] as string,
+  signature,
+  contentDigest: await weightsDigest(ids[1] as string),
+  rationale: "retrained with a higher learning rate",
+});
+console.log(`Released quickstart-churn ${first.version} (${first.aliases.join(", ")}) and ${second.version} (${second.changes.join("; ")}).`);
+console.log(`quickstart-churn@^1 resolves to ${(await tracker.getModelVersion("quickstart-churn@^1")).version}.`);
+console.log("Registry history:");
+for (const entry of await tracker.modelHistory("quickstart-churn")) {
+  console.log(`  ${new Date(entry.at).toISOString()}  ${entry.by}  ${entry.action} ${entry.version ?? ""}${entry.alias === undefined ? "" : ` alias ${entry.alias}`}  ${entry.reason ?? ""}`);
+}
 const stats = tracker.stats();
 console.log(`Records logged: ${stats.logged}, durable: ${stats.durable}, pending: ${stats.pending}.`);
 await tracker.close();

@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { Tracker, VERSION } from "../index.js";
 import { registerRunCommands } from "./runs.js";
 import { registerSyncCommand } from "./sync.js";
+import { registerModelCommands } from "./models.js";
 
 const program = new Command();
 program
@@ -28,6 +29,7 @@ export function trackerFrom(cmd: Command, experiment?: string): Tracker {
 
 registerRunCommands(program, trackerFrom);
 registerSyncCommand(program);
+registerModelCommands(program, (cmd) => trackerFrom(cmd));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`mltrail: ${err instanceof Error ? err.message : String(err)}\n`);

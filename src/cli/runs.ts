@@ -3,6 +3,7 @@
  */
 import type { Command } from "commander";
 import type { RunRecord, Tracker } from "../index.js";
+import { iso } from "./table.js";
 
 type TrackerFactory = (cmd: Command, experiment?: string) => Tracker;
 
@@ -10,9 +11,6 @@ function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function iso(ms: number | undefined): string {
-  return ms === undefined ? "-" : new Date(ms).toISOString().replace("T", " ").slice(0, 19);
-}
 
 function runLine(run: RunRecord): string {
   const metrics = Object.entries(run.data.metrics)

@@ -13,7 +13,7 @@ import { Tracker } from "../../src/index.js";
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, "../..");
 
-it("npm run quickstart logs two finished runs and prints a summary", async () => {
+it("npm run quickstart logs two finished runs, releases 1.0.0 and 1.1.0, and prints a summary", async () => {
   const store = await fs.mkdtemp(path.join(os.tmpdir(), "mltrail-quickstart-"));
   try {
     const { stdout } = await run("npm", ["run", "--silent", "quickstart"], { cwd: root, env: { ...process.env, MLFLOW_TRACKING_URI: store } });
@@ -28,6 +28,10 @@ it("npm run quickstart logs two finished runs and prints a summary", async () =>
       expect(await tracker.getMetricHistory(r.info.runId, "batch_loss")).toHaveLength(500);
     }
     expect(stdout).toContain(`Best run by loss: ${runs[0]?.info.name}`);
+    expect(stdout).toMatch(/Released quickstart-churn 1\.0\.0 \(champion\) and 1\.1\.0 \(weights changed/);
+    expect((await tracker.getModelVersion("quickstart-churn@champion")).version).toBe("1.0.0");
+    expect((await tracker.getModelVersion("quickstart-churn@^1")).version).toBe("1.1.0");
+    expect((await tracker.modelHistory("quickstart-churn")).map((e) => e.action)).toEqual(["release", "alias", "release"]);
     await tracker.close();
   } finally {
     await fs.rm(store, { recursive: true, force: true });
