@@ -5,6 +5,7 @@
  * failures (one probe at a time); PAUSED on 401/403 until a probe succeeds. Nothing is ever
  * dropped: what is not acknowledged stays in the journal for the next pass or process.
  */
+import { setMaxListeners } from "node:events";
 import { SpoolError, type ApiError, type MltrailError } from "../errors.js";
 import type { Logger } from "../internal/logger.js";
 import type { JournalRecord } from "../log/record.js";
@@ -67,6 +68,8 @@ export class Replicator {
       opts.log.info(`replication is ${state}`);
       opts.onState(state);
     });
+    // Every sleep and request of every run listens to this one signal.
+    setMaxListeners(0, this.abort.signal);
     this.timer = setInterval(() => this.kickAll(), opts.intervalMs);
     this.timer.unref();
     const client = opts.client;

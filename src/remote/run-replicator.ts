@@ -10,7 +10,7 @@ import { JournalTail } from "../log/tail.js";
 import type { JournalRecord } from "../log/record.js";
 import type { BackendLimits } from "../model/limits.js";
 import { nextWork, type Batch } from "./batcher.js";
-import { isRetryable, retryAfterOf } from "./errors.js";
+import { connectionErrorKind, isRetryable, retryAfterOf } from "./errors.js";
 import { REJECTED_FILE, type ReplicationState } from "./replication-state.js";
 
 /** Tag that carries a run's client-side key on the server, for idempotent creation. */
@@ -64,6 +64,9 @@ export type StepResult =
   | { readonly kind: "retry"; readonly error: MltrailError; readonly retryAfterMs: number | undefined }
   | { readonly kind: "auth"; readonly error: MltrailError }
   | { readonly kind: "blocked"; readonly error: MltrailError };
+
+/** Smallest batch a timeout shrinks to. */
+const MIN_AFTER_TIMEOUT = 50;
 
 const INACTIVE_RUN = /must be in the 'active' (lifecycle_)?state|run .* (is )?deleted|is not active/i;
 
@@ -125,6 +128,8 @@ export class RunReplicator {
       if (batch === undefined) return { kind: "wait" };
       await this.services.logBatch(remoteRunId, batch);
       this.failures = 0;
+      // Grow back after a shrink (timeouts, bisection); a bisection still converges.
+      if (Number.isFinite(this.maxRecords)) this.maxRecords = this.maxRecords * 2 > this.services.limits.entitiesPerBatch ? Number.POSITIVE_INFINITY : this.maxRecords * 2;
       this.advance(work.batch.count, work.batch.lastSeq);
       this.services.onAcked(this.source, work.batch.count);
       await this.saveIfDue(false);
@@ -197,6 +202,11 @@ export class RunReplicator {
     if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) return { kind: "auth", error };
     if (isRetryable(error)) {
       this.failures++;
+      if (connectionErrorKind(error) === "timeout") {
+        // A server slower than the timeout would time out the same full batch forever: send less.
+        const work = nextWork(this.buffer, this.pos, this.services.limits, this.maxRecords);
+        if (work.kind === "batch") this.maxRecords = Math.max(MIN_AFTER_TIMEOUT, Math.ceil(work.batch.count / 2));
+      }
       return { kind: "retry", error, retryAfterMs: retryAfterOf(error) };
     }
     if ((error instanceof BadRequestError && !INACTIVE_RUN.test(error.message)) || error instanceof PayloadTooLargeError) {
