@@ -17,6 +17,8 @@
  * Usage: npm test [-- <vitest args>]     e.g. npm test -- --project unit
  */
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { findPython } from "./mlflow-server.mjs";
@@ -79,7 +81,17 @@ async function main() {
   if (rc !== 0) return rc;
   rc = await step("typecheck", ["tsc", "--noEmit", "-p", "tsconfig.json"]);
   if (rc !== 0) return rc;
+  const report = path.join(os.tmpdir(), `mltrail-vitest-${process.pid}.json`);
+  vitestArgs.push("--reporter=default", "--reporter=json", `--outputFile.json=${report}`);
   rc = await step("tests", vitestArgs, vitestEnv);
+  try {
+    const counts = JSON.parse(fs.readFileSync(report, "utf8"));
+    // One plain closing line with the counts, for anything that reads the log.
+    process.stdout.write(`tests: ${counts.numPassedTests} passed, ${counts.numFailedTests} failed, ${counts.numPendingTests + counts.numTodoTests} skipped\n`);
+    fs.rmSync(report, { force: true });
+  } catch {
+    // No report (vitest crashed before writing it): the exit code speaks.
+  }
   if (!haveServer) loud("Reminder: the integration and fault suites were SKIPPED (no python3).");
   return rc;
 }

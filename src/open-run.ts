@@ -54,7 +54,7 @@ async function createOnline(input: OpenRunInput, experiment: string, name: strin
   if (remote === undefined) return undefined;
   const timeoutMs = Math.min(input.options.requestTimeoutMs, 10_000);
   try {
-    const exp = await remote.replicator.experimentId(experiment);
+    const exp = (await remote.quick.getOrCreateExperiment(experiment, undefined, { timeoutMs })).experimentId;
     const run = await remote.quick.createRun(
       { experimentId: exp, runName: name, startTime, tags: { [RUN_KEY_TAG]: input.runKey }, ...(user === undefined ? {} : { userId: user }) },
       { timeoutMs },

@@ -29,6 +29,7 @@ import { LocalRegistry } from "./store/registry.js";
 import { MlflowRegistry } from "./remote/registry.js";
 import { Models, type ModelVersion, type RegisterModelOptions } from "./models.js";
 import type { AuditEntry } from "./registry/store.js";
+import { checkVersionUpdate } from "./registry/rules.js";
 
 export type { StartRunOptions } from "./start-run.js";
 export type { RunTarget, TrackerState, TrackerStats, FlushResult, FlushOptions, RejectedRecord, TrackerEvents } from "./tracker-types.js";
@@ -414,6 +415,10 @@ export class Tracker implements AsyncDisposable {
 
   /** Changes the mutable fields of a version: description and tags (rule 6). @example `await tracker.updateModelVersion("churn", "1.2.0", { description: "…" })` */
   async updateModelVersion(name: string, version: string, change: { readonly description?: string; readonly tags?: Readonly<Record<string, string>> }): Promise<ModelVersion> {
+    checkVersionUpdate(change as Readonly<Record<string, unknown>>); // immutable fields: rule 6
+    for (const key of Object.keys(change)) {
+      if (key !== "description" && key !== "tags") throw new ValidationError(`update.${key}`, (change as Record<string, unknown>)[key], "use deprecate() or setAlias() for this field");
+    }
     return this.models.update(name, version, change, "update");
   }
 

@@ -56,11 +56,18 @@ export function lockIsStale(owner: LockOwner): boolean {
 export async function acquireLock(file: string, what: string): Promise<{ tookOver: LockOwner | undefined }> {
   const me: LockOwner = { pid: process.pid, host: os.hostname(), since: Date.now() };
   for (let attempt = 0; attempt < 5; attempt++) {
+    // Write the owner to a private file, then hard-link it into place: the lock appears with its
+    // content complete. (`writeFile(file, { flag: "wx" })` creates it empty first; a rival reading
+    // it in that window saw an unreadable owner, judged it stale and took it over: two holders.)
+    const fresh = `${file}.${process.pid}.${attempt}.new`;
+    await fsp.writeFile(fresh, JSON.stringify(me));
     try {
-      await fsp.writeFile(file, JSON.stringify(me), { flag: "wx" });
+      await fsp.link(fresh, file);
       return { tookOver: undefined };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    } finally {
+      await fsp.rm(fresh, { force: true });
     }
     const owner = await readLock(file);
     if (owner === undefined) continue;
@@ -74,6 +81,9 @@ export async function acquireLock(file: string, what: string): Promise<{ tookOve
     const tmp = `${file}.${process.pid}.take`;
     await fsp.writeFile(tmp, JSON.stringify(me));
     await fsp.rename(tmp, file);
+    // Two takers may both have judged the same owner stale; the later rename wins. Wait a
+    // moment before trusting ours, so an early winner learns it lost instead of sharing.
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const now = await readLock(file);
     if (now?.pid === me.pid && now.host === me.host) return { tookOver: owner };
   }

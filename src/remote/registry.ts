@@ -3,7 +3,7 @@
  * semver lives in a version tag (`versionTag`, default `mltrail.version`; GitLab uses
  * `gitlab.version`), the rest of the release in the `mltrail.release` tag (JSON). Aliases are
  * MLflow aliases. Tombstones of deleted versions live in the registered model's
- * `mltrail.tombstones` tag and the audit trail in `mltrail.audit.*` tags.
+ * `mltrail.tombstone.<version>` tags and the audit trail in `mltrail.audit.*` tags.
  *
  * MLflow has no lock, so a release is created first and checked after: when another
  * process created the same semver first (a lower integer version with the same tag), ours
@@ -16,7 +16,8 @@ import type { MlflowClient } from "./mlflow/client.js";
 import type { RemoteModelVersion } from "./mlflow/types.js";
 
 const RELEASE_TAG = "mltrail.release";
-const TOMBSTONES_TAG = "mltrail.tombstones";
+/** One registered-model tag per deleted version, so concurrent deletes cannot lose one. */
+const TOMBSTONE_PREFIX = "mltrail.tombstone.";
 const AUDIT_PREFIX = "mltrail.audit.";
 
 type ReleaseBody = Omit<StoredVersion, "name" | "version" | "backendVersion" | "source">;
@@ -85,9 +86,9 @@ export class MlflowRegistry implements RegistryStore {
   /** Deleted versions: `{ version, backendVersion, deletedAt }` only (a model tag holds 5000 chars). */
   private async tombstones(name: string): Promise<StoredVersion[]> {
     const model = await this.client.getRegisteredModel(name);
-    const raw = model?.tags[TOMBSTONES_TAG];
-    const list = raw === undefined ? [] : (JSON.parse(raw) as { version: string; backendVersion: string; deletedAt: number }[]);
-    return list.map((t) => ({ ...EMPTY_BODY, name, source: "", ...t }));
+    return Object.entries(model?.tags ?? {})
+      .filter(([key]) => key.startsWith(TOMBSTONE_PREFIX))
+      .map(([, value]) => ({ ...EMPTY_BODY, name, source: "", ...(JSON.parse(value) as { version: string; backendVersion: string; deletedAt: number }) }));
   }
 
   async listVersions(name: string): Promise<StoredVersion[]> {
@@ -135,9 +136,8 @@ export class MlflowRegistry implements RegistryStore {
     if (current === undefined) throw new NotFoundError(`model "${name}" has no version ${version}`);
     const next = update(current);
     if (next.deletedAt !== undefined) {
-      const tombs = await this.tombstones(name);
-      const entries = [...tombs, next].map((t) => ({ version: t.version, backendVersion: t.backendVersion, deletedAt: t.deletedAt }));
-      await this.client.setRegisteredModelTag(name, TOMBSTONES_TAG, JSON.stringify(entries));
+      const entry = { version: next.version, backendVersion: next.backendVersion, deletedAt: next.deletedAt };
+      await this.client.setRegisteredModelTag(name, `${TOMBSTONE_PREFIX}${versionIdentity(next.version)}`, JSON.stringify(entry));
       await this.client.deleteModelVersion(name, current.backendVersion);
       return next;
     }
@@ -163,6 +163,11 @@ export class MlflowRegistry implements RegistryStore {
     const target = (await this.listVersions(name)).find((v) => v.version === version && v.deletedAt === undefined);
     if (target === undefined) throw new NotFoundError(`model "${name}" has no version ${version}`);
     await this.client.setRegisteredModelAlias(name, alias, target.backendVersion);
+    if (expected !== undefined) {
+      // MLflow has no compare-and-set: re-read, so a concurrent writer is at least reported.
+      const after = (await this.aliases(name))[alias];
+      if (after !== version) throw new ConflictError(`alias "${alias}" of model "${name}" was moved to ${after ?? "nothing"} concurrently (compare-and-set on MLflow is check-then-set)`);
+    }
   }
 
   async appendAudit(name: string, entry: AuditEntry): Promise<void> {

@@ -72,11 +72,12 @@ export interface RetryEnvironment {
 }
 
 /**
- * The default sleep: an `unref()`ed timer, so a pending retry never keeps the process alive,
- * that rejects with the signal's reason when aborted.
+ * A sleep that rejects with the signal's reason when aborted. By default its timer is
+ * `unref()`ed, so background work (replication) never keeps the process alive; `ref: true`
+ * keeps it alive, for a retry a caller is awaiting.
  * @example `await sleep(100);`
  */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal, ref = false): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted === true) {
       reject(signal.reason);
@@ -90,7 +91,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
-    timer.unref();
+    if (!ref) timer.unref();
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
@@ -114,7 +115,8 @@ export async function withRetry<T>(
   const retries = policy.retries ?? 4;
   const shouldRetry = policy.shouldRetry ?? isRetryable;
   const now = environment.now ?? Date.now;
-  const wait = environment.sleep ?? sleep;
+  // Someone awaits this call: its retry timers must keep the process alive.
+  const wait = environment.sleep ?? ((ms: number, signal?: AbortSignal) => sleep(ms, signal, true));
   const maxElapsedMs = policy.maxElapsedMs ?? 120_000;
   const started = now();
   for (let attempt = 0; ; attempt += 1) {

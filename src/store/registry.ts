@@ -32,7 +32,9 @@ export class LocalRegistry implements RegistryStore {
 
   async listModels(): Promise<string[]> {
     const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
-    return names.filter((n) => !n.startsWith(".")).map((n) => decodeURIComponent(n)).sort();
+    // A model exists once a release was written (model.json is written with the first one).
+    const released = await Promise.all(names.map(async (n) => !n.startsWith(".") && (await readJsonFile(path.join(this.dir, n, "model.json"))) !== undefined));
+    return names.filter((_, i) => released[i]).map((n) => decodeURIComponent(n)).sort();
   }
 
   async listVersions(name: string): Promise<StoredVersion[]> {
@@ -60,11 +62,11 @@ export class LocalRegistry implements RegistryStore {
     const dir = this.modelDir(name);
     await fsp.mkdir(path.join(dir, "versions"), { recursive: true });
     return withLock(path.join(dir, ".lock"), `model "${name}"`, async () => {
+      const existing = await this.listVersions(name);
+      const record = decide(existing); // may throw: then nothing is written
       if ((await readJsonFile(path.join(dir, "model.json"))) === undefined) {
         await writeFileAtomic(path.join(dir, "model.json"), `${JSON.stringify({ name, createdAt: Date.now() })}\n`);
       }
-      const existing = await this.listVersions(name);
-      const record = decide(existing);
       const backendVersion = String(existing.reduce((max, v) => Math.max(max, Number(v.backendVersion)), 0) + 1);
       const stored: StoredVersion = { ...record, backendVersion };
       await writeFileAtomic(path.join(dir, "versions", `${backendVersion}.json`), `${JSON.stringify(stored, null, 2)}\n`);
