@@ -3,7 +3,7 @@
  * registers is checked through MLflow's own REST API (test/support/mlflow.ts), never through
  * the SDK under test: the integer model version stays MLflow's key, the semver is a version
  * tag, the release facts are the `mltrail.release` tag, aliases are MLflow aliases, deleted
- * versions are tombstones in the registered model's `mltrail.tombstones` tag. Races (rule 8):
+ * versions are tombstones in the registered model's `mltrail.tombstone.<version>` tags. Races (rule 8):
  * concurrent releases from separate trackers leave exactly one MLflow version per semver.
  * Every test uses its own model names (the server is shared).
  */
@@ -164,7 +164,7 @@ describe("delete leaves a tombstone (rule 5)", () => {
     expect((await rawVersions(model)).map((v) => tagsOf(v)["mltrail.version"])).toEqual(["1.0.0"]);
     const { tags, aliases } = await rawModel(model);
     expect(aliases).toEqual({});
-    expect(JSON.parse(tags["mltrail.tombstones"] ?? "[]")).toMatchObject([{ version: "1.1.0", backendVersion: "2" }]);
+    expect(JSON.parse(tags["mltrail.tombstone.1.1.0"] ?? "{}")).toMatchObject({ version: "1.1.0", backendVersion: "2" });
 
     const reuse = tracker();
     await expect(reuse.registerModel(model, { runId, contentDigest: "c", version: "1.1.0" })).rejects.toSatisfy((e: unknown) => e instanceof ConflictError && e.message.includes("rule 5"));
