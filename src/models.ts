@@ -29,6 +29,7 @@ import {
   type ReleaseFacts,
 } from "./registry/index.js";
 import type { AuditEntry, DatasetRef, RegistryStore, StoredVersion } from "./registry/store.js";
+import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 
 /**
  * Options of `tracker.registerModel`.
@@ -84,6 +85,7 @@ export interface ModelVersion extends Omit<StoredVersion, "deprecated" | "delete
 export interface RegistryHost {
   readonly store: () => Promise<RegistryStore>;
   readonly getRun: (runId: string) => Promise<RunRecord>;
+  readonly runDatasets: (runId: string) => Promise<readonly DatasetInfo[]>;
   readonly requireRationale: boolean;
   readonly namePolicy: RegExp | undefined;
   readonly clock: () => number;
@@ -94,6 +96,21 @@ function currentUser(): string {
     return os.userInfo().username;
   } catch {
     return process.env["USER"] ?? process.env["USERNAME"] ?? "unknown";
+  }
+}
+
+/** What `run.logModel` recorded for `artifactPath` (tag `mltrail.model/<path>`). */
+function loggedModel(run: RunRecord, artifactPath: string): { contentDigest?: string; signature?: ModelSignature } {
+  const raw = run.data.tags[`mltrail.model/${artifactPath}`];
+  if (raw === undefined) return {};
+  try {
+    const parsed = JSON.parse(raw) as { contentDigest?: string; signature?: ModelSignature };
+    return {
+      ...(typeof parsed.contentDigest === "string" ? { contentDigest: parsed.contentDigest } : {}),
+      ...(parsed.signature === undefined ? {} : { signature: checkSignature(parsed.signature) }),
+    };
+  } catch {
+    return {};
   }
 }
 
@@ -146,13 +163,18 @@ export class Models {
     const signature = options.signature === undefined ? undefined : checkSignature(options.signature);
     const aliases = (options.aliases ?? []).map((a, i) => checkAliasName(a, `aliases[${i}]`));
     const run = await this.host.getRun(options.runId);
-    const source = options.source ?? `runs:/${run.info.runId}/${options.artifactPath ?? "model"}`;
-    const next = {
-      signature,
-      contentDigest: options.contentDigest,
-      datasets: [] as DatasetRef[],
-      params: run.data.params,
-    };
+    const artifactPath = options.artifactPath ?? "model";
+    const source = options.source ?? `runs:/${run.info.runId}/${artifactPath}`;
+    const logged = loggedModel(run, artifactPath);
+    const datasets: DatasetRef[] = (await this.host.runDatasets(run.info.runId)).map((d) => ({
+      name: d.name,
+      digest: d.digest,
+      ...(d.source === undefined ? {} : { source: d.source }),
+      ...(d.context === undefined ? {} : { context: d.context }),
+    }));
+    const contentDigest = options.contentDigest ?? logged.contentDigest;
+    const signatureUsed = signature ?? logged.signature;
+    const next = { signature: signatureUsed, contentDigest, datasets, params: run.data.params };
     const store = await this.host.store();
     const plan = (existing: readonly StoredVersion[]): { version: string; bump: string; changes: Change[] } | StoredVersion => {
       const previous = previousRelease(existing, options.version, options.base);
@@ -184,14 +206,14 @@ export class Models {
             version: p.version,
             source,
             runId: run.info.runId,
-            signature,
-            contentDigest: options.contentDigest,
+            signature: signatureUsed,
+            contentDigest,
             author: run.data.tags["mlflow.user"] ?? currentUser(),
             createdAt: this.host.clock(),
             rationale,
             metrics: run.data.metrics,
             params: run.data.params,
-            datasets: [],
+            datasets,
             gitCommit: run.data.tags["mlflow.source.git.commit"],
             bump: p.bump,
             changes: p.changes.map((c) => c.description),

@@ -105,7 +105,7 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
     else Object.assign(state.state, { remoteRunId: online.runId, remoteExperimentId: online.experimentId });
     await state.save();
   }
-  const run = new Run({ id: runId, experimentId: experiment.experimentId, name, startTime, writer: log.writer, host: input.host });
+  const run = new Run({ id: runId, experimentId: experiment.experimentId, name, startTime, writer: log.writer, host: input.host, artifactsDir: paths.artifacts });
   let finished = false;
   let releaseWanted = false;
   const source: RunSource | undefined =

@@ -6,6 +6,9 @@ import { NotFoundError } from "./errors.js";
 import type { Experiment, Metric, RunRecord } from "./model/types.js";
 import { searchRunRecords, type SearchRunRecordsOptions } from "./store/filter.js";
 import type { LocalStore } from "./store/local-store.js";
+import { downloadLocal, listManifest, type ArtifactEntry } from "./store/artifact-queries.js";
+import type { DatasetRecord } from "./log/record.js";
+import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 
 /** Queries a tracker answers. @internal */
 export interface Queries {
@@ -14,6 +17,15 @@ export interface Queries {
   searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions): Promise<RunRecord[]>;
   listExperiments(): Promise<Experiment[]>;
   getExperimentByName(name: string): Promise<Experiment | undefined>;
+  listArtifacts(runId: string, path: string | undefined): Promise<ArtifactEntry[]>;
+  downloadArtifacts(runId: string, path: string, dest: string): Promise<string>;
+  runDatasets(runId: string): Promise<DatasetInfo[]>;
+}
+
+/** The public view of a dataset record. @internal */
+export function toDatasetInfo(r: DatasetRecord): DatasetInfo {
+  const { s: _s, t: _t, ts: _ts, ...info } = r;
+  return info;
 }
 
 /** Queries answered by the local store. @internal */
@@ -44,5 +56,18 @@ export class LocalQueries implements Queries {
 
   getExperimentByName(name: string): Promise<Experiment | undefined> {
     return this.store.getExperimentByName(name);
+  }
+
+  async listArtifacts(runId: string, path: string | undefined): Promise<ArtifactEntry[]> {
+    return listManifest((await this.store.runFiles(runId)).artifacts, path);
+  }
+
+  async downloadArtifacts(runId: string, path: string, dest: string): Promise<string> {
+    const { paths, artifacts } = await this.store.runFiles(runId);
+    return downloadLocal(paths.artifacts, artifacts, path, dest);
+  }
+
+  async runDatasets(runId: string): Promise<DatasetInfo[]> {
+    return (await this.store.runFiles(runId)).datasets.map(toDatasetInfo);
   }
 }

@@ -6,6 +6,20 @@
  * @packageDocumentation
  */
 import { ValidationError } from "./errors.js";
+import {
+  logArtifact,
+  logArtifacts,
+  logData,
+  logDataset,
+  logModel,
+  type ArtifactContext,
+  type ArtifactInfo,
+  type ArtifactOptions,
+  type DatasetInfo,
+  type DatasetOptions,
+  type LoggedModel,
+  type LogModelOptions,
+} from "./artifacts/run-artifacts.js";
 import type { JournalWriter } from "./log/journal.js";
 import { endJson, keyValueJson, metricJson } from "./log/record.js";
 import type { Clock } from "./internal/clock.js";
@@ -71,17 +85,26 @@ export class Run implements AsyncDisposable {
 
   private readonly writer: JournalWriter;
   private readonly host: RunHost;
+  private readonly artifacts: ArtifactContext;
   private readonly params = new Map<string, string>();
   private ending: Promise<void> | undefined;
 
   /** @internal Created by the Tracker. */
-  constructor(init: { id: string; experimentId: string; name: string; startTime: number; writer: JournalWriter; host: RunHost }) {
+  constructor(init: { id: string; experimentId: string; name: string; startTime: number; writer: JournalWriter; host: RunHost; artifactsDir: string }) {
     this.id = init.id;
     this.experimentId = init.experimentId;
     this.name = init.name;
     this.startTime = init.startTime;
     this.writer = init.writer;
     this.host = init.host;
+    this.artifacts = {
+      runId: init.id,
+      artifactsDir: init.artifactsDir,
+      writer: init.writer,
+      clock: init.host.clock,
+      checkOpen: () => this.open(),
+      setTag: (key, value) => this.setTag(key, value),
+    };
   }
 
   /**
@@ -218,6 +241,62 @@ export class Run implements AsyncDisposable {
       const s = ++this.writer.seq;
       this.writer.append(keyValueJson(s, "t", keyJson, text, ts), s);
     }
+  }
+
+  /**
+   * Copies a file into the run's artifacts (hashing it with sha256) and records it in the run
+   * log; with a server it is uploaded in the background, surviving outages and crashes.
+   * Paths with `..`, absolute paths, backslashes or NUL are rejected.
+   * @example `await run.logArtifact("plots/loss.png", { artifactPath: "plots" })`
+   */
+  logArtifact(localPath: string, options?: ArtifactOptions): Promise<ArtifactInfo> {
+    return logArtifact(this.artifacts, localPath, options);
+  }
+
+  /**
+   * Logs every file of a folder, keeping its structure under `artifactPath`.
+   * @example `await run.logArtifacts("out/", { artifactPath: "outputs" })`
+   */
+  logArtifacts(dir: string, options?: ArtifactOptions): Promise<ArtifactInfo[]> {
+    return logArtifacts(this.artifacts, dir, options);
+  }
+
+  /**
+   * Logs a text as an artifact file.
+   * @example `await run.logText(summary, "model_summary.txt")`
+   */
+  logText(text: string, artifactPath: string): Promise<ArtifactInfo> {
+    if (typeof text !== "string") return Promise.reject(new ValidationError("text", text, "must be a string"));
+    return logData(this.artifacts, text, artifactPath);
+  }
+
+  /**
+   * Logs a JSON value as an artifact file (pretty-printed).
+   * @example `await run.logJSON({ threshold: 0.4 }, "config.json")`
+   */
+  logJSON(value: unknown, artifactPath: string): Promise<ArtifactInfo> {
+    const text = JSON.stringify(value, null, 2);
+    if (text === undefined) return Promise.reject(new ValidationError("value", value, "must be JSON-serialisable"));
+    return logData(this.artifacts, `${text}\n`, artifactPath);
+  }
+
+  /**
+   * Logs a model folder as artifacts with one content digest over all its files (tag
+   * `mltrail.model/<artifactPath>`); `registerModel` uses it, so identical files make no new version.
+   * @example `const { contentDigest } = await run.logModel("model/", { artifactPath: "model", signature })`
+   */
+  logModel(dir: string, options: LogModelOptions): Promise<LoggedModel> {
+    return logModel(this.artifacts, dir, options);
+  }
+
+  /**
+   * Records a dataset input: its DVC-compatible md5 (equal to what `dvc add` records) and
+   * sha256 when given a `path`, and what DVC already knows about it from `.dvc` files or
+   * `dvc.lock`. With a server it becomes an MLflow dataset input.
+   * @example `await run.logDataset({ name: "churn-train", path: "data/train.csv", context: "training" })`
+   */
+  logDataset(options: DatasetOptions): Promise<DatasetInfo> {
+    return logDataset(this.artifacts, options);
   }
 
   /**

@@ -30,6 +30,10 @@ import { MlflowRegistry } from "./remote/registry.js";
 import { Models, type ModelVersion, type RegisterModelOptions } from "./models.js";
 import type { AuditEntry } from "./registry/store.js";
 import { checkVersionUpdate } from "./registry/rules.js";
+import { checkArtifactPath } from "./artifacts/paths.js";
+import type { DatasetInfo } from "./artifacts/run-artifacts.js";
+import type { ArtifactEntry } from "./store/artifact-queries.js";
+import { buildLineage, type Lineage } from "./lineage.js";
 
 export type { StartRunOptions } from "./start-run.js";
 export type { RunTarget, TrackerState, TrackerStats, FlushResult, FlushOptions, RejectedRecord, TrackerEvents } from "./tracker-types.js";
@@ -111,6 +115,7 @@ export class Tracker implements AsyncDisposable {
     this.models = new Models({
       store: () => registry,
       getRun: (runId) => this.getRun(runId),
+      runDatasets: (runId) => this.getRunDatasets(runId),
       requireRationale: this.options.requireRationale,
       namePolicy: this.options.namePolicy.model,
       clock: this.clock,
@@ -164,7 +169,7 @@ export class Tracker implements AsyncDisposable {
       this.emitError(error);
     };
     const remote = this.remote;
-    const queries = remote === undefined ? new LocalQueries(store) : new RemoteQueries(remote.client, store, remote.target);
+    const queries = remote === undefined ? new LocalQueries(store) : new RemoteQueries(remote.client, store, remote.target, remote.http);
     if (remote !== undefined && this.replicating !== undefined && this.options.drainOnStart) {
       this.draining = claimPendingRuns(store, remote.target, { skip: new Set(this.open.keys()) }).then(
         (sources) => {
@@ -339,6 +344,52 @@ export class Tracker implements AsyncDisposable {
     this.commitOpen();
     const names = options.experiment === undefined ? [this.options.experiment] : typeof options.experiment === "string" ? [options.experiment] : options.experiment;
     return (await this.core()).queries.searchRuns(names, { filter: options.filter, orderBy: options.orderBy, maxResults: options.maxResults });
+  }
+
+  /**
+   * The artifacts of a run directly under `path` (the root by default): files with their size
+   * and sha256, and folders.
+   * @example `await tracker.listArtifacts(runId, "plots")`
+   */
+  async listArtifacts(runId: string, path?: string): Promise<ArtifactEntry[]> {
+    checkRunId("runId", runId);
+    this.commitOpen(runId);
+    return (await this.core()).queries.listArtifacts(runId, path === undefined ? undefined : checkArtifactPath(path, "path"));
+  }
+
+  /**
+   * Downloads an artifact file or folder of a run into `dest` (keeping its relative path),
+   * verifying every file against the run's manifest. Resolves with the local path.
+   * @example `const dir = await tracker.downloadArtifacts(runId, "model", "./downloads")`
+   */
+  async downloadArtifacts(runId: string, path: string, dest: string): Promise<string> {
+    checkRunId("runId", runId);
+    this.commitOpen(runId);
+    return (await this.core()).queries.downloadArtifacts(runId, path === "" ? "" : checkArtifactPath(path, "path"), dest);
+  }
+
+  /** The dataset inputs a run recorded. @example `await tracker.getRunDatasets(runId)` */
+  async getRunDatasets(runId: string): Promise<DatasetInfo[]> {
+    checkRunId("runId", runId);
+    this.commitOpen(runId);
+    return (await this.core()).queries.runDatasets(runId);
+  }
+
+  /**
+   * Where a model version (`"churn@1.2.0"`, any ref `getModelVersion` takes) or a run (its id)
+   * came from: model version → run → datasets → code and environment.
+   * @example `const { run, datasets, code } = await tracker.lineage("churn@champion")`
+   */
+  async lineage(ref: string): Promise<Lineage> {
+    let modelVersion: ModelVersion | undefined;
+    let runId = ref;
+    if (ref.includes("@") || !/^[a-zA-Z0-9][\w-]{0,255}$/.test(ref)) {
+      modelVersion = await this.getModelVersion(ref);
+      if (modelVersion.runId === undefined) throw new ValidationError("ref", ref, "this model version records no run");
+      runId = modelVersion.runId;
+    }
+    const [run, datasets] = await Promise.all([this.getRun(runId), this.getRunDatasets(runId)]);
+    return buildLineage(run, datasets, modelVersion);
   }
 
   /** All experiments. @example `await tracker.listExperiments()` */

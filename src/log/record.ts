@@ -50,8 +50,36 @@ export interface EndRecord {
   readonly ts: number;
 }
 
+/** An artifact file, already copied into the run's `artifacts/` folder. */
+export interface ArtifactRecord {
+  readonly s: number;
+  readonly t: "a";
+  /** Path relative to the run's artifact root (POSIX, validated). */
+  readonly p: string;
+  readonly sha256: string;
+  readonly size: number;
+  readonly ts: number;
+}
+
+/** A dataset input of the run. */
+export interface DatasetRecord {
+  readonly s: number;
+  readonly t: "d";
+  readonly name: string;
+  /** DVC-compatible md5 (`<hex>` for a file, `<hex>.dir` for a folder), or a given digest. */
+  readonly digest: string;
+  readonly sha256?: string;
+  readonly dvcMd5?: string;
+  readonly source?: string;
+  readonly sourceType?: string;
+  readonly context?: string;
+  readonly schema?: string;
+  readonly profile?: string;
+  readonly ts: number;
+}
+
 /** Any journal record. */
-export type JournalRecord = MetricRecord | ParamRecord | TagRecord | EndRecord;
+export type JournalRecord = MetricRecord | ParamRecord | TagRecord | EndRecord | ArtifactRecord | DatasetRecord;
 
 /** Encodes a metric value for JSON: finite numbers as numbers, others as strings. */
 export function encodeMetricValue(value: number): string {

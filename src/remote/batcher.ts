@@ -2,7 +2,7 @@
  * Cuts a run's pending journal records into log-batch requests within a backend's limits.
  * Pure: no I/O, no clock.
  */
-import type { JournalRecord, EndRecord } from "../log/record.js";
+import type { ArtifactRecord, DatasetRecord, EndRecord, JournalRecord } from "../log/record.js";
 import type { BackendLimits } from "../model/limits.js";
 import type { Metric } from "../model/types.js";
 
@@ -18,7 +18,12 @@ export interface Batch {
 }
 
 /** What comes next at the front of the pending records. */
-export type NextWork = { readonly kind: "batch"; readonly batch: Batch } | { readonly kind: "end"; readonly end: EndRecord } | { readonly kind: "idle" };
+export type NextWork =
+  | { readonly kind: "batch"; readonly batch: Batch }
+  | { readonly kind: "end"; readonly end: EndRecord }
+  | { readonly kind: "artifact"; readonly artifact: ArtifactRecord }
+  | { readonly kind: "dataset"; readonly dataset: DatasetRecord }
+  | { readonly kind: "idle" };
 
 /** Rough size in bytes of a record in a log-batch body. */
 function recordBytes(r: JournalRecord): number {
@@ -29,13 +34,15 @@ function recordBytes(r: JournalRecord): number {
 
 /**
  * Takes the next unit of work from `records[start..]`: a batch of metrics/params/tags within
- * `limits` (and at most `maxRecords` records), or the run's end record once everything before
- * it has been sent.
+ * `limits` (and at most `maxRecords` records); or, alone and in order, an artifact upload, a
+ * dataset input, or the run's end record once everything before it has been sent.
  */
 export function nextWork(records: readonly JournalRecord[], start: number, limits: BackendLimits, maxRecords = Number.POSITIVE_INFINITY): NextWork {
   const first = records[start];
   if (first === undefined) return { kind: "idle" };
   if (first.t === "end") return { kind: "end", end: first };
+  if (first.t === "a") return { kind: "artifact", artifact: first };
+  if (first.t === "d") return { kind: "dataset", dataset: first };
   const metrics: Metric[] = [];
   const params: { key: string; value: string }[] = [];
   const tags: { key: string; value: string }[] = [];
@@ -45,7 +52,7 @@ export function nextWork(records: readonly JournalRecord[], start: number, limit
   let lastSeq = first.s;
   for (let i = start; i < records.length && count < maxRecords; i++) {
     const r = records[i] as JournalRecord;
-    if (r.t === "end") break;
+    if (r.t === "end" || r.t === "a" || r.t === "d") break; // each goes alone, in order
     const entities = metrics.length + params.length + tags.length;
     const size = recordBytes(r);
     if (entities > 0 && (entities >= limits.entitiesPerBatch || bytes + size > limits.batchBytes)) break;

@@ -41,6 +41,7 @@ export function connectRemote(url: string, options: ResolvedOptions, log: Logger
   const quick = new MlflowClient({ http, retry: false });
   const replicator = new Replicator({
     client,
+    http,
     limits: options.limits,
     maxConcurrentRequests: options.maxConcurrentRequests,
     intervalMs: options.replicationIntervalMs,

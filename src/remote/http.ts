@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
+import type { Readable } from "node:stream";
 import axios from "axios";
 import type { AxiosInstance } from "axios";
 import { MltrailError, ValidationError } from "../errors.js";
@@ -77,6 +78,36 @@ export interface RequestOptions {
 }
 
 /**
+ * Options of {@link HttpClient.stream}.
+ * @example `{ body: createReadStream(file), contentLength: size, signal }`
+ */
+export interface StreamRequestOptions {
+  /** Raw request body, streamed as is (never buffered); one attempt consumes it. */
+  readonly body?: Readable;
+  /** `Content-Length` of `body`, bytes. Without it the body is sent chunked. */
+  readonly contentLength?: number;
+  /** `Content-Type` of `body`. @default "application/octet-stream" */
+  readonly contentType?: string;
+  /** Socket idle timeout, ms (not a limit on the whole transfer). @default the client's timeout */
+  readonly timeoutMs?: number;
+  /** Aborts the transfer; it then fails with a non-retryable `ConnectionError`. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A 2xx answer of {@link HttpClient.stream}; read or `destroy()` its body.
+ * @example `const { body } = await client.stream("GET", path); body.pipe(file);`
+ */
+export interface StreamResponse {
+  /** HTTP status (2xx). */
+  readonly status: number;
+  /** Response headers, lowercase names. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The response body as a stream. */
+  readonly body: Readable;
+}
+
+/**
  * A configured transport. Create one per tracker with {@link createHttpClient}.
  * @example `const info = await client.request("GET", "/api/2.0/mlflow/runs/get", { query: { run_id } });`
  */
@@ -88,6 +119,14 @@ export interface HttpClient {
    * @throws ApiError (per-status subclass) for non-2xx, ConnectionError when there is no answer.
    */
   request<T = unknown>(method: HttpMethod, path: string, options?: RequestOptions): Promise<T>;
+  /**
+   * Sends one request with a streamed body and/or a streamed answer (artifact transfers):
+   * same headers and error factory as `request`, no redirects followed (following one would
+   * buffer the whole body for replay), no retry. Resolves on a 2xx status with the body as a
+   * stream; otherwise reads a bounded part of the body and throws.
+   * @throws ApiError (per-status subclass) for non-2xx, ConnectionError when there is no answer.
+   */
+  stream(method: HttpMethod, path: string, options?: StreamRequestOptions): Promise<StreamResponse>;
   /** Closes the keep-alive sockets. */
   close(): void;
 }
@@ -273,9 +312,80 @@ export function createHttpClient(options: HttpOptions): HttpClient {
     throw error;
   }
 
+  async function stream(method: HttpMethod, path: string, opts: StreamRequestOptions = {}): Promise<StreamResponse> {
+    if (!path.startsWith("/")) throw new ValidationError("path", path, "must start with /");
+    const endpoint = path.split("?")[0] ?? path;
+    let provided: Readonly<Record<string, string>> = {};
+    if (options.headerProvider !== undefined) {
+      try {
+        provided = await options.headerProvider();
+      } catch (error) {
+        opts.body?.destroy();
+        throw new MltrailError(`${endpoint}: the headerProvider failed`, { cause: error, code: "HEADER_PROVIDER" });
+      }
+    }
+    const redact = secretsOf(provided).length === 0 ? redactStatic : makeRedactor([...secrets, ...secretsOf(provided)]);
+    const headers: Record<string, string> = { ...staticHeaders, Accept: "*/*" };
+    if (opts.body !== undefined || opts.contentLength !== undefined) {
+      headers["Content-Type"] = opts.contentType ?? "application/octet-stream";
+    }
+    if (opts.contentLength !== undefined) headers["Content-Length"] = String(opts.contentLength);
+    Object.assign(headers, provided);
+    let response;
+    try {
+      response = await instance.request<Readable>({
+        method,
+        url: path,
+        headers,
+        responseType: "stream",
+        maxRedirects: 0,
+        maxBodyLength: Infinity,
+        maxContentLength: Infinity,
+        decompress: false,
+        ...(opts.body === undefined ? {} : { data: opts.body }),
+        ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      });
+    } catch (error) {
+      opts.body?.destroy();
+      throw connectionErrorFrom(error, endpoint, redact);
+    }
+    const flat: Record<string, string> = {};
+    for (const [name, value] of Object.entries(response.headers as Record<string, unknown>)) {
+      if (typeof value === "string") flat[name.toLowerCase()] = value;
+      else if (Array.isArray(value)) flat[name.toLowerCase()] = value.join(", ");
+    }
+    if (response.status >= 200 && response.status < 300) return { status: response.status, headers: flat, body: response.data };
+    let text = "";
+    try {
+      for await (const chunk of response.data) {
+        text += Buffer.isBuffer(chunk) ? chunk.toString("utf8") : String(chunk);
+        if (text.length > 64 * 1024) break;
+      }
+    } catch {
+      // the error status is what matters
+    } finally {
+      response.data.destroy();
+    }
+    const body = parseBody(text);
+    const error = apiErrorFromResponse({
+      status: response.status,
+      data: typeof body === "string" ? redact(body) : body,
+      endpoint,
+      headers: { "retry-after": flat["retry-after"] },
+    });
+    const clean = redact(error.message);
+    if (clean !== error.message) {
+      Object.defineProperty(error, "message", { value: clean });
+      error.stack = redact(error.stack ?? "");
+    }
+    throw error;
+  }
+
   return {
     baseUrl: parsed.baseUrl,
     request,
+    stream,
     close() {
       httpAgent.destroy();
       httpsAgent.destroy();

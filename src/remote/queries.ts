@@ -5,7 +5,15 @@
  */
 import { NotFoundError } from "../errors.js";
 import type { Experiment, Metric, RunRecord } from "../model/types.js";
-import type { Queries } from "../queries.js";
+import { LocalQueries, type Queries } from "../queries.js";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DatasetInfo } from "../artifacts/run-artifacts.js";
+import type { ArtifactEntry } from "../store/artifact-queries.js";
+import { downloadFile, listArtifacts as listRemote } from "./artifacts.js";
+import { MANIFEST_PATH } from "./artifact-sync.js";
+import type { HttpClient } from "./http.js";
 import { parseRunFilter, SEARCH_MAX_RESULTS_DEFAULT, type SearchRunRecordsOptions } from "../store/filter.js";
 import { parseOrderBy } from "../store/order.js";
 import type { LocalStore } from "../store/local-store.js";
@@ -19,6 +27,7 @@ export class RemoteQueries implements Queries {
     private readonly client: MlflowClient,
     private readonly spool: LocalStore,
     private readonly target: string,
+    private readonly http: HttpClient,
   ) {}
 
   /** Where to read a run: its server id, or the local log when the server does not know it yet. */
@@ -72,6 +81,87 @@ export class RemoteQueries implements Queries {
       pageToken = page.nextPageToken;
     } while (pageToken !== undefined && out.length < max);
     return out;
+  }
+
+  /** The local log's copy of a run, when this machine logged it (it holds every file and the manifest). */
+  private async localFiles(runId: string): Promise<LocalQueries | undefined> {
+    return (await this.spool.findRun(runId)) === undefined ? undefined : new LocalQueries(this.spool);
+  }
+
+  async listArtifacts(runId: string, path: string | undefined): Promise<ArtifactEntry[]> {
+    const local = await this.localFiles(runId);
+    if (local !== undefined) return local.listArtifacts(runId, path);
+    const manifest = await this.remoteManifest(runId);
+    return (await listRemote(this.http, runId, path)).map((e) => {
+      const known = manifest?.[e.path];
+      return known === undefined || e.isDir ? e : { ...e, sha256: known.sha256 };
+    });
+  }
+
+  async downloadArtifacts(runId: string, path: string, dest: string): Promise<string> {
+    const local = await this.localFiles(runId);
+    if (local !== undefined) return local.downloadArtifacts(runId, path, dest);
+    const run = await this.client.getRun(runId);
+    const uri = (run.info as { artifactUri?: string }).artifactUri;
+    if (uri === undefined) throw new NotFoundError(`run "${runId}" has no artifact location on the server`);
+    const manifest = await this.remoteManifest(runId, uri);
+    const files = await this.walk(runId, path);
+    if (files.length === 0) throw new NotFoundError(`no artifact "${path}" in run "${runId}" on the server`);
+    for (const rel of files) {
+      const known = manifest?.[rel];
+      await downloadFile(this.http, uri, rel, join(dest, ...rel.split("/")), known === undefined ? {} : { expectedSha256: known.sha256, expectedSize: known.size });
+    }
+    return join(dest, ...path.split("/").filter((s) => s !== ""));
+  }
+
+  /** Files at or under `path` on the server (a file path lists as itself). */
+  private async walk(runId: string, path: string): Promise<string[]> {
+    const parent = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+    const siblings = await listRemote(this.http, runId, parent === "" ? undefined : parent);
+    const self = siblings.find((e) => e.path === path && !e.isDir);
+    if (self !== undefined) return [self.path];
+    const out: string[] = [];
+    const visit = async (dir: string | undefined): Promise<void> => {
+      for (const e of await listRemote(this.http, runId, dir)) {
+        if (e.path === MANIFEST_PATH || e.path.startsWith(".mltrail/")) continue;
+        if (e.isDir) await visit(e.path);
+        else out.push(e.path);
+      }
+    };
+    await visit(path === "" ? undefined : path);
+    return out;
+  }
+
+  /** The manifest uploaded with the run (`.mltrail/manifest.json`), when there is one. */
+  private async remoteManifest(runId: string, artifactUri?: string): Promise<Record<string, { sha256: string; size: number }> | undefined> {
+    const uri = artifactUri ?? ((await this.client.getRun(runId)).info as { artifactUri?: string }).artifactUri;
+    if (uri === undefined) return undefined;
+    const dir = await mkdtemp(join(tmpdir(), "mltrail-manifest-"));
+    try {
+      const file = join(dir, "manifest.json");
+      await downloadFile(this.http, uri, MANIFEST_PATH, file);
+      return (JSON.parse(await readFile(file, "utf8")) as { files?: Record<string, { sha256: string; size: number }> }).files;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async runDatasets(runId: string): Promise<DatasetInfo[]> {
+    const local = await this.localFiles(runId);
+    if (local !== undefined) return local.runDatasets(runId);
+    const run = await this.client.getRun(runId);
+    return run.datasetInputs.map(({ dataset, tags }) => ({
+      name: dataset.name,
+      digest: tags["mltrail.digest"] ?? dataset.digest,
+      source: dataset.source,
+      sourceType: dataset.sourceType,
+      ...(tags["mlflow.data.context"] === undefined ? {} : { context: tags["mlflow.data.context"] }),
+      ...(dataset.schema === undefined ? {} : { schema: dataset.schema }),
+      ...(dataset.profile === undefined ? {} : { profile: dataset.profile }),
+    }));
   }
 
   async listExperiments(): Promise<Experiment[]> {

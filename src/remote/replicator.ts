@@ -14,11 +14,15 @@ import type { Batch } from "./batcher.js";
 import { Health, type ReplicationHealth } from "./health.js";
 import type { MlflowClient } from "./mlflow/client.js";
 import { backoffDelay, sleep } from "./retry.js";
+import { ArtifactSync } from "./artifact-sync.js";
+import type { HttpClient } from "./http.js";
 import { RUN_KEY_TAG, RunReplicator, type ReplicatorServices, type RunSource } from "./run-replicator.js";
 
 /** Settings of a {@link Replicator}. */
 export interface ReplicatorOptions {
   readonly client: MlflowClient;
+  /** The transport, for streaming artifact uploads. */
+  readonly http: HttpClient;
   readonly limits: BackendLimits;
   readonly maxConcurrentRequests: number;
   readonly intervalMs: number;
@@ -62,6 +66,7 @@ export class Replicator {
   /** Records still unacknowledged when {@link close} let go of the runs (they stay in the journals). */
   private pendingAtClose = 0;
   private readonly services: ReplicatorServices;
+  private readonly artifacts: ArtifactSync;
 
   constructor(private readonly opts: ReplicatorOptions) {
     this.health = new Health(opts.downAfterFailures, (state) => {
@@ -73,6 +78,7 @@ export class Replicator {
     this.timer = setInterval(() => this.kickAll(), opts.intervalMs);
     this.timer.unref();
     const client = opts.client;
+    this.artifacts = new ArtifactSync(client, opts.http, this.abort.signal);
     this.services = {
       limits: opts.limits,
       experimentId: (name) => this.experimentId(name),
@@ -94,6 +100,9 @@ export class Replicator {
       endRun: async (remoteRunId, status, endTime) => {
         await client.updateRun({ runId: remoteRunId, status: status as "FINISHED", endTime }, { signal: this.abort.signal });
       },
+      uploadArtifact: (remoteRunId, source, record) => this.artifacts.upload(remoteRunId, source, record),
+      logDataset: (remoteRunId, record) => this.artifacts.dataset(remoteRunId, record),
+      finishArtifacts: (remoteRunId, source) => this.artifacts.finish(remoteRunId, source),
       remoteIdOf: async (localRunId) =>
         this.remoteIds.get(localRunId) ?? this.runs.get(localRunId)?.source.state.state.remoteRunId ?? (await opts.lookupRemoteId?.(localRunId)),
       awaitingCreation: (localRunId) => {

@@ -7,7 +7,7 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { ApiError, AuthenticationError, BadRequestError, MltrailError, PayloadTooLargeError, PermissionDeniedError } from "../errors.js";
 import { JournalTail } from "../log/tail.js";
-import type { JournalRecord } from "../log/record.js";
+import type { ArtifactRecord, DatasetRecord, JournalRecord } from "../log/record.js";
 import type { BackendLimits } from "../model/limits.js";
 import { nextWork, type Batch } from "./batcher.js";
 import { connectionErrorKind, isRetryable, retryAfterOf } from "./errors.js";
@@ -43,6 +43,12 @@ export interface ReplicatorServices {
   createRun(experimentId: string, source: RunSource): Promise<string>;
   logBatch(remoteRunId: string, batch: Batch): Promise<void>;
   endRun(remoteRunId: string, status: string, endTime: number): Promise<void>;
+  /** Uploads one artifact file from the run's folder. */
+  uploadArtifact(remoteRunId: string, source: RunSource, record: ArtifactRecord): Promise<void>;
+  /** Records one dataset input (log-inputs). */
+  logDataset(remoteRunId: string, record: DatasetRecord): Promise<void>;
+  /** Uploads the run's artifact manifest (sha256 and size per file) before its end. */
+  finishArtifacts(remoteRunId: string, source: RunSource): Promise<void>;
   /** Maps a local run id (e.g. a parent's) to its server id when known. */
   remoteIdOf(localRunId: string): Promise<string | undefined>;
   /** True while a run is queued in this replicator and not yet created on the server. */
@@ -116,7 +122,18 @@ export class RunReplicator {
         await this.saveIfDue(true);
         return { kind: "idle" };
       }
+      if (work.kind === "artifact" || work.kind === "dataset") {
+        if (work.kind === "artifact") await this.services.uploadArtifact(remoteRunId, this.source, work.artifact);
+        else await this.services.logDataset(remoteRunId, work.dataset);
+        const seq = work.kind === "artifact" ? work.artifact.s : work.dataset.s;
+        this.failures = 0;
+        this.advance(1, seq);
+        this.services.onAcked(this.source, 1);
+        await this.source.state.save(); // an upload is costly to repeat: keep the cursor exact
+        return { kind: "progress" };
+      }
       if (work.kind === "end") {
+        await this.services.finishArtifacts(remoteRunId, this.source);
         await this.services.endRun(remoteRunId, work.end.status, work.end.ts);
         this.advance(1, work.end.s);
         this.services.onAcked(this.source, 1);
@@ -215,9 +232,10 @@ export class RunReplicator {
         this.maxRecords = Math.ceil(work.batch.count / 2); // bisect towards the bad record
         return { kind: "progress" };
       }
-      if (work.kind === "batch") {
-        await this.reject(this.buffer[this.pos] as JournalRecord, error as ApiError);
-        this.advance(1, work.batch.lastSeq);
+      if (work.kind === "batch" || work.kind === "artifact" || work.kind === "dataset") {
+        const record = this.buffer[this.pos] as JournalRecord;
+        await this.reject(record, error as ApiError);
+        this.advance(1, record.s);
         this.maxRecords = Number.POSITIVE_INFINITY;
         await this.source.state.save();
         return { kind: "progress" };

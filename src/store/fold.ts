@@ -2,7 +2,7 @@
  * Folds journal records into a run's state: params, tags, latest metric per key, end status.
  * Pure; used by the local store and by tests.
  */
-import type { JournalRecord } from "../log/record.js";
+import type { DatasetRecord, JournalRecord } from "../log/record.js";
 import type { EndStatus } from "../model/types.js";
 
 /** The folded state of a run's journal. */
@@ -13,12 +13,16 @@ export interface FoldedRun {
   readonly latest: Map<string, { value: number; step: number; timestamp: number }>;
   end: { status: EndStatus; time: number } | undefined;
   lastSeq: number;
+  /** Artifacts by path: the last record of a path wins. */
+  readonly artifacts: Map<string, { sha256: string; size: number }>;
+  /** Dataset inputs, once per (name, digest, context). */
+  readonly datasets: DatasetRecord[];
 }
 
 /** An empty fold. */
 export function emptyFold(): FoldedRun {
   // Null prototypes: "__proto__" is a valid key.
-  return { params: Object.create(null) as Record<string, string>, tags: Object.create(null) as Record<string, string>, latest: new Map(), end: undefined, lastSeq: 0 };
+  return { params: Object.create(null) as Record<string, string>, tags: Object.create(null) as Record<string, string>, latest: new Map(), end: undefined, lastSeq: 0, artifacts: new Map(), datasets: [] };
 }
 
 function newer(a: { value: number; step: number; timestamp: number }, step: number, timestamp: number, value: number): boolean {
@@ -46,6 +50,12 @@ export function foldRecords(state: FoldedRun, records: readonly JournalRecord[])
         break;
       case "end":
         state.end = { status: r.status, time: r.ts };
+        break;
+      case "a":
+        state.artifacts.set(r.p, { sha256: r.sha256, size: r.size });
+        break;
+      case "d":
+        if (!state.datasets.some((d) => d.name === r.name && d.digest === r.digest && d.context === r.context)) state.datasets.push(r);
         break;
       default:
         break;

@@ -8,6 +8,7 @@
  * <root>/experiments/<expId>/runs/<runId>/run.json      run meta (atomic writes)
  * <root>/experiments/<expId>/runs/<runId>/journal/      append-only journal segments
  * <root>/experiments/<expId>/runs/<runId>/writer.lock   held by the writing process
+ * <root>/experiments/<expId>/runs/<runId>/artifacts/    artifact files
  * ```
  */
 import * as path from "node:path";
@@ -55,5 +56,9 @@ export class RunPaths {
   }
   get lock(): string {
     return path.join(this.dir, "writer.lock");
+  }
+  /** The run's artifact files (final on the local store; staged for upload with a server). */
+  get artifacts(): string {
+    return path.join(this.dir, "artifacts");
   }
 }

@@ -14,6 +14,7 @@ import { emptyFold, foldRecords } from "./fold.js";
 import { RunPaths, StoreLayout, STORE_FORMAT_VERSION } from "./layout.js";
 import { parseExperimentMeta, parseRunMeta, toExperiment, type ExperimentMeta, type RunMeta } from "./meta.js";
 import type { CorruptLine } from "../log/segments.js";
+import type { DatasetRecord } from "../log/record.js";
 
 /** What reading a run found besides its data. */
 export interface RunReadReport {
@@ -197,6 +198,14 @@ export class LocalStore {
       for (const r of records) if (r.t === "m" && r.k === key) out.push({ key, value: r.v, step: r.st, timestamp: r.ts });
     });
     return out;
+  }
+
+  /** A run's artifact manifest (path → sha256, size) and dataset inputs, from its journal. */
+  async runFiles(runId: string): Promise<{ paths: RunPaths; artifacts: Map<string, { sha256: string; size: number }>; datasets: DatasetRecord[] }> {
+    const paths = await this.requireRun(runId);
+    const state = emptyFold();
+    await forEachSegment(paths.journal, 0, (records) => foldRecords(state, records));
+    return { paths, artifacts: state.artifacts, datasets: state.datasets };
   }
 
   /** Every run of the given experiments (unfiltered). */

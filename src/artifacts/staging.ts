@@ -1,0 +1,81 @@
+/**
+ * Copying artifact files into a run's `artifacts/` folder: streamed (bounded memory for
+ * multi-GB files), hashed (sha256) on the way, written to a temp name and renamed into place,
+ * so a crash never leaves a half-copied artifact under its real name.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+/** sha256 and size of a staged file. */
+export interface StagedFile {
+  readonly sha256: string;
+  readonly size: number;
+}
+
+function target(root: string, relPath: string): string {
+  return path.join(root, ...relPath.split("/"));
+}
+
+async function place(tmp: string, dest: string): Promise<void> {
+  const handle = await fsp.open(tmp, "r+");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fsp.rename(tmp, dest);
+}
+
+/** Copies `src` to `<root>/<relPath>`, returning its sha256 and size. */
+export async function stageFile(src: string, root: string, relPath: string): Promise<StagedFile> {
+  const dest = target(root, relPath);
+  await fsp.mkdir(path.dirname(dest), { recursive: true });
+  const tmp = `${dest}.${process.pid}.partial`;
+  const hash = createHash("sha256");
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(createReadStream(src, { highWaterMark: 1024 * 1024 }), tap, createWriteStream(tmp));
+    await place(tmp, dest);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+/** Writes `data` to `<root>/<relPath>`, returning its sha256 and size. */
+export async function stageData(data: string | Uint8Array, root: string, relPath: string): Promise<StagedFile> {
+  const dest = target(root, relPath);
+  await fsp.mkdir(path.dirname(dest), { recursive: true });
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data);
+  const tmp = `${dest}.${process.pid}.partial`;
+  await fsp.writeFile(tmp, bytes);
+  await place(tmp, dest);
+  return { sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.length };
+}
+
+/** Every regular file under `dir`, as POSIX paths relative to it, sorted. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await fsp.readdir(path.join(dir, rel), { withFileTypes: true });
+    for (const e of entries) {
+      const child = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(child);
+      else if (e.isFile()) out.push(child);
+    }
+  };
+  await walk("");
+  return out.sort();
+}

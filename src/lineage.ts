@@ -1,0 +1,97 @@
+/**
+ * Lineage: where a model version or run came from — model version → run → datasets → code
+ * and environment — as one typed graph, built from what the run recorded.
+ *
+ * @packageDocumentation
+ */
+import type { DatasetInfo } from "./artifacts/run-artifacts.js";
+import type { ModelVersion } from "./models.js";
+import type { RunRecord } from "./model/types.js";
+
+/**
+ * Where a model version or run came from.
+ * @example `const l = await tracker.lineage("churn@1.2.0"); l.datasets[0].digest`
+ */
+export interface Lineage {
+  /** The model version, when the lineage starts at one. */
+  readonly modelVersion?: Pick<ModelVersion, "name" | "version" | "source" | "contentDigest" | "aliases" | "createdAt" | "author" | "rationale">;
+  /** The run that produced it. */
+  readonly run: {
+    readonly runId: string;
+    readonly name: string;
+    readonly experimentId: string;
+    readonly status: string;
+    readonly startTime: number;
+    readonly params: Readonly<Record<string, string>>;
+    readonly metrics: Readonly<Record<string, number>>;
+  };
+  /** Dataset inputs of the run. */
+  readonly datasets: readonly DatasetInfo[];
+  /** The code version. */
+  readonly code: {
+    readonly gitCommit?: string;
+    readonly gitBranch?: string;
+    readonly gitDirty?: boolean;
+    readonly repoUrl?: string;
+    readonly entryScript?: string;
+  };
+  /** The environment the run executed in. */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+const ENVIRONMENT_TAGS: Record<string, string> = {
+  "mltrail.node.version": "node",
+  "mltrail.platform": "platform",
+  "mltrail.host": "host",
+  "mlflow.user": "user",
+  "mltrail.project.name": "project",
+  "mltrail.project.version": "projectVersion",
+  "mltrail.project.lockfile": "lockfile",
+  "mltrail.project.lockfileSha256": "lockfileSha256",
+  "mltrail.argv": "argv",
+};
+
+/** Builds a lineage from a run, its datasets and optionally the model version. @internal */
+export function buildLineage(run: RunRecord, datasets: readonly DatasetInfo[], modelVersion: ModelVersion | undefined): Lineage {
+  const tags = run.data.tags;
+  const environment: Record<string, string> = {};
+  for (const [tag, name] of Object.entries(ENVIRONMENT_TAGS)) {
+    const value = tags[tag];
+    if (value !== undefined) environment[name] = value;
+  }
+  const dirty = tags["mlflow.source.git.dirty"];
+  return {
+    ...(modelVersion === undefined
+      ? {}
+      : {
+          modelVersion: {
+            name: modelVersion.name,
+            version: modelVersion.version,
+            source: modelVersion.source,
+            contentDigest: modelVersion.contentDigest,
+            aliases: modelVersion.aliases,
+            createdAt: modelVersion.createdAt,
+            author: modelVersion.author,
+            rationale: modelVersion.rationale,
+          },
+        }),
+    run: {
+      runId: run.info.runId,
+      name: run.info.name,
+      experimentId: run.info.experimentId,
+      status: run.info.status,
+      startTime: run.info.startTime,
+      params: run.data.params,
+      metrics: run.data.metrics,
+    },
+    datasets,
+    code: {
+      ...(tags["mlflow.source.git.commit"] === undefined ? {} : { gitCommit: tags["mlflow.source.git.commit"] }),
+      ...(tags["mlflow.source.git.branch"] === undefined ? {} : { gitBranch: tags["mlflow.source.git.branch"] }),
+      ...(dirty === undefined ? {} : { gitDirty: dirty === "true" }),
+      ...(tags["mlflow.source.git.repoURL"] === undefined ? {} : { repoUrl: tags["mlflow.source.git.repoURL"] }),
+      ...(tags["mlflow.source.name"] === undefined ? {} : { entryScript: tags["mlflow.source.name"] }),
+    },
+    environment,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Listing and downloading the artifacts of a run in the local store, verified against the
+ * run's manifest (the sha256 and size recorded when each file was logged).
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { MltrailError, NotFoundError } from "../errors.js";
+import { stageFile } from "../artifacts/staging.js";
+
+/**
+ * One entry of an artifact listing.
+ * @example `{ path: "plots/loss.png", isDir: false, size: 20480, sha256: "…" }`
+ */
+export interface ArtifactEntry {
+  /** Path relative to the run's artifact root. */
+  readonly path: string;
+  readonly isDir: boolean;
+  /** Bytes (files only). */
+  readonly size?: number;
+  /** sha256 from the manifest (files only, when known). */
+  readonly sha256?: string;
+}
+
+/** A run's manifest: path → sha256 and size. */
+export type Manifest = ReadonlyMap<string, { readonly sha256: string; readonly size: number }>;
+
+/** The immediate children of `dir` ("" = root) in a manifest, folders first. */
+export function listManifest(manifest: Manifest, dir: string | undefined): ArtifactEntry[] {
+  const prefix = dir === undefined || dir === "" ? "" : `${dir.replace(/\/+$/, "")}/`;
+  const dirs = new Set<string>();
+  const files: ArtifactEntry[] = [];
+  for (const [p, info] of manifest) {
+    if (!p.startsWith(prefix)) continue;
+    const rest = p.slice(prefix.length);
+    const slash = rest.indexOf("/");
+    if (slash === -1) files.push({ path: p, isDir: false, size: info.size, sha256: info.sha256 });
+    else dirs.add(`${prefix}${rest.slice(0, slash)}`);
+  }
+  return [...[...dirs].sort().map((p) => ({ path: p, isDir: true })), ...files.sort((a, b) => (a.path < b.path ? -1 : 1))];
+}
+
+/** The manifest entries at or under `artifactPath` (a file or a folder). */
+export function selectManifest(manifest: Manifest, artifactPath: string): [string, { sha256: string; size: number }][] {
+  const clean = artifactPath.replace(/\/+$/, "");
+  return [...manifest].filter(([p]) => clean === "" || p === clean || p.startsWith(`${clean}/`));
+}
+
+/** sha256 of a file, streamed. */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/**
+ * Copies artifacts of a run to `dest`, keeping their relative paths, verifying each copy
+ * against the manifest. Returns the local path of `artifactPath` under `dest`.
+ */
+export async function downloadLocal(artifactsDir: string, manifest: Manifest, artifactPath: string, dest: string): Promise<string> {
+  const entries = selectManifest(manifest, artifactPath);
+  if (entries.length === 0) throw new NotFoundError(`no artifact "${artifactPath}" in this run`);
+  for (const [rel, info] of entries) {
+    const src = path.join(artifactsDir, ...rel.split("/"));
+    const got = await stageFile(src, dest, rel);
+    if (got.sha256 !== info.sha256 || got.size !== info.size) {
+      await fsp.rm(path.join(dest, ...rel.split("/")), { force: true });
+      throw new MltrailError(`artifact "${rel}" does not match its manifest (sha256 ${got.sha256.slice(0, 12)}…, expected ${info.sha256.slice(0, 12)}…): the stored copy is damaged`, { code: "CHECKSUM" });
+    }
+  }
+  return path.join(dest, ...artifactPath.replace(/\/+$/, "").split("/").filter((s) => s !== ""));
+}
