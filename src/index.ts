@@ -49,6 +49,9 @@ export { diffSignatures } from "./registry/signature.js";
 export type { ModelSignature, TensorSpec, Bump, Change, ChangeKind } from "./registry/signature.js";
 export type { PrereleaseChannel } from "./registry/versioning.js";
 export type { ModelVersion, RegisterModelOptions } from "./models.js";
+export type { ArtifactOptions, ArtifactInfo, LogModelOptions, LoggedModel, DatasetOptions, DatasetInfo } from "./artifacts/run-artifacts.js";
+export type { ArtifactEntry, DownloadProgress } from "./store/artifact-queries.js";
+export type { Lineage } from "./lineage.js";
 export type { AuditEntry, DatasetRef, StoredVersion } from "./registry/store.js";
 export type { BackendLimits } from "./model/limits.js";
 export type {

@@ -6,7 +6,7 @@ import { NotFoundError } from "./errors.js";
 import type { Experiment, Metric, RunRecord } from "./model/types.js";
 import { searchRunRecords, type SearchRunRecordsOptions } from "./store/filter.js";
 import type { LocalStore } from "./store/local-store.js";
-import { downloadLocal, listManifest, type ArtifactEntry } from "./store/artifact-queries.js";
+import { downloadLocal, listManifest, type ArtifactEntry, type DownloadProgress } from "./store/artifact-queries.js";
 import type { DatasetRecord } from "./log/record.js";
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 
@@ -18,7 +18,7 @@ export interface Queries {
   listExperiments(): Promise<Experiment[]>;
   getExperimentByName(name: string): Promise<Experiment | undefined>;
   listArtifacts(runId: string, path: string | undefined): Promise<ArtifactEntry[]>;
-  downloadArtifacts(runId: string, path: string, dest: string): Promise<string>;
+  downloadArtifacts(runId: string, path: string, dest: string, onProgress?: DownloadProgress): Promise<string>;
   runDatasets(runId: string): Promise<DatasetInfo[]>;
 }
 
@@ -62,9 +62,9 @@ export class LocalQueries implements Queries {
     return listManifest((await this.store.runFiles(runId)).artifacts, path);
   }
 
-  async downloadArtifacts(runId: string, path: string, dest: string): Promise<string> {
+  async downloadArtifacts(runId: string, path: string, dest: string, onProgress?: DownloadProgress): Promise<string> {
     const { paths, artifacts } = await this.store.runFiles(runId);
-    return downloadLocal(paths.artifacts, artifacts, path, dest);
+    return downloadLocal(paths.artifacts, artifacts, path, dest, onProgress);
   }
 
   async runDatasets(runId: string): Promise<DatasetInfo[]> {

@@ -32,7 +32,7 @@ import type { AuditEntry } from "./registry/store.js";
 import { checkVersionUpdate } from "./registry/rules.js";
 import { checkArtifactPath } from "./artifacts/paths.js";
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
-import type { ArtifactEntry } from "./store/artifact-queries.js";
+import type { ArtifactEntry, DownloadProgress } from "./store/artifact-queries.js";
 import { buildLineage, type Lineage } from "./lineage.js";
 
 export type { StartRunOptions } from "./start-run.js";
@@ -362,10 +362,10 @@ export class Tracker implements AsyncDisposable {
    * verifying every file against the run's manifest. Resolves with the local path.
    * @example `const dir = await tracker.downloadArtifacts(runId, "model", "./downloads")`
    */
-  async downloadArtifacts(runId: string, path: string, dest: string): Promise<string> {
+  async downloadArtifacts(runId: string, path: string, dest: string, options: { readonly onProgress?: DownloadProgress } = {}): Promise<string> {
     checkRunId("runId", runId);
     this.commitOpen(runId);
-    return (await this.core()).queries.downloadArtifacts(runId, path === "" ? "" : checkArtifactPath(path, "path"), dest);
+    return (await this.core()).queries.downloadArtifacts(runId, path === "" ? "" : checkArtifactPath(path, "path"), dest, options.onProgress);
   }
 
   /** The dataset inputs a run recorded. @example `await tracker.getRunDatasets(runId)` */

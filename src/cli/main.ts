@@ -7,6 +7,7 @@ import { Tracker, VERSION } from "../index.js";
 import { registerRunCommands } from "./runs.js";
 import { registerSyncCommand } from "./sync.js";
 import { registerModelCommands } from "./models.js";
+import { registerArtifactCommands } from "./artifacts.js";
 
 const program = new Command();
 program
@@ -30,6 +31,7 @@ export function trackerFrom(cmd: Command, experiment?: string): Tracker {
 registerRunCommands(program, trackerFrom);
 registerSyncCommand(program);
 registerModelCommands(program, (cmd) => trackerFrom(cmd));
+registerArtifactCommands(program, (cmd) => trackerFrom(cmd));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`mltrail: ${err instanceof Error ? err.message : String(err)}\n`);

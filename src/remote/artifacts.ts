@@ -193,9 +193,10 @@ export async function uploadFile(
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
-    response.body.resume();
-    await new Promise<void>((resolve, reject) => {
-      response.body.once("end", resolve).once("error", reject);
+    // A 2xx means the server has stored the file; its tiny JSON body is drained, not awaited
+    // strictly (a peer closing right after answering is not a failed upload).
+    await new Promise<void>((resolve) => {
+      response.body.once("end", resolve).once("error", () => resolve()).once("close", resolve).resume();
     });
     return size;
   }, options);

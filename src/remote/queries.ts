@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DatasetInfo } from "../artifacts/run-artifacts.js";
-import type { ArtifactEntry } from "../store/artifact-queries.js";
+import type { ArtifactEntry, DownloadProgress } from "../store/artifact-queries.js";
 import { downloadFile, listArtifacts as listRemote } from "./artifacts.js";
 import { MANIFEST_PATH } from "./artifact-sync.js";
 import type { HttpClient } from "./http.js";
@@ -98,18 +98,22 @@ export class RemoteQueries implements Queries {
     });
   }
 
-  async downloadArtifacts(runId: string, path: string, dest: string): Promise<string> {
+  async downloadArtifacts(runId: string, path: string, dest: string, onProgress?: DownloadProgress): Promise<string> {
     const local = await this.localFiles(runId);
-    if (local !== undefined) return local.downloadArtifacts(runId, path, dest);
+    if (local !== undefined) return local.downloadArtifacts(runId, path, dest, onProgress);
     const run = await this.client.getRun(runId);
     const uri = (run.info as { artifactUri?: string }).artifactUri;
     if (uri === undefined) throw new NotFoundError(`run "${runId}" has no artifact location on the server`);
     const manifest = await this.remoteManifest(runId, uri);
     const files = await this.walk(runId, path);
     if (files.length === 0) throw new NotFoundError(`no artifact "${path}" in run "${runId}" on the server`);
+    const total = files.every((f) => manifest?.[f] !== undefined) ? files.reduce((n, f) => n + (manifest?.[f]?.size ?? 0), 0) : undefined;
+    let before = 0;
     for (const rel of files) {
       const known = manifest?.[rel];
-      await downloadFile(this.http, uri, rel, join(dest, ...rel.split("/")), known === undefined ? {} : { expectedSha256: known.sha256, expectedSize: known.size });
+      const progress = onProgress === undefined ? {} : { onProgress: (done: number) => onProgress(before + done, total) };
+      const got = await downloadFile(this.http, uri, rel, join(dest, ...rel.split("/")), { ...progress, ...(known === undefined ? {} : { expectedSha256: known.sha256, expectedSize: known.size }) });
+      before += got.size;
     }
     return join(dest, ...path.split("/").filter((s) => s !== ""));
   }

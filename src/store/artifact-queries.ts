@@ -23,6 +23,12 @@ export interface ArtifactEntry {
   readonly sha256?: string;
 }
 
+/**
+ * Progress of a download: bytes done and total bytes (total undefined when unknown).
+ * @example `(done, total) => bar.update(done)`
+ */
+export type DownloadProgress = (done: number, total: number | undefined) => void;
+
 /** A run's manifest: path → sha256 and size. */
 export type Manifest = ReadonlyMap<string, { readonly sha256: string; readonly size: number }>;
 
@@ -58,9 +64,11 @@ export async function sha256File(file: string): Promise<string> {
  * Copies artifacts of a run to `dest`, keeping their relative paths, verifying each copy
  * against the manifest. Returns the local path of `artifactPath` under `dest`.
  */
-export async function downloadLocal(artifactsDir: string, manifest: Manifest, artifactPath: string, dest: string): Promise<string> {
+export async function downloadLocal(artifactsDir: string, manifest: Manifest, artifactPath: string, dest: string, onProgress?: DownloadProgress): Promise<string> {
   const entries = selectManifest(manifest, artifactPath);
   if (entries.length === 0) throw new NotFoundError(`no artifact "${artifactPath}" in this run`);
+  const total = entries.reduce((n, [, info]) => n + info.size, 0);
+  let done = 0;
   for (const [rel, info] of entries) {
     const src = path.join(artifactsDir, ...rel.split("/"));
     const got = await stageFile(src, dest, rel);
@@ -68,6 +76,8 @@ export async function downloadLocal(artifactsDir: string, manifest: Manifest, ar
       await fsp.rm(path.join(dest, ...rel.split("/")), { force: true });
       throw new MltrailError(`artifact "${rel}" does not match its manifest (sha256 ${got.sha256.slice(0, 12)}…, expected ${info.sha256.slice(0, 12)}…): the stored copy is damaged`, { code: "CHECKSUM" });
     }
+    done += info.size;
+    onProgress?.(done, total);
   }
   return path.join(dest, ...artifactPath.replace(/\/+$/, "").split("/").filter((s) => s !== ""));
 }

@@ -1,0 +1,12 @@
+/**
+ * Comparison of runs and model versions: pure logic over the public Tracker API.
+ *
+ * @packageDocumentation
+ */
+export { compareRuns, buildRunComparison, GIT_COMMIT_TAG } from "./runs.js";
+export type { CompareRunsOptions, CompareSource, ComparedRun, BestEntry, MetricComparison, ParamsComparison, RunComparison, Histories } from "./runs.js";
+export { compareModelVersions } from "./models.js";
+export type { ComparedVersion, ModelComparison, ModelCompareSource } from "./models.js";
+export { defaultDirection, directionOf } from "./direction.js";
+export type { Direction } from "./direction.js";
+export type { MetricSummary, BestBy } from "./summary.js";

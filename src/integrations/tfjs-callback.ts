@@ -1,0 +1,343 @@
+/**
+ * The TF.js training callback: logs `logs` as metrics (step = epoch, or a global batch step),
+ * training params, and the model summary. The batch path is synchronous: one `logMetrics`
+ * call, no await, no I/O.
+ *
+ * @packageDocumentation
+ */
+import { createRequire } from "node:module";
+import { ValidationError, type Run } from "../index.js";
+import type { FitParams, LayersModelLike, LogValue, TfLogs } from "./tfjs-types.js";
+
+/**
+ * Options of {@link mltrailCallback}.
+ *
+ * @example
+ * ```ts
+ * const options: MltrailCallbackOptions = { logEvery: 10, prefix: "train/" };
+ * ```
+ */
+export interface MltrailCallbackOptions {
+  /**
+   * When to log: `"epoch"` logs epoch metrics only (step = epoch); `"batch"` also logs every
+   * batch's values as `batch/<key>` with a global batch step (0, 1, 2, … across epochs); a
+   * number N logs the batch values of every N-th global batch step (0, N, 2N, …).
+   *
+   * @default "epoch"
+   */
+  readonly logEvery?: "epoch" | "batch" | number;
+  /** Prepended to every metric and param key, e.g. `"encoder/"`. @default "" */
+  readonly prefix?: string;
+  /** Log the model summary (`model.summary()`) as the text artifact `model_summary.txt`. @default true */
+  readonly logModelSummary?: boolean;
+  /**
+   * Log training params at the start of training: `optimizer`, `learning_rate`, `batch_size`,
+   * `epochs`, `layers`, `total_params`. Params are immutable: one already logged with another
+   * value (a second `fit` on the same run) is left as it was.
+   *
+   * @default true
+   */
+  readonly logParams?: boolean;
+  /**
+   * The model being trained. Only needed where TF.js does not hand it to the callback: when
+   * `@tensorflow/tfjs` cannot be loaded synchronously (some browser bundles), the callback is a
+   * plain object and sees no model. In Node it is found by itself.
+   *
+   * @default the model passed to the callback by `model.fit` / `model.fitDataset`
+   */
+  readonly model?: LayersModelLike;
+}
+
+/** The part of a {@link Run} the callback uses (text artifacts are optional). */
+export type CallbackRun = Pick<Run, "logMetrics" | "logParam" | "logParams"> & {
+  logText?(text: string, artifactFile: string): Promise<unknown>;
+};
+
+/**
+ * The callback object: pass it in `callbacks` of `model.fit` or `model.fitDataset`. In Node it
+ * is a `tf.Callback` (so TF.js gives it the model and params); elsewhere a plain object with
+ * the same methods, which TF.js wraps.
+ *
+ * @example
+ * ```ts
+ * const cb: MltrailCallback = mltrailCallback(run);
+ * await model.fit(xs, ys, { epochs: 5, callbacks: [cb] });
+ * cb.globalStep; // batches seen so far
+ * ```
+ */
+export interface MltrailCallback {
+  /** Number of batches this callback has seen (the next global batch step). */
+  readonly globalStep: number;
+  setParams(params: FitParams): void;
+  setModel(model: unknown): void;
+  onTrainBegin(logs?: TfLogs): Promise<void>;
+  onTrainEnd(logs?: TfLogs): Promise<void>;
+  onEpochEnd(epoch: number, logs?: TfLogs): Promise<void>;
+  onBatchEnd(batch: number, logs?: TfLogs): Promise<void>;
+}
+
+const NOT_METRICS = new Set(["batch", "size"]);
+
+/** By code, not instanceof: a separately bundled copy of the SDK has its own error classes. */
+function isValidationError(err: unknown): boolean {
+  return err instanceof ValidationError || (err instanceof Error && (err as { code?: unknown }).code === "VALIDATION");
+}
+const DONE: Promise<void> = Promise.resolve();
+
+function numberOf(value: LogValue | undefined): number | undefined {
+  if (typeof value === "number") return value;
+  if (value === undefined || value === null || typeof value !== "object" || typeof value.dataSync !== "function") return undefined;
+  const first = value.dataSync()[0];
+  return typeof first === "number" ? first : undefined;
+}
+
+function checkLogEvery(logEvery: MltrailCallbackOptions["logEvery"]): number {
+  if (logEvery === undefined || logEvery === "epoch") return 0;
+  if (logEvery === "batch") return 1;
+  if (typeof logEvery === "number" && Number.isSafeInteger(logEvery) && logEvery >= 1) return logEvery;
+  throw new ValidationError("options.logEvery", logEvery, 'must be "epoch", "batch" or a positive integer');
+}
+
+function modelOf(value: unknown): LayersModelLike | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const m = value as Partial<LayersModelLike>;
+  return typeof m.countParams === "function" && Array.isArray(m.layers) ? (value as LayersModelLike) : undefined;
+}
+
+/** Training params from the model and TF.js's fit params. @internal */
+export function trainingParams(model: LayersModelLike | undefined, fit: FitParams | undefined): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  const optimizer = model?.optimizer;
+  if (optimizer != null) {
+    const name = typeof optimizer.getClassName === "function" ? optimizer.getClassName() : optimizer.constructor.name;
+    if (name) out["optimizer"] = name;
+    const config = typeof optimizer.getConfig === "function" ? (optimizer.getConfig() as Record<string, unknown>) : {};
+    const lr = config["learningRate"] ?? (optimizer as { learningRate?: unknown }).learningRate;
+    if (typeof lr === "number") out["learning_rate"] = lr;
+  }
+  if (typeof fit?.batchSize === "number") out["batch_size"] = fit.batchSize;
+  if (typeof fit?.epochs === "number") out["epochs"] = fit.epochs;
+  if (model !== undefined) {
+    // A Sequential model trains through an inner model whose layers include the InputLayer.
+    out["layers"] = model.layers.filter((l) => (l as { getClassName?: () => string }).getClassName?.() !== "InputLayer").length;
+    out["total_params"] = model.countParams();
+  }
+  return out;
+}
+
+/** The model summary as text (what `model.summary()` prints). @internal */
+export function modelSummary(model: LayersModelLike): string {
+  const lines: string[] = [];
+  model.summary(undefined, undefined, (line?: string) => lines.push(line ?? ""));
+  return lines.join("\n") + "\n";
+}
+
+class Core {
+  globalStep = 0;
+  model: LayersModelLike | undefined;
+  params: FitParams | undefined;
+  private readonly every: number;
+  private readonly prefix: string;
+  private readonly epochKeys = new Map<string, string>();
+  private readonly batchKeys = new Map<string, string>();
+  private pending: Promise<unknown> = DONE;
+  private summaryLogged = false;
+
+  constructor(
+    private readonly run: CallbackRun,
+    private readonly options: MltrailCallbackOptions,
+  ) {
+    if (run === null || typeof run !== "object" || typeof run.logMetrics !== "function") {
+      throw new ValidationError("run", run, "must be a Run (from tracker.startRun())");
+    }
+    this.every = checkLogEvery(options.logEvery);
+    const prefix = options.prefix ?? "";
+    if (typeof prefix !== "string") throw new ValidationError("options.prefix", prefix, "must be a string");
+    this.prefix = prefix;
+    this.model = options.model;
+  }
+
+  /** `logs` as a metrics record with cached, prefixed keys; undefined when it holds no metric. */
+  private metrics(logs: TfLogs | undefined, keys: Map<string, string>, head: string): Record<string, number> | undefined {
+    if (logs == null) return undefined;
+    let out: Record<string, number> | undefined;
+    for (const key in logs) {
+      if (NOT_METRICS.has(key)) continue;
+      const value = numberOf(logs[key]);
+      if (value === undefined) continue;
+      let name = keys.get(key);
+      if (name === undefined) keys.set(key, (name = this.prefix + head + key));
+      (out ??= {})[name] = value;
+    }
+    return out;
+  }
+
+  trainBegin(): void {
+    if (this.options.logParams !== false) this.logParams(trainingParams(this.model, this.params));
+    const model = this.model;
+    if (this.options.logModelSummary !== false && !this.summaryLogged && model !== undefined && typeof this.run.logText === "function") {
+      this.summaryLogged = true;
+      const file = `${this.prefix.replace(/[/\\]+$/, "").replace(/[^\w.-]+/g, "_")}${this.prefix ? "_" : ""}model_summary.txt`;
+      // Not awaited here: training starts at once; onTrainEnd waits for it and surfaces its error.
+      this.pending = this.run.logText(modelSummary(model), file);
+      this.pending.catch(() => undefined);
+    }
+  }
+
+  private logParams(params: Record<string, string | number>): void {
+    const prefixed: Record<string, string | number> = {};
+    for (const [k, v] of Object.entries(params)) prefixed[this.prefix + k] = v;
+    try {
+      this.run.logParams(prefixed);
+    } catch (err) {
+      if (!isValidationError(err)) throw err;
+      // A param already logged with another value (immutable): keep the others.
+      for (const [k, v] of Object.entries(prefixed)) {
+        try {
+          this.run.logParam(k, v);
+        } catch (e) {
+          if (!isValidationError(e)) throw e;
+        }
+      }
+    }
+  }
+
+  epochEnd(epoch: number, logs: TfLogs | undefined): void {
+    const m = this.metrics(logs, this.epochKeys, "");
+    if (m !== undefined) this.run.logMetrics(m, { step: epoch });
+  }
+
+  batchEnd(logs: TfLogs | undefined): void {
+    const step = this.globalStep++;
+    if (this.every === 0 || step % this.every !== 0) return;
+    const m = this.metrics(logs, this.batchKeys, "batch/");
+    if (m !== undefined) this.run.logMetrics(m, { step });
+  }
+
+  async trainEnd(): Promise<void> {
+    const pending = this.pending;
+    this.pending = DONE;
+    await pending;
+  }
+}
+
+type CallbackBase = new () => object;
+let callbackBase: CallbackBase | null | undefined;
+
+/** `tf.Callback` when `@tensorflow/tfjs` can be required synchronously (Node), else null. */
+function loadCallbackBase(): CallbackBase | null {
+  if (callbackBase !== undefined) return callbackBase;
+  callbackBase = null;
+  try {
+    const req = typeof require === "function" ? require : createRequire(import.meta.url);
+    const tf = req("@tensorflow/tfjs") as { Callback?: CallbackBase };
+    if (typeof tf.Callback === "function") callbackBase = tf.Callback;
+  } catch {
+    // Not installed, or no synchronous loader here: the plain-object callback is used.
+  }
+  return callbackBase;
+}
+
+/**
+ * A TF.js training callback that logs to a run: every value in `logs` (loss, metrics, `val_*`,
+ * custom metrics) with step = epoch; with `logEvery: "batch"` or N, batch values as
+ * `batch/<key>` with a global batch step; training params; the model summary as the text
+ * artifact `model_summary.txt`. Logging is synchronous (`run.logMetrics`): nothing is awaited
+ * per batch or epoch. With a `tf.Callback` the batch values are scalar tensors read with
+ * `dataSync()` (free on the CPU backend; one GPU sync per logged batch on WebGL).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Tracker } from "mltrail";
+ * import { mltrailCallback } from "mltrail/tfjs";
+ *
+ * const tracker = new Tracker({ experiment: "tfjs" });
+ * await tracker.withRun({ name: "dense" }, async (run) => {
+ *   await model.fit(xs, ys, { epochs: 10, batchSize: 32, callbacks: [mltrailCallback(run, { logEvery: 10 })] });
+ * });
+ * ```
+ */
+export function mltrailCallback(run: CallbackRun, options: MltrailCallbackOptions = {}): MltrailCallback {
+  const core = new Core(run, options);
+  const Base = loadCallbackBase();
+  if (Base !== null) return new (tfCallbackClass(Base))(core);
+  return plainCallback(core);
+}
+
+const classes = new WeakMap<CallbackBase, new (core: Core) => MltrailCallback>();
+
+function tfCallbackClass(Base: CallbackBase): new (core: Core) => MltrailCallback {
+  const cached = classes.get(Base);
+  if (cached !== undefined) return cached;
+  class TfMltrailCallback extends Base implements MltrailCallback {
+    readonly #core: Core;
+    constructor(core: Core) {
+      super();
+      this.#core = core;
+    }
+    get globalStep(): number {
+      return this.#core.globalStep;
+    }
+    setParams(params: FitParams): void {
+      this.#core.params = params;
+    }
+    setModel(model: unknown): void {
+      this.#core.model = modelOf(model) ?? this.#core.model;
+    }
+    onTrainBegin(): Promise<void> {
+      this.#core.trainBegin();
+      return DONE;
+    }
+    onTrainEnd(): Promise<void> {
+      return this.#core.trainEnd();
+    }
+    onEpochEnd(epoch: number, logs?: TfLogs): Promise<void> {
+      this.#core.epochEnd(epoch, logs);
+      return DONE;
+    }
+    onBatchEnd(_batch: number, logs?: TfLogs): Promise<void> {
+      this.#core.batchEnd(logs);
+      return DONE;
+    }
+  }
+  classes.set(Base, TfMltrailCallback);
+  return TfMltrailCallback;
+}
+
+/**
+ * The callback as plain functions (TF.js's `CustomCallbackArgs`). TF.js wraps it in a
+ * `CustomCallback` and calls the functions as methods of that wrapper, whose `params` are the
+ * fit params; it hands no model, so `options.model` supplies it.
+ */
+function plainCallback(core: Core): MltrailCallback {
+  const fitParams = (self: unknown): void => {
+    const p = (self as { params?: unknown } | undefined)?.params;
+    if (p !== null && typeof p === "object") core.params = p as FitParams;
+  };
+  return {
+    get globalStep() {
+      return core.globalStep;
+    },
+    setParams(params: FitParams): void {
+      core.params = params;
+    },
+    setModel(model: unknown): void {
+      core.model = modelOf(model) ?? core.model;
+    },
+    onTrainBegin(this: unknown): Promise<void> {
+      fitParams(this);
+      core.trainBegin();
+      return DONE;
+    },
+    onTrainEnd: () => core.trainEnd(),
+    onEpochEnd(epoch: number, logs?: TfLogs): Promise<void> {
+      core.epochEnd(epoch, logs);
+      return DONE;
+    },
+    onBatchEnd(_batch: number, logs?: TfLogs): Promise<void> {
+      core.batchEnd(logs);
+      return DONE;
+    },
+  };
+}

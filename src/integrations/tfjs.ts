@@ -1,0 +1,188 @@
+/**
+ * TensorFlow.js integration (`mltrail/tfjs`): a training callback, model save / load through
+ * the run's artifacts and the registry, and model signatures. `@tensorflow/tfjs` is an
+ * optional peer dependency: this module loads without it and imports it only inside the
+ * functions that need it. tfjs-node is not needed (nor used).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Tracker } from "mltrail";
+ * import { mltrailCallback, saveModel, loadModel } from "mltrail/tfjs";
+ *
+ * const tracker = new Tracker({ experiment: "tfjs" });
+ * await tracker.withRun({ name: "dense" }, async (run) => {
+ *   await model.fit(xs, ys, { epochs: 10, callbacks: [mltrailCallback(run)] });
+ *   const saved = await saveModel(run, model, { artifactPath: "model" });
+ *   await tracker.registerModel("churn", { runId: run.id, ...saved });
+ * });
+ * const loaded = await loadModel(tracker, "churn@^1");
+ * ```
+ *
+ * @packageDocumentation
+ */
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { StateError, ValidationError, type ModelSignature, type ModelVersion } from "../index.js";
+import { dirLoadHandler, dirSaveHandler, findModelDir, loadTfjs } from "./tfjs-io.js";
+import { signatureFromModel, type SignatureOptions } from "./tfjs-signature.js";
+import type { LayersModelLike } from "./tfjs-types.js";
+
+export { mltrailCallback } from "./tfjs-callback.js";
+export type { MltrailCallback, MltrailCallbackOptions, CallbackRun } from "./tfjs-callback.js";
+export { signatureFromModel, isGeneratedLayerName } from "./tfjs-signature.js";
+export type { SignatureOptions } from "./tfjs-signature.js";
+export type { FitParams, LayersModelLike, LogValue, OptimizerLike, SymbolicTensorLike, TfLogs } from "./tfjs-types.js";
+
+/**
+ * What `run.logModel` returns: where the model went and the digest of its files.
+ *
+ * @example
+ * ```ts
+ * const logged: LoggedModelLike = { artifactPath: "model", contentDigest: "sha256:9f2c…" };
+ * ```
+ */
+export interface LoggedModelLike {
+  readonly artifactPath: string;
+  readonly contentDigest: string;
+}
+
+/**
+ * The part of a `Run` {@link saveModel} uses: `logModel` from the artifacts API.
+ *
+ * @example
+ * ```ts
+ * const run: ModelRun = await tracker.startRun({ name: "train" });
+ * ```
+ */
+export interface ModelRun {
+  readonly id: string;
+  logModel?(dir: string, options: { readonly artifactPath: string; readonly signature?: ModelSignature; readonly flavor?: string }): Promise<LoggedModelLike>;
+}
+
+/**
+ * The part of a `Tracker` {@link loadModel} uses: registry resolution and artifact download.
+ *
+ * @example
+ * ```ts
+ * const source: ModelSource = new Tracker({ experiment: "serving" });
+ * ```
+ */
+export interface ModelSource {
+  getModelVersion(nameOrRef: string, ref?: string): Promise<ModelVersion>;
+  downloadArtifacts?(runId: string, artifactPath: string, destDir: string): Promise<string>;
+}
+
+/**
+ * Options of {@link saveModel}.
+ *
+ * @example
+ * ```ts
+ * const options: SaveModelOptions = { artifactPath: "model", signatureOptions: { labels: ["stay", "churn"] } };
+ * ```
+ */
+export interface SaveModelOptions {
+  /** Path of the model in the run's artifacts. @default "model" (what `registerModel` assumes) */
+  readonly artifactPath?: string;
+  /** The signature to record. @default `signatureFromModel(model, signatureOptions)` */
+  readonly signature?: ModelSignature;
+  /** Options for the inferred signature (names, labels). @default {} */
+  readonly signatureOptions?: SignatureOptions;
+}
+
+/**
+ * What {@link saveModel} returns; spread it into `tracker.registerModel(name, { runId, ...saved })`
+ * so the registry gets the files' digest (identical files: no new version) and the signature
+ * (a breaking change requires a major release).
+ *
+ * @example
+ * ```ts
+ * const saved: SavedModel = { artifactPath: "model", contentDigest: "sha256:9f2c…", signature };
+ * ```
+ */
+export interface SavedModel {
+  readonly artifactPath: string;
+  readonly contentDigest: string;
+  readonly signature: ModelSignature;
+}
+
+/**
+ * Saves a TF.js LayersModel into the run's artifacts: `model.json` + `weights.bin` (the
+ * standard TF.js layout, written through a `tf.io` save handler, no tfjs-node needed), logged
+ * with `run.logModel` as flavor `tfjs-layers` with its signature. Returns the artifact path,
+ * the content digest of the files and the signature.
+ *
+ * @example
+ * ```ts
+ * const saved = await saveModel(run, model, { artifactPath: "model" });
+ * const mv = await tracker.registerModel("churn", { runId: run.id, ...saved, rationale: "first model" });
+ * ```
+ */
+export async function saveModel(run: ModelRun, model: LayersModelLike, options: SaveModelOptions = {}): Promise<SavedModel> {
+  const artifactPath = options.artifactPath ?? "model";
+  if (typeof artifactPath !== "string" || artifactPath.trim() === "") throw new ValidationError("options.artifactPath", artifactPath, "must be a non-empty path");
+  if (run === null || typeof run !== "object" || typeof run.logModel !== "function") {
+    throw new StateError("saveModel needs run.logModel (the artifacts API of mltrail): this run has none");
+  }
+  const signature = options.signature ?? signatureFromModel(model, options.signatureOptions);
+  const tf = await loadTfjs();
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "mltrail-tfjs-save-"));
+  try {
+    await model.save(dirSaveHandler(tf, dir));
+    const logged = await run.logModel(dir, { artifactPath, signature, flavor: "tfjs-layers" });
+    return { artifactPath: logged.artifactPath ?? artifactPath, contentDigest: logged.contentDigest, signature };
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** `runs:/<runId>/<artifactPath>` → its parts. @internal */
+export function parseRunsUri(source: string): { runId: string; artifactPath: string } | undefined {
+  const m = /^runs:\/+([^/]+)\/(.+)$/.exec(source);
+  return m === null ? undefined : { runId: m[1] as string, artifactPath: (m[2] as string).replace(/\/+$/, "") };
+}
+
+/**
+ * Options of {@link loadModel}.
+ *
+ * @example
+ * ```ts
+ * const options: LoadModelOptions = { destDir: "./models/churn" };
+ * ```
+ */
+export interface LoadModelOptions {
+  /** Keep the downloaded files here. @default a temporary directory, removed once the model is loaded */
+  readonly destDir?: string;
+}
+
+/**
+ * Loads a registered model version back into TF.js: resolves `name@range|alias|version` in the
+ * registry, downloads its files (`runs:/<runId>/<path>`) from the run's artifacts (local store
+ * or tracking server) and loads them with `tf.loadLayersModel` through a file-reading IOHandler
+ * (no tfjs-node). The type parameter narrows the result, e.g. `loadModel<tf.LayersModel>(…)`.
+ *
+ * @example
+ * ```ts
+ * import type * as tf from "@tensorflow/tfjs";
+ * const model = await loadModel<tf.LayersModel>(tracker, "churn@^1");
+ * const p = model.predict(tf.tensor2d([[0.1, 0.2, 0.3, 0.4]]));
+ * ```
+ */
+export async function loadModel<M extends LayersModelLike = LayersModelLike>(tracker: ModelSource, ref: string, options: LoadModelOptions = {}): Promise<M> {
+  if (tracker === null || typeof tracker !== "object" || typeof tracker.downloadArtifacts !== "function") {
+    throw new StateError("loadModel needs tracker.downloadArtifacts (the artifacts API of mltrail): this tracker has none");
+  }
+  const mv = await tracker.getModelVersion(ref);
+  const parsed = parseRunsUri(mv.source);
+  if (parsed === undefined) throw new ValidationError(`model version ${mv.name}@${mv.version} source`, mv.source, "must be a runs:/<runId>/<artifactPath> URI to be loaded by loadModel");
+  const tf = await loadTfjs();
+  const dest = options.destDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "mltrail-tfjs-load-")));
+  try {
+    const local = await tracker.downloadArtifacts(parsed.runId, parsed.artifactPath, dest);
+    const dir = await findModelDir(local, parsed.artifactPath);
+    return (await tf.loadLayersModel(dirLoadHandler(tf, dir))) as unknown as M;
+  } finally {
+    if (options.destDir === undefined) await fs.rm(dest, { recursive: true, force: true });
+  }
+}
