@@ -52,6 +52,9 @@ export type { ModelVersion, RegisterModelOptions } from "./models.js";
 export type { ArtifactOptions, ArtifactInfo, LogModelOptions, LoggedModel, DatasetOptions, DatasetInfo } from "./artifacts/run-artifacts.js";
 export type { ArtifactEntry, DownloadProgress } from "./store/artifact-queries.js";
 export type { Lineage } from "./lineage.js";
+export { compareRuns, compareModelVersions, defaultDirection } from "./compare/index.js";
+export type { CompareRunsOptions, RunComparison, ModelComparison, ComparedRun, ComparedVersion, MetricComparison, ParamsComparison, BestEntry, Direction, MetricSummary, BestBy } from "./compare/index.js";
+export type { WriteReportOptions, WriteReportResult } from "./report/index.js";
 export type { AuditEntry, DatasetRef, StoredVersion } from "./registry/store.js";
 export type { BackendLimits } from "./model/limits.js";
 export type {

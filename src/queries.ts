@@ -14,6 +14,7 @@ import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 export interface Queries {
   getRun(runId: string): Promise<RunRecord>;
   getMetricHistory(runId: string, key: string): Promise<Metric[]>;
+  getMetricHistories(runId: string, keys: readonly string[] | undefined): Promise<Record<string, Metric[]>>;
   searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions): Promise<RunRecord[]>;
   listExperiments(): Promise<Experiment[]>;
   getExperimentByName(name: string): Promise<Experiment | undefined>;
@@ -38,6 +39,10 @@ export class LocalQueries implements Queries {
 
   getMetricHistory(runId: string, key: string): Promise<Metric[]> {
     return this.store.getMetricHistory(runId, key);
+  }
+
+  getMetricHistories(runId: string, keys: readonly string[] | undefined): Promise<Record<string, Metric[]>> {
+    return this.store.getMetricHistories(runId, keys);
   }
 
   async searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions): Promise<RunRecord[]> {

@@ -34,6 +34,8 @@ import { checkArtifactPath } from "./artifacts/paths.js";
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 import type { ArtifactEntry, DownloadProgress } from "./store/artifact-queries.js";
 import { buildLineage, type Lineage } from "./lineage.js";
+import { compareModelVersions, compareRuns, type CompareRunsOptions, type ModelComparison, type RunComparison } from "./compare/index.js";
+import type { WriteReportOptions, WriteReportResult } from "./report/index.js";
 
 export type { StartRunOptions } from "./start-run.js";
 export type { RunTarget, TrackerState, TrackerStats, FlushResult, FlushOptions, RejectedRecord, TrackerEvents } from "./tracker-types.js";
@@ -337,6 +339,17 @@ export class Tracker implements AsyncDisposable {
   }
 
   /**
+   * Several metrics' histories at once (every metric of the run when `keys` is omitted), in
+   * logged order; on the local store in one pass over the run log.
+   * @example `const { loss, acc } = await tracker.getMetricHistories(id, ["loss", "acc"])`
+   */
+  async getMetricHistories(runId: string, keys?: readonly string[]): Promise<Record<string, Metric[]>> {
+    checkRunId("runId", runId);
+    this.commitOpen(runId);
+    return (await this.core()).queries.getMetricHistories(runId, keys);
+  }
+
+  /**
    * Searches runs with MLflow's filter syntax (see docs/search-syntax.md).
    * @example `await tracker.searchRuns({ filter: "metrics.acc > 0.9", orderBy: ["metrics.acc DESC"] })`
    */
@@ -390,6 +403,35 @@ export class Tracker implements AsyncDisposable {
     }
     const [run, datasets] = await Promise.all([this.getRun(runId), this.getRunDatasets(runId)]);
     return buildLineage(run, datasets, modelVersion);
+  }
+
+  /**
+   * Compares runs (ids, or a search): params that differ, per metric last/min/max and the step
+   * of the best value, the best run per metric (direction by option, else by name: loss and
+   * error minimise, acc/auc/f1 maximise), datasets and git commit per run.
+   * @example `const cmp = await tracker.compareRuns([a, b], { direction: { latency: "min" } })`
+   */
+  async compareRuns(runs: readonly string[] | SearchRunsOptions, options?: CompareRunsOptions): Promise<RunComparison> {
+    return compareRuns(this, runs, options);
+  }
+
+  /**
+   * Compares releases of a model (refs as `getModelVersion` takes them; all versions when
+   * empty), with their semver, aliases and rationale.
+   * @example `await tracker.compareModelVersions("churn", ["1.0.0", "champion"])`
+   */
+  async compareModelVersions(name: string, refs: readonly string[] = [], options?: CompareRunsOptions): Promise<ModelComparison> {
+    return compareModelVersions(this, name, refs, options);
+  }
+
+  /**
+   * Writes one self-contained HTML report (works offline; charts inlined) over an experiment,
+   * a set of runs or a model's releases. The report code is loaded on first use.
+   * @example `await tracker.report({ experiment: "churn", output: "report.html" })`
+   */
+  async report(options: WriteReportOptions): Promise<WriteReportResult> {
+    const { writeReport } = await import("./report/index.js");
+    return writeReport(this, options);
   }
 
   /** All experiments. @example `await tracker.listExperiments()` */

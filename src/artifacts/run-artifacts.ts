@@ -139,12 +139,14 @@ export async function logArtifact(ctx: ArtifactContext, localPath: string, optio
 
 /** `run.logArtifacts`: every file under `dir`, keeping the folder structure. @internal */
 export async function logArtifacts(ctx: ArtifactContext, dir: string, options: ArtifactOptions = {}): Promise<ArtifactInfo[]> {
+  ctx.checkOpen();
   const stat = await fsp.stat(dir).catch(() => undefined);
   if (stat?.isDirectory() !== true) throw new ValidationError("dir", dir, "must be an existing folder");
   const base = options.artifactPath === undefined ? undefined : checkArtifactPath(options.artifactPath);
+  // Every path is checked before the first file is staged, so a bad name records nothing.
+  const files = (await listFiles(dir)).map((file) => ({ file, rel: checkArtifactPath(joinArtifactPath(base, file)) }));
   const out: ArtifactInfo[] = [];
-  for (const file of await listFiles(dir)) {
-    const rel = checkArtifactPath(joinArtifactPath(base, file));
+  for (const { file, rel } of files) {
     out.push(await record(ctx, rel, () => stageFile(path.join(dir, ...file.split("/")), ctx.artifactsDir, rel)));
   }
   return out;

@@ -8,6 +8,8 @@ import { registerRunCommands } from "./runs.js";
 import { registerSyncCommand } from "./sync.js";
 import { registerModelCommands } from "./models.js";
 import { registerArtifactCommands } from "./artifacts.js";
+import { registerCompareCommands } from "./compare.js";
+import { registerReportCommand } from "./report.js";
 
 const program = new Command();
 program
@@ -32,6 +34,8 @@ registerRunCommands(program, trackerFrom);
 registerSyncCommand(program);
 registerModelCommands(program, (cmd) => trackerFrom(cmd));
 registerArtifactCommands(program, (cmd) => trackerFrom(cmd));
+registerCompareCommands(program, (cmd) => trackerFrom(cmd));
+registerReportCommand(program, (cmd) => trackerFrom(cmd));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`mltrail: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -14,7 +14,7 @@ import { bestIndex, diffParams, summarize, summaryOfValue, type MetricSummary } 
  * What comparing versions needs from a tracker.
  * @example `compareModelVersions(tracker, "churn", ["1.0.0", "champion"])`
  */
-export type ModelCompareSource = Pick<Tracker, "getModelVersion" | "listModelVersions" | "getRun" | "getMetricHistory">;
+export type ModelCompareSource = Pick<Tracker, "getModelVersion" | "listModelVersions" | "getRun" | "getMetricHistories">;
 
 /**
  * One compared model version.
@@ -71,8 +71,9 @@ async function runSide(tracker: ModelCompareSource, v: ModelVersion, keys: reado
   if (v.runId === undefined) return { name: null, histories };
   try {
     const run = await tracker.getRun(v.runId);
-    const wanted = keys ?? Object.keys(run.data.metrics);
-    for (const key of wanted) if (Object.hasOwn(run.data.metrics, key)) histories.set(key, await tracker.getMetricHistory(v.runId, key));
+    const wanted = (keys ?? Object.keys(run.data.metrics)).filter((key) => Object.hasOwn(run.data.metrics, key));
+    const read = wanted.length === 0 ? {} : await tracker.getMetricHistories(v.runId, wanted);
+    for (const key of wanted) histories.set(key, read[key] ?? []);
     return { name: run.info.name, histories };
   } catch {
     return { name: null, histories }; // the run is gone or unreachable: fall back to the release's metrics

@@ -16,7 +16,7 @@ export const GIT_COMMIT_TAG = "mlflow.source.git.commit";
  * supplies each run's datasets.
  * @example `compareRuns(tracker, ids)` (a `Tracker` is a `CompareSource`)
  */
-export type CompareSource = Pick<Tracker, "getRun" | "searchRuns" | "getMetricHistory"> & {
+export type CompareSource = Pick<Tracker, "getRun" | "searchRuns" | "getMetricHistories"> & {
   readonly getRunDatasets?: (runId: string) => Promise<readonly DatasetRef[]>;
 };
 
@@ -162,8 +162,8 @@ export async function readRuns(tracker: CompareSource, runs: readonly string[] |
 }
 
 /**
- * Reads the histories of `keys` for each run (one `getMetricHistory` per run and key, only for
- * keys the run has).
+ * Reads the histories of `keys` for each run (one `getMetricHistories` per run — one pass over
+ * a local run log — only for keys the run has).
  * @example `await readHistories(tracker, records, ["loss"])`
  */
 export async function readHistories(tracker: CompareSource, records: readonly RunRecord[], keys: readonly string[]): Promise<Map<string, Map<string, Metric[]>>> {
@@ -172,7 +172,10 @@ export async function readHistories(tracker: CompareSource, records: readonly Ru
     records.map(async (r) => {
       const perKey = new Map<string, Metric[]>();
       out.set(r.info.runId, perKey);
-      for (const key of keys) if (Object.hasOwn(r.data.metrics, key)) perKey.set(key, await tracker.getMetricHistory(r.info.runId, key));
+      const present = keys.filter((key) => Object.hasOwn(r.data.metrics, key));
+      if (present.length === 0) return;
+      const histories = await tracker.getMetricHistories(r.info.runId, present);
+      for (const key of present) perKey.set(key, histories[key] ?? []);
     }),
   );
   return out;

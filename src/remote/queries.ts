@@ -56,6 +56,15 @@ export class RemoteQueries implements Queries {
     return history.map(({ key: k, value, step, timestamp }) => ({ key: k, value, step, timestamp }));
   }
 
+  async getMetricHistories(runId: string, keys: readonly string[] | undefined): Promise<Record<string, Metric[]>> {
+    const where = await this.locate(runId);
+    if ("local" in where) return this.spool.getMetricHistories(where.local, keys);
+    const names = keys ?? Object.keys((await this.client.getRun(where.remote)).data.metrics);
+    const out: Record<string, Metric[]> = {};
+    for (const key of names) out[key] = await this.getMetricHistory(runId, key);
+    return out;
+  }
+
   async searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions): Promise<RunRecord[]> {
     const ids: string[] = [];
     for (const name of experimentNames) {
@@ -92,10 +101,14 @@ export class RemoteQueries implements Queries {
     const local = await this.localFiles(runId);
     if (local !== undefined) return local.listArtifacts(runId, path);
     const manifest = await this.remoteManifest(runId);
-    return (await listRemote(this.http, runId, path)).map((e) => {
-      const known = manifest?.[e.path];
-      return known === undefined || e.isDir ? e : { ...e, sha256: known.sha256 };
-    });
+    // Same view as the local store: the manifest folder hidden, folders first, then files, each sorted.
+    const entries = (await listRemote(this.http, runId, path))
+      .filter((e) => e.path !== ".mltrail" && !e.path.startsWith(".mltrail/"))
+      .map((e) => {
+        const known = manifest?.[e.path];
+        return known === undefined || e.isDir ? e : { ...e, sha256: known.sha256 };
+      });
+    return entries.sort((a, b) => (a.isDir !== b.isDir ? (a.isDir ? -1 : 1) : a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   async downloadArtifacts(runId: string, path: string, dest: string, onProgress?: DownloadProgress): Promise<string> {

@@ -22,8 +22,9 @@ let cached: ChartAssets | undefined;
 
 /** A `require` that works in the ESM build (import.meta.url) and the CJS build (__filename). */
 function localRequire(): NodeJS.Require {
-  // In the CJS build `__filename` is defined and esbuild empties `import.meta`; in ESM the reverse.
-  return createRequire(typeof __filename === "string" ? __filename : import.meta.url);
+  // ESM: import.meta.url. The CJS build (esbuild) empties `import.meta`, and there `__filename` is defined.
+  const url: unknown = import.meta.url;
+  return createRequire(typeof url === "string" ? url : __filename);
 }
 
 /**

@@ -208,6 +208,21 @@ export class LocalStore {
     return { paths, artifacts: state.artifacts, datasets: state.datasets };
   }
 
+  /** Several metrics' histories in one pass over the journal (all metrics when `keys` is undefined). */
+  async getMetricHistories(runId: string, keys: readonly string[] | undefined): Promise<Record<string, Metric[]>> {
+    const paths = await this.requireRun(runId);
+    const wanted = keys === undefined ? undefined : new Set(keys);
+    const out: Record<string, Metric[]> = Object.create(null) as Record<string, Metric[]>;
+    for (const k of keys ?? []) out[k] = [];
+    await forEachSegment(paths.journal, 0, (records) => {
+      for (const r of records) {
+        if (r.t !== "m" || (wanted !== undefined && !wanted.has(r.k))) continue;
+        (out[r.k] ??= []).push({ key: r.k, value: r.v, step: r.st, timestamp: r.ts });
+      }
+    });
+    return { ...out };
+  }
+
   /** Every run of the given experiments (unfiltered). */
   async listRuns(experimentIds: readonly string[]): Promise<RunRecord[]> {
     const out: RunRecord[] = [];
