@@ -55,6 +55,7 @@ export type { Lineage } from "./lineage.js";
 export { compareRuns, compareModelVersions, defaultDirection } from "./compare/index.js";
 export type { CompareRunsOptions, RunComparison, ModelComparison, ComparedRun, ComparedVersion, MetricComparison, ParamsComparison, BestEntry, Direction, MetricSummary, BestBy } from "./compare/index.js";
 export type { WriteReportOptions, WriteReportResult } from "./report/index.js";
+export * from "./ab/index.js";
 export type { AuditEntry, DatasetRef, StoredVersion } from "./registry/store.js";
 export type { BackendLimits } from "./model/limits.js";
 export type {

@@ -36,6 +36,8 @@ import type { ArtifactEntry, DownloadProgress } from "./store/artifact-queries.j
 import { buildLineage, type Lineage } from "./lineage.js";
 import { compareModelVersions, compareRuns, type CompareRunsOptions, type ModelComparison, type RunComparison } from "./compare/index.js";
 import type { WriteReportOptions, WriteReportResult } from "./report/index.js";
+import { createAbTest, type AbTest } from "./ab/test.js";
+import type { AbTestOptions } from "./ab/types.js";
 
 export type { StartRunOptions } from "./start-run.js";
 export type { RunTarget, TrackerState, TrackerStats, FlushResult, FlushOptions, RejectedRecord, TrackerEvents } from "./tracker-types.js";
@@ -434,6 +436,16 @@ export class Tracker implements AsyncDisposable {
     return writeReport(this, options);
   }
 
+  /**
+   * Starts (or joins) an A/B test of model versions: refs are resolved once and frozen in the
+   * test's record; `assign(unit)` is deterministic across processes (GrowthBook hashing);
+   * exposures and outcomes go through the run log like any other record.
+   * @example `const ab = await tracker.abTest({ key: "churn-v2", variants: [{ model: "churn", ref: "1.0.0" }, { model: "churn", ref: "1.1.0" }] })`
+   */
+  async abTest(options: AbTestOptions): Promise<AbTest> {
+    return createAbTest(this, options);
+  }
+
   /** All experiments. @example `await tracker.listExperiments()` */
   async listExperiments(): Promise<Experiment[]> {
     return (await this.core()).queries.listExperiments();
@@ -533,6 +545,8 @@ export class Tracker implements AsyncDisposable {
    */
   async flush(options: FlushOptions = {}): Promise<FlushResult> {
     await Promise.all([...this.open.values()].map((e) => e.log.writer.flush()));
+    // The drain started by the constructor is set once the spool is open: wait for that first.
+    await this.corePromise?.catch(() => undefined);
     await this.draining;
     await this.replicating?.flush(options.timeoutMs ?? this.options.closeTimeoutMs);
     const s = this.stats();
@@ -570,6 +584,7 @@ export class Tracker implements AsyncDisposable {
   async close(options: FlushOptions = {}): Promise<void> {
     if (this.closed) return;
     await Promise.all([...this.open.values()].map((e) => e.run.end()));
+    await this.corePromise?.catch(() => undefined);
     await this.draining;
     await this.replicating?.flush(options.timeoutMs ?? this.options.closeTimeoutMs);
     this.closed = true;

@@ -27,17 +27,18 @@ function fold(h: number, str: string): number {
   return h;
 }
 
+const DIGITS = new Uint8Array(10);
+
 /** Folds the decimal digits of a uint32 (as `String(n)` would write them) into an FNV-1a state. */
 function foldDecimal(h: number, n: number): number {
-  let div = 1;
-  while (div * 10 <= n) div *= 10;
-  for (;;) {
-    const d = Math.floor(n / div);
-    h = Math.imul(h ^ (48 + d), FNV_PRIME);
-    n -= d * div;
-    if (div === 1) return h;
-    div /= 10;
-  }
+  let len = 0;
+  do {
+    const q = Math.floor(n / 10);
+    DIGITS[len++] = n - q * 10;
+    n = q;
+  } while (n > 0);
+  while (len > 0) h = Math.imul(h ^ (48 + (DIGITS[--len] as number)), FNV_PRIME);
+  return h;
 }
 
 /**

@@ -173,8 +173,12 @@ export class AbTest implements AbTestView {
   private readonly seed: string;
   private readonly v2: boolean;
   private readonly attribute: string;
-  private readonly exposed = new Map<string, number>();
-  private readonly capacity: number;
+  // Units seen recently, in two generations: a unit is remembered while it was used within the
+  // last `capacity / 2` to `capacity` distinct units (approximate LRU with O(1) steps and no
+  // deletions, which make V8 Maps slow to iterate).
+  private recent = new Set<string>();
+  private older = new Set<string>();
+  private readonly half: number;
   private readonly exposureSteps: number[];
   private readonly exposureKeys: readonly string[];
   private readonly outcomeSteps = new Map<string, number>();
@@ -192,7 +196,7 @@ export class AbTest implements AbTestView {
     this.seed = config.seed;
     this.v2 = config.hashVersion === 2;
     this.attribute = config.hashAttribute;
-    this.capacity = Math.max(1, capacity);
+    this.half = Math.max(1, Math.ceil(capacity / 2));
     this.exposureSteps = config.variants.map(() => 0);
     this.exposureKeys = config.variants.map((_, i) => exposureKey(i));
   }
@@ -237,8 +241,8 @@ export class AbTest implements AbTestView {
 
   /**
    * Assigns a unit: the same id always gets the same variant, in any process, as GrowthBook
-   * would. Logs an exposure the first time this process sees the unit (a bounded LRU set
-   * remembers `exposureCacheSize` units). Units outside the coverage get the control's model
+   * would. Logs an exposure the first time this process sees the unit (a bounded, approximately
+   * least-recently-used set remembers between `exposureCacheSize / 2` and `exposureCacheSize` units). Units outside the coverage get the control's model
    * with `variantIndex: -1, inExperiment: false` and are not logged. Returns shared frozen objects.
    * @example `const { modelVersion, inExperiment } = test.assign({ id: "user-42" });`
    */
@@ -246,21 +250,24 @@ export class AbTest implements AbTestView {
     const id = this.unitId(unit);
     const i = this.indexOf(id);
     if (i < 0) return this.outside;
-    const seen = this.exposed;
-    if (seen.has(id)) {
-      seen.delete(id); // least recently used order: re-insert at the end
-      seen.set(id, i);
+    if (this.recent.has(id)) return this.results[i] as Assignment;
+    if (this.older.has(id)) {
+      this.remember(id);
       return this.results[i] as Assignment;
     }
-    if (seen.size >= this.capacity) {
-      const oldest = seen.keys().next().value;
-      if (oldest !== undefined) seen.delete(oldest);
-    }
-    seen.set(id, i);
+    this.remember(id);
     const step = this.exposureSteps[i] as number;
     this.exposureSteps[i] = step + 1;
     this.run.logMetric(this.exposureKeys[i] as string, 1, { step });
     return this.results[i] as Assignment;
+  }
+
+  private remember(id: string): void {
+    if (this.recent.size >= this.half) {
+      this.older = this.recent;
+      this.recent = new Set<string>();
+    }
+    this.recent.add(id);
   }
 
   /**

@@ -10,6 +10,7 @@ import { registerModelCommands } from "./models.js";
 import { registerArtifactCommands } from "./artifacts.js";
 import { registerCompareCommands } from "./compare.js";
 import { registerReportCommand } from "./report.js";
+import { registerAbCommands } from "./ab.js";
 
 const program = new Command();
 program
@@ -36,6 +37,7 @@ registerModelCommands(program, (cmd) => trackerFrom(cmd));
 registerArtifactCommands(program, (cmd) => trackerFrom(cmd));
 registerCompareCommands(program, (cmd) => trackerFrom(cmd));
 registerReportCommand(program, (cmd) => trackerFrom(cmd));
+registerAbCommands(program, (cmd) => trackerFrom(cmd));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`mltrail: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -10,7 +10,8 @@ import { withLock, readLock, lockIsStale } from "../log/lock.js";
 import { forEachSegment } from "../log/segments.js";
 import { readJsonFile, writeFileAtomic } from "../log/atomic.js";
 import type { Experiment, Metric, RunRecord, RunStatus } from "../model/types.js";
-import { emptyFold, foldRecords } from "./fold.js";
+import { emptyFold, foldRecords, type FoldedRun } from "./fold.js";
+import { journalBytes, readSummary, writeSummary } from "./summary.js";
 import { RunPaths, StoreLayout, STORE_FORMAT_VERSION } from "./layout.js";
 import { parseExperimentMeta, parseRunMeta, toExperiment, type ExperimentMeta, type RunMeta } from "./meta.js";
 import type { CorruptLine } from "../log/segments.js";
@@ -155,11 +156,21 @@ export class LocalStore {
     return this.readRunAt(await this.requireRun(runId));
   }
 
-  private async readRunAt(paths: RunPaths): Promise<RunRecord> {
-    const meta = await this.readRunMeta(paths);
+  /** A run's folded journal: from the summary cache when it is valid, else folded (and cached once ended). */
+  private async fold(paths: RunPaths, runId: string): Promise<FoldedRun> {
+    const bytes = await journalBytes(paths.journal);
+    const cached = await readSummary(paths.dir, bytes);
+    if (cached !== undefined) return cached;
     const state = emptyFold();
     const report = await forEachSegment(paths.journal, 0, (records) => foldRecords(state, records));
-    if (report.corrupt.length > 0) this.onCorrupt?.(meta.runId, report.corrupt);
+    if (report.corrupt.length > 0) this.onCorrupt?.(runId, report.corrupt);
+    else if (state.end !== undefined && report.tailBytes === 0) await writeSummary(paths.dir, bytes, state);
+    return state;
+  }
+
+  private async readRunAt(paths: RunPaths): Promise<RunRecord> {
+    const meta = await this.readRunMeta(paths);
+    const state = await this.fold(paths, meta.runId);
     let status: RunStatus = state.end?.status ?? meta.status;
     let crashed = false;
     if (status === "RUNNING" && (await this.writerGone(paths))) {
@@ -203,8 +214,7 @@ export class LocalStore {
   /** A run's artifact manifest (path → sha256, size) and dataset inputs, from its journal. */
   async runFiles(runId: string): Promise<{ paths: RunPaths; artifacts: Map<string, { sha256: string; size: number }>; datasets: DatasetRecord[] }> {
     const paths = await this.requireRun(runId);
-    const state = emptyFold();
-    await forEachSegment(paths.journal, 0, (records) => foldRecords(state, records));
+    const state = await this.fold(paths, runId);
     return { paths, artifacts: state.artifacts, datasets: state.datasets };
   }
 
