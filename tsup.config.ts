@@ -1,8 +1,20 @@
 import { readFileSync } from "node:fs";
 import { defineConfig } from "tsup";
+import type { Plugin } from "esbuild";
 
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as { version: string };
 const define = { __MLTRAIL_VERSION__: JSON.stringify(pkg.version) };
+
+/**
+ * Subpath entries (mltrail/tfjs) import the SDK as the package itself, never a bundled copy:
+ * one set of classes, so `instanceof ValidationError` holds across entries.
+ */
+const sdkAsPackage: Plugin = {
+  name: "sdk-as-package",
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) => (args.importer.includes(`${"src"}/integrations/`) ? { path: "mltrail", external: true } : undefined));
+  },
+};
 
 export default defineConfig([
   {
@@ -14,6 +26,19 @@ export default defineConfig([
     sourcemap: true,
     clean: false,
     splitting: false,
+    define,
+  },
+  {
+    entry: { tfjs: "src/integrations/tfjs.ts" },
+    format: ["esm", "cjs"],
+    dts: true,
+    target: "node20",
+    platform: "node",
+    sourcemap: true,
+    clean: false,
+    splitting: false,
+    external: ["mltrail", "@tensorflow/tfjs"],
+    esbuildPlugins: [sdkAsPackage],
     define,
   },
   {

@@ -72,6 +72,24 @@ console.log("Registry history:");
 for (const entry of await tracker.modelHistory("quickstart-churn")) {
   console.log(`  ${new Date(entry.at).toISOString()}  ${entry.by}  ${entry.action} ${entry.version ?? ""}${entry.alias === undefined ? "" : ` alias ${entry.alias}`}  ${entry.reason ?? ""}`);
 }
+// With TensorFlow.js installed (the pure-JS @tensorflow/tfjs), train a tiny model with the
+// mltrail callback, save it into the run's artifacts and release it from its logged files.
+const tf = await import("@tensorflow/tfjs").catch(() => undefined);
+if (tf !== undefined) {
+  const { mltrailCallback, saveModel } = await import("mltrail/tfjs");
+  await tf.setBackend("cpu");
+  await tracker.withRun({ name: "tfjs-tiny", tags: { example: "quickstart-tfjs" } }, async (run) => {
+    const xs = tf.tensor2d(Array.from({ length: 64 }, (_, i) => [Math.sin(i), Math.cos(i)]));
+    const ys = tf.tensor2d(Array.from({ length: 64 }, (_, i) => [Math.sin(i) > 0 ? 1 : 0]));
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 1, activation: "sigmoid" })] });
+    model.compile({ optimizer: tf.train.adam(0.1), loss: "binaryCrossentropy", metrics: ["accuracy"] });
+    await model.fit(xs, ys, { epochs: 5, batchSize: 16, verbose: 0, callbacks: [mltrailCallback(run, { logModelSummary: false })] });
+    const saved = await saveModel(run, model, { artifactPath: "model" });
+    const mv = await tracker.registerModel("quickstart-tfjs", { runId: run.id, ...saved, rationale: "TF.js quickstart" });
+    console.log(`TF.js: trained 5 epochs with the callback, released quickstart-tfjs ${mv.version} (${saved.contentDigest.slice(0, 19)}…).`);
+  });
+}
+
 const stats = tracker.stats();
 console.log(`Records logged: ${stats.logged}, durable: ${stats.durable}, pending: ${stats.pending}.`);
 await tracker.close();

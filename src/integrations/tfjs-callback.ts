@@ -39,6 +39,15 @@ export interface MltrailCallbackOptions {
    */
   readonly logParams?: boolean;
   /**
+   * TF.js's `fit` never lets the event loop turn by itself, so what is logged during a fit
+   * reaches the run log (and the server) only when the loop turns: the callback lets it turn
+   * once at the end of every epoch. With a value > 0 it also lets it turn (one `setImmediate`,
+   * no I/O awaited) from `onBatchEnd` at most every this many milliseconds, for long epochs.
+   *
+   * @default 0 (only at epoch ends)
+   */
+  readonly yieldEveryMs?: number;
+  /**
    * The model being trained. Only needed where TF.js does not hand it to the callback: when
    * `@tensorflow/tfjs` cannot be loaded synchronously (some browser bundles), the callback is a
    * plain object and sees no model. In Node it is found by itself.
@@ -83,6 +92,7 @@ function isValidationError(err: unknown): boolean {
   return err instanceof ValidationError || (err instanceof Error && (err as { code?: unknown }).code === "VALIDATION");
 }
 const DONE: Promise<void> = Promise.resolve();
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function numberOf(value: LogValue | undefined): number | undefined {
   if (typeof value === "number") return value;
@@ -137,6 +147,8 @@ class Core {
   model: LayersModelLike | undefined;
   params: FitParams | undefined;
   private readonly every: number;
+  private readonly yieldEveryMs: number;
+  private lastYield: number;
   private readonly prefix: string;
   private readonly epochKeys = new Map<string, string>();
   private readonly batchKeys = new Map<string, string>();
@@ -151,6 +163,10 @@ class Core {
       throw new ValidationError("run", run, "must be a Run (from tracker.startRun())");
     }
     this.every = checkLogEvery(options.logEvery);
+    const y = options.yieldEveryMs ?? 0;
+    if (typeof y !== "number" || !Number.isFinite(y) || y < 0) throw new ValidationError("options.yieldEveryMs", y, "must be a number of milliseconds ≥ 0");
+    this.yieldEveryMs = y;
+    this.lastYield = performance.now();
     const prefix = options.prefix ?? "";
     if (typeof prefix !== "string") throw new ValidationError("options.prefix", prefix, "must be a string");
     this.prefix = prefix;
@@ -202,16 +218,26 @@ class Core {
     }
   }
 
-  epochEnd(epoch: number, logs: TfLogs | undefined): void {
+  /** Logs the epoch's values, then lets the event loop turn once so the group commit runs. */
+  epochEnd(epoch: number, logs: TfLogs | undefined): Promise<void> {
     const m = this.metrics(logs, this.epochKeys, "");
     if (m !== undefined) this.run.logMetrics(m, { step: epoch });
+    this.lastYield = performance.now();
+    return turn();
   }
 
-  batchEnd(logs: TfLogs | undefined): void {
+  /** Synchronous; returns a turn of the event loop only when `yieldEveryMs` says so. */
+  batchEnd(logs: TfLogs | undefined): Promise<void> {
     const step = this.globalStep++;
-    if (this.every === 0 || step % this.every !== 0) return;
-    const m = this.metrics(logs, this.batchKeys, "batch/");
-    if (m !== undefined) this.run.logMetrics(m, { step });
+    if (this.every !== 0 && step % this.every === 0) {
+      const m = this.metrics(logs, this.batchKeys, "batch/");
+      if (m !== undefined) this.run.logMetrics(m, { step });
+    }
+    if (this.yieldEveryMs > 0 && performance.now() - this.lastYield >= this.yieldEveryMs) {
+      this.lastYield = performance.now();
+      return turn();
+    }
+    return DONE;
   }
 
   async trainEnd(): Promise<void> {
@@ -242,8 +268,9 @@ function loadCallbackBase(): CallbackBase | null {
  * A TF.js training callback that logs to a run: every value in `logs` (loss, metrics, `val_*`,
  * custom metrics) with step = epoch; with `logEvery: "batch"` or N, batch values as
  * `batch/<key>` with a global batch step; training params; the model summary as the text
- * artifact `model_summary.txt`. Logging is synchronous (`run.logMetrics`): nothing is awaited
- * per batch or epoch. With a `tf.Callback` the batch values are scalar tensors read with
+ * artifact `model_summary.txt`. Logging is synchronous (`run.logMetrics`); nothing is awaited
+ * per batch, and each epoch end lets the event loop turn once (TF.js's `fit` never does), so
+ * the run log commits and replication proceeds during training. With a `tf.Callback` the batch values are scalar tensors read with
  * `dataSync()` (free on the CPU backend; one GPU sync per logged batch on WebGL).
  *
  * @example
@@ -261,53 +288,21 @@ function loadCallbackBase(): CallbackBase | null {
 export function mltrailCallback(run: CallbackRun, options: MltrailCallbackOptions = {}): MltrailCallback {
   const core = new Core(run, options);
   const Base = loadCallbackBase();
-  if (Base !== null) return new (tfCallbackClass(Base))(core);
-  return plainCallback(core);
-}
-
-const classes = new WeakMap<CallbackBase, new (core: Core) => MltrailCallback>();
-
-function tfCallbackClass(Base: CallbackBase): new (core: Core) => MltrailCallback {
-  const cached = classes.get(Base);
-  if (cached !== undefined) return cached;
-  class TfMltrailCallback extends Base implements MltrailCallback {
-    readonly #core: Core;
-    constructor(core: Core) {
-      super();
-      this.#core = core;
-    }
-    get globalStep(): number {
-      return this.#core.globalStep;
-    }
-    setParams(params: FitParams): void {
-      this.#core.params = params;
-    }
-    setModel(model: unknown): void {
-      this.#core.model = modelOf(model) ?? this.#core.model;
-    }
-    onTrainBegin(): Promise<void> {
-      this.#core.trainBegin();
-      return DONE;
-    }
-    onTrainEnd(): Promise<void> {
-      return this.#core.trainEnd();
-    }
-    onEpochEnd(epoch: number, logs?: TfLogs): Promise<void> {
-      this.#core.epochEnd(epoch, logs);
-      return DONE;
-    }
-    onBatchEnd(_batch: number, logs?: TfLogs): Promise<void> {
-      this.#core.batchEnd(logs);
-      return DONE;
-    }
-  }
-  classes.set(Base, TfMltrailCallback);
-  return TfMltrailCallback;
+  return Base === null ? plainCallback(core) : asTfCallback(Base, plainCallback(core));
 }
 
 /**
- * The callback as plain functions (TF.js's `CustomCallbackArgs`). TF.js wraps it in a
- * `CustomCallback` and calls the functions as methods of that wrapper, whose `params` are the
+ * A `tf.Callback` carrying the plain callback's functions as its own properties: TF.js uses it
+ * as is (and hands it the model); a second copy of TF.js that does not recognise it as its own
+ * Callback wraps it like a plain object, which works just as well.
+ */
+function asTfCallback(Base: CallbackBase, callback: MltrailCallback): MltrailCallback {
+  return Object.defineProperties(new Base(), Object.getOwnPropertyDescriptors(callback)) as MltrailCallback;
+}
+
+/**
+ * The callback as plain functions (TF.js's `CustomCallbackArgs`). A plain object is wrapped by
+ * TF.js in a `CustomCallback` that calls the functions as its methods: its `params` are the
  * fit params; it hands no model, so `options.model` supplies it.
  */
 function plainCallback(core: Core): MltrailCallback {
@@ -331,13 +326,7 @@ function plainCallback(core: Core): MltrailCallback {
       return DONE;
     },
     onTrainEnd: () => core.trainEnd(),
-    onEpochEnd(epoch: number, logs?: TfLogs): Promise<void> {
-      core.epochEnd(epoch, logs);
-      return DONE;
-    },
-    onBatchEnd(_batch: number, logs?: TfLogs): Promise<void> {
-      core.batchEnd(logs);
-      return DONE;
-    },
+    onEpochEnd: (epoch: number, logs?: TfLogs): Promise<void> => core.epochEnd(epoch, logs),
+    onBatchEnd: (_batch: number, logs?: TfLogs): Promise<void> => core.batchEnd(logs),
   };
 }

@@ -104,3 +104,9 @@ export async function findModelDir(local: string, artifactPath: string): Promise
   }
   throw new StateError(`no model.json found in the downloaded artifacts at ${local}`);
 }
+
+/** `runs:/<runId>/<artifactPath>` → its parts. @internal */
+export function parseRunsUri(source: string): { runId: string; artifactPath: string } | undefined {
+  const m = /^runs:\/+([^/]+)\/(.+)$/.exec(source);
+  return m === null ? undefined : { runId: m[1] as string, artifactPath: (m[2] as string).replace(/\/+$/, "") };
+}

@@ -25,7 +25,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { StateError, ValidationError, type ModelSignature, type ModelVersion } from "../index.js";
-import { dirLoadHandler, dirSaveHandler, findModelDir, loadTfjs } from "./tfjs-io.js";
+import { dirLoadHandler, dirSaveHandler, findModelDir, loadTfjs, parseRunsUri } from "./tfjs-io.js";
 import { signatureFromModel, type SignatureOptions } from "./tfjs-signature.js";
 import type { LayersModelLike } from "./tfjs-types.js";
 
@@ -135,12 +135,6 @@ export async function saveModel(run: ModelRun, model: LayersModelLike, options: 
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
-}
-
-/** `runs:/<runId>/<artifactPath>` → its parts. @internal */
-export function parseRunsUri(source: string): { runId: string; artifactPath: string } | undefined {
-  const m = /^runs:\/+([^/]+)\/(.+)$/.exec(source);
-  return m === null ? undefined : { runId: m[1] as string, artifactPath: (m[2] as string).replace(/\/+$/, "") };
 }
 
 /**

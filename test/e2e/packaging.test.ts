@@ -89,6 +89,20 @@ new Tracker({ nope: true });
     expect(failure).toMatch(/consumer\.ts.*TS2322/);
   }, 60_000);
 
+  it("exposes mltrail/tfjs to import and require without TensorFlow.js installed, sharing the SDK's error classes", async () => {
+    await fs.writeFile(
+      path.join(work, "tfjs-esm.mjs"),
+      `import { mltrailCallback, signatureFromModel } from "mltrail/tfjs";
+import { ValidationError } from "mltrail";
+let shared = false;
+try { signatureFromModel({}); } catch (e) { shared = e instanceof ValidationError; }
+console.log(JSON.stringify({ callback: typeof mltrailCallback, shared }));`,
+    );
+    expect(JSON.parse(await sh("node", ["tfjs-esm.mjs"], work))).toEqual({ callback: "function", shared: true });
+    await fs.writeFile(path.join(work, "tfjs-cjs.cjs"), `const t = require("mltrail/tfjs"); console.log(typeof t.saveModel);`);
+    expect((await sh("node", ["tfjs-cjs.cjs"], work)).trim()).toBe("function");
+  });
+
   it("ships a working mltrail command", async () => {
     const out = await sh(path.join(work, "node_modules/.bin/mltrail"), ["--version"], work);
     const pkg = JSON.parse(await fs.readFile(path.join(root, "package.json"), "utf8")) as { version: string };

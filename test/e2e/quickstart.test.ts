@@ -20,7 +20,7 @@ it("npm run quickstart logs two finished runs, releases 1.0.0 and 1.1.0, and pri
     expect(stdout).toMatch(/Logged 2 runs to the local store/);
     expect(stdout).toMatch(/Best run by loss: /);
     const tracker = new Tracker({ trackingUri: store, experiment: "quickstart", captureContext: false, handleExit: false });
-    const runs = await tracker.searchRuns({ orderBy: ["metrics.loss ASC"] });
+    const runs = await tracker.searchRuns({ filter: "tags.example = 'quickstart'", orderBy: ["metrics.loss ASC"] });
     expect(runs).toHaveLength(2);
     for (const r of runs) {
       expect(r.info.status).toBe("FINISHED");
@@ -32,6 +32,11 @@ it("npm run quickstart logs two finished runs, releases 1.0.0 and 1.1.0, and pri
     expect((await tracker.getModelVersion("quickstart-churn@champion")).version).toBe("1.0.0");
     expect((await tracker.getModelVersion("quickstart-churn@^1")).version).toBe("1.1.0");
     expect((await tracker.modelHistory("quickstart-churn")).map((e) => e.action)).toEqual(["release", "alias", "release"]);
+    // TF.js is a dev dependency here, so the quickstart also trains and releases a tiny TF.js model.
+    expect(stdout).toMatch(/TF\.js: trained 5 epochs with the callback, released quickstart-tfjs 1\.0\.0/);
+    const tfjsModel = await tracker.getModelVersion("quickstart-tfjs@1.0.0");
+    expect(tfjsModel.contentDigest).toMatch(/^sha256:/);
+    expect((await tracker.listArtifacts(tfjsModel.runId ?? "", "model")).map((e) => e.path)).toEqual(expect.arrayContaining(["model/model.json"]));
     await tracker.close();
   } finally {
     await fs.rm(store, { recursive: true, force: true });
