@@ -72,7 +72,10 @@ describe("uploadFile", () => {
       .reply(200, "{}");
     const http = createHttpClient({ trackingUri: HOST, token: "tok-secret-1" });
     expect(await uploadFile(http, URI, "m/up.bin", file, FAST)).toBe(11);
-    expect(bodies).toEqual(["payload-123", "payload-123"]);
+    // nock may run a body matcher more than once per request; what matters is that every
+    // attempt sent the whole file again and that both interceptors (500, then 200) were used.
+    expect(bodies.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(bodies)).toEqual(new Set(["payload-123"]));
     scope.done();
   });
 
