@@ -94,6 +94,7 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
   const log = await RunLog.open(paths.journal, paths.lock, `run "${runId}"`, {
     durability: options.durability,
     fsyncIntervalMs: options.fsyncIntervalMs,
+    commitIntervalMs: options.commitIntervalMs,
     onError: (err: SpoolError) => input.onError(err),
     onCommit: () => input.onCommit(runId),
   });

@@ -17,6 +17,12 @@ export type Durability = "interval" | "always";
 export interface JournalWriterOptions {
   readonly durability: Durability;
   readonly fsyncIntervalMs: number;
+  /**
+   * 0: write at the end of every event-loop turn. > 0: gather records for up to this many ms
+   * and write them together (fewer writes; a SIGKILL can then lose up to this much).
+   * @default 0
+   */
+  readonly commitIntervalMs?: number;
   /** Rotate to a new segment past this size. @default 64 MiB */
   readonly segmentBytes?: number;
   /** Called for write errors that happen outside a caller's await (group commits, timed fsyncs). */
@@ -150,7 +156,9 @@ export class JournalWriter {
     this.pendingLastSeq = seq;
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.commitCallback);
+      const delay = this.opts.commitIntervalMs ?? 0;
+      if (delay > 0) setTimeout(this.commitCallback, delay); // referenced: records never wait past exit
+      else setImmediate(this.commitCallback);
     }
   }
 

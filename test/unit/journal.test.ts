@@ -342,3 +342,30 @@ describe("group commit", () => {
     await writer.close();
   });
 });
+
+describe("commitIntervalMs", () => {
+  it("gathers records across turns and writes them together after the interval; flush writes at once", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mltrail-commit-interval-"));
+    try {
+      const { writer } = await JournalWriter.open(dir, { durability: "interval", fsyncIntervalMs: 1000, commitIntervalMs: 80 });
+      const put = (n: number): void => {
+        const s = ++writer.seq;
+        writer.append(`{"s":${s},"t":"t","k":"k${n}","v":"x","ts":1}`, s);
+      };
+      put(1);
+      await new Promise((r) => setImmediate(r));
+      put(2);
+      await new Promise((r) => setImmediate(r));
+      expect(writer.writtenSeq).toBe(0); // two turns passed, nothing written yet
+      await new Promise((r) => setTimeout(r, 150));
+      expect(writer.writtenSeq).toBe(2);
+      expect((await readJournal(dir)).records.map((r) => r.s)).toEqual([1, 2]);
+      put(3);
+      await writer.flush();
+      expect(writer.writtenSeq).toBe(3);
+      await writer.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
