@@ -88,7 +88,16 @@ export function truncateValue(value: string, max: number = MAX_TAG_VALUE_LENGTH)
 const SECRET_SUBSTRING = /secret|passw(or)?d|passphrase|credential|apikey|accesskey|privatekey/;
 
 /** Whole name segments that mark a secret (`--token`, `HF_TOKEN`, `--auth`; not `--max-tokens`, `--tokenizer`). */
-const SECRET_SEGMENTS = new Set(["token", "auth", "pwd"]);
+const SECRET_SEGMENTS = new Set(["token", "auth", "pwd", "key", "authorization", "bearer", "sig", "signature"]);
+
+/** Flags that turn something off: never a secret, and the next argument is not their value. */
+const NEGATED = /^--no-/;
+
+/** Values that are secrets by their shape: bearer headers and well-known token prefixes. */
+const SECRET_VALUE = /\b(Bearer|Basic|token)\s+\S+|\b(sk|pk|rk|ghp|gho|ghs|ghu|github_pat|glpat|hf|xox[abprs]|AKIA)[-_][A-Za-z0-9_-]{8,}/gi;
+
+/** A query string, which often carries signatures and tokens (`?sig=…`, `&access_token=…`). */
+const URL_QUERY = /(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s?#]*)\?[^\s#]*/g;
 
 /** Whether a flag or key name (`--api-key`, `db.password`, `accessToken`) names a secret. */
 function isSecretName(raw: string): boolean {
@@ -124,16 +133,24 @@ export function maskArgs(args: readonly string[]): string[] {
     maskNext = false;
     const eq = arg.indexOf("=");
     const key = eq > 0 ? arg.slice(0, eq) : "";
-    if (/^-{0,2}[A-Za-z_][\w.-]*$/.test(key) && isSecretName(key)) {
+    if (/^-{0,2}[A-Za-z_][\w.-]*$/.test(key) && !NEGATED.test(key) && isSecretName(key)) {
       out.push(`${arg.slice(0, eq + 1)}${MASK}`);
-    } else if (eq === -1 && /^--?[A-Za-z]/.test(arg) && isSecretName(arg)) {
+    } else if (eq === -1 && /^--?[A-Za-z]/.test(arg) && !NEGATED.test(arg) && isSecretName(arg)) {
       out.push(arg);
       maskNext = true;
     } else {
-      out.push(arg.replace(URL_CREDENTIALS, `$1${MASK}@`));
+      out.push(maskValue(arg));
     }
   }
   return out;
+}
+
+/** Masks credentials inside one value: URL userinfo, URL query strings, bearer-shaped tokens. */
+function maskValue(arg: string): string {
+  return arg
+    .replace(URL_CREDENTIALS, `$1${MASK}@`)
+    .replace(URL_QUERY, `$1?${MASK}`)
+    .replace(SECRET_VALUE, MASK);
 }
 
 /** Quotes an argument for display the way a POSIX shell would need it. */

@@ -272,3 +272,25 @@ describe("captureContextTags", () => {
     expect(Object.values(tags).every((v) => v.length <= 8000)).toBe(true);
   });
 });
+
+describe("maskArgs: secrets carried in values", () => {
+  it("masks URL query strings, bearer headers, well-known token prefixes and --key values", () => {
+    const out = maskArgs([
+      "--url=https://h/p?access_token=abc123",
+      "--openai-key",
+      "sk-abcdefghijklmnop",
+      "--header",
+      "Authorization: Bearer abc.def",
+      "--key",
+      "k1",
+      "ghp_0123456789abcdefghij",
+    ]);
+    expect(out.join(" ")).not.toMatch(/abc123|sk-abcdefghijklmnop|abc\.def|k1|ghp_0123456789abcdefghij/);
+    expect(out).toEqual(["--url=https://h/p?***", "--openai-key", "***", "--header", "Authorization: ***", "--key", "***", "***"]);
+  });
+
+  it("leaves ordinary arguments alone, including negated flags and token-like names", () => {
+    const args = ["--no-auth", "train.csv", "--lr=0.1", "--max-tokens", "5", "--tokenizer", "bpe", "--epochs", "3"];
+    expect(maskArgs(args)).toEqual(args);
+  });
+});
