@@ -11,7 +11,7 @@
  * await tracker.close();
  * ```
  *
- * @packageDocumentation
+ * @module mltrail
  */
 export { Tracker } from "./tracker.js";
 export { VERSION } from "./version.js";
@@ -55,6 +55,8 @@ export type { Lineage } from "./lineage.js";
 export { compareRuns, compareModelVersions, defaultDirection } from "./compare/index.js";
 export type { CompareRunsOptions, RunComparison, ModelComparison, ComparedRun, ComparedVersion, MetricComparison, ParamsComparison, BestEntry, Direction, MetricSummary, BestBy } from "./compare/index.js";
 export type { WriteReportOptions, WriteReportResult } from "./report/index.js";
+export type { ReportData, ChartData, ChartSeries } from "./report/data.js";
+export type { JournalRecord, MetricRecord, ParamRecord, TagRecord, EndRecord, ArtifactRecord, DatasetRecord } from "./log/record.js";
 export * from "./ab/index.js";
 export type { AuditEntry, DatasetRef, StoredVersion } from "./registry/store.js";
 export type { BackendLimits } from "./model/limits.js";

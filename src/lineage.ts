@@ -17,22 +17,34 @@ export interface Lineage {
   readonly modelVersion?: Pick<ModelVersion, "name" | "version" | "source" | "contentDigest" | "aliases" | "createdAt" | "author" | "rationale">;
   /** The run that produced it. */
   readonly run: {
+    /** The run id. */
     readonly runId: string;
+    /** Display name (`mlflow.runName`). */
     readonly name: string;
+    /** Experiment the run belongs to. */
     readonly experimentId: string;
+    /** Lifecycle status, a `RunStatus` such as `"FINISHED"`. */
     readonly status: string;
+    /** Start time, ms since the epoch. */
     readonly startTime: number;
+    /** Params, as strings. */
     readonly params: Readonly<Record<string, string>>;
+    /** Latest value per metric key. */
     readonly metrics: Readonly<Record<string, number>>;
   };
   /** Dataset inputs of the run. */
   readonly datasets: readonly DatasetInfo[];
   /** The code version. */
   readonly code: {
+    /** Git commit the run executed (tag `mlflow.source.git.commit`). Absent: not recorded. */
     readonly gitCommit?: string;
+    /** Git branch (tag `mlflow.source.git.branch`). Absent: not recorded. */
     readonly gitBranch?: string;
+    /** Whether the working tree had uncommitted changes (tag `mlflow.source.git.dirty`). Absent: not recorded. */
     readonly gitDirty?: boolean;
+    /** Remote URL of the repository (tag `mlflow.source.git.repoURL`). Absent: not recorded. */
     readonly repoUrl?: string;
+    /** The script or entry point that ran (tag `mlflow.source.name`). Absent: not recorded. */
     readonly entryScript?: string;
   };
   /** The environment the run executed in. */

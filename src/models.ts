@@ -47,7 +47,12 @@ export interface RegisterModelOptions {
   /** The bump to make; must be at least what the changes require. @default inferred from the changes */
   readonly bump?: Bump;
   /** Changes the SDK cannot see, each with the bump it requires. @default none */
-  readonly changes?: readonly { readonly description: string; readonly bump: Bump }[];
+  readonly changes?: readonly {
+    /** What changed, as it will appear in the release's change list, e.g. `"retrained on March data"`. */
+    readonly description: string;
+    /** The smallest bump this change needs. */
+    readonly bump: Bump;
+  }[];
   /** Input/output signature; a breaking difference requires a major bump. @default none */
   readonly signature?: ModelSignature;
   /** Digest of the model files; identical content makes no new version. @default none */

@@ -50,6 +50,14 @@ interface Core {
 
 const activeContext = new AsyncLocalStorage<Run>();
 
+/** A `timeoutMs` option: a finite number ≥ 0, or the default. */
+function timeoutOf(options: FlushOptions | undefined, fallback: number): number {
+  const value = options?.timeoutMs;
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new ValidationError("timeoutMs", value, "must be a finite number of milliseconds ≥ 0");
+  return value;
+}
+
 /**
  * The entry point: starts runs, answers queries, owns the run logs and their replication.
  *
@@ -128,7 +136,11 @@ export class Tracker implements AsyncDisposable {
       endAllSync: (status) => this.endAllSync(status),
       flushForExit: (timeoutMs) => this.replicating?.flush(timeoutMs) ?? Promise.resolve(),
       exitFlushTimeoutMs: this.options.exitFlushTimeoutMs,
+      beforeExit: () => this.beforeExit(),
     };
+    // With a server, the hooks stay while the tracker is open, so a script that ends without
+    // close() still sends its runs' ends and last records (bounded by exitFlushTimeoutMs).
+    if (this.options.handleExit && this.replicating !== undefined) registerExitParticipant(this.exitParticipant);
   }
 
   /** The replicator, when records go to a server. */
@@ -308,7 +320,22 @@ export class Tracker implements AsyncDisposable {
     this.open.delete(entry.run.id);
     const at = this.stack.indexOf(entry.run);
     if (at >= 0) this.stack.splice(at, 1);
-    if (this.open.size === 0) unregisterExitParticipant(this.exitParticipant);
+    if (this.open.size === 0 && this.replicating === undefined) unregisterExitParticipant(this.exitParticipant);
+  }
+
+  private beforeExitDone = false;
+
+  /** A natural exit without close(): end open runs and flush replication, once, bounded. */
+  private beforeExit(): Promise<void> | undefined {
+    if (this.beforeExitDone || this.closed) return undefined;
+    const replicator = this.replicating;
+    if (this.open.size === 0 && (replicator === undefined || replicator.stats().pending === 0)) return undefined;
+    this.beforeExitDone = true;
+    const timeout = this.options.exitFlushTimeoutMs;
+    return (async () => {
+      await Promise.allSettled([...this.open.values()].map((e) => e.run.end()));
+      await replicator?.flush(timeout);
+    })();
   }
 
   /** Ends every open run synchronously (exit paths). */
@@ -544,11 +571,12 @@ export class Tracker implements AsyncDisposable {
    * @example `const { pending } = await tracker.flush({ timeoutMs: 5000 });`
    */
   async flush(options: FlushOptions = {}): Promise<FlushResult> {
+    const timeoutMs = timeoutOf(options, this.options.closeTimeoutMs);
     await Promise.all([...this.open.values()].map((e) => e.log.writer.flush()));
     // The drain started by the constructor is set once the spool is open: wait for that first.
     await this.corePromise?.catch(() => undefined);
     await this.draining;
-    await this.replicating?.flush(options.timeoutMs ?? this.options.closeTimeoutMs);
+    await this.replicating?.flush(timeoutMs);
     const s = this.stats();
     return { acked: s.acked, pending: s.pending, rejected: s.rejected };
   }
@@ -578,19 +606,24 @@ export class Tracker implements AsyncDisposable {
   /**
    * Ends runs still open (FINISHED), flushes, waits for replication up to `timeoutMs`, and
    * releases everything; what the server has not acknowledged stays in the log for the next
-   * tracker or `mltrail sync`. The process can then exit on its own. Idempotent.
-   * @example `await tracker.close()`
+   * tracker or `mltrail sync`. The process can then exit on its own. Resolves with what is
+   * still pending; never throws for transport problems. Idempotent.
+   * @example `const { pending } = await tracker.close({ timeoutMs: 5000 })`
    */
-  async close(options: FlushOptions = {}): Promise<void> {
-    if (this.closed) return;
-    await Promise.all([...this.open.values()].map((e) => e.run.end()));
-    await this.corePromise?.catch(() => undefined);
-    await this.draining;
-    await this.replicating?.flush(options.timeoutMs ?? this.options.closeTimeoutMs);
-    this.closed = true;
-    this.remote?.replicator.close();
-    this.remote?.http.close();
-    unregisterExitParticipant(this.exitParticipant);
+  async close(options: FlushOptions = {}): Promise<FlushResult> {
+    const timeoutMs = timeoutOf(options, this.options.closeTimeoutMs);
+    if (!this.closed) {
+      await Promise.all([...this.open.values()].map((e) => e.run.end()));
+      await this.corePromise?.catch(() => undefined);
+      await this.draining;
+      await this.replicating?.flush(timeoutMs);
+      this.closed = true;
+      this.remote?.replicator.close();
+      this.remote?.http.close();
+      unregisterExitParticipant(this.exitParticipant);
+    }
+    const s = this.stats();
+    return { acked: s.acked, pending: s.pending, rejected: s.rejected };
   }
 
   /** Same as {@link close} (`await using tracker = new Tracker()`). */

@@ -27,9 +27,15 @@ export function outcomeKey(metric: string, i: number): string {
   return `ab.${metric}.v${i}`;
 }
 
-/** Raw data of one variant summed over runs. @internal */
+/**
+ * Raw data of one variant summed over runs.
+ * @inline
+ * @internal
+ */
 export interface VariantData {
+  /** Number of exposures (units shown the variant) over all runs. */
   exposures: number;
+  /** Every outcome value logged for the variant over all runs (0/1 for a binary metric). */
   values: number[];
 }
 

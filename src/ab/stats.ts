@@ -197,7 +197,10 @@ export function welchDf(var0: number, n0: number, var1: number, n1: number): num
   return (a + b) ** 2 / ((a * a) / (n0 - 1) + (b * b) / (n1 - 1));
 }
 
-/** Result of a two-sample comparison (treatment − control). */
+/**
+ * Result of a two-sample comparison (treatment − control).
+ * @example `const { diff, ci, pValue } = abStats.twoProportionZTest(100, 1000, 130, 1000);`
+ */
 export interface Comparison {
   /** Difference of means (or of conversion rates), treatment − control. */
   readonly diff: number;
@@ -274,7 +277,17 @@ export function welchTTest(control: Summary, treatment: Summary, alpha = 0.05): 
  * expected shares (normalized), `k − 1` degrees of freedom.
  * @example `srmTest([5000, 5300], [0.5, 0.5]).pValue // ≈ 0.0031`
  */
-export function srmTest(observed: readonly number[], weights: readonly number[]): { readonly chiSquare: number; readonly df: number; readonly pValue: number } {
+export function srmTest(
+  observed: readonly number[],
+  weights: readonly number[],
+): {
+  /** Pearson chi-square statistic, Σ (observed − expected)² / expected. */
+  readonly chiSquare: number;
+  /** Degrees of freedom: `observed.length − 1`. */
+  readonly df: number;
+  /** Upper-tail p-value of `chiSquare`; 1 when the total is 0 or there are fewer than 2 counts. */
+  readonly pValue: number;
+} {
   const total = observed.reduce((s, x) => s + x, 0);
   const wsum = weights.reduce((s, x) => s + x, 0);
   let chi = 0;

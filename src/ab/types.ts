@@ -194,7 +194,16 @@ export interface AbAnalysis {
   /** Per variant, control first. */
   readonly variants: readonly AbVariantResult[];
   /** Sample-ratio-mismatch chi-square test of the exposures against the weights. */
-  readonly srm: { readonly chiSquare: number; readonly df: number; readonly pValue: number; readonly mismatch: boolean };
+  readonly srm: {
+    /** Pearson chi-square statistic of the exposure counts against the weights. */
+    readonly chiSquare: number;
+    /** Degrees of freedom: number of variants − 1. */
+    readonly df: number;
+    /** p-value of the test (1 when there are no exposures yet). */
+    readonly pValue: number;
+    /** `true` when `pValue` is below `SRM_THRESHOLD` (0.001): the split is broken, do not trust the results. */
+    readonly mismatch: boolean;
+  };
   /** Decision. */
   readonly decision: AbDecision;
   /** Why, in one sentence. */

@@ -55,10 +55,13 @@ export interface LogModelOptions {
  * @example `{ artifactPath: "model", contentDigest: "sha256:…", files: [...] }`
  */
 export interface LoggedModel {
+  /** Folder of the model among the run's artifacts (the `artifactPath` option, normalized). */
   readonly artifactPath: string;
   /** One digest over all the model's files (relative paths and their sha256). */
   readonly contentDigest: string;
+  /** Name of the model format, as given in the options (`"files"` when none was given). */
   readonly flavor: string;
+  /** Every file logged, with its path relative to the artifact root, sha256 and size. */
   readonly files: readonly ArtifactInfo[];
 }
 
@@ -90,6 +93,7 @@ export interface DatasetOptions {
  * @example `(await tracker.getRunDatasets(runId))[0].digest`
  */
 export interface DatasetInfo {
+  /** Dataset name. */
   readonly name: string;
   /** DVC-compatible md5 (`<hex>`, or `<hex>.dir` for a folder), or the given digest. */
   readonly digest: string;
@@ -97,10 +101,15 @@ export interface DatasetInfo {
   readonly sha256?: string;
   /** The md5 DVC recorded for this path (`.dvc` file or `dvc.lock`), when there is one. */
   readonly dvcMd5?: string;
+  /** Where the data came from (URI or description; the `path` when none was given). Absent: not recorded. */
   readonly source?: string;
+  /** MLflow source type, e.g. `"local"`. */
   readonly sourceType?: string;
+  /** What the run used it for: `"training"`, `"validation"` or `"test"`. Absent: not recorded. */
   readonly context?: string;
+  /** Schema, as JSON text. Absent: not recorded. */
   readonly schema?: string;
+  /** Profile (row counts, …), as JSON text. Absent: not recorded. */
   readonly profile?: string;
 }
 

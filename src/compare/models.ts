@@ -13,6 +13,7 @@ import { bestIndex, diffParams, summarize, summaryOfValue, type MetricSummary } 
 /**
  * What comparing versions needs from a tracker.
  * @example `compareModelVersions(tracker, "churn", ["1.0.0", "champion"])`
+ * @inline
  */
 export type ModelCompareSource = Pick<Tracker, "getModelVersion" | "listModelVersions" | "getRun" | "getMetricHistories">;
 

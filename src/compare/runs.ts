@@ -15,8 +15,10 @@ export const GIT_COMMIT_TAG = "mlflow.source.git.commit";
  * What comparing needs from a tracker: its read API. `getRunDatasets`, when the tracker has it,
  * supplies each run's datasets.
  * @example `compareRuns(tracker, ids)` (a `Tracker` is a `CompareSource`)
+ * @inline
  */
 export type CompareSource = Pick<Tracker, "getRun" | "searchRuns" | "getMetricHistories"> & {
+  /** Reads a run's dataset inputs (`tracker.getRunDatasets`). Optional: without it, every run's datasets are an empty list. */
   readonly getRunDatasets?: (runId: string) => Promise<readonly DatasetRef[]>;
 };
 

@@ -57,8 +57,16 @@ export interface MltrailCallbackOptions {
   readonly model?: LayersModelLike;
 }
 
-/** The part of a {@link Run} the callback uses (text artifacts are optional). */
+/**
+ * The part of a {@link Run} the callback uses (text artifacts are optional).
+ *
+ * @example
+ * ```ts
+ * const run: CallbackRun = await tracker.startRun({ name: "dense" });
+ * ```
+ */
 export type CallbackRun = Pick<Run, "logMetrics" | "logParam" | "logParams"> & {
+  /** Writes `text` as the artifact file `artifactFile`; used for `model_summary.txt`. Without it, no summary is logged. */
   logText?(text: string, artifactFile: string): Promise<unknown>;
 };
 
@@ -77,11 +85,17 @@ export type CallbackRun = Pick<Run, "logMetrics" | "logParam" | "logParams"> & {
 export interface MltrailCallback {
   /** Number of batches this callback has seen (the next global batch step). */
   readonly globalStep: number;
+  /** Called by TF.js before training with the fit params; `epochs` and `batchSize` are logged as the params `epochs` and `batch_size`. */
   setParams(params: FitParams): void;
+  /** Called by TF.js with the model being trained; anything that is not a LayersModel is ignored. */
   setModel(model: unknown): void;
+  /** Called by TF.js when training starts: logs the training params and starts writing the model summary. */
   onTrainBegin(logs?: TfLogs): Promise<void>;
+  /** Called by TF.js when training ends: waits for the model summary to be written and rejects if that failed. */
   onTrainEnd(logs?: TfLogs): Promise<void>;
+  /** Called by TF.js after each epoch: logs its values with step = `epoch`, then lets the event loop turn once. */
   onEpochEnd(epoch: number, logs?: TfLogs): Promise<void>;
+  /** Called by TF.js after each batch: logs its values as `batch/<key>` per `logEvery`; synchronous unless `yieldEveryMs` is due. */
   onBatchEnd(batch: number, logs?: TfLogs): Promise<void>;
 }
 

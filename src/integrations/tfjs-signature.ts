@@ -27,6 +27,13 @@ export interface SignatureOptions {
  * True for a layer name TF.js made up: `dense_Dense3`, `conv2d_Conv2D1`, `input2`, and the
  * `<layer>_input` a Sequential model derives from one. These count up per process, so they
  * would make every rebuilt model look like a new signature.
+ *
+ * @example
+ * ```ts
+ * isGeneratedLayerName("dense_Dense3"); // true
+ * isGeneratedLayerName("dense_Dense3_input"); // true
+ * isGeneratedLayerName("features"); // false
+ * ```
  */
 export function isGeneratedLayerName(name: string): boolean {
   const base = name.endsWith("_input") ? name.slice(0, -"_input".length) : name;

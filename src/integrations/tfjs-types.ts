@@ -15,7 +15,12 @@
  * const v: LogValue = 0.25;
  * ```
  */
-export type LogValue = number | { dataSync(): ArrayLike<number | string> | Uint8Array };
+export type LogValue =
+  | number
+  | {
+      /** Reads the tensor's values synchronously; mltrail logs the first one when it is a number. */
+      dataSync(): ArrayLike<number | string> | Uint8Array;
+    };
 
 /**
  * The `logs` object TF.js passes to `onEpochEnd` / `onBatchEnd` (`loss`, `acc`, `val_*`, custom
@@ -39,8 +44,11 @@ export interface TfLogs {
  * ```
  */
 export interface SymbolicTensorLike {
+  /** TF.js's name of the tensor, `<layer name>/<op>`, e.g. `"dense_Dense1/BiasAdd"`. */
   readonly name: string;
+  /** Element type, e.g. `"float32"`, `"int32"`. */
   readonly dtype: string;
+  /** Dimensions; `null` for the batch dimension and any other variable-size one. */
   readonly shape: readonly (number | null)[];
 }
 
@@ -53,7 +61,9 @@ export interface SymbolicTensorLike {
  * ```
  */
 export interface OptimizerLike {
+  /** The optimizer's class name, logged as the param `optimizer`, e.g. `"Adam"`. */
   getClassName?(): string;
+  /** The optimizer's settings; its `learningRate` is logged as the param `learning_rate`. */
   getConfig?(): object;
 }
 
@@ -68,17 +78,23 @@ export interface OptimizerLike {
  * ```
  */
 export interface LayersModelLike {
+  /** The model's input tensors, in order; they make the signature's inputs. */
   readonly inputs: readonly SymbolicTensorLike[];
+  /** The model's output tensors, in order; they make the signature's outputs. */
   readonly outputs: readonly SymbolicTensorLike[];
   /** Names of the input layers, in order. */
   readonly inputNames?: readonly string[];
   /** Names of the output layers, in order. */
   readonly outputNames?: readonly string[];
+  /** The model's layers; their count (input layers excluded) is logged as the param `layers`. */
   readonly layers: readonly unknown[];
   /** Set once the model is compiled. */
   readonly optimizer?: OptimizerLike | undefined;
+  /** Total number of weights (trainable or not), logged as the param `total_params`. */
   countParams(): number;
+  /** Prints the layer table through `printFn`, one line per call; mltrail keeps it as `model_summary.txt`. */
   summary(lineLength?: number, positions?: number[], printFn?: (message?: string) => void): void;
+  /** Saves the model through a `tf.io` IOHandler or to a URL (`saveModel` passes a handler writing `model.json` + `weights.bin`). */
   save(handlerOrUrl: object | string): Promise<unknown>;
 }
 
@@ -92,10 +108,15 @@ export interface LayersModelLike {
  * ```
  */
 export interface FitParams {
+  /** Number of epochs of the fit; logged as the param `epochs`. */
   readonly epochs?: number | null;
+  /** Samples per batch; logged as the param `batch_size`. `null` in `fitDataset`. */
   readonly batchSize?: number | null;
+  /** Batches per epoch, when known (`batchesPerEpoch` of `fitDataset`); `null` or absent in `fit`. */
   readonly steps?: number | null;
+  /** Number of training samples. `null` in `fitDataset`. */
   readonly samples?: number | null;
+  /** Epoch the fit starts at (`initialEpoch` of `fit`): TF.js numbers epochs from it, and so do the steps of epoch metrics. `null` in `fitDataset`. */
   readonly initialEpoch?: number | null;
   readonly [key: string]: unknown;
 }

@@ -19,7 +19,7 @@
  * const loaded = await loadModel(tracker, "churn@^1");
  * ```
  *
- * @packageDocumentation
+ * @module mltrail/tfjs
  */
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
@@ -44,7 +44,9 @@ export type { FitParams, LayersModelLike, LogValue, OptimizerLike, SymbolicTenso
  * ```
  */
 export interface LoggedModelLike {
+  /** Folder of the model among the run's artifacts. */
   readonly artifactPath: string;
+  /** One digest over all the model's files, `sha256:<hex>`. */
   readonly contentDigest: string;
 }
 
@@ -57,7 +59,9 @@ export interface LoggedModelLike {
  * ```
  */
 export interface ModelRun {
+  /** The run id. */
   readonly id: string;
+  /** Logs the model folder `dir` among the run's artifacts (`run.logModel`); without it, `saveModel` throws a `StateError`. */
   logModel?(dir: string, options: { readonly artifactPath: string; readonly signature?: ModelSignature; readonly flavor?: string }): Promise<LoggedModelLike>;
 }
 
@@ -70,7 +74,9 @@ export interface ModelRun {
  * ```
  */
 export interface ModelSource {
+  /** Resolves a registry reference such as `"churn@^1"` to one model version (`tracker.getModelVersion`). */
   getModelVersion(nameOrRef: string, ref?: string): Promise<ModelVersion>;
+  /** Downloads a run's artifact file or folder into `destDir` and returns the local path (`tracker.downloadArtifacts`); without it, `loadModel` throws a `StateError`. */
   downloadArtifacts?(runId: string, artifactPath: string, destDir: string): Promise<string>;
 }
 
@@ -102,8 +108,11 @@ export interface SaveModelOptions {
  * ```
  */
 export interface SavedModel {
+  /** Folder of the model among the run's artifacts. */
   readonly artifactPath: string;
+  /** One digest over the model's files (`model.json`, `weights.bin`), `sha256:<hex>`. */
   readonly contentDigest: string;
+  /** The signature recorded with the model: the given one, or the one inferred from the model. */
   readonly signature: ModelSignature;
 }
 

@@ -1,7 +1,9 @@
 /**
  * Process hooks shared by all trackers: on an uncaught exception open runs end FAILED; on
  * SIGINT/SIGTERM they end KILLED, a bounded flush runs, and the signal is re-raised when no
- * other handler is installed; on exit the logs are flushed synchronously. Installed while at
+ * other handler is installed; when the event loop empties, trackers get one bounded chance to
+ * end open runs and send what the server has not acknowledged; on exit the logs are flushed
+ * synchronously. Installed while at
  * least one tracker with `handleExit` is open; removed when the last one closes.
  */
 
@@ -13,6 +15,11 @@ export interface ExitParticipant {
   flushForExit(timeoutMs: number): Promise<void>;
   /** Upper bound for the flush on signals. */
   readonly exitFlushTimeoutMs: number;
+  /**
+   * When the event loop empties (a natural exit): async work still worth doing, such as
+   * ending open runs and sending what the server has not acknowledged. Undefined when none.
+   */
+  beforeExit?(): Promise<void> | undefined;
 }
 
 const participants = new Set<ExitParticipant>();
@@ -24,6 +31,20 @@ const onUncaught = (): void => {
 
 const onExit = (code: number): void => {
   for (const p of participants) safe(() => p.endAllSync(code === 0 ? "FINISHED" : "FAILED"));
+};
+
+let beforeExitBusy = false;
+
+/** A natural exit: give trackers one bounded chance to finish runs and reach the server. */
+const onBeforeExit = (): void => {
+  if (beforeExitBusy) return;
+  const work = [...participants].map((p) => p.beforeExit?.()).filter((w): w is Promise<void> => w !== undefined);
+  if (work.length === 0) return;
+  beforeExitBusy = true;
+  // The work keeps the loop alive; when it settles, beforeExit fires again and finds nothing.
+  void Promise.allSettled(work).finally(() => {
+    beforeExitBusy = false;
+  });
 };
 
 function safe(fn: () => void): void {
@@ -61,6 +82,7 @@ function install(): void {
   installed = true;
   process.on("uncaughtExceptionMonitor", onUncaught);
   process.on("exit", onExit);
+  process.on("beforeExit", onBeforeExit);
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigterm);
 }
@@ -70,6 +92,7 @@ function uninstall(): void {
   installed = false;
   process.off("uncaughtExceptionMonitor", onUncaught);
   process.off("exit", onExit);
+  process.off("beforeExit", onBeforeExit);
   process.off("SIGINT", onSigint);
   process.off("SIGTERM", onSigterm);
 }

@@ -10,7 +10,12 @@ import { SpoolError } from "../errors.js";
 import { crc32 } from "./crc.js";
 import { listSegments, scanSegment, segmentName, type CorruptLine } from "./segments.js";
 
-/** How often the journal reaches the disk platter. */
+/**
+ * How often the run log is fsynced (reaches the disk): `"interval"` every `fsyncIntervalMs`
+ * when something was written, `"always"` after every group commit (once per event-loop turn).
+ * `flush()` and `end()` always fsync.
+ * @example `new Tracker({ experiment: "churn", durability: "always" })`
+ */
 export type Durability = "interval" | "always";
 
 /** Options of a {@link JournalWriter}. */

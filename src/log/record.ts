@@ -14,71 +14,128 @@
 /** Version of the journal line format. */
 export const JOURNAL_FORMAT_VERSION = 1;
 
-/** A metric data point. */
+/**
+ * A metric data point.
+ * @example `{ s: 12, t: "m", k: "loss", v: 0.31, ts: 1764170000000, st: 10 }`
+ */
 export interface MetricRecord {
+  /** Sequence number of the record in its run: 1, 2, 3, …, no gaps. */
   readonly s: number;
+  /** Record type: `"m"`, a metric. */
   readonly t: "m";
+  /** Metric key. */
   readonly k: string;
+  /** Value; may be `NaN` or `±Infinity` (written as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`). */
   readonly v: number;
+  /** When it was logged, ms since the epoch. */
   readonly ts: number;
+  /** Training step (integer). */
   readonly st: number;
 }
 
-/** A param (immutable once logged). */
+/**
+ * A param (immutable once logged).
+ * @example `{ s: 3, t: "p", k: "lr", v: "0.001", ts: 1764170000000 }`
+ */
 export interface ParamRecord {
+  /** Sequence number of the record in its run: 1, 2, 3, …, no gaps. */
   readonly s: number;
+  /** Record type: `"p"`, a param. */
   readonly t: "p";
+  /** Param key. */
   readonly k: string;
+  /** Value, as a string. */
   readonly v: string;
+  /** When it was logged, ms since the epoch. */
   readonly ts: number;
 }
 
-/** A tag (last write wins). */
+/**
+ * A tag (last write wins).
+ * @example `{ s: 4, t: "t", k: "team", v: "growth", ts: 1764170000000 }`
+ */
 export interface TagRecord {
+  /** Sequence number of the record in its run: 1, 2, 3, …, no gaps. */
   readonly s: number;
+  /** Record type: `"t"`, a tag. */
   readonly t: "t";
+  /** Tag key. */
   readonly k: string;
+  /** Value. */
   readonly v: string;
+  /** When it was logged, ms since the epoch. */
   readonly ts: number;
 }
 
-/** The run ended with a status. */
+/**
+ * The run ended with a status.
+ * @example `{ s: 40, t: "end", status: "FINISHED", ts: 1764170060000 }`
+ */
 export interface EndRecord {
+  /** Sequence number of the record in its run: 1, 2, 3, …, no gaps. */
   readonly s: number;
+  /** Record type: `"end"`, the run ended. */
   readonly t: "end";
+  /** Final status of the run. */
   readonly status: "FINISHED" | "FAILED" | "KILLED";
+  /** End time of the run, ms since the epoch. */
   readonly ts: number;
 }
 
-/** An artifact file, already copied into the run's `artifacts/` folder. */
+/**
+ * An artifact file, already copied into the run's `artifacts/` folder.
+ * @example `{ s: 20, t: "a", p: "plots/loss.png", sha256: "…", size: 20480, ts: 1764170000000 }`
+ */
 export interface ArtifactRecord {
+  /** Sequence number of the record in its run: 1, 2, 3, …, no gaps. */
   readonly s: number;
+  /** Record type: `"a"`, an artifact file. */
   readonly t: "a";
   /** Path relative to the run's artifact root (POSIX, validated). */
   readonly p: string;
+  /** sha256 of the file's bytes, hex. */
   readonly sha256: string;
+  /** Size of the file in bytes. */
   readonly size: number;
+  /** When it was logged, ms since the epoch. */
   readonly ts: number;
 }
 
-/** A dataset input of the run. */
+/**
+ * A dataset input of the run.
+ * @example `{ s: 5, t: "d", name: "churn-train", digest: "…", sourceType: "local", ts: 1764170000000 }`
+ */
 export interface DatasetRecord {
+  /** Sequence number of the record in its run: 1, 2, 3, …, no gaps. */
   readonly s: number;
+  /** Record type: `"d"`, a dataset input. */
   readonly t: "d";
+  /** Dataset name. */
   readonly name: string;
   /** DVC-compatible md5 (`<hex>` for a file, `<hex>.dir` for a folder), or a given digest. */
   readonly digest: string;
+  /** sha256 of the file, or of the folder's file list. Absent: no local path was given. */
   readonly sha256?: string;
+  /** The md5 DVC recorded for this path (`.dvc` file or `dvc.lock`), when there is one. */
   readonly dvcMd5?: string;
+  /** Where the data came from (URI or description). Absent: not recorded. */
   readonly source?: string;
+  /** MLflow source type, e.g. `"local"`. */
   readonly sourceType?: string;
+  /** What the run used it for: `"training"`, `"validation"` or `"test"`. Absent: not recorded. */
   readonly context?: string;
+  /** Schema, as JSON text. Absent: not recorded. */
   readonly schema?: string;
+  /** Profile (row counts, …), as JSON text. Absent: not recorded. */
   readonly profile?: string;
+  /** When it was logged, ms since the epoch. */
   readonly ts: number;
 }
 
-/** Any journal record. */
+/**
+ * Any journal record (one line of a run's journal), told apart by its type `t`.
+ * @example `if (rejected.record.t === "m") console.warn(rejected.record.k, rejected.record.v)`
+ */
 export type JournalRecord = MetricRecord | ParamRecord | TagRecord | EndRecord | ArtifactRecord | DatasetRecord;
 
 /** Encodes a metric value for JSON: finite numbers as numbers, others as strings. */

@@ -43,7 +43,9 @@ export interface TensorSpec {
  * ```
  */
 export interface ModelSignature {
+  /** The inputs the model takes, matched by name (their order is not part of the contract). */
   readonly inputs: readonly TensorSpec[];
+  /** The outputs the model returns, matched by name (their order is not part of the contract). */
   readonly outputs: readonly TensorSpec[];
   /** The classifier's output labels, in index order. Absent is the same as empty. */
   readonly labels?: readonly string[];
@@ -99,7 +101,9 @@ export type ChangeKind =
  * ```
  */
 export interface Change {
+  /** What changed, e.g. `"input-removed"`. */
   readonly kind: ChangeKind;
+  /** The smallest semver bump a release with this change needs. */
   readonly bump: Bump;
   /** The input, output, dataset or label the change is about, when there is one. */
   readonly subject?: string;

@@ -25,6 +25,8 @@ export const PRERELEASE_CHANNELS = ["alpha", "beta", "rc"] as const;
  * ```ts
  * const ch: PrereleaseChannel = "beta";
  * ```
+ *
+ * @useDeclaredType
  */
 export type PrereleaseChannel = (typeof PRERELEASE_CHANNELS)[number];
 

@@ -5,7 +5,13 @@
  * a probe succeeds (credentials fixed, e.g. by a header provider).
  */
 
-/** Replication state as reported by `tracker.stats().state`. */
+/**
+ * Health of replication to the server, as reported by `tracker.stats().state` and the
+ * tracker's `"state"` event: `DEGRADED` after a failed request; `DOWN` after 5 failures in a
+ * row (one request at a time then probes the server); `PAUSED` when the server refused the
+ * credentials (401/403), until a probe succeeds; `UP` again on the first success.
+ * @example `tracker.on("state", (s: ReplicationHealth) => { if (s === "PAUSED") console.warn("check MLflow credentials"); })`
+ */
 export type ReplicationHealth = "UP" | "DEGRADED" | "DOWN" | "PAUSED";
 
 /** Tracks consecutive failures and the resulting state. */

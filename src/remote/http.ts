@@ -16,7 +16,9 @@ import { MltrailError, ValidationError } from "../errors.js";
 import { apiErrorFromResponse, connectionErrorFrom } from "./errors.js";
 
 /**
- * Credentials and connection settings, usually from {@link authFromEnv} or tracker options.
+ * Credentials and connection settings for the tracking server: the tracker option
+ * {@link TrackerOptions.auth | auth}, its unset fields read from MLflow's environment variables
+ * (named on each field below).
  * When both `username` and `password` are set, Basic auth is sent and `token` is ignored,
  * as the MLflow Python client does.
  *

@@ -66,8 +66,9 @@ export interface ChartData {
 }
 
 /**
- * Everything {@link renderReport} shows. Plain data: it can be built by hand or saved as JSON.
- * @example `renderReport(await collectReportData(tracker, { experiment: "churn" }))`
+ * Everything a report shows (`data` of what `tracker.report` returns). Plain data: it can be
+ * built by hand or saved as JSON.
+ * @example `const { data } = await tracker.report({ experiment: "churn", output: "r.html" }); data.charts.length`
  */
 export interface ReportData {
   /** Page title. */
@@ -83,7 +84,12 @@ export interface ReportData {
   /** One chart per metric. */
   readonly charts: readonly ChartData[];
   /** The model section, for model reports. */
-  readonly model?: { readonly comparison: ModelComparison; readonly history: readonly AuditEntry[] };
+  readonly model?: {
+    /** The model's versions compared: semver, aliases, rationale, params and metrics. */
+    readonly comparison: ModelComparison;
+    /** Every registry change of the model (releases, alias moves, deprecations, …), as `tracker.modelHistory` returns it. */
+    readonly history: readonly AuditEntry[];
+  };
 }
 
 /** The tracker API a report reads. @example `collectReportData(tracker, { runs: [a, b] })` */

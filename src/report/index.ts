@@ -9,7 +9,8 @@ import { collectReportData, type ReportData, type ReportSource, type ReportTrack
 import { renderReport } from "./render.js";
 
 /**
- * Options of {@link writeReport}: what to report on, and where to write it.
+ * Options of {@link Tracker.report | tracker.report} (and of `mltrail report`): what to report on,
+ * and where to write it.
  * @example `{ experiment: "churn", output: "report.html" }`
  */
 export interface WriteReportOptions extends ReportSource {
@@ -18,8 +19,8 @@ export interface WriteReportOptions extends ReportSource {
 }
 
 /**
- * What {@link writeReport} wrote.
- * @example `const { path, bytes } = await writeReport(tracker, { output: "r.html" });`
+ * What {@link Tracker.report | tracker.report} wrote.
+ * @example `const { path, bytes } = await tracker.report({ experiment: "churn", output: "r.html" });`
  */
 export interface WriteReportResult {
   /** Absolute path of the file. */

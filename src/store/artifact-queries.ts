@@ -16,6 +16,7 @@ import { stageFile } from "../artifacts/staging.js";
 export interface ArtifactEntry {
   /** Path relative to the run's artifact root. */
   readonly path: string;
+  /** `true` for a folder (list it to see its children), `false` for a file. */
   readonly isDir: boolean;
   /** Bytes (files only). */
   readonly size?: number;

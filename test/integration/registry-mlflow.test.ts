@@ -24,7 +24,7 @@ afterEach(async () => {
 function tracker(extra: TrackerOptions = {}): Tracker {
   const spool = tempDir("registry");
   const t = newTracker(spool.dir, uniqueName("registry-exp"), extra);
-  cleanups.push(spool.cleanup, () => t.close({ timeoutMs: 5000 }));
+  cleanups.push(spool.cleanup, async () => void (await t.close({ timeoutMs: 5000 })));
   return t;
 }
 

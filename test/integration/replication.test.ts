@@ -21,7 +21,7 @@ function tracker(prefix: string, extra: ConstructorParameters<typeof Tracker>[0]
   const experiment = uniqueName(prefix);
   const spool = tempDir(prefix);
   const t = newTracker(spool.dir, experiment, extra);
-  cleanups.push(spool.cleanup, () => t.close({ timeoutMs: 5000 }));
+  cleanups.push(spool.cleanup, async () => void (await t.close({ timeoutMs: 5000 })));
   return { tracker: t, experiment, spoolDir: spool.dir };
 }
 
@@ -305,7 +305,7 @@ describe("nested runs", () => {
 
       // A tracker on the same spool and the server: getRun takes the local (offline) id or the server id.
       const online = newTracker(spool.dir, experiment);
-      cleanups.push(() => online.close({ timeoutMs: 5000 }));
+      cleanups.push(async () => void (await online.close({ timeoutMs: 5000 })));
       const viaLocal: RunRecord = await online.getRun(parent.id);
       expect(viaLocal.info.runId).toBe(parentServerId);
       expect(viaLocal.info.status).toBe("FINISHED");

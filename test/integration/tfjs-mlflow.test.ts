@@ -23,7 +23,7 @@ beforeAll(async () => {
 function tracker(): Tracker {
   const spool = tempDir("tfjs-mlflow");
   const t = newTracker(spool.dir, uniqueName("tfjs"));
-  cleanups.push(() => spool.cleanup(), () => t.close());
+  cleanups.push(() => spool.cleanup(), async () => void (await t.close()));
   return t;
 }
 

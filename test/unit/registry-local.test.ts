@@ -20,7 +20,7 @@ afterEach(async () => {
 function newStore(extra: TrackerOptions = {}): { tracker: Tracker; root: string } {
   const root = mkdtempSync(path.join(os.tmpdir(), "mltrail-registry-"));
   const tracker = new Tracker({ trackingUri: root, experiment: "registry", captureContext: false, handleExit: false, ...extra });
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }), () => tracker.close());
+  cleanups.push(() => rmSync(root, { recursive: true, force: true }), async () => void (await tracker.close()));
   return { tracker, root };
 }
 

@@ -23,7 +23,7 @@ beforeAll(async () => {
 function newTracker(): Tracker {
   const root = mkdtempSync(path.join(os.tmpdir(), "mltrail-tfjs-"));
   const tracker = new Tracker({ trackingUri: root, experiment: "tfjs", captureContext: false, handleExit: false });
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }), () => tracker.close());
+  cleanups.push(() => rmSync(root, { recursive: true, force: true }), async () => void (await tracker.close()));
   return tracker;
 }
 

@@ -161,7 +161,7 @@ describe("saveModel / loadModel", () => {
   it.skipIf(!hasArtifacts)("on the local store: save, release 1.0.0, retrain → 1.1.0, input shape changed → major only", async () => {
     const root = tempDir("mltrail-tfjs-local-");
     const tracker = new Tracker({ trackingUri: root, experiment: "tfjs", captureContext: false, handleExit: false });
-    cleanups.push(() => tracker.close());
+    cleanups.push(async () => void (await tracker.close()));
     const release = async (m: tf.LayersModel, opts: { bump?: "minor" | "major" } = {}) =>
       tracker.withRun({ name: "train" }, async (run) => {
         const saved = await saveModel(run, m);
