@@ -57,7 +57,8 @@ export type { CompareRunsOptions, RunComparison, ModelComparison, ComparedRun, C
 export type { WriteReportOptions, WriteReportResult } from "./report/index.js";
 export type { ReportData, ChartData, ChartSeries } from "./report/data.js";
 export type { JournalRecord, MetricRecord, ParamRecord, TagRecord, EndRecord, ArtifactRecord, DatasetRecord } from "./log/record.js";
-export * from "./ab/index.js";
+export { createAbTest, openAbTest, AbTest, AB_KEY_TAG, AB_DEFAULT_EXPERIMENT, formatAnalysis, hash, getBucketRanges, chooseVariation, inRange, getEqualWeights } from "./ab/index.js";
+export type { AbTestView, HashVersion, VariationRange, AbTestOptions, AbVariantSpec, AbVariant, AbTestConfig, AbUnit, Assignment, AnalyzeOptions, AbAnalysis, AbVariantResult, AbComparison, AbDecision } from "./ab/index.js";
 export type { AuditEntry, DatasetRef, StoredVersion } from "./registry/store.js";
 export type { BackendLimits } from "./model/limits.js";
 export type {

@@ -393,7 +393,7 @@ export function resolveOptions(options: TrackerOptions | undefined, env: Env = p
     cwd,
     mode: o.mode ?? envEnum(env, "MLTRAIL_MODE", ["online", "offline"] as const) ?? "online",
     spoolDir: path.resolve(cwd, o.spoolDir ?? (env["MLTRAIL_SPOOL_DIR"] || undefined) ?? "./mltrail"),
-    auth: Object.freeze({ ...authFromEnv(env), ...uriAuth, ...stripUndefined(o.auth ?? {}) }) as HttpAuth,
+    auth: Object.freeze(backend.kind === "mlflow" ? { ...authFromEnv(env), ...uriAuth, ...stripUndefined(o.auth ?? {}) } : { ...stripUndefined(o.auth ?? {}) }) as HttpAuth,
     requestTimeoutMs: o.requestTimeoutMs ?? envInt(env, "MLTRAIL_REQUEST_TIMEOUT_MS", 1, 600_000) ?? 30_000,
     limits: Object.freeze({ ...MLFLOW_LIMITS, ...stripUndefined(o.limits ?? {}) }) as BackendLimits,
     maxConcurrentRequests: o.maxConcurrentRequests ?? envInt(env, "MLTRAIL_MAX_CONCURRENT_REQUESTS", 1, 64) ?? 4,

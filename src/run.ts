@@ -159,14 +159,10 @@ export class Run implements AsyncDisposable {
     this.open();
     const entries = Object.entries(checkRecord("params", params));
     const checked: [string, string, string][] = [];
-    const seen = new Map<string, string>();
     for (const [key, value] of entries) {
       const keyJson = checkKey("param", key);
       const text = checkParamValue(key, value);
-      if (this.acceptParam(key, text) && !seen.has(key)) {
-        seen.set(key, text);
-        checked.push([keyJson, key, text]);
-      }
+      if (this.acceptParam(key, text)) checked.push([keyJson, key, text]);
     }
     for (const [keyJson, key, text] of checked) this.appendParam(keyJson, key, text);
   }
@@ -199,21 +195,22 @@ export class Run implements AsyncDisposable {
     checkRecord("metrics", metrics);
     let step = 0;
     let timestamp: number | undefined;
-    let first: string | undefined;
+    const keys: string[] = [];
+    const values: number[] = [];
     for (const key in metrics) {
-      first ??= key;
-      checkKey("metric", key);
-      checkMetricValue(key, metrics[key]);
+      keys.push(checkKey("metric", key));
+      values.push(checkMetricValue(key, metrics[key]));
     }
     if (options !== undefined) {
       checkMetricOptions(options);
-      if (options.step !== undefined) step = checkStep(first ?? "metrics", options.step);
-      if (options.timestamp !== undefined) timestamp = checkTimestamp(first ?? "metrics", options.timestamp);
+      const first = Object.keys(metrics)[0] ?? "metrics";
+      if (options.step !== undefined) step = checkStep(first, options.step);
+      if (options.timestamp !== undefined) timestamp = checkTimestamp(first, options.timestamp);
     }
     const ts = timestamp ?? this.host.clock();
-    for (const key in metrics) {
+    for (let i = 0; i < keys.length; i++) {
       const s = ++this.writer.seq;
-      this.writer.append(metricJson(s, checkKey("metric", key), metrics[key] as number, ts, step), s);
+      this.writer.append(metricJson(s, keys[i] as string, values[i] as number, ts, step), s);
     }
   }
 

@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { table } from "../cli/table.js";
+import { table } from "../internal/table.js";
 import type { AbAnalysis } from "./types.js";
 
 const num = (x: number | undefined, digits = 4): string => (x === undefined || Number.isNaN(x) ? "-" : x.toFixed(digits));

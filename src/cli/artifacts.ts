@@ -4,7 +4,7 @@
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import type { Lineage, Tracker } from "../index.js";
-import { table } from "./table.js";
+import { table } from "../internal/table.js";
 
 type TrackerFactory = (cmd: Command) => Tracker;
 

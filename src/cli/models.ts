@@ -3,7 +3,7 @@
  */
 import type { Command } from "commander";
 import type { ModelVersion, Tracker } from "../index.js";
-import { iso, table } from "./table.js";
+import { iso, table } from "../internal/table.js";
 
 type TrackerFactory = (cmd: Command) => Tracker;
 

@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import type { RunRecord, RunStatus } from "../index.js";
 import { colors, fmt, grid, print, type Colors, type TrackerFactory } from "./compare.js";
-import { iso } from "./table.js";
+import { iso } from "../internal/table.js";
 
 function status(s: RunStatus, crashed: boolean, c: Colors): string {
   const text = crashed ? `${s} (crashed)` : s;

@@ -16,6 +16,8 @@ export function registerSyncCommand(program: Command): void {
     .option("--timeout <seconds>", "give up on what is still unsent after this long", "600")
     .option("--json", "print the summary as JSON, without a progress bar")
     .action(async (opts: { dir?: string; to?: string; run?: string; timeout: string; json?: boolean }, cmd: Command) => {
+      const seconds = Number(opts.timeout);
+      if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`--timeout must be a number of seconds ≥ 0, got "${opts.timeout}"`);
       const globals = cmd.optsWithGlobals<{ trackingUri?: string }>();
       const to = opts.to ?? globals.trackingUri;
       const showBar = opts.json !== true && process.stderr.isTTY === true;
@@ -25,7 +27,10 @@ export function registerSyncCommand(program: Command): void {
         ...(opts.dir === undefined ? {} : { spoolDir: opts.dir }),
         ...(to === undefined ? {} : { trackingUri: to }),
         ...(opts.run === undefined ? {} : { runId: opts.run }),
-        timeoutMs: Number(opts.timeout) * 1000,
+        timeoutMs: seconds * 1000,
+        onError: (message) => {
+          if (opts.json !== true) process.stderr.write(`mltrail sync: ${message} (retrying until --timeout)\n`);
+        },
         onProgress: ({ runs, sent, total }) => {
           if (!showBar) return;
           if (!started) {
@@ -39,8 +44,9 @@ export function registerSyncCommand(program: Command): void {
       if (opts.json === true) {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       } else {
-        process.stdout.write(`synced ${summary.runs} run(s): ${summary.acked} records sent, ${summary.rejected} rejected, ${summary.pending} still pending\n`);
-        for (const e of summary.errors) process.stdout.write(`  error: ${e}\n`);
+        const verb = summary.pending === 0 ? "synced" : summary.acked === 0 && summary.runs > 0 ? "could not sync" : "partly synced";
+        process.stdout.write(`${verb} ${summary.runs} run(s): ${summary.acked} records sent, ${summary.rejected} rejected, ${summary.pending} still pending\n`);
+        for (const e of summary.errors) process.stderr.write(`  error: ${e}\n`);
       }
       if (summary.pending > 0) process.exitCode = 2;
     });

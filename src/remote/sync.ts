@@ -25,6 +25,8 @@ export interface SyncOptions extends Pick<TrackerOptions, "auth" | "limits" | "r
   readonly timeoutMs?: number;
   /** Called about every 200 ms with progress. @default none */
   readonly onProgress?: (progress: SyncProgress) => void;
+  /** Called once per distinct error as it happens (e.g. the server is unreachable). @default none */
+  readonly onError?: (message: string) => void;
 }
 
 /**
@@ -65,7 +67,7 @@ export interface SyncSummary {
  * ```
  */
 export async function syncRuns(options: SyncOptions = {}): Promise<SyncSummary> {
-  const { spoolDir, trackingUri, runId, timeoutMs = 600_000, onProgress, ...rest } = options;
+  const { spoolDir, trackingUri, runId, timeoutMs = 600_000, onProgress, onError, ...rest } = options;
   const resolved = resolveOptions({
     ...rest,
     ...(spoolDir === undefined ? {} : { spoolDir }),
@@ -84,7 +86,9 @@ export async function syncRuns(options: SyncOptions = {}): Promise<SyncSummary> 
     spool: () => spool,
     onState: () => undefined,
     onError: (e: MltrailError) => {
-      if (!errors.includes(e.message)) errors.push(e.message);
+      if (errors.includes(e.message)) return;
+      errors.push(e.message);
+      onError?.(e.message);
     },
     onRejected: () => undefined,
   });
