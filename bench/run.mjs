@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { BENCH_DIR, loadMltrail, parseArgs } from "./common.mjs";
 
-const BENCHMARKS = ["local-log", "training-loop", "replication"];
+const BENCHMARKS = ["local-log", "training-loop", "replication", "artifacts", "report", "tfjs", "ab"];
 
 const args = parseArgs();
 if (args.only !== undefined && !BENCHMARKS.includes(args.only)) {
@@ -17,7 +17,7 @@ const selected = args.only === undefined ? BENCHMARKS : [args.only];
 let failed = 0;
 for (const name of selected) {
   console.log(`\n=== ${name} ===`);
-  const child = spawnSync(process.execPath, ["--expose-gc", path.join(BENCH_DIR, `${name}.mjs`), ...(args.quick ? ["--quick"] : [])], {
+  const child = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", path.join(BENCH_DIR, `${name}.mjs`), ...(args.quick ? ["--quick"] : [])], {
     stdio: "inherit",
   });
   if (child.status !== 0) {
