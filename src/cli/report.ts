@@ -41,6 +41,7 @@ export function registerReportCommand(program: Command, trackerFrom: TrackerFact
     .action(async (opts: ReportOpts, cmd: Command) => {
       const given = [opts.experiment, opts.runs, opts.model].filter((x) => x !== undefined).length;
       if (given > 1) throw new Error("give only one of --experiment, --runs, --model");
+      if (given === 0) throw new Error("say what to report on: --experiment NAME, --runs ID,ID or --model NAME");
       const tracker = trackerFrom(cmd, opts.experiment);
       try {
         const runs = list(opts.runs);

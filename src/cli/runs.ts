@@ -60,7 +60,7 @@ export function registerRunCommands(program: Command, trackerFrom: TrackerFactor
         const c = colors();
         const t = grid(["id", "name", "status", "started", "metrics"]);
         for (const run of found) t.push([run.info.runId, c.bold(run.info.name), status(run.info.status, run.info.crashed === true, c), iso(run.info.startTime), metricsCell(run)]);
-        print(found.length === 0 ? c.dim("no runs") : t.toString());
+        print(found.length === 0 ? c.dim(`no runs in experiment "${tracker.options.experiment}" (see: mltrail experiments; choose one with --experiment)`) : t.toString());
       } finally {
         await tracker.close();
       }
