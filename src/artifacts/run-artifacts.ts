@@ -8,6 +8,7 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { ValidationError } from "../errors.js";
 import type { JournalWriter } from "../log/journal.js";
+import type { DatasetRecord } from "../log/record.js";
 import { checkKey, checkName } from "../model/validate.js";
 import { checkSignature, type ModelSignature } from "../registry/signature.js";
 import { dvcDigest, treeSha256 } from "./digest.js";
@@ -89,29 +90,11 @@ export interface DatasetOptions {
 }
 
 /**
- * A recorded dataset input.
+ * A recorded dataset input: the run log's dataset record without its sequence number,
+ * type and timestamp.
  * @example `(await tracker.getRunDatasets(runId))[0].digest`
  */
-export interface DatasetInfo {
-  /** Dataset name. */
-  readonly name: string;
-  /** DVC-compatible md5 (`<hex>`, or `<hex>.dir` for a folder), or the given digest. */
-  readonly digest: string;
-  /** sha256 of the file, or of the folder's file list (see docs/local-store.md). */
-  readonly sha256?: string;
-  /** The md5 DVC recorded for this path (`.dvc` file or `dvc.lock`), when there is one. */
-  readonly dvcMd5?: string;
-  /** Where the data came from (URI or description; the `path` when none was given). Absent: not recorded. */
-  readonly source?: string;
-  /** MLflow source type, e.g. `"local"`. */
-  readonly sourceType?: string;
-  /** What the run used it for: `"training"`, `"validation"` or `"test"`. Absent: not recorded. */
-  readonly context?: string;
-  /** Schema, as JSON text. Absent: not recorded. */
-  readonly schema?: string;
-  /** Profile (row counts, …), as JSON text. Absent: not recorded. */
-  readonly profile?: string;
-}
+export type DatasetInfo = Omit<DatasetRecord, "s" | "t" | "ts">;
 
 /** What the functions here need from a run. @internal */
 export interface ArtifactContext {

@@ -36,8 +36,8 @@ it("compareRuns, compareModelVersions and report work against the server", async
 
   const cmp = await tracker.compareRuns(ids);
   expect(Object.keys(cmp.params.differing)).toEqual(["lr"]);
-  expect(cmp.metrics["loss"]?.best.runId).toBe(ids[1]);
-  expect(cmp.metrics["acc"]?.best.runId).toBe(ids[1]);
+  expect(cmp.metrics["loss"]?.best?.runId).toBe(ids[1]);
+  expect(cmp.metrics["acc"]?.best?.runId).toBe(ids[1]);
   expect(cmp.metrics["loss"]?.perRun[0]?.points).toBe(50);
   expect(cmp.metrics["loss"]?.perRun[1]?.min).toBeCloseTo(0.21, 10);
 
