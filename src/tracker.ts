@@ -327,14 +327,17 @@ export class Tracker implements AsyncDisposable {
 
   /** A natural exit without close(): end open runs and flush replication, once, bounded. */
   private beforeExit(): Promise<void> | undefined {
-    if (this.beforeExitDone || this.closed) return undefined;
+    // Only a server needs this: on the local store the exit hook ends runs synchronously.
     const replicator = this.replicating;
-    if (this.open.size === 0 && (replicator === undefined || replicator.stats().pending === 0)) return undefined;
+    if (this.beforeExitDone || this.closed || replicator === undefined) return undefined;
+    if (this.open.size === 0 && replicator.stats().pending === 0) return undefined;
     this.beforeExitDone = true;
+    const code = process.exitCode;
+    const status = code === undefined || code === 0 || code === "0" ? "FINISHED" : "FAILED";
     const timeout = this.options.exitFlushTimeoutMs;
     return (async () => {
-      await Promise.allSettled([...this.open.values()].map((e) => e.run.end()));
-      await replicator?.flush(timeout);
+      await Promise.allSettled([...this.open.values()].map((e) => e.run.end({ status })));
+      await replicator.flush(timeout);
     })();
   }
 
