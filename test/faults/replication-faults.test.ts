@@ -10,7 +10,7 @@ import { Tracker, type StartRunOptions } from "../../src/tracker.js";
 import type { Run } from "../../src/run.js";
 import { appliedButDropped, randomFaults, reset, stall, startFaultProxy, status, type FaultProxy } from "../support/fault-proxy.js";
 import { mlflowUri, uniqueName } from "../support/mlflow.js";
-import { experimentIdOf, metricHistory, metricRow, searchAllRuns, tempDir, testOptions, toRecord } from "./helpers.js";
+import { experimentIdOf, metricHistory, metricRow, searchAllRuns, tempDir, testOptions, toRecord, waitFor } from "./helpers.js";
 
 const RUNS = 20;
 const KEYS = ["loss", "acc", "lr", "grad_norm", "throughput"] as const;
@@ -105,7 +105,8 @@ describe("replication under random faults", () => {
       offline.push({ run, r, exp });
       await logRun(run, r, 0, STEPS / 2, exp);
     }
-    expect(tracker.stats().state).not.toBe("UP");
+    // The replicator notices the outage on its own schedule (retries with backoff): wait for it.
+    await waitFor(() => tracker.stats().state !== "UP", 30_000, "replication to notice the outage");
     outage();
 
     // 2. The server is back, but flaky: random faults from a seeded RNG.
