@@ -59,6 +59,9 @@ export interface RunHost {
 
 const END_STATUSES: readonly string[] = ["FINISHED", "FAILED", "KILLED"];
 
+/** Key of the exit-path end method: not a name users can call. @internal */
+export const END_QUEUED: unique symbol = Symbol("mltrail.endQueued");
+
 /**
  * A run being logged. Get one from `tracker.startRun()` or `tracker.withRun()`.
  *
@@ -330,7 +333,7 @@ export class Run implements AsyncDisposable {
   }
 
   /** @internal Marks the run ended with an end record, without I/O (exit paths write it synchronously). */
-  endQueued(status: EndStatus, endTime: number, finish: Promise<void>): void {
+  [END_QUEUED](status: EndStatus, endTime: number, finish: Promise<void>): void {
     if (this.ending !== undefined) return;
     const s = ++this.writer.seq;
     this.writer.append(endJson(s, status, endTime), s);

@@ -21,7 +21,7 @@ import { LocalQueries, type Queries } from "./queries.js";
 import { connectRemote, type RemoteSide } from "./remote/connect.js";
 import { claimPendingRuns } from "./remote/drain.js";
 import { RemoteQueries } from "./remote/queries.js";
-import { Run, type MetricOptions, type RunHost } from "./run.js";
+import { END_QUEUED, Run, type MetricOptions, type RunHost } from "./run.js";
 import { openRun, type OpenRun } from "./open-run.js";
 import type { StartRunOptions } from "./start-run.js";
 import { LocalStore } from "./store/local-store.js";
@@ -345,7 +345,7 @@ export class Tracker implements AsyncDisposable {
   private endAllSync(status: EndStatus): void {
     for (const entry of [...this.open.values()]) {
       const endTime = this.clock();
-      entry.run.endQueued(status, endTime, Promise.resolve());
+      entry.run[END_QUEUED](status, endTime, Promise.resolve());
       entry.log.closeSync();
       writeFileAtomicSync(entry.paths.meta, `${JSON.stringify({ ...entry.meta, status, endTime }, null, 2)}\n`);
       this.forget(entry);
