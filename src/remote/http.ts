@@ -12,7 +12,7 @@ import * as https from "node:https";
 import type { Readable } from "node:stream";
 import axios from "axios";
 import type { AxiosInstance } from "axios";
-import { MltrailError, ValidationError } from "../errors.js";
+import { MltrailError, ValidationError, type ApiError } from "../errors.js";
 import { apiErrorFromResponse, connectionErrorFrom } from "./errors.js";
 
 /**
@@ -263,7 +263,8 @@ export function createHttpClient(options: HttpOptions): HttpClient {
     transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
   });
 
-  async function request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
+  /** Checks the path, calls the header provider, and builds the redactor for this request. */
+  async function prepare(path: string, onFail?: () => void): Promise<{ endpoint: string; provided: Readonly<Record<string, string>>; redact: (text: string) => string }> {
     if (!path.startsWith("/")) throw new ValidationError("path", path, "must start with /");
     const endpoint = path.split("?")[0] ?? path;
     let provided: Readonly<Record<string, string>> = {};
@@ -271,10 +272,28 @@ export function createHttpClient(options: HttpOptions): HttpClient {
       try {
         provided = await options.headerProvider();
       } catch (error) {
+        onFail?.();
         throw new MltrailError(`${endpoint}: the headerProvider failed`, { cause: error, code: "HEADER_PROVIDER" });
       }
     }
     const redact = secretsOf(provided).length === 0 ? redactStatic : makeRedactor([...secrets, ...secretsOf(provided)]);
+    return { endpoint, provided, redact };
+  }
+
+  /** The ApiError for a non-2xx answer, with any echoed secret redacted from message and stack. */
+  function failure(status: number, text: unknown, endpoint: string, retryAfter: unknown, redact: (text: string) => string): ApiError {
+    const body = parseBody(text);
+    const error = apiErrorFromResponse({ status, data: typeof body === "string" ? redact(body) : body, endpoint, headers: { "retry-after": retryAfter } });
+    const clean = redact(error.message);
+    if (clean !== error.message) {
+      Object.defineProperty(error, "message", { value: clean });
+      error.stack = redact(error.stack ?? "");
+    }
+    return error;
+  }
+
+  async function request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
+    const { endpoint, provided, redact } = await prepare(path);
     const headers: Record<string, string> = { ...staticHeaders };
     let data: string | undefined;
     if (method !== "GET") {
@@ -298,35 +317,12 @@ export function createHttpClient(options: HttpOptions): HttpClient {
     } catch (error) {
       throw connectionErrorFrom(error, endpoint, redact);
     }
-    const body = parseBody(response.data);
-    if (response.status >= 200 && response.status < 300) return (body ?? {}) as T;
-    const error = apiErrorFromResponse({
-      status: response.status,
-      data: typeof body === "string" ? redact(body) : body,
-      endpoint,
-      headers: { "retry-after": response.headers["retry-after"] as unknown },
-    });
-    const clean = redact(error.message);
-    if (clean !== error.message) {
-      Object.defineProperty(error, "message", { value: clean });
-      error.stack = redact(error.stack ?? "");
-    }
-    throw error;
+    if (response.status >= 200 && response.status < 300) return (parseBody(response.data) ?? {}) as T;
+    throw failure(response.status, response.data, endpoint, response.headers["retry-after"] as unknown, redact);
   }
 
   async function stream(method: HttpMethod, path: string, opts: StreamRequestOptions = {}): Promise<StreamResponse> {
-    if (!path.startsWith("/")) throw new ValidationError("path", path, "must start with /");
-    const endpoint = path.split("?")[0] ?? path;
-    let provided: Readonly<Record<string, string>> = {};
-    if (options.headerProvider !== undefined) {
-      try {
-        provided = await options.headerProvider();
-      } catch (error) {
-        opts.body?.destroy();
-        throw new MltrailError(`${endpoint}: the headerProvider failed`, { cause: error, code: "HEADER_PROVIDER" });
-      }
-    }
-    const redact = secretsOf(provided).length === 0 ? redactStatic : makeRedactor([...secrets, ...secretsOf(provided)]);
+    const { endpoint, provided, redact } = await prepare(path, () => opts.body?.destroy());
     const headers: Record<string, string> = { ...staticHeaders, Accept: "*/*" };
     if (opts.body !== undefined || opts.contentLength !== undefined) {
       headers["Content-Type"] = opts.contentType ?? "application/octet-stream";
@@ -369,19 +365,7 @@ export function createHttpClient(options: HttpOptions): HttpClient {
     } finally {
       response.data.destroy();
     }
-    const body = parseBody(text);
-    const error = apiErrorFromResponse({
-      status: response.status,
-      data: typeof body === "string" ? redact(body) : body,
-      endpoint,
-      headers: { "retry-after": flat["retry-after"] },
-    });
-    const clean = redact(error.message);
-    if (clean !== error.message) {
-      Object.defineProperty(error, "message", { value: clean });
-      error.stack = redact(error.stack ?? "");
-    }
-    throw error;
+    throw failure(response.status, text, endpoint, flat["retry-after"], redact);
   }
 
   return {
