@@ -30,28 +30,38 @@ async function place(tmp: string, dest: string): Promise<void> {
   await fsp.rename(tmp, dest);
 }
 
+/**
+ * A pass-through stream that hashes (sha256) and counts what flows through it.
+ * @example `const tap = hashingTap(); await pipeline(src, tap.stream, sink); tap.result()`
+ */
+export function hashingTap(onBytes?: (size: number) => void): { stream: Transform; result(): StagedFile } {
+  const hash = createHash("sha256");
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      onBytes?.(size);
+      done(null, chunk);
+    },
+  });
+  return { stream, result: () => ({ sha256: hash.digest("hex"), size }) };
+}
+
 /** Copies `src` to `<root>/<relPath>`, returning its sha256 and size. */
 export async function stageFile(src: string, root: string, relPath: string): Promise<StagedFile> {
   const dest = target(root, relPath);
   await fsp.mkdir(path.dirname(dest), { recursive: true });
   const tmp = `${dest}.${process.pid}.partial`;
-  const hash = createHash("sha256");
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const tap = hashingTap();
   try {
-    await pipeline(createReadStream(src, { highWaterMark: 1024 * 1024 }), tap, createWriteStream(tmp));
+    await pipeline(createReadStream(src, { highWaterMark: 1024 * 1024 }), tap.stream, createWriteStream(tmp));
     await place(tmp, dest);
   } catch (err) {
     await fsp.rm(tmp, { force: true });
     throw err;
   }
-  return { sha256: hash.digest("hex"), size };
+  return tap.result();
 }
 
 /** Writes `data` to `<root>/<relPath>`, returning its sha256 and size. */

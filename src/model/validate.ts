@@ -6,7 +6,6 @@
  * @packageDocumentation
  */
 import { ValidationError } from "../errors.js";
-import type { ParamValue } from "./types.js";
 import { keyProblem, MLFLOW_LIMITS } from "./limits.js";
 
 /** A key as quoted in a field name: shortened so messages stay readable. */

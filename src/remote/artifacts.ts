@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
@@ -14,6 +14,7 @@ import { Transform } from "node:stream";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { checkArtifactPath } from "../artifacts/paths.js";
+import { hashingTap } from "../artifacts/staging.js";
 import { ArtifactsNotProxiedError, ChecksumError } from "../artifacts/errors.js";
 import { ApiError, MltrailError } from "../errors.js";
 import { isRetryable } from "./errors.js";
@@ -194,20 +195,12 @@ export async function downloadFile(
       });
       const length = Number(response.headers["content-length"]);
       const total = Number.isFinite(length) ? length : undefined;
-      const hash = createHash("sha256");
-      let size = 0;
-      const tap = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          hash.update(chunk);
-          size += chunk.length;
-          options.onProgress?.(size, total);
-          callback(null, chunk);
-        },
-      });
+      const tap = hashingTap((done) => options.onProgress?.(done, total));
       const sink = createWriteStream(tmp, { highWaterMark: CHUNK });
-      await pipeline(response.body, tap, sink, options.signal === undefined ? {} : { signal: options.signal });
+      await pipeline(response.body, tap.stream, sink, options.signal === undefined ? {} : { signal: options.signal });
+      const { sha256, size } = tap.result();
       if (total !== undefined && size !== total) throw new MltrailError(`${endpoint}: connection closed after ${size} of ${total} bytes`, { code: "TRUNCATED" });
-      return { tmp, sha256: hash.digest("hex"), size };
+      return { tmp, sha256, size };
     } catch (error) {
       await fsp.rm(tmp, { force: true });
       throw error;
