@@ -16,38 +16,18 @@ const sdkAsPackage: Plugin = {
   },
 };
 
+/** What every entry shares. */
+const common = { target: "node20", platform: "node", sourcemap: true, clean: false, splitting: false, define } as const;
+
 export default defineConfig([
+  { ...common, entry: { index: "src/index.ts" }, format: ["esm", "cjs"], dts: true },
   {
-    entry: { index: "src/index.ts" },
-    format: ["esm", "cjs"],
-    dts: true,
-    target: "node20",
-    platform: "node",
-    sourcemap: true,
-    clean: false,
-    splitting: false,
-    define,
-  },
-  {
+    ...common,
     entry: { tfjs: "src/integrations/tfjs.ts" },
     format: ["esm", "cjs"],
     dts: true,
-    target: "node20",
-    platform: "node",
-    sourcemap: true,
-    clean: false,
-    splitting: false,
     external: ["mltrail", "@tensorflow/tfjs"],
     esbuildPlugins: [sdkAsPackage],
-    define,
   },
-  {
-    entry: { "cli/main": "src/cli/main.ts" },
-    format: ["esm"],
-    target: "node20",
-    platform: "node",
-    sourcemap: true,
-    splitting: false,
-    define,
-  },
+  { ...common, entry: { "cli/main": "src/cli/main.ts" }, format: ["esm"] },
 ]);

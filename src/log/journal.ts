@@ -48,6 +48,8 @@ export interface RecoveryReport {
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const INITIAL_BUFFER = 64 * 1024;
+/** A commit buffer grown past this (one huge turn) is dropped afterwards, so memory does not stay high. */
+const KEEP_BUFFER_MAX = 16 * 1024 * 1024;
 const HEX = Buffer.from("0123456789abcdef", "latin1");
 
 /** Writes `value` as 8 lowercase hex digits at `buf[at..at+8)`. */
@@ -211,7 +213,7 @@ export class JournalWriter {
     this.lastError = undefined;
     this.len = 0;
     this.lines = 0;
-    if (this.buf.length > 16 * INITIAL_BUFFER * 16) this.buf = Buffer.allocUnsafe(INITIAL_BUFFER);
+    if (this.buf.length > KEEP_BUFFER_MAX) this.buf = Buffer.allocUnsafe(INITIAL_BUFFER);
     this.writtenSeq = this.pendingLastSeq;
     this.segmentSize += length;
     if (this.opts.durability === "always") this.syncSync();
