@@ -31,6 +31,17 @@ export function describeValue(value: unknown): string {
 }
 
 /**
+ * What an error caused by one input names: the field, and the rule it broke.
+ * @example `{ field: 'param "lr" value', rule: "params are immutable" }`
+ */
+export interface ErrorDetail {
+  /** The field, e.g. `param "lr" value` or `runId`. */
+  field: string;
+  /** The rule, in words. */
+  rule: string;
+}
+
+/**
  * Base class of every error mltrail throws.
  *
  * @example
@@ -82,8 +93,23 @@ export class ValidationError extends MltrailError {
  * ```
  */
 export class ConflictError extends MltrailError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, { ...options, code: "CONFLICT" });
+  /** The field whose value conflicts, e.g. `param "lr" value`, when one input caused it. */
+  readonly field: string | undefined;
+  /** The rule the value broke, in words, when one input caused it. */
+  readonly rule: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown } & Partial<ErrorDetail>) {
+    super(message, { code: "CONFLICT", ...(options?.cause === undefined ? {} : { cause: options.cause }) });
+    this.field = options?.field;
+    this.rule = options?.rule;
+  }
+
+  /**
+   * A conflict caused by one input: names the field, the value (shortened) and the rule.
+   * @example `throw ConflictError.of('param "lr" value', "0.1", "params are immutable")`
+   */
+  static of(field: string, value: unknown, rule: string): ConflictError {
+    return new ConflictError(`${field}: ${describeValue(value)} conflicts: ${rule}`, { field, rule });
   }
 }
 
@@ -129,8 +155,23 @@ export class SpoolError extends MltrailError {
  * ```
  */
 export class StateError extends MltrailError {
-  constructor(message: string) {
+  /** The handle or target that is in the wrong state, e.g. `run` or `runId`, when known. */
+  readonly field: string | undefined;
+  /** What the call needs, in words, when known. */
+  readonly rule: string | undefined;
+
+  constructor(message: string, options?: Partial<ErrorDetail>) {
     super(message, { code: "STATE" });
+    this.field = options?.field;
+    this.rule = options?.rule;
+  }
+
+  /**
+   * A call on the wrong state of one target: names it, its value and what the call needs.
+   * @example `throw StateError.of("run", run.id, "has ended: start a new run")`
+   */
+  static of(field: string, value: unknown, rule: string): StateError {
+    return new StateError(`${field}: ${describeValue(value)} ${rule}`, { field, rule });
   }
 }
 

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { ValidationError } from "./errors.js";
+import { ConflictError, StateError, ValidationError } from "./errors.js";
 import {
   logArtifact,
   logArtifacts,
@@ -66,8 +66,9 @@ export const END_QUEUED: unique symbol = Symbol("mltrail.endQueued");
  * A run being logged. Get one from `tracker.startRun()` or `tracker.withRun()`.
  *
  * Logging calls (`logParam`, `logMetric`, `setTag`, …) are synchronous: they return once the
- * record is in memory and throw only {@link ValidationError}; the record reaches the run log
- * within the same event-loop turn.
+ * record is in memory; the record reaches the run log within the same event-loop turn. They
+ * throw only {@link ValidationError} (bad input), {@link ConflictError} (a param re-logged with
+ * another value) and {@link StateError} (the run has ended), and store nothing when they throw.
  *
  * @example
  * ```ts
@@ -125,13 +126,13 @@ export class Run implements AsyncDisposable {
 
   private open(): void {
     if (this.ending !== undefined) {
-      throw new ValidationError("run", this.id, "has ended: logging calls need a run that is still open (start a new run)");
+      throw StateError.of("run", this.id, "has ended: logging calls need a run that is still open (start a new run)");
     }
   }
 
   /**
    * Logs a param. Params are immutable: logging the same value again is a no-op, another
-   * value is a ValidationError. Numbers and booleans are stored as strings.
+   * value is a {@link ConflictError}. Numbers and booleans are stored as strings.
    * @example `run.logParam("lr", 0.001)`
    */
   logParam(key: string, value: ParamValue): void {
@@ -145,7 +146,7 @@ export class Run implements AsyncDisposable {
     const previous = this.params.get(key);
     if (previous === undefined) return true;
     if (previous === text) return false;
-    throw new ValidationError(`param ${keyLabel(key)} value`, text, `params are immutable: already logged as ${JSON.stringify(previous.slice(0, 60))}`);
+    throw ConflictError.of(`param ${keyLabel(key)} value`, text, `params are immutable: already logged as ${JSON.stringify(previous.slice(0, 60))}`);
   }
 
   private appendParam(keyJson: string, key: string, text: string): void {

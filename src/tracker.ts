@@ -78,6 +78,7 @@ export class Tracker implements AsyncDisposable {
   private readonly events = new EventEmitter();
   private readonly remote: RemoteSide | undefined;
   private corePromise: Promise<Core> | undefined;
+  private readonly warnedCodes = new Set<string>();
   /** Settles once runs left pending by earlier processes have been handed to the replicator. */
   private draining: Promise<void> = Promise.resolve();
   private readonly open = new Map<string, OpenRun>();
@@ -164,14 +165,32 @@ export class Tracker implements AsyncDisposable {
     return this;
   }
 
+  /**
+   * Reports a problem that did not throw. With an `"error"` listener, the listener gets it.
+   * Without one, the logger shows each kind of problem (its `code`) once at `warn`, so
+   * background failures are never silent and never flood the console.
+   */
   private emitError(error: MltrailError): void {
     this.lastError = error.message;
-    if (this.events.listenerCount("error") > 0) this.events.emit("error", error);
+    if (this.events.listenerCount("error") > 0) {
+      this.events.emit("error", error);
+      return;
+    }
+    if (this.warnedCodes.has(error.code)) return;
+    this.warnedCodes.add(error.code);
+    this.log.warn(`${error.message} (further ${error.code} errors are not shown; listen with tracker.on("error", …))`);
   }
 
+  /** Opens the store once. A failed open is not cached: the next call tries again. */
   private core(): Promise<Core> {
     if (this.closed) return Promise.reject(new StateError("the tracker is closed"));
-    this.corePromise ??= this.openCore();
+    if (this.corePromise === undefined) {
+      const opening = this.openCore();
+      this.corePromise = opening;
+      opening.catch(() => {
+        if (this.corePromise === opening) this.corePromise = undefined;
+      });
+    }
     return this.corePromise;
   }
 
@@ -265,11 +284,11 @@ export class Tracker implements AsyncDisposable {
   private target(runId: string | undefined, call: string): Run {
     if (runId !== undefined) {
       const found = this.open.get(runId)?.run;
-      if (found === undefined || found.ended) throw new ValidationError("runId", runId, `${call} needs an open run of this tracker`);
+      if (found === undefined || found.ended) throw StateError.of("runId", runId, `is not an open run of this tracker: ${call} needs one`);
       return found;
     }
     const active = this.activeRun();
-    if (active === undefined) throw new ValidationError("active run", undefined, `${call} needs an active run: call startRun()/withRun() first or pass { runId }`);
+    if (active === undefined) throw StateError.of("active run", undefined, `is missing: ${call} needs an active run: call startRun()/withRun() first or pass { runId }`);
     return active;
   }
 

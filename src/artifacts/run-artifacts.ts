@@ -102,7 +102,7 @@ export interface ArtifactContext {
   readonly artifactsDir: string;
   readonly writer: JournalWriter;
   readonly clock: () => number;
-  /** Throws ValidationError when the run has ended. */
+  /** Throws StateError when the run has ended. */
   checkOpen(): void;
   setTag(key: string, value: string): void;
 }

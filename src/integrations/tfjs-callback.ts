@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import { createRequire } from "node:module";
-import { ValidationError, type Run } from "../index.js";
+import { ConflictError, ValidationError, type Run } from "../index.js";
 import type { FitParams, LayersModelLike, LogValue, TfLogs } from "./tfjs-types.js";
 
 /**
@@ -102,8 +102,11 @@ export interface MltrailCallback {
 const NOT_METRICS = new Set(["batch", "size"]);
 
 /** By code, not instanceof: a separately bundled copy of the SDK has its own error classes. */
-function isValidationError(err: unknown): boolean {
-  return err instanceof ValidationError || (err instanceof Error && (err as { code?: unknown }).code === "VALIDATION");
+/** A param the run refuses (bad value, or already logged with another value): skip it, keep fitting. */
+function isRefusedParam(err: unknown): boolean {
+  if (err instanceof ValidationError || err instanceof ConflictError) return true;
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return code === "VALIDATION" || code === "CONFLICT";
 }
 const DONE: Promise<void> = Promise.resolve();
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -220,13 +223,13 @@ class Core {
     try {
       this.run.logParams(prefixed);
     } catch (err) {
-      if (!isValidationError(err)) throw err;
+      if (!isRefusedParam(err)) throw err;
       // A param already logged with another value (immutable): keep the others.
       for (const [k, v] of Object.entries(prefixed)) {
         try {
           this.run.logParam(k, v);
         } catch (e) {
-          if (!isValidationError(e)) throw e;
+          if (!isRefusedParam(e)) throw e;
         }
       }
     }

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConflictError, MltrailError, ValidationError } from "../../src/errors.js";
+import { ConflictError, MltrailError, StateError, ValidationError } from "../../src/errors.js";
 import { RunLog } from "../../src/log/run-log.js";
 import type { Metric, RunRecord } from "../../src/model/types.js";
 import type { Run } from "../../src/run.js";
@@ -288,20 +288,20 @@ describe("active run (AsyncLocalStorage)", () => {
     expect(inner.data.tags["mlflow.parentRunId"]).toBe(outerId);
   });
 
-  it("tracker.logMetric without an active run is a ValidationError", async () => {
+  it("tracker.logMetric without an active run is a StateError", async () => {
     const t = newTracker();
     for (const call of [() => t.logMetric("m", 1), () => t.logParam("p", 1), () => t.setTag("t", "v"), () => t.logMetrics({ m: 1 })]) {
-      expect(call).toThrow(ValidationError);
+      expect(call).toThrow(StateError);
       try {
         call();
       } catch (err) {
-        expect((err as ValidationError).field).toBe("active run");
-        expect((err as ValidationError).message).toMatch(/startRun\(\)\/withRun\(\)/);
+        expect((err as StateError).field).toBe("active run");
+        expect((err as StateError).message).toMatch(/startRun\(\)\/withRun\(\)/);
       }
     }
     const run = await t.startRun({ name: "x" });
     await run.end();
-    expect(() => t.logMetric("m", 1)).toThrow(ValidationError);
+    expect(() => t.logMetric("m", 1)).toThrow(StateError);
   });
 
   it("{ runId } targets a run other than the active one", async () => {
@@ -404,8 +404,8 @@ describe("crash, locking and close", () => {
     await expect(t.getRun(a.id)).rejects.toBeInstanceOf(MltrailError);
     await expect(t.listExperiments()).rejects.toBeInstanceOf(MltrailError);
     await expect(t.searchRuns()).rejects.toBeInstanceOf(MltrailError);
-    expect(() => a.logMetric("m", 3)).toThrow(ValidationError);
-    expect(() => t.logMetric("m", 3)).toThrow(ValidationError);
+    expect(() => a.logMetric("m", 3)).toThrow(StateError);
+    expect(() => t.logMetric("m", 3)).toThrow(StateError);
     const r = newTracker();
     for (const [run, value] of [[a, 1], [b, 2]] as const) {
       const got = await r.getRun(run.id);

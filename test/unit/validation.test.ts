@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { ValidationError } from "../../src/errors.js";
+import { ConflictError, StateError, ValidationError } from "../../src/errors.js";
 import { readJournal } from "../../src/log/segments.js";
 import { resolveOptions, type TrackerOptions } from "../../src/options.js";
 import type { Run } from "../../src/run.js";
@@ -60,13 +60,16 @@ async function rejected(p: Promise<unknown>): Promise<unknown> {
 }
 
 /** The error is a ValidationError naming `field`, quoting `shown` and stating `rule`. */
-function expectValidation(err: unknown, field: string, shown: string, rule: string | RegExp): void {
-  expect(err).toBeInstanceOf(ValidationError);
-  const e = err as ValidationError;
+type DetailedError = ValidationError | ConflictError | StateError;
+type DetailedErrorClass = typeof ValidationError | typeof ConflictError | typeof StateError;
+
+function expectValidation(err: unknown, field: string, shown: string, rule: string | RegExp, cls: DetailedErrorClass = ValidationError): void {
+  expect(err).toBeInstanceOf(cls);
+  const e = err as DetailedError;
   expect(e.field).toBe(field);
   expect(e.message).toContain(field);
   expect(e.message).toContain(shown);
-  expect(e.message).toContain(e.rule);
+  expect(e.message).toContain(e.rule ?? "no rule");
   if (typeof rule === "string") expect(e.rule).toContain(rule);
   else expect(e.rule).toMatch(rule);
   expect(e.message.length).toBeLessThan(400);
@@ -163,6 +166,8 @@ interface Case {
   readonly rule: string | RegExp;
   /** A metric key that must have no history afterwards. */
   readonly metricKey?: string;
+  /** The error class expected (default ValidationError). */
+  readonly cls?: DetailedErrorClass;
 }
 
 const cases: Case[] = [];
@@ -213,14 +218,14 @@ cases.push(
   { name: "logParams value of 6001 characters", call: (r) => r.logParams({ ok_p: "x", p: HUGE_PARAM }), field: 'param "p" value', shown: q(HUGE_PARAM), rule: "at most 6000 characters" },
   { name: "setTag value of 8001 characters", call: (r) => r.setTag("t", HUGE_TAG), field: 'tag "t" value', shown: q(HUGE_TAG), rule: "at most 8000 characters (has 8001)" },
   { name: "setTags value of 8001 characters", call: (r) => r.setTags({ ok_t: "x", t: HUGE_TAG }), field: 'tag "t" value', shown: q(HUGE_TAG), rule: "at most 8000 characters" },
-  { name: "logParam re-logged with a different value", call: (r) => r.logParam("good_p", "2"), field: 'param "good_p" value', shown: '"2"', rule: "params are immutable" },
-  { name: "logParam re-logged with a different type and value", call: (r) => r.logParam("good_p", true), field: 'param "good_p" value', shown: '"true"', rule: "params are immutable" },
-  { name: "logParams re-logging one param with a different value", call: (r) => r.logParams({ ok_p: "1", good_p: 3 }), field: 'param "good_p" value', shown: '"3"', rule: "params are immutable" },
-  { name: "tracker.logParam re-logged via { runId }", call: (r) => tracker.logParam("good_p", "x", { runId: r.id }), field: 'param "good_p" value', shown: '"x"', rule: "params are immutable" },
+  { name: "logParam re-logged with a different value", call: (r) => r.logParam("good_p", "2"), field: 'param "good_p" value', shown: '"2"', rule: "params are immutable", cls: ConflictError },
+  { name: "logParam re-logged with a different type and value", call: (r) => r.logParam("good_p", true), field: 'param "good_p" value', shown: '"true"', rule: "params are immutable", cls: ConflictError },
+  { name: "logParams re-logging one param with a different value", call: (r) => r.logParams({ ok_p: "1", good_p: 3 }), field: 'param "good_p" value', shown: '"3"', rule: "params are immutable", cls: ConflictError },
+  { name: "tracker.logParam re-logged via { runId }", call: (r) => tracker.logParam("good_p", "x", { runId: r.id }), field: 'param "good_p" value', shown: '"x"', rule: "params are immutable", cls: ConflictError },
   { name: "tracker.logMetric bad value via { runId }", call: (r) => tracker.logMetric("m", any("1"), { runId: r.id }), field: 'metric "m" value', shown: '"1"', rule: "must be a number", metricKey: "m" },
   { name: "tracker.logMetrics bad step via { runId }", call: (r) => tracker.logMetrics({ m: 1 }, { runId: r.id, step: 0.5 }), field: 'metric "m" step', shown: "0.5", rule: "must be an integer", metricKey: "m" },
   { name: "tracker.setTag bad key via { runId }", call: (r) => tracker.setTag("a//b", "v", { runId: r.id }), field: "tag key", shown: '"a//b"', rule: "normalised relative path" },
-  { name: "tracker.logMetric with an unknown runId", call: () => tracker.logMetric("m", 1, { runId: "0000nope" }), field: "runId", shown: '"0000nope"', rule: "open run", metricKey: "m" },
+  { name: "tracker.logMetric with an unknown runId", call: () => tracker.logMetric("m", 1, { runId: "0000nope" }), field: "runId", shown: '"0000nope"', rule: "open run", metricKey: "m", cls: StateError },
   { name: "logMetric with null options", call: (r) => r.logMetric("m", 1, any(null)), field: "metric options", shown: "null", rule: "plain object", metricKey: "m" },
   { name: "logMetrics with null options", call: (r) => r.logMetrics({ m: 1 }, any(null)), field: "metric options", shown: "null", rule: "plain object", metricKey: "m" },
 );
@@ -235,7 +240,7 @@ describe("logging calls reject bad input and store nothing", () => {
     expect(before).toBe(4); // mlflow.runName + the three above
 
     const err = thrown(() => c.call(run));
-    expectValidation(err, typeof c.field === "string" ? c.field : c.field(run), typeof c.shown === "string" ? c.shown : c.shown(run), c.rule);
+    expectValidation(err, typeof c.field === "string" ? c.field : c.field(run), typeof c.shown === "string" ? c.shown : c.shown(run), c.rule, c.cls);
 
     expect(await recordCount(run)).toBe(before);
     await run.end();
@@ -292,7 +297,7 @@ describe("valid edge inputs are accepted and stored exactly", () => {
 });
 
 describe("logging after end()", () => {
-  it("every logging call on an ended run is a ValidationError and writes nothing", async () => {
+  it("every logging call on an ended run is a StateError and writes nothing", async () => {
     const run = await tracker.startRun({ name: "ended" });
     run.logMetric("m", 1);
     await run.end();
@@ -311,7 +316,7 @@ describe("logging after end()", () => {
     ];
     for (const [, call, field] of calls) {
       const err = thrown(call);
-      expectValidation(err, field, JSON.stringify(run.id), field === "run" ? "has ended" : "open run");
+      expectValidation(err, field, JSON.stringify(run.id), field === "run" ? "has ended" : "open run", StateError);
     }
     await new Promise((resolve) => setImmediate(resolve));
     expect((await readJournal(dir)).records.length).toBe(count);
@@ -392,7 +397,7 @@ describe("startRun options", () => {
       expect(t.stats().activeRuns).toBe(0);
       const exp = await t.getExperimentByName("exp");
       expect(exp === undefined ? [] : await t.searchRuns({ experiment: "exp" })).toEqual([]);
-      expect(() => t.logMetric("m", 1)).toThrow(ValidationError);
+      expect(() => t.logMetric("m", 1)).toThrow(StateError);
     } finally {
       await t.close();
       fs.rmSync(root, { recursive: true, force: true });
