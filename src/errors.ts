@@ -140,9 +140,49 @@ export class SpoolError extends MltrailError {
   /** The file or folder involved, relative to the store root when possible. */
   readonly path: string | undefined;
 
-  constructor(message: string, options?: { cause?: unknown; path?: string }) {
-    super(message, { code: "SPOOL", ...(options?.cause === undefined ? {} : { cause: options.cause }) });
+  constructor(message: string, options?: { cause?: unknown; path?: string; code?: string }) {
+    super(message, { code: options?.code ?? "SPOOL", ...(options?.cause === undefined ? {} : { cause: options.cause }) });
     this.path = options?.path;
+  }
+}
+
+/**
+ * A file of the local store is damaged: an unreadable `experiment.json` or `run.json`, or
+ * journal lines that fail their checksum. Thrown when that exact item is asked for; reported
+ * (as an `"error"` event and `stats().lastError`) when a listing or a read skips it. The
+ * damage never spreads: other experiments, runs and lines read as before.
+ *
+ * @example
+ * ```ts
+ * tracker.on("error", (e) => { if (e instanceof CorruptDataError) console.warn(e.path, e.message); });
+ * ```
+ */
+export class CorruptDataError extends SpoolError {
+  /** The run whose data is damaged, when it is a run's file. */
+  readonly runId: string | undefined;
+  /** How many journal lines were skipped (0 for a damaged document). */
+  readonly corruptLines: number;
+
+  constructor(message: string, options: { path: string; runId?: string; corruptLines?: number; cause?: unknown }) {
+    super(message, { path: options.path, code: "CORRUPT", ...(options.cause === undefined ? {} : { cause: options.cause }) });
+    this.runId = options.runId;
+    this.corruptLines = options.corruptLines ?? 0;
+  }
+}
+
+/**
+ * The disk (or the user's quota) is full. Nothing half-written is left behind; records
+ * already logged stay queued in memory (bounded by `maxPendingBytes`) and are written as soon
+ * as space returns. `code` is `"ENOSPC"`.
+ *
+ * @example
+ * ```ts
+ * try { await run.end(); } catch (e) { if (e instanceof StorageFullError) freeSomeSpace(); }
+ * ```
+ */
+export class StorageFullError extends SpoolError {
+  constructor(message: string, options?: { cause?: unknown; path?: string }) {
+    super(message, { ...options, code: "ENOSPC" });
   }
 }
 

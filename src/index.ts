@@ -32,6 +32,8 @@ export {
   ConflictError,
   NotFoundError,
   SpoolError,
+  CorruptDataError,
+  StorageFullError,
   StateError,
   ApiError,
   BadRequestError,
