@@ -197,9 +197,7 @@ export class Tracker implements AsyncDisposable {
   private async openCore(): Promise<Core> {
     const backend = this.options.backend;
     const store = await LocalStore.open(backend.kind === "local" ? backend.root : this.options.spoolDir);
-    store.onCorrupt = (runId, corrupt) => {
-      const first = corrupt[0];
-      const error = new MltrailError(`run ${runId}: ${corrupt.length} corrupt journal line(s) skipped; first at ${first?.segment ?? "?"} line ${first?.line ?? "?"}`, { code: "CORRUPT" });
+    store.onDamage = (error) => {
       this.log.error(error.message);
       this.emitError(error);
     };

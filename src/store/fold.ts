@@ -1,14 +1,17 @@
 /**
  * Folds journal records into a run's state: params, tags, latest metric per key, end status.
- * Pure; used by the local store and by tests.
+ * Pure; used by the local store and by tests. User keys live in Maps, never as properties of
+ * plain objects: `__proto__`, `constructor` or `toString` are keys like any other.
  */
 import type { DatasetRecord, JournalRecord } from "../log/record.js";
 import type { EndStatus } from "../model/types.js";
 
 /** The folded state of a run's journal. */
 export interface FoldedRun {
-  readonly params: Record<string, string>;
-  readonly tags: Record<string, string>;
+  /** Params: the first record of a key wins (params are immutable). */
+  readonly params: Map<string, string>;
+  /** Tags: the last record of a key wins. */
+  readonly tags: Map<string, string>;
   /** Latest metric per key: greatest by (step, timestamp, value), as MLflow's `latest_metrics`. */
   readonly latest: Map<string, { value: number; step: number; timestamp: number }>;
   end: { status: EndStatus; time: number } | undefined;
@@ -21,8 +24,18 @@ export interface FoldedRun {
 
 /** An empty fold. */
 export function emptyFold(): FoldedRun {
-  // Null prototypes: "__proto__" is a valid key.
-  return { params: Object.create(null) as Record<string, string>, tags: Object.create(null) as Record<string, string>, latest: new Map(), end: undefined, lastSeq: 0, artifacts: new Map(), datasets: [] };
+  return { params: new Map(), tags: new Map(), latest: new Map(), end: undefined, lastSeq: 0, artifacts: new Map(), datasets: [] };
+}
+
+/**
+ * A plain record of user keys for the public API: every key is an own, enumerable data
+ * property, `__proto__` included (assignment would set the prototype instead and lose it).
+ * @example `keyedRecord(new Map([["__proto__", "1"]]))["__proto__"] === "1"`
+ */
+export function keyedRecord<V>(entries: Iterable<readonly [string, V]>): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const [key, value] of entries) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  return out;
 }
 
 function newer(a: { value: number; step: number; timestamp: number }, step: number, timestamp: number, value: number): boolean {
@@ -43,10 +56,10 @@ export function foldRecords(state: FoldedRun, records: readonly JournalRecord[])
         break;
       }
       case "p":
-        if (!(r.k in state.params)) state.params[r.k] = r.v;
+        if (!state.params.has(r.k)) state.params.set(r.k, r.v);
         break;
       case "t":
-        state.tags[r.k] = r.v;
+        state.tags.set(r.k, r.v);
         break;
       case "end":
         state.end = { status: r.status, time: r.ts };

@@ -2,16 +2,21 @@
  * LocalStore: the embedded default store. Experiments and runs live in folders under one
  * root; a run's state is its journal folded (see fold.ts). Reads never modify files, so a run
  * another process is writing can be read at any time.
+ *
+ * Damage stays local: a damaged `experiment.json` or `run.json` throws
+ * {@link CorruptDataError} when that experiment or run is asked for, and is reported through
+ * {@link LocalStore.onDamage} and skipped by listings; corrupt journal lines are skipped and
+ * reported by every read that meets them (the summary cache remembers them).
  */
 import * as fsp from "node:fs/promises";
 import * as os from "node:os";
-import { NotFoundError, SpoolError } from "../errors.js";
+import { CorruptDataError, NotFoundError, SpoolError } from "../errors.js";
 import { withLock, readLock, lockIsStale } from "../log/lock.js";
 import { forEachSegment } from "../log/segments.js";
 import { readJsonFile, writeFileAtomic } from "../log/atomic.js";
 import type { Experiment, Metric, RunRecord, RunStatus } from "../model/types.js";
-import { emptyFold, foldRecords, type FoldedRun } from "./fold.js";
-import { journalBytes, readSummary, writeSummary } from "./summary.js";
+import { emptyFold, foldRecords, keyedRecord, type FoldedRun } from "./fold.js";
+import { journalFingerprint, readSummary, writeSummary } from "./summary.js";
 import { RunPaths, StoreLayout, STORE_FORMAT_VERSION } from "./layout.js";
 import { parseExperimentMeta, parseRunMeta, toExperiment, type ExperimentMeta, type RunMeta } from "./meta.js";
 import type { CorruptLine } from "../log/segments.js";
@@ -28,8 +33,11 @@ export interface RunReadReport {
 /** The embedded default store. */
 export class LocalStore {
   readonly layout: StoreLayout;
-  /** Called when a read skips corrupt journal lines (they are reported, never hidden). */
-  onCorrupt: ((runId: string, corrupt: readonly CorruptLine[]) => void) | undefined;
+  /**
+   * Called each time a read skips damaged data: corrupt journal lines (on every read that
+   * meets them), or a damaged experiment or run document a listing skipped.
+   */
+  onDamage: ((error: CorruptDataError) => void) | undefined;
   private readonly runDirs = new Map<string, { experimentId: string; paths: RunPaths }>();
 
   private constructor(root: string) {
@@ -61,16 +69,37 @@ export class LocalStore {
     return (await this.experimentMetas()).map(toExperiment);
   }
 
+  /** Ids of every experiment folder, readable or not. */
+  private async experimentIds(): Promise<string[]> {
+    const names = await fsp.readdir(this.layout.experimentsDir).catch(() => [] as string[]);
+    return names.filter((id) => /^\d+$/.test(id)).sort((a, b) => Number(a) - Number(b));
+  }
+
+  /** Readable experiments; damaged ones are reported and skipped. */
   private async experimentMetas(): Promise<ExperimentMeta[]> {
-    const ids = await fsp.readdir(this.layout.experimentsDir).catch(() => [] as string[]);
     const metas: ExperimentMeta[] = [];
-    for (const id of ids) {
-      if (!/^\d+$/.test(id)) continue;
-      const file = this.layout.experimentFile(id);
-      const raw = await readJsonFile(file);
-      if (raw !== undefined) metas.push(parseExperimentMeta(raw, file));
+    for (const id of await this.experimentIds()) {
+      const meta = await this.skipDamaged(() => this.readExperimentMeta(id));
+      if (meta !== undefined) metas.push(meta);
     }
-    return metas.sort((a, b) => Number(a.experimentId) - Number(b.experimentId));
+    return metas;
+  }
+
+  private async readExperimentMeta(id: string): Promise<ExperimentMeta | undefined> {
+    const file = this.layout.experimentFile(id);
+    const raw = await readJsonFile(file);
+    return raw === undefined ? undefined : parseExperimentMeta(raw, file);
+  }
+
+  /** Runs `read`; a damaged document is reported through {@link onDamage} and read as absent. */
+  private async skipDamaged<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {
+    try {
+      return await read();
+    } catch (err) {
+      if (!(err instanceof CorruptDataError)) throw err;
+      this.onDamage?.(err);
+      return undefined;
+    }
   }
 
   /** The experiment with this name, or undefined. */
@@ -81,10 +110,9 @@ export class LocalStore {
 
   /** The experiment with this id. Throws {@link NotFoundError}. */
   async getExperiment(experimentId: string): Promise<Experiment> {
-    const file = this.layout.experimentFile(experimentId);
-    const raw = /^\d+$/.test(experimentId) ? await readJsonFile(file) : undefined;
-    if (raw === undefined) throw new NotFoundError(`experiment id "${experimentId}" not found in the local store`);
-    return toExperiment(parseExperimentMeta(raw, file));
+    const meta = /^\d+$/.test(experimentId) ? await this.readExperimentMeta(experimentId) : undefined;
+    if (meta === undefined) throw new NotFoundError(`experiment id "${experimentId}" not found in the local store`);
+    return toExperiment(meta);
   }
 
   /** Gets an experiment by name, creating it when absent. Safe across processes. */
@@ -92,10 +120,11 @@ export class LocalStore {
     const existing = await this.getExperimentByName(name);
     if (existing !== undefined) return existing;
     return withLock(this.layout.storeLock, "the local store", async () => {
-      const metas = await this.experimentMetas();
-      const found = metas.find((m) => m.name === name);
+      const found = (await this.experimentMetas()).find((m) => m.name === name);
       if (found !== undefined) return toExperiment(found);
-      const id = name === "Default" && !metas.some((m) => m.experimentId === "0") ? "0" : String(metas.reduce((max, m) => Math.max(max, Number(m.experimentId)), 0) + 1);
+      // Ids count every folder, damaged ones too: a new experiment never writes over one.
+      const ids = await this.experimentIds();
+      const id = name === "Default" && !ids.includes("0") ? "0" : String(ids.reduce((max, i) => Math.max(max, Number(i)), 0) + 1);
       const meta: ExperimentMeta = { format: "mltrail-experiment", version: 1, experimentId: id, name, creationTime: now, lifecycleStage: "active", tags: {} };
       await fsp.mkdir(this.layout.runsDir(id), { recursive: true });
       await writeFileAtomic(this.layout.experimentFile(id), `${JSON.stringify(meta, null, 2)}\n`);
@@ -129,10 +158,11 @@ export class LocalStore {
     const cached = this.runDirs.get(runId);
     if (cached !== undefined) return cached;
     if (!/^[\w-]+$/.test(runId)) return undefined;
-    for (const meta of await this.experimentMetas()) {
-      const paths = new RunPaths(this.layout.runDir(meta.experimentId, runId));
-      if ((await readJsonFile(paths.meta)) !== undefined) {
-        const found = { experimentId: meta.experimentId, paths };
+    // By folder, not by experiment document: a run stays reachable when its experiment's file is damaged.
+    for (const experimentId of await this.experimentIds()) {
+      const paths = new RunPaths(this.layout.runDir(experimentId, runId));
+      if (await exists(paths.meta)) {
+        const found = { experimentId, paths };
         this.runDirs.set(runId, found);
         return found;
       }
@@ -146,7 +176,7 @@ export class LocalStore {
     return found.paths;
   }
 
-  /** Reads a run's meta document. */
+  /** Reads a run's meta document. Throws {@link CorruptDataError} when it is damaged. */
   async readRunMeta(paths: RunPaths): Promise<RunMeta> {
     return parseRunMeta(await readJsonFile(paths.meta), paths.meta);
   }
@@ -156,16 +186,36 @@ export class LocalStore {
     return this.readRunAt(await this.requireRun(runId));
   }
 
-  /** A run's folded journal: from the summary cache when it is valid, else folded (and cached once ended). */
+  /**
+   * A run's folded journal: from the summary cache when it is valid, else folded (and cached
+   * once ended). Corrupt lines are reported on every call, cached or not.
+   */
   private async fold(paths: RunPaths, runId: string): Promise<FoldedRun> {
-    const bytes = await journalBytes(paths.journal);
-    const cached = await readSummary(paths.dir, bytes);
-    if (cached !== undefined) return cached;
+    const fingerprint = await journalFingerprint(paths.journal);
+    const cached = await readSummary(paths.dir, fingerprint);
+    if (cached !== undefined) {
+      this.reportCorrupt(runId, paths, cached.corrupt);
+      return cached.state;
+    }
     const state = emptyFold();
     const report = await forEachSegment(paths.journal, 0, (records) => foldRecords(state, records));
-    if (report.corrupt.length > 0) this.onCorrupt?.(runId, report.corrupt);
-    else if (state.end !== undefined && report.tailBytes === 0) await writeSummary(paths.dir, bytes, state);
+    this.reportCorrupt(runId, paths, report.corrupt);
+    if (state.end !== undefined && report.tailBytes === 0) await writeSummary(paths.dir, fingerprint, state, report.corrupt);
     return state;
+  }
+
+  private reportCorrupt(runId: string, paths: RunPaths, corrupt: readonly CorruptLine[]): void {
+    if (corrupt.length === 0) return;
+    const first = corrupt[0] as CorruptLine;
+    const where = corrupt.slice(0, 5).map((c) => `${c.segment} line ${c.line}`).join(", ");
+    const more = corrupt.length > 5 ? `, … ${corrupt.length - 5} more` : "";
+    this.onDamage?.(
+      new CorruptDataError(`run ${runId}: ${corrupt.length} corrupt journal line(s) skipped (${where}${more}): ${first.reason}`, {
+        path: paths.journal,
+        runId,
+        corruptLines: corrupt.length,
+      }),
+    );
   }
 
   private async readRunAt(paths: RunPaths): Promise<RunRecord> {
@@ -177,21 +227,23 @@ export class LocalStore {
       status = "KILLED";
       crashed = true;
     }
-    const metrics: Record<string, number> = {};
-    for (const [key, point] of state.latest) metrics[key] = point.value;
     const endTime = state.end?.time ?? meta.endTime;
     return {
       info: {
         runId: meta.runId,
         experimentId: meta.experimentId,
-        name: state.tags["mlflow.runName"] ?? meta.name,
+        name: state.tags.get("mlflow.runName") ?? meta.name,
         status,
         startTime: meta.startTime,
         ...(endTime === undefined ? {} : { endTime }),
         ...(meta.parentRunId === undefined ? {} : { parentRunId: meta.parentRunId }),
         ...(crashed ? { crashed } : {}),
       },
-      data: { params: { ...state.params }, metrics, tags: { ...state.tags } },
+      data: {
+        params: keyedRecord(state.params),
+        metrics: keyedRecord([...state.latest].map(([key, point]) => [key, point.value] as const)),
+        tags: keyedRecord(state.tags),
+      },
     };
   }
 
@@ -205,9 +257,10 @@ export class LocalStore {
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
     const paths = await this.requireRun(runId);
     const out: Metric[] = [];
-    await forEachSegment(paths.journal, 0, (records) => {
+    const report = await forEachSegment(paths.journal, 0, (records) => {
       for (const r of records) if (r.t === "m" && r.k === key) out.push({ key, value: r.v, step: r.st, timestamp: r.ts });
     });
+    this.reportCorrupt(runId, paths, report.corrupt);
     return out;
   }
 
@@ -222,18 +275,20 @@ export class LocalStore {
   async getMetricHistories(runId: string, keys: readonly string[] | undefined): Promise<Record<string, Metric[]>> {
     const paths = await this.requireRun(runId);
     const wanted = keys === undefined ? undefined : new Set(keys);
-    const out: Record<string, Metric[]> = Object.create(null) as Record<string, Metric[]>;
-    for (const k of keys ?? []) out[k] = [];
-    await forEachSegment(paths.journal, 0, (records) => {
+    const out = new Map<string, Metric[]>((keys ?? []).map((k) => [k, []]));
+    const report = await forEachSegment(paths.journal, 0, (records) => {
       for (const r of records) {
         if (r.t !== "m" || (wanted !== undefined && !wanted.has(r.k))) continue;
-        (out[r.k] ??= []).push({ key: r.k, value: r.v, step: r.st, timestamp: r.ts });
+        let list = out.get(r.k);
+        if (list === undefined) out.set(r.k, (list = []));
+        list.push({ key: r.k, value: r.v, step: r.st, timestamp: r.ts });
       }
     });
-    return { ...out };
+    this.reportCorrupt(runId, paths, report.corrupt);
+    return keyedRecord(out);
   }
 
-  /** Every run of the given experiments (unfiltered). */
+  /** Every run of the given experiments (unfiltered); runs with a damaged `run.json` are reported and skipped. */
   async listRuns(experimentIds: readonly string[]): Promise<RunRecord[]> {
     const out: RunRecord[] = [];
     for (const experimentId of experimentIds) {
@@ -241,10 +296,21 @@ export class LocalStore {
       const ids = await fsp.readdir(dir).catch(() => [] as string[]);
       for (const runId of ids) {
         const paths = new RunPaths(this.layout.runDir(experimentId, runId));
-        if ((await readJsonFile(paths.meta)) === undefined) continue;
-        out.push(await this.readRunAt(paths));
+        if (!(await exists(paths.meta))) continue;
+        const run = await this.skipDamaged(() => this.readRunAt(paths));
+        if (run !== undefined) out.push(run);
       }
     }
     return out;
+  }
+}
+
+/** Whether a file exists (without reading it). */
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fsp.access(file);
+    return true;
+  } catch {
+    return false;
   }
 }
