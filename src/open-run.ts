@@ -40,6 +40,8 @@ export interface OpenRunInput {
   readonly store: LocalStore;
   /** The server side, when replicating online. */
   readonly remote: RemoteSide | undefined;
+  /** The server the run is bound for (online or offline), when one is configured. */
+  readonly target: string | undefined;
   readonly clock: Clock;
   readonly runKey: string;
   readonly request: StartRunOptions;
@@ -100,11 +102,15 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
   });
   await store.writeRunMeta(paths, meta);
   let state: ReplicationState | undefined;
-  if (input.remote !== undefined) {
-    state = await ReplicationState.load(paths.dir, input.remote.target);
-    if (online === undefined) state.state.createAttempted = true;
-    else Object.assign(state.state, { remoteRunId: online.runId, remoteExperimentId: online.experimentId });
-    await state.save();
+  if (input.target !== undefined) {
+    // Saved even offline: the run is bound for this server, and a later tracker sends it.
+    const bound = await ReplicationState.load(paths.dir, input.target);
+    if (input.remote !== undefined) {
+      state = bound;
+      if (online === undefined) bound.state.createAttempted = true;
+      else Object.assign(bound.state, { remoteRunId: online.runId, remoteExperimentId: online.experimentId });
+    }
+    await bound.save();
   }
   const run = new Run({ id: runId, experimentId: experiment.experimentId, name, startTime, writer: log.writer, host: input.host, artifactsDir: paths.artifacts });
   let finished = false;

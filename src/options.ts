@@ -13,6 +13,7 @@ import type { LogLevel, LogSink } from "./internal/logger.js";
 import type { Durability } from "./log/journal.js";
 import { MLFLOW_LIMITS, type BackendLimits } from "./model/limits.js";
 import { authFromEnv, type HttpAuth } from "./remote/http.js";
+import { canonicalServerUri } from "./remote/server-uri.js";
 
 /**
  * Regular expressions that names must match, enforced with a ValidationError.
@@ -182,6 +183,15 @@ export interface TrackerOptions {
    */
   readonly drainOnStart?: boolean;
   /**
+   * Runs of the local store logged before a server was configured (they share the folder
+   * with the run log): `true` sends them to the server when the tracker starts; `false`
+   * leaves them local without a word; unset leaves them local and says once how many there
+   * are and the `mltrail sync` command that sends them. Runs logged with the server
+   * configured are always sent. Env: `MLTRAIL_SYNC_EARLIER_RUNS`.
+   * @default undefined (leave them, and say so)
+   */
+  readonly syncEarlierRuns?: boolean;
+  /**
    * How long `close()` waits for replication before leaving the rest in the log, in ms.
    * Env: `MLTRAIL_CLOSE_TIMEOUT_MS`.
    * @default 30000
@@ -224,8 +234,15 @@ export interface LocalBackend {
 export interface MlflowBackend {
   /** Always `"mlflow"`. */
   readonly kind: "mlflow";
-  /** Server URL without trailing slash (credentials in it are moved to auth headers). */
+  /**
+   * Server URL: scheme and host lower case, no default port, trailing slash, `#…` fragment or
+   * API path (credentials in it are moved to auth headers).
+   */
   readonly url: string;
+  /** The server's identity for replication progress: `url` with loopback hosts spelled `localhost`. */
+  readonly key: string;
+  /** Set when the given URI was changed in a way the user should hear about (an API path stripped). */
+  readonly notice?: string;
 }
 
 /**
@@ -239,7 +256,9 @@ export type Backend = LocalBackend | MlflowBackend;
  * Each field means what the {@link TrackerOptions} field of the same name means.
  * @example `tracker.options.durability // "interval"`
  */
-export type ResolvedOptions = Readonly<Required<Omit<TrackerOptions, "logger" | "limits">>> & {
+export type ResolvedOptions = Readonly<Required<Omit<TrackerOptions, "logger" | "limits" | "syncEarlierRuns">>> & {
+  /** See {@link TrackerOptions.syncEarlierRuns}; `undefined` when neither the option nor its env var is set. */
+  readonly syncEarlierRuns: boolean | undefined;
   /** Where diagnostics go; `undefined` means stderr. */
   readonly logger: LogSink | undefined;
   /** The server's limits (MLflow's, with the `limits` option applied). */
@@ -288,6 +307,7 @@ const schema = z.strictObject({
   retryMaxMs: z.number().int().min(1).max(3_600_000).optional(),
   authRetryMs: z.number().int().min(10).max(3_600_000).optional(),
   drainOnStart: z.boolean().optional(),
+  syncEarlierRuns: z.boolean().optional(),
   closeTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),
   versionTag: z.string().min(1).max(250).optional(),
   requireRationale: z.boolean().optional(),
@@ -328,15 +348,15 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
  */
 export function resolveBackend(uri: string, cwd: string): Backend {
   if (/^https?:\/\//i.test(uri)) {
-    let url: URL;
     try {
-      url = new URL(uri);
+      return { kind: "mlflow", ...canonicalServerUri(uri) };
     } catch {
       throw new ValidationError("options.trackingUri", uri.replace(/\/\/[^@/]*@/, "//***@"), "must be a valid http(s) URL");
     }
-    url.username = "";
-    url.password = "";
-    return { kind: "mlflow", url: url.toString().replace(/\/+$/, "") };
+  }
+  // "localhost:5000" is a server without its scheme, not a folder of that name.
+  if (/^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\]):\d{1,5}(?:[/?#]|$)/i.test(uri)) {
+    throw new ValidationError("options.trackingUri", uri, `looks like a server without its scheme: write "http://${uri}" (or "./${uri}" for a folder of that name)`);
   }
   if (/^file:/i.test(uri)) return { kind: "local", root: fileURLToPath(uri) };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) || /^(databricks|sqlite|postgresql|mysql)/i.test(uri)) {
@@ -402,6 +422,7 @@ export function resolveOptions(options: TrackerOptions | undefined, env: Env = p
     retryMaxMs: o.retryMaxMs ?? envInt(env, "MLTRAIL_RETRY_MAX_MS", 1, 3_600_000) ?? 30_000,
     authRetryMs: o.authRetryMs ?? envInt(env, "MLTRAIL_AUTH_RETRY_MS", 10, 3_600_000) ?? 30_000,
     drainOnStart: o.drainOnStart ?? envBool(env, "MLTRAIL_DRAIN_ON_START") ?? true,
+    syncEarlierRuns: o.syncEarlierRuns ?? envBool(env, "MLTRAIL_SYNC_EARLIER_RUNS"),
     closeTimeoutMs: o.closeTimeoutMs ?? envInt(env, "MLTRAIL_CLOSE_TIMEOUT_MS", 0, 3_600_000) ?? 30_000,
     versionTag: o.versionTag ?? (env["MLTRAIL_VERSION_TAG"] || undefined) ?? "mltrail.version",
     requireRationale: o.requireRationale ?? envBool(env, "MLTRAIL_REQUIRE_RATIONALE") ?? false,

@@ -19,7 +19,7 @@ import { checkName, checkRunId } from "./model/validate.js";
 import { resolveOptions, type ResolvedOptions, type TrackerOptions } from "./options.js";
 import { LocalQueries, type Queries } from "./queries.js";
 import { connectRemote, type RemoteSide } from "./remote/connect.js";
-import { claimPendingRuns } from "./remote/drain.js";
+import { claimPendingRuns, earlierRunsNotice } from "./remote/drain.js";
 import { RemoteQueries } from "./remote/queries.js";
 import { END_QUEUED, Run, type MetricOptions, type RunHost } from "./run.js";
 import { openRun, type OpenRun } from "./open-run.js";
@@ -103,6 +103,7 @@ export class Tracker implements AsyncDisposable {
     this.log = createLogger(this.options.logLevel, this.options.logger);
     const backend = this.options.backend;
     if (backend.kind === "mlflow") {
+      if (backend.notice !== undefined) this.log.warn(backend.notice);
       this.remote = connectRemote(backend.url, this.options, this.log, {
         onState: (state) => this.events.emit("state", state),
         onError: (error) => this.emitError(error),
@@ -204,9 +205,12 @@ export class Tracker implements AsyncDisposable {
     const remote = this.remote;
     const queries = remote === undefined ? new LocalQueries(store) : new RemoteQueries(remote.client, store, remote.target, remote.http);
     if (remote !== undefined && this.replicating !== undefined && this.options.drainOnStart) {
-      this.draining = claimPendingRuns(store, remote.target, { skip: new Set(this.open.keys()) }).then(
-        (sources) => {
-          if (sources.length > 0) this.log.info(`replicating ${sources.length} run(s) left pending by earlier processes`);
+      const earlierToo = this.options.syncEarlierRuns === true;
+      this.draining = claimPendingRuns(store, remote.target, { skip: new Set(this.open.keys()), earlier: earlierToo }).then(
+        ({ sources, earlier }) => {
+          if (sources.length > 0) this.log.info(`replicating ${sources.length} run(s) left pending by earlier processes${earlierToo ? " or logged before the server was configured" : ""}`);
+          const notice = this.options.syncEarlierRuns === undefined ? earlierRunsNotice(earlier, remote.target, store.layout.root) : undefined;
+          if (notice !== undefined) this.log.warn(notice);
           for (const s of sources) remote.replicator.add(s);
         },
         (err: unknown) => this.emitError(err instanceof MltrailError ? err : new MltrailError(`could not scan for pending runs: ${String(err)}`)),
@@ -228,6 +232,7 @@ export class Tracker implements AsyncDisposable {
       options: this.options,
       store,
       remote: this.replicating === undefined ? undefined : this.remote,
+      target: this.remote?.target,
       clock: this.clock,
       runKey: uuidv7().replace(/-/g, ""),
       request: options,

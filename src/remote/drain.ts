@@ -3,6 +3,10 @@
  * live process is writing, and claims them (takes their writer lock) for replication. A run
  * whose writer died without ending it gets an end record `KILLED`, so the server learns its
  * final status too.
+ *
+ * Only runs bound for the server (logged while it was configured, or sent to it before) are
+ * claimed unless `earlier` is set: runs of the local store from before the server was
+ * configured are counted, and go only when the user asks (`mltrail sync`, `syncEarlierRuns`).
  */
 import * as fsp from "node:fs/promises";
 import { ConflictError } from "../errors.js";
@@ -21,11 +25,22 @@ export interface ClaimOptions {
   readonly runId?: string;
   /** Skip these local run ids (e.g. runs this process has open). */
   readonly skip?: ReadonlySet<string>;
+  /** Also claim runs never bound for this server (logged before it was configured). @default false */
+  readonly earlier?: boolean;
 }
 
-/** Claims every pending run of `store` for `target`. The caller must call `release()` on each. */
-export async function claimPendingRuns(store: LocalStore, target: string, options: ClaimOptions = {}): Promise<RunSource[]> {
+/** What {@link claimPendingRuns} found. */
+export interface ClaimedRuns {
+  /** Runs claimed for replication. */
+  readonly sources: RunSource[];
+  /** Runs left alone because they were logged before this server was configured. */
+  readonly earlier: number;
+}
+
+/** Claims every pending run of `store` for `target`. The caller must call `release()` on each source. */
+export async function claimPendingRuns(store: LocalStore, target: string, options: ClaimOptions = {}): Promise<ClaimedRuns> {
   const out: RunSource[] = [];
+  let earlier = 0;
   for (const exp of await store.listExperiments()) {
     const runIds = await fsp.readdir(store.layout.runsDir(exp.experimentId)).catch(() => [] as string[]);
     for (const runId of runIds) {
@@ -34,6 +49,10 @@ export async function claimPendingRuns(store: LocalStore, target: string, option
       const state = await ReplicationState.load(paths.dir, target);
       if (options.runId !== undefined && options.runId !== runId && options.runId !== state.state.remoteRunId) continue;
       if (state.state.done) continue;
+      if (!state.bound && options.earlier !== true && options.runId === undefined) {
+        earlier++;
+        continue;
+      }
       let meta;
       try {
         meta = await store.readRunMeta(paths);
@@ -67,7 +86,7 @@ export async function claimPendingRuns(store: LocalStore, target: string, option
       }
     }
   }
-  return out;
+  return { sources: out, earlier };
 }
 
 /** Recovers a claimed run's journal and appends `KILLED` when it has no end record. Returns the last sequence number. */
@@ -81,4 +100,27 @@ async function endIfCrashed(paths: RunPaths, startTime: number): Promise<number>
   writer.append(endJson(seq, "KILLED", last?.ts ?? startTime), seq);
   writer.closeSync();
   return seq;
+}
+
+/** Quotes a shell word when it needs it. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The exact command that sends what a run log holds to a server.
+ * @example `syncCommand("http://127.0.0.1:5000", "/home/me/proj/mltrail") // "mltrail sync --to http://127.0.0.1:5000 --dir /home/me/proj/mltrail"`
+ */
+export function syncCommand(url: string, dir: string): string {
+  return `mltrail sync --to ${shellWord(url)} --dir ${shellWord(dir)}`;
+}
+
+const told = new Set<string>();
+
+/** The notice about runs logged before the server was configured; once per process, log and server. */
+export function earlierRunsNotice(count: number, url: string, dir: string): string | undefined {
+  const key = `${dir}\n${url}`;
+  if (count === 0 || told.has(key)) return undefined;
+  told.add(key);
+  return `${count} earlier run(s) in ${dir} were logged before ${url} was configured and stay local; send them with: ${syncCommand(url, dir)} (or set syncEarlierRuns: true; false silences this)`;
 }

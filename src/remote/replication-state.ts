@@ -5,6 +5,7 @@
  */
 import * as path from "node:path";
 import { readJsonFile, writeFileAtomic } from "../log/atomic.js";
+import { serverKey } from "./server-uri.js";
 
 /** Progress of one run towards one server. */
 export interface TargetState {
@@ -41,16 +42,33 @@ export class ReplicationState {
     private readonly doc: StateFile,
     /** The live state; mutate, then {@link save}. */
     readonly state: TargetState,
+    /**
+     * True when the run was bound for this server already: logged while it was configured,
+     * or sent to it before. False for a run of the local store that never saw this server.
+     */
+    readonly bound: boolean,
   ) {}
 
-  /** Reads the state of `runDir` for `target` (a server URL), or a fresh one. */
+  /**
+   * Reads the state of `runDir` for `target` (a server URL, any spelling: it is stored under
+   * the server's key, see `serverKey`), or a fresh one.
+   */
   static async load(runDir: string, target: string): Promise<ReplicationState> {
     const file = path.join(runDir, REPLICATION_FILE);
     const raw = (await readJsonFile(file)) as Partial<StateFile> | undefined;
     const doc: StateFile = { format: "mltrail-replication", version: 1, targets: { ...(raw?.targets ?? {}) } };
-    const state: TargetState = doc.targets[target] ?? { ackedSeq: 0, rejected: 0, done: false };
-    doc.targets[target] = state;
-    return new ReplicationState(file, target, doc, state);
+    const key = serverKey(target);
+    // Entries written under another spelling of the same server (older versions) move to its key.
+    let found = doc.targets[key];
+    for (const k of Object.keys(doc.targets)) {
+      if (k === key || serverKey(k) !== key) continue;
+      const other = doc.targets[k] as TargetState;
+      if (found === undefined || (other.done && !found.done) || other.ackedSeq > found.ackedSeq) found = other;
+      delete doc.targets[k];
+    }
+    const state: TargetState = found ?? { ackedSeq: 0, rejected: 0, done: false };
+    doc.targets[key] = state;
+    return new ReplicationState(file, key, doc, state, found !== undefined);
   }
 
   /** Writes the state atomically. */

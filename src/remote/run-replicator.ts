@@ -201,7 +201,9 @@ export class RunReplicator {
     if (st.remoteRunId !== undefined) return st.remoteRunId;
     const experimentId = st.remoteExperimentId ?? (await this.services.experimentId(this.source.experimentName));
     st.remoteExperimentId = experimentId;
-    let remote = st.createAttempted === true ? await this.services.findRunByKey(experimentId, this.source.runKey) : undefined;
+    // Unknown on this server: look it up by its key first, so a run already sent under another
+    // spelling of the server, from a copy of the log, or by a lost create is never created twice.
+    let remote = await this.services.findRunByKey(experimentId, this.source.runKey);
     if (remote === undefined) {
       st.createAttempted = true;
       await this.source.state.save();

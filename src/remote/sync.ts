@@ -6,7 +6,10 @@
 import { createLogger } from "../internal/logger.js";
 import { resolveOptions, type TrackerOptions } from "../options.js";
 import { LocalStore } from "../store/local-store.js";
-import { ValidationError, type MltrailError } from "../errors.js";
+import { NotFoundError, ValidationError, type MltrailError } from "../errors.js";
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { STORE_MARKER } from "../store/layout.js";
 import { connectRemote } from "./connect.js";
 import { claimPendingRuns } from "./drain.js";
 
@@ -78,8 +81,14 @@ export async function syncRuns(options: SyncOptions = {}): Promise<SyncSummary> 
   if (resolved.backend.kind !== "mlflow") {
     throw new ValidationError("trackingUri", resolved.trackingUri, "sync needs an http(s) URL of a tracking server (option --to or MLFLOW_TRACKING_URI)");
   }
+  // A mistyped folder is an error, not "synced 0 run(s)" (and opening it would create a store).
+  if (!existsSync(path.join(resolved.spoolDir, STORE_MARKER))) {
+    const why = existsSync(resolved.spoolDir) ? "is not an mltrail run log (it has no mltrail-store.json)" : "does not exist";
+    throw new NotFoundError(`no local run log to sync: ${resolved.spoolDir} ${why}; give the folder runs were logged to with --dir (or MLTRAIL_SPOOL_DIR)`);
+  }
   const errors: string[] = [];
   const log = createLogger(resolved.logLevel, resolved.logger);
+  if (resolved.backend.notice !== undefined) log.warn(resolved.backend.notice);
   const spool = LocalStore.open(resolved.spoolDir);
   spool.catch(() => undefined);
   const remote = connectRemote(resolved.backend.url, resolved, log, {
@@ -94,7 +103,7 @@ export async function syncRuns(options: SyncOptions = {}): Promise<SyncSummary> 
   });
   try {
     const store = await spool;
-    const sources = await claimPendingRuns(store, remote.target, runId === undefined ? {} : { runId });
+    const { sources } = await claimPendingRuns(store, remote.target, { earlier: true, ...(runId === undefined ? {} : { runId }) });
     const total = sources.reduce((n, s) => n + Math.max(0, s.writtenSeq() - s.state.state.ackedSeq), 0);
     for (const s of sources) remote.replicator.add(s);
     const report = setInterval(() => onProgress?.({ runs: sources.length, sent: remote.replicator.stats().acked, total }), 200);
