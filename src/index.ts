@@ -46,6 +46,8 @@ export {
   ServerError,
   ConnectionError,
 } from "./errors.js";
+export { SourceEntryError } from "./artifacts/errors.js";
+export type { SourceEntryProblem } from "./artifacts/errors.js";
 export { MLFLOW_LIMITS } from "./model/limits.js";
 export { diffSignatures } from "./registry/signature.js";
 export type { ModelSignature, TensorSpec, Bump, Change, ChangeKind } from "./registry/signature.js";

@@ -247,7 +247,9 @@ export class Run implements AsyncDisposable {
   /**
    * Copies a file into the run's artifacts (hashing it with sha256) and records it in the run
    * log; with a server it is uploaded in the background, surviving outages and crashes.
-   * Paths with `..`, absolute paths, backslashes or NUL are rejected.
+   * Paths with `..`, absolute paths, backslashes or NUL are rejected. A symlink is followed
+   * (its target's bytes are stored under the link's name); a dangling link or a special file
+   * (FIFO, socket, device) throws `SourceEntryError`.
    * @example `await run.logArtifact("plots/loss.png", { artifactPath: "plots" })`
    */
   logArtifact(localPath: string, options?: ArtifactOptions): Promise<ArtifactInfo> {
@@ -255,7 +257,10 @@ export class Run implements AsyncDisposable {
   }
 
   /**
-   * Logs every file of a folder, keeping its structure under `artifactPath`.
+   * Logs every file of a folder, keeping its structure under `artifactPath`. Symlinks are
+   * followed, to files and folders, inside or outside the folder; no entry is ever skipped. A
+   * dangling link, a link loop or a special file throws `SourceEntryError` naming its path,
+   * before anything is recorded.
    * @example `await run.logArtifacts("out/", { artifactPath: "outputs" })`
    */
   logArtifacts(dir: string, options?: ArtifactOptions): Promise<ArtifactInfo[]> {
@@ -284,6 +289,7 @@ export class Run implements AsyncDisposable {
   /**
    * Logs a model folder as artifacts with one content digest over all its files (tag
    * `mltrail.model/<artifactPath>`); `registerModel` uses it, so identical files make no new version.
+   * Symlinks are followed as in `logArtifacts` (a Hugging Face cache snapshot logs every file).
    * @example `const { contentDigest } = await run.logModel("model/", { artifactPath: "model", signature })`
    */
   logModel(dir: string, options: LogModelOptions): Promise<LoggedModel> {
@@ -293,7 +299,8 @@ export class Run implements AsyncDisposable {
   /**
    * Records a dataset input: its DVC-compatible md5 (equal to what `dvc add` records) and
    * sha256 when given a `path`, and what DVC already knows about it from `.dvc` files or
-   * `dvc.lock`. With a server it becomes an MLflow dataset input.
+   * `dvc.lock`. With a server it becomes an MLflow dataset input. `path` must be a regular file
+   * or a folder (symlinks followed as in `logArtifacts`); anything else throws `SourceEntryError`.
    * @example `await run.logDataset({ name: "churn-train", path: "data/train.csv", context: "training" })`
    */
   logDataset(options: DatasetOptions): Promise<DatasetInfo> {

@@ -12,9 +12,11 @@
  * `relpath` (code-point order, `/` as separator), with `.dir` appended.
  * Which files count, as `dvc add` does inside a repository with no `.dvcignore` rules:
  * - only files; empty directories contribute nothing;
- * - a symlink to a file counts with the target's content; a symlink to a directory is not
- *   followed and contributes nothing (`os.walk` without `followlinks`); a dangling symlink
- *   is an error;
+ * - a symlink to a file counts with the target's content, as in DVC;
+ * - a symlink to a directory is followed (mltrail's one rule for links, `walk.ts`: never skip).
+ *   DVC does not follow it (`os.walk` without `followlinks`) and leaves its files out, so for a
+ *   folder holding such a link the md5 differs from `dvc add`'s; everywhere else it is equal;
+ * - a dangling symlink, a symlink loop, a FIFO, socket or device is an error (`SourceEntryError`);
  * - DVC's default ignores: anything named `.git`, directories named `.hg` or `.dvc`, and
  *   every subdirectory that contains a `.dvc` entry (a nested DVC repository);
  * - a `.dvcignore` file inside the directory is an error, as in DVC
@@ -28,6 +30,9 @@ import { createHash } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { MltrailError } from "../errors.js";
+import { compareCodePoints, specialFileError, statFollowing, walkFiles, type LocalFile } from "./walk.js";
+
+export { compareCodePoints };
 
 /** Bytes read per chunk when hashing. */
 const CHUNK = 1024 * 1024;
@@ -130,16 +135,6 @@ export async function fileDigests(file: string, options: DigestOptions = {}): Pr
 }
 
 /**
- * Orders strings by Unicode code point, as Python's `sorted` does (JavaScript's default
- * sort compares UTF-16 units, which differs for characters above U+FFFF).
- *
- * @example `["\u{1F600}", "\uFB00"].sort(compareCodePoints) // ["\uFB00", "\u{1F600}"]`
- */
-export function compareCodePoints(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
-}
-
-/**
  * A string as Python's `json.dumps(s)` writes it with `ensure_ascii=True`: `"` and `\`
  * escaped, `\b \f \n \r \t` by name, every other character outside U+0020..U+007E as
  * `\uXXXX` (lowercase hex; astral characters as a surrogate pair).
@@ -196,41 +191,18 @@ export function treeSha256(files: readonly { relpath: string; sha256: string }[]
 }
 
 /** Collects the files DVC would hash under `root` (see the module notes), sorted. */
-async function collectFiles(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (rel: string): Promise<void> => {
-    const dir = rel === "" ? root : path.join(root, ...rel.split("/"));
-    const entries = await fsp.readdir(dir, { withFileTypes: true });
-    const names = new Set(entries.map((e) => e.name));
-    if (rel !== "" && names.has(".dvc")) return; // a nested DVC repository: DVC leaves it out
-    if (names.has(".dvcignore")) {
-      throw new MltrailError(`.dvcignore file should not be in a collected directory: ${JSON.stringify(rel || ".")} (as in DVC)`, { code: "DVCIGNORE" });
-    }
-    for (const entry of entries) {
-      const child = rel === "" ? entry.name : `${rel}/${entry.name}`;
-      if (entry.name === ".git") continue;
-      let isDir = entry.isDirectory();
-      let isFile = entry.isFile();
-      if (entry.isSymbolicLink()) {
-        const target = await fsp.stat(path.join(dir, entry.name)).catch((error: unknown) => {
-          throw new MltrailError(`dangling symlink in ${root}: ${child}`, { code: "DANGLING_SYMLINK", cause: error });
-        });
-        if (target.isDirectory()) continue; // not followed, as os.walk does by default
-        isDir = false;
-        isFile = target.isFile();
+function collectFiles(root: string): Promise<LocalFile[]> {
+  return walkFiles(root, {
+    field: "dataset path",
+    enterDir: (rel, names) => {
+      if (rel !== "" && names.has(".dvc")) return false; // a nested DVC repository: DVC leaves it out
+      if (names.has(".dvcignore")) {
+        throw new MltrailError(`.dvcignore file should not be in a collected directory: ${JSON.stringify(rel || ".")} (as in DVC)`, { code: "DVCIGNORE" });
       }
-      if (isDir) {
-        if (entry.name === ".hg" || entry.name === ".dvc") continue;
-        await walk(child);
-      } else if (isFile) {
-        out.push(child);
-      } else {
-        throw new MltrailError(`not a regular file in ${root}: ${child}`, { code: "UNSUPPORTED_FILE" });
-      }
-    }
-  };
-  await walk("");
-  return out.sort(compareCodePoints);
+      return true;
+    },
+    ignore: (name, isDir) => name === ".git" || (isDir && (name === ".hg" || name === ".dvc")),
+  });
 }
 
 /** Runs `fn` over `items` with at most `limit` calls in flight, keeping the order. */
@@ -253,7 +225,8 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
  * module notes for which files count.
  *
  * @param target - a file or a directory (symlinks at the top are followed).
- * @throws MltrailError `DVCIGNORE`, `DANGLING_SYMLINK` or `UNSUPPORTED_FILE` (as above); file-system errors as is.
+ * @throws SourceEntryError for a dangling link, a loop, a FIFO, socket or device (as above);
+ *   MltrailError `DVCIGNORE`; file-system errors as is.
  * @example
  * ```ts
  * const d = await dvcDigest("data/train");
@@ -262,16 +235,17 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
  * ```
  */
 export async function dvcDigest(target: string, options: DigestOptions = {}): Promise<DvcDigest> {
-  const stat = await fsp.stat(target);
+  const stat = await statFollowing("dataset path", target);
+  if (!stat.isDirectory() && !stat.isFile()) throw specialFileError("dataset path", target, stat);
   if (!stat.isDirectory()) {
     const d = await fileDigests(target, options);
     const files = [{ relpath: path.basename(target), md5: d.md5, size: d.size, sha256: d.sha256 }];
     return { isDir: false, md5: d.md5, size: d.size, nfiles: 1, sha256: d.sha256, files };
   }
-  const relpaths = await collectFiles(target);
-  const files = await mapLimit(relpaths, DIR_CONCURRENCY, async (relpath): Promise<DvcFileEntry> => {
-    const d = await fileDigests(path.join(target, ...relpath.split("/")), options);
-    return { relpath, md5: d.md5, size: d.size, sha256: d.sha256 };
+  const found = await collectFiles(target);
+  const files = await mapLimit(found, DIR_CONCURRENCY, async ({ rel, file }): Promise<DvcFileEntry> => {
+    const d = await fileDigests(file, options);
+    return { relpath: rel, md5: d.md5, size: d.size, sha256: d.sha256 };
   });
   const md5 = `${createHash("md5").update(dvcTreeJson(files), "utf8").digest("hex")}.dir`;
   const size = files.reduce((sum, f) => sum + f.size, 0);

@@ -4,7 +4,6 @@
  * record is what makes an artifact durable like a metric: replication uploads it from the
  * folder, after an outage or a crash too.
  */
-import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { ValidationError } from "../errors.js";
 import type { JournalWriter } from "../log/journal.js";
@@ -14,7 +13,8 @@ import { checkSignature, type ModelSignature } from "../registry/signature.js";
 import { dvcDigest, treeSha256 } from "./digest.js";
 import { findDvcInfo } from "./dvc.js";
 import { checkArtifactPath, joinArtifactPath } from "./paths.js";
-import { listFiles, stageData, stageFile } from "./staging.js";
+import { stageData, stageFile } from "./staging.js";
+import { checkSource, walkFiles } from "./walk.js";
 
 /**
  * Where an artifact goes among the run's artifacts.
@@ -123,8 +123,7 @@ async function record(ctx: ArtifactContext, rel: string, stage: () => Promise<{ 
 /** `run.logArtifact`. @internal */
 export async function logArtifact(ctx: ArtifactContext, localPath: string, options: ArtifactOptions = {}): Promise<ArtifactInfo> {
   if (typeof localPath !== "string" || localPath === "") throw new ValidationError("localPath", localPath, "must be the path of a file");
-  const stat = await fsp.stat(localPath).catch(() => undefined);
-  if (stat?.isFile() !== true) throw new ValidationError("localPath", localPath, "must be an existing regular file (use logArtifacts for a folder)");
+  await checkSource("localPath", localPath, "file", " (use logArtifacts for a folder)");
   const rel = checkArtifactPath(joinArtifactPath(options.artifactPath, path.basename(localPath)));
   return record(ctx, rel, () => stageFile(localPath, ctx.artifactsDir, rel));
 }
@@ -132,14 +131,13 @@ export async function logArtifact(ctx: ArtifactContext, localPath: string, optio
 /** `run.logArtifacts`: every file under `dir`, keeping the folder structure. @internal */
 export async function logArtifacts(ctx: ArtifactContext, dir: string, options: ArtifactOptions = {}): Promise<ArtifactInfo[]> {
   ctx.checkOpen();
-  const stat = await fsp.stat(dir).catch(() => undefined);
-  if (stat?.isDirectory() !== true) throw new ValidationError("dir", dir, "must be an existing folder");
+  await checkSource("dir", dir, "folder");
   const base = options.artifactPath === undefined ? undefined : checkArtifactPath(options.artifactPath);
   // Every path is checked before the first file is staged, so a bad name records nothing.
-  const files = (await listFiles(dir)).map((file) => ({ file, rel: checkArtifactPath(joinArtifactPath(base, file)) }));
+  const files = (await walkFiles(dir, { field: "dir" })).map(({ file, rel }) => ({ file, rel: checkArtifactPath(joinArtifactPath(base, rel)) }));
   const out: ArtifactInfo[] = [];
   for (const { file, rel } of files) {
-    out.push(await record(ctx, rel, () => stageFile(path.join(dir, ...file.split("/")), ctx.artifactsDir, rel)));
+    out.push(await record(ctx, rel, () => stageFile(file, ctx.artifactsDir, rel)));
   }
   return out;
 }
@@ -183,8 +181,7 @@ export async function logDataset(ctx: ArtifactContext, options: DatasetOptions):
   let sha256: string | undefined;
   let dvcMd5: string | undefined;
   if (options.path !== undefined) {
-    const stat = await fsp.stat(options.path).catch(() => undefined);
-    if (stat === undefined) throw new ValidationError("dataset path", options.path, "must be an existing file or folder");
+    await checkSource("dataset path", options.path, "file or folder");
     const dvc = await dvcDigest(options.path);
     digest = dvc.md5;
     sha256 = dvc.sha256;

@@ -74,18 +74,3 @@ export async function stageData(data: string | Uint8Array, root: string, relPath
   await place(tmp, dest);
   return { sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.length };
 }
-
-/** Every regular file under `dir`, as POSIX paths relative to it, sorted. */
-export async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (rel: string): Promise<void> => {
-    const entries = await fsp.readdir(path.join(dir, rel), { withFileTypes: true });
-    for (const e of entries) {
-      const child = rel === "" ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) await walk(child);
-      else if (e.isFile()) out.push(child);
-    }
-  };
-  await walk("");
-  return out.sort();
-}

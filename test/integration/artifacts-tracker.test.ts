@@ -305,6 +305,66 @@ describe("round trip through a server tracker", () => {
   });
 });
 
+describe.skipIf(process.platform === "win32")("a symlinked model folder (Hugging Face cache layout)", () => {
+  /** `blobs/<sha256>` holds the bytes; `snapshots/<rev>/` only symlinks into it, plus a linked folder. */
+  function snapshot(root: string, rev: string, files: Record<string, string | Buffer>): string {
+    const snap = path.join(root, "snapshots", rev);
+    for (const [rel, content] of Object.entries(files)) {
+      const blob = write(path.join(root, "blobs", sha256(content)), content);
+      const link = path.join(snap, ...rel.split("/"));
+      fs.mkdirSync(path.dirname(link), { recursive: true });
+      fs.symlinkSync(path.relative(path.dirname(link), blob), link);
+    }
+    write(path.join(root, "shared-tokenizer", "vocab.txt"), "a\nb\n");
+    fs.symlinkSync(path.join(root, "shared-tokenizer"), path.join(snap, "tokenizer"));
+    return snap;
+  }
+
+  it("every linked file reaches the server and comes back verified; retrained weights make a new release", async () => {
+    const hub = tempDir("hub");
+    const weights1 = randomBytes(64 * 1024);
+    const snap1 = snapshot(hub, "rev1", { "config.json": '{"layers":2}', "model.safetensors": weights1 });
+    const tracker = serverTracker(uniqueName("artifacts-symlinks"));
+    const run1 = await tracker.startRun({ name: "hf-1" });
+    const m1 = await run1.logModel(snap1, { artifactPath: "model" });
+    await run1.end();
+    await flushed(tracker);
+    const remote1 = run1.remoteId ?? run1.id;
+
+    expect(m1.files.map((f) => f.path)).toEqual(["model/config.json", "model/model.safetensors", "model/tokenizer/vocab.txt"]);
+    expect((await serverList(remote1, "model")).map(([p, isDir]) => [p, isDir])).toEqual([
+      ["model/config.json", false],
+      ["model/model.safetensors", false],
+      ["model/tokenizer", true],
+    ]);
+    const served = await serverFile(remote1, "model/model.safetensors");
+    expect(served).toMatchObject({ status: 200, sha256: sha256(weights1), size: weights1.length });
+    const manifest = JSON.parse((await serverFile(remote1, ".mltrail/manifest.json")).text) as { files: Record<string, { sha256: string }> };
+    expect(Object.keys(manifest.files).sort()).toEqual(["model/config.json", "model/model.safetensors", "model/tokenizer/vocab.txt"]);
+
+    const reader = serverTracker(uniqueName("artifacts-symlinks-reader"));
+    const dest = tempDir("hf-download");
+    await reader.downloadArtifacts(remote1, "model", dest);
+    expect(filesUnder(dest)).toEqual(["model/config.json", "model/model.safetensors", "model/tokenizer/vocab.txt"]);
+    expect(fs.lstatSync(path.join(dest, "model", "model.safetensors")).isFile()).toBe(true);
+    expect(await sha256File(path.join(dest, "model", "model.safetensors"))).toBe(sha256(weights1));
+
+    const name = uniqueName("hf-clf");
+    const v1 = await tracker.registerModel(name, { runId: remote1 });
+    expect(v1.contentDigest).toBe(m1.contentDigest);
+    // Retrained: new weights behind the same link name.
+    const snap2 = snapshot(tempDir("hub2"), "rev2", { "config.json": '{"layers":2}', "model.safetensors": randomBytes(64 * 1024) });
+    const run2 = await tracker.startRun({ name: "hf-2" });
+    const m2 = await run2.logModel(snap2, { artifactPath: "model" });
+    await run2.end();
+    await flushed(tracker);
+    expect(m2.contentDigest).not.toBe(m1.contentDigest);
+    const v2 = await tracker.registerModel(name, { runId: run2.remoteId ?? run2.id });
+    expect(v2.version).not.toBe(v1.version);
+    expect(v2.contentDigest).toBe(m2.contentDigest);
+  });
+});
+
 describe("a 1 GB artifact", () => {
   it("uploads and downloads with RSS growth < 150 MB", { timeout: 900_000 }, async (ctx) => {
     const free = fs.statfsSync(tmp);

@@ -13,6 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareCodePoints, dvcDigest, dvcTreeJson, fileDigests, pythonJsonString, treeSha256 } from "../../src/artifacts/digest.js";
+import { SourceEntryError } from "../../src/artifacts/errors.js";
 import { checkArtifactPath, joinArtifactPath } from "../../src/artifacts/paths.js";
 import { MltrailError, ValidationError } from "../../src/errors.js";
 
@@ -131,18 +132,25 @@ describe("DVC directory hash (vectors from dvc 3.67.1)", () => {
     expect(d.md5).toBe(`${md5("[]")}.dir`);
   });
 
-  it.skipIf(process.platform === "win32")("follows file symlinks, not directory symlinks (dvc: bf20265e….dir, 4 files, 12 bytes)", async () => {
+  it.skipIf(process.platform === "win32")("follows file symlinks as DVC does (dvc: bf20265e….dir, 4 files, 12 bytes), and folder links too", async () => {
     const base = path.join(root, "linkcase");
     write(base, { foo: "foo", "links/real.txt": "real", "links/realdir/x.txt": "x" });
     const dir = path.join(base, "links");
     fs.symlinkSync("real.txt", path.join(dir, "link.txt"));
-    fs.symlinkSync("realdir", path.join(dir, "linkdir"));
     fs.symlinkSync("../foo", path.join(dir, "outside"));
     const d = await dvcDigest(dir);
     expect(d).toMatchObject({ md5: "bf20265e62331e617d07b155c14a6cbe.dir", size: 12, nfiles: 4 });
     expect(d.files.map((f) => f.relpath)).toEqual(["link.txt", "outside", "real.txt", "realdir/x.txt"]);
+    // DVC leaves a folder link out (its md5 stays bf20265e…); mltrail never skips: it counts.
+    fs.symlinkSync("realdir", path.join(dir, "linkdir"));
+    const withDirLink = await dvcDigest(dir);
+    expect(withDirLink).toMatchObject({ size: 13, nfiles: 5 });
+    expect(withDirLink.files.map((f) => f.relpath)).toEqual(["link.txt", "linkdir/x.txt", "outside", "real.txt", "realdir/x.txt"]);
+    expect(withDirLink.md5).toBe(`${md5(dvcTreeJson(withDirLink.files))}.dir`);
     fs.symlinkSync("nowhere", path.join(dir, "dangling"));
-    await expect(dvcDigest(dir)).rejects.toMatchObject({ code: "DANGLING_SYMLINK" });
+    const err = await dvcDigest(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SourceEntryError);
+    expect(err).toMatchObject({ problem: "dangling-link", path: path.join(dir, "dangling") });
   });
 
   it("applies DVC's default ignores (dvc: 73b6f609….dir and c69b3cb2….dir)", async () => {
