@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { MltrailError, ValidationError } from "../../src/errors.js";
+import { MltrailError, StateError, ValidationError } from "../../src/errors.js";
 import { Tracker } from "../../src/index.js";
 import type { Run } from "../../src/run.js";
 
@@ -80,6 +80,15 @@ async function expectValidation(promise: Promise<unknown>, field: string | RegEx
   if (typeof field === "string") expect(v.field).toBe(field);
   else expect(v.field).toMatch(field);
   return v;
+}
+
+/** A call on an ended run: a StateError, nothing stored. */
+async function expectState(promise: Promise<unknown>): Promise<void> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, "expected a StateError").toBeInstanceOf(StateError);
 }
 
 beforeEach(() => {
@@ -278,12 +287,12 @@ describe("traversal and closed runs", () => {
     const run = await tracker.startRun({ name: "closed" });
     await run.logText("before", "before.txt");
     await run.end();
-    await expectValidation(run.logText("x", "after.txt"), "run");
-    await expectValidation(run.logJSON({ a: 1 }, "after.json"), "run");
-    await expectValidation(run.logArtifact(file), "run");
-    await expectValidation(run.logArtifacts(mkdir("late-dir")), "run"); // even an empty folder
-    await expectValidation(run.logModel(modelDir("late-model"), { artifactPath: "model" }), "run");
-    await expectValidation(run.logDataset({ name: "late", digest: "abc" }), "run");
+    await expectState(run.logText("x", "after.txt"));
+    await expectState(run.logJSON({ a: 1 }, "after.json"));
+    await expectState(run.logArtifact(file));
+    await expectState(run.logArtifacts(mkdir("late-dir"))); // even an empty folder
+    await expectState(run.logModel(modelDir("late-model"), { artifactPath: "model" }));
+    await expectState(run.logDataset({ name: "late", digest: "abc" }));
     expect((await tracker.listArtifacts(run.id)).map((e) => e.path)).toEqual(["before.txt"]);
     expect(filesUnder(artifactsDir(run))).toEqual(["before.txt"]);
     expect(await tracker.getRunDatasets(run.id)).toEqual([]);
