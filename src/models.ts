@@ -29,6 +29,7 @@ import {
   type ReleaseFacts,
 } from "./registry/index.js";
 import type { AuditEntry, DatasetRef, RegistryStore, StoredVersion } from "./registry/store.js";
+import { checkOptionsArgument, checkRefArgument, checkRegisterOptions, checkVersionChange } from "./registry/arguments.js";
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 
 /**
@@ -119,6 +120,18 @@ function loggedModel(run: RunRecord, artifactPath: string): { contentDigest?: st
   }
 }
 
+/** `map[key]` when it is an own key (so `constructor` is not Object's). */
+function own(map: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
+/** Checks the `{ expected }` options of alias changes. */
+function aliasOptions(options: { expected?: string | null } | undefined): { expected?: string | null } {
+  const { expected } = checkOptionsArgument(options);
+  if (expected !== undefined && expected !== null) checkRefArgument(expected, "options.expected");
+  return expected === undefined ? {} : { expected };
+}
+
 function live(versions: readonly StoredVersion[]): StoredVersion[] {
   return versions.filter((v) => v.deletedAt === undefined);
 }
@@ -159,6 +172,7 @@ export class Models {
 
   async register(name: string, options: RegisterModelOptions): Promise<ModelVersion> {
     checkModelName(name);
+    checkRegisterOptions(options);
     if (this.host.namePolicy !== undefined && !new RegExp(this.host.namePolicy.source, this.host.namePolicy.flags.replace(/[gy]/g, "")).test(name)) {
       throw new ValidationError("model name", name, `must match ${String(this.host.namePolicy)} (namePolicy.model)`);
     }
@@ -240,6 +254,7 @@ export class Models {
   }
 
   async list(name: string): Promise<ModelVersion[]> {
+    checkModelName(name);
     const versions = live(await (await this.host.store()).listVersions(name));
     return Promise.all(versions.map((v) => this.view(name, v)));
   }
@@ -249,7 +264,7 @@ export class Models {
   }
 
   async get(nameOrRef: string, ref?: string): Promise<ModelVersion> {
-    const parsed = ref === undefined ? parseModelRef(nameOrRef) : { name: nameOrRef, ref };
+    const parsed = ref === undefined ? parseModelRef(nameOrRef) : { name: checkModelName(nameOrRef), ref: checkRefArgument(ref) };
     const store = await this.host.store();
     const versions = live(await store.listVersions(parsed.name));
     if (versions.length === 0) throw new NotFoundError(`model "${parsed.name}" has no versions`);
@@ -265,15 +280,21 @@ export class Models {
 
   async setAlias(name: string, alias: string, version: string, options: { expected?: string | null }): Promise<void> {
     checkAliasName(alias);
-    const target = await this.get(name, version);
-    const before = (await (await this.host.store()).aliases(name))[alias];
-    await (await this.host.store()).setAlias(name, alias, target.version, options.expected);
+    const { expected } = aliasOptions(options);
+    const target = await this.get(name, checkRefArgument(version, "version"));
+    const before = own(await (await this.host.store()).aliases(name), alias);
+    await (await this.host.store()).setAlias(name, alias, target.version, expected);
     await this.audit(name, { action: "alias", alias, version: target.version, ...(before === undefined ? {} : { from: before }) });
   }
 
   async deleteAlias(name: string, alias: string, options: { expected?: string | null }): Promise<void> {
-    const before = (await (await this.host.store()).aliases(name))[alias];
-    await (await this.host.store()).setAlias(name, alias, undefined, options.expected);
+    checkModelName(name);
+    checkRefArgument(alias, "alias");
+    const { expected } = aliasOptions(options);
+    const store = await this.host.store();
+    if ((await store.listVersions(name)).length === 0) throw new NotFoundError(`model "${name}" not found`);
+    const before = own(await store.aliases(name), alias);
+    await store.setAlias(name, alias, undefined, expected);
     await this.audit(name, { action: "alias-delete", alias, ...(before === undefined ? {} : { from: before }) });
   }
 
@@ -293,8 +314,9 @@ export class Models {
   }
 
   async update(name: string, version: string, change: { deprecated?: string; description?: string; tags?: Readonly<Record<string, string>> }, action: AuditEntry["action"], reason?: string): Promise<ModelVersion> {
+    checkVersionChange(change);
     checkVersionUpdate(change);
-    const target = await this.get(name, version);
+    const target = await this.get(name, checkRefArgument(version, "version"));
     await (await this.host.store()).updateVersion(name, target.version, (current) => ({
       ...current,
       ...(change.deprecated === undefined ? {} : { deprecated: change.deprecated }),
@@ -305,8 +327,10 @@ export class Models {
     return this.get(name, target.version);
   }
 
-  async delete(name: string, version: string, reason: string | undefined): Promise<void> {
-    const target = await this.get(name, version);
+  async delete(name: string, version: string, options: { readonly reason?: string } | undefined): Promise<void> {
+    const { reason } = checkOptionsArgument(options);
+    if (reason !== undefined && typeof reason !== "string") throw new ValidationError("options.reason", reason, "must be a string");
+    const target = await this.get(name, checkRefArgument(version, "version"));
     const store = await this.host.store();
     for (const [alias, v] of Object.entries(await store.aliases(name))) if (versionIdentity(v) === versionIdentity(target.version)) await store.setAlias(name, alias, undefined);
     await store.updateVersion(name, target.version, (current) => ({ ...current, deletedAt: this.host.clock() }));
@@ -314,6 +338,7 @@ export class Models {
   }
 
   async history(name: string): Promise<AuditEntry[]> {
+    checkModelName(name);
     return (await this.host.store()).history(name);
   }
 }

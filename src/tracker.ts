@@ -30,6 +30,7 @@ import { MlflowRegistry } from "./remote/registry.js";
 import { Models, type ModelVersion, type RegisterModelOptions } from "./models.js";
 import type { AuditEntry } from "./registry/store.js";
 import { checkVersionUpdate } from "./registry/rules.js";
+import { checkVersionChange } from "./registry/arguments.js";
 import { checkArtifactPath } from "./artifacts/paths.js";
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 import type { ArtifactEntry, DownloadProgress } from "./store/artifact-queries.js";
@@ -123,7 +124,7 @@ export class Tracker implements AsyncDisposable {
     const remote = this.remote;
     const registry =
       remote === undefined
-        ? (async () => new LocalRegistry((await this.core()).store.layout.root))()
+        ? (async () => new LocalRegistry((await this.core()).store.layout.root, (error) => this.emitError(error)))()
         : Promise.resolve(new MlflowRegistry(remote.client, this.options.versionTag));
     registry.catch(() => undefined);
     this.models = new Models({
@@ -572,6 +573,7 @@ export class Tracker implements AsyncDisposable {
 
   /** Changes the mutable fields of a version: description and tags (rule 6). @example `await tracker.updateModelVersion("churn", "1.2.0", { description: "…" })` */
   async updateModelVersion(name: string, version: string, change: { readonly description?: string; readonly tags?: Readonly<Record<string, string>> }): Promise<ModelVersion> {
+    checkVersionChange(change);
     checkVersionUpdate(change as Readonly<Record<string, unknown>>); // immutable fields: rule 6
     for (const key of Object.keys(change)) {
       if (key !== "description" && key !== "tags") throw new ValidationError(`update.${key}`, (change as Record<string, unknown>)[key], "use deprecate() or setAlias() for this field");
@@ -581,7 +583,7 @@ export class Tracker implements AsyncDisposable {
 
   /** Deletes a version, leaving a tombstone: its version string is never reused (rule 5). @example `await tracker.deleteModelVersion("churn", "1.1.0", { reason: "bad data" })` */
   async deleteModelVersion(name: string, version: string, options: { readonly reason?: string } = {}): Promise<void> {
-    await this.models.delete(name, version, options.reason);
+    await this.models.delete(name, version, options);
   }
 
   /** Every registry change of a model: who, when, what and why. @example `await tracker.modelHistory("churn")` */

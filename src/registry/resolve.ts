@@ -122,6 +122,7 @@ export function resolveRef(
  * ```
  */
 export function parseModelRef(text: string): ModelRef {
+  if (typeof text !== "string") throw new ValidationError("model reference", text, 'must be a string "name" or "name@ref"');
   const at = text.lastIndexOf("@");
   if (at < 0) return { name: checkModelName(text, "model reference"), ref: "latest" };
   const ref = text.slice(at + 1);

@@ -30,7 +30,7 @@ beforeAll(async () => {
   store = tempStore("ab-det");
   sdk = (await import(pathToFileURL(path.join(projectRoot, "dist", "index.js")).href)) as typeof sdk;
   const tracker = new sdk.Tracker({ trackingUri: store.root, captureContext: false, handleExit: false });
-  for (const digest of ["sha256:aaa", "sha256:bbb"]) {
+  for (const digest of [`sha256:${"a".repeat(64)}`, `sha256:${"b".repeat(64)}`]) {
     const run = await tracker.startRun();
     await run.end();
     await tracker.registerModel("toy", { runId: run.id, contentDigest: digest, rationale: "test" });

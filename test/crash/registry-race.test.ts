@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Tracker } from "../../dist/index.js";
 import { Child, requireDist, tempStore } from "../fixtures/crash/harness.js";
+import { fakeDigest, modelFolder } from "../support/registry.js";
 
 const N = 4;
 const ROUNDS = 3;
@@ -44,10 +45,10 @@ afterAll(() => store?.cleanup());
 /** Releases 1.0.0 of a fresh model from this process, then races N children on it. */
 async function race(model: string, spec: string, n = N): Promise<Outcome[]> {
   const t = new Tracker({ trackingUri: store.root, captureContext: false, handleExit: false });
-  await t.registerModel(model, { runId, contentDigest: "base", rationale: "first" });
+  await t.registerModel(model, { runId, contentDigest: fakeDigest("base"), rationale: "first" });
   await t.close();
   const startAt = Date.now() + 1500;
-  const children = Array.from({ length: n }, (_, i) => new Child(process.execPath, [fixture, store.root, model, runId, String(startAt), spec, `digest-${i}`], {}));
+  const children = Array.from({ length: n }, (_, i) => new Child(process.execPath, [fixture, store.root, model, runId, String(startAt), spec, fakeDigest(`digest-${i}`)], {}));
   await Promise.all(children.map((c) => c.waitFor(/^ready$/, 20_000)));
   const lines = await Promise.all(children.map((c) => c.waitFor(/^\{/, 30_000)));
   const exits = await Promise.all(children.map((c) => c.exit(15_000)));
@@ -56,7 +57,7 @@ async function race(model: string, spec: string, n = N): Promise<Outcome[]> {
 }
 
 function files(model: string): { backendVersion: string; version: string; contentDigest: string; deletedAt?: number }[] {
-  const dir = path.join(store.root, "registry", encodeURIComponent(model), "versions");
+  const dir = path.join(modelFolder(store.root, model), "versions");
   return readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
     .map((f) => JSON.parse(readFileSync(path.join(dir, f), "utf8")) as { backendVersion: string; version: string; contentDigest: string });
@@ -103,7 +104,7 @@ describe(`${N} processes release one model of one local store at the same moment
       expect(new Set(stored.map((v) => v.backendVersion)).size).toBe(N + 1);
       expect(stored.map((v) => v.version).sort()).toEqual(["1.0.0", ...versions]);
       // Each child's content is in exactly one version.
-      expect(stored.map((v) => v.contentDigest).sort()).toEqual(["base", ...Array.from({ length: N }, (_, i) => `digest-${i}`)]);
+      expect(stored.map((v) => v.contentDigest).sort()).toEqual(["base", ...Array.from({ length: N }, (_, i) => `digest-${i}`)].map(fakeDigest).sort());
     });
   }
 
@@ -119,7 +120,7 @@ describe(`${N} processes release one model of one local store at the same moment
       expect(new Set(versions).size, versions.join(" ")).toBe(12);
       const stored = files(model);
       expect(stored).toHaveLength(13);
-      expect(stored.map((v) => v.contentDigest).sort()).toEqual(["base", ...Array.from({ length: 12 }, (_, i) => `digest-${i}`)].sort());
+      expect(stored.map((v) => v.contentDigest).sort()).toEqual(["base", ...Array.from({ length: 12 }, (_, i) => `digest-${i}`)].map(fakeDigest).sort());
     });
   }
 });

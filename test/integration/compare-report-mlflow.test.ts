@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { Tracker } from "../../src/index.js";
 import { mlflowUri } from "../support/mlflow.js";
+import { fakeDigest } from "../support/registry.js";
 
 const spool = fs.mkdtempSync(path.join(os.tmpdir(), "mltrail-compare-mlflow-"));
 const experiment = `compare-${Date.now()}`;
@@ -42,8 +43,8 @@ it("compareRuns, compareModelVersions and report work against the server", async
   expect(cmp.metrics["loss"]?.perRun[1]?.min).toBeCloseTo(0.21, 10);
 
   const model = `compare-model-${Date.now()}`;
-  await tracker.registerModel(model, { runId: ids[0] as string, contentDigest: "a", rationale: "first" });
-  await tracker.registerModel(model, { runId: ids[1] as string, contentDigest: "b", rationale: "better" });
+  await tracker.registerModel(model, { runId: ids[0] as string, contentDigest: fakeDigest("a"), rationale: "first" });
+  await tracker.registerModel(model, { runId: ids[1] as string, contentDigest: fakeDigest("b"), rationale: "better" });
   const versions = await tracker.compareModelVersions(model, ["1.0.0", "1.1.0"]);
   expect(versions.versions.map((v) => v.version)).toEqual(["1.0.0", "1.1.0"]);
 

@@ -15,6 +15,7 @@ import type { ModelSignature, ModelVersion, TrackerOptions } from "../../src/ind
 import { mlflowGet, mlflowUri, uniqueName } from "../support/mlflow.js";
 import { ensureDist, newTracker, tempDir } from "../fixtures/replication/harness.js";
 import { Child } from "../fixtures/crash/harness.js";
+import { fakeDigest } from "../support/registry.js";
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -77,10 +78,10 @@ describe("round trip: what mltrail registers is visible through MLflow's REST AP
     const t = tracker();
     const runId = await serverRun(t);
     const model = uniqueName("reg-rt");
-    const v1 = await t.registerModel(model, { runId, signature: SIG, contentDigest: "sha256:a", rationale: "first release", aliases: ["champion"] });
+    const v1 = await t.registerModel(model, { runId, signature: SIG, contentDigest: fakeDigest("sha256:a"), rationale: "first release", aliases: ["champion"] });
     expect(v1).toMatchObject({ name: model, version: "1.0.0", backendVersion: "1", runId, rationale: "first release", aliases: ["champion"], gitCommit: "0123456789abcdef0123456789abcdef01234567" });
     expect(v1.metrics).toEqual({ acc: 0.91 });
-    const v11 = await t.registerModel(model, { runId, signature: SIG, contentDigest: "sha256:b", bump: "minor", rationale: "retrained" });
+    const v11 = await t.registerModel(model, { runId, signature: SIG, contentDigest: fakeDigest("sha256:b"), bump: "minor", rationale: "retrained" });
     expect(v11).toMatchObject({ version: "1.1.0", backendVersion: "2" });
 
     // MLflow's view.
@@ -90,7 +91,7 @@ describe("round trip: what mltrail registers is visible through MLflow's REST AP
     expect(raw[0]?.run_id).toBe(runId);
     expect(raw[0]?.source).toBe(`runs:/${runId}/model`);
     const release = JSON.parse(tagsOf(raw[0] as RawVersion)["mltrail.release"] ?? "{}") as Record<string, unknown>;
-    expect(release).toMatchObject({ rationale: "first release", metrics: { acc: 0.91 }, contentDigest: "sha256:a", signature: SIG, gitCommit: "0123456789abcdef0123456789abcdef01234567", bump: "initial" });
+    expect(release).toMatchObject({ rationale: "first release", metrics: { acc: 0.91 }, contentDigest: fakeDigest("sha256:a"), signature: SIG, gitCommit: "0123456789abcdef0123456789abcdef01234567", bump: "initial" });
     expect(typeof release["author"]).toBe("string");
     expect(typeof release["createdAt"]).toBe("number");
     expect((await rawModel(model)).aliases).toEqual({ champion: "1" });
@@ -112,7 +113,7 @@ describe("round trip: what mltrail registers is visible through MLflow's REST AP
       expect((await reader.getModelVersion(`${model}@${ref}`)).version, ref).toBe(expected);
     }
     const read = await reader.getModelVersion(model, "1.0.0");
-    expect(read).toMatchObject({ backendVersion: "1", rationale: "first release", contentDigest: "sha256:a", aliases: ["champion"], metrics: { acc: 0.91 } });
+    expect(read).toMatchObject({ backendVersion: "1", rationale: "first release", contentDigest: fakeDigest("sha256:a"), aliases: ["champion"], metrics: { acc: 0.91 } });
 
     // Moving the alias moves the MLflow alias; compare-and-set refuses a stale expectation.
     await reader.setAlias(model, "champion", "1.1.0", { expected: "1.0.0" });
@@ -140,8 +141,8 @@ describe("round trip: what mltrail registers is visible through MLflow's REST AP
     const t = tracker({ versionTag: "gitlab.version" });
     const runId = await serverRun(t);
     const model = uniqueName("reg-gitlab");
-    await t.registerModel(model, { runId, contentDigest: "a", rationale: "x" });
-    await t.registerModel(model, { runId, contentDigest: "b", bump: "minor", rationale: "y" });
+    await t.registerModel(model, { runId, contentDigest: fakeDigest("a"), rationale: "x" });
+    await t.registerModel(model, { runId, contentDigest: fakeDigest("b"), bump: "minor", rationale: "y" });
     const raw = await rawVersions(model);
     expect(raw.map((v) => tagsOf(v)["gitlab.version"])).toEqual(["1.0.0", "1.1.0"]);
     expect(raw.map((v) => tagsOf(v)["mltrail.version"])).toEqual([undefined, undefined]);
@@ -157,8 +158,8 @@ describe("delete leaves a tombstone (rule 5)", () => {
     const t = tracker();
     const runId = await serverRun(t);
     const model = uniqueName("reg-tomb");
-    await t.registerModel(model, { runId, contentDigest: "a" });
-    await t.registerModel(model, { runId, contentDigest: "b", bump: "minor", aliases: ["challenger"] });
+    await t.registerModel(model, { runId, contentDigest: fakeDigest("a") });
+    await t.registerModel(model, { runId, contentDigest: fakeDigest("b"), bump: "minor", aliases: ["challenger"] });
     await t.deleteModelVersion(model, "1.1.0", { reason: "bad data" });
 
     expect((await rawVersions(model)).map((v) => tagsOf(v)["mltrail.version"])).toEqual(["1.0.0"]);
@@ -167,9 +168,9 @@ describe("delete leaves a tombstone (rule 5)", () => {
     expect(JSON.parse(tags["mltrail.tombstone.1.1.0"] ?? "{}")).toMatchObject({ version: "1.1.0", backendVersion: "2" });
 
     const reuse = tracker();
-    await expect(reuse.registerModel(model, { runId, contentDigest: "c", version: "1.1.0" })).rejects.toSatisfy((e: unknown) => e instanceof ConflictError && e.message.includes("rule 5"));
+    await expect(reuse.registerModel(model, { runId, contentDigest: fakeDigest("c"), version: "1.1.0" })).rejects.toSatisfy((e: unknown) => e instanceof ConflictError && e.message.includes("rule 5"));
     expect(await rawVersions(model)).toHaveLength(1); // nothing left behind
-    expect((await reuse.registerModel(model, { runId, contentDigest: "c", bump: "minor" })).version).toBe("1.2.0");
+    expect((await reuse.registerModel(model, { runId, contentDigest: fakeDigest("c"), bump: "minor" })).version).toBe("1.2.0");
     expect((await rawVersions(model)).map((v) => tagsOf(v)["mltrail.version"])).toEqual(["1.0.0", "1.2.0"]);
   });
 });
@@ -181,7 +182,7 @@ describe("races (rule 8): 4 trackers release one model at once", () => {
     const first = tracker();
     const runId = await serverRun(first);
     const model = uniqueName("reg-race");
-    await first.registerModel(model, { runId, contentDigest: "base" });
+    await first.registerModel(model, { runId, contentDigest: fakeDigest("base") });
     return { model, runId, trackers: Array.from({ length: N }, () => tracker()) };
   }
 
@@ -189,7 +190,7 @@ describe("races (rule 8): 4 trackers release one model at once", () => {
     const { model, runId, trackers } = await setup();
     // Warm every tracker (run lookup, model read) so the releases start together.
     await Promise.all(trackers.map((t) => t.getRun(runId)));
-    const { ok, errors } = await settle(trackers.map((t, i) => t.registerModel(model, { runId, contentDigest: `d${i}`, version: "1.1.0", rationale: `t${i}` })));
+    const { ok, errors } = await settle(trackers.map((t, i) => t.registerModel(model, { runId, contentDigest: fakeDigest(`d${i}`), version: "1.1.0", rationale: `t${i}` })));
     expect(ok.map((v) => v.version), String(errors)).toEqual(["1.1.0"]);
     expect(errors).toHaveLength(N - 1);
     for (const e of errors) expect((e as Error).name, String(e)).toBe("ConflictError");
@@ -205,7 +206,7 @@ describe("races (rule 8): 4 trackers release one model at once", () => {
   it("computed bumps: all succeed with distinct versions; MLflow holds exactly one version per success", async () => {
     const { model, runId, trackers } = await setup();
     await Promise.all(trackers.map((t) => t.getRun(runId)));
-    const { ok, errors } = await settle(trackers.map((t, i) => t.registerModel(model, { runId, contentDigest: `d${i}`, bump: "minor", rationale: `t${i}` })));
+    const { ok, errors } = await settle(trackers.map((t, i) => t.registerModel(model, { runId, contentDigest: fakeDigest(`d${i}`), bump: "minor", rationale: `t${i}` })));
     expect(errors, String(errors)).toEqual([]);
     const versions = ok.map((v) => v.version).sort();
     expect(versions).toEqual(["1.1.0", "1.2.0", "1.3.0", "1.4.0"]);
@@ -225,12 +226,12 @@ describe("races (rule 8) across processes: 4 children release one model at once"
     const first = tracker();
     const runId = await serverRun(first);
     const model = uniqueName("reg-prace");
-    await first.registerModel(model, { runId, contentDigest: "base" });
+    await first.registerModel(model, { runId, contentDigest: fakeDigest("base") });
     const startAt = Date.now() + 2500;
     const children = Array.from({ length: N }, (_, i) => {
       const spool = tempDir("registry-child");
       cleanups.push(spool.cleanup);
-      return new Child(process.execPath, [fixture, mlflowUri(), model, runId, String(startAt), spec, `d${i}`, spool.dir], {});
+      return new Child(process.execPath, [fixture, mlflowUri(), model, runId, String(startAt), spec, fakeDigest(`d${i}`), spool.dir], {});
     });
     await Promise.all(children.map((c) => c.waitFor(/^ready$/, 30_000)));
     const lines = await Promise.all(children.map((c) => c.waitFor(/^\{/, 60_000)));

@@ -15,7 +15,7 @@ let tracker: Tracker;
 beforeEach(async () => {
   root = mkdtempSync(path.join(os.tmpdir(), "mltrail-ab-test-"));
   tracker = new Tracker({ trackingUri: root, experiment: "models", captureContext: false, handleExit: false });
-  for (const digest of ["sha256:aaa", "sha256:bbb"]) {
+  for (const digest of [`sha256:${"a".repeat(64)}`, `sha256:${"b".repeat(64)}`]) {
     const run = await tracker.startRun();
     await run.end();
     await tracker.registerModel("toy", { runId: run.id, contentDigest: digest, rationale: "test", ...(digest.endsWith("a") ? { aliases: ["champion"] } : {}) });

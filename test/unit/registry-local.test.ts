@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConflictError, NotFoundError, Tracker, ValidationError, diffSignatures } from "../../src/index.js";
 import type { ModelSignature, TrackerOptions } from "../../src/index.js";
+import { fakeDigest, modelFolder, rejection } from "../support/registry.js";
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -38,16 +39,7 @@ async function finishedRun(
 
 /** The version files of a model in a local store (tombstones included). */
 function versionFiles(root: string, model: string): string[] {
-  return readdirSync(path.join(root, "registry", encodeURIComponent(model), "versions")).filter((f) => f.endsWith(".json"));
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a rejection");
+  return readdirSync(path.join(modelFolder(root, model), "versions")).filter((f) => f.endsWith(".json"));
 }
 
 const SIG: ModelSignature = {
@@ -64,18 +56,18 @@ describe("release flow on the local store", () => {
   it("1.0.0 → retrain 1.1.0 → identical content → removed input needs major → 2.0.0", async () => {
     const { tracker, root } = newStore();
     const r1 = await finishedRun(tracker);
-    const v1 = await tracker.registerModel("churn", { runId: r1, signature: SIG, contentDigest: "sha256:aaa", rationale: "first" });
+    const v1 = await tracker.registerModel("churn", { runId: r1, signature: SIG, contentDigest: fakeDigest("sha256:aaa"), rationale: "first" });
     expect(v1).toMatchObject({ name: "churn", version: "1.0.0", bump: "initial", runId: r1, source: `runs:/${r1}/model` });
 
     // Retrained: new weights (content digest) with the same signature and params → minor.
     const r2 = await finishedRun(tracker);
-    const v11 = await tracker.registerModel("churn", { runId: r2, signature: SIG, contentDigest: "sha256:bbb", rationale: "retrained" });
+    const v11 = await tracker.registerModel("churn", { runId: r2, signature: SIG, contentDigest: fakeDigest("sha256:bbb"), rationale: "retrained" });
     expect(v11.version).toBe("1.1.0");
     expect(v11.bump).toBe("minor");
     expect(versionFiles(root, "churn")).toHaveLength(2);
 
     // Identical content: the same version comes back and no file is written.
-    const same = await tracker.registerModel("churn", { runId: r2, signature: SIG, contentDigest: "sha256:bbb", rationale: "again" });
+    const same = await tracker.registerModel("churn", { runId: r2, signature: SIG, contentDigest: fakeDigest("sha256:bbb"), rationale: "again" });
     expect(same.version).toBe("1.1.0");
     expect(same.backendVersion).toBe(v11.backendVersion);
     expect(same.rationale).toBe("retrained");
@@ -84,18 +76,18 @@ describe("release flow on the local store", () => {
 
     // A removed input breaks callers: a minor bump is refused, naming the change.
     const r3 = await finishedRun(tracker);
-    const lowered = await rejection(tracker.registerModel("churn", { runId: r3, signature: SIG_NO_AGE, contentDigest: "sha256:ccc", bump: "minor", rationale: "drop age" }));
+    const lowered = await rejection(tracker.registerModel("churn", { runId: r3, signature: SIG_NO_AGE, contentDigest: fakeDigest("sha256:ccc"), bump: "minor", rationale: "drop age" }));
     expect(lowered).toBeInstanceOf(ValidationError);
     expect(lowered.message).toContain('input "age" removed → major required, got minor');
     expect(lowered.message).toContain("rule 2");
     // Also with an explicit version on the minor line.
-    const lowered2 = await rejection(tracker.registerModel("churn", { runId: r3, signature: SIG_NO_AGE, contentDigest: "sha256:ccc", version: "1.2.0", rationale: "drop age" }));
+    const lowered2 = await rejection(tracker.registerModel("churn", { runId: r3, signature: SIG_NO_AGE, contentDigest: fakeDigest("sha256:ccc"), version: "1.2.0", rationale: "drop age" }));
     expect(lowered2).toBeInstanceOf(ValidationError);
     expect(lowered2.message).toContain('input "age" removed → major required, got minor');
     expect(versionFiles(root, "churn")).toHaveLength(2);
 
     // Inferred (no bump, no version): major.
-    const v2 = await tracker.registerModel("churn", { runId: r3, signature: SIG_NO_AGE, contentDigest: "sha256:ccc", rationale: "drop age" });
+    const v2 = await tracker.registerModel("churn", { runId: r3, signature: SIG_NO_AGE, contentDigest: fakeDigest("sha256:ccc"), rationale: "drop age" });
     expect(v2.version).toBe("2.0.0");
     expect(v2.bump).toBe("major");
     expect(v2.changes.some((c) => c.includes('input "age" removed'))).toBe(true);
@@ -105,8 +97,8 @@ describe("release flow on the local store", () => {
 
   it("an explicit major version for a breaking change is accepted", async () => {
     const { tracker } = newStore();
-    await tracker.registerModel("m", { runId: await finishedRun(tracker), signature: SIG, contentDigest: "a" });
-    const v2 = await tracker.registerModel("m", { runId: await finishedRun(tracker), signature: SIG_NO_AGE, contentDigest: "b", version: "2.0.0" });
+    await tracker.registerModel("m", { runId: await finishedRun(tracker), signature: SIG, contentDigest: fakeDigest("a") });
+    const v2 = await tracker.registerModel("m", { runId: await finishedRun(tracker), signature: SIG_NO_AGE, contentDigest: fakeDigest("b"), version: "2.0.0" });
     expect(v2.version).toBe("2.0.0");
   });
 });
@@ -115,9 +107,9 @@ describe("resolution", () => {
   async function threeVersions(): Promise<Tracker> {
     const { tracker } = newStore();
     const run = await finishedRun(tracker);
-    await tracker.registerModel("churn", { runId: run, contentDigest: "a", version: "1.0.0" });
-    await tracker.registerModel("churn", { runId: run, contentDigest: "b", version: "1.1.0" });
-    await tracker.registerModel("churn", { runId: run, contentDigest: "c", version: "2.0.0" });
+    await tracker.registerModel("churn", { runId: run, contentDigest: fakeDigest("a"), version: "1.0.0" });
+    await tracker.registerModel("churn", { runId: run, contentDigest: fakeDigest("b"), version: "1.1.0" });
+    await tracker.registerModel("churn", { runId: run, contentDigest: fakeDigest("c"), version: "2.0.0" });
     await tracker.setAlias("churn", "champion", "1.1.0");
     return tracker;
   }
@@ -150,19 +142,19 @@ describe("prereleases, promotion, deprecation", () => {
   it("rc releases are skipped by plain ranges; promote makes the stable version with the same content", async () => {
     const { tracker } = newStore();
     const run = await finishedRun(tracker);
-    await tracker.registerModel("m", { runId: run, contentDigest: "a", signature: SIG });
-    const rc0 = await tracker.registerModel("m", { runId: run, contentDigest: "b", signature: SIG, bump: "minor", prerelease: "rc" });
+    await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("a"), signature: SIG });
+    const rc0 = await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("b"), signature: SIG, bump: "minor", prerelease: "rc" });
     expect(rc0.version).toBe("1.1.0-rc.0");
-    const rc1 = await tracker.registerModel("m", { runId: run, contentDigest: "c", signature: SIG, bump: "minor", prerelease: "rc" });
+    const rc1 = await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("c"), signature: SIG, bump: "minor", prerelease: "rc" });
     expect(rc1.version).toBe("1.1.0-rc.1");
 
     expect((await tracker.getModelVersion("m", "latest")).version).toBe("1.0.0");
     expect((await tracker.getModelVersion("m", "^1")).version).toBe("1.0.0");
     expect((await tracker.getModelVersion("m", "^1.1.0-rc.0")).version).toBe("1.1.0-rc.1");
-    expect((await tracker.getModelVersion("m", "1.1.0-rc.0")).contentDigest).toBe("b");
+    expect((await tracker.getModelVersion("m", "1.1.0-rc.0")).contentDigest).toBe(fakeDigest("b"));
 
     const stable = await tracker.promote("m", "1.1.0-rc.1", { rationale: "canary passed" });
-    expect(stable).toMatchObject({ version: "1.1.0", contentDigest: "c", signature: SIG, bump: "promote", rationale: "canary passed" });
+    expect(stable).toMatchObject({ version: "1.1.0", contentDigest: fakeDigest("c"), signature: SIG, bump: "promote", rationale: "canary passed" });
     expect((await tracker.getModelVersion("m@latest")).version).toBe("1.1.0");
 
     // Promoting again would reuse 1.1.0 (rule 5); a stable version is not promotable (rule 4).
@@ -178,8 +170,8 @@ describe("prereleases, promotion, deprecation", () => {
   it("deprecated versions are skipped by ranges and latest, but an exact ref still resolves", async () => {
     const { tracker } = newStore();
     const run = await finishedRun(tracker);
-    await tracker.registerModel("m", { runId: run, contentDigest: "a", version: "1.0.0" });
-    await tracker.registerModel("m", { runId: run, contentDigest: "b", version: "1.1.0" });
+    await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("a"), version: "1.0.0" });
+    await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("b"), version: "1.1.0" });
     const dep = await tracker.deprecate("m", "1.1.0", "leaks labels");
     expect(dep).toMatchObject({ version: "1.1.0", deprecated: true, deprecationReason: "leaks labels" });
     expect((await tracker.getModelVersion("m", "latest")).version).toBe("1.0.0");
@@ -192,8 +184,8 @@ describe("prereleases, promotion, deprecation", () => {
   it("a range matching only deprecated versions finds nothing", async () => {
     const { tracker } = newStore();
     const run = await finishedRun(tracker);
-    await tracker.registerModel("m", { runId: run, contentDigest: "a", version: "1.0.0" });
-    await tracker.registerModel("m", { runId: run, contentDigest: "b", version: "1.1.0" });
+    await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("a"), version: "1.0.0" });
+    await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("b"), version: "1.1.0" });
     await tracker.deprecate("m", "1.1.0", "bad");
     const err = await rejection(tracker.getModelVersion("m", ">=1.1"));
     expect(err).toBeInstanceOf(NotFoundError);
@@ -204,8 +196,8 @@ describe("delete leaves a tombstone (rule 5)", () => {
   it("the version disappears, its file stays, its aliases go, and it is never reused", async () => {
     const { tracker, root } = newStore();
     const run = await finishedRun(tracker);
-    await tracker.registerModel("m", { runId: run, contentDigest: "a" });
-    await tracker.registerModel("m", { runId: run, contentDigest: "b", bump: "minor", aliases: ["champion"] });
+    await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("a") });
+    await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("b"), bump: "minor", aliases: ["champion"] });
     await tracker.deleteModelVersion("m", "1.1.0", { reason: "trained on bad data" });
 
     expect((await tracker.listModelVersions("m")).map((v) => v.version)).toEqual(["1.0.0"]);
@@ -213,12 +205,12 @@ describe("delete leaves a tombstone (rule 5)", () => {
     expect(await rejection(tracker.getModelVersion("m", "champion"))).toBeInstanceOf(NotFoundError);
     expect(versionFiles(root, "m")).toHaveLength(2); // the tombstone stays on disk
 
-    const reuse = await rejection(tracker.registerModel("m", { runId: run, contentDigest: "c", version: "1.1.0" }));
+    const reuse = await rejection(tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("c"), version: "1.1.0" }));
     expect(reuse).toBeInstanceOf(ConflictError);
     expect(reuse.message).toContain("rule 5");
     expect(reuse.message).toContain("1.1.0");
     // A computed bump skips over the tombstone.
-    expect((await tracker.registerModel("m", { runId: run, contentDigest: "c", bump: "minor" })).version).toBe("1.2.0");
+    expect((await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("c"), bump: "minor" })).version).toBe("1.2.0");
     expect(versionFiles(root, "m")).toHaveLength(3);
     expect((await tracker.modelHistory("m")).find((e) => e.action === "delete")).toMatchObject({ version: "1.1.0", reason: "trained on bad data" });
   });
@@ -227,7 +219,7 @@ describe("delete leaves a tombstone (rule 5)", () => {
 describe("aliases (rule 7) and compare-and-set", () => {
   it.each(["latest", "LATEST", "v2", "1.2", "1", "x"])("alias %j is reserved", async (alias) => {
     const { tracker } = newStore();
-    await tracker.registerModel("m", { runId: await finishedRun(tracker), contentDigest: "a" });
+    await tracker.registerModel("m", { runId: await finishedRun(tracker), contentDigest: fakeDigest("a") });
     const err = await rejection(tracker.setAlias("m", alias, "1.0.0"));
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.message).toContain("rule 7");
@@ -235,7 +227,7 @@ describe("aliases (rule 7) and compare-and-set", () => {
 
   it("a reserved alias in registerModel is refused before anything is released", async () => {
     const { tracker } = newStore();
-    const err = await rejection(tracker.registerModel("m", { runId: await finishedRun(tracker), contentDigest: "a", aliases: ["v2"] }));
+    const err = await rejection(tracker.registerModel("m", { runId: await finishedRun(tracker), contentDigest: fakeDigest("a"), aliases: ["v2"] }));
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.message).toContain("rule 7");
     expect(await tracker.listModels()).toEqual([]);
@@ -244,8 +236,8 @@ describe("aliases (rule 7) and compare-and-set", () => {
   it("expected makes setAlias / deleteAlias compare-and-set", async () => {
     const { tracker } = newStore();
     const run = await finishedRun(tracker);
-    await tracker.registerModel("m", { runId: run, contentDigest: "a", version: "1.0.0" });
-    await tracker.registerModel("m", { runId: run, contentDigest: "b", version: "1.1.0" });
+    await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("a"), version: "1.0.0" });
+    await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("b"), version: "1.1.0" });
 
     await tracker.setAlias("m", "champion", "1.0.0", { expected: null });
     expect(await rejection(tracker.setAlias("m", "champion", "1.1.0", { expected: null }))).toBeInstanceOf(ConflictError);
@@ -269,13 +261,13 @@ describe("policies and bad input", () => {
     const { tracker } = newStore({ requireRationale: true });
     const run = await finishedRun(tracker);
     for (const rationale of [undefined, "", "   "]) {
-      const err = await rejection(tracker.registerModel("m", { runId: run, contentDigest: "a", ...(rationale === undefined ? {} : { rationale }) }));
+      const err = await rejection(tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("a"), ...(rationale === undefined ? {} : { rationale }) }));
       expect(err).toBeInstanceOf(ValidationError);
       expect(err.message).toContain("requireRationale");
     }
     expect(await tracker.listModels()).toEqual([]);
-    await tracker.registerModel("m", { runId: run, contentDigest: "a", rationale: "ok" });
-    await tracker.registerModel("m", { runId: run, contentDigest: "b", bump: "minor", prerelease: "rc", rationale: "ok" });
+    await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("a"), rationale: "ok" });
+    await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("b"), bump: "minor", prerelease: "rc", rationale: "ok" });
     expect(await rejection(tracker.promote("m", "1.1.0-rc.0"))).toBeInstanceOf(ValidationError);
     expect((await tracker.promote("m", "1.1.0-rc.0", { rationale: "canary" })).version).toBe("1.1.0");
   });
@@ -283,10 +275,10 @@ describe("policies and bad input", () => {
   it("namePolicy.model is enforced on registered model names", async () => {
     const { tracker } = newStore({ namePolicy: { model: /^team-[a-z]+$/ } });
     const run = await finishedRun(tracker);
-    const err = await rejection(tracker.registerModel("churn", { runId: run, contentDigest: "a" }));
+    const err = await rejection(tracker.registerModel("churn", { runId: run, contentDigest: fakeDigest("a") }));
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.message).toContain("namePolicy.model");
-    expect((await tracker.registerModel("team-churn", { runId: run, contentDigest: "a" })).version).toBe("1.0.0");
+    expect((await tracker.registerModel("team-churn", { runId: run, contentDigest: fakeDigest("a") })).version).toBe("1.0.0");
     expect(await tracker.listModels()).toEqual(["team-churn"]);
   });
 
@@ -299,7 +291,7 @@ describe("policies and bad input", () => {
     ["", "rule 1"],
   ])("version %j is a ValidationError naming %s", async (version, rule) => {
     const { tracker } = newStore();
-    const err = await rejection(tracker.registerModel("m", { runId: await finishedRun(tracker), contentDigest: "a", version }));
+    const err = await rejection(tracker.registerModel("m", { runId: await finishedRun(tracker), contentDigest: fakeDigest("a"), version }));
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.message).toContain(rule);
     expect(await tracker.listModels()).toEqual([]);
@@ -315,18 +307,18 @@ describe("policies and bad input", () => {
   it("updateModelVersion changes description and tags; immutable fields are refused naming rule 6", async () => {
     const { tracker } = newStore();
     const run = await finishedRun(tracker);
-    await tracker.registerModel("m", { runId: run, contentDigest: "a", tags: { team: "growth" }, description: "v1" });
+    await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("a"), tags: { team: "growth" }, description: "v1" });
     const updated = await tracker.updateModelVersion("m", "1.0.0", { description: "better docs", tags: { stage: "prod" } });
-    expect(updated).toMatchObject({ description: "better docs", tags: { team: "growth", stage: "prod" }, contentDigest: "a" });
+    expect(updated).toMatchObject({ description: "better docs", tags: { team: "growth", stage: "prod" }, contentDigest: fakeDigest("a") });
     expect(await tracker.getModelVersion("m", "1.0.0")).toMatchObject({ description: "better docs", tags: { team: "growth", stage: "prod" } });
 
     // The typed API only offers mutable fields; the runtime check guards untyped callers.
-    for (const change of [{ contentDigest: "sha256:evil" }, { version: "9.9.9" }, { signature: SIG }, { source: "s3://x" }, { metrics: { acc: 1 } }]) {
+    for (const change of [{ contentDigest: fakeDigest("sha256:evil") }, { version: "9.9.9" }, { signature: SIG }, { source: "s3://x" }, { metrics: { acc: 1 } }]) {
       const err = await rejection(tracker.updateModelVersion("m", "1.0.0", change as never));
       expect(err).toBeInstanceOf(ValidationError);
       expect(err.message).toContain("rule 6");
     }
-    expect((await tracker.getModelVersion("m", "1.0.0")).contentDigest).toBe("a");
+    expect((await tracker.getModelVersion("m", "1.0.0")).contentDigest).toBe(fakeDigest("a"));
     expect((await tracker.modelHistory("m")).filter((e) => e.action === "update")).toHaveLength(1);
   });
 });
@@ -346,7 +338,7 @@ describe("what a release records", () => {
       tags: { "mlflow.source.git.commit": commit },
     });
     const before = Date.now();
-    const mv = await tracker.registerModel("m", { runId, contentDigest: "a", rationale: "baseline ready" });
+    const mv = await tracker.registerModel("m", { runId, contentDigest: fakeDigest("a"), rationale: "baseline ready" });
     const after = Date.now();
     expect(mv.metrics).toEqual({ loss: 0.31, acc: 0.88 });
     expect(mv.params).toEqual({ lr: "0.001", epochs: "3" });
@@ -365,8 +357,8 @@ describe("what a release records", () => {
   it("modelHistory lists every change with who, when and why, in order", async () => {
     const { tracker } = newStore();
     const run = await finishedRun(tracker);
-    await tracker.registerModel("m", { runId: run, contentDigest: "a", rationale: "first" });
-    await tracker.registerModel("m", { runId: run, contentDigest: "b", bump: "minor", prerelease: "rc", rationale: "try" });
+    await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("a"), rationale: "first" });
+    await tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("b"), bump: "minor", prerelease: "rc", rationale: "try" });
     await tracker.setAlias("m", "champion", "1.0.0");
     await tracker.promote("m", "1.1.0-rc.0", { rationale: "canary ok" });
     await tracker.setAlias("m", "champion", "1.1.0");
