@@ -17,7 +17,7 @@
  */
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { ConflictError, NotFoundError, SpoolError } from "../errors.js";
+import { ConflictError, CorruptDataError, NotFoundError, type SpoolError } from "../errors.js";
 import { writeFileAtomic } from "../log/atomic.js";
 import { withLock } from "../log/lock.js";
 import { parseAliases, parseAuditEntry, parseModelFile, parseStoredVersion, withKey } from "../registry/records.js";
@@ -26,21 +26,6 @@ import { migrateLegacyRegistry, modelFolderName } from "./registry-layout.js";
 
 /** What a damaged file reads as. */
 const DAMAGED = Symbol("damaged");
-
-/** Per-folder queues: calls of one process on one model run one at a time, before the file lock. */
-const queues = new Map<string, Promise<unknown>>();
-
-async function serially<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const before = queues.get(key) ?? Promise.resolve();
-  const mine = before.then(fn, fn);
-  const tail = mine.catch(() => undefined);
-  queues.set(key, tail);
-  try {
-    return await mine;
-  } finally {
-    if (queues.get(key) === tail) queues.delete(key);
-  }
-}
 
 /** The local store's registry. */
 export class LocalRegistry implements RegistryStore {
@@ -86,12 +71,12 @@ export class LocalRegistry implements RegistryStore {
   }
 
   private damaged(file: string, what: string, why: string): void {
-    this.report(new SpoolError(`registry: ${what} is damaged (${why}) and was skipped: ${path.relative(this.root, file)}`, { path: path.relative(this.root, file) }));
+    this.report(new CorruptDataError(`registry: ${what} is damaged (${why}) and was skipped: ${path.relative(this.root, file)}`, { path: file }));
   }
 
-  /** Runs `fn` holding the model's lock (in-process queue, then the lock file). */
+  /** Runs `fn` holding the model's lock (calls of this process queue; other processes wait on the file). */
   private async locked<T>(dir: string, name: string, fn: () => Promise<T>): Promise<T> {
-    return serially(dir, () => withLock(path.join(dir, ".lock"), `model "${name}"`, fn));
+    return withLock(path.join(dir, ".lock"), `model "${name}"`, fn);
   }
 
   private async requireModel(name: string): Promise<string> {
@@ -189,7 +174,7 @@ export class LocalRegistry implements RegistryStore {
   async appendAudit(name: string, entry: AuditEntry): Promise<void> {
     const dir = await this.requireModel(name);
     const file = path.join(dir, "audit.jsonl");
-    await serially(file, async () => {
+    await this.locked(dir, name, async () => {
       const handle = await fsp.open(file, "a+");
       try {
         // A line torn by a crash is never glued onto: start on a fresh line.
