@@ -6,18 +6,21 @@ const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), 
 const define = { __MLTRAIL_VERSION__: JSON.stringify(pkg.version) };
 
 /**
- * Subpath entries (mltrail/tfjs) import the SDK as the package itself, never a bundled copy:
+ * Subpath entries (mltrail/tfjs, mltrail/ab) import the SDK as the package itself, never a bundled copy:
  * one set of classes, so `instanceof ValidationError` holds across entries.
  */
 const sdkAsPackage: Plugin = {
   name: "sdk-as-package",
   setup(build) {
-    build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) => (args.importer.includes(`${"src"}/integrations/`) ? { path: "mltrail", external: true } : undefined));
+    const subpathEntry = /[\\/]src[\\/](integrations|ab)[\\/]/;
+    build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) => (subpathEntry.test(args.importer) ? { path: "mltrail", external: true } : undefined));
   },
 };
 
 /** What every entry shares. */
-const common = { target: "node20", platform: "node", sourcemap: true, clean: false, splitting: false, define } as const;
+// keepNames: error classes with static members would otherwise be renamed (`_StateError`), and
+// their `name` is part of what users see and match on.
+const common = { target: "node20", platform: "node", sourcemap: true, clean: false, splitting: false, keepNames: true, define } as const;
 
 export default defineConfig([
   { ...common, entry: { index: "src/index.ts" }, format: ["esm", "cjs"], dts: true },
@@ -27,6 +30,14 @@ export default defineConfig([
     format: ["esm", "cjs"],
     dts: true,
     external: ["mltrail", "@tensorflow/tfjs"],
+    esbuildPlugins: [sdkAsPackage],
+  },
+  {
+    ...common,
+    entry: { ab: "src/ab/index.ts" },
+    format: ["esm", "cjs"],
+    dts: true,
+    external: ["mltrail"],
     esbuildPlugins: [sdkAsPackage],
   },
   { ...common, entry: { "cli/main": "src/cli/main.ts" }, format: ["esm"] },

@@ -56,6 +56,9 @@ export default defineConfig(async () => {
             include: ["test/unit/**/*.test.ts"],
             pool: "forks",
             maxWorkers: 2,
+            // Generous: a loaded 2-core machine can take seconds for what takes milliseconds idle.
+            // Tests wait for conditions; this only bounds a test that hangs.
+            testTimeout: 60_000,
           },
         },
         {

@@ -12,8 +12,7 @@
  * everyone without assignment (to measure the overhead of assignment, see bench/ab.mjs).
  */
 import * as http from "node:http";
-import { Tracker } from "mltrail";
-import { createAbTest, formatAnalysis } from "mltrail/ab/index.js";
+import { createAbTest, formatAnalysis, Tracker } from "mltrail";
 
 const tracker = new Tracker({ experiment: "ab-toy-training" });
 

@@ -3,10 +3,10 @@
 /**
  * `npm test`: the one test command.
  *   1. npx tsup                            (build; the system tests run dist/)
- *   2. npx tsc --noEmit -p tsconfig.json   (type check)
- *   3. npx vitest run [extra args]         (all projects; extra CLI args are passed through)
- * The build goes first because test files (test/crash, test/e2e) import types from dist/: in a
- * fresh clone, or with a stale dist/, a type check before the build fails or checks old types.
+ *   2. npx tsc --noEmit -p tsconfig.json   (type check; needs no dist/: tests import "mltrail",
+ *                                           which tsconfig maps to src/ and Node resolves to dist/)
+ *   3. npx depcruise src                   (the layering rules of .dependency-cruiser.cjs)
+ *   4. npx vitest run [extra args]         (all projects; extra CLI args are passed through)
  * Exits non-zero on the first failure.
  *
  * The integration project needs Python to run a real MLflow server (scripts/mlflow-server.mjs).
@@ -80,6 +80,8 @@ async function main() {
   let rc = await step("build", ["tsup"]);
   if (rc !== 0) return rc;
   rc = await step("typecheck", ["tsc", "--noEmit", "-p", "tsconfig.json"]);
+  if (rc !== 0) return rc;
+  rc = await step("layering", ["depcruise", "src", "--config", ".dependency-cruiser.cjs", "--output-type", "err-long"]);
   if (rc !== 0) return rc;
   const report = path.join(os.tmpdir(), `mltrail-vitest-${process.pid}.json`);
   vitestArgs.push("--reporter=default", "--reporter=json", `--outputFile.json=${report}`);

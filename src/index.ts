@@ -22,7 +22,6 @@ export type { ReplicationHealth } from "./remote/health.js";
 export type { HttpAuth } from "./remote/http.js";
 export { Run } from "./run.js";
 export type { MetricOptions, EndOptions } from "./run.js";
-export { resolveOptions } from "./options.js";
 export type { TrackerOptions, ResolvedOptions, NamePolicy, Backend, LocalBackend, MlflowBackend, Env } from "./options.js";
 export type { Durability } from "./log/journal.js";
 export type { LogLevel, LogSink } from "./internal/logger.js";
@@ -61,8 +60,11 @@ export type { CompareRunsOptions, RunComparison, ModelComparison, ComparedRun, C
 export type { WriteReportOptions, WriteReportResult } from "./report/index.js";
 export type { ReportData, ChartData, ChartSeries } from "./report/data.js";
 export type { JournalRecord, MetricRecord, ParamRecord, TagRecord, EndRecord, ArtifactRecord, DatasetRecord } from "./log/record.js";
-export { createAbTest, openAbTest, AbTest, AB_KEY_TAG, AB_DEFAULT_EXPERIMENT, formatAnalysis, hash, getBucketRanges, chooseVariation, inRange, getEqualWeights } from "./ab/index.js";
-export type { AbTestView, HashVersion, VariationRange, AbTestOptions, AbVariantSpec, AbVariant, AbTestConfig, AbUnit, Assignment, AnalyzeOptions, AbAnalysis, AbVariantResult, AbComparison, AbDecision } from "./ab/index.js";
+// A/B tests: the API a service uses. Hashing and statistics internals live in `mltrail/ab`.
+export { createAbTest, openAbTest, AbTest, AB_KEY_TAG, AB_DEFAULT_EXPERIMENT, type AbTestView, type AbTracker } from "./ab/test.js";
+export { formatAnalysis } from "./ab/format.js";
+export type { AbTestOptions, AbVariantSpec, AbVariant, AbTestConfig, AbUnit, Assignment, AnalyzeOptions, AbAnalysis, AbVariantResult, AbComparison, AbDecision } from "./ab/types.js";
+export type { RunReader, ModelReader, RunStarter } from "./tracker-api.js";
 export type { AuditEntry, DatasetRef, StoredVersion } from "./registry/store.js";
 export type { BackendLimits } from "./model/limits.js";
 export type {

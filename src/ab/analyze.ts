@@ -10,7 +10,7 @@
  *
  * @packageDocumentation
  */
-import type { Tracker } from "../index.js";
+import type { RunReader } from "../tracker-api.js";
 import { msprtInterval, msprtPValue, normalQuantile, srmTest, summarize, twoProportionZTest, welchTTest, type Comparison, type Summary } from "./stats.js";
 import type { AbAnalysis, AbComparison, AbDecision, AbTestConfig, AbVariantResult, AnalyzeOptions } from "./types.js";
 
@@ -40,7 +40,7 @@ export interface VariantData {
 }
 
 /** Reads every run's exposures and outcomes. @internal */
-export async function readData(tracker: Tracker, runIds: readonly string[], config: AbTestConfig, metric: string): Promise<VariantData[]> {
+export async function readData(tracker: Pick<RunReader, "getMetricHistory">, runIds: readonly string[], config: AbTestConfig, metric: string): Promise<VariantData[]> {
   const data = config.variants.map((): VariantData => ({ exposures: 0, values: [] }));
   await Promise.all(
     runIds.flatMap((runId) =>

@@ -5,7 +5,12 @@
  * @packageDocumentation
  */
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
-import type { ModelVersion, Run, Tracker } from "../index.js";
+import type { ModelVersion } from "../models.js";
+import type { Run } from "../run.js";
+import type { ModelReader, RunReader, RunStarter } from "../tracker-api.js";
+
+/** What an A/B test needs of a tracker (a `Tracker` is one). @example `createAbTest(tracker, options)` */
+export type AbTracker = Pick<RunReader, "getExperimentByName" | "searchRuns" | "getMetricHistory"> & Pick<ModelReader, "getModelVersion"> & RunStarter;
 import { analyzeData, exposureKey, outcomeKey, readData } from "./analyze.js";
 import { getBucketRanges, hashV1, hashV2, type HashVersion, type VariationRange } from "./hash.js";
 import type { AbAnalysis, AbTestConfig, AbTestOptions, AbUnit, AbVariant, AnalyzeOptions, Assignment } from "./types.js";
@@ -69,7 +74,7 @@ function configFromParams(params: Readonly<Record<string, string>>, experiment: 
   };
 }
 
-async function findRuns(tracker: Tracker, key: string, experiment: string): Promise<{ runIds: string[]; config: AbTestConfig | undefined }> {
+async function findRuns(tracker: AbTracker, key: string, experiment: string): Promise<{ runIds: string[]; config: AbTestConfig | undefined }> {
   if ((await tracker.getExperimentByName(experiment)) === undefined) return { runIds: [], config: undefined };
   const runs = await tracker.searchRuns({ experiment, filter: `tags.${AB_KEY_TAG} = '${key}'`, orderBy: ["attributes.start_time ASC"], maxResults: 1000 });
   const first = runs[0];
@@ -82,13 +87,13 @@ async function findRuns(tracker: Tracker, key: string, experiment: string): Prom
  * @param experiment experiment of the test's runs. @default "ab-tests"
  * @example `const view = await openAbTest(tracker, "churn-1.1");`
  */
-export async function openAbTest(tracker: Tracker, key: string, experiment = AB_DEFAULT_EXPERIMENT): Promise<AbTestView> {
+export async function openAbTest(tracker: AbTracker, key: string, experiment = AB_DEFAULT_EXPERIMENT): Promise<AbTestView> {
   const { runIds, config } = await findRuns(tracker, key, experiment);
   if (config === undefined) throw new NotFoundError(`no A/B test "${key}" in experiment "${experiment}"`);
   return { config, runIds, analyze: async (options) => analyzeWith(tracker, config, options) };
 }
 
-async function analyzeWith(tracker: Tracker, config: AbTestConfig, options: AnalyzeOptions): Promise<AbAnalysis> {
+async function analyzeWith(tracker: AbTracker, config: AbTestConfig, options: AnalyzeOptions): Promise<AbAnalysis> {
   if (typeof options?.metric !== "string" || !/^[A-Za-z0-9_.-]+$/.test(options.metric)) throw new ValidationError("analyze metric", options?.metric, "must be letters, digits, '_', '.' or '-'");
   const { runIds } = await findRuns(tracker, config.key, config.experiment);
   return analyzeData(config, await readData(tracker, runIds, config, options.metric), options, runIds);
@@ -107,7 +112,7 @@ async function analyzeWith(tracker: Tracker, config: AbTestConfig, options: Anal
  * const { modelVersion } = test.assign(userId);
  * ```
  */
-export async function createAbTest(tracker: Tracker, options: AbTestOptions): Promise<AbTest> {
+export async function createAbTest(tracker: AbTracker, options: AbTestOptions): Promise<AbTest> {
   checkConfigSpec(options);
   const experiment = options.experiment ?? AB_DEFAULT_EXPERIMENT;
   const n = options.variants.length;
@@ -165,7 +170,7 @@ export class AbTest implements AbTestView {
   readonly config: AbTestConfig;
   /** This process's run (exposures and outcomes go there). */
   readonly run: Run;
-  private readonly tracker: Tracker;
+  private readonly tracker: AbTracker;
   private readonly results: readonly Assignment[];
   private readonly outside: Assignment;
   private readonly starts: Float64Array;
@@ -185,7 +190,7 @@ export class AbTest implements AbTestView {
   private readonly outcomeKeys = new Map<string, readonly string[]>();
 
   /** @internal Use `createAbTest`. */
-  constructor(tracker: Tracker, run: Run, config: AbTestConfig, versions: readonly ModelVersion[], capacity: number) {
+  constructor(tracker: AbTracker, run: Run, config: AbTestConfig, versions: readonly ModelVersion[], capacity: number) {
     this.tracker = tracker;
     this.run = run;
     this.config = config;

@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import type { ModelVersion } from "../index.js";
+import type { ModelVersion } from "../models.js";
 import type { HashVersion, VariationRange } from "./hash.js";
 
 /**

@@ -2,9 +2,7 @@
  * `mltrail ab show KEY [--metric M] [--json]`: the analysis of an A/B test as an aligned table.
  */
 import type { Command } from "commander";
-import type { Tracker } from "../index.js";
-import { openAbTest, AB_DEFAULT_EXPERIMENT } from "../ab/test.js";
-import { formatAnalysis } from "../ab/format.js";
+import { AB_DEFAULT_EXPERIMENT, formatAnalysis, openAbTest, type Tracker } from "../index.js";
 
 type TrackerFactory = (cmd: Command, experiment?: string) => Tracker;
 

@@ -6,8 +6,7 @@
 import Table from "cli-table3";
 import type { Command } from "commander";
 import pc from "picocolors";
-import { compareRuns, type RunComparison } from "../compare/index.js";
-import type { Tracker } from "../index.js";
+import { compareRuns, type RunComparison, type Tracker } from "../index.js";
 
 /** Makes a tracker from a command's global options. */
 export type TrackerFactory = (cmd: Command, experiment?: string) => Tracker;

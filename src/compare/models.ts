@@ -5,7 +5,10 @@
  *
  * @packageDocumentation
  */
-import type { DatasetRef, Metric, ModelVersion, Tracker } from "../index.js";
+import type { Metric } from "../model/types.js";
+import type { ModelVersion } from "../models.js";
+import type { DatasetRef } from "../registry/store.js";
+import type { ModelReader, RunReader } from "../tracker-api.js";
 import { directionOf } from "./direction.js";
 import type { BestEntry, CompareRunsOptions, MetricComparison, ParamsComparison } from "./runs.js";
 import { bestIndex, diffParams, summarize, summaryOfValue, type MetricSummary } from "./summary.js";
@@ -15,7 +18,7 @@ import { bestIndex, diffParams, summarize, summaryOfValue, type MetricSummary } 
  * @example `compareModelVersions(tracker, "churn", ["1.0.0", "champion"])`
  * @inline
  */
-export type ModelCompareSource = Pick<Tracker, "getModelVersion" | "listModelVersions" | "getRun" | "getMetricHistories">;
+export type ModelCompareSource = Pick<ModelReader, "getModelVersion" | "listModelVersions"> & Pick<RunReader, "getRun" | "getMetricHistories">;
 
 /**
  * One compared model version.

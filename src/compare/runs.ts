@@ -4,7 +4,9 @@
  *
  * @packageDocumentation
  */
-import type { DatasetRef, Metric, RunRecord, SearchRunsOptions, Tracker } from "../index.js";
+import type { Metric, RunRecord, SearchRunsOptions } from "../model/types.js";
+import type { DatasetRef } from "../registry/store.js";
+import type { RunReader } from "../tracker-api.js";
 import { directionOf, type Direction } from "./direction.js";
 import { bestIndex, diffParams, summarize, type BestBy, type MetricSummary } from "./summary.js";
 
@@ -17,7 +19,7 @@ export const GIT_COMMIT_TAG = "mlflow.source.git.commit";
  * @example `compareRuns(tracker, ids)` (a `Tracker` is a `CompareSource`)
  * @inline
  */
-export type CompareSource = Pick<Tracker, "getRun" | "searchRuns" | "getMetricHistories"> & {
+export type CompareSource = Pick<RunReader, "getRun" | "searchRuns" | "getMetricHistories"> & {
   /** Reads a run's dataset inputs (`tracker.getRunDatasets`). Optional: without it, every run's datasets are an empty list. */
   readonly getRunDatasets?: (runId: string) => Promise<readonly DatasetRef[]>;
 };

@@ -4,7 +4,9 @@
  *
  * @packageDocumentation
  */
-import type { AuditEntry, Metric, RunRecord, Tracker } from "../index.js";
+import type { Metric, RunRecord } from "../model/types.js";
+import type { AuditEntry } from "../registry/store.js";
+import type { ModelReader } from "../tracker-api.js";
 import { compareModelVersions, type ModelComparison } from "../compare/models.js";
 import { buildRunComparison, metricKeys, readDatasets, readHistories, readRuns, type CompareSource, type RunComparison } from "../compare/runs.js";
 import { directionOf, type Direction } from "../compare/direction.js";
@@ -93,7 +95,7 @@ export interface ReportData {
 }
 
 /** The tracker API a report reads. @example `collectReportData(tracker, { runs: [a, b] })` */
-export type ReportTracker = CompareSource & Pick<Tracker, "getModelVersion" | "listModelVersions" | "modelHistory">;
+export type ReportTracker = CompareSource & ModelReader;
 
 /** Sorts a history by step (stable), drops non-finite values, downsamples. */
 export function toSeries(runId: string, label: string, history: readonly Metric[], maxPoints: number): ChartSeries {

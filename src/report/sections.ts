@@ -5,7 +5,7 @@
  */
 import type { ModelComparison } from "../compare/models.js";
 import type { RunComparison } from "../compare/runs.js";
-import type { AuditEntry, DatasetRef } from "../index.js";
+import type { AuditEntry, DatasetRef } from "../registry/store.js";
 import { PALETTE } from "./client.js";
 import type { ChartData } from "./data.js";
 import { duration, esc, num, when } from "./html.js";

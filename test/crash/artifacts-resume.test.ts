@@ -15,7 +15,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Tracker } from "../../dist/index.js";
+import { Tracker } from "mltrail"; // the built package (self-reference); types from src for tsc
 import { Child, requireDist, tempStore } from "../fixtures/crash/harness.js";
 import { loadMlflowServerModule } from "../setup/mlflow.global.js";
 import { startFaultProxy, stall, type FaultProxy } from "../support/fault-proxy.js";

@@ -4,7 +4,7 @@
  * process trying to append to a run another process holds (ConflictError).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Tracker } from "../../dist/index.js";
+import { Tracker } from "mltrail"; // the built package (self-reference); types from src for tsc
 import { RunLog } from "../../src/log/run-log.js";
 import { readJournal } from "../../src/log/segments.js";
 import { journalDir, lockFile, requireDist, startFixture, tempStore, type Child } from "../fixtures/crash/harness.js";

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Tracker } from "../../dist/index.js";
+import { Tracker } from "mltrail"; // the built package (self-reference); types from src for tsc
 import { Child, requireDist, tempStore } from "../fixtures/crash/harness.js";
 import { fakeDigest, modelFolder } from "../support/registry.js";
 

@@ -5,7 +5,7 @@
  * (the dead writer's lock is taken over).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Tracker } from "../../dist/index.js";
+import { Tracker } from "mltrail"; // the built package (self-reference); types from src for tsc
 import { RunLog } from "../../src/log/run-log.js";
 import { metricJson } from "../../src/log/record.js";
 import { readJournal } from "../../src/log/segments.js";

@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Tracker } from "../../dist/index.js";
+import { Tracker } from "mltrail"; // the built package (self-reference); types from src for tsc
 import { readJournal } from "../../src/log/segments.js";
 import { journalDir, requireDist, startFixture, tempStore, type Child } from "../fixtures/crash/harness.js";
 

@@ -103,6 +103,68 @@ console.log(JSON.stringify({ callback: typeof mltrailCallback, shared }));`,
     expect((await sh("node", ["tfjs-cjs.cjs"], work)).trim()).toBe("function");
   });
 
+  it("type-checks every example against the packed package", async () => {
+    // Examples are what users copy: they may import only what the package exports.
+    const dir = path.join(work, "examples");
+    await fs.mkdir(dir, { recursive: true });
+    const examples = (await fs.readdir(path.join(root, "examples"))).filter((f) => f.endsWith(".ts"));
+    expect(examples.length).toBeGreaterThan(2);
+    for (const f of examples) await fs.copyFile(path.join(root, "examples", f), path.join(dir, f));
+    await fs.writeFile(path.join(dir, "package.json"), JSON.stringify({ type: "module", private: true }));
+    // The optional peer, from the project's own install, as a user who has it installed.
+    const peer = path.join(dir, "node_modules", "@tensorflow");
+    await fs.mkdir(path.dirname(peer), { recursive: true });
+    await fs.symlink(path.join(root, "node_modules", "@tensorflow"), peer, "dir");
+    const compilerOptions = {
+      strict: true,
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      target: "ES2022",
+      noEmit: true,
+      // TensorFlow.js's own declarations do not pass a lib check; ours are checked below.
+      skipLibCheck: true,
+      lib: ["ES2022", "DOM"],
+      types: ["node"],
+      typeRoots: [path.join(root, "node_modules/@types")],
+    };
+    await fs.writeFile(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: examples }));
+    const tsc = path.join(root, "node_modules/typescript/bin/tsc");
+    const out = await sh("node", [tsc, "-p", "tsconfig.json"], dir).then(
+      () => "ok",
+      (err: unknown) => String((err as { stdout?: unknown }).stdout),
+    );
+    expect(out).toBe("ok");
+  }, 120_000);
+
+  it("its declarations compile with lib ES2022 when @types/node is present (it declares AsyncDisposable)", async () => {
+    const dir = path.join(work, "es2022");
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, "package.json"), JSON.stringify({ type: "module", private: true }));
+    await fs.writeFile(
+      path.join(dir, "consumer.ts"),
+      `import { Tracker, type Run } from "mltrail";\nimport { hash } from "mltrail/ab";\nexport async function main(t: Tracker): Promise<number> {\n  await using run: Run = await t.startRun();\n  run.logMetric("m", 1);\n  return hash("s", "u", 2) ?? 0;\n}\n`,
+    );
+    const compilerOptions = { strict: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", noEmit: true, skipLibCheck: false, lib: ["ES2022"], types: ["node"], typeRoots: [path.join(root, "node_modules/@types")] };
+    await fs.writeFile(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["consumer.ts"] }));
+    const out = await sh("node", [path.join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], dir).then(
+      () => "ok",
+      (err: unknown) => String((err as { stdout?: unknown }).stdout),
+    );
+    expect(out).toBe("ok");
+  }, 60_000);
+
+  it("exposes mltrail/ab, sharing the root's A/B classes", async () => {
+    await fs.writeFile(
+      path.join(work, "ab.mjs"),
+      `import { AbTest, hash, abStats } from "mltrail/ab";
+import { AbTest as RootAbTest } from "mltrail";
+console.log(JSON.stringify({ same: AbTest === RootAbTest, hash: typeof hash, stats: typeof abStats.welchTTest }));`,
+    );
+    expect(JSON.parse(await sh("node", ["ab.mjs"], work))).toEqual({ same: true, hash: "function", stats: "function" });
+    await fs.writeFile(path.join(work, "ab.cjs"), `const ab = require("mltrail/ab"); console.log(typeof ab.getBucketRanges);`);
+    expect((await sh("node", ["ab.cjs"], work)).trim()).toBe("function");
+  });
+
   it("ships a working mltrail command", async () => {
     const out = await sh(path.join(work, "node_modules/.bin/mltrail"), ["--version"], work);
     const pkg = JSON.parse(await fs.readFile(path.join(root, "package.json"), "utf8")) as { version: string };

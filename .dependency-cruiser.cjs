@@ -1,0 +1,86 @@
+/**
+ * mltrail's layering, checked by `npm run lint:deps` (dependency-cruiser) in CI. The folders and
+ * what each may import are described in docs/architecture.md; these rules make them binding.
+ * Type-only imports count: a cycle through types is still a cycle.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      severity: "error",
+      comment: "No import cycles, type-only ones included.",
+      from: { path: "^src/" },
+      to: { circular: true },
+    },
+    {
+      name: "lower-layers-never-import-remote",
+      severity: "error",
+      comment: "log/, store/, registry/ and model/ know nothing of servers.",
+      from: { path: "^src/(log|store|registry|model)/" },
+      to: { path: "^src/remote/" },
+    },
+    {
+      name: "model-is-a-leaf",
+      severity: "error",
+      comment: "Entity types and validators import only errors.",
+      from: { path: "^src/model/" },
+      to: { path: "^src/", pathNot: ["^src/model/", "^src/errors\\.ts$"] },
+    },
+    {
+      name: "registry-rules-are-pure",
+      severity: "error",
+      comment: "The semver rules import only the model, errors and each other.",
+      from: { path: "^src/registry/" },
+      to: { path: "^src/", pathNot: ["^src/registry/", "^src/model/", "^src/errors\\.ts$"] },
+    },
+    {
+      name: "nothing-imports-the-cli",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/cli/" },
+      to: { path: "^src/cli/" },
+    },
+    {
+      name: "nothing-imports-integrations",
+      severity: "error",
+      comment: "mltrail/tfjs is its own entry; the core never loads it.",
+      from: { path: "^src/", pathNot: "^src/integrations/" },
+      to: { path: "^src/integrations/" },
+    },
+    {
+      name: "cli-uses-the-public-api",
+      severity: "error",
+      comment: "The command is a user of the package: it imports the public entries only.",
+      from: { path: "^src/cli/" },
+      to: { path: "^src/", pathNot: ["^src/cli/", "^src/index\\.ts$", "^src/ab/index\\.ts$", "^src/report/index\\.ts$", "^src/internal/"] },
+    },
+    {
+      name: "report-loads-lazily",
+      severity: "error",
+      comment: "The core reaches report/ only through tracker.report()'s dynamic import.",
+      from: { path: "^src/", pathNot: ["^src/report/", "^src/cli/", "^src/index\\.ts$"] },
+      to: { path: "^src/report/", dependencyTypesNot: ["dynamic-import", "type-only"] },
+    },
+    {
+      name: "features-use-the-narrow-api",
+      severity: "error",
+      comment: "compare/, report/ and ab/ use tracker-api.ts, never the Tracker class or the entry (the mltrail/ab entry re-exports the root's A/B API on purpose).",
+      from: { path: "^src/(compare|report|ab)/", pathNot: "^src/ab/index\\.ts$" },
+      to: { path: "^src/(index|tracker)\\.ts$" },
+    },
+    {
+      name: "no-orphans",
+      severity: "error",
+      comment: "A module nothing imports is dead code (entries and declaration files aside).",
+      from: { orphan: true, path: "^src/", pathNot: ["^src/index\\.ts$", "^src/integrations/tfjs\\.ts$", "^src/cli/main\\.ts$", "^src/ab/index\\.ts$", "\\.d\\.ts$"] },
+      to: {},
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default", "types"] },
+    exclude: { path: "^src/.*\\.md$" },
+  },
+};
