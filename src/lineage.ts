@@ -7,6 +7,37 @@
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 import type { ModelVersion } from "./models.js";
 import type { RunRecord } from "./model/types.js";
+import { ValidationError } from "./errors.js";
+import { checkRunId } from "./model/validate.js";
+
+/**
+ * What `tracker.lineage` starts from: a model ref (`"churn@1.2.0"`, `"churn@champion"`, or
+ * `{ model, ref }`), or a run (`{ runId }`).
+ * @example `"churn@^1"` · `{ model: "churn", ref: "champion" }` · `{ runId: run.id }`
+ */
+export type LineageTarget = string | { readonly model: string; readonly ref?: string } | { readonly runId: string };
+
+/** A lineage target, parsed. @internal */
+export type ParsedLineageTarget = { readonly kind: "run"; readonly runId: string } | { readonly kind: "model"; readonly name: string; readonly ref: string | undefined; readonly looksLikeRunId: boolean };
+
+/**
+ * Reads a {@link LineageTarget}: a string is always a model ref. Throws ValidationError for
+ * anything else. @internal
+ * @example `parseLineageTarget({ runId: "abc" }) // { kind: "run", runId: "abc" }`
+ */
+export function parseLineageTarget(target: unknown): ParsedLineageTarget {
+  if (typeof target === "string") return { kind: "model", name: target, ref: undefined, looksLikeRunId: /^[0-9a-f]{32}$/.test(target) };
+  if (typeof target === "object" && target !== null && !Array.isArray(target)) {
+    const t = target as Record<string, unknown>;
+    if ("runId" in t && !("model" in t)) return { kind: "run", runId: checkRunId("target.runId", t["runId"]) };
+    if ("model" in t && !("runId" in t)) {
+      if (typeof t["model"] !== "string") throw new ValidationError("target.model", t["model"], "must be a model name or ref string");
+      if (t["ref"] !== undefined && typeof t["ref"] !== "string") throw new ValidationError("target.ref", t["ref"], "must be a string: a version, range, alias or latest");
+      return { kind: "model", name: t["model"], ref: t["ref"] as string | undefined, looksLikeRunId: false };
+    }
+  }
+  throw new ValidationError("target", target, "must be a model ref string, { model, ref } or { runId }");
+}
 
 /**
  * Where a model version or run came from.

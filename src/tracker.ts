@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { EventEmitter } from "node:events";
 import { v7 as uuidv7 } from "uuid";
 import { validateTemplate, checkNamePolicy } from "./capture/naming.js";
-import { MltrailError, StateError, ValidationError } from "./errors.js";
+import { MltrailError, NotFoundError, StateError, ValidationError } from "./errors.js";
 import { systemClock, type Clock } from "./internal/clock.js";
 import { registerExitParticipant, unregisterExitParticipant, type ExitParticipant } from "./internal/exit-hooks.js";
 import { createLogger, type Logger } from "./internal/logger.js";
@@ -34,7 +34,7 @@ import { checkVersionChange } from "./registry/arguments.js";
 import { checkArtifactPath } from "./artifacts/paths.js";
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 import type { ArtifactEntry, DownloadProgress } from "./store/artifact-queries.js";
-import { buildLineage, type Lineage } from "./lineage.js";
+import { buildLineage, parseLineageTarget, type Lineage, type LineageTarget } from "./lineage.js";
 import { compareModelVersions, compareRuns, type CompareRunsOptions, type ModelComparison, type RunComparison } from "./compare/index.js";
 import type { WriteReportOptions, WriteReportResult } from "./report/index.js";
 import { createAbTest, type AbTest } from "./ab/test.js";
@@ -316,6 +316,22 @@ export class Tracker implements AsyncDisposable {
     this.target(target?.runId, "setTag").setTag(key, value);
   }
 
+  /**
+   * Logs several params on the active run (or `{ runId }`): all are checked first, so nothing
+   * is stored when one is bad. @example `tracker.logParams({ lr: 0.001, optimizer: "adam" })`
+   */
+  logParams(params: Readonly<Record<string, ParamValue>>, target?: RunTarget): void {
+    this.target(target?.runId, "logParams").logParams(params);
+  }
+
+  /**
+   * Sets several tags on the active run (or `{ runId }`): all are checked first.
+   * @example `tracker.setTags({ team: "ranking", stage: "dev" })`
+   */
+  setTags(tags: Readonly<Record<string, string | number | boolean>>, target?: RunTarget): void {
+    this.target(target?.runId, "setTags").setTags(tags);
+  }
+
   private async flushRun(run: Run): Promise<void> {
     const entry = this.open.get(run.id);
     if (entry === undefined) return;
@@ -444,16 +460,22 @@ export class Tracker implements AsyncDisposable {
   }
 
   /**
-   * Where a model version (`"churn@1.2.0"`, any ref `getModelVersion` takes) or a run (its id)
-   * came from: model version → run → datasets → code and environment.
+   * Where a model version or a run came from: model version → run → datasets → code and
+   * environment. Say which one you mean: a model ref (`"churn@1.2.0"`, or any ref
+   * `getModelVersion` takes, as a string or `{ model, ref }`), or `{ runId }`.
    * @example `const { run, datasets, code } = await tracker.lineage("churn@champion")`
+   * @example `await tracker.lineage({ runId })`
    */
-  async lineage(ref: string): Promise<Lineage> {
+  async lineage(target: LineageTarget): Promise<Lineage> {
+    const parsed = parseLineageTarget(target);
     let modelVersion: ModelVersion | undefined;
-    let runId = ref;
-    if (ref.includes("@") || !/^[a-zA-Z0-9][\w-]{0,255}$/.test(ref)) {
-      modelVersion = await this.getModelVersion(ref);
-      if (modelVersion.runId === undefined) throw new ValidationError("ref", ref, "this model version records no run");
+    let runId: string;
+    if (parsed.kind === "run") runId = parsed.runId;
+    else {
+      modelVersion = await this.getModelVersion(parsed.name, parsed.ref).catch((err: unknown) => {
+        throw parsed.looksLikeRunId && err instanceof NotFoundError ? new NotFoundError(`${err.message} (for a run's lineage, pass { runId })`, { cause: err }) : err;
+      });
+      if (modelVersion.runId === undefined) throw new ValidationError("target", target, "this model version records no run");
       runId = modelVersion.runId;
     }
     const [run, datasets] = await Promise.all([this.getRun(runId), this.getRunDatasets(runId)]);
@@ -545,10 +567,13 @@ export class Tracker implements AsyncDisposable {
    * Points an alias at a version. `expected` makes it compare-and-set: the alias must point
    * at that version (or, with `null`, at nothing) or a ConflictError is thrown. `latest`,
    * `v<digits>` and semver-shaped names are reserved.
-   * @example `await tracker.setAlias("churn", "champion", "1.2.0", { expected: "1.1.0" })`
+   * Resolves with the version the alias now points at (its `aliases` include the new one), like
+   * every registry call that changes a version.
+   * @example `const champion = await tracker.setAlias("churn", "champion", "1.2.0", { expected: "1.1.0" })`
    */
-  async setAlias(name: string, alias: string, version: string, options: { readonly expected?: string | null } = {}): Promise<void> {
+  async setAlias(name: string, alias: string, version: string, options: { readonly expected?: string | null } = {}): Promise<ModelVersion> {
     await this.models.setAlias(name, alias, version, options);
+    return this.models.get(name, version);
   }
 
   /** Removes an alias (compare-and-set with `expected`). @example `await tracker.deleteAlias("churn", "challenger")` */
@@ -565,9 +590,15 @@ export class Tracker implements AsyncDisposable {
     return this.models.promote(name, version, options.rationale ?? "");
   }
 
-  /** Marks a version deprecated: ranges and `latest` skip it; exact refs still resolve. @example `await tracker.deprecate("churn", "1.0.0", "leaks labels")` */
-  async deprecate(name: string, version: string, reason: string): Promise<ModelVersion> {
-    if (typeof reason !== "string" || reason.trim() === "") throw new ValidationError("reason", reason, "a deprecation needs a reason");
+  /**
+   * Marks a version deprecated: ranges and `latest` skip it; exact refs still resolve. The
+   * reason is required and goes to the audit trail. Options take the same shape as
+   * `deleteModelVersion`'s; a plain string is still accepted as the reason.
+   * @example `await tracker.deprecate("churn", "1.0.0", { reason: "leaks labels" })`
+   */
+  async deprecate(name: string, version: string, options: { readonly reason: string } | string): Promise<ModelVersion> {
+    const reason = typeof options === "string" ? options : typeof options === "object" && options !== null ? options.reason : options;
+    if (typeof reason !== "string" || reason.trim() === "") throw new ValidationError(typeof options === "string" ? "reason" : "options.reason", reason, "a deprecation needs a reason");
     return this.models.update(name, version, { deprecated: reason }, "deprecate", reason);
   }
 

@@ -96,13 +96,15 @@ export function registerArtifactCommands(program: Command, trackerFrom: TrackerF
     });
 
   program
-    .command("lineage <ref>")
-    .description('where a model version ("name@1.2.0") or run came from: run, datasets, code, environment')
+    .command("lineage [ref]")
+    .description('where a model version ("name@1.2.0") or, with --run, a run came from: run, datasets, code, environment')
+    .option("--run <id>", "the lineage of a run instead of a model version")
     .option("--json", "print JSON")
-    .action(async (ref: string, opts: { json?: boolean }, cmd: Command) => {
+    .action(async (ref: string | undefined, opts: { json?: boolean; run?: string }, cmd: Command) => {
+      if ((ref === undefined) === (opts.run === undefined)) cmd.error("error: give a model ref (e.g. churn@1.2.0) or --run <id>, not both");
       const t = trackerFrom(cmd);
       try {
-        const l = await t.lineage(ref);
+        const l = await t.lineage(opts.run === undefined ? (ref as string) : { runId: opts.run });
         print(opts.json === true ? JSON.stringify(l, null, 2) : lineageTree(l));
       } finally {
         await t.close();

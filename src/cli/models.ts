@@ -125,7 +125,7 @@ export function registerModelCommands(program: Command, trackerFrom: TrackerFact
     .description("deprecate a version: ranges and latest skip it")
     .action(async (name: string, version: string, reason: string, _opts: unknown, cmd: Command) =>
       using(trackerFrom(cmd), async (t) => {
-        const v = await t.deprecate(name, version, reason);
+        const v = await t.deprecate(name, version, { reason });
         print(`deprecated ${name} ${v.version}: ${reason}`);
       }),
     );

@@ -427,7 +427,7 @@ describe("lineage on the local store", () => {
     expect(mv.gitCommit).toBe("0123456789abcdef0123456789abcdef01234567");
     expect(mv.datasets.map((d) => d.digest)).toEqual(["acbd18db4cc2f85cedef654fccc4a4d8", "deadbeef"]);
 
-    const byRun = await tracker.lineage(run.id);
+    const byRun = await tracker.lineage({ runId: run.id });
     expect(byRun.modelVersion).toBeUndefined();
     expect(byRun.run.runId).toBe(run.id);
     expect(byRun.datasets).toEqual(byRef.datasets);
