@@ -27,7 +27,8 @@ const digest = fakeDigest;
 async function release(version: string): Promise<string> {
   const run = await tracker.startRun({ params: { lr: 0.1 } });
   await run.end();
-  await tracker.registerModel("clf", { runId: run.id, contentDigest: digest(version), bump: version === "1.0.0" ? undefined : "minor", rationale: `release ${version}` });
+  const bump = version === "1.0.0" ? {} : { bump: "minor" as const };
+  await tracker.registerModel("clf", { runId: run.id, contentDigest: digest(version), ...bump, rationale: `release ${version}` });
   return run.id;
 }
 
