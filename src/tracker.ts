@@ -532,7 +532,7 @@ export class Tracker implements AsyncDisposable {
   }
 
   /**
-   * Releases a model version under the semver rules (DESIGN.md, "Model releases"). With
+   * Releases a model version under the semver rules (README, "Model releases with semantic versions"). With
    * `version` the version is checked; with `bump` it is computed from the previous release;
    * with neither it is inferred from what changed (signature, content digest, params). A bump
    * below what the changes require fails with a ValidationError naming the change. Identical

@@ -1,6 +1,6 @@
 /**
  * Infers what changed between the previous release and a candidate, and the bump that
- * requires (DESIGN.md, "Model releases", rule 2). Pure: no I/O.
+ * requires (README, "Model releases with semantic versions", rule 2). Pure: no I/O.
  *
  * @packageDocumentation
  */

@@ -1,7 +1,7 @@
 /**
  * The pure, store-agnostic core of the model registry: signatures and their diff, change
- * inference, semver planning, reference resolution and naming rules (DESIGN.md, "Model
- * releases: semver rules").
+ * inference, semver planning, reference resolution and naming rules (README, "Model
+ * releases with semantic versions").
  *
  * @example
  * ```ts

@@ -1,6 +1,6 @@
 /**
  * Resolving a reference (exact version, `latest`, semver range, alias) to one model version,
- * and the naming rules for models and aliases (DESIGN.md, "Model releases", rule 7). Pure.
+ * and the naming rules for models and aliases (README, "Model releases with semantic versions", rule 7). Pure.
  *
  * @packageDocumentation
  */

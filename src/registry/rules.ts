@@ -1,6 +1,6 @@
 /**
  * The store-independent parts of rules 6 (immutability) and 8 (concurrent releases) of
- * DESIGN.md, "Model releases". Pure: the retry helper only calls what it is given.
+ * the README, "Model releases with semantic versions". Pure: the retry helper only calls what it is given.
  *
  * @packageDocumentation
  */

@@ -1,7 +1,7 @@
 /**
  * Model signatures (the input/output contract of a released model) and the diff between two
- * of them, each difference tagged with the semver bump it requires (DESIGN.md, "Model
- * releases", rule 2). Pure: no I/O.
+ * of them, each difference tagged with the semver bump it requires (README, "Model
+ * releases with semantic versions", rule 2). Pure: no I/O.
  *
  * @packageDocumentation
  */

@@ -1,5 +1,5 @@
 /**
- * Strict semantic versions (DESIGN.md, "Model releases", rules 1 and 4): parsing, identity,
+ * Strict semantic versions (README, "Model releases with semantic versions", rules 1 and 4): parsing, identity,
  * ordering. Pure.
  *
  * @packageDocumentation

@@ -1,6 +1,6 @@
 /**
  * Strict semantic versions for model releases and the planning of the next version
- * (DESIGN.md, "Model releases", rules 1–5). Pure: no I/O, no clock.
+ * (README, "Model releases with semantic versions", rules 1–5). Pure: no I/O, no clock.
  *
  * @packageDocumentation
  */

@@ -3,7 +3,7 @@
  * (1.0.0 → retrain → 1.1.0 → identical → removed input → 2.0.0), resolution of exact
  * versions, ranges, aliases, `latest` and `name@ref`, prereleases and promotion, deprecation,
  * tombstones, reserved aliases, alias compare-and-set, policies, invalid versions, rule 6 and
- * the audit trail (DESIGN.md, "Model releases").
+ * the audit trail (README, "Model releases with semantic versions").
  */
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import * as os from "node:os";
