@@ -93,25 +93,38 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
     ...(user === undefined ? {} : { user }),
   };
   const paths = await store.createRunDir(experiment.experimentId, runId);
-  const log = await RunLog.open(paths.journal, paths.lock, `run "${runId}"`, {
-    durability: options.durability,
-    fsyncIntervalMs: options.fsyncIntervalMs,
-    commitIntervalMs: options.commitIntervalMs,
-    onError: (err: SpoolError) => input.onError(err),
-    onCommit: () => input.onCommit(runId),
-  });
-  await store.writeRunMeta(paths, meta);
+  let opened: RunLog | undefined;
   let state: ReplicationState | undefined;
-  if (input.target !== undefined) {
-    // Saved even offline: the run is bound for this server, and a later tracker sends it.
-    const bound = await ReplicationState.load(paths.dir, input.target);
-    if (input.remote !== undefined) {
-      state = bound;
-      if (online === undefined) bound.state.createAttempted = true;
-      else Object.assign(bound.state, { remoteRunId: online.runId, remoteExperimentId: online.experimentId });
+  try {
+    opened = await RunLog.open(paths.journal, paths.lock, `run "${runId}"`, {
+      durability: options.durability,
+      fsyncIntervalMs: options.fsyncIntervalMs,
+      commitIntervalMs: options.commitIntervalMs,
+      onError: (err: SpoolError) => input.onError(err),
+      onCommit: () => input.onCommit(runId),
+    });
+    await store.writeRunMeta(paths, meta);
+    if (input.target !== undefined) {
+      // Saved even offline: the run is bound for this server, and a later tracker sends it.
+      const bound = await ReplicationState.load(paths.dir, input.target);
+      if (input.remote !== undefined) {
+        state = bound;
+        if (online === undefined) bound.state.createAttempted = true;
+        else Object.assign(bound.state, { remoteRunId: online.runId, remoteExperimentId: online.experimentId });
+      }
+      await bound.save();
     }
-    await bound.save();
+  } catch (err) {
+    // A start that fails (a full disk) leaves nothing behind: no folder, lock or temp file.
+    try {
+      opened?.closeSync();
+    } catch {
+      // Nothing was queued; the folder goes anyway.
+    }
+    await store.removeRunDir(runId, paths);
+    throw err;
   }
+  const log = opened;
   const run = new Run({ id: runId, experimentId: experiment.experimentId, name, startTime, writer: log.writer, host: input.host, artifactsDir: paths.artifacts });
   let finished = false;
   let releaseWanted = false;

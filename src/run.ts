@@ -68,7 +68,9 @@ export const END_QUEUED: unique symbol = Symbol("mltrail.endQueued");
  * Logging calls (`logParam`, `logMetric`, `setTag`, …) are synchronous: they return once the
  * record is in memory; the record reaches the run log within the same event-loop turn. They
  * throw only {@link ValidationError} (bad input), {@link ConflictError} (a param re-logged with
- * another value) and {@link StateError} (the run has ended), and store nothing when they throw.
+ * another value), {@link StateError} (the run has ended) and, while the disk is full and the
+ * in-memory backlog has reached its bound, `StorageFullError`; they store nothing when
+ * they throw.
  *
  * @example
  * ```ts

@@ -83,6 +83,8 @@ export class Tracker implements AsyncDisposable {
   /** Settles once runs left pending by earlier processes have been handed to the replicator. */
   private draining: Promise<void> = Promise.resolve();
   private readonly open = new Map<string, OpenRun>();
+  /** Ended runs whose records still wait in memory for the disk (a full disk). */
+  private readonly backlog = new Set<OpenRun>();
   private readonly stack: Run[] = [];
   private closed = false;
   private lastError: string | undefined;
@@ -351,15 +353,24 @@ export class Tracker implements AsyncDisposable {
 
   private forget(entry: OpenRun): void {
     const w = entry.log.writer;
+    if (w.pendingCount > 0) {
+      // A full disk: the records wait in memory and are written once space returns; stats count them meanwhile.
+      this.backlog.add(entry);
+      void w.drained().then(() => this.backlog.delete(entry) && this.count(entry));
+    } else this.count(entry);
+    this.open.delete(entry.run.id);
+    const at = this.stack.indexOf(entry.run);
+    if (at >= 0) this.stack.splice(at, 1);
+    if (this.open.size === 0 && this.replicating === undefined) unregisterExitParticipant(this.exitParticipant);
+  }
+
+  private count(entry: OpenRun): void {
+    const w = entry.log.writer;
     this.finished = {
       logged: this.finished.logged + (w.seq - entry.baseSeq),
       written: this.finished.written + (w.writtenSeq - entry.baseSeq),
       durable: this.finished.durable + (w.syncedSeq - entry.baseSeq),
     };
-    this.open.delete(entry.run.id);
-    const at = this.stack.indexOf(entry.run);
-    if (at >= 0) this.stack.splice(at, 1);
-    if (this.open.size === 0 && this.replicating === undefined) unregisterExitParticipant(this.exitParticipant);
   }
 
   private beforeExitDone = false;
@@ -646,7 +657,7 @@ export class Tracker implements AsyncDisposable {
    */
   stats(): TrackerStats {
     let { logged, written, durable } = this.finished;
-    for (const e of this.open.values()) {
+    for (const e of [...this.open.values(), ...this.backlog]) {
       logged += e.log.writer.seq - e.baseSeq;
       written += e.log.writer.writtenSeq - e.baseSeq;
       durable += e.log.writer.syncedSeq - e.baseSeq;

@@ -2,12 +2,17 @@
  * The journal writer of one run. Logging calls hand it finished JSON lines (no I/O); it
  * appends everything queued in one event-loop turn with a single write (group commit),
  * checksums each line, fsyncs per the durability setting and rotates segments.
+ *
+ * A failed write (a full disk above all) never loses a record: the partial write is cut, the
+ * records stay queued in memory (up to `maxPendingBytes`), the failure is reported once per
+ * outage, and the write is retried with backoff until it succeeds.
  */
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { SpoolError } from "../errors.js";
+import { SpoolError, StorageFullError } from "../errors.js";
 import { crc32 } from "./crc.js";
+import { isDiskFull, storageError } from "./fs-errors.js";
 import { listSegments, scanSegment, segmentName, type CorruptLine } from "./segments.js";
 
 /**
@@ -34,6 +39,14 @@ export interface JournalWriterOptions {
   readonly onError?: (error: SpoolError) => void;
   /** Called after each successful group commit (replication listens). */
   readonly onCommit?: () => void;
+  /**
+   * Most bytes of records kept in memory while writes fail (a full disk). Past it, logging
+   * calls throw {@link StorageFullError} for the records that do not fit (never a silent drop).
+   * @default 64 MiB
+   */
+  readonly maxPendingBytes?: number;
+  /** Called when a {@link JournalWriter.close} that failed on a full disk completed later. */
+  readonly onLateClose?: () => void;
 }
 
 /** What recovery found when a journal was opened for writing. */
@@ -51,6 +64,9 @@ const INITIAL_BUFFER = 64 * 1024;
 /** A commit buffer grown past this (one huge turn) is dropped afterwards, so memory does not stay high. */
 const KEEP_BUFFER_MAX = 16 * 1024 * 1024;
 const HEX = Buffer.from("0123456789abcdef", "latin1");
+const DEFAULT_MAX_PENDING = 64 * 1024 * 1024;
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 2000;
 
 /** Writes `value` as 8 lowercase hex digits at `buf[at..at+8)`. */
 function writeHex8(buf: Buffer, at: number, value: number): void {
@@ -113,12 +129,19 @@ export class JournalWriter {
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
   private closed = false;
+  /** Set while writes fail: the retry timer owns the next commit. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay = RETRY_MIN_MS;
+  /** A close() failed on a full disk: close once the backlog is written. */
+  private closeWhenWritten = false;
+  private drainWaiters: (() => void)[] = [];
+  private readonly exitReport = (): void => this.lastAttemptAtExit();
   private readonly commitCallback = (): void => {
     this.scheduled = false;
     try {
       this.commitSync();
-    } catch (err) {
-      this.opts.onError?.(err as SpoolError);
+    } catch {
+      // Reported when the outage began (see failed()); the retry timer keeps trying.
     }
   };
 
@@ -155,7 +178,7 @@ export class JournalWriter {
   /** Queues one record's JSON text; it is written at the end of this event-loop turn. */
   append(json: string, seq: number): void {
     const need = this.len + 10 + json.length * 3;
-    if (need > this.buf.length) this.grow(need);
+    if (need > this.buf.length) this.growFor(need, seq);
     this.len += 9; // CRC placeholder, filled at commit
     this.len += this.buf.write(json, this.len, "utf8");
     this.buf[this.len++] = 0x0a;
@@ -174,7 +197,28 @@ export class JournalWriter {
     return this.lines;
   }
 
-  private grow(need: number): void {
+  /** Bytes of records queued and not yet written. */
+  get pendingBytes(): number {
+    return this.len;
+  }
+
+  /**
+   * Resolves once nothing is queued any more (at once when nothing is). After a failed
+   * `close()`, once the backlog is written and the file closed.
+   */
+  drained(): Promise<void> {
+    if (this.lines === 0 && !this.closeWhenWritten) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private growFor(need: number, seq: number): void {
+    if (this.lastError !== undefined && need > (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING)) {
+      if (this.seq === seq) this.seq = seq - 1; // the record was not taken: no gap in the sequence
+      throw new StorageFullError(
+        `the run log cannot be written (${this.lastError.message}) and ${this.lines} record(s) (${this.len} bytes) already wait in memory, the most it keeps: this record was not logged`,
+        { path: this.dir },
+      );
+    }
     const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
@@ -192,7 +236,11 @@ export class JournalWriter {
     }
   }
 
-  /** Writes everything queued now, synchronously (group commit). Throws {@link SpoolError}. */
+  /**
+   * Writes everything queued now, synchronously (group commit). Throws
+   * {@link StorageFullError} on a full disk, else {@link SpoolError}; the records then stay
+   * queued and a retry is scheduled.
+   */
   commitSync(): void {
     if (this.lines === 0 || this.closed) return;
     this.sealLines();
@@ -207,10 +255,10 @@ export class JournalWriter {
       } catch {
         // The tail is then a torn line, which recovery cuts.
       }
-      this.lastError = new SpoolError(`cannot append to the run log: ${(err as Error).message}`, { cause: err, path: this.dir });
+      this.failed(err);
       throw this.lastError;
     }
-    this.lastError = undefined;
+    if (this.lastError !== undefined) this.recovered();
     this.len = 0;
     this.lines = 0;
     if (this.buf.length > KEEP_BUFFER_MAX) this.buf = Buffer.allocUnsafe(INITIAL_BUFFER);
@@ -219,13 +267,73 @@ export class JournalWriter {
     if (this.opts.durability === "always") this.syncSync();
     if (this.segmentSize >= this.segmentBytes) this.rotate();
     this.opts.onCommit?.();
+    if (this.lines === 0) this.settleDrain();
+  }
+
+  private failed(err: unknown): void {
+    const what = `cannot append ${this.lines} record(s) to the run log`;
+    const kept = "they stay queued in memory and are written as soon as it succeeds";
+    const began = this.lastError === undefined;
+    this.lastError = isDiskFull(err)
+      ? new StorageFullError(`${what}: the disk is full; ${kept}`, { cause: err, path: this.dir })
+      : new SpoolError(`${what}: ${(err as Error).message}; ${kept}`, { cause: err, path: this.dir });
+    if (began) this.opts.onError?.(this.lastError); // once per outage, however many retries fail
+    this.scheduled = true; // appends wait for the retry instead of failing once per turn
+    if (this.retryTimer === undefined) {
+      if (this.retryDelay === RETRY_MIN_MS) process.on("exit", this.exitReport);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.scheduled = false;
+        this.commitCallback();
+      }, this.retryDelay);
+      this.retryTimer.unref();
+      this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
+    }
+  }
+
+  private recovered(): void {
+    this.lastError = undefined;
+    this.retryDelay = RETRY_MIN_MS;
+    process.off("exit", this.exitReport);
+  }
+
+  private settleDrain(): void {
+    if (this.closeWhenWritten) {
+      this.closeWhenWritten = false;
+      try {
+        this.closeSync();
+        this.opts.onLateClose?.();
+      } catch (err) {
+        this.opts.onError?.(storageError(err, "cannot close the run log", this.dir) as SpoolError);
+      }
+    }
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+
+  /** The process exits while writes fail: one last try, then say on stderr what was not written. */
+  private lastAttemptAtExit(): void {
+    if (this.lines === 0 || this.closed) return;
+    try {
+      this.commitSync();
+      this.syncSync();
+    } catch {
+      process.stderr.write(`mltrail: ${this.lines} record(s) (sequence ${this.writtenSeq + 1}–${this.pendingLastSeq}) could not be written to the run log at ${this.dir}: ${this.lastError?.message ?? "write failed"}\n`);
+    }
   }
 
   private rotate(): void {
+    // The next segment is opened before the current one is closed: when that fails (a full
+    // disk), writing goes on in the current segment and rotation is tried after the next commit.
+    let next: number;
+    try {
+      next = fs.openSync(path.join(this.dir, segmentName(this.writtenSeq + 1)), "a");
+    } catch {
+      return;
+    }
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
     this.syncedSeq = this.writtenSeq;
-    this.fd = fs.openSync(path.join(this.dir, segmentName(this.writtenSeq + 1)), "a");
+    this.fd = next;
     this.segmentSize = 0;
   }
 
@@ -265,10 +373,19 @@ export class JournalWriter {
     await this.sync();
   }
 
-  /** Flushes and closes the file. Idempotent. */
+  /**
+   * Flushes and closes the file. Idempotent. On a full disk it rejects with
+   * {@link StorageFullError} and keeps the records queued; the file is closed (and
+   * `onLateClose` called) once they are written.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
+    try {
+      await this.flush();
+    } catch (err) {
+      if (this.lines > 0) this.closeWhenWritten = true;
+      throw err;
+    }
     if (this.syncing !== undefined) await this.syncing;
     this.closeSync();
   }
@@ -280,9 +397,12 @@ export class JournalWriter {
       this.commitSync();
       this.syncSync();
     } finally {
-      this.closed = true;
-      if (this.timer !== undefined) clearInterval(this.timer);
-      fs.closeSync(this.fd);
+      if (this.lines === 0 || this.retryTimer === undefined) {
+        this.closed = true;
+        if (this.timer !== undefined) clearInterval(this.timer);
+        if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+        fs.closeSync(this.fd);
+      }
     }
   }
 }

@@ -14,6 +14,7 @@ import { CorruptDataError, NotFoundError, SpoolError } from "../errors.js";
 import { withLock, readLock, lockIsStale } from "../log/lock.js";
 import { forEachSegment } from "../log/segments.js";
 import { readJsonFile, writeFileAtomic } from "../log/atomic.js";
+import { storageError } from "../log/fs-errors.js";
 import type { Experiment, Metric, RunRecord, RunStatus } from "../model/types.js";
 import { emptyFold, foldRecords, keyedRecord, type FoldedRun } from "./fold.js";
 import { journalFingerprint, readSummary, writeSummary } from "./summary.js";
@@ -126,8 +127,14 @@ export class LocalStore {
       const ids = await this.experimentIds();
       const id = name === "Default" && !ids.includes("0") ? "0" : String(ids.reduce((max, i) => Math.max(max, Number(i)), 0) + 1);
       const meta: ExperimentMeta = { format: "mltrail-experiment", version: 1, experimentId: id, name, creationTime: now, lifecycleStage: "active", tags: {} };
-      await fsp.mkdir(this.layout.runsDir(id), { recursive: true });
-      await writeFileAtomic(this.layout.experimentFile(id), `${JSON.stringify(meta, null, 2)}\n`);
+      try {
+        await fsp.mkdir(this.layout.runsDir(id), { recursive: true });
+        await writeFileAtomic(this.layout.experimentFile(id), `${JSON.stringify(meta, null, 2)}\n`);
+      } catch (err) {
+        // A full disk leaves no half-made experiment folder behind.
+        await fsp.rm(this.layout.experimentDir(id), { recursive: true, force: true }).catch(() => undefined);
+        throw storageError(err, `cannot create experiment "${name}"`, this.layout.experimentDir(id));
+      }
       return toExperiment(meta);
     });
   }
@@ -143,9 +150,20 @@ export class LocalStore {
    */
   async createRunDir(experimentId: string, runId: string): Promise<RunPaths> {
     const paths = new RunPaths(this.layout.runDir(experimentId, runId));
-    await fsp.mkdir(paths.journal, { recursive: true });
+    try {
+      await fsp.mkdir(paths.journal, { recursive: true });
+    } catch (err) {
+      await fsp.rm(paths.dir, { recursive: true, force: true }).catch(() => undefined);
+      throw storageError(err, `cannot create the folder of run "${runId}"`, paths.dir);
+    }
     this.runDirs.set(runId, { experimentId, paths });
     return paths;
+  }
+
+  /** Removes the folder of a run whose start failed (it holds no data: its meta was never written). */
+  async removeRunDir(runId: string, paths: RunPaths): Promise<void> {
+    this.runDirs.delete(runId);
+    await fsp.rm(paths.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 
   /** Writes a run's meta atomically (at its start, and with status and end time at its end). */
