@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import { createRequire } from "node:module";
-import { ConflictError, ValidationError, type Run } from "../index.js";
+import { TrainingLogger, type TrainingLoggerOptions, type TrainingRun } from "../index.js";
 import type { FitParams, LayersModelLike, LogValue, TfLogs } from "./tfjs-types.js";
 
 /**
@@ -17,7 +17,7 @@ import type { FitParams, LayersModelLike, LogValue, TfLogs } from "./tfjs-types.
  * const options: MltrailCallbackOptions = { logEvery: 10, prefix: "train/" };
  * ```
  */
-export interface MltrailCallbackOptions {
+export interface MltrailCallbackOptions extends TrainingLoggerOptions {
   /**
    * When to log: `"epoch"` logs epoch metrics only (step = epoch); `"batch"` also logs every
    * batch's values as `batch/<key>` with a global batch step (0, 1, 2, … across epochs); a
@@ -65,10 +65,7 @@ export interface MltrailCallbackOptions {
  * const run: CallbackRun = await tracker.startRun({ name: "dense" });
  * ```
  */
-export type CallbackRun = Pick<Run, "logMetrics" | "logParam" | "logParams"> & {
-  /** Writes `text` as the artifact file `artifactFile`; used for `model_summary.txt`. Without it, no summary is logged. */
-  logText?(text: string, artifactFile: string): Promise<unknown>;
-};
+export type CallbackRun = TrainingRun;
 
 /**
  * The callback object: pass it in `callbacks` of `model.fit` or `model.fitDataset`. In Node it
@@ -101,28 +98,14 @@ export interface MltrailCallback {
 
 const NOT_METRICS = new Set(["batch", "size"]);
 
-/** By code, not instanceof: a separately bundled copy of the SDK has its own error classes. */
-/** A param the run refuses (bad value, or already logged with another value): skip it, keep fitting. */
-function isRefusedParam(err: unknown): boolean {
-  if (err instanceof ValidationError || err instanceof ConflictError) return true;
-  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
-  return code === "VALIDATION" || code === "CONFLICT";
-}
+const NOT_METRICS_SET: ReadonlySet<string> = NOT_METRICS;
 const DONE: Promise<void> = Promise.resolve();
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function numberOf(value: LogValue | undefined): number | undefined {
   if (typeof value === "number") return value;
   if (value === undefined || value === null || typeof value !== "object" || typeof value.dataSync !== "function") return undefined;
   const first = value.dataSync()[0];
   return typeof first === "number" ? first : undefined;
-}
-
-function checkLogEvery(logEvery: MltrailCallbackOptions["logEvery"]): number {
-  if (logEvery === undefined || logEvery === "epoch") return 0;
-  if (logEvery === "batch") return 1;
-  if (typeof logEvery === "number" && Number.isSafeInteger(logEvery) && logEvery >= 1) return logEvery;
-  throw new ValidationError("options.logEvery", logEvery, 'must be "epoch", "batch" or a positive integer');
 }
 
 function modelOf(value: unknown): LayersModelLike | undefined {
@@ -159,108 +142,40 @@ export function modelSummary(model: LayersModelLike): string {
   return lines.join("\n") + "\n";
 }
 
+/** The TF.js side: the model, the fit params and the summary; the rest is a TrainingLogger. */
 class Core {
-  globalStep = 0;
   model: LayersModelLike | undefined;
   params: FitParams | undefined;
-  private readonly every: number;
-  private readonly yieldEveryMs: number;
-  private lastYield: number;
-  private readonly prefix: string;
-  private readonly epochKeys = new Map<string, string>();
-  private readonly batchKeys = new Map<string, string>();
-  private pending: Promise<unknown> = DONE;
+  readonly log: TrainingLogger;
   private summaryLogged = false;
 
   constructor(
-    private readonly run: CallbackRun,
+    run: CallbackRun,
     private readonly options: MltrailCallbackOptions,
   ) {
-    if (run === null || typeof run !== "object" || typeof run.logMetrics !== "function") {
-      throw new ValidationError("run", run, "must be a Run (from tracker.startRun())");
-    }
-    this.every = checkLogEvery(options.logEvery);
-    const y = options.yieldEveryMs ?? 0;
-    if (typeof y !== "number" || !Number.isFinite(y) || y < 0) throw new ValidationError("options.yieldEveryMs", y, "must be a number of milliseconds ≥ 0");
-    this.yieldEveryMs = y;
-    this.lastYield = performance.now();
-    const prefix = options.prefix ?? "";
-    if (typeof prefix !== "string") throw new ValidationError("options.prefix", prefix, "must be a string");
-    this.prefix = prefix;
+    this.log = new TrainingLogger(run, options);
     this.model = options.model;
   }
 
-  /** `logs` as a metrics record with cached, prefixed keys; undefined when it holds no metric. */
-  private metrics(logs: TfLogs | undefined, keys: Map<string, string>, head: string): Record<string, number> | undefined {
-    if (logs == null) return undefined;
-    let out: Record<string, number> | undefined;
-    for (const key in logs) {
-      if (NOT_METRICS.has(key)) continue;
-      const value = numberOf(logs[key]);
-      if (value === undefined) continue;
-      let name = keys.get(key);
-      if (name === undefined) keys.set(key, (name = this.prefix + head + key));
-      (out ??= {})[name] = value;
-    }
-    return out;
-  }
-
   trainBegin(): void {
-    if (this.options.logParams !== false) this.logParams(trainingParams(this.model, this.params));
+    if (this.options.logParams !== false) this.log.logParams(trainingParams(this.model, this.params));
     const model = this.model;
-    if (this.options.logModelSummary !== false && !this.summaryLogged && model !== undefined && typeof this.run.logText === "function") {
-      this.summaryLogged = true;
-      const file = `${this.prefix.replace(/[/\\]+$/, "").replace(/[^\w.-]+/g, "_")}${this.prefix ? "_" : ""}model_summary.txt`;
+    if (this.options.logModelSummary !== false && !this.summaryLogged && model !== undefined) {
       // Not awaited here: training starts at once; onTrainEnd waits for it and surfaces its error.
-      this.pending = this.run.logText(modelSummary(model), file);
-      this.pending.catch(() => undefined);
+      this.summaryLogged = this.log.writeText("model_summary.txt", modelSummary(model));
     }
   }
 
-  private logParams(params: Record<string, string | number>): void {
-    const prefixed: Record<string, string | number> = {};
-    for (const [k, v] of Object.entries(params)) prefixed[this.prefix + k] = v;
-    try {
-      this.run.logParams(prefixed);
-    } catch (err) {
-      if (!isRefusedParam(err)) throw err;
-      // A param already logged with another value (immutable): keep the others.
-      for (const [k, v] of Object.entries(prefixed)) {
-        try {
-          this.run.logParam(k, v);
-        } catch (e) {
-          if (!isRefusedParam(e)) throw e;
-        }
-      }
-    }
-  }
-
-  /** Logs the epoch's values, then lets the event loop turn once so the group commit runs. */
   epochEnd(epoch: number, logs: TfLogs | undefined): Promise<void> {
-    const m = this.metrics(logs, this.epochKeys, "");
-    if (m !== undefined) this.run.logMetrics(m, { step: epoch });
-    this.lastYield = performance.now();
-    return turn();
+    return this.log.epochEnd(epoch, logs, numberOf, NOT_METRICS_SET);
   }
 
-  /** Synchronous; returns a turn of the event loop only when `yieldEveryMs` says so. */
   batchEnd(logs: TfLogs | undefined): Promise<void> {
-    const step = this.globalStep++;
-    if (this.every !== 0 && step % this.every === 0) {
-      const m = this.metrics(logs, this.batchKeys, "batch/");
-      if (m !== undefined) this.run.logMetrics(m, { step });
-    }
-    if (this.yieldEveryMs > 0 && performance.now() - this.lastYield >= this.yieldEveryMs) {
-      this.lastYield = performance.now();
-      return turn();
-    }
-    return DONE;
+    return this.log.batchEnd(logs, numberOf, NOT_METRICS_SET);
   }
 
-  async trainEnd(): Promise<void> {
-    const pending = this.pending;
-    this.pending = DONE;
-    await pending;
+  trainEnd(): Promise<void> {
+    return this.log.trainEnd();
   }
 }
 
@@ -329,7 +244,7 @@ function plainCallback(core: Core): MltrailCallback {
   };
   return {
     get globalStep() {
-      return core.globalStep;
+      return core.log.globalStep;
     },
     setParams(params: FitParams): void {
       core.params = params;
