@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { ownValue } from "../internal/keyed.js";
 
 /**
  * Whether smaller (`"min"`) or larger (`"max"`) values of a metric are better.
@@ -33,7 +34,7 @@ export function defaultDirection(key: string): Direction {
  * @example `directionOf("latency_ms", { latency_ms: "min" }) // "min"`
  */
 export function directionOf(key: string, explicit: Readonly<Record<string, Direction>> | undefined): Direction {
-  return explicit?.[key] ?? defaultDirection(key);
+  return ownValue(explicit, key) ?? defaultDirection(key);
 }
 
 /**

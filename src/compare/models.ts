@@ -9,6 +9,7 @@ import type { Metric } from "../model/types.js";
 import type { ModelVersion } from "../models.js";
 import type { DatasetRef } from "../registry/store.js";
 import type { ModelReader, RunReader } from "../tracker-api.js";
+import { ownValue, setOwn } from "../internal/keyed.js";
 import { directionOf } from "./direction.js";
 import type { BestEntry, CompareRunsOptions, MetricComparison, ParamsComparison } from "./runs.js";
 import { bestIndex, diffParams, summarize, summaryOfValue, type MetricSummary } from "./summary.js";
@@ -77,7 +78,7 @@ async function runSide(tracker: ModelCompareSource, v: ModelVersion, keys: reado
     const run = await tracker.getRun(v.runId);
     const wanted = (keys ?? Object.keys(run.data.metrics)).filter((key) => Object.hasOwn(run.data.metrics, key));
     const read = wanted.length === 0 ? {} : await tracker.getMetricHistories(v.runId, wanted);
-    for (const key of wanted) histories.set(key, read[key] ?? []);
+    for (const key of wanted) histories.set(key, ownValue(read, key) ?? []);
     return { name: run.info.name, histories };
   } catch {
     return { name: null, histories }; // the run is gone or unreachable: fall back to the release's metrics
@@ -127,13 +128,13 @@ export async function compareModelVersions(
     const direction = directionOf(key, options.direction);
     const perRun: MetricSummary[] = list.map((v, i) => {
       const history = sides[i]?.histories.get(key);
-      return history !== undefined && history.length > 0 ? summarize(history, direction) : summaryOfValue(v.metrics[key]);
+      return history !== undefined && history.length > 0 ? summarize(history, direction) : summaryOfValue(ownValue(v.metrics, key));
     });
     const i = bestIndex(perRun, direction, options.bestBy ?? "last");
     const value = options.bestBy === "best" ? perRun[i]?.best : perRun[i]?.last;
     const winner = versions[i];
     const best: BestEntry | null = winner === undefined || value === undefined || value === null ? null : { index: i, runId: winner.runId, value, version: winner.version };
-    metrics[key] = { direction, perRun, best };
+    setOwn(metrics, key, { direction, perRun, best });
   }
   return { model: name, versions, params: options.allParams === true ? { differing, same } : { differing }, metrics };
 }

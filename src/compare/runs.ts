@@ -7,6 +7,7 @@
 import type { Metric, RunRecord, SearchRunsOptions } from "../model/types.js";
 import type { DatasetRef } from "../registry/store.js";
 import type { RunReader } from "../tracker-api.js";
+import { ownValue, setOwn } from "../internal/keyed.js";
 import { directionOf, type Direction } from "./direction.js";
 import { bestIndex, diffParams, summarize, type BestBy, type MetricSummary } from "./summary.js";
 
@@ -134,18 +135,19 @@ export function buildRunComparison(
     status: r.info.status,
     startTime: r.info.startTime,
     endTime: r.info.endTime ?? null,
-    gitCommit: r.data.tags[GIT_COMMIT_TAG] ?? null,
+    gitCommit: ownValue(r.data.tags, GIT_COMMIT_TAG) ?? null,
     datasets: datasets[i] ?? [],
   }));
   const { differing, same } = diffParams(records.map((r) => r.data.params));
   const metrics: Record<string, MetricComparison> = {};
+  // User keys ("__proto__" too) are own properties: set with setOwn, read with ownValue.
   for (const key of metricKeys(records, options.metrics)) {
     const direction = directionOf(key, options.direction);
     const perRun = records.map((r) => summarize(histories.get(r.info.runId)?.get(key) ?? [], direction));
     const i = bestIndex(perRun, direction, options.bestBy ?? "last");
     const s = perRun[i];
     const value = options.bestBy === "best" ? s?.best : s?.last;
-    metrics[key] = { direction, perRun, best: i < 0 || value === undefined || value === null ? null : { index: i, runId: runs[i]?.runId ?? null, value } };
+    setOwn(metrics, key, { direction, perRun, best: i < 0 || value === undefined || value === null ? null : { index: i, runId: runs[i]?.runId ?? null, value } });
   }
   return { runs, params: options.allParams === true ? { differing, same } : { differing }, metrics };
 }
@@ -179,7 +181,7 @@ export async function readHistories(tracker: CompareSource, records: readonly Ru
       const present = keys.filter((key) => Object.hasOwn(r.data.metrics, key));
       if (present.length === 0) return;
       const histories = await tracker.getMetricHistories(r.info.runId, present);
-      for (const key of present) perKey.set(key, histories[key] ?? []);
+      for (const key of present) perKey.set(key, ownValue(histories, key) ?? []);
     }),
   );
   return out;

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { Metric } from "../model/types.js";
+import { setOwn } from "../internal/keyed.js";
 import { isBetter, type Direction } from "./direction.js";
 
 /**
@@ -106,8 +107,8 @@ export function diffParams(params: readonly Readonly<Record<string, string>>[]):
   for (const key of keys) {
     const values = params.map((p) => (Object.hasOwn(p, key) ? (p[key] ?? null) : null));
     const first = values[0] ?? null;
-    if (first !== null && values.every((v) => v === first)) same[key] = first;
-    else differing[key] = values;
+    if (first !== null && values.every((v) => v === first)) setOwn(same, key, first);
+    else setOwn(differing, key, values);
   }
   return { differing, same };
 }

@@ -27,17 +27,6 @@ export function emptyFold(): FoldedRun {
   return { params: new Map(), tags: new Map(), latest: new Map(), end: undefined, lastSeq: 0, artifacts: new Map(), datasets: [] };
 }
 
-/**
- * A plain record of user keys for the public API: every key is an own, enumerable data
- * property, `__proto__` included (assignment would set the prototype instead and lose it).
- * @example `keyedRecord(new Map([["__proto__", "1"]]))["__proto__"] === "1"`
- */
-export function keyedRecord<V>(entries: Iterable<readonly [string, V]>): Record<string, V> {
-  const out: Record<string, V> = {};
-  for (const [key, value] of entries) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  return out;
-}
-
 function newer(a: { value: number; step: number; timestamp: number }, step: number, timestamp: number, value: number): boolean {
   if (step !== a.step) return step > a.step;
   if (timestamp !== a.timestamp) return timestamp > a.timestamp;

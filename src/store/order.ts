@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 
+import { ownValue } from "../internal/keyed.js";
 import { ValidationError } from "../errors.js";
 import type { RunRecord } from "../model/types.js";
 
@@ -199,11 +200,11 @@ export function excerpt(src: string, pos: number): string {
 export function fieldReader(field: RunField): (run: RunRecord) => string | number | undefined {
   const { key } = field;
   switch (field.entity) {
-    case "metric": return (run) => numberOrUndefined(run.data.metrics[key]);
-    case "param": return (run) => stringOrUndefined(run.data.params[key]);
+    case "metric": return (run) => numberOrUndefined(ownValue(run.data.metrics, key));
+    case "param": return (run) => stringOrUndefined(ownValue(run.data.params, key));
     case "tag":
-      if (key === RUN_NAME_TAG) return (run) => stringOrUndefined(run.data.tags[key]) ?? run.info.name;
-      return (run) => stringOrUndefined(run.data.tags[key]);
+      if (key === RUN_NAME_TAG) return (run) => stringOrUndefined(ownValue(run.data.tags, key)) ?? run.info.name;
+      return (run) => stringOrUndefined(ownValue(run.data.tags, key));
     case "attribute":
       switch (key) {
         case "run_id": return (run) => run.info.runId;

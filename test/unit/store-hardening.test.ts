@@ -265,3 +265,29 @@ describe("keys that are Object.prototype names", () => {
     expect(await t.searchRuns({ experiment: "k", filter: "params.valueOf IS NULL" })).toEqual([]);
   });
 });
+
+describe("compareRuns with keys that are Object.prototype names", () => {
+  it("compares __proto__, constructor and toString like any key, and a direction object has no inherited entries", async () => {
+    const t = newTracker({ experiment: "kc" });
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const run = await t.startRun({ params: { ["__proto__"]: `v${i}`, constructor: "same" } });
+      run.logMetric("__proto__", i + 1);
+      run.logMetric("toString", 10 - i);
+      run.logMetric("constructor", i);
+      await run.end();
+      ids.push(run.id);
+    }
+    const cmp = await t.compareRuns(ids, { allParams: true, direction: { toString: "min" } });
+    expect(Object.keys(cmp.metrics).sort()).toEqual(["__proto__", "constructor", "toString"]);
+    expect(Object.hasOwn(cmp.metrics, "__proto__")).toBe(true);
+    expect(cmp.metrics["__proto__"]?.perRun.map((s) => s.last)).toEqual([1, 2]);
+    expect(cmp.metrics["toString"]?.direction).toBe("min");
+    expect(cmp.metrics["toString"]?.best?.runId).toBe(ids[1]);
+    // "constructor" has no explicit direction: the default (an unknown name maximises), not Object's constructor.
+    expect(cmp.metrics["constructor"]?.direction).toBe("max");
+    expect(cmp.params.differing["__proto__"]).toEqual(["v0", "v1"]);
+    expect(Object.hasOwn(cmp.params.differing, "__proto__")).toBe(true);
+    expect(cmp.params.same?.["constructor"]).toBe("same");
+  });
+});
