@@ -278,7 +278,7 @@ describe("compareRuns with keys that are Object.prototype names", () => {
       await run.end();
       ids.push(run.id);
     }
-    const cmp = await t.compareRuns(ids, { allParams: true, direction: { toString: "min" } });
+    const cmp = await t.compareRuns(ids, { allParams: true, direction: { toString: "min" as const } });
     expect(Object.keys(cmp.metrics).sort()).toEqual(["__proto__", "constructor", "toString"]);
     expect(Object.hasOwn(cmp.metrics, "__proto__")).toBe(true);
     expect(cmp.metrics["__proto__"]?.perRun.map((s) => s.last)).toEqual([1, 2]);
