@@ -13,6 +13,8 @@ import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 /** Queries a tracker answers. @internal */
 export interface Queries {
   getRun(runId: string): Promise<RunRecord>;
+  /** The run as a release records it: from facts that are complete (the local log when it holds the run). */
+  runFacts(runId: string): Promise<RunRecord>;
   getMetricHistory(runId: string, key: string): Promise<Metric[]>;
   getMetricHistories(runId: string, keys: readonly string[] | undefined): Promise<Record<string, Metric[]>>;
   searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions): Promise<RunRecord[]>;
@@ -34,6 +36,10 @@ export class LocalQueries implements Queries {
   constructor(private readonly store: LocalStore) {}
 
   getRun(runId: string): Promise<RunRecord> {
+    return this.store.getRun(runId);
+  }
+
+  runFacts(runId: string): Promise<RunRecord> {
     return this.store.getRun(runId);
   }
 

@@ -55,6 +55,8 @@ export interface RunHost {
   flushRun(run: Run): Promise<void>;
   /** The run's id on the tracking server, once known. */
   remoteId(run: Run): string | undefined;
+  /** The run's page in the server's UI, once the server has created the run. */
+  runUrl?(run: Run): string | undefined;
 }
 
 const END_STATUSES: readonly string[] = ["FINISHED", "FAILED", "KILLED"];
@@ -119,6 +121,16 @@ export class Run implements AsyncDisposable {
    */
   get remoteId(): string | undefined {
     return this.host.remoteId(this);
+  }
+
+  /**
+   * The run's page in the tracking server's UI, in MLflow's form
+   * `<server>/#/experiments/<id>/runs/<runId>`: set once the server has created the run (at
+   * start when it answers, else when replication does), undefined on the local store.
+   * @example `console.log(`view it at ${run.url}`)`
+   */
+  get url(): string | undefined {
+    return this.host.runUrl?.(this);
   }
 
   /** True once `end()` has been called. */

@@ -19,8 +19,9 @@ import { checkName, checkRunId } from "./model/validate.js";
 import { resolveOptions, type ResolvedOptions, type TrackerOptions } from "./options.js";
 import { LocalQueries, type Queries } from "./queries.js";
 import { connectRemote, type RemoteSide } from "./remote/connect.js";
-import { claimPendingRuns, earlierRunsNotice } from "./remote/drain.js";
+import { claimPendingRuns, earlierRunsNotice, syncCommand } from "./remote/drain.js";
 import { RemoteQueries } from "./remote/queries.js";
+import type { ReplicationState } from "./remote/replication-state.js";
 import { END_QUEUED, Run, type MetricOptions, type RunHost } from "./run.js";
 import { openRun, type OpenRun } from "./open-run.js";
 import type { StartRunOptions } from "./start-run.js";
@@ -85,6 +86,8 @@ export class Tracker implements AsyncDisposable {
   private readonly open = new Map<string, OpenRun>();
   /** Ended runs whose records still wait in memory for the disk (a full disk). */
   private readonly backlog = new Set<OpenRun>();
+  /** Replication progress of the runs this tracker started (shared with the replicator; kept after they end). */
+  private readonly progress = new WeakMap<Run, ReplicationState>();
   private readonly stack: Run[] = [];
   private closed = false;
   private lastError: string | undefined;
@@ -121,7 +124,11 @@ export class Tracker implements AsyncDisposable {
       clock: this.clock,
       finishRun: (run, status, endTime) => this.finishRun(run, status, endTime),
       flushRun: (run) => this.flushRun(run),
-      remoteId: (run) => this.open.get(run.id)?.state?.state.remoteRunId,
+      remoteId: (run) => this.progress.get(run)?.state.remoteRunId,
+      runUrl: (run) => {
+        const st = this.progress.get(run)?.state;
+        return backend.kind !== "mlflow" || st?.remoteRunId === undefined || st.remoteExperimentId === undefined ? undefined : `${backend.url}/#/experiments/${st.remoteExperimentId}/runs/${st.remoteRunId}`;
+      },
     };
     const remote = this.remote;
     const registry =
@@ -131,7 +138,7 @@ export class Tracker implements AsyncDisposable {
     registry.catch(() => undefined);
     this.models = new Models({
       store: () => registry,
-      getRun: (runId) => this.getRun(runId),
+      getRun: (runId) => this.runFacts(runId),
       runDatasets: (runId) => this.getRunDatasets(runId),
       requireRationale: this.options.requireRationale,
       namePolicy: this.options.namePolicy.model,
@@ -139,7 +146,10 @@ export class Tracker implements AsyncDisposable {
     });
     this.exitParticipant = {
       endAllSync: (status) => this.endAllSync(status),
-      flushForExit: (timeoutMs) => this.replicating?.flush(timeoutMs) ?? Promise.resolve(),
+      flushForExit: async (timeoutMs) => {
+        await this.replicating?.flush(timeoutMs);
+        this.warnPending();
+      },
       exitFlushTimeoutMs: this.options.exitFlushTimeoutMs,
       beforeExit: () => this.beforeExit(),
     };
@@ -206,7 +216,12 @@ export class Tracker implements AsyncDisposable {
       this.emitError(error);
     };
     const remote = this.remote;
-    const queries = remote === undefined ? new LocalQueries(store) : new RemoteQueries(remote.client, store, remote.target, remote.http);
+    // Read-your-writes: the server's answers, with the log for runs the server lacks part of.
+    const settle = async (): Promise<void> => {
+      await this.draining;
+      await this.replicating?.flush(this.options.closeTimeoutMs);
+    };
+    const queries = remote === undefined ? new LocalQueries(store) : new RemoteQueries(remote.client, store, remote.target, remote.http, settle);
     if (remote !== undefined && this.replicating !== undefined && this.options.drainOnStart) {
       const earlierToo = this.options.syncEarlierRuns === true;
       this.draining = claimPendingRuns(store, remote.target, { skip: new Set(this.open.keys()), earlier: earlierToo }).then(
@@ -248,6 +263,8 @@ export class Tracker implements AsyncDisposable {
     });
     this.open.set(entry.run.id, entry);
     this.stack.push(entry.run);
+    if (entry.state !== undefined) this.progress.set(entry.run, entry.state);
+    if (this.remote !== undefined) this.log.debug(entry.run.url === undefined ? `run "${entry.run.name}" started locally; ${this.remote.target} gets it once it answers` : `run "${entry.run.name}": ${entry.run.url}`);
     if (this.options.handleExit && this.open.size === 1) registerExitParticipant(this.exitParticipant);
     if (entry.source !== undefined) this.replicating?.add(entry.source);
     entry.begin();
@@ -388,7 +405,19 @@ export class Tracker implements AsyncDisposable {
     return (async () => {
       await Promise.allSettled([...this.open.values()].map((e) => e.run.end({ status })));
       await replicator.flush(timeout);
+      this.warnPending();
     })();
+  }
+
+  private pendingWarned = false;
+
+  /** Once: what the server has not acknowledged, where it is kept, and the command that sends it. */
+  private warnPending(): void {
+    const remote = this.remote;
+    const pending = this.stats().pending;
+    if (this.pendingWarned || remote === undefined || pending === 0) return;
+    this.pendingWarned = true;
+    this.log.warn(`${pending} record(s) not yet on ${remote.target} are kept in ${this.options.spoolDir}; a later tracker on that folder sends them, or now: ${syncCommand(remote.target, this.options.spoolDir)}`);
   }
 
   /** Ends every open run synchronously (exit paths). */
@@ -400,6 +429,8 @@ export class Tracker implements AsyncDisposable {
       writeFileAtomicSync(entry.paths.meta, `${JSON.stringify({ ...entry.meta, status, endTime }, null, 2)}\n`);
       this.forget(entry);
     }
+    // A signal (KILLED) flushes next and reports after; other exit paths report now.
+    if (status !== "KILLED" && this.replicating !== undefined) this.warnPending();
   }
 
   private commitOpen(runId?: string): void {
@@ -411,6 +442,13 @@ export class Tracker implements AsyncDisposable {
     checkRunId("runId", runId);
     this.commitOpen(runId);
     return (await this.core()).queries.getRun(runId);
+  }
+
+  /** A run's facts for a release: complete (from the local log when it holds the run), never a partial server view. */
+  private async runFacts(runId: string): Promise<RunRecord> {
+    checkRunId("runId", runId);
+    this.commitOpen(runId);
+    return (await this.core()).queries.runFacts(runId);
   }
 
   /** A metric's history in logged order. @example `await tracker.getMetricHistory(id, "loss")` */
@@ -686,6 +724,7 @@ export class Tracker implements AsyncDisposable {
       await this.corePromise?.catch(() => undefined);
       await this.draining;
       await this.replicating?.flush(timeoutMs);
+      this.warnPending();
       this.closed = true;
       this.remote?.replicator.close();
       this.remote?.http.close();

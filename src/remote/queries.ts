@@ -1,9 +1,10 @@
 /**
- * Queries against the tracking server. A run that exists only in the local log (started
- * while the server was down and not yet replicated) is read from the log; a local id of a
- * replicated run is mapped to its server id.
+ * Queries against the tracking server, read-your-writes: a run the local log holds is read
+ * from the log until the server has acknowledged all of it (src/remote/local-view.ts), and
+ * searches merge those runs into the server's answer. A local id of a replicated run is
+ * mapped to its server id.
  */
-import { NotFoundError } from "../errors.js";
+import { NotFoundError, StateError } from "../errors.js";
 import type { Experiment, Metric, RunRecord } from "../model/types.js";
 import { LocalQueries, type Queries } from "../queries.js";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -14,33 +15,34 @@ import type { ArtifactEntry, DownloadProgress } from "../store/artifact-queries.
 import { downloadFile, listArtifacts as listRemote } from "./artifacts.js";
 import { MANIFEST_PATH } from "./artifact-sync.js";
 import type { HttpClient } from "./http.js";
-import { parseRunFilter, SEARCH_MAX_RESULTS_DEFAULT, type SearchRunRecordsOptions } from "../store/filter.js";
-import { parseOrderBy } from "../store/order.js";
+import { parseRunFilter, searchRunRecords, SEARCH_MAX_RESULTS_DEFAULT, SEARCH_MAX_RESULTS_LIMIT, type SearchRunRecordsOptions } from "../store/filter.js";
+import { parseOrderBy, sortRunRecords } from "../store/order.js";
 import type { LocalStore } from "../store/local-store.js";
 import { isNotFound } from "./mlflow/base.js";
 import type { MlflowClient } from "./mlflow/client.js";
-import { ReplicationState } from "./replication-state.js";
+import { LocalView, type LocalRun } from "./local-view.js";
 
-/** Queries answered by the server, with the local log as a fallback. @internal */
+/** Queries answered by the server, with the local log for what the server lacks. @internal */
 export class RemoteQueries implements Queries {
+  private readonly view: LocalView;
+
+  /**
+   * @param settle waits (bounded) for replication to catch up; used when a call needs the
+   *   run on the server (a release points at the server's run).
+   */
   constructor(
     private readonly client: MlflowClient,
     private readonly spool: LocalStore,
-    private readonly target: string,
+    target: string,
     private readonly http: HttpClient,
-  ) {}
-
-  /** Where to read a run: its server id, or the local log when the server does not know it yet. */
-  private async locate(runId: string): Promise<{ remote: string } | { local: string }> {
-    const found = await this.spool.findRun(runId);
-    if (found === undefined) return { remote: runId };
-    const state = await ReplicationState.load(found.paths.dir, this.target);
-    return state.state.remoteRunId === undefined ? { local: runId } : { remote: state.state.remoteRunId };
+    private readonly settle: () => Promise<void> = async () => undefined,
+  ) {
+    this.view = new LocalView(spool, target);
   }
 
   async getRun(runId: string): Promise<RunRecord> {
-    const where = await this.locate(runId);
-    if ("local" in where) return this.spool.getRun(where.local);
+    const where = await this.view.locate(runId);
+    if ("local" in where) return this.view.record(where.local);
     try {
       return await this.client.getRun(where.remote);
     } catch (err) {
@@ -49,19 +51,38 @@ export class RemoteQueries implements Queries {
     }
   }
 
+  /**
+   * The facts a release records, from the local log whenever it holds the run (it is
+   * complete; the server may not be yet). The run must exist on the server, since the
+   * release points at it: a run not created there yet is waited for, with a bound.
+   */
+  async runFacts(runId: string): Promise<RunRecord> {
+    let where = await this.view.locate(runId);
+    if ("remote" in where) return this.getRun(runId);
+    if (where.local.state.state.remoteRunId === undefined && where.local.state.bound) {
+      await this.settle();
+      where = await this.view.locate(runId);
+      if ("remote" in where) return this.getRun(runId);
+    }
+    if (where.local.state.state.remoteRunId === undefined) {
+      throw new StateError(`run "${runId}" is not on the tracking server yet, and a release must point at the server's run: retry once replication is UP (tracker.flush()), or send it with mltrail sync`);
+    }
+    return this.view.record(where.local);
+  }
+
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
-    const where = await this.locate(runId);
-    if ("local" in where) return this.spool.getMetricHistory(where.local, key);
+    const where = await this.view.locate(runId);
+    if ("local" in where) return this.spool.getMetricHistory(where.local.localId, key);
     const history = await this.client.getMetricHistory(where.remote, key);
     return history.map(({ key: k, value, step, timestamp }) => ({ key: k, value, step, timestamp }));
   }
 
   async getMetricHistories(runId: string, keys: readonly string[] | undefined): Promise<Record<string, Metric[]>> {
-    const where = await this.locate(runId);
-    if ("local" in where) return this.spool.getMetricHistories(where.local, keys);
+    const where = await this.view.locate(runId);
+    if ("local" in where) return this.spool.getMetricHistories(where.local.localId, keys);
     const names = keys ?? Object.keys((await this.client.getRun(where.remote)).data.metrics);
     const out: Record<string, Metric[]> = {};
-    for (const key of names) out[key] = await this.getMetricHistory(runId, key);
+    for (const key of names) out[key] = await this.getMetricHistory(where.remote, key);
     return out;
   }
 
@@ -75,6 +96,27 @@ export class RemoteQueries implements Queries {
     // Check the syntax locally first, so a typo fails the same way on both backends.
     if (options.filter !== undefined) parseRunFilter(options.filter);
     if (options.orderBy !== undefined) parseOrderBy(options.orderBy);
+    const unsent = await this.view.pending(experimentNames);
+    // Runs this log holds that the server lacks part of replace the server's copies, and
+    // the server is asked for that many more so none of its own runs is cut off.
+    const serverMax = Math.min(SEARCH_MAX_RESULTS_LIMIT, (options.maxResults ?? SEARCH_MAX_RESULTS_DEFAULT) + unsent.length);
+    const fromServer = await this.searchServer(ids, { ...options, maxResults: serverMax });
+    if (unsent.length === 0) return fromServer;
+    return this.merge(fromServer, unsent, Object.fromEntries(experimentNames.map((n, i) => [n, ids[i] as string])), options);
+  }
+
+  /** The server's answer with the log's copies of runs it lacks part of; filter and order applied to both. */
+  private async merge(fromServer: readonly RunRecord[], unsent: readonly LocalRun[], experimentIds: Readonly<Record<string, string>>, options: SearchRunRecordsOptions): Promise<RunRecord[]> {
+    // A run that cannot be read (being created, damaged) is left out, as the local store does.
+    const read = await Promise.allSettled(unsent.map((r) => this.view.record(r, experimentIds[r.experimentName])));
+    const local = read.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    const replaced = new Set(local.map((r) => r.info.runId));
+    const matching = searchRunRecords(local, { ...(options.filter === undefined ? {} : { filter: options.filter }), maxResults: SEARCH_MAX_RESULTS_LIMIT });
+    const merged = sortRunRecords([...fromServer.filter((r) => !replaced.has(r.info.runId)), ...matching], parseOrderBy(options.orderBy ?? []));
+    return merged.slice(0, options.maxResults ?? SEARCH_MAX_RESULTS_DEFAULT);
+  }
+
+  private async searchServer(ids: readonly string[], options: SearchRunRecordsOptions): Promise<RunRecord[]> {
     const max = options.maxResults ?? SEARCH_MAX_RESULTS_DEFAULT;
     const out: RunRecord[] = [];
     let pageToken: string | undefined;
@@ -92,14 +134,16 @@ export class RemoteQueries implements Queries {
     return out;
   }
 
-  /** The local log's copy of a run, when this machine logged it (it holds every file and the manifest). */
-  private async localFiles(runId: string): Promise<LocalQueries | undefined> {
-    return (await this.spool.findRun(runId)) === undefined ? undefined : new LocalQueries(this.spool);
+  /** The local log's copy of a run (its local id), when this machine logged it: it holds every file, the manifest and the datasets. */
+  private async localFiles(runId: string): Promise<{ queries: LocalQueries; id: string } | undefined> {
+    if ((await this.spool.findRun(runId)) !== undefined) return { queries: new LocalQueries(this.spool), id: runId };
+    const where = await this.view.locate(runId);
+    return "local" in where ? { queries: new LocalQueries(this.spool), id: where.local.localId } : undefined;
   }
 
   async listArtifacts(runId: string, path: string | undefined): Promise<ArtifactEntry[]> {
     const local = await this.localFiles(runId);
-    if (local !== undefined) return local.listArtifacts(runId, path);
+    if (local !== undefined) return local.queries.listArtifacts(local.id, path);
     const manifest = await this.remoteManifest(runId);
     // Same view as the local store: the manifest folder hidden, folders first, then files, each sorted.
     const entries = (await listRemote(this.http, runId, path))
@@ -113,7 +157,7 @@ export class RemoteQueries implements Queries {
 
   async downloadArtifacts(runId: string, path: string, dest: string, onProgress?: DownloadProgress): Promise<string> {
     const local = await this.localFiles(runId);
-    if (local !== undefined) return local.downloadArtifacts(runId, path, dest, onProgress);
+    if (local !== undefined) return local.queries.downloadArtifacts(local.id, path, dest, onProgress);
     const run = await this.client.getRun(runId);
     const uri = (run.info as { artifactUri?: string }).artifactUri;
     if (uri === undefined) throw new NotFoundError(`run "${runId}" has no artifact location on the server`);
@@ -168,7 +212,7 @@ export class RemoteQueries implements Queries {
 
   async runDatasets(runId: string): Promise<DatasetInfo[]> {
     const local = await this.localFiles(runId);
-    if (local !== undefined) return local.runDatasets(runId);
+    if (local !== undefined) return local.queries.runDatasets(local.id);
     const run = await this.client.getRun(runId);
     return run.datasetInputs.map(({ dataset, tags }) => ({
       name: dataset.name,
