@@ -22,7 +22,7 @@ import { connectRemote, type RemoteSide } from "./remote/connect.js";
 import { claimPendingRuns, earlierRunsNotice, syncCommand } from "./remote/drain.js";
 import { RemoteQueries } from "./remote/queries.js";
 import type { ReplicationState } from "./remote/replication-state.js";
-import { END_QUEUED, Run, type MetricOptions, type RunHost } from "./run.js";
+import { END_QUEUED, type Run, type MetricOptions, type RunHost } from "./run.js";
 import { openRun, type OpenRun } from "./open-run.js";
 import type { StartRunOptions } from "./start-run.js";
 import { LocalStore } from "./store/local-store.js";

@@ -27,7 +27,9 @@ afterAll(async () => {
 /** Holds back every record (log-batch) and every run end (runs/update) until the returned function is called. */
 function holdWrites(): () => void {
   const offs = ["/runs/log-batch", "/runs/update"].map((path) => proxy.use(path, status(503)));
-  return () => offs.forEach((off) => off());
+  return () => {
+    for (const off of offs) off();
+  };
 }
 
 /** A tracker on the proxy with a fresh log. */
@@ -40,7 +42,7 @@ function lazyTracker(experiment: string, extra: TrackerOptions = {}): Tracker {
 
 async function train(t: Tracker, name: string, params: Record<string, string | number>, losses: number[], parentRunId?: string): Promise<string> {
   return t.withRun({ name, params, ...(parentRunId === undefined ? {} : { parentRunId }) }, (run) => {
-    losses.forEach((loss, step) => run.logMetrics({ loss, acc: 1 - loss }, { step }));
+    for (const [step, loss] of losses.entries()) run.logMetrics({ loss, acc: 1 - loss }, { step });
     run.setTag("stage", "done");
     return run.id;
   });
@@ -79,7 +81,7 @@ describe("read-your-writes right after withRun", () => {
     const best = await t.searchRuns({ orderBy: ["metrics.loss ASC"], maxResults: 1 });
     expect(best.map((r) => r.info.name)).toEqual(["lr-0.01"]);
     const all = await t.searchRuns({ filter: "params.optimizer = 'adam'", orderBy: ["metrics.loss ASC"] });
-    expect(all.map((r) => [r.info.runId, r.data.metrics["loss"]])).toEqual([
+    expect(all.map((r) => [r.info.runId, r.data.metrics.loss])).toEqual([
       [a, 0.2],
       [b, 0.25],
     ]);
@@ -88,7 +90,7 @@ describe("read-your-writes right after withRun", () => {
     expect(new Set(everything.map((r) => r.info.experimentId)).size).toBe(1); // server ids for all
 
     const cmp = await t.compareRuns([a, b]);
-    expect(cmp.metrics["loss"]?.best).toMatchObject({ runId: a, value: 0.2 });
+    expect(cmp.metrics.loss?.best).toMatchObject({ runId: a, value: 0.2 });
     const lineage = await t.lineage(b);
     expect(lineage.run).toMatchObject({ params: { lr: "0.001", optimizer: "adam" }, metrics: { loss: 0.25, acc: 0.75 }, status: "FINISHED" });
 

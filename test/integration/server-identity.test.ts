@@ -3,11 +3,21 @@
  * Checked on the real MLflow server through its raw REST API.
  */
 import { readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Tracker } from "../../src/index.js";
 import { mlflowUri, uniqueName } from "../support/mlflow.js";
-import { ensureDist, newTracker, runCli, serverRuns, tempDir } from "../fixtures/replication/harness.js";
+import { ensureDist, experimentIdByName, newTracker, runCli, serverRuns, tempDir } from "../fixtures/replication/harness.js";
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -143,5 +153,38 @@ describe("messages", () => {
     expect(await t.close({ timeoutMs: 60_000 })).toMatchObject({ pending: 0, rejected: 0 });
     expect((await serverRuns(experiment)).map((r) => r.info.run_name)).toEqual(["api"]);
     expect(lines).toEqual([expect.stringMatching(/^warn: the tracking URI ends in the API path/)]);
+  });
+
+  it("run.url is the run's page in MLflow's UI (and a debug line says it); undefined on the local store", async () => {
+    const experiment = uniqueName("run-url");
+    const lines: string[] = [];
+    const t = newTracker(spool("run-url"), experiment, { logLevel: "debug", logger: (level, message) => lines.push(`${level}: ${message}`) });
+    const run = await t.startRun({ name: "linked" });
+    const expected = `${mlflowUri()}/#/experiments/${await experimentIdByName(experiment)}/runs/${run.id}`;
+    expect(run.url).toBe(expected);
+    expect(lines).toContain(`debug: run "linked": ${expected}`);
+    await run.end();
+    expect(run.url).toBe(expected); // still known after the end
+    await t.close({ timeoutMs: 60_000 });
+
+    const local = new Tracker({ trackingUri: spool("run-url-local"), captureContext: false, handleExit: false });
+    const localRun = await local.startRun();
+    expect(localRun.url).toBeUndefined();
+    await local.close();
+  });
+
+  it("close() with the server down prints one line: the pending count and the exact mltrail sync command", async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const dir = spool("pending");
+    const lines: string[] = [];
+    const t = newTracker(dir, uniqueName("pending"), { trackingUri: url, logLevel: "warn", logger: (level, message) => lines.push(`${level}: ${message}`) });
+    const run = await t.startRun({ name: "stranded" });
+    expect(run.url).toBeUndefined(); // the server never created it
+    run.logMetrics({ loss: 1, acc: 0 });
+    await run.end();
+    const { pending } = await t.close({ timeoutMs: 300 });
+    expect(pending).toBeGreaterThan(0);
+    const notes = lines.filter((l) => l.includes("not yet on"));
+    expect(notes).toEqual([`warn: ${pending} record(s) not yet on ${url} are kept in ${dir}; a later tracker on that folder sends them, or now: mltrail sync --to ${url} --dir ${dir}`]);
   });
 });
