@@ -65,10 +65,63 @@ export function checkTimestamp(key: string, timestamp: unknown): number {
   throw new ValidationError(`metric ${keyLabel(key)} timestamp`, timestamp, "must be a non-negative integer of milliseconds since the epoch");
 }
 
+/** `String.prototype.isWellFormed` (Node ≥ 20; not yet in the ES2022 lib types). */
+type WellFormedCheck = (this: string) => boolean;
+const isWellFormed = (String.prototype as unknown as { isWellFormed: WellFormedCheck }).isWellFormed;
+
+/** The rule a string value broke by being ill-formed UTF-16. */
+export const ILL_FORMED_RULE = "must be well-formed Unicode: a lone surrogate (e.g. \\ud800) cannot be encoded as UTF-8, so servers drop or corrupt it";
+
+// eslint-disable-next-line no-control-regex
+const NUL = /\u0000/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Why a value string cannot be stored or sent as is, or `undefined`: it is ill-formed UTF-16
+ * (a lone surrogate) or holds a NUL character (which PostgreSQL-backed servers refuse). Other
+ * control characters (newlines, tabs) are fine in values.
+ *
+ * @example `textProblem("a\ud800b") // "must be well-formed Unicode: …"`
+ */
+export function textProblem(text: string): string | undefined {
+  if (!isWellFormed.call(text)) return ILL_FORMED_RULE;
+  if (NUL.test(text)) return "must not contain NUL characters (\\u0000)";
+  return undefined;
+}
+
+/**
+ * Why a name (experiment, run, model, dataset, alias, option value naming something) cannot be
+ * used, or `undefined`: ill-formed UTF-16, or a control character (U+0000–U+001F,
+ * U+007F–U+009F: NUL, newline, tab, escape, …).
+ *
+ * @example `nameProblem("bad\nname") // "must not contain control characters …"`
+ */
+export function nameProblem(text: string): string | undefined {
+  if (!isWellFormed.call(text)) return ILL_FORMED_RULE;
+  if (CONTROL.test(text)) return "must not contain control characters (U+0000–U+001F, U+007F–U+009F such as NUL, newline or tab)";
+  return undefined;
+}
+
+/**
+ * Checks a string argument of a public method: a string that is well-formed Unicode without
+ * NUL characters. Returns it unchanged.
+ * @example `checkString("reason", "leaks labels")`
+ */
+export function checkString(field: string, value: unknown): string {
+  if (typeof value !== "string") throw new ValidationError(field, value, "must be a string");
+  const problem = textProblem(value);
+  if (problem !== undefined) throw new ValidationError(field, value, problem);
+  return value;
+}
+
 function stringValue(field: string, value: unknown, maxLength: number): string {
   let text: string;
-  if (typeof value === "string") text = value;
-  else if (typeof value === "number" || typeof value === "boolean") text = String(value);
+  if (typeof value === "string") {
+    text = value;
+    const problem = textProblem(text);
+    if (problem !== undefined) throw new ValidationError(field, text, problem);
+  } else if (typeof value === "number" || typeof value === "boolean") text = String(value);
   else throw new ValidationError(field, value, "must be a string, number or boolean");
   if (text.length > maxLength) {
     throw new ValidationError(field, text, `must be at most ${maxLength} characters (has ${text.length})`);
@@ -114,7 +167,8 @@ export function checkMetricOptions(options: unknown): void {
 }
 
 /**
- * Checks an experiment or run name.
+ * Checks an experiment or run name: a non-blank string of at most `maxLength` characters,
+ * well-formed Unicode without control characters.
  * @example `checkName("experiment name", "churn", 256)`
  */
 export function checkName(field: string, value: unknown, maxLength: number): string {
@@ -123,6 +177,8 @@ export function checkName(field: string, value: unknown, maxLength: number): str
   if (value.length > maxLength) {
     throw new ValidationError(field, value, `must be at most ${maxLength} characters (has ${value.length})`);
   }
+  const problem = nameProblem(value);
+  if (problem !== undefined) throw new ValidationError(field, value, problem);
   return value;
 }
 

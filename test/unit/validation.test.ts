@@ -230,6 +230,28 @@ cases.push(
   { name: "logMetrics with null options", call: (r) => r.logMetrics({ m: 1 }, any(null)), field: "metric options", shown: "null", rule: "plain object", metricKey: "m" },
 );
 
+// Lone surrogates cannot be encoded as UTF-8: MLflow answers 200 and drops the rest of the batch.
+const ILL_FORMED: readonly [string, string][] = [
+  ["a lone high surrogate", "a\ud800b"],
+  ["a lone low surrogate", "\udc00"],
+  ["a reversed pair", "\ude00\ud83d"],
+  ["a trailing high surrogate", "ok\ud83d"],
+];
+for (const [name, value] of ILL_FORMED) {
+  const shown = JSON.stringify(value);
+  cases.push(
+    { name: `logParam value with ${name}`, call: (r) => r.logParam("p", value), field: 'param "p" value', shown, rule: "well-formed Unicode" },
+    { name: `logParams value with ${name}`, call: (r) => r.logParams({ ok_p: 1, p: value }), field: 'param "p" value', shown, rule: "well-formed Unicode" },
+    { name: `setTag value with ${name}`, call: (r) => r.setTag("t", value), field: 'tag "t" value', shown, rule: "well-formed Unicode" },
+    { name: `setTags value with ${name}`, call: (r) => r.setTags({ ok_t: "v", t: value }), field: 'tag "t" value', shown, rule: "well-formed Unicode" },
+    { name: `logMetric key with ${name}`, call: (r) => r.logMetric(value, 1), field: "metric key", shown, rule: "may contain only", metricKey: "ok_m" },
+  );
+}
+cases.push(
+  { name: "logParam value with NUL", call: (r) => r.logParam("p", "a\u0000b"), field: 'param "p" value', shown: '"a\\u0000b"', rule: "NUL" },
+  { name: "setTag value with NUL", call: (r) => r.setTag("t", "\u0000"), field: 'tag "t" value', shown: '"\\u0000"', rule: "NUL" },
+);
+
 describe("logging calls reject bad input and store nothing", () => {
   it.each(cases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
     const run = await tracker.startRun({ name: "validation" });
@@ -385,6 +407,16 @@ describe("startRun options", () => {
     ["tags with an object value", { tags: { t: {} } }, 'tag "t" value', "an object", "must be a string, number or boolean"],
     ["description of 8001 chars", { description: HUGE_TAG }, "description", q(HUGE_TAG), "at most 8000"],
     ["description an object", { description: {} }, "description", "an object", "must be a string, number or boolean"],
+    ["name with a newline", { name: "a\nb" }, "run name", '"a\\nb"', "control characters"],
+    ["name with NUL", { name: "a\u0000" }, "run name", '"a\\u0000"', "control characters"],
+    ["name with a C1 control", { name: "a\u0085" }, "run name", '"a\u0085"', "control characters"],
+    ["name with a lone surrogate", { name: "a\ud800" }, "run name", '"a\\ud800"', "well-formed Unicode"],
+    ["experiment with ESC", { experiment: "e\u001b[1m" }, "experiment name", '"e\\u001b[1m"', "control characters"],
+    ["experiment with a tab", { experiment: "e\tx" }, "experiment name", '"e\\tx"', "control characters"],
+    ["experiment with a lone surrogate", { experiment: "\udfff" }, "experiment name", '"\\udfff"', "well-formed Unicode"],
+    ["params with an ill-formed value", { params: { lr: "\ud800" } }, 'param "lr" value', '"\\ud800"', "well-formed Unicode"],
+    ["tags with a NUL value", { tags: { t: "\u0000" } }, 'tag "t" value', '"\\u0000"', "NUL"],
+    ["description with a lone surrogate", { description: "d\udbff" }, "description", '"d\\udbff"', "well-formed Unicode"],
   ];
 
   it.each(bad)("%s → ValidationError, no run created", async (_name, options, field, shown, rule) => {
