@@ -9,10 +9,11 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { ValidationError } from "./errors.js";
+import { hideUrlCredentials, uriCredentials } from "./internal/redact.js";
 import type { LogLevel, LogSink } from "./internal/logger.js";
 import type { Durability } from "./log/journal.js";
 import { MLFLOW_LIMITS, type BackendLimits } from "./model/limits.js";
-import { authFromEnv, type HttpAuth } from "./remote/http.js";
+import { authFromEnv, sealAuth, type HttpAuth } from "./remote/http.js";
 import { canonicalServerUri } from "./remote/server-uri.js";
 
 /**
@@ -347,20 +348,27 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
  * @example `resolveBackend("./mltrail", "/home/me/project") // { kind: "local", root: "/home/me/project/mltrail" }`
  */
 export function resolveBackend(uri: string, cwd: string): Backend {
+  const shown = hideUrlCredentials(uri);
   if (/^https?:\/\//i.test(uri)) {
     try {
       return { kind: "mlflow", ...canonicalServerUri(uri) };
     } catch {
-      throw new ValidationError("options.trackingUri", uri.replace(/\/\/[^@/]*@/, "//***@"), "must be a valid http(s) URL");
+      throw new ValidationError("options.trackingUri", shown, `must be a valid http(s) URL${uri.includes("@") ? " (a password holding / ? # or @ must be %-encoded)" : ""}`);
     }
   }
   // "localhost:5000" is a server without its scheme, not a folder of that name.
   if (/^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\]):\d{1,5}(?:[/?#]|$)/i.test(uri)) {
     throw new ValidationError("options.trackingUri", uri, `looks like a server without its scheme: write "http://${uri}" (or "./${uri}" for a folder of that name)`);
   }
-  if (/^file:/i.test(uri)) return { kind: "local", root: fileURLToPath(uri) };
+  if (/^file:/i.test(uri)) {
+    try {
+      return { kind: "local", root: fileURLToPath(uri) };
+    } catch (err) {
+      throw new ValidationError("options.trackingUri", shown, `must be a valid file: URI of a local folder (${err instanceof Error ? err.message : String(err)})`);
+    }
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) || /^(databricks|sqlite|postgresql|mysql)/i.test(uri)) {
-    throw new ValidationError("options.trackingUri", uri.replace(/\/\/[^@/]*@/, "//***@"), "must be a folder path, a file: URI, or an http(s) URL of an MLflow-compatible server");
+    throw new ValidationError("options.trackingUri", shown, "must be a folder path, a file: URI, or an http(s) URL of an MLflow-compatible server");
   }
   return { kind: "local", root: path.resolve(cwd, uri) };
 }
@@ -379,6 +387,8 @@ export function resolveOptions(options: TrackerOptions | undefined, env: Env = p
     const at = [...(issue?.path ?? []), ...keys.slice(0, 1)].map(String).join(".");
     let value: unknown = options;
     for (const part of at.split(".")) value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[part] : undefined;
+    // A credential given in the wrong shape is still a credential: never quote it.
+    if (at.startsWith("auth") && typeof value === "string") value = "***";
     const rule = issue?.code === "unrecognized_keys" ? "is not a known option (see TrackerOptions)" : (issue?.message ?? "is invalid");
     throw new ValidationError(`options.${at}`, value, rule);
   }
@@ -392,7 +402,7 @@ export function resolveOptions(options: TrackerOptions | undefined, env: Env = p
   if (backend.kind === "mlflow") {
     const url = new URL(givenUri);
     if (url.username !== "" || url.password !== "") {
-      Object.assign(uriAuth, { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
+      Object.assign(uriAuth, uriCredentials(url, givenUri, "options.trackingUri"));
       trackingUri = backend.url;
     }
   }
@@ -413,7 +423,7 @@ export function resolveOptions(options: TrackerOptions | undefined, env: Env = p
     cwd,
     mode: o.mode ?? envEnum(env, "MLTRAIL_MODE", ["online", "offline"] as const) ?? "online",
     spoolDir: path.resolve(cwd, o.spoolDir ?? (env["MLTRAIL_SPOOL_DIR"] || undefined) ?? "./mltrail"),
-    auth: Object.freeze(backend.kind === "mlflow" ? { ...authFromEnv(env), ...uriAuth, ...stripUndefined(o.auth ?? {}) } : { ...stripUndefined(o.auth ?? {}) }) as HttpAuth,
+    auth: sealAuth((backend.kind === "mlflow" ? { ...authFromEnv(env), ...uriAuth, ...stripUndefined(o.auth ?? {}) } : { ...stripUndefined(o.auth ?? {}) }) as HttpAuth),
     requestTimeoutMs: o.requestTimeoutMs ?? envInt(env, "MLTRAIL_REQUEST_TIMEOUT_MS", 1, 600_000) ?? 30_000,
     limits: Object.freeze({ ...MLFLOW_LIMITS, ...stripUndefined(o.limits ?? {}) }) as BackendLimits,
     maxConcurrentRequests: o.maxConcurrentRequests ?? envInt(env, "MLTRAIL_MAX_CONCURRENT_REQUESTS", 1, 64) ?? 4,

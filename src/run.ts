@@ -24,7 +24,8 @@ import type { JournalWriter } from "./log/journal.js";
 import { endJson, keyValueJson, metricJson } from "./log/record.js";
 import type { Clock } from "./internal/clock.js";
 import type { EndStatus, ParamValue } from "./model/types.js";
-import { checkKey, checkMetricOptions, checkMetricValue, checkParamValue, checkRecord, checkStep, checkTagValue, checkTimestamp, keyLabel } from "./model/validate.js";
+import { checkOptions, checkRequiredOptions } from "./model/args.js";
+import { ILL_FORMED_RULE, isWellFormedText, checkKey, checkMetricOptions, checkMetricValue, checkParamValue, checkRecord, checkStep, checkTagValue, checkTimestamp, keyLabel } from "./model/validate.js";
 
 /**
  * Options of a metric logging call.
@@ -287,6 +288,7 @@ export class Run implements AsyncDisposable {
    */
   logText(text: string, artifactPath: string): Promise<ArtifactInfo> {
     if (typeof text !== "string") return Promise.reject(new ValidationError("text", text, "must be a string"));
+    if (!isWellFormedText(text)) return Promise.reject(new ValidationError("text", text, ILL_FORMED_RULE));
     return logData(this.artifacts, text, artifactPath);
   }
 
@@ -295,7 +297,13 @@ export class Run implements AsyncDisposable {
    * @example `await run.logJSON({ threshold: 0.4 }, "config.json")`
    */
   logJSON(value: unknown, artifactPath: string): Promise<ArtifactInfo> {
-    const text = JSON.stringify(value, null, 2);
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value, null, 2);
+    } catch (err) {
+      // A circular structure, a bigint, or a throwing toJSON.
+      return Promise.reject(new ValidationError("value", value, `must be JSON-serialisable (${err instanceof Error ? err.message.split("\n")[0] : String(err)})`));
+    }
     if (text === undefined) return Promise.reject(new ValidationError("value", value, "must be JSON-serialisable"));
     return logData(this.artifacts, `${text}\n`, artifactPath);
   }
@@ -307,7 +315,7 @@ export class Run implements AsyncDisposable {
    * @example `const { contentDigest } = await run.logModel("model/", { artifactPath: "model", signature })`
    */
   logModel(dir: string, options: LogModelOptions): Promise<LoggedModel> {
-    return logModel(this.artifacts, dir, options);
+    return Promise.resolve().then(() => logModel(this.artifacts, dir, checkRequiredOptions("logModel options", options)));
   }
 
   /**
@@ -318,7 +326,7 @@ export class Run implements AsyncDisposable {
    * @example `await run.logDataset({ name: "churn-train", path: "data/train.csv", context: "training" })`
    */
   logDataset(options: DatasetOptions): Promise<DatasetInfo> {
-    return logDataset(this.artifacts, options);
+    return Promise.resolve().then(() => logDataset(this.artifacts, checkRequiredOptions("logDataset options", options)));
   }
 
   /**
@@ -338,7 +346,12 @@ export class Run implements AsyncDisposable {
    */
   end(options?: EndOptions): Promise<void> {
     if (this.ending !== undefined) return this.ending;
-    const status = options?.status ?? "FINISHED";
+    let status: EndStatus;
+    try {
+      status = checkOptions<EndOptions>("end options", options).status ?? "FINISHED";
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     if (!END_STATUSES.includes(status)) {
       return Promise.reject(new ValidationError("end status", status, "must be FINISHED, FAILED or KILLED"));
     }

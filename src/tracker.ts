@@ -15,7 +15,8 @@ import { createLogger, type Logger } from "./internal/logger.js";
 import { writeFileAtomicSync } from "./log/atomic.js";
 import { MLFLOW_LIMITS } from "./model/limits.js";
 import type { EndStatus, Experiment, Metric, ParamValue, RunRecord, SearchRunsOptions } from "./model/types.js";
-import { checkName, checkRunId } from "./model/validate.js";
+import { checkName, checkRunId, checkString } from "./model/validate.js";
+import { checkFunction, checkOptionalString, checkOptions, checkRequiredOptions, checkStringList, checkStringsIn } from "./model/args.js";
 import { resolveOptions, type ResolvedOptions, type TrackerOptions } from "./options.js";
 import { LocalQueries, type Queries } from "./queries.js";
 import { connectRemote, type RemoteSide } from "./remote/connect.js";
@@ -54,10 +55,31 @@ const activeContext = new AsyncLocalStorage<Run>();
 
 /** A `timeoutMs` option: a finite number ≥ 0, or the default. */
 function timeoutOf(options: FlushOptions | undefined, fallback: number): number {
-  const value = options?.timeoutMs;
+  const value = checkOptions<FlushOptions>("options", options).timeoutMs;
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new ValidationError("timeoutMs", value, "must be a finite number of milliseconds ≥ 0");
   return value;
+}
+
+const EVENTS: readonly string[] = ["error", "rejected", "state"];
+
+function checkEvent<E extends keyof TrackerEvents>(event: E): E {
+  if (typeof event === "string" && EVENTS.includes(event)) return event;
+  throw new ValidationError("event", event, `must be one of ${EVENTS.join(", ")}`);
+}
+
+/** String arguments of registry calls: each `[field, value]` must be a string (`undefined`/`null` skip optional ones). */
+function checkModelArgs(required: readonly [string, unknown][], optional: readonly [string, unknown][] = []): void {
+  for (const [field, value] of required) checkString(field, value);
+  for (const [field, value] of optional) if (value !== undefined && value !== null) checkString(field, value);
+}
+
+function checkSearchOptions(options: unknown): void {
+  const o = checkOptions<Record<string, unknown>>("searchRuns options", options);
+  if (o["experiment"] !== undefined && typeof o["experiment"] !== "string") checkStringList("searchRuns options.experiment", o["experiment"]);
+  if (typeof o["experiment"] === "string") checkString("searchRuns options.experiment", o["experiment"]);
+  checkOptionalString("searchRuns options.filter", o["filter"]);
+  if (o["orderBy"] !== undefined) checkStringList("searchRuns options.orderBy", o["orderBy"]);
 }
 
 /**
@@ -169,13 +191,13 @@ export class Tracker implements AsyncDisposable {
    * @example `tracker.on("error", (e) => console.warn(e.message))`
    */
   on<E extends keyof TrackerEvents>(event: E, listener: (...args: TrackerEvents[E]) => void): this {
-    this.events.on(event, listener as (...args: unknown[]) => void);
+    this.events.on(checkEvent(event), checkFunction<(...args: unknown[]) => void>("listener", listener));
     return this;
   }
 
   /** Removes a listener added with {@link on}. @example `tracker.off("error", handler)` */
   off<E extends keyof TrackerEvents>(event: E, listener: (...args: TrackerEvents[E]) => void): this {
-    this.events.off(event, listener as (...args: unknown[]) => void);
+    this.events.off(checkEvent(event), checkFunction<(...args: unknown[]) => void>("listener", listener));
     return this;
   }
 
@@ -277,6 +299,7 @@ export class Tracker implements AsyncDisposable {
    * @example `await tracker.withRun({ name: "cv-fold-1" }, async (run) => train(run));`
    */
   async withRun<T>(options: StartRunOptions, fn: (run: Run) => Promise<T> | T): Promise<T> {
+    checkFunction("withRun fn", fn);
     const run = await this.startRun(options);
     let result: T;
     try {
@@ -454,6 +477,7 @@ export class Tracker implements AsyncDisposable {
   /** A metric's history in logged order. @example `await tracker.getMetricHistory(id, "loss")` */
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
     checkRunId("runId", runId);
+    if (typeof key !== "string") throw new ValidationError("metric key", key, "must be a string");
     this.commitOpen(runId);
     return (await this.core()).queries.getMetricHistory(runId, key);
   }
@@ -465,6 +489,7 @@ export class Tracker implements AsyncDisposable {
    */
   async getMetricHistories(runId: string, keys?: readonly string[]): Promise<Record<string, Metric[]>> {
     checkRunId("runId", runId);
+    if (keys !== undefined && (!Array.isArray(keys) || keys.some((k) => typeof k !== "string"))) throw new ValidationError("keys", keys, "must be an array of metric keys");
     this.commitOpen(runId);
     return (await this.core()).queries.getMetricHistories(runId, keys);
   }
@@ -474,6 +499,7 @@ export class Tracker implements AsyncDisposable {
    * @example `await tracker.searchRuns({ filter: "metrics.acc > 0.9", orderBy: ["metrics.acc DESC"] })`
    */
   async searchRuns(options: SearchRunsOptions = {}): Promise<RunRecord[]> {
+    checkSearchOptions(options);
     this.commitOpen();
     const names = options.experiment === undefined ? [this.options.experiment] : typeof options.experiment === "string" ? [options.experiment] : options.experiment;
     return (await this.core()).queries.searchRuns(names, { filter: options.filter, orderBy: options.orderBy, maxResults: options.maxResults });
@@ -497,6 +523,8 @@ export class Tracker implements AsyncDisposable {
    */
   async downloadArtifacts(runId: string, path: string, dest: string, options: { readonly onProgress?: DownloadProgress } = {}): Promise<string> {
     checkRunId("runId", runId);
+    checkString("dest", dest);
+    if (checkOptions<{ onProgress?: unknown }>("options", options).onProgress !== undefined) checkFunction("options.onProgress", options.onProgress);
     this.commitOpen(runId);
     return (await this.core()).queries.downloadArtifacts(runId, path === "" ? "" : checkArtifactPath(path, "path"), dest, options.onProgress);
   }
@@ -538,6 +566,9 @@ export class Tracker implements AsyncDisposable {
    * @example `const cmp = await tracker.compareRuns([a, b], { direction: { latency: "min" } })`
    */
   async compareRuns(runs: readonly string[] | SearchRunsOptions, options?: CompareRunsOptions): Promise<RunComparison> {
+    if (Array.isArray(runs)) checkStringList("runs", runs);
+    else checkSearchOptions(checkRequiredOptions("runs", runs));
+    checkOptions("options", options);
     return compareRuns(this, runs, options);
   }
 
@@ -547,6 +578,9 @@ export class Tracker implements AsyncDisposable {
    * @example `await tracker.compareModelVersions("churn", ["1.0.0", "champion"])`
    */
   async compareModelVersions(name: string, refs: readonly string[] = [], options?: CompareRunsOptions): Promise<ModelComparison> {
+    checkString("name", name);
+    checkStringList("refs", refs);
+    checkOptions("options", options);
     return compareModelVersions(this, name, refs, options);
   }
 
@@ -556,6 +590,7 @@ export class Tracker implements AsyncDisposable {
    * @example `await tracker.report({ experiment: "churn", output: "report.html" })`
    */
   async report(options: WriteReportOptions): Promise<WriteReportResult> {
+    checkString("report options.output", checkStringsIn("report options", checkRequiredOptions<WriteReportOptions>("report options", options)).output);
     const { writeReport } = await import("./report/index.js");
     return writeReport(this, options);
   }
@@ -567,6 +602,7 @@ export class Tracker implements AsyncDisposable {
    * @example `const ab = await tracker.abTest({ key: "churn-v2", variants: [{ model: "churn", ref: "1.0.0" }, { model: "churn", ref: "1.1.0" }] })`
    */
   async abTest(options: AbTestOptions): Promise<AbTest> {
+    checkStringsIn("abTest options", checkRequiredOptions("abTest options", options));
     return createAbTest(this, options);
   }
 
@@ -577,6 +613,7 @@ export class Tracker implements AsyncDisposable {
 
   /** An experiment by name, or undefined. @example `await tracker.getExperimentByName("churn")` */
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
+    checkString("name", name);
     return (await this.core()).queries.getExperimentByName(name);
   }
 
@@ -589,6 +626,8 @@ export class Tracker implements AsyncDisposable {
    * @example `const mv = await tracker.registerModel("churn", { runId: run.id, bump: "minor", rationale: "new features" });`
    */
   async registerModel(name: string, options: RegisterModelOptions): Promise<ModelVersion> {
+    checkString("model name", name);
+    checkStringsIn("registerModel options", checkRequiredOptions("registerModel options", options));
     return this.models.register(name, options);
   }
 
@@ -599,11 +638,14 @@ export class Tracker implements AsyncDisposable {
    * @example `await tracker.getModelVersion("churn@^2")`
    */
   async getModelVersion(nameOrRef: string, ref?: string): Promise<ModelVersion> {
+    checkString("model reference", nameOrRef);
+    checkOptionalString("ref", ref);
     return this.models.get(nameOrRef, ref);
   }
 
   /** Every live version of a model, oldest first. @example `await tracker.listModelVersions("churn")` */
   async listModelVersions(name: string): Promise<ModelVersion[]> {
+    checkString("model name", name);
     return this.models.list(name);
   }
 
@@ -621,12 +663,14 @@ export class Tracker implements AsyncDisposable {
    * @example `const champion = await tracker.setAlias("churn", "champion", "1.2.0", { expected: "1.1.0" })`
    */
   async setAlias(name: string, alias: string, version: string, options: { readonly expected?: string | null } = {}): Promise<ModelVersion> {
+    checkModelArgs([["model name", name], ["alias", alias], ["version", version]], [["options.expected", checkOptions<{ expected?: unknown }>("options", options).expected]]);
     await this.models.setAlias(name, alias, version, options);
     return this.models.get(name, version);
   }
 
   /** Removes an alias (compare-and-set with `expected`). @example `await tracker.deleteAlias("churn", "challenger")` */
   async deleteAlias(name: string, alias: string, options: { readonly expected?: string | null } = {}): Promise<void> {
+    checkModelArgs([["model name", name], ["alias", alias]], [["options.expected", checkOptions<{ expected?: unknown }>("options", options).expected]]);
     await this.models.deleteAlias(name, alias, options);
   }
 
@@ -635,6 +679,7 @@ export class Tracker implements AsyncDisposable {
    * @example `await tracker.promote("churn", "1.3.0-rc.2", { rationale: "passed the canary" })`
    */
   async promote(name: string, version: string, options: { readonly rationale?: string } = {}): Promise<ModelVersion> {
+    checkModelArgs([["model name", name], ["version", version]], [["options.rationale", checkOptions<{ rationale?: unknown }>("options", options).rationale]]);
     if (this.options.requireRationale && (options.rationale ?? "").trim() === "") throw new ValidationError("rationale", options.rationale, "is required by the requireRationale policy");
     return this.models.promote(name, version, options.rationale ?? "");
   }
@@ -648,12 +693,15 @@ export class Tracker implements AsyncDisposable {
   async deprecate(name: string, version: string, options: { readonly reason: string } | string): Promise<ModelVersion> {
     const reason = typeof options === "string" ? options : typeof options === "object" && options !== null ? options.reason : options;
     if (typeof reason !== "string" || reason.trim() === "") throw new ValidationError(typeof options === "string" ? "reason" : "options.reason", reason, "a deprecation needs a reason");
+    checkModelArgs([["model name", name], ["version", version]], [[typeof options === "string" ? "reason" : "options.reason", reason]]);
     return this.models.update(name, version, { deprecated: reason }, "deprecate", reason);
   }
 
   /** Changes the mutable fields of a version: description and tags (rule 6). @example `await tracker.updateModelVersion("churn", "1.2.0", { description: "…" })` */
   async updateModelVersion(name: string, version: string, change: { readonly description?: string; readonly tags?: Readonly<Record<string, string>> }): Promise<ModelVersion> {
     checkVersionChange(change);
+    checkModelArgs([["model name", name], ["version", version]]);
+    checkStringsIn("change", change);
     checkVersionUpdate(change as Readonly<Record<string, unknown>>); // immutable fields: rule 6
     for (const key of Object.keys(change)) {
       if (key !== "description" && key !== "tags") throw new ValidationError(`update.${key}`, (change as Record<string, unknown>)[key], "use deprecate() or setAlias() for this field");
@@ -663,11 +711,13 @@ export class Tracker implements AsyncDisposable {
 
   /** Deletes a version, leaving a tombstone: its version string is never reused (rule 5). @example `await tracker.deleteModelVersion("churn", "1.1.0", { reason: "bad data" })` */
   async deleteModelVersion(name: string, version: string, options: { readonly reason?: string } = {}): Promise<void> {
+    checkModelArgs([["model name", name], ["version", version]], [["options.reason", checkOptions<{ reason?: unknown }>("options", options).reason]]);
     await this.models.delete(name, version, options);
   }
 
   /** Every registry change of a model: who, when, what and why. @example `await tracker.modelHistory("churn")` */
   async modelHistory(name: string): Promise<AuditEntry[]> {
+    checkString("model name", name);
     return this.models.history(name);
   }
 
@@ -678,6 +728,7 @@ export class Tracker implements AsyncDisposable {
    * @example `const { pending } = await tracker.flush({ timeoutMs: 5000 });`
    */
   async flush(options: FlushOptions = {}): Promise<FlushResult> {
+    checkOptions("options", options);
     const timeoutMs = timeoutOf(options, this.options.closeTimeoutMs);
     await Promise.all([...this.open.values()].map((e) => e.log.writer.flush()));
     // The drain started by the constructor is set once the spool is open: wait for that first.
@@ -732,6 +783,16 @@ export class Tracker implements AsyncDisposable {
     }
     const s = this.stats();
     return { acked: s.acked, pending: s.pending, rejected: s.rejected };
+  }
+
+  /** What `JSON.stringify(tracker)` and `util.inspect(tracker)` show: options (credentials masked) and counts, never internals. @example `console.log(tracker)` */
+  toJSON(): Record<string, unknown> {
+    return { options: this.options, activeRuns: this.open.size, closed: this.closed };
+  }
+
+  /** @internal `util.inspect` / `console.log` view: see {@link toJSON}. */
+  [Symbol.for("nodejs.util.inspect.custom")](_depth: number, opts: object, inspect: (value: unknown, opts: object) => string): string {
+    return `Tracker ${inspect(this.toJSON(), opts)}`;
   }
 
   /** Same as {@link close} (`await using tracker = new Tracker()`). */

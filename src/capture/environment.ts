@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { readFile, realpath, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { hideUrlCredentials, MASK } from "../internal/redact.js";
 
 /**
  * Longest tag value MLflow accepts, in characters.
@@ -18,7 +19,7 @@ import path from "node:path";
 export const MAX_TAG_VALUE_LENGTH = 8000;
 
 /** Text that replaces a masked secret. */
-export const MASK = "***";
+export { MASK };
 
 /**
  * Lockfiles looked for next to the project's `package.json`, first found wins.
@@ -90,6 +91,9 @@ const SECRET_SUBSTRING = /secret|passw(or)?d|passphrase|credential|apikey|access
 /** Whole name segments that mark a secret (`--token`, `HF_TOKEN`, `--auth`; not `--max-tokens`, `--tokenizer`). */
 const SECRET_SEGMENTS = new Set(["token", "auth", "pwd", "key", "authorization", "bearer", "sig", "signature"]);
 
+/** Short names that mark a secret as a name's LAST segment (`--pass`, `DB_PASS`, `--pw`; not `--pass-through`). */
+const SECRET_LAST_SEGMENTS = new Set(["pass", "pw"]);
+
 /** Flags that turn something off: never a secret, and the next argument is not their value. */
 const NEGATED = /^--no-/;
 
@@ -106,17 +110,40 @@ function isSecretName(raw: string): boolean {
     .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
     .toLowerCase();
   if (SECRET_SUBSTRING.test(name.replace(/[-_.]/g, ""))) return true;
-  return name.split(/[-_.]/).some((segment) => SECRET_SEGMENTS.has(segment));
+  const segments = name.split(/[-_.]/);
+  return segments.some((segment) => SECRET_SEGMENTS.has(segment)) || SECRET_LAST_SEGMENTS.has(segments.at(-1) ?? "");
 }
 
-/** `scheme://user:password@` inside any argument. */
-const URL_CREDENTIALS = /(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s/@]+@/g;
+/** A name (optionally quoted) and `=` or `:` inside a value: `"password": "x"`, `API_KEY=x`, `token: x`. */
+const EMBEDDED_NAME = /(["']?)([A-Za-z_][\w.-]*)\1(\s*[:=]\s*)/g;
+
+/** The value after an embedded name: a quoted string, else up to a space, comma, `;`, `&`, `}` or `]`. */
+const EMBEDDED_VALUE = /^("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&}\]]+)/;
+
+/** Masks the values of secret names embedded in one argument (JSON, `env=K=V` lists, YAML-ish). */
+function maskEmbedded(arg: string): string {
+  let out = "";
+  let from = 0;
+  EMBEDDED_NAME.lastIndex = 0;
+  for (let m = EMBEDDED_NAME.exec(arg); m !== null; m = EMBEDDED_NAME.exec(arg)) {
+    const valueAt = m.index + m[0].length;
+    const value = EMBEDDED_VALUE.exec(arg.slice(valueAt))?.[1];
+    if (value === undefined || !isSecretName(m[2] ?? "")) continue;
+    const quote = value.startsWith('"') || value.startsWith("'") ? value[0] : "";
+    out += `${arg.slice(from, valueAt)}${quote}${MASK}${quote}`;
+    from = valueAt + value.length;
+    EMBEDDED_NAME.lastIndex = from;
+  }
+  return out + arg.slice(from);
+}
 
 /**
  * Masks secret values in command-line arguments: `--token=x` and `--password x` (any flag or
- * `key=value` whose name contains `secret`, `password`, `passphrase`, `credential`, `api-key`,
- * `access-key`, `private-key`, or has a `token`, `auth` or `pwd` segment), and credentials in URLs
- * (`postgres://u:pw@h` → `postgres://***@h`).
+ * `key=value` whose name contains `secret`, `password`, `passwd`, `passphrase`, `credential`,
+ * `api-key`, `access-key`, `private-key`, has a `token`, `auth`, `key`, `pwd` or `bearer`
+ * segment, or ends in `pass` or `pw`), the same names inside an argument (`'{"password":"x"}'`,
+ * `--env=API_KEY=x`, `token: x`), credentials in URLs (`postgres://u:pw@h` →
+ * `postgres://***@h`), URL query strings, and bearer- or token-shaped values.
  *
  * @param args - The user's arguments (without node and the script).
  * @example `maskArgs(["--api-key", "k1", "--lr=0.1"]) // ["--api-key", "***", "--lr=0.1"]`
@@ -147,10 +174,7 @@ export function maskArgs(args: readonly string[]): string[] {
 
 /** Masks credentials inside one value: URL userinfo, URL query strings, bearer-shaped tokens. */
 function maskValue(arg: string): string {
-  return arg
-    .replace(URL_CREDENTIALS, `$1${MASK}@`)
-    .replace(URL_QUERY, `$1?${MASK}`)
-    .replace(SECRET_VALUE, MASK);
+  return maskEmbedded(hideUrlCredentials(arg).replace(URL_QUERY, `$1?${MASK}`).replace(SECRET_VALUE, MASK));
 }
 
 /** Quotes an argument for display the way a POSIX shell would need it. */

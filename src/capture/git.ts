@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 
+import { hideUrlCredentials } from "../internal/redact.js";
 import { execFile } from "node:child_process";
 import path from "node:path";
 
@@ -119,8 +120,8 @@ export function sanitizeRemoteUrl(url: string): string | undefined {
     try {
       parsed = new URL(trimmed);
     } catch {
-      // Unparseable: drop everything between "://" and the last "@" of the authority.
-      return trimmed.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/]*@/, "$1");
+      // Unparseable: drop everything between "://" and the last "@".
+      return hideUrlCredentials(trimmed, "");
     }
     if (parsed.protocol === "file:") return undefined;
     if (SSH_SCHEMES.has(parsed.protocol)) {

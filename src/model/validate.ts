@@ -72,6 +72,14 @@ const isWellFormed = (String.prototype as unknown as { isWellFormed: WellFormedC
 /** The rule a string value broke by being ill-formed UTF-16. */
 export const ILL_FORMED_RULE = "must be well-formed Unicode: a lone surrogate (e.g. \\ud800) cannot be encoded as UTF-8, so servers drop or corrupt it";
 
+/**
+ * Whether a string is well-formed UTF-16 (no lone surrogate), so it encodes to UTF-8 unchanged.
+ * @example `isWellFormedText("a😀") // true; isWellFormedText("a\ud800") // false`
+ */
+export function isWellFormedText(text: string): boolean {
+  return isWellFormed.call(text);
+}
+
 // eslint-disable-next-line no-control-regex
 const NUL = /\u0000/;
 // eslint-disable-next-line no-control-regex

@@ -14,6 +14,7 @@ import axios from "axios";
 import type { AxiosInstance } from "axios";
 import { MltrailError, ValidationError, type ApiError } from "../errors.js";
 import { apiErrorFromResponse, connectionErrorFrom } from "./errors.js";
+import { hideUrlCredentials, uriCredentials } from "../internal/redact.js";
 
 /**
  * Credentials and connection settings for the tracking server: the tracker option
@@ -154,22 +155,17 @@ export function encodeQuery(query: Readonly<Record<string, QueryValue>>): string
   return parts.join("&");
 }
 
-function hideUserinfo(uri: string): string {
-  return uri.replace(/\/\/[^/@]*@/, "//***@");
-}
-
 function parseTrackingUri(uri: string): { baseUrl: string; username?: string; password?: string } {
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
-    throw new ValidationError("trackingUri", hideUserinfo(uri), "must be an absolute http(s) URL");
+    throw new ValidationError("trackingUri", hideUrlCredentials(uri), "must be an absolute http(s) URL");
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ValidationError("trackingUri", hideUserinfo(uri), "must be an http(s) URL");
+    throw new ValidationError("trackingUri", hideUrlCredentials(uri), "must be an http(s) URL");
   }
-  const username = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
+  const { username, password } = uriCredentials(url, uri, "trackingUri");
   const baseUrl = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
   return { baseUrl, ...(username === "" ? {} : { username }), ...(url.password === "" ? {} : { password }) };
 }
@@ -385,6 +381,39 @@ function envFlag(env: Readonly<Record<string, string | undefined>>, name: string
   if (raw === "true" || raw === "1" || raw === "yes") return true;
   if (raw === "false" || raw === "0" || raw === "no") return false;
   throw new ValidationError(name, env[name], "must be true or false");
+}
+
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
+/**
+ * What `util.inspect` and `JSON.stringify` show of credentials: `token`, `password` and every
+ * header value as `***`, the header provider as `[function]`; the user name, workspace and TLS
+ * settings as they are.
+ * @example `authView({ username: "bob", password: "pw" }) // { username: "bob", password: "***" }`
+ */
+export function authView(auth: HttpAuth): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(auth)) {
+    if (value === undefined) continue;
+    if (key === "token" || key === "password") view[key] = "***";
+    else if (key === "headers") view[key] = Object.fromEntries(Object.keys(value as object).map((name) => [name, "***"]));
+    else if (key === "headerProvider") view[key] = "[function]";
+    else if (key === "caCert") view[key] = typeof value === "string" ? `[PEM, ${value.length} chars]` : `[PEM, ${(value as Uint8Array).length} bytes]`;
+    else view[key] = value;
+  }
+  return view;
+}
+
+/**
+ * Freezes credentials so that printing them never shows a secret: `JSON.stringify` and
+ * `util.inspect` (so `console.log`) see {@link authView}. The fields stay readable by code.
+ * @example `JSON.stringify(sealAuth({ token: "t0k3n" })) // '{"token":"***"}'`
+ */
+export function sealAuth(auth: HttpAuth): HttpAuth {
+  const sealed = { ...auth };
+  Object.defineProperty(sealed, "toJSON", { value: () => authView(auth), enumerable: false });
+  Object.defineProperty(sealed, INSPECT, { value: () => authView(auth), enumerable: false });
+  return Object.freeze(sealed);
 }
 
 /**

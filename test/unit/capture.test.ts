@@ -294,3 +294,35 @@ describe("maskArgs: secrets carried in values", () => {
     expect(maskArgs(args)).toEqual(args);
   });
 });
+
+describe("maskArgs: every secret form ends up masked in the mltrail.argv tag", () => {
+  const secretArgs: [string, string[], string[]][] = [
+    ["--pass X", ["--pass", "S1"], ["--pass", "***"]],
+    ["--db-pass X", ["--db-pass", "S2"], ["--db-pass", "***"]],
+    ["--pw X", ["--pw", "S3"], ["--pw", "***"]],
+    ["--passwd X", ["--passwd", "S4"], ["--passwd", "***"]],
+    ["--passwd=X", ["--passwd=S5"], ["--passwd=***"]],
+    ["--secret X", ["--secret", "S6"], ["--secret", "***"]],
+    ["--api-key X", ["--api-key", "S7"], ["--api-key", "***"]],
+    ["password=X", ["password=S8"], ["password=***"]],
+    ["API_KEY=X", ["API_KEY=S9"], ["API_KEY=***"]],
+    ["PASS=X", ["PASS=S10"], ["PASS=***"]],
+    ["a JSON argument", ['{"password":"S11","lr":0.1}'], ['{"password":"***","lr":0.1}']],
+    ["nested JSON", ['{"db":{"apiKey":"S12"},"epochs":3}'], ['{"db":{"apiKey":"***"},"epochs":3}']],
+    ["a Python-style dict", ["{'token': 'S13', 'epochs': 3}"], ["{'token': '***', 'epochs': 3}"]],
+    ["an env list", ["--env=API_KEY=S14,DEBUG=1"], ["--env=API_KEY=***,DEBUG=1"]],
+    ["YAML-ish", ["db_password: S15"], ["db_password: ***"]],
+    ["a password holding '/' in a URL", ["--db=http://bob:S16/x@host/db"], ["--db=http://***@host/db"]],
+  ];
+  it.each(secretArgs)("%s", async (_name, args, masked) => {
+    expect(maskArgs(args)).toEqual(masked);
+    const env = await captureEnvironment({ cwd: tmp, argv: ["node", "train.js", "--lr", "0.1", ...args] });
+    expect(env.argv).not.toMatch(/S\d+/);
+    expect(env.argv.startsWith("--lr 0.1 ")).toBe(true);
+  });
+
+  it("keeps flags that only look like secret words", () => {
+    const args = ["--pass-through", "file", "--bypass", "x", "--passes", "3", "--lr=0.1", '{"epochs":3,"name":"a"}'];
+    expect(maskArgs(args)).toEqual(args);
+  });
+});

@@ -524,3 +524,82 @@ describe("Tracker options", () => {
     expect(Object.isFrozen(r)).toBe(true);
   });
 });
+
+describe("public methods check their argument types at the boundary", () => {
+  const calls: [string, (t: Tracker) => unknown, string][] = [
+    ["lineage(5)", (t) => t.lineage(any(5)), "ref"],
+    ["lineage(null)", (t) => t.lineage(any(null)), "ref"],
+    ["searchRuns({ experiment: 5 })", (t) => t.searchRuns({ experiment: any(5) }), "searchRuns options.experiment"],
+    ["searchRuns({ experiment: [5] })", (t) => t.searchRuns({ experiment: any([5]) }), "searchRuns options.experiment[0]"],
+    ["searchRuns(null)", (t) => t.searchRuns(any(null)), "searchRuns options"],
+    ["searchRuns({ filter: 1 })", (t) => t.searchRuns({ filter: any(1) }), "searchRuns options.filter"],
+    ["searchRuns({ orderBy: 'x' })", (t) => t.searchRuns({ orderBy: any("x") }), "searchRuns options.orderBy"],
+    ["getExperimentByName(5)", (t) => t.getExperimentByName(any(5)), "name"],
+    ["getMetricHistory(id, 5)", (t) => t.getMetricHistory("0123abcd", any(5)), "metric key"],
+    ["getMetricHistories(id, 'loss')", (t) => t.getMetricHistories("0123abcd", any("loss")), "keys"],
+    ["on('bogus', fn)", (t) => t.on(any("bogus"), () => undefined), "event"],
+    ["on('error', undefined)", (t) => t.on("error", any(undefined)), "listener"],
+    ["off('state', 'x')", (t) => t.off("state", any("x")), "listener"],
+    ["withRun({}, 5)", (t) => t.withRun({}, any(5)), "withRun fn"],
+    ["flush(null)", (t) => t.flush(any(null)), "options"],
+    ["close('now')", (t) => t.close(any("now")), "options"],
+    ["downloadArtifacts(id, 'a', 5)", (t) => t.downloadArtifacts("0123abcd", "a", any(5)), "dest"],
+    ["compareRuns(5)", (t) => t.compareRuns(any(5)), "runs"],
+    ["compareRuns([5])", (t) => t.compareRuns(any([5])), "runs[0]"],
+    ["compareModelVersions('m', 'x')", (t) => t.compareModelVersions("m", any("x")), "refs"],
+    ["report(null)", (t) => t.report(any(null)), "report options"],
+    ["report({})", (t) => t.report(any({})), "report options.output"],
+    ["abTest(undefined)", (t) => t.abTest(any(undefined)), "abTest options"],
+    ["registerModel('m')", (t) => t.registerModel("m", any(undefined)), "registerModel options"],
+    ["registerModel(5, {})", (t) => t.registerModel(any(5), any({})), "model name"],
+    ["registerModel with an ill-formed rationale", (t) => t.registerModel("m", { runId: "0123abcd", rationale: "r\ud800" }), "registerModel options.rationale"],
+    ["getModelVersion('m', 5)", (t) => t.getModelVersion("m", any(5)), "ref"],
+    ["getModelVersion(undefined)", (t) => t.getModelVersion(any(undefined)), "model reference"],
+    ["listModelVersions(5)", (t) => t.listModelVersions(any(5)), "model name"],
+    ["modelHistory({})", (t) => t.modelHistory(any({})), "model name"],
+    ["setAlias('m', 'a', 5)", (t) => t.setAlias("m", "a", any(5)), "version"],
+    ["deleteAlias('m', 'a', null)", (t) => t.deleteAlias("m", "a", any(null)), "options"],
+    ["promote('m', '1.0.0', 'x')", (t) => t.promote("m", "1.0.0", any("x")), "options"],
+    ["deprecate('m', 5, 'r')", (t) => t.deprecate("m", any(5), "r"), "version"],
+    ["updateModelVersion('m', '1.0.0', null)", (t) => t.updateModelVersion("m", "1.0.0", any(null)), "change"],
+    ["updateModelVersion with an ill-formed description", (t) => t.updateModelVersion("m", "1.0.0", { description: "\udc00" }), "change.description"],
+    ["deleteModelVersion('m', '1.0.0', { reason: 5 })", (t) => t.deleteModelVersion("m", "1.0.0", { reason: any(5) }), "options.reason"],
+  ];
+  /** What `fn` throws or rejects with, synchronously or not. */
+  async function caught(fn: () => unknown): Promise<unknown> {
+    try {
+      await fn();
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  }
+
+  it.each(calls)("%s → ValidationError naming %s", async (_name, call, field) => {
+    const err = await caught(() => call(tracker));
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).field).toBe(field);
+  });
+
+  const runCalls: [string, (r: Run) => Promise<unknown>, string][] = [
+    ["logJSON of a bigint", (r) => r.logJSON({ n: 1n }, "a.json"), "value"],
+    ["logJSON of a circular object", (r) => {
+      const o: Record<string, unknown> = {};
+      o["self"] = o;
+      return r.logJSON(o, "a.json");
+    }, "value"],
+    ["logText with a lone surrogate", (r) => r.logText("a\ud800", "a.txt"), "text"],
+    ["logModel(dir) without options", (r) => r.logModel(tmp, any(undefined)), "logModel options"],
+    ["logDataset() without options", (r) => r.logDataset(any(undefined)), "logDataset options"],
+    ["end('FAILED')", (r) => r.end(any("FAILED")), "end options"],
+    ["end({ status: 5 })", (r) => r.end({ status: any(5) }), "end status"],
+  ];
+  it.each(runCalls)("run.%s → ValidationError naming %s; the run stays open", async (_name, call, field) => {
+    const run = await tracker.startRun({ name: "types" });
+    const err = await caught(() => call(run));
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).field).toBe(field);
+    expect(run.ended).toBe(false);
+    await run.end();
+  });
+});
