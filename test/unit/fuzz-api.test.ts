@@ -25,7 +25,7 @@ const CALL_TIMEOUT_MS = 20_000;
 
 /** Public methods, by receiver. A guard test below keeps these lists complete. */
 const TRACKER_METHODS = [
-  "on", "off", "startRun", "withRun", "activeRun", "logParam", "logMetric", "logMetrics", "setTag",
+  "on", "off", "startRun", "withRun", "activeRun", "logParam", "logParams", "logMetric", "logMetrics", "setTag", "setTags",
   "getRun", "getMetricHistory", "getMetricHistories", "searchRuns", "listArtifacts", "downloadArtifacts",
   "getRunDatasets", "lineage", "compareRuns", "compareModelVersions", "report", "abTest",
   "listExperiments", "getExperimentByName", "registerModel", "getModelVersion", "listModelVersions",

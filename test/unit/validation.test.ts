@@ -527,8 +527,8 @@ describe("Tracker options", () => {
 
 describe("public methods check their argument types at the boundary", () => {
   const calls: [string, (t: Tracker) => unknown, string][] = [
-    ["lineage(5)", (t) => t.lineage(any(5)), "ref"],
-    ["lineage(null)", (t) => t.lineage(any(null)), "ref"],
+    ["lineage(5)", (t) => t.lineage(any(5)), "target"],
+    ["lineage(null)", (t) => t.lineage(any(null)), "target"],
     ["searchRuns({ experiment: 5 })", (t) => t.searchRuns({ experiment: any(5) }), "searchRuns options.experiment"],
     ["searchRuns({ experiment: [5] })", (t) => t.searchRuns({ experiment: any([5]) }), "searchRuns options.experiment[0]"],
     ["searchRuns(null)", (t) => t.searchRuns(any(null)), "searchRuns options"],
@@ -561,7 +561,7 @@ describe("public methods check their argument types at the boundary", () => {
     ["deleteAlias('m', 'a', null)", (t) => t.deleteAlias("m", "a", any(null)), "options"],
     ["promote('m', '1.0.0', 'x')", (t) => t.promote("m", "1.0.0", any("x")), "options"],
     ["deprecate('m', 5, 'r')", (t) => t.deprecate("m", any(5), "r"), "version"],
-    ["updateModelVersion('m', '1.0.0', null)", (t) => t.updateModelVersion("m", "1.0.0", any(null)), "change"],
+    ["updateModelVersion('m', '1.0.0', null)", (t) => t.updateModelVersion("m", "1.0.0", any(null)), "update"],
     ["updateModelVersion with an ill-formed description", (t) => t.updateModelVersion("m", "1.0.0", { description: "\udc00" }), "change.description"],
     ["deleteModelVersion('m', '1.0.0', { reason: 5 })", (t) => t.deleteModelVersion("m", "1.0.0", { reason: any(5) }), "options.reason"],
   ];
