@@ -166,7 +166,7 @@ export class Run implements AsyncDisposable {
 
   private appendParam(keyJson: string, key: string, text: string): void {
     this.params.set(key, text);
-    const s = ++this.writer.seq;
+    const s = this.writer.nextSeq();
     this.writer.append(keyValueJson(s, "p", keyJson, text, this.host.clock()), s);
   }
 
@@ -201,7 +201,7 @@ export class Run implements AsyncDisposable {
       if (options.step !== undefined) step = checkStep(key, options.step);
       if (options.timestamp !== undefined) timestamp = checkTimestamp(key, options.timestamp);
     }
-    const s = ++this.writer.seq;
+    const s = this.writer.nextSeq();
     this.writer.append(metricJson(s, keyJson, value, timestamp ?? this.host.clock(), step), s);
   }
 
@@ -228,7 +228,7 @@ export class Run implements AsyncDisposable {
     }
     const ts = timestamp ?? this.host.clock();
     for (let i = 0; i < keys.length; i++) {
-      const s = ++this.writer.seq;
+      const s = this.writer.nextSeq();
       this.writer.append(metricJson(s, keys[i] as string, values[i] as number, ts, step), s);
     }
   }
@@ -241,7 +241,7 @@ export class Run implements AsyncDisposable {
     this.open();
     const keyJson = checkKey("tag", key);
     const text = checkTagValue(key, value);
-    const s = ++this.writer.seq;
+    const s = this.writer.nextSeq();
     this.writer.append(keyValueJson(s, "t", keyJson, text, this.host.clock()), s);
   }
 
@@ -254,7 +254,7 @@ export class Run implements AsyncDisposable {
     const checked = Object.entries(checkRecord("tags", tags)).map(([key, value]) => [checkKey("tag", key), checkTagValue(key, value)] as const);
     const ts = this.host.clock();
     for (const [keyJson, text] of checked) {
-      const s = ++this.writer.seq;
+      const s = this.writer.nextSeq();
       this.writer.append(keyValueJson(s, "t", keyJson, text, ts), s);
     }
   }
@@ -356,7 +356,7 @@ export class Run implements AsyncDisposable {
       return Promise.reject(new ValidationError("end status", status, "must be FINISHED, FAILED or KILLED"));
     }
     const endTime = this.host.clock();
-    const s = ++this.writer.seq;
+    const s = this.writer.nextSeq();
     this.writer.append(endJson(s, status, endTime), s);
     this.ending = this.host.finishRun(this, status, endTime);
     return this.ending;
@@ -370,7 +370,7 @@ export class Run implements AsyncDisposable {
   /** @internal Marks the run ended with an end record, without I/O (exit paths write it synchronously). */
   [END_QUEUED](status: EndStatus, endTime: number, finish: Promise<void>): void {
     if (this.ending !== undefined) return;
-    const s = ++this.writer.seq;
+    const s = this.writer.nextSeq();
     this.writer.append(endJson(s, status, endTime), s);
     this.ending = finish;
   }

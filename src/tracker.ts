@@ -12,7 +12,6 @@ import { MltrailError, NotFoundError, StateError, ValidationError } from "./erro
 import { systemClock, type Clock } from "./internal/clock.js";
 import { registerExitParticipant, unregisterExitParticipant, type ExitParticipant } from "./internal/exit-hooks.js";
 import { createLogger, type Logger } from "./internal/logger.js";
-import { writeFileAtomicSync } from "./log/atomic.js";
 import { MLFLOW_LIMITS } from "./model/limits.js";
 import type { EndStatus, Experiment, Metric, ParamValue, RunRecord, SearchRunsOptions } from "./model/types.js";
 import { checkName, checkRunId, checkString } from "./model/validate.js";
@@ -449,7 +448,7 @@ export class Tracker implements AsyncDisposable {
       const endTime = this.clock();
       entry.run[END_QUEUED](status, endTime, Promise.resolve());
       entry.log.closeSync();
-      writeFileAtomicSync(entry.paths.meta, `${JSON.stringify({ ...entry.meta, status, endTime }, null, 2)}\n`);
+      LocalStore.writeRunMetaSync(entry.paths, { ...entry.meta, status, endTime });
       this.forget(entry);
     }
     // A signal (KILLED) flushes next and reports after; other exit paths report now.

@@ -109,7 +109,7 @@ export interface ArtifactContext {
 
 function append(ctx: ArtifactContext, fields: Record<string, unknown>): void {
   ctx.checkOpen();
-  const s = ++ctx.writer.seq;
+  const s = ctx.writer.nextSeq();
   ctx.writer.append(JSON.stringify({ s, ...fields, ts: ctx.clock() }), s);
 }
 

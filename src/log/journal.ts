@@ -106,8 +106,8 @@ export async function recoverJournal(dir: string): Promise<RecoveryReport> {
 
 /** Appends checksummed lines to a run's journal. */
 export class JournalWriter {
-  /** Last sequence number handed out. */
-  seq: number;
+  /** Last sequence number handed out by {@link nextSeq}: the writer alone assigns them, so they have no gaps. */
+  private handedSeq: number;
   /** Last sequence number written to the OS (survives SIGKILL). */
   writtenSeq: number;
   /** Last sequence number fsynced (survives power loss). */
@@ -149,7 +149,7 @@ export class JournalWriter {
     this.dir = dir;
     this.fd = fd;
     this.segmentSize = size;
-    this.seq = lastSeq;
+    this.handedSeq = lastSeq;
     this.writtenSeq = lastSeq;
     this.syncedSeq = lastSeq;
     this.opts = opts;
@@ -175,7 +175,17 @@ export class JournalWriter {
     return { writer: new JournalWriter(dir, fd, size, recovery.lastSeq, opts), recovery };
   }
 
-  /** Queues one record's JSON text; it is written at the end of this event-loop turn. */
+  /** Last sequence number handed out. */
+  get seq(): number {
+    return this.handedSeq;
+  }
+
+  /** Hands out the next sequence number; the record built with it goes to {@link append} at once. */
+  nextSeq(): number {
+    return ++this.handedSeq;
+  }
+
+  /** Queues one record's JSON text (built with the `seq` from {@link nextSeq}); it is written at the end of this event-loop turn. */
   append(json: string, seq: number): void {
     const need = this.len + 10 + json.length * 3;
     if (need > this.buf.length) this.growFor(need, seq);
@@ -213,7 +223,7 @@ export class JournalWriter {
 
   private growFor(need: number, seq: number): void {
     if (this.lastError !== undefined && need > (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING)) {
-      if (this.seq === seq) this.seq = seq - 1; // the record was not taken: no gap in the sequence
+      if (this.handedSeq === seq) this.handedSeq = seq - 1; // the record was not taken: no gap in the sequence
       throw new StorageFullError(
         `the run log cannot be written (${this.lastError.message}) and ${this.lines} record(s) (${this.len} bytes) already wait in memory, the most it keeps: this record was not logged`,
         { path: this.dir },

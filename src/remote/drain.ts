@@ -96,7 +96,7 @@ async function endIfCrashed(paths: RunPaths, startTime: number): Promise<number>
   const last = tail.records[tail.records.length - 1];
   if (last?.t === "end") return recovery.lastSeq;
   const { writer } = await JournalWriter.open(paths.journal, { durability: "always", fsyncIntervalMs: 1000 });
-  const seq = ++writer.seq;
+  const seq = writer.nextSeq();
   writer.append(endJson(seq, "KILLED", last?.ts ?? startTime), seq);
   writer.closeSync();
   return seq;

@@ -13,7 +13,7 @@ import * as os from "node:os";
 import { CorruptDataError, NotFoundError, SpoolError } from "../errors.js";
 import { withLock, readLock, lockIsStale } from "../log/lock.js";
 import { forEachSegment } from "../log/segments.js";
-import { readJsonFile, writeFileAtomic } from "../log/atomic.js";
+import { readJsonFile, writeFileAtomic, writeFileAtomicSync } from "../log/atomic.js";
 import { storageError } from "../log/fs-errors.js";
 import type { Experiment, Metric, RunRecord, RunStatus } from "../model/types.js";
 import { keyedRecord } from "../internal/keyed.js";
@@ -169,7 +169,15 @@ export class LocalStore {
 
   /** Writes a run's meta atomically (at its start, and with status and end time at its end). */
   async writeRunMeta(paths: RunPaths, meta: RunMeta): Promise<void> {
-    await writeFileAtomic(paths.meta, `${JSON.stringify(meta, null, 2)}\n`);
+    await writeFileAtomic(paths.meta, runMetaText(meta));
+  }
+
+  /**
+   * Writes a run's `run.json` synchronously, for exit paths that cannot await. The store owns
+   * the file's format: callers never write it themselves.
+   */
+  static writeRunMetaSync(paths: RunPaths, meta: RunMeta): void {
+    writeFileAtomicSync(paths.meta, runMetaText(meta));
   }
 
   /** Finds a run's folder by id, or undefined. */
@@ -332,4 +340,8 @@ async function exists(file: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+function runMetaText(meta: RunMeta): string {
+  return `${JSON.stringify(meta, null, 2)}\n`;
 }

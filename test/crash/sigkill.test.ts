@@ -127,7 +127,7 @@ describe("SIGKILL at random moments", () => {
         expect(log.recovery.corrupt, ctx).toEqual([]);
         expect(log.recovery.lastSeq, ctx).toBe(before.lastSeq);
         const step = before.records.filter((r) => r.t === "m").length;
-        const seq = ++log.writer.seq;
+        const seq = log.writer.nextSeq();
         log.writer.append(metricJson(seq, JSON.stringify("x"), step, Date.now(), step), seq);
       } finally {
         await log.close();

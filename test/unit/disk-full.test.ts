@@ -193,7 +193,7 @@ describe("the in-memory backlog is bounded", () => {
     const dir = path.join(disk.root, "journal");
     const { writer } = await JournalWriter.open(dir, { durability: "interval", fsyncIntervalMs: 60_000, maxPendingBytes: 64 * 1024 });
     const append = (v: number): void => {
-      const s = ++writer.seq;
+      const s = writer.nextSeq();
       writer.append(metricJson(s, '"m"', v, 1_764_170_000_000, v), s);
     };
     disk.fill();

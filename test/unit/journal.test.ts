@@ -70,7 +70,7 @@ function expectRecords(actual: readonly JournalRecord[], expected: readonly Jour
 async function writeAll(dir: string, entries: readonly Entry[], opts: JournalWriterOptions = INTERVAL): Promise<void> {
   const { writer } = await JournalWriter.open(dir, opts);
   for (const e of entries) {
-    writer.seq = e.expected.s;
+    expect(writer.nextSeq()).toBe(e.expected.s); // entries are numbered 1..n, as the writer numbers them
     writer.append(e.json, e.expected.s);
   }
   await writer.close();
@@ -156,7 +156,7 @@ describe("torn tail", () => {
       // A writer reopened on it continues at seq N with no gap.
       const { writer, recovery } = await JournalWriter.open(dir, INTERVAL);
       if (writer.seq !== N - 1 || recovery.lastSeq !== N - 1) failures.push(`len ${len}: reopened at seq ${writer.seq}`);
-      const s = ++writer.seq;
+      const s = writer.nextSeq();
       const next = metric(s, "after", 42, TS + 100, 1);
       writer.append(next.json, s);
       await writer.close();
@@ -251,7 +251,7 @@ describe("segments", () => {
     const expected: JournalRecord[] = [];
     for (let batch = 0; batch < 20; batch++) {
       for (let j = 0; j < 3; j++) {
-        const s = ++writer.seq;
+        const s = writer.nextSeq();
         const e = metric(s, `k${j}`, s / 7, TS + s, batch);
         expected.push(e.expected);
         writer.append(e.json, s);
@@ -293,7 +293,7 @@ describe("durability", () => {
     const { writer } = await JournalWriter.open(tmp, { durability: "always", fsyncIntervalMs: 60_000 });
     for (let t = 1; t <= 3; t++) {
       const before = fsyncs.mock.calls.length;
-      const s = ++writer.seq;
+      const s = writer.nextSeq();
       writer.append(metric(s, "m", t, TS, t).json, s);
       expect(writer.syncedSeq).toBe(s - 1);
       await turn();
@@ -307,7 +307,7 @@ describe("durability", () => {
   it('"interval" fsyncs within the interval, not at each commit', async () => {
     const { writer } = await JournalWriter.open(tmp, { durability: "interval", fsyncIntervalMs: 25 });
     for (let i = 0; i < 10; i++) {
-      const s = ++writer.seq;
+      const s = writer.nextSeq();
       writer.append(metric(s, "m", i, TS, i).json, s);
     }
     await turn();
@@ -328,7 +328,7 @@ describe("group commit", () => {
     const file = path.join(tmp, segmentName(1));
     const baseline = writes.mock.calls.length;
     for (let i = 0; i < 1000; i++) {
-      const s = ++writer.seq;
+      const s = writer.nextSeq();
       writer.append(metric(s, "m", i, TS + i, i).json, s);
     }
     expect(writer.pendingCount).toBe(1000);
@@ -349,7 +349,7 @@ describe("commitIntervalMs", () => {
     try {
       const { writer } = await JournalWriter.open(dir, { durability: "interval", fsyncIntervalMs: 1000, commitIntervalMs: 80 });
       const put = (n: number): void => {
-        const s = ++writer.seq;
+        const s = writer.nextSeq();
         writer.append(`{"s":${s},"t":"t","k":"k${n}","v":"x","ts":1}`, s);
       };
       put(1);
