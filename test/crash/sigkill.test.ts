@@ -34,12 +34,22 @@ beforeAll(() => {
 
 afterAll(() => store?.cleanup());
 
+/** Waits for progress, not for time: the kill lands at a random point of the logging loop however loaded the machine is. */
+const PROGRESS_TIMEOUT_MS = 90_000;
+
 async function killOnce(index: number): Promise<Killed> {
   const durability = index % 2 === 0 ? "interval" : "always";
   const child = startFixture("steady-logger.mjs", [store.root], { MLTRAIL_DURABILITY: durability });
-  const ready = await child.waitFor(/^ready /);
+  const ready = await child.waitFor(/^ready /, PROGRESS_TIMEOUT_MS);
   const [, runId, experimentId] = ready.split(" ") as [string, string, string];
-  const delayMs = 50 + Math.floor(Math.random() * 551);
+  // Every fourth child dies early (right after its params are durable); the others once a random
+  // number of values (200..2000) was flushed. A random pause of 0..50 ms then moves the kill
+  // off the flush, to any point of the loop.
+  if (index % 4 !== 3) {
+    const target = 200 + Math.floor(Math.random() * 1801);
+    await child.waitFor((line) => /^flushed \d+$/.test(line) && Number(line.slice(8)) >= target, PROGRESS_TIMEOUT_MS);
+  }
+  const delayMs = Math.floor(Math.random() * 51);
   await new Promise((resolve) => setTimeout(resolve, delayMs));
   child.kill("SIGKILL");
   const exit = await child.exit();
@@ -76,7 +86,7 @@ describe("SIGKILL at random moments", () => {
     const reader = new Tracker({ trackingUri: store.root, captureContext: false, handleExit: false });
     try {
       for (const k of killed) {
-        const ctx = `run ${k.runId} (killed after ${k.delayMs} ms, durability ${k.durability}, flushed ${k.flushed})`;
+        const ctx = `run ${k.runId} (killed ${k.delayMs} ms after its condition, durability ${k.durability}, flushed ${k.flushed})`;
         const rec = await reader.getRun(k.runId);
         expect(rec.info.status, ctx).toBe("KILLED");
         expect(rec.info.crashed, ctx).toBe(true);
