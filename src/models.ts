@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import * as os from "node:os";
+import { checkNamePolicy } from "./capture/naming.js";
 import { NotFoundError, ValidationError } from "./errors.js";
 import type { RunRecord } from "./model/types.js";
 import {
@@ -170,15 +171,18 @@ export class Models {
     await (await this.host.store()).appendAudit(name, { ...entry, by: currentUser(), at: this.host.clock() });
   }
 
+  /** The `requireRationale` policy: a release or promotion needs a non-blank rationale. */
+  checkRationale(rationale: string | undefined): void {
+    if (this.host.requireRationale && (rationale ?? "").trim() === "") throw new ValidationError("rationale", rationale, "is required by the requireRationale policy");
+  }
+
   async register(name: string, options: RegisterModelOptions): Promise<ModelVersion> {
     checkModelName(name);
     checkRegisterOptions(options);
-    if (this.host.namePolicy !== undefined && !new RegExp(this.host.namePolicy.source, this.host.namePolicy.flags.replace(/[gy]/g, "")).test(name)) {
-      throw new ValidationError("model name", name, `must match ${String(this.host.namePolicy)} (namePolicy.model)`);
-    }
+    checkNamePolicy("model", name, this.host.namePolicy);
     if (options.version !== undefined && options.bump !== undefined) throw new ValidationError("bump", options.bump, "give either version or bump, not both");
     const rationale = options.rationale ?? "";
-    if (this.host.requireRationale && rationale.trim() === "") throw new ValidationError("rationale", rationale, "is required by the requireRationale policy");
+    this.checkRationale(rationale);
     const signature = options.signature === undefined ? undefined : checkSignature(options.signature);
     const aliases = (options.aliases ?? []).map((a, i) => checkAliasName(a, `aliases[${i}]`));
     const run = await this.host.getRun(options.runId);

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { ValidationError } from "./errors.js";
+import { envBool, envEnum, envInt } from "./internal/env.js";
 import { hideUrlCredentials, uriCredentials } from "./internal/redact.js";
 import type { LogLevel, LogSink } from "./internal/logger.js";
 import type { Durability } from "./log/journal.js";
@@ -270,19 +271,35 @@ export type ResolvedOptions = Readonly<Required<Omit<TrackerOptions, "logger" | 
 
 const regex = z.custom<RegExp>((v) => v instanceof RegExp, { message: "must be a RegExp" });
 
+/** Bounds of the numeric options, shared by the option schema and their environment variables. */
+const BOUNDS = {
+  fsyncIntervalMs: [1, 3_600_000],
+  commitIntervalMs: [0, 60_000],
+  exitFlushTimeoutMs: [0, 60_000],
+  requestTimeoutMs: [1, 600_000],
+  maxConcurrentRequests: [1, 64],
+  replicationIntervalMs: [10, 600_000],
+  retryBaseMs: [1, 600_000],
+  retryMaxMs: [1, 3_600_000],
+  authRetryMs: [10, 3_600_000],
+  closeTimeoutMs: [0, 3_600_000],
+} as const satisfies Record<string, readonly [number, number]>;
+
+const bounded = (name: keyof typeof BOUNDS) => z.number().int().min(BOUNDS[name][0]).max(BOUNDS[name][1]).optional();
+
 const schema = z.strictObject({
   trackingUri: z.string().min(1).optional(),
   experiment: z.string().min(1).optional(),
   durability: z.enum(["interval", "always"]).optional(),
-  fsyncIntervalMs: z.number().int().min(1).max(3_600_000).optional(),
-  commitIntervalMs: z.number().int().min(0).max(60_000).optional(),
+  fsyncIntervalMs: bounded("fsyncIntervalMs"),
+  commitIntervalMs: bounded("commitIntervalMs"),
   logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).optional(),
   logger: z.custom<LogSink>((v) => typeof v === "function", { message: "must be a function" }).optional(),
   captureContext: z.boolean().optional(),
   runNameTemplate: z.string().min(1).optional(),
   namePolicy: z.strictObject({ run: regex.optional(), experiment: regex.optional(), model: regex.optional() }).optional(),
   handleExit: z.boolean().optional(),
-  exitFlushTimeoutMs: z.number().int().min(0).max(60_000).optional(),
+  exitFlushTimeoutMs: bounded("exitFlushTimeoutMs"),
   cwd: z.string().min(1).optional(),
   mode: z.enum(["online", "offline"]).optional(),
   spoolDir: z.string().min(1).optional(),
@@ -298,46 +315,21 @@ const schema = z.strictObject({
       workspace: z.string().optional(),
     })
     .optional(),
-  requestTimeoutMs: z.number().int().min(1).max(600_000).optional(),
+  requestTimeoutMs: bounded("requestTimeoutMs"),
   limits: z
     .strictObject(Object.fromEntries(Object.keys(MLFLOW_LIMITS).map((k) => [k, z.number().int().min(1).optional()])) as Record<keyof BackendLimits, z.ZodOptional<z.ZodNumber>>)
     .optional(),
-  maxConcurrentRequests: z.number().int().min(1).max(64).optional(),
-  replicationIntervalMs: z.number().int().min(10).max(600_000).optional(),
-  retryBaseMs: z.number().int().min(1).max(600_000).optional(),
-  retryMaxMs: z.number().int().min(1).max(3_600_000).optional(),
-  authRetryMs: z.number().int().min(10).max(3_600_000).optional(),
+  maxConcurrentRequests: bounded("maxConcurrentRequests"),
+  replicationIntervalMs: bounded("replicationIntervalMs"),
+  retryBaseMs: bounded("retryBaseMs"),
+  retryMaxMs: bounded("retryMaxMs"),
+  authRetryMs: bounded("authRetryMs"),
   drainOnStart: z.boolean().optional(),
   syncEarlierRuns: z.boolean().optional(),
-  closeTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),
+  closeTimeoutMs: bounded("closeTimeoutMs"),
   versionTag: z.string().min(1).max(250).optional(),
   requireRationale: z.boolean().optional(),
 });
-
-function envBool(env: Env, name: string): boolean | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return undefined;
-  if (/^(1|true|yes|on)$/i.test(raw)) return true;
-  if (/^(0|false|no|off)$/i.test(raw)) return false;
-  throw new ValidationError(`env ${name}`, raw, "must be true or false");
-}
-
-function envInt(env: Env, name: string, min: number, max: number): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return undefined;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) {
-    throw new ValidationError(`env ${name}`, raw, `must be a whole number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function envEnum<T extends string>(env: Env, name: string, allowed: readonly T[]): T | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return undefined;
-  if ((allowed as readonly string[]).includes(raw)) return raw as T;
-  throw new ValidationError(`env ${name}`, raw, `must be one of ${allowed.join(", ")}`);
-}
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -411,29 +403,29 @@ export function resolveOptions(options: TrackerOptions | undefined, env: Env = p
     backend,
     experiment: o.experiment ?? (env["MLFLOW_EXPERIMENT_NAME"] || undefined) ?? "Default",
     durability: o.durability ?? envEnum(env, "MLTRAIL_DURABILITY", ["interval", "always"] as const) ?? "interval",
-    fsyncIntervalMs: o.fsyncIntervalMs ?? envInt(env, "MLTRAIL_FSYNC_INTERVAL_MS", 1, 3_600_000) ?? 1000,
-    commitIntervalMs: o.commitIntervalMs ?? envInt(env, "MLTRAIL_COMMIT_INTERVAL_MS", 0, 60_000) ?? 0,
+    fsyncIntervalMs: o.fsyncIntervalMs ?? envInt(env, "MLTRAIL_FSYNC_INTERVAL_MS", BOUNDS.fsyncIntervalMs) ?? 1000,
+    commitIntervalMs: o.commitIntervalMs ?? envInt(env, "MLTRAIL_COMMIT_INTERVAL_MS", BOUNDS.commitIntervalMs) ?? 0,
     logLevel: o.logLevel ?? envEnum(env, "MLTRAIL_LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const) ?? "warn",
     logger: o.logger,
     captureContext: o.captureContext ?? envBool(env, "MLTRAIL_CAPTURE_CONTEXT") ?? true,
     runNameTemplate: o.runNameTemplate ?? (env["MLTRAIL_RUN_NAME_TEMPLATE"] || undefined) ?? "{random}-{seq}",
     namePolicy: Object.freeze({ ...(o.namePolicy ?? {}) }) as NamePolicy,
     handleExit: o.handleExit ?? envBool(env, "MLTRAIL_HANDLE_EXIT") ?? true,
-    exitFlushTimeoutMs: o.exitFlushTimeoutMs ?? envInt(env, "MLTRAIL_EXIT_FLUSH_TIMEOUT_MS", 0, 60_000) ?? 2000,
+    exitFlushTimeoutMs: o.exitFlushTimeoutMs ?? envInt(env, "MLTRAIL_EXIT_FLUSH_TIMEOUT_MS", BOUNDS.exitFlushTimeoutMs) ?? 2000,
     cwd,
     mode: o.mode ?? envEnum(env, "MLTRAIL_MODE", ["online", "offline"] as const) ?? "online",
     spoolDir: path.resolve(cwd, o.spoolDir ?? (env["MLTRAIL_SPOOL_DIR"] || undefined) ?? "./mltrail"),
     auth: sealAuth((backend.kind === "mlflow" ? { ...authFromEnv(env), ...uriAuth, ...stripUndefined(o.auth ?? {}) } : { ...stripUndefined(o.auth ?? {}) }) as HttpAuth),
-    requestTimeoutMs: o.requestTimeoutMs ?? envInt(env, "MLTRAIL_REQUEST_TIMEOUT_MS", 1, 600_000) ?? 30_000,
+    requestTimeoutMs: o.requestTimeoutMs ?? envInt(env, "MLTRAIL_REQUEST_TIMEOUT_MS", BOUNDS.requestTimeoutMs) ?? 30_000,
     limits: Object.freeze({ ...MLFLOW_LIMITS, ...stripUndefined(o.limits ?? {}) }) as BackendLimits,
-    maxConcurrentRequests: o.maxConcurrentRequests ?? envInt(env, "MLTRAIL_MAX_CONCURRENT_REQUESTS", 1, 64) ?? 4,
-    replicationIntervalMs: o.replicationIntervalMs ?? envInt(env, "MLTRAIL_REPLICATION_INTERVAL_MS", 10, 600_000) ?? 1000,
-    retryBaseMs: o.retryBaseMs ?? envInt(env, "MLTRAIL_RETRY_BASE_MS", 1, 600_000) ?? 500,
-    retryMaxMs: o.retryMaxMs ?? envInt(env, "MLTRAIL_RETRY_MAX_MS", 1, 3_600_000) ?? 30_000,
-    authRetryMs: o.authRetryMs ?? envInt(env, "MLTRAIL_AUTH_RETRY_MS", 10, 3_600_000) ?? 30_000,
+    maxConcurrentRequests: o.maxConcurrentRequests ?? envInt(env, "MLTRAIL_MAX_CONCURRENT_REQUESTS", BOUNDS.maxConcurrentRequests) ?? 4,
+    replicationIntervalMs: o.replicationIntervalMs ?? envInt(env, "MLTRAIL_REPLICATION_INTERVAL_MS", BOUNDS.replicationIntervalMs) ?? 1000,
+    retryBaseMs: o.retryBaseMs ?? envInt(env, "MLTRAIL_RETRY_BASE_MS", BOUNDS.retryBaseMs) ?? 500,
+    retryMaxMs: o.retryMaxMs ?? envInt(env, "MLTRAIL_RETRY_MAX_MS", BOUNDS.retryMaxMs) ?? 30_000,
+    authRetryMs: o.authRetryMs ?? envInt(env, "MLTRAIL_AUTH_RETRY_MS", BOUNDS.authRetryMs) ?? 30_000,
     drainOnStart: o.drainOnStart ?? envBool(env, "MLTRAIL_DRAIN_ON_START") ?? true,
     syncEarlierRuns: o.syncEarlierRuns ?? envBool(env, "MLTRAIL_SYNC_EARLIER_RUNS"),
-    closeTimeoutMs: o.closeTimeoutMs ?? envInt(env, "MLTRAIL_CLOSE_TIMEOUT_MS", 0, 3_600_000) ?? 30_000,
+    closeTimeoutMs: o.closeTimeoutMs ?? envInt(env, "MLTRAIL_CLOSE_TIMEOUT_MS", BOUNDS.closeTimeoutMs) ?? 30_000,
     versionTag: o.versionTag ?? (env["MLTRAIL_VERSION_TAG"] || undefined) ?? "mltrail.version",
     requireRationale: o.requireRationale ?? envBool(env, "MLTRAIL_REQUIRE_RATIONALE") ?? false,
   };

@@ -679,7 +679,7 @@ export class Tracker implements AsyncDisposable {
    */
   async promote(name: string, version: string, options: { readonly rationale?: string } = {}): Promise<ModelVersion> {
     checkModelArgs([["model name", name], ["version", version]], [["options.rationale", checkOptions<{ rationale?: unknown }>("options", options).rationale]]);
-    if (this.options.requireRationale && (options.rationale ?? "").trim() === "") throw new ValidationError("rationale", options.rationale, "is required by the requireRationale policy");
+    this.models.checkRationale(options.rationale);
     return this.models.promote(name, version, options.rationale ?? "");
   }
 

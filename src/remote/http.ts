@@ -14,6 +14,7 @@ import axios from "axios";
 import type { AxiosInstance } from "axios";
 import { MltrailError, ValidationError, type ApiError } from "../errors.js";
 import { apiErrorFromResponse, connectionErrorFrom } from "./errors.js";
+import { envBool } from "../internal/env.js";
 import { hideUrlCredentials, uriCredentials } from "../internal/redact.js";
 
 /**
@@ -375,14 +376,6 @@ export function createHttpClient(options: HttpOptions): HttpClient {
   };
 }
 
-function envFlag(env: Readonly<Record<string, string | undefined>>, name: string): boolean | undefined {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === "") return undefined;
-  if (raw === "true" || raw === "1" || raw === "yes") return true;
-  if (raw === "false" || raw === "0" || raw === "no") return false;
-  throw new ValidationError(name, env[name], "must be true or false");
-}
-
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
 /**
@@ -438,7 +431,7 @@ export function authFromEnv(env: Readonly<Record<string, string | undefined>> = 
   const username = get("MLFLOW_TRACKING_USERNAME");
   const password = get("MLFLOW_TRACKING_PASSWORD");
   const workspace = get("MLFLOW_WORKSPACE");
-  const insecureTls = envFlag(env, "MLFLOW_TRACKING_INSECURE_TLS");
+  const insecureTls = envBool(env, "MLFLOW_TRACKING_INSECURE_TLS");
   const certPath = get("MLFLOW_TRACKING_SERVER_CERT_PATH");
   if (insecureTls === true && certPath !== undefined) {
     throw new ValidationError("MLFLOW_TRACKING_INSECURE_TLS", "true", "cannot be set together with MLFLOW_TRACKING_SERVER_CERT_PATH");
