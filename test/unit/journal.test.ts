@@ -305,18 +305,24 @@ describe("durability", () => {
   });
 
   it('"interval" fsyncs within the interval, not at each commit', async () => {
-    const { writer } = await JournalWriter.open(tmp, { durability: "interval", fsyncIntervalMs: 25 });
-    for (let i = 0; i < 10; i++) {
-      const s = writer.nextSeq();
-      writer.append(metric(s, "m", i, TS, i).json, s);
+    // The fsync timer runs on a fake clock, so a slow machine cannot make it fire early.
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      const { writer } = await JournalWriter.open(tmp, { durability: "interval", fsyncIntervalMs: 25 });
+      for (let i = 0; i < 10; i++) {
+        const s = writer.nextSeq();
+        writer.append(metric(s, "m", i, TS, i).json, s);
+      }
+      await turn();
+      expect(writer.writtenSeq).toBe(10);
+      vi.advanceTimersByTime(24);
+      expect(writer.syncedSeq).toBe(0); // written at the commit, not yet fsynced
+      vi.advanceTimersByTime(1);
+      await vi.waitFor(() => expect(writer.syncedSeq).toBe(10)); // the fsync itself runs off the main thread
+      await writer.close();
+    } finally {
+      vi.useRealTimers();
     }
-    await turn();
-    expect(writer.writtenSeq).toBe(10);
-    expect(writer.syncedSeq).toBe(0);
-    const t0 = Date.now();
-    await vi.waitFor(() => expect(writer.syncedSeq).toBe(10), { timeout: 2000, interval: 5 });
-    expect(Date.now() - t0).toBeLessThan(1000);
-    await writer.close();
   });
 });
 
@@ -352,19 +358,24 @@ describe("commitIntervalMs", () => {
         const s = writer.nextSeq();
         writer.append(`{"s":${s},"t":"t","k":"k${n}","v":"x","ts":1}`, s);
       };
+      // The interval runs on a fake clock: how long a loaded machine takes between turns does not matter.
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
       put(1);
       await new Promise((r) => setImmediate(r));
       put(2);
       await new Promise((r) => setImmediate(r));
-      expect(writer.writtenSeq).toBe(0); // two turns passed, nothing written yet
-      await new Promise((r) => setTimeout(r, 150));
+      vi.advanceTimersByTime(79);
+      expect(writer.writtenSeq).toBe(0); // two turns and 79 ms passed, nothing written yet
+      vi.advanceTimersByTime(1);
       expect(writer.writtenSeq).toBe(2);
+      vi.useRealTimers();
       expect((await readJournal(dir)).records.map((r) => r.s)).toEqual([1, 2]);
       put(3);
       await writer.flush();
       expect(writer.writtenSeq).toBe(3);
       await writer.close();
     } finally {
+      vi.useRealTimers();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
