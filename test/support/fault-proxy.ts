@@ -74,6 +74,8 @@ export interface ProxyEvent {
   readonly fault: FaultKind;
   /** Status relayed or answered, when the client got one. */
   status?: number;
+  /** The client's `x-test-client` header, when it sends one (to tell trackers apart). */
+  readonly client: string | undefined;
 }
 
 interface Rule {
@@ -218,7 +220,8 @@ export class FaultProxy {
     const url = new URL(req.url ?? "/", "http://proxy");
     const request: ProxyRequest = { method: req.method ?? "GET", path: url.pathname, headers: req.headers, body };
     const fault = this.decide(request);
-    const event: ProxyEvent = { at: performance.now(), method: request.method, path: request.path, fault: fault.kind };
+    const client = req.headers["x-test-client"];
+    const event: ProxyEvent = { at: performance.now(), method: request.method, path: request.path, fault: fault.kind, client: typeof client === "string" ? client : undefined };
     this.events.push(event);
     switch (fault.kind) {
       case "status": {
