@@ -109,7 +109,8 @@ export class ConflictError extends MltrailError {
    * @example `throw ConflictError.of('param "lr" value', "0.1", "params are immutable")`
    */
   static of(field: string, value: unknown, rule: string): ConflictError {
-    return new ConflictError(`${field}: ${describeValue(value)} conflicts: ${rule}`, { field, rule });
+    // `this`, not the class name: a self-reference makes bundlers rename the class (and `name` with it).
+    return new this(`${field}: ${describeValue(value)} conflicts: ${rule}`, { field, rule });
   }
 }
 
@@ -211,7 +212,7 @@ export class StateError extends MltrailError {
    * @example `throw StateError.of("run", run.id, "has ended: start a new run")`
    */
   static of(field: string, value: unknown, rule: string): StateError {
-    return new StateError(`${field}: ${describeValue(value)} ${rule}`, { field, rule });
+    return new this(`${field}: ${describeValue(value)} ${rule}`, { field, rule }); // `this`: see ConflictError.of
   }
 }
 

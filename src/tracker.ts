@@ -155,7 +155,7 @@ export class Tracker implements AsyncDisposable {
     const registry =
       remote === undefined
         ? (async () => new LocalRegistry((await this.core()).store.layout.root, (error) => this.emitError(error)))()
-        : Promise.resolve(new MlflowRegistry(remote.client, this.options.versionTag));
+        : Promise.resolve(new MlflowRegistry(remote.client, this.options.versionTag, (error) => this.emitError(error)));
     registry.catch(() => undefined);
     this.models = new Models({
       store: () => registry,

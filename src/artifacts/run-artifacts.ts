@@ -9,6 +9,7 @@ import { ValidationError } from "../errors.js";
 import type { JournalWriter } from "../log/journal.js";
 import type { DatasetRecord } from "../log/record.js";
 import { checkKey, checkName } from "../model/validate.js";
+import { mlmodelText } from "../registry/mlmodel.js";
 import { checkSignature, type ModelSignature } from "../registry/signature.js";
 import { dvcDigest, treeSha256 } from "./digest.js";
 import { findDvcInfo } from "./dvc.js";
@@ -160,6 +161,9 @@ export async function logModel(ctx: ArtifactContext, dir: string, options: LogMo
   const key = `mltrail.model/${artifactPath}`;
   checkKey("tag", key);
   ctx.setTag(key, text.length <= 8000 ? text : JSON.stringify({ contentDigest, flavor, files: files.length }));
+  // MLflow's description of the model (signature included), unless the folder brings its own.
+  const mlmodel = joinArtifactPath(artifactPath, "MLmodel");
+  if (!files.some((f) => f.path === mlmodel)) await logData(ctx, mlmodelText({ artifactPath, flavor, contentDigest, signature, now: ctx.clock() }), mlmodel);
   return { artifactPath, contentDigest, flavor, files };
 }
 

@@ -1,26 +1,44 @@
 /**
  * The model registry on an MLflow server. MLflow's integer model version stays the key; the
  * semver lives in a version tag (`versionTag`, default `mltrail.version`; GitLab uses
- * `gitlab.version`), the rest of the release in the `mltrail.release` tag (JSON). Aliases are
- * MLflow aliases. Tombstones of deleted versions live in the registered model's
- * `mltrail.tombstone.<version>` tags and the audit trail in `mltrail.audit.*` tags.
+ * `gitlab.version`), the rest of the release in the `mltrail.release` tag (JSON). The
+ * version's MLflow description is the release rationale (then the user's description), so
+ * MLflow's UI shows why a version exists. Aliases are MLflow aliases. Tombstones of deleted
+ * versions live in the registered model's `mltrail.tombstone.<version>` tags; the audit trail
+ * in one `mltrail.audit` tag per version (./registry-audit.ts). Every tag read back is
+ * checked; a damaged one is reported and skipped.
  *
  * MLflow has no lock, so a release is created first and checked after: when another
  * process created the same semver first (a lower integer version with the same tag), ours
  * is deleted again and ConflictError is thrown: exactly one wins and no orphan is left.
  */
-import { ConflictError, NotFoundError } from "../errors.js";
+import { ConflictError, CorruptDataError, NotFoundError, type SpoolError } from "../errors.js";
+import { parseReleaseBody, type ReleaseBody } from "../registry/records.js";
 import type { AuditEntry, RegistryStore, StoredVersion } from "../registry/store.js";
 import { versionIdentity } from "../registry/versioning.js";
 import type { MlflowClient } from "./mlflow/client.js";
 import type { RemoteModelVersion } from "./mlflow/types.js";
+import { AUDIT_TAG, DAMAGED_AUDIT_TAG, MODEL_AUDIT_LIMIT, VERSION_AUDIT_LIMIT, appendAuditAt, fitAudit, mergeAudit, parseAuditList } from "./registry-audit.js";
 
 const RELEASE_TAG = "mltrail.release";
 /** One registered-model tag per deleted version, so concurrent deletes cannot lose one. */
 const TOMBSTONE_PREFIX = "mltrail.tombstone.";
-const AUDIT_PREFIX = "mltrail.audit.";
 
-type ReleaseBody = Omit<StoredVersion, "name" | "version" | "backendVersion" | "source">;
+/** A deleted version as its tombstone tag holds it. */
+interface Tombstone {
+  readonly version: string;
+  readonly backendVersion: string;
+  readonly deletedAt: number;
+  readonly audit?: AuditEntry[];
+}
+
+/**
+ * The MLflow description of a version: the rationale, then the user's description.
+ * @example `versionDescription({ rationale: "retrained on March", description: "see the report" })`
+ */
+export function versionDescription(v: Pick<StoredVersion, "rationale" | "description">): string {
+  return [v.rationale.trim(), v.description?.trim() ?? ""].filter((part) => part !== "").join("\n\n");
+}
 
 const EMPTY_BODY: ReleaseBody = {
   runId: undefined,
@@ -46,7 +64,12 @@ export class MlflowRegistry implements RegistryStore {
   constructor(
     private readonly client: MlflowClient,
     private readonly versionTag: string,
+    private readonly report: (error: SpoolError) => void = () => undefined,
   ) {}
+
+  private damaged(what: string, path: string): void {
+    this.report(new CorruptDataError(`registry: ${what} on the server is damaged and was skipped`, { path }));
+  }
 
   async listModels(): Promise<string[]> {
     const names = new Set<string>();
@@ -57,19 +80,23 @@ export class MlflowRegistry implements RegistryStore {
   private toStored(mv: RemoteModelVersion): StoredVersion | undefined {
     const version = mv.tags[this.versionTag];
     if (version === undefined) return undefined; // not released through mltrail
-    let body: Partial<ReleaseBody> = {};
-    try {
-      body = JSON.parse(mv.tags[RELEASE_TAG] ?? "{}") as Partial<ReleaseBody>;
-    } catch {
-      body = {};
+    const raw = mv.tags[RELEASE_TAG];
+    let body: ReleaseBody | undefined = { ...EMPTY_BODY, runId: mv.runId, author: mv.userId ?? "unknown", createdAt: mv.creationTimestamp };
+    if (raw !== undefined) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        parsed = undefined;
+      }
+      body = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? parseReleaseBody({ ...body, ...parsed }) : undefined;
+    }
+    if (body === undefined) {
+      this.damaged(`the release tag of model "${mv.name}" version ${mv.version}`, `models:/${mv.name}/${mv.version}`);
+      return undefined;
     }
     return {
-      ...EMPTY_BODY,
-      runId: mv.runId,
-      author: mv.userId ?? "unknown",
-      createdAt: mv.creationTimestamp,
       ...body,
-      description: mv.description === "" ? undefined : mv.description,
       name: mv.name,
       version,
       backendVersion: mv.version,
@@ -83,12 +110,25 @@ export class MlflowRegistry implements RegistryStore {
     return out.sort((a, b) => Number(a.version) - Number(b.version));
   }
 
-  /** Deleted versions: `{ version, backendVersion, deletedAt }` only (a model tag holds 5000 chars). */
+  /** Deleted versions as their tombstone tags hold them (a registered-model tag holds 5000 chars on SQL stores). */
+  private tombstonesOf(name: string, tags: Readonly<Record<string, string>>): Tombstone[] {
+    const out: Tombstone[] = [];
+    for (const [key, value] of Object.entries(tags)) {
+      if (!key.startsWith(TOMBSTONE_PREFIX)) continue;
+      try {
+        const t = JSON.parse(value) as Partial<Tombstone>;
+        if (typeof t.version !== "string" || typeof t.backendVersion !== "string" || typeof t.deletedAt !== "number") throw new Error("not a tombstone");
+        out.push({ version: t.version, backendVersion: t.backendVersion, deletedAt: t.deletedAt, audit: parseAuditList(JSON.stringify(t.audit ?? []), this.report, `tag ${key} of model "${name}"`) });
+      } catch {
+        this.damaged(`tag ${key} of model "${name}"`, `models:/${name}`);
+      }
+    }
+    return out;
+  }
+
   private async tombstones(name: string): Promise<StoredVersion[]> {
     const model = await this.client.getRegisteredModel(name);
-    return Object.entries(model?.tags ?? {})
-      .filter(([key]) => key.startsWith(TOMBSTONE_PREFIX))
-      .map(([, value]) => ({ ...EMPTY_BODY, name, source: "", ...(JSON.parse(value) as { version: string; backendVersion: string; deletedAt: number }) }));
+    return this.tombstonesOf(name, model?.tags ?? {}).map(({ version, backendVersion, deletedAt }) => ({ ...EMPTY_BODY, name, source: "", version, backendVersion, deletedAt }));
   }
 
   async listVersions(name: string): Promise<StoredVersion[]> {
@@ -100,12 +140,12 @@ export class MlflowRegistry implements RegistryStore {
     const model = await this.client.getRegisteredModel(name);
     if (model === undefined) return {};
     const byBackend = new Map((await this.remoteVersions(name)).map((mv) => [mv.version, mv.tags[this.versionTag]]));
-    const out: Record<string, string> = {};
+    const out: [string, string][] = [];
     for (const [alias, backend] of Object.entries(model.aliases)) {
       const semver = byBackend.get(backend);
-      if (semver !== undefined) out[alias] = semver;
+      if (semver !== undefined) out.push([alias, semver]);
     }
-    return out;
+    return Object.fromEntries(out); // own properties: an alias named __proto__ stays an alias
   }
 
   async createVersion(name: string, decide: (existing: readonly StoredVersion[]) => Omit<StoredVersion, "backendVersion">): Promise<StoredVersion> {
@@ -117,7 +157,7 @@ export class MlflowRegistry implements RegistryStore {
       source,
       ...(record.runId === undefined ? {} : { runId: record.runId }),
       tags: { [this.versionTag]: version, [RELEASE_TAG]: JSON.stringify(body) },
-      ...(record.description === undefined ? {} : { description: record.description }),
+      description: versionDescription(record),
     });
     // Check after create: the lowest MLflow version carrying this semver wins.
     const identity = versionIdentity(version);
@@ -136,15 +176,17 @@ export class MlflowRegistry implements RegistryStore {
     if (current === undefined) throw new NotFoundError(`model "${name}" has no version ${version}`);
     const next = update(current);
     if (next.deletedAt !== undefined) {
-      const entry = { version: next.version, backendVersion: next.backendVersion, deletedAt: next.deletedAt };
+      // The version's audit trail goes with it into the tombstone.
+      const audit = fitAudit(await this.versionAudit(name, current.backendVersion), MODEL_AUDIT_LIMIT - 200);
+      const entry: Tombstone = { version: next.version, backendVersion: next.backendVersion, deletedAt: next.deletedAt, audit };
       await this.client.setRegisteredModelTag(name, `${TOMBSTONE_PREFIX}${versionIdentity(next.version)}`, JSON.stringify(entry));
       await this.client.deleteModelVersion(name, current.backendVersion);
       return next;
     }
     const { name: _n, version: _v, backendVersion: _b, source: _s, ...body } = next;
     await this.client.setModelVersionTag(name, current.backendVersion, RELEASE_TAG, JSON.stringify(body));
-    if (next.description !== current.description) {
-      await this.client.updateModelVersion({ name, version: current.backendVersion, description: next.description ?? "" });
+    if (versionDescription(next) !== versionDescription(current)) {
+      await this.client.updateModelVersion({ name, version: current.backendVersion, description: versionDescription(next) });
     }
     return next;
   }
@@ -170,17 +212,49 @@ export class MlflowRegistry implements RegistryStore {
     }
   }
 
+  private async versionAudit(name: string, backendVersion: string): Promise<AuditEntry[]> {
+    const mv = await this.client.getModelVersion(name, backendVersion);
+    return parseAuditList(mv?.tags[AUDIT_TAG], this.report, `model "${name}" version ${backendVersion}`);
+  }
+
+  /** Adds an entry to the audit list of its version (live or deleted), else of the model. */
   async appendAudit(name: string, entry: AuditEntry): Promise<void> {
-    const key = `${AUDIT_PREFIX}${String(entry.at).padStart(15, "0")}.${Math.random().toString(36).slice(2, 8)}`;
-    await this.client.setRegisteredModelTag(name, key, JSON.stringify(entry));
+    const about = entry.version ?? entry.from;
+    const same = (v: string | undefined): boolean => about !== undefined && v !== undefined && versionIdentity(v) === versionIdentity(about);
+    const live = (await this.remoteVersions(name)).find((mv) => same(mv.tags[this.versionTag]));
+    if (live !== undefined) {
+      await appendAuditAt(entry, {
+        read: async () => (await this.client.getModelVersion(name, live.version))?.tags[AUDIT_TAG],
+        write: (list) => this.client.setModelVersionTag(name, live.version, AUDIT_TAG, JSON.stringify(fitAudit(list, VERSION_AUDIT_LIMIT))),
+        keepDamaged: (raw) => this.client.setModelVersionTag(name, live.version, DAMAGED_AUDIT_TAG, raw),
+      });
+      return;
+    }
+    const tags = async (): Promise<Readonly<Record<string, string>>> => (await this.client.getRegisteredModel(name))?.tags ?? {};
+    const tomb = this.tombstonesOf(name, await tags()).find((t) => same(t.version));
+    if (tomb !== undefined) {
+      const key = `${TOMBSTONE_PREFIX}${versionIdentity(tomb.version)}`;
+      await appendAuditAt(entry, {
+        read: async () => JSON.stringify(this.tombstonesOf(name, await tags()).find((t) => t.version === tomb.version)?.audit ?? []),
+        write: (list) => this.client.setRegisteredModelTag(name, key, JSON.stringify({ ...tomb, audit: fitAudit(list, MODEL_AUDIT_LIMIT - 200) })),
+        keepDamaged: async () => undefined, // a damaged tombstone is skipped as a whole
+      });
+      return;
+    }
+    await appendAuditAt(entry, {
+      read: async () => (await tags())[AUDIT_TAG],
+      write: (list) => this.client.setRegisteredModelTag(name, AUDIT_TAG, JSON.stringify(fitAudit(list, MODEL_AUDIT_LIMIT))),
+      keepDamaged: (raw) => this.client.setRegisteredModelTag(name, DAMAGED_AUDIT_TAG, raw.slice(0, MODEL_AUDIT_LIMIT)),
+    });
   }
 
   async history(name: string): Promise<AuditEntry[]> {
     const model = await this.client.getRegisteredModel(name);
     if (model === undefined) return [];
-    return Object.entries(model.tags)
-      .filter(([k]) => k.startsWith(AUDIT_PREFIX))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, v]) => JSON.parse(v) as AuditEntry);
+    const lists = [
+      ...this.tombstonesOf(name, model.tags).map((t) => t.audit ?? []),
+      ...(await this.remoteVersions(name)).map((mv) => parseAuditList(mv.tags[AUDIT_TAG], this.report, `model "${name}" version ${mv.version}`)),
+    ];
+    return mergeAudit(model.tags, lists, this.report, name);
   }
 }

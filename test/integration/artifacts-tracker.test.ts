@@ -185,6 +185,7 @@ describe("round trip through a server tracker", () => {
   it("stages the files in the spool run folder", () => {
     expect(filesUnder(spoolArtifacts)).toEqual([
       "config/params.json",
+      "model/MLmodel",
       "model/model.json",
       "model/weights.bin",
       "notes.txt",
@@ -333,6 +334,7 @@ describe.skipIf(process.platform === "win32")("a symlinked model folder (Hugging
 
     expect(m1.files.map((f) => f.path)).toEqual(["model/config.json", "model/model.safetensors", "model/tokenizer/vocab.txt"]);
     expect((await serverList(remote1, "model")).map(([p, isDir]) => [p, isDir])).toEqual([
+      ["model/MLmodel", false],
       ["model/config.json", false],
       ["model/model.safetensors", false],
       ["model/tokenizer", true],
@@ -340,12 +342,12 @@ describe.skipIf(process.platform === "win32")("a symlinked model folder (Hugging
     const served = await serverFile(remote1, "model/model.safetensors");
     expect(served).toMatchObject({ status: 200, sha256: sha256(weights1), size: weights1.length });
     const manifest = JSON.parse((await serverFile(remote1, ".mltrail/manifest.json")).text) as { files: Record<string, { sha256: string }> };
-    expect(Object.keys(manifest.files).sort()).toEqual(["model/config.json", "model/model.safetensors", "model/tokenizer/vocab.txt"]);
+    expect(Object.keys(manifest.files).sort()).toEqual(["model/MLmodel", "model/config.json", "model/model.safetensors", "model/tokenizer/vocab.txt"]);
 
     const reader = serverTracker(uniqueName("artifacts-symlinks-reader"));
     const dest = tempDir("hf-download");
     await reader.downloadArtifacts(remote1, "model", dest);
-    expect(filesUnder(dest)).toEqual(["model/config.json", "model/model.safetensors", "model/tokenizer/vocab.txt"]);
+    expect(filesUnder(dest)).toEqual(["model/MLmodel", "model/config.json", "model/model.safetensors", "model/tokenizer/vocab.txt"]);
     expect(fs.lstatSync(path.join(dest, "model", "model.safetensors")).isFile()).toBe(true);
     expect(await sha256File(path.join(dest, "model", "model.safetensors"))).toBe(sha256(weights1));
 

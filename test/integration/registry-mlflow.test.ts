@@ -128,7 +128,7 @@ describe("round trip: what mltrail registers is visible through MLflow's REST AP
     const after = await rawVersions(model);
     expect(JSON.parse(tagsOf(after[1] as RawVersion)["mltrail.release"] ?? "{}")).toMatchObject({ deprecated: "leaks labels" });
     const desc = await mlflowGet<{ model_version: { description?: string } }>("model-versions/get", { name: model, version: "1" });
-    expect(desc.model_version.description).toBe("the baseline");
+    expect(desc.model_version.description).toBe("first release\n\nthe baseline"); // the rationale, then the description
 
     // The audit trail is on the server: a fresh tracker reads it.
     const history = await reader.modelHistory(model);

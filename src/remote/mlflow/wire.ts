@@ -90,9 +90,8 @@ export function toKeyValues(input: KeyValueInput | undefined): KeyValue[] {
  * @example `toRecord([{ key: "a", value: "1" }]) // { a: "1" }`
  */
 export function toRecord(list: readonly { key: string; value?: string | undefined }[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const { key, value } of list ?? []) out[key] = value ?? "";
-  return out;
+  // fromEntries defines own properties: a tag named __proto__ stays a tag.
+  return Object.fromEntries((list ?? []).map(({ key, value }) => [key, value ?? ""]));
 }
 
 /** int64 as MLflow sends it (a JSON number), or as stock protobuf JSON does (a string). */
