@@ -30,7 +30,7 @@ import {
   type ReleaseFacts,
 } from "./registry/index.js";
 import type { AuditEntry, DatasetRef, RegistryStore, StoredVersion } from "./registry/store.js";
-import { checkOptionsArgument, checkRefArgument, checkRegisterOptions, checkVersionChange } from "./registry/arguments.js";
+import { checkRefArgument, checkRegisterOptions, checkVersionChange } from "./registry/arguments.js";
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 
 /**
@@ -124,13 +124,6 @@ function loggedModel(run: RunRecord, artifactPath: string): { contentDigest?: st
 /** `map[key]` when it is an own key (so `constructor` is not Object's). */
 function own(map: Readonly<Record<string, string>>, key: string): string | undefined {
   return Object.hasOwn(map, key) ? map[key] : undefined;
-}
-
-/** Checks the `{ expected }` options of alias changes. */
-function aliasOptions(options: { expected?: string | null } | undefined): { expected?: string | null } {
-  const { expected } = checkOptionsArgument(options);
-  if (expected !== undefined && expected !== null) checkRefArgument(expected, "options.expected");
-  return expected === undefined ? {} : { expected };
 }
 
 function live(versions: readonly StoredVersion[]): StoredVersion[] {
@@ -284,21 +277,19 @@ export class Models {
 
   async setAlias(name: string, alias: string, version: string, options: { expected?: string | null }): Promise<void> {
     checkAliasName(alias);
-    const { expected } = aliasOptions(options);
     const target = await this.get(name, checkRefArgument(version, "version"));
     const before = own(await (await this.host.store()).aliases(name), alias);
-    await (await this.host.store()).setAlias(name, alias, target.version, expected);
+    await (await this.host.store()).setAlias(name, alias, target.version, options.expected);
     await this.audit(name, { action: "alias", alias, version: target.version, ...(before === undefined ? {} : { from: before }) });
   }
 
   async deleteAlias(name: string, alias: string, options: { expected?: string | null }): Promise<void> {
     checkModelName(name);
     checkRefArgument(alias, "alias");
-    const { expected } = aliasOptions(options);
     const store = await this.host.store();
     if ((await store.listVersions(name)).length === 0) throw new NotFoundError(`model "${name}" not found`);
     const before = own(await store.aliases(name), alias);
-    await store.setAlias(name, alias, undefined, expected);
+    await store.setAlias(name, alias, undefined, options.expected);
     await this.audit(name, { action: "alias-delete", alias, ...(before === undefined ? {} : { from: before }) });
   }
 
@@ -331,9 +322,7 @@ export class Models {
     return this.get(name, target.version);
   }
 
-  async delete(name: string, version: string, options: { readonly reason?: string } | undefined): Promise<void> {
-    const { reason } = checkOptionsArgument(options);
-    if (reason !== undefined && typeof reason !== "string") throw new ValidationError("options.reason", reason, "must be a string");
+  async delete(name: string, version: string, reason: string | undefined): Promise<void> {
     const target = await this.get(name, checkRefArgument(version, "version"));
     const store = await this.host.store();
     for (const [alias, v] of Object.entries(await store.aliases(name))) if (versionIdentity(v) === versionIdentity(target.version)) await store.setAlias(name, alias, undefined);

@@ -711,7 +711,7 @@ export class Tracker implements AsyncDisposable {
   /** Deletes a version, leaving a tombstone: its version string is never reused (rule 5). @example `await tracker.deleteModelVersion("churn", "1.1.0", { reason: "bad data" })` */
   async deleteModelVersion(name: string, version: string, options: { readonly reason?: string } = {}): Promise<void> {
     checkModelArgs([["model name", name], ["version", version]], [["options.reason", checkOptions<{ reason?: unknown }>("options", options).reason]]);
-    await this.models.delete(name, version, options);
+    await this.models.delete(name, version, options.reason);
   }
 
   /** Every registry change of a model: who, when, what and why. @example `await tracker.modelHistory("churn")` */

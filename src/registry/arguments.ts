@@ -94,14 +94,3 @@ export function checkRefArgument(value: unknown, field = "ref"): string {
   if (typeof value !== "string" || value.trim() === "") throw new ValidationError(field, value, "must be a version, range, alias or \"latest\" (a non-empty string)");
   return value;
 }
-
-/**
- * Checks an options argument: `undefined` or a plain object. Returns it as an object.
- * @throws {@link ValidationError}
- * @example `checkOptionsArgument(options, "options").reason`
- */
-export function checkOptionsArgument<T extends object>(value: T | undefined, field = "options"): Partial<T> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ValidationError(field, value, "must be an object or omitted");
-  return value;
-}
