@@ -7,12 +7,9 @@
  *
  * Every record carries its sequence number `s` (1, 2, 3, … per run, no gaps) and is stamped
  * at log time. Non-finite metric values are the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
- * The format is versioned by `JOURNAL_FORMAT_VERSION` in each run's `run.json` and is
- * described in docs/local-store.md.
+ * The line format is part of the store's format, versioned by the store's marker file
+ * (`STORE_FORMAT_VERSION`), and is described in docs/local-store.md.
  */
-
-/** Version of the journal line format. */
-export const JOURNAL_FORMAT_VERSION = 1;
 
 /**
  * A metric data point.

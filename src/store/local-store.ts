@@ -24,14 +24,6 @@ import { parseExperimentMeta, parseRunMeta, toExperiment, type ExperimentMeta, t
 import type { CorruptLine } from "../log/segments.js";
 import type { DatasetRecord } from "../log/record.js";
 
-/** What reading a run found besides its data. */
-export interface RunReadReport {
-  /** Corrupt journal lines that were skipped. */
-  readonly corrupt: readonly CorruptLine[];
-  /** Bytes of an incomplete tail (a write in progress, or a crash mid-write). */
-  readonly tailBytes: number;
-}
-
 /** The embedded default store. */
 export class LocalStore {
   readonly layout: StoreLayout;
