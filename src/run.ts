@@ -52,7 +52,7 @@ export interface RunHost {
   readonly clock: Clock;
   /** Durably ends the run: called once, after the end record is queued. */
   finishRun(run: Run, status: EndStatus, endTime: number): Promise<void>;
-  /** Flushes the run's records (and, with a server, waits for them to be acknowledged). */
+  /** Makes the run's records durable in the local log (never waits for a server). */
   flushRun(run: Run): Promise<void>;
   /** The run's id on the tracking server, once known. */
   remoteId(run: Run): string | undefined;
@@ -330,9 +330,11 @@ export class Run implements AsyncDisposable {
   }
 
   /**
-   * Resolves once everything logged so far is durable on disk (and, with a tracking server,
-   * acknowledged by it or safely queued).
-   * @example `await run.flush()`
+   * Resolves once everything this run logged so far is written and fsynced to the local run
+   * log: it survives a crash of the process or the machine. It never waits for a tracking
+   * server, whatever state the server is in; replication continues in the background. To wait
+   * until the server has acknowledged it, use `tracker.flush({ timeoutMs })`.
+   * @example `await run.flush(); // durable on disk`
    */
   async flush(): Promise<void> {
     if (this.ending !== undefined) return this.ending;

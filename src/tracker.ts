@@ -376,8 +376,7 @@ export class Tracker implements AsyncDisposable {
   private async flushRun(run: Run): Promise<void> {
     const entry = this.open.get(run.id);
     if (entry === undefined) return;
-    await entry.log.writer.flush();
-    await this.replicating?.flush(this.options.closeTimeoutMs);
+    await entry.log.writer.flush(); // durable locally; waiting for the server is tracker.flush()'s job
   }
 
   private async finishRun(run: Run, status: EndStatus, endTime: number): Promise<void> {
@@ -721,10 +720,13 @@ export class Tracker implements AsyncDisposable {
   }
 
   /**
-   * Writes and fsyncs everything logged so far and, with a server, waits (up to `timeoutMs`)
-   * until it is acknowledged. Never throws for transport problems: what is not acknowledged
-   * stays in the log and is counted in `pending`.
-   * @example `const { pending } = await tracker.flush({ timeoutMs: 5000 });`
+   * Writes and fsyncs everything logged so far by every run of this tracker (as `run.flush()`
+   * does for one run) and, with a server, then waits up to `timeoutMs` until the server has
+   * acknowledged all of it and every ended run has passed the end-of-run check (its status,
+   * end time, name, tags and params read back equal to the run log). `timeoutMs: 0` waits for
+   * the disk only. Never throws for transport problems: what is not acknowledged stays in the
+   * log and is counted in `pending`; `stats().state` tells why.
+   * @example `const { pending } = await tracker.flush({ timeoutMs: 5000 }); // pending === 0: all on the server`
    */
   async flush(options: FlushOptions = {}): Promise<FlushResult> {
     checkOptions("options", options);

@@ -40,7 +40,6 @@ export function connectRemote(url: string, options: ResolvedOptions, log: Logger
   const client = new MlflowClient({ http, retry: { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs } });
   const quick = new MlflowClient({ http, retry: false });
   const replicator = new Replicator({
-    client,
     http,
     limits: options.limits,
     maxConcurrentRequests: options.maxConcurrentRequests,
@@ -48,6 +47,7 @@ export function connectRemote(url: string, options: ResolvedOptions, log: Logger
     retryBaseMs: options.retryBaseMs,
     retryMaxMs: options.retryMaxMs,
     downAfterFailures: 5,
+    requestTimeoutMs: options.requestTimeoutMs,
     pausedProbeMs: options.authRetryMs,
     log,
     onState: events.onState,

@@ -19,7 +19,11 @@ export interface TargetState {
   ackedSeq: number;
   /** Records the server rejected (kept in rejected.jsonl). */
   rejected: number;
-  /** The end record was acknowledged: nothing more to send. */
+  /** The end record was acknowledged; the end-of-run check against the server may still be due. */
+  ended?: boolean;
+  /** Last time (ms since the epoch) a request of this run ended without a known outcome (timeout, reset, 5xx). */
+  uncertainAt?: number;
+  /** The end was acknowledged and the server's copy checked: nothing more to send. */
   done: boolean;
 }
 

@@ -1,18 +1,20 @@
 /**
  * The replicator: ships run journals to an MLflow-compatible server. One request in flight
  * per run, a bounded number overall; a pass every `intervalMs` and at once when a run has a
- * full batch; exponential backoff with jitter that honours Retry-After; DOWN after repeated
- * failures (one probe at a time); PAUSED on 401/403 until a probe succeeds. Nothing is ever
- * dropped: what is not acknowledged stays in the journal for the next pass or process.
+ * full batch; exponential backoff with jitter that honours Retry-After; DEGRADED on a failure
+ * or a hanging request, DOWN after repeated failures or a long time without a success (one
+ * probe at a time); PAUSED on 401/403 until a probe succeeds. Every request goes out once:
+ * the retry loop is this one, so the health sees every failure. Nothing is ever dropped: what
+ * is not acknowledged stays in the journal for the next pass or process.
  */
 import { setMaxListeners } from "node:events";
-import { SpoolError, type ApiError, type MltrailError } from "../errors.js";
+import { MltrailError, SpoolError, type ApiError } from "../errors.js";
 import type { Logger } from "../internal/logger.js";
 import type { JournalRecord } from "../log/record.js";
 import type { BackendLimits } from "../model/limits.js";
 import type { Batch } from "./batcher.js";
-import { Health, type ReplicationHealth } from "./health.js";
-import type { MlflowClient } from "./mlflow/client.js";
+import { Health, healthThresholds, type ReplicationHealth } from "./health.js";
+import { MlflowClient } from "./mlflow/client.js";
 import { backoffDelay, sleep } from "./retry.js";
 import { ArtifactSync } from "./artifact-sync.js";
 import type { HttpClient } from "./http.js";
@@ -20,8 +22,7 @@ import { RUN_KEY_TAG, RunReplicator, type ReplicatorServices, type RunSource } f
 
 /** Settings of a {@link Replicator}. */
 export interface ReplicatorOptions {
-  readonly client: MlflowClient;
-  /** The transport, for streaming artifact uploads. */
+  /** The transport; the replicator builds its own client on it, without retries. */
   readonly http: HttpClient;
   readonly limits: BackendLimits;
   readonly maxConcurrentRequests: number;
@@ -29,6 +30,12 @@ export interface ReplicatorOptions {
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
   readonly downAfterFailures: number;
+  /**
+   * The per-request timeout, ms: sets when a hanging request makes the state DEGRADED and
+   * DOWN (see `ReplicationHealth`), and how long a request of unknown outcome is given to
+   * land before the end-of-run check. @default 30000
+   */
+  readonly requestTimeoutMs?: number;
   /** Probe period while PAUSED (401/403). */
   readonly pausedProbeMs: number;
   readonly log: Logger;
@@ -62,22 +69,30 @@ export class Replicator {
   private rejected = 0;
   private lastError: string | undefined;
   private pausedUntil = 0;
+  private lastPass = 0;
   private stopped = false;
   /** Records still unacknowledged when {@link close} let go of the runs (they stay in the journals). */
   private pendingAtClose = 0;
   private readonly services: ReplicatorServices;
+  /** The client of every replication request (no retries of its own). */
+  private readonly client: MlflowClient;
   private readonly artifacts: ArtifactSync;
+  /** Start times of the steps waiting for the server, for the hanging-request check. */
+  private readonly started = new Set<{ at: number }>();
 
   constructor(private readonly opts: ReplicatorOptions) {
-    this.health = new Health(opts.downAfterFailures, (state) => {
+    const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.health = new Health(healthThresholds(requestTimeoutMs, opts.downAfterFailures), (state) => {
       opts.log.info(`replication is ${state}`);
       opts.onState(state);
     });
     // Every sleep and request of every run listens to this one signal.
     setMaxListeners(0, this.abort.signal);
-    this.timer = setInterval(() => this.kickAll(), opts.intervalMs);
+    this.timer = setInterval(() => this.tick(), Math.min(opts.intervalMs, 1000));
     this.timer.unref();
-    const client = opts.client;
+    // No retries inside calls: this replicator's loop retries, and the health sees each failure.
+    const client = new MlflowClient({ http: opts.http, retry: false });
+    this.client = client;
     this.artifacts = new ArtifactSync(client, opts.http, this.abort.signal);
     this.services = {
       limits: opts.limits,
@@ -100,6 +115,11 @@ export class Replicator {
       endRun: async (remoteRunId, status, endTime) => {
         await client.updateRun({ runId: remoteRunId, status: status as "FINISHED", endTime }, { signal: this.abort.signal });
       },
+      renameRun: async (remoteRunId, runName) => {
+        await client.updateRun({ runId: remoteRunId, runName }, { signal: this.abort.signal });
+      },
+      getRun: (remoteRunId) => client.getRun(remoteRunId, { signal: this.abort.signal }),
+      settleMs: requestTimeoutMs,
       uploadArtifact: (remoteRunId, source, record) => this.artifacts.upload(remoteRunId, source, record),
       logDataset: (remoteRunId, record) => this.artifacts.dataset(remoteRunId, record),
       finishArtifacts: (remoteRunId, source) => this.artifacts.finish(remoteRunId, source),
@@ -119,6 +139,11 @@ export class Replicator {
         opts.onRejected({ runId: source.runId, seq: record.s, record, error });
       },
       onCorrupt: (source, count) => this.fail(new SpoolError(`run ${source.runId}: ${count} corrupt journal line(s) skipped by replication`, { path: source.journalDir })),
+      onNotKept: (source, what) => {
+        const error = new MltrailError(`run ${source.runId}: the server does not hold what the run log holds after the run ended: ${what}`, { code: "NOT_KEPT" });
+        opts.log.warn(error.message);
+        this.fail(error);
+      },
     };
   }
 
@@ -136,7 +161,7 @@ export class Replicator {
   experimentId(name: string): Promise<string> {
     let id = this.experimentIds.get(name);
     if (id === undefined) {
-      id = this.opts.client.getOrCreateExperiment(name, undefined, { signal: this.abort.signal }).then((e) => e.experimentId);
+      id = this.client.getOrCreateExperiment(name, undefined, { signal: this.abort.signal }).then((e) => e.experimentId);
       id.catch(() => this.experimentIds.delete(name));
       this.experimentIds.set(name, id);
     }
@@ -170,8 +195,14 @@ export class Replicator {
     this.opts.onError(error);
   }
 
-  private kickAll(): void {
-    for (const id of this.runs.keys()) this.kick(id);
+  private tick(): void {
+    let oldest: number | undefined;
+    for (const s of this.started) oldest = Math.min(oldest ?? s.at, s.at);
+    this.health.tick(Date.now(), oldest);
+    if (Date.now() - this.lastPass >= this.opts.intervalMs) {
+      this.lastPass = Date.now();
+      for (const id of this.runs.keys()) this.kick(id);
+    }
   }
 
   private kick(runId: string): void {
@@ -190,11 +221,14 @@ export class Replicator {
         await sleep(5, this.abort.signal).catch(() => undefined);
       }
       this.inFlight++;
+      const start = { at: Date.now() };
+      this.started.add(start);
       let result;
       try {
         result = await rr.step();
       } finally {
         this.inFlight--;
+        this.started.delete(start);
       }
       if (this.stopped) return;
       switch (result.kind) {
@@ -205,6 +239,9 @@ export class Replicator {
           return;
         case "wait":
           await sleep(50, this.abort.signal).catch(() => undefined);
+          continue;
+        case "later":
+          await sleep(result.delayMs, this.abort.signal).catch(() => undefined);
           continue;
         case "done":
           this.health.success();
@@ -234,8 +271,9 @@ export class Replicator {
   }
 
   /**
-   * Waits until every record written so far is acknowledged, or `timeoutMs` passes. Never
-   * throws for transport problems.
+   * Waits until every record written so far is acknowledged and every ended run's copy on the
+   * server has passed the end-of-run check, or `timeoutMs` passes. Never throws for transport
+   * problems.
    */
   async flush(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -244,7 +282,7 @@ export class Replicator {
       let waiting = false;
       for (const [id, seq] of targets) {
         const rr = this.runs.get(id);
-        if (rr === undefined || rr.done || rr.blocked !== undefined || rr.ackedSeq >= seq) continue;
+        if (rr === undefined || rr.done || rr.blocked !== undefined || (rr.ackedSeq >= seq && !rr.checking)) continue;
         waiting = true;
         this.kick(id);
       }

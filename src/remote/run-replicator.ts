@@ -1,7 +1,10 @@
 /**
  * Replicates one run's journal to a tracking server: creates the run there idempotently,
  * sends log-batch requests from the ack cursor (one in flight), isolates rejected records by
- * bisection, and sends status and end time after every other record.
+ * bisection, sends status and end time after every other record, and then checks the
+ * server's copy against the local log (see ./final-check.ts) once late requests have settled.
+ * `mlflow.runName` never travels in a batch: MLflow's log-batch rewrites the whole run row
+ * (status included) when a batch carries it, so a late batch could put `RUNNING` back.
  */
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
@@ -11,6 +14,8 @@ import type { ArtifactRecord, DatasetRecord, JournalRecord } from "../log/record
 import type { BackendLimits } from "../model/limits.js";
 import { nextWork, type Batch } from "./batcher.js";
 import { connectionErrorKind, isRetryable, retryAfterOf } from "./errors.js";
+import { FinalCheck, lastValue, RUN_NAME_TAG } from "./final-check.js";
+import type { RemoteRun } from "./mlflow/types.js";
 import { REJECTED_FILE, type ReplicationState } from "./replication-state.js";
 
 /** Tag that carries a run's client-side key on the server, for idempotent creation. */
@@ -43,6 +48,12 @@ export interface ReplicatorServices {
   createRun(experimentId: string, source: RunSource): Promise<string>;
   logBatch(remoteRunId: string, batch: Batch): Promise<void>;
   endRun(remoteRunId: string, status: string, endTime: number): Promise<void>;
+  /** Renames the run (a `runs/update` with only the name: it never touches the status). */
+  renameRun(remoteRunId: string, name: string): Promise<void>;
+  /** Reads the run back, for the end-of-run check. */
+  getRun(remoteRunId: string): Promise<RemoteRun>;
+  /** How long a request whose outcome is unknown may still be executing on the server, ms. */
+  readonly settleMs: number;
   /** Uploads one artifact file from the run's folder. */
   uploadArtifact(remoteRunId: string, source: RunSource, record: ArtifactRecord): Promise<void>;
   /** Records one dataset input (log-inputs). */
@@ -58,6 +69,8 @@ export interface ReplicatorServices {
   onAcked(source: RunSource, count: number): void;
   onRejected(source: RunSource, record: JournalRecord, error: ApiError): void;
   onCorrupt(source: RunSource, count: number): void;
+  /** The end-of-run check found differences it could not repair. */
+  onNotKept(source: RunSource, what: string): void;
 }
 
 /** Outcome of one step, for the replicator's retry loop. */
@@ -66,6 +79,8 @@ export type StepResult =
   | { readonly kind: "idle" }
   /** Waiting for another run (a parent) to be created first. */
   | { readonly kind: "wait" }
+  /** Nothing to do before `delayMs` (late requests settling); not a failure. */
+  | { readonly kind: "later"; readonly delayMs: number }
   | { readonly kind: "done" }
   | { readonly kind: "retry"; readonly error: MltrailError; readonly retryAfterMs: number | undefined }
   | { readonly kind: "auth"; readonly error: MltrailError }
@@ -75,6 +90,18 @@ export type StepResult =
 const MIN_AFTER_TIMEOUT = 50;
 
 const INACTIVE_RUN = /must be in the 'active' (lifecycle_)?state|run .* (is )?deleted|is not active/i;
+
+/**
+ * True when the server may have applied the request although the client saw no success
+ * (a timeout, a reset, a 5xx, a 2xx body that could not be read): such a request may still
+ * be executing, and land after later ones.
+ */
+export function outcomeUnknown(error: MltrailError): boolean {
+  if (error instanceof ApiError) return error.status >= 500 && error.status !== 501;
+  const kind = connectionErrorKind(error);
+  if (kind !== undefined) return kind !== "refused" && kind !== "dns" && kind !== "tls";
+  return error.code === "INVALID_RESPONSE";
+}
 
 /** Replication of one run. */
 export class RunReplicator {
@@ -87,13 +114,17 @@ export class RunReplicator {
   failures = 0;
   /** Not retried until something changes (reported as an error). */
   blocked: MltrailError | undefined;
-
+  /** The name the server holds (set at creation; changed only by a rename). */
+  private serverName: string;
+  private readonly check: FinalCheck;
 
   constructor(
     readonly source: RunSource,
     private readonly services: ReplicatorServices,
   ) {
     this.tail = new JournalTail(source.journalDir, source.state.state.ackedSeq);
+    this.serverName = source.name;
+    this.check = new FinalCheck(source, services);
   }
 
   /** Sequence number acknowledged by the server. */
@@ -106,6 +137,11 @@ export class RunReplicator {
     return this.source.state.state.done;
   }
 
+  /** True while the end is acknowledged but the server's copy is not yet checked. */
+  get checking(): boolean {
+    return this.source.state.state.ended === true && !this.done;
+  }
+
   /** Records written but not yet acknowledged. */
   get pending(): number {
     return this.done ? 0 : Math.max(0, this.source.writtenSeq() - this.ackedSeq);
@@ -116,6 +152,11 @@ export class RunReplicator {
     if (this.done) return { kind: "done" };
     try {
       const remoteRunId = await this.ensureRemoteRun();
+      if (this.source.state.state.ended === true) {
+        const result = await this.check.step(remoteRunId);
+        this.failures = 0;
+        return result;
+      }
       if (this.pos >= this.buffer.length) await this.refill();
       const work = nextWork(this.buffer, this.pos, this.services.limits, this.maxRecords);
       if (work.kind === "idle") {
@@ -137,13 +178,19 @@ export class RunReplicator {
         await this.services.endRun(remoteRunId, work.end.status, work.end.ts);
         this.advance(1, work.end.s);
         this.services.onAcked(this.source, 1);
-        this.source.state.state.done = true;
+        this.source.state.state.ended = true;
         await this.source.state.save();
-        return { kind: "done" };
+        return { kind: "progress" }; // the end-of-run check comes next
       }
       const batch = await this.rewrite(work.batch);
       if (batch === undefined) return { kind: "wait" };
-      await this.services.logBatch(remoteRunId, batch);
+      const name = lastValue(batch.tags, RUN_NAME_TAG);
+      if (name !== undefined && name !== this.serverName) {
+        await this.services.renameRun(remoteRunId, name);
+        this.serverName = name;
+      }
+      const sent = { ...batch, tags: batch.tags.filter((t) => t.key !== RUN_NAME_TAG) };
+      if (sent.metrics.length + sent.params.length + sent.tags.length > 0) await this.services.logBatch(remoteRunId, sent);
       this.failures = 0;
       // Grow back after a shrink (timeouts, bisection); a bisection still converges.
       if (Number.isFinite(this.maxRecords)) this.maxRecords = this.maxRecords * 2 > this.services.limits.entitiesPerBatch ? Number.POSITIVE_INFINITY : this.maxRecords * 2;
@@ -218,8 +265,9 @@ export class RunReplicator {
 
   private async classify(err: unknown): Promise<StepResult> {
     const error = err instanceof MltrailError ? err : new MltrailError(`replication failed: ${String(err)}`, { cause: err });
+    if (outcomeUnknown(error)) this.source.state.state.uncertainAt = Date.now();
     if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) return { kind: "auth", error };
-    if (isRetryable(error)) {
+    if (isRetryable(error) || error.code === "INVALID_RESPONSE") {
       this.failures++;
       if (connectionErrorKind(error) === "timeout") {
         // A server slower than the timeout would time out the same full batch forever: send less.

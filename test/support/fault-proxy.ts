@@ -8,6 +8,9 @@
  * - `stall(ms)`: held for `ms` (past the client's timeout), then the socket is destroyed, never forwarded;
  * - `appliedButDropped`: forwarded, the server's answer awaited, then the client socket is
  *   destroyed: the server applied the request but the client never learns it.
+ * - `hold(until)`: held until `until` resolves, then forwarded (a late request: the client
+ *   has usually timed out and moved on by then); the answer is relayed if anyone still
+ *   listens, and the fault's `landed` promise resolves once the server has answered.
  *
  * Rules are tried newest first ({@link FaultProxy.use}); the first that matches the request's
  * path decides; without a match the request passes. Counts per path and per fault, and a log
@@ -28,7 +31,8 @@ export type Fault =
     }
   | { readonly kind: "reset" }
   | { readonly kind: "stall"; readonly ms: number }
-  | { readonly kind: "appliedButDropped" };
+  | { readonly kind: "appliedButDropped" }
+  | { readonly kind: "hold"; readonly until: Promise<unknown>; readonly landed: Promise<number>; readonly onLanded: (status: number) => void };
 
 /** Name of a fault, as counted. */
 export type FaultKind = Fault["kind"];
@@ -43,6 +47,18 @@ export const appliedButDropped: Fault = { kind: "appliedButDropped" };
 /** Answer `code` without forwarding (default body: an MLflow-style JSON error). */
 export function status(code: number, opts: { retryAfter?: string | number; body?: string; headers?: Readonly<Record<string, string>> } = {}): Fault {
   return { kind: "status", code, ...opts };
+}
+
+/**
+ * Hold the request until `until` resolves, then forward it. `landed` resolves with the
+ * server's status once it has answered the late request.
+ */
+export function hold(until: Promise<unknown>): Extract<Fault, { kind: "hold" }> {
+  let onLanded!: (status: number) => void;
+  const landed = new Promise<number>((resolve) => {
+    onLanded = resolve;
+  });
+  return { kind: "hold", until, landed, onLanded };
 }
 
 /** Hold the request for `ms`, then destroy the connection without forwarding. */
@@ -137,6 +153,7 @@ export class FaultProxy {
   private readonly rules: Rule[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  private readonly waiters: { suffix: string; resolve: (e: ProxyEvent) => void }[] = [];
 
   private constructor(
     private readonly server: http.Server,
@@ -168,6 +185,20 @@ export class FaultProxy {
       const at = this.rules.indexOf(rule);
       if (at >= 0) this.rules.splice(at, 1);
     };
+  }
+
+  /** Resolves with the next request for a path ending with `suffix` that the server answered and the proxy relayed. */
+  answered(suffix: string): Promise<ProxyEvent> {
+    return new Promise((resolve) => this.waiters.push({ suffix, resolve }));
+  }
+
+  private relayed(event: ProxyEvent): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i];
+      if (w === undefined || !event.path.endsWith(w.suffix)) continue;
+      this.waiters.splice(i, 1);
+      w.resolve(event);
+    }
   }
 
   /** Removes every rule: all requests pass. */
@@ -243,6 +274,23 @@ export class FaultProxy {
         this.timers.add(timer);
         return;
       }
+      case "hold": {
+        await fault.until;
+        let late: { status: number; body: Buffer } | undefined;
+        try {
+          late = await this.forward(req, url, body);
+        } catch {
+          // the server is unreachable: nothing landed
+        }
+        fault.onLanded(late?.status ?? 0);
+        if (late === undefined || req.socket.destroyed) {
+          req.socket.destroy();
+          return;
+        }
+        event.status = late.status;
+        res.writeHead(late.status, { "content-type": "application/json", "content-length": String(late.body.length) }).end(late.body);
+        return;
+      }
       case "pass":
       case "appliedButDropped": {
         let answer: { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
@@ -261,6 +309,7 @@ export class FaultProxy {
         headers["content-length"] = String(answer.body.length);
         event.status = answer.status;
         res.writeHead(answer.status, headers).end(answer.body);
+        this.relayed(event);
         return;
       }
     }

@@ -34,6 +34,20 @@ export interface SearchExperimentsOptions {
   readonly viewType?: ViewType;
 }
 
+/**
+ * Experiment tag MLflow's UI reads to pick the experiment's layout (source:
+ * `EXPERIMENT_KIND_TAG_KEY` in MLflow's `ExperimentKindUtils.ts`).
+ * @example `experiment.tags[EXPERIMENT_KIND_TAG] // "custom_model_development"`
+ */
+export const EXPERIMENT_KIND_TAG = "mlflow.experimentKind";
+
+/**
+ * The kind that opens an experiment in MLflow's model-training view (runs, metrics, models)
+ * rather than the GenAI view (`ExperimentKind.CUSTOM_MODEL_DEVELOPMENT` in MLflow's UI).
+ * @example `{ [EXPERIMENT_KIND_TAG]: MODEL_TRAINING_KIND }`
+ */
+export const MODEL_TRAINING_KIND = "custom_model_development";
+
 /** How often get-or-create re-reads after losing a creation race. */
 const GET_OR_CREATE_ROUNDS = 3;
 
@@ -91,7 +105,9 @@ export class MlflowExperimentsApi extends MlflowApiBase {
    * Returns the active experiment named `name`, creating it if needed. Safe under races:
    * when another caller creates it first (`RESOURCE_ALREADY_EXISTS` as HTTP 400, or
    * `ALREADY_EXISTS` / 409 on Databricks) it reads the winner's experiment. Tags are set
-   * only when this call creates the experiment.
+   * only when this call creates the experiment. A created experiment also gets
+   * `mlflow.experimentKind: custom_model_development` (unless `tags` names a kind), so
+   * MLflow's UI opens it in its model-training view; an existing experiment is left as it is.
    *
    * @throws ConflictError when the experiment exists but is deleted; it is not restored
    * (restore it on the server, or pick another name).
@@ -102,7 +118,9 @@ export class MlflowExperimentsApi extends MlflowApiBase {
       const existing = await this.getExperimentByName(name, options);
       if (existing !== undefined) return activeOrThrow(existing);
       try {
-        const experimentId = await this.createExperiment(name, tags, options);
+        const withKind = toKeyValues(tags);
+        if (!withKind.some((t) => t.key === EXPERIMENT_KIND_TAG)) withKind.unshift({ key: EXPERIMENT_KIND_TAG, value: MODEL_TRAINING_KIND });
+        const experimentId = await this.createExperiment(name, withKind, options);
         return await this.getExperiment(experimentId, options);
       } catch (error) {
         if (!isAlreadyExists(error) || round + 1 >= GET_OR_CREATE_ROUNDS) throw error;

@@ -181,7 +181,8 @@ export class MlflowRunsApi extends MlflowExperimentsApi {
 
   /**
    * Sends one `log-batch` as given: NaN and ±Infinity are encoded as strings; no splitting
-   * and no retry here (the replicator does both).
+   * and no retry here (the replicator does both). A 2xx counts only with a JSON object body
+   * (MLflow answers `{}`): an HTML page or garbage throws `INVALID_RESPONSE`.
    * @throws BadRequestError for a rejected batch (e.g. a param changed value).
    * @example `await client.logBatch(runId, { metrics: [{ key: "loss", value: 0.3, step: 1, timestamp: Date.now() }] });`
    */
@@ -192,7 +193,7 @@ export class MlflowRunsApi extends MlflowExperimentsApi {
       params: toKeyValues(batch.params),
       tags: toKeyValues(batch.tags),
     };
-    await this.send("POST", `${API}/runs/log-batch`, { ...options, body }, "none");
+    await this.call("POST", `${API}/runs/log-batch`, Responses.empty, { ...options, body }, "none");
   }
 
   /**
@@ -214,7 +215,7 @@ export class MlflowRunsApi extends MlflowExperimentsApi {
         },
       })),
     };
-    await this.send("POST", `${API}/runs/log-inputs`, { ...options, body }, "none");
+    await this.call("POST", `${API}/runs/log-inputs`, Responses.empty, { ...options, body }, "none");
   }
 
   /**
@@ -240,11 +241,11 @@ export class MlflowRunsApi extends MlflowExperimentsApi {
 
   /** Sets (upserts) a run tag. Not retried. @example `await client.setTag(runId, "stage", "tuning");` */
   async setTag(runId: string, key: string, value: string, options: RequestOptions = {}): Promise<void> {
-    await this.send("POST", `${API}/runs/set-tag`, { ...options, body: { run_id: runId, key, value } }, "none");
+    await this.call("POST", `${API}/runs/set-tag`, Responses.empty, { ...options, body: { run_id: runId, key, value } }, "none");
   }
 
   /** Deletes a run tag. Not retried. @example `await client.deleteTag(runId, "stage");` */
   async deleteTag(runId: string, key: string, options: RequestOptions = {}): Promise<void> {
-    await this.send("POST", `${API}/runs/delete-tag`, { ...options, body: { run_id: runId, key } }, "none");
+    await this.call("POST", `${API}/runs/delete-tag`, Responses.empty, { ...options, body: { run_id: runId, key } }, "none");
   }
 }

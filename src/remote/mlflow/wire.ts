@@ -205,6 +205,8 @@ export const RegisteredModelSchema = z.object({
  * @example `parseResponse(Responses.getRun, body, endpoint).run`
  */
 export const Responses = {
+  /** Write endpoints answer `{}`: anything but a JSON object (an HTML page, garbage) is not an acknowledgement. */
+  empty: z.object({}),
   experiment: z.object({ experiment: ExperimentSchema }),
   experimentId: z.object({ experiment_id: id }),
   experiments: z.object({ experiments: z.array(ExperimentSchema).optional(), next_page_token: pageToken }),

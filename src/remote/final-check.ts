@@ -1,0 +1,224 @@
+/**
+ * The end-of-run check: once a run's end is acknowledged and every request of the run whose
+ * outcome was unknown has had time to settle, the run is read back from the server and
+ * compared with the final state of the local log: status, end time, name, the last value of
+ * every tag, every param, and the presence of every metric key. What a late request regressed
+ * (or a 2xx silently dropped) is re-applied; what cannot be fixed is reported.
+ *
+ * Only last-writer-wins fields can regress: metric points are rows keyed by their content and
+ * params are immutable, so replays of those add nothing. Status, end time, name and tag
+ * values are the fields a late request can overwrite.
+ *
+ * @packageDocumentation
+ */
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { JournalTail } from "../log/tail.js";
+import type { EndRecord } from "../log/record.js";
+import { BadRequestError } from "../errors.js";
+import type { Batch } from "./batcher.js";
+import type { RemoteRun } from "./mlflow/types.js";
+import { REJECTED_FILE } from "./replication-state.js";
+import type { ReplicatorServices, RunSource, StepResult } from "./run-replicator.js";
+
+/** Tag MLflow keeps as the run's name; sent only at creation (or as a rename), never in a batch. */
+export const RUN_NAME_TAG = "mlflow.runName";
+/** Tag that points at the parent run; holds a local id in the log and the server id on the server. */
+export const PARENT_TAG = "mlflow.parentRunId";
+
+/** Repair rounds of the end-of-run check before what still differs is reported. */
+const MAX_REPAIRS = 3;
+
+/** The value of the last entry with `key`, if any. @internal */
+export function lastValue(entries: readonly { key: string; value: string }[], key: string): string | undefined {
+  let value: string | undefined;
+  for (const e of entries) if (e.key === key) value = e.value;
+  return value;
+}
+
+/** The final state of a run as its local log holds it. @internal */
+export interface LocalFinal {
+  readonly params: ReadonlyMap<string, string>;
+  /** Last value of every tag. */
+  readonly tags: ReadonlyMap<string, string>;
+  readonly metricKeys: ReadonlySet<string>;
+  readonly end: EndRecord | undefined;
+}
+
+/** Sequence numbers of the records the server rejected (kept in rejected.jsonl); damaged lines are ignored. */
+async function rejectedSeqs(runDir: string): Promise<Set<number>> {
+  const out = new Set<number>();
+  let text: string;
+  try {
+    text = await fsp.readFile(path.join(runDir, REJECTED_FILE), "utf8");
+  } catch {
+    return out;
+  }
+  for (const line of text.split("\n")) {
+    try {
+      const seq = (JSON.parse(line) as { seq?: unknown }).seq;
+      if (typeof seq === "number") out.add(seq);
+    } catch {
+      // a torn or damaged line names no record
+    }
+  }
+  return out;
+}
+
+/**
+ * Folds a run's whole journal into its final state, leaving out the records the server
+ * rejected. Reads in 4 MB chunks, so memory stays bounded by the number of keys.
+ * @internal
+ */
+export async function readLocalFinal(journalDir: string, runDir: string): Promise<LocalFinal> {
+  const rejected = await rejectedSeqs(runDir);
+  const params = new Map<string, string>();
+  const tags = new Map<string, string>();
+  const metricKeys = new Set<string>();
+  let end: EndRecord | undefined;
+  const tail = new JournalTail(journalDir, 0);
+  for (;;) {
+    const { records } = await tail.read();
+    if (records.length === 0) break;
+    for (const r of records) {
+      if (rejected.has(r.s)) continue;
+      if (r.t === "m") metricKeys.add(r.k);
+      else if (r.t === "p") params.set(r.k, r.v);
+      else if (r.t === "t") tags.set(r.k, r.v);
+      else if (r.t === "end") end = r;
+    }
+  }
+  return { params, tags, metricKeys, end };
+}
+
+/** How the server's copy of a run differs from the local log. @internal */
+export interface Drift {
+  /** Status and end time to send again. */
+  readonly end: { readonly status: string; readonly endTime: number } | undefined;
+  /** Name to send again (as a rename). */
+  readonly name: string | undefined;
+  /** Tags whose server value is not the last value logged. */
+  readonly tags: { key: string; value: string }[];
+  /** Params the server does not have. */
+  readonly params: { key: string; value: string }[];
+  /** Params the server holds with another value (params are immutable: cannot be fixed). */
+  readonly conflictingParams: string[];
+  /** Metric keys the server has no point for. */
+  readonly missingMetrics: string[];
+}
+
+/** True when nothing differs that could be re-applied. @internal */
+export function isRepairable(d: Drift): boolean {
+  return d.end !== undefined || d.name !== undefined || d.tags.length > 0 || d.params.length > 0;
+}
+
+/** True when the server holds exactly the final state. @internal */
+export function isClean(d: Drift): boolean {
+  return !isRepairable(d) && d.conflictingParams.length === 0 && d.missingMetrics.length === 0;
+}
+
+/**
+ * Compares the server's run with the local final state. `parentId` maps the local value of
+ * `mlflow.parentRunId` to what the server should hold; `createdName` is the name the run was
+ * created with (used when the log has no `mlflow.runName` tag).
+ * @internal
+ */
+export function driftOf(local: LocalFinal, server: RemoteRun, parentId: string | undefined, createdName: string): Drift {
+  const tags: { key: string; value: string }[] = [];
+  for (const [key, value] of local.tags) {
+    if (key === RUN_NAME_TAG) continue;
+    const expected = key === PARENT_TAG ? (parentId ?? value) : value;
+    if (server.data.tags[key] !== expected) tags.push({ key, value: expected });
+  }
+  const params: { key: string; value: string }[] = [];
+  const conflictingParams: string[] = [];
+  for (const [key, value] of local.params) {
+    const held = server.data.params[key];
+    if (held === undefined) params.push({ key, value });
+    else if (held !== value) conflictingParams.push(key);
+  }
+  const missingMetrics = [...local.metricKeys].filter((k) => !(k in server.data.metrics));
+  const name = local.tags.get(RUN_NAME_TAG) ?? createdName;
+  const end = local.end;
+  const endDiffers = end !== undefined && (server.info.status !== end.status || server.info.endTime !== end.ts);
+  return {
+    end: endDiffers ? { status: end.status, endTime: end.ts } : undefined,
+    name: server.info.name === name ? undefined : name,
+    tags,
+    params,
+    conflictingParams,
+    missingMetrics,
+  };
+}
+
+/** One line naming what a server did not keep. @internal */
+export function describeDrift(d: Drift): string {
+  const parts: string[] = [];
+  const list = (xs: readonly string[]): string => xs.slice(0, 5).join(", ") + (xs.length > 5 ? ` and ${xs.length - 5} more` : "");
+  if (d.end !== undefined) parts.push(`status/end time (want ${d.end.status} at ${d.end.endTime})`);
+  if (d.name !== undefined) parts.push("name");
+  if (d.tags.length > 0) parts.push(`tags ${list(d.tags.map((t) => t.key))}`);
+  if (d.params.length > 0) parts.push(`missing params ${list(d.params.map((p) => p.key))}`);
+  if (d.conflictingParams.length > 0) parts.push(`params with another value ${list(d.conflictingParams)}`);
+  if (d.missingMetrics.length > 0) parts.push(`metrics without any point ${list(d.missingMetrics)}`);
+  return parts.join("; ");
+}
+
+/**
+ * The end-of-run check of one run: after the last request of unknown outcome has had
+ * `settleMs` to land, reads the run back and re-applies what differs from the log's final
+ * state (params and tags, then the name, then status and end time last), up to
+ * {@link MAX_REPAIRS} rounds; then reports what still differs and marks the run done.
+ * Transport errors are thrown, for the replicator's retry loop.
+ * @internal
+ */
+export class FinalCheck {
+  /** The log's final state, read once. */
+  private final: LocalFinal | undefined;
+  private repairs = 0;
+
+  constructor(
+    private readonly source: RunSource,
+    private readonly services: ReplicatorServices,
+  ) {}
+
+  /** One round: wait, check, repair or finish. */
+  async step(remoteRunId: string): Promise<StepResult> {
+    const st = this.source.state.state;
+    const wait = (st.uncertainAt ?? 0) + this.services.settleMs - Date.now();
+    if (wait > 0) return { kind: "later", delayMs: wait };
+    this.final ??= await readLocalFinal(this.source.journalDir, this.source.runDir);
+    const parent = this.final.tags.get(PARENT_TAG);
+    const parentId = parent === undefined ? undefined : await this.services.remoteIdOf(parent);
+    const drift = driftOf(this.final, await this.services.getRun(remoteRunId), parentId, this.source.name);
+    if (isRepairable(drift) && this.repairs < MAX_REPAIRS) {
+      this.repairs++;
+      try {
+        await this.repair(remoteRunId, drift);
+      } catch (err) {
+        if (!(err instanceof BadRequestError)) throw err;
+        this.services.onNotKept(this.source, `${describeDrift(drift)} (the repair was refused: ${err.message})`);
+        return this.finish();
+      }
+      return { kind: "progress" };
+    }
+    if (!isClean(drift)) this.services.onNotKept(this.source, describeDrift(drift));
+    return this.finish();
+  }
+
+  private async repair(remoteRunId: string, drift: Drift): Promise<void> {
+    const n = Math.min(this.services.limits.tagsPerBatch, this.services.limits.paramsPerBatch);
+    for (let i = 0; i < Math.max(drift.tags.length, drift.params.length); i += n) {
+      const batch: Batch = { metrics: [], params: drift.params.slice(i, i + n), tags: drift.tags.slice(i, i + n), count: 0, lastSeq: 0 };
+      await this.services.logBatch(remoteRunId, batch);
+    }
+    if (drift.name !== undefined) await this.services.renameRun(remoteRunId, drift.name);
+    if (drift.end !== undefined) await this.services.endRun(remoteRunId, drift.end.status, drift.end.endTime);
+  }
+
+  private async finish(): Promise<StepResult> {
+    this.source.state.state.done = true;
+    await this.source.state.save();
+    return { kind: "done" };
+  }
+}

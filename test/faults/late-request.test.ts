@@ -1,0 +1,86 @@
+/**
+ * A late request must not decide a run's final state on the server. The proxy holds the
+ * run's first log-batch (the client times out and resends it) and lets it reach the server
+ * only after the run's status update has been answered. The late batch carries the tag
+ * `progress` at its first value.
+ *
+ * MLflow's log-batch, when a batch carries `mlflow.runName`, reads the run's status inside
+ * `set_tag` and writes it back in `update_run_info` (mlflow/store/tracking/sqlalchemy_store.py).
+ * When the status update commits between that read and that write, the run reads `RUNNING`
+ * again. That interleaving happens inside the server; the test stands for its outcome by
+ * writing `RUNNING` right after the late batch landed, as the race leaves it.
+ *
+ * Afterwards the server must hold the local log's final state: FINISHED, the end time, the
+ * last `progress` value and the name; no batch may have carried `mlflow.runName`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Tracker } from "../../src/tracker.js";
+import { hold, pass, startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
+import { mlflowGet, mlflowPost, mlflowUri, uniqueName } from "../support/mlflow.js";
+import { tempDir, testOptions, toRecord, waitFor, type ServerRun } from "./helpers.js";
+
+const LOG_BATCH = "/runs/log-batch";
+
+let proxy: FaultProxy;
+let spool: { dir: string; cleanup: () => Promise<void> };
+
+beforeAll(async () => {
+  proxy = await startFaultProxy(mlflowUri());
+  spool = await tempDir("late");
+});
+afterAll(async () => {
+  await proxy?.close();
+  await spool?.cleanup();
+});
+
+describe("a late request after the run ended", () => {
+  it("the server ends with the local log's final status, end time, name and tags", { timeout: 120_000 }, async () => {
+    const tracker = new Tracker(testOptions(proxy.url, uniqueName("late"), spool.dir, { requestTimeoutMs: 1500 }));
+    const errors: string[] = [];
+    tracker.on("error", (e) => errors.push(`${e.code}: ${e.message}`));
+
+    const late = hold(proxy.answered("/runs/update"));
+    let batches = 0;
+    let withRunName = 0;
+    proxy.use(LOG_BATCH, (req) => {
+      batches++;
+      if (req.body.toString("utf8").includes('"mlflow.runName"')) withRunName++;
+      return batches === 1 ? late : pass;
+    });
+
+    const run = await tracker.startRun({ name: "late-run", params: { lr: 0.1 }, tags: { progress: "0" } });
+    const remoteId = run.remoteId;
+    if (remoteId === undefined) throw new Error("the run was not created on the server");
+    // The race's outcome (see the file's notes), once the late batch has landed.
+    const raceDone = late.landed.then(() => mlflowPost("runs/update", { run_id: remoteId, status: "RUNNING" }));
+    // The end-of-run check reads the run back only once the late request has landed.
+    proxy.use("/runs/get", hold(raceDone), { times: 1 });
+
+    await waitFor(() => proxy.count(LOG_BATCH, "hold") === 1, 20_000, "the first log-batch to be held");
+    for (let step = 0; step < 50; step++) run.logMetric("loss", 1 / (step + 1), { step });
+    run.setTag("progress", "1");
+    run.setTag("progress", "2");
+    const beforeEnd = Date.now();
+    await run.end();
+    const afterEnd = Date.now();
+
+    const flushed = await tracker.flush({ timeoutMs: 60_000 });
+    await raceDone;
+    expect(flushed, `stats: ${JSON.stringify(tracker.stats())}`).toMatchObject({ pending: 0, rejected: 0 });
+    await tracker.close({ timeoutMs: 10_000 });
+
+    const { run: server } = await mlflowGet<{ run: ServerRun }>("runs/get", { run_id: remoteId });
+    expect(server.info.status).toBe("FINISHED");
+    const endTime = Number(server.info.end_time);
+    expect(endTime).toBeGreaterThanOrEqual(beforeEnd);
+    expect(endTime).toBeLessThanOrEqual(afterEnd);
+    expect(server.info.run_name).toBe("late-run");
+    const tags = toRecord(server.data.tags);
+    expect(tags["progress"]).toBe("2");
+    expect(tags["mlflow.runName"]).toBe("late-run");
+    expect(toRecord(server.data.params)).toEqual({ lr: "0.1" });
+    expect(withRunName).toBe(0); // the name goes at creation only
+    expect(proxy.count("/runs/get")).toBeGreaterThanOrEqual(2); // checked, repaired, checked again
+    expect(errors.filter((e) => e.startsWith("NOT_KEPT"))).toEqual([]);
+  });
+});
