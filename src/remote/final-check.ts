@@ -219,6 +219,7 @@ export class FinalCheck {
   private async finish(): Promise<StepResult> {
     this.source.state.state.done = true;
     await this.source.state.save();
+    this.services.onAcked(this.source, 1); // the end record
     return { kind: "done" };
   }
 }

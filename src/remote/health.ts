@@ -1,7 +1,9 @@
 /**
  * Health of the connection to a tracking server, shared by all runs of a replicator. Every
  * request that does not end in a usable answer counts: errors, timeouts, 429s and 2xx bodies
- * that cannot be parsed; and so does a request still waiting for its answer after `slowMs`.
+ * that cannot be parsed; and so does a request still waiting for its answer after `slowMs`
+ * with no success of any other request since it was sent (a server that answers others is
+ * slow for one request, not hanging).
  * UP → DEGRADED on the first such sign → DOWN after `downAfterFailures` failures in a row, or
  * when no request has succeeded for `downAfterMs` since the trouble began (then only one
  * request at a time probes the server) → UP on the first success. PAUSED on 401/403 until a
@@ -50,6 +52,7 @@ export class Health {
   consecutiveFailures = 0;
   /** When the current trouble began (first failure or start of a hanging request); undefined while healthy. */
   private troubleSince: number | undefined;
+  private lastSuccessAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly options: HealthOptions,
@@ -69,7 +72,8 @@ export class Health {
   }
 
   /** A request succeeded. */
-  success(): void {
+  success(now = Date.now()): void {
+    this.lastSuccessAt = now;
     this.consecutiveFailures = 0;
     this.troubleSince = undefined;
     this.set("UP");
@@ -83,16 +87,17 @@ export class Health {
   }
 
   /**
-   * Periodic check: `oldestStart` is when the oldest request still waiting for its answer
-   * was sent (undefined when none is). A request waiting longer than `slowMs` is trouble.
+   * Periodic check. `starts` are the send times of the requests still waiting for their
+   * answer. One waiting longer than `slowMs`, with no success since it was sent, is trouble;
+   * trouble without a success ages towards DOWN.
    */
-  tick(now: number, oldestStart: number | undefined): void {
-    if (oldestStart !== undefined && now - oldestStart >= this.options.slowMs) {
-      this.troubleSince ??= oldestStart;
-      this.worsen(now);
-    } else if (this.troubleSince !== undefined && this.state !== "UP") {
-      this.worsen(now); // trouble without a success keeps ageing towards DOWN
+  tick(now: number, starts: Iterable<number>): void {
+    let hanging: number | undefined;
+    for (const at of starts) {
+      if (now - at >= this.options.slowMs && at >= this.lastSuccessAt) hanging = Math.min(hanging ?? at, at);
     }
+    if (hanging !== undefined) this.troubleSince ??= hanging;
+    if (this.troubleSince !== undefined) this.worsen(now);
   }
 
   /** The server refused our credentials. */

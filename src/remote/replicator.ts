@@ -196,9 +196,7 @@ export class Replicator {
   }
 
   private tick(): void {
-    let oldest: number | undefined;
-    for (const s of this.started) oldest = Math.min(oldest ?? s.at, s.at);
-    this.health.tick(Date.now(), oldest);
+    this.health.tick(Date.now(), [...this.started].map((s) => s.at));
     if (Date.now() - this.lastPass >= this.opts.intervalMs) {
       this.lastPass = Date.now();
       for (const id of this.runs.keys()) this.kick(id);
@@ -282,7 +280,8 @@ export class Replicator {
       let waiting = false;
       for (const [id, seq] of targets) {
         const rr = this.runs.get(id);
-        if (rr === undefined || rr.done || rr.blocked !== undefined || (rr.ackedSeq >= seq && !rr.checking)) continue;
+        // A done run waits here until its pump has recorded the success and let it go.
+        if (rr === undefined || rr.blocked !== undefined || (!rr.done && rr.ackedSeq >= seq && !rr.checking)) continue;
         waiting = true;
         this.kick(id);
       }

@@ -142,9 +142,10 @@ export class RunReplicator {
     return this.source.state.state.ended === true && !this.done;
   }
 
-  /** Records written but not yet acknowledged. */
+  /** Records written but not yet acknowledged; the end record counts until the end-of-run check passed. */
   get pending(): number {
-    return this.done ? 0 : Math.max(0, this.source.writtenSeq() - this.ackedSeq);
+    if (this.done) return 0;
+    return Math.max(0, this.source.writtenSeq() - this.ackedSeq) + (this.checking ? 1 : 0);
   }
 
   /** Performs one request's worth of work. Never throws. */
@@ -176,8 +177,7 @@ export class RunReplicator {
       if (work.kind === "end") {
         await this.services.finishArtifacts(remoteRunId, this.source);
         await this.services.endRun(remoteRunId, work.end.status, work.end.ts);
-        this.advance(1, work.end.s);
-        this.services.onAcked(this.source, 1);
+        this.advance(1, work.end.s); // counted as acknowledged once the end-of-run check passes
         this.source.state.state.ended = true;
         await this.source.state.save();
         return { kind: "progress" }; // the end-of-run check comes next
