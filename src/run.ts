@@ -58,7 +58,12 @@ export interface RunHost {
   remoteId(run: Run): string | undefined;
   /** The run's page in the server's UI, once the server has created the run. */
   runUrl?(run: Run): string | undefined;
+  /** Prints a warning through the tracker's logger. */
+  warn?(message: string): void;
 }
+
+/** Whether the "logging after the exit hooks ended the run" warning was printed (once per process). */
+let lateCallWarned = false;
 
 const END_STATUSES: readonly string[] = ["FINISHED", "FAILED", "KILLED"];
 
@@ -97,6 +102,8 @@ export class Run implements AsyncDisposable {
   private readonly artifacts: ArtifactContext;
   private readonly params = new Map<string, string>();
   private ending: Promise<void> | undefined;
+  /** Set when the process exit hooks ended the run: later logging calls are dropped, not errors. */
+  private endedOnExit = false;
 
   /** @internal Created by the Tracker. */
   constructor(init: { id: string; experimentId: string; name: string; startTime: number; writer: JournalWriter; host: RunHost; artifactsDir: string }) {
@@ -111,7 +118,9 @@ export class Run implements AsyncDisposable {
       artifactsDir: init.artifactsDir,
       writer: init.writer,
       clock: init.host.clock,
-      checkOpen: () => this.open(),
+      checkOpen: () => {
+        if (!this.open()) throw StateError.of("run", this.id, "was ended by the process exit hooks (a signal or the exit)");
+      },
       setTag: (key, value) => this.setTag(key, value),
     };
   }
@@ -139,10 +148,20 @@ export class Run implements AsyncDisposable {
     return this.ending !== undefined;
   }
 
-  private open(): void {
-    if (this.ending !== undefined) {
-      throw StateError.of("run", this.id, "has ended: logging calls need a run that is still open (start a new run)");
+  /**
+   * Whether a logging call may log. After `end()` it throws a StateError. After the process
+   * exit hooks ended the run (SIGINT/SIGTERM, uncaught error, exit) it returns false: the
+   * process is about to end by that cause, so a training loop still logging during the exit
+   * flush must not turn it into an uncaught error; the call is dropped, with one warning.
+   */
+  private open(): boolean {
+    if (this.ending === undefined) return true;
+    if (!this.endedOnExit) throw StateError.of("run", this.id, "has ended: logging calls need a run that is still open (start a new run)");
+    if (!lateCallWarned) {
+      lateCallWarned = true;
+      this.host.warn?.(`run ${this.id} was ended by the process exit hooks (a signal or the exit); logging calls made after that are dropped (shown once)`);
     }
+    return false;
   }
 
   /**
@@ -151,7 +170,7 @@ export class Run implements AsyncDisposable {
    * @example `run.logParam("lr", 0.001)`
    */
   logParam(key: string, value: ParamValue): void {
-    this.open();
+    if (!this.open()) return;
     const keyJson = checkKey("param", key);
     const text = checkParamValue(key, value);
     if (this.acceptParam(key, text)) this.appendParam(keyJson, key, text);
@@ -175,7 +194,7 @@ export class Run implements AsyncDisposable {
    * @example `run.logParams({ lr: 0.001, optimizer: "adam" })`
    */
   logParams(params: Readonly<Record<string, ParamValue>>): void {
-    this.open();
+    if (!this.open()) return;
     const entries = Object.entries(checkRecord("params", params));
     const checked: [string, string, string][] = [];
     for (const [key, value] of entries) {
@@ -191,7 +210,7 @@ export class Run implements AsyncDisposable {
    * @example `run.logMetric("loss", 0.31, { step: 10 })`
    */
   logMetric(key: string, value: number, options?: MetricOptions): void {
-    if (this.ending !== undefined) this.open();
+    if (this.ending !== undefined && !this.open()) return;
     const keyJson = checkKey("metric", key);
     if (typeof value !== "number") checkMetricValue(key, value);
     let step = 0;
@@ -210,7 +229,7 @@ export class Run implements AsyncDisposable {
    * @example `run.logMetrics({ loss: 0.31, acc: 0.9 }, { step: 10 })`
    */
   logMetrics(metrics: Readonly<Record<string, number>>, options?: MetricOptions): void {
-    this.open();
+    if (!this.open()) return;
     checkRecord("metrics", metrics);
     let step = 0;
     let timestamp: number | undefined;
@@ -238,7 +257,7 @@ export class Run implements AsyncDisposable {
    * @example `run.setTag("stage", "tuning")`
    */
   setTag(key: string, value: string | number | boolean): void {
-    this.open();
+    if (!this.open()) return;
     const keyJson = checkKey("tag", key);
     const text = checkTagValue(key, value);
     const s = this.writer.nextSeq();
@@ -250,7 +269,7 @@ export class Run implements AsyncDisposable {
    * @example `run.setTags({ team: "growth", stage: "tuning" })`
    */
   setTags(tags: Readonly<Record<string, string | number | boolean>>): void {
-    this.open();
+    if (!this.open()) return;
     const checked = Object.entries(checkRecord("tags", tags)).map(([key, value]) => [checkKey("tag", key), checkTagValue(key, value)] as const);
     const ts = this.host.clock();
     for (const [keyJson, text] of checked) {
@@ -375,5 +394,6 @@ export class Run implements AsyncDisposable {
     const s = this.writer.nextSeq();
     this.writer.append(endJson(s, status, endTime), s);
     this.ending = finish;
+    this.endedOnExit = true;
   }
 }

@@ -110,6 +110,8 @@ export class Tracker implements AsyncDisposable {
   /** Replication progress of the runs this tracker started (shared with the replicator; kept after they end). */
   private readonly progress = new WeakMap<Run, ReplicationState>();
   private readonly stack: Run[] = [];
+  /** Runs the process exit hooks ended (they drop late logging calls). */
+  private readonly endedOnExit: Run[] = [];
   private closed = false;
   private lastError: string | undefined;
   private finished = { logged: 0, written: 0, durable: 0 };
@@ -145,6 +147,7 @@ export class Tracker implements AsyncDisposable {
       clock: this.clock,
       finishRun: (run, status, endTime) => this.finishRun(run, status, endTime),
       flushRun: (run) => this.flushRun(run),
+      warn: (message) => this.log.warn(message),
       remoteId: (run) => this.progress.get(run)?.state.remoteRunId,
       runUrl: (run) => {
         const st = this.progress.get(run)?.state;
@@ -327,6 +330,9 @@ export class Tracker implements AsyncDisposable {
   }
 
   private target(runId: string | undefined, call: string): Run {
+    // After the exit hooks ended the runs, late calls reach the ended run, which drops them.
+    const onExit = runId === undefined ? this.endedOnExit.at(-1) : this.endedOnExit.find((r) => r.id === runId);
+    if (onExit !== undefined && (runId !== undefined || this.activeRun() === undefined)) return onExit;
     if (runId !== undefined) {
       const found = this.open.get(runId)?.run;
       if (found === undefined || found.ended) throw StateError.of("runId", runId, `is not an open run of this tracker: ${call} needs one`);
@@ -446,6 +452,7 @@ export class Tracker implements AsyncDisposable {
     for (const entry of [...this.open.values()]) {
       const endTime = this.clock();
       entry.run[END_QUEUED](status, endTime, Promise.resolve());
+      this.endedOnExit.push(entry.run);
       entry.log.closeSync();
       LocalStore.writeRunMetaSync(entry.paths, { ...entry.meta, status, endTime });
       this.forget(entry);
