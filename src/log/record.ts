@@ -10,6 +10,7 @@
  * The line format is part of the store's format, versioned by the store's marker file
  * (`STORE_FORMAT_VERSION`), and is described in docs/local-store.md.
  */
+import { z } from "zod";
 
 /**
  * A metric data point.
@@ -196,16 +197,50 @@ function parseMetricLine(json: string): MetricRecord | undefined {
   return { s: seq, t: "m", k, v: value, ts: timestamp, st: step };
 }
 
-/** Parses the JSON text of one record; throws on anything that is not a record. */
+const seqNumber = z.number().int().positive();
+const time = z.number();
+const metricValue = z.union([z.number(), z.enum(["NaN", "Infinity", "-Infinity"])]);
+const optionalText = z.string().optional();
+/** Schemas of the record types this version writes, checked at the read boundary. */
+const RECORD_SCHEMAS = {
+  m: z.object({ s: seqNumber, t: z.literal("m"), k: z.string(), v: metricValue, ts: time, st: z.number() }),
+  p: z.object({ s: seqNumber, t: z.literal("p"), k: z.string(), v: z.string(), ts: time }),
+  t: z.object({ s: seqNumber, t: z.literal("t"), k: z.string(), v: z.string(), ts: time }),
+  end: z.object({ s: seqNumber, t: z.literal("end"), status: z.enum(["FINISHED", "FAILED", "KILLED"]), ts: time }),
+  a: z.object({ s: seqNumber, t: z.literal("a"), p: z.string(), sha256: z.string(), size: z.number(), ts: time }),
+  d: z.object({
+    s: seqNumber,
+    t: z.literal("d"),
+    name: z.string(),
+    digest: z.string(),
+    sha256: optionalText,
+    dvcMd5: optionalText,
+    source: optionalText,
+    sourceType: optionalText,
+    context: optionalText,
+    schema: optionalText,
+    profile: optionalText,
+    ts: time,
+  }),
+} as const;
+const envelope = z.object({ s: seqNumber, t: z.string() });
+
+/**
+ * Parses the JSON text of one record; throws on anything that is not a record. Every known
+ * record type is checked against its schema (a line with a good checksum but a wrong shape is
+ * corrupt, not half-read). A record of a type this version does not know is returned as it
+ * is, for readers to skip.
+ */
 export function parseRecord(json: string): JournalRecord {
   const fast = parseMetricLine(json);
   if (fast !== undefined) return fast;
-  const raw = JSON.parse(json) as Record<string, unknown>;
-  if (typeof raw !== "object" || raw === null || typeof raw["s"] !== "number" || typeof raw["t"] !== "string") {
-    throw new TypeError("not a journal record");
-  }
-  if (raw["t"] === "m") {
-    return { s: raw["s"], t: "m", k: raw["k"] as string, v: decodeMetricValue(raw["v"]), ts: raw["ts"] as number, st: raw["st"] as number };
-  }
-  return raw as unknown as JournalRecord;
+  const raw: unknown = JSON.parse(json);
+  const head = envelope.safeParse(raw);
+  if (!head.success) throw new TypeError("not a journal record");
+  const type = head.data.t;
+  if (!Object.hasOwn(RECORD_SCHEMAS, type)) return raw as JournalRecord; // a newer record type: readers skip it
+  const parsed = RECORD_SCHEMAS[type as keyof typeof RECORD_SCHEMAS].safeParse(raw);
+  if (!parsed.success) throw new TypeError(`bad "${type}" record: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+  const record = parsed.data as JournalRecord | (Omit<MetricRecord, "v"> & { v: number | string });
+  return record.t === "m" ? { ...record, v: decodeMetricValue(record.v) } : (record as JournalRecord);
 }

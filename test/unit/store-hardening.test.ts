@@ -9,7 +9,9 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CorruptDataError, MltrailError } from "../../src/errors.js";
 import { withLock } from "../../src/log/lock.js";
-import { listSegments } from "../../src/log/segments.js";
+import { crc32 } from "../../src/log/crc.js";
+import { listSegments, scanSegment } from "../../src/log/segments.js";
+import { emptyFold, foldRecords } from "../../src/store/fold.js";
 import { RunPaths, StoreLayout } from "../../src/store/layout.js";
 import { LocalStore } from "../../src/store/local-store.js";
 import { Tracker } from "../../src/tracker.js";
@@ -289,5 +291,29 @@ describe("compareRuns with keys that are Object.prototype names", () => {
     expect(cmp.params.differing["__proto__"]).toEqual(["v0", "v1"]);
     expect(Object.hasOwn(cmp.params.differing, "__proto__")).toBe(true);
     expect(cmp.params.same?.["constructor"]).toBe("same");
+  });
+});
+
+describe("journal records are checked at the read boundary", () => {
+  const line = (json: string): string => `${crc32(Buffer.from(json, "utf8")).toString(16).padStart(8, "0")} ${json}\n`;
+
+  it("a line with a good checksum but a wrong shape is corrupt, a record of an unknown type is skipped, the rest reads", () => {
+    const text = [
+      line('{"s":1,"t":"p","k":"lr","v":"0.1","ts":1}'),
+      line('{"s":2,"t":"p","k":5,"v":"x","ts":1}'),
+      line('{"s":3,"t":"end","status":"DONE","ts":1}'),
+      line('{"s":4,"t":"m","k":"a\\"b","v":"oops","ts":1,"st":0}'),
+      line('{"s":5,"t":"future","x":1}'),
+      line('{"s":6,"t":"m","k":"a\\"b","v":"NaN","ts":1,"st":2}'),
+    ].join("");
+    const scan = scanSegment(Buffer.from(text, "utf8"), "0000000000000001.jsonl");
+    expect(scan.corrupt.map((c) => c.line)).toEqual([2, 3, 4]);
+    expect(scan.corrupt.every((c) => c.reason === "unparsable record")).toBe(true);
+    expect(scan.records.map((r) => r.s)).toEqual([1, 5, 6]);
+    const last = scan.records[2];
+    expect(last?.t === "m" && last.k === 'a"b' && Number.isNaN(last.v) && last.st === 2).toBe(true);
+    const folded = foldRecords(emptyFold(), scan.records);
+    expect([...folded.params]).toEqual([["lr", "0.1"]]);
+    expect(folded.end).toBeUndefined();
   });
 });
