@@ -51,7 +51,7 @@ const signature: ModelSignature = {
 };
 const weightsDigest = async (runId: string) => {
   const { data } = await tracker.getRun(runId);
-  return createHash("sha256").update(JSON.stringify(data.metrics)).digest("hex"); // stand-in for the model files
+  return `sha256:${createHash("sha256").update(JSON.stringify(data.metrics)).digest("hex")}`; // stand-in for the model files
 };
 const first = await tracker.registerModel("quickstart-churn", {
   runId: ids[0] as string,
