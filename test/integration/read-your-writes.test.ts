@@ -5,6 +5,7 @@
  * server; every read passes), and releases record the run's complete facts.
  */
 import { execFileSync } from "node:child_process";
+import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Tracker, TrackerOptions } from "../../src/index.js";
 import { mlflowUri, uniqueName } from "../support/mlflow.js";
@@ -91,8 +92,18 @@ describe("read-your-writes right after withRun", () => {
 
     const cmp = await t.compareRuns([a, b]);
     expect(cmp.metrics.loss?.best).toMatchObject({ runId: a, value: 0.2 });
-    const lineage = await t.lineage(b);
+    const lineage = await t.lineage({ runId: b });
     expect(lineage.run).toMatchObject({ params: { lr: "0.001", optimizer: "adam" }, metrics: { loss: 0.25, acc: 0.75 }, status: "FINISHED" });
+
+    const out = tempDir("ryw-report");
+    cleanups.push(out.cleanup);
+    const report = await t.report({ experiment, output: path.join(out.dir, "r.html") });
+    expect(report.data.comparison.runs.map((r) => [r.name, r.status]).sort()).toEqual([
+      ["earlier", "FINISHED"],
+      ["lr-0.001", "FINISHED"],
+      ["lr-0.01", "FINISHED"],
+    ]);
+    expect(report.data.comparison.metrics.loss?.best).toMatchObject({ runId: a });
 
     // Once sent, the server answers the same.
     release();
