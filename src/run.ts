@@ -11,6 +11,7 @@ import {
   logArtifacts,
   logData,
   logDataset,
+  logJson,
   logModel,
   type ArtifactContext,
   type ArtifactInfo,
@@ -312,19 +313,12 @@ export class Run implements AsyncDisposable {
   }
 
   /**
-   * Logs a JSON value as an artifact file (pretty-printed).
+   * Logs a JSON value as an artifact file (pretty-printed). A circular reference, a bigint or
+   * a value with no JSON form is rejected with a `ValidationError`.
    * @example `await run.logJSON({ threshold: 0.4 }, "config.json")`
    */
   logJSON(value: unknown, artifactPath: string): Promise<ArtifactInfo> {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(value, null, 2);
-    } catch (err) {
-      // A circular structure, a bigint, or a throwing toJSON.
-      return Promise.reject(new ValidationError("value", value, `must be JSON-serialisable (${err instanceof Error ? err.message.split("\n")[0] : String(err)})`));
-    }
-    if (text === undefined) return Promise.reject(new ValidationError("value", value, "must be JSON-serialisable"));
-    return logData(this.artifacts, `${text}\n`, artifactPath);
+    return logJson(this.artifacts, value, artifactPath);
   }
 
   /**

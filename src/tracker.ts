@@ -34,7 +34,7 @@ import { checkVersionUpdate } from "./registry/rules.js";
 import { checkVersionChange } from "./registry/arguments.js";
 import { checkArtifactPath } from "./artifacts/paths.js";
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
-import type { ArtifactEntry, DownloadProgress } from "./store/artifact-queries.js";
+import { checkDownloadDest, type ArtifactEntry, type DownloadProgress } from "./store/artifact-queries.js";
 import { buildLineage, parseLineageTarget, type Lineage, type LineageTarget } from "./lineage.js";
 import { compareModelVersions, compareRuns, type CompareRunsOptions, type ModelComparison, type RunComparison } from "./compare/index.js";
 import type { WriteReportOptions, WriteReportResult } from "./report/index.js";
@@ -531,7 +531,8 @@ export class Tracker implements AsyncDisposable {
     checkString("dest", dest);
     if (checkOptions<{ onProgress?: unknown }>("options", options).onProgress !== undefined) checkFunction("options.onProgress", options.onProgress);
     this.commitOpen(runId);
-    return (await this.core()).queries.downloadArtifacts(runId, path === "" ? "" : checkArtifactPath(path, "path"), dest, options.onProgress);
+    const rel = path === "" ? "" : checkArtifactPath(path, "path");
+    return (await this.core()).queries.downloadArtifacts(runId, rel, await checkDownloadDest(dest), options.onProgress);
   }
 
   /** The dataset inputs a run recorded. @example `await tracker.getRunDatasets(runId)` */

@@ -30,6 +30,7 @@ import { createHash } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { MltrailError } from "../errors.js";
+import { withFileSlot } from "./slots.js";
 import { compareCodePoints, specialFileError, statFollowing, walkFiles, type LocalFile } from "./walk.js";
 
 export { compareCodePoints };
@@ -97,7 +98,8 @@ export interface DigestOptions {
 
 /**
  * sha256, md5 and size of a file in one streaming read: 1 MiB chunks, double-buffered so
- * the next read overlaps hashing; memory stays at two chunks whatever the file size.
+ * the next read overlaps hashing; memory stays at two chunks whatever the file size. Shares the
+ * process-wide bound on open files with staging (`slots.ts`).
  *
  * @param file - path of a regular file (symlinks are followed).
  * @example
@@ -105,7 +107,11 @@ export interface DigestOptions {
  * const { sha256, md5, size } = await fileDigests("model.bin");
  * ```
  */
-export async function fileDigests(file: string, options: DigestOptions = {}): Promise<FileDigests> {
+export function fileDigests(file: string, options: DigestOptions = {}): Promise<FileDigests> {
+  return withFileSlot(() => readDigests(file, options));
+}
+
+async function readDigests(file: string, options: DigestOptions): Promise<FileDigests> {
   const sha = createHash("sha256");
   const md5 = createHash("md5");
   const handle = await fsp.open(file, "r");

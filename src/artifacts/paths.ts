@@ -10,11 +10,18 @@ import { ValidationError } from "../errors.js";
 /** Longest artifact path accepted, in characters. */
 export const MAX_ARTIFACT_PATH = 1000;
 
+/** Longest segment (file or folder name) accepted, in UTF-8 bytes: the limit of common file systems. */
+export const MAX_ARTIFACT_SEGMENT_BYTES = 255;
+
+/** The first segment reserved for mltrail's own files (the manifest), compared without case. */
+export const RESERVED_ARTIFACT_DIR = ".mltrail";
+
 /**
  * Checks an artifact path and returns it unchanged (it is already normalized when valid).
  * Rules: a non-empty string of at most {@link MAX_ARTIFACT_PATH} characters; relative
  * (no leading `/`, no drive letter such as `C:`); `/` as the only separator (no `\`); no
- * NUL; no empty, `.` or `..` segment (so no `//`, no leading `./`, no trailing `/`).
+ * NUL; no empty, `.` or `..` segment (so no `//`, no leading `./`, no trailing `/`); each segment
+ * at most {@link MAX_ARTIFACT_SEGMENT_BYTES} bytes in UTF-8.
  *
  * @param path - the candidate, e.g. from user input or a server listing.
  * @param field - names the input in the error. @default "artifactPath"
@@ -41,8 +48,30 @@ export function checkArtifactPath(path: unknown, field = "artifactPath"): string
     if (segment === "") fail("must not have empty segments (leading, trailing or doubled /)");
     if (segment === "..") fail("must not contain .. segments");
     if (segment === ".") fail("must not contain . segments");
+    if (Buffer.byteLength(segment, "utf8") > MAX_ARTIFACT_SEGMENT_BYTES) {
+      fail(`each segment (file or folder name) must be at most ${MAX_ARTIFACT_SEGMENT_BYTES} bytes in UTF-8 (file systems allow no more)`);
+    }
   }
   return path;
+}
+
+/**
+ * {@link checkArtifactPath} for a path a user logs to: also rejects the reserved folder
+ * `.mltrail/` (any case), where mltrail uploads the run's manifest.
+ *
+ * @throws ValidationError naming the field, the value and the broken rule.
+ * @example
+ * ```ts
+ * checkUserArtifactPath("model/config.json");      // "model/config.json"
+ * checkUserArtifactPath(".mltrail/manifest.json"); // throws ValidationError
+ * ```
+ */
+export function checkUserArtifactPath(path: unknown, field = "artifactPath"): string {
+  const checked = checkArtifactPath(path, field);
+  if ((checked.split("/")[0] ?? "").toLowerCase() === RESERVED_ARTIFACT_DIR) {
+    throw new ValidationError(field, path, `must not be in the ${RESERVED_ARTIFACT_DIR}/ folder: it is reserved for mltrail's manifest`);
+  }
+  return checked;
 }
 
 /**

@@ -13,8 +13,8 @@ import { mlmodelText } from "../registry/mlmodel.js";
 import { checkSignature, type ModelSignature } from "../registry/signature.js";
 import { dvcDigest, treeSha256 } from "./digest.js";
 import { findDvcInfo } from "./dvc.js";
-import { checkArtifactPath, joinArtifactPath } from "./paths.js";
-import { stageData, stageFile } from "./staging.js";
+import { checkArtifactPath, checkUserArtifactPath, joinArtifactPath } from "./paths.js";
+import { stageData, stageFile, type StagedFile, type StageOptions } from "./staging.js";
 import { checkSource, walkFiles } from "./walk.js";
 
 /**
@@ -114,46 +114,99 @@ function append(ctx: ArtifactContext, fields: Record<string, unknown>): void {
   ctx.writer.append(JSON.stringify({ s, ...fields, ts: ctx.clock() }), s);
 }
 
-async function record(ctx: ArtifactContext, rel: string, stage: () => Promise<{ sha256: string; size: number }>): Promise<ArtifactInfo> {
+/**
+ * Stages one file and records it. The rename into place and the journal record happen in the
+ * same synchronous step, so with concurrent writes to one path the file on disk is always the
+ * one the run's last record for that path describes (the call that finishes last wins).
+ */
+async function record(ctx: ArtifactContext, rel: string, stage: (options: StageOptions) => Promise<StagedFile>): Promise<ArtifactInfo> {
   ctx.checkOpen();
-  const staged = await stage();
-  append(ctx, { t: "a", p: rel, sha256: staged.sha256, size: staged.size });
+  const staged = await stage({
+    beforePlace: () => ctx.checkOpen(),
+    afterPlace: (s) => append(ctx, { t: "a", p: rel, sha256: s.sha256, size: s.size }),
+  });
   return { path: rel, ...staged };
 }
 
+/** Checks that an options argument is absent (when allowed) or a plain object. */
+function checkOptions<T extends object>(field: string, value: T | undefined, required: string | undefined): T {
+  if (value === undefined && required === undefined) return {} as T;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ValidationError(field, value, required === undefined ? "must be an object when given" : `must be an object, e.g. ${required}`);
+  }
+  return value;
+}
+
 /** `run.logArtifact`. @internal */
-export async function logArtifact(ctx: ArtifactContext, localPath: string, options: ArtifactOptions = {}): Promise<ArtifactInfo> {
+export async function logArtifact(ctx: ArtifactContext, localPath: string, options?: ArtifactOptions): Promise<ArtifactInfo> {
+  const opts = checkOptions("options", options, undefined);
   if (typeof localPath !== "string" || localPath === "") throw new ValidationError("localPath", localPath, "must be the path of a file");
+  const rel = checkUserArtifactPath(joinArtifactPath(opts.artifactPath, path.basename(localPath)));
   await checkSource("localPath", localPath, "file", " (use logArtifacts for a folder)");
-  const rel = checkArtifactPath(joinArtifactPath(options.artifactPath, path.basename(localPath)));
-  return record(ctx, rel, () => stageFile(localPath, ctx.artifactsDir, rel));
+  return record(ctx, rel, (o) => stageFile(localPath, ctx.artifactsDir, rel, o));
 }
 
 /** `run.logArtifacts`: every file under `dir`, keeping the folder structure. @internal */
-export async function logArtifacts(ctx: ArtifactContext, dir: string, options: ArtifactOptions = {}): Promise<ArtifactInfo[]> {
+export async function logArtifacts(ctx: ArtifactContext, dir: string, options?: ArtifactOptions): Promise<ArtifactInfo[]> {
   ctx.checkOpen();
+  const opts = checkOptions("options", options, undefined);
+  if (typeof dir !== "string" || dir === "") throw new ValidationError("dir", dir, "must be the path of a folder");
   await checkSource("dir", dir, "folder");
-  const base = options.artifactPath === undefined ? undefined : checkArtifactPath(options.artifactPath);
+  const base = opts.artifactPath === undefined ? undefined : checkArtifactPath(opts.artifactPath);
   // Every path is checked before the first file is staged, so a bad name records nothing.
-  const files = (await walkFiles(dir, { field: "dir" })).map(({ file, rel }) => ({ file, rel: checkArtifactPath(joinArtifactPath(base, rel)) }));
+  const files = (await walkFiles(dir, { field: "dir" })).map(({ file, rel }) => ({ file, rel: checkUserArtifactPath(joinArtifactPath(base, rel)) }));
   const out: ArtifactInfo[] = [];
   for (const { file, rel } of files) {
-    out.push(await record(ctx, rel, () => stageFile(file, ctx.artifactsDir, rel)));
+    out.push(await record(ctx, rel, (o) => stageFile(file, ctx.artifactsDir, rel, { ...o, sourceField: "dir" })));
   }
   return out;
 }
 
 /** `run.logText` / `run.logJSON`. @internal */
 export async function logData(ctx: ArtifactContext, data: string, artifactPath: string): Promise<ArtifactInfo> {
-  const rel = checkArtifactPath(artifactPath);
-  return record(ctx, rel, () => stageData(data, ctx.artifactsDir, rel));
+  const rel = checkUserArtifactPath(artifactPath);
+  return record(ctx, rel, (o) => stageData(data, ctx.artifactsDir, rel, o));
+}
+
+/**
+ * `JSON.stringify` that throws a ValidationError naming `field` for what JSON cannot hold:
+ * a circular reference, a bigint, a throwing `toJSON`, or a value with no JSON form at all.
+ */
+export function jsonOf(field: string, value: unknown, indent?: number): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, null, indent);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const rule = /circular/i.test(reason)
+      ? "must be JSON-serialisable: it holds a circular reference"
+      : /bigint/i.test(reason)
+        ? "must be JSON-serialisable: it holds a bigint (convert it to a number or a string first)"
+        : `must be JSON-serialisable (${reason})`;
+    const err = new ValidationError(field, value, rule);
+    err.cause = error;
+    throw err;
+  }
+  if (text === undefined) throw new ValidationError(field, value, "must be JSON-serialisable (undefined, a function or a symbol has no JSON form)");
+  return text;
+}
+
+/** `run.logJSON`: the value pretty-printed. @internal */
+export function logJson(ctx: ArtifactContext, value: unknown, artifactPath: string): Promise<ArtifactInfo> {
+  try {
+    return logData(ctx, `${jsonOf("value", value, 2)}\n`, artifactPath);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** `run.logModel`: the files, plus one content digest recorded as tag `mltrail.model/<artifactPath>`. @internal */
 export async function logModel(ctx: ArtifactContext, dir: string, options: LogModelOptions): Promise<LoggedModel> {
-  const artifactPath = checkArtifactPath(options.artifactPath);
-  const signature = options.signature === undefined ? undefined : checkSignature(options.signature);
-  const flavor = options.flavor ?? "files";
+  const opts = checkOptions("logModel options", options, '{ artifactPath: "model" }');
+  const artifactPath = checkUserArtifactPath(opts.artifactPath);
+  const signature = opts.signature === undefined ? undefined : checkSignature(opts.signature);
+  if (opts.flavor !== undefined && (typeof opts.flavor !== "string" || opts.flavor === "")) throw new ValidationError("flavor", opts.flavor, "must be a non-empty string");
+  const flavor = opts.flavor ?? "files";
   const files = await logArtifacts(ctx, dir, { artifactPath });
   const contentDigest = `sha256:${treeSha256(files.map((f) => ({ relpath: f.path.slice(artifactPath.length + 1), sha256: f.sha256 })))}`;
   const meta = { contentDigest, flavor, files: files.length, ...(signature === undefined ? {} : { signature }) };
@@ -169,22 +222,27 @@ export async function logModel(ctx: ArtifactContext, dir: string, options: LogMo
 
 function jsonText(field: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  const text = typeof value === "string" ? value : JSON.stringify(value);
-  if (text === undefined) throw new ValidationError(field, value, "must be JSON text or a JSON value");
-  return text;
+  return typeof value === "string" ? value : jsonOf(field, value);
 }
 
 /** `run.logDataset`. @internal */
 export async function logDataset(ctx: ArtifactContext, options: DatasetOptions): Promise<DatasetInfo> {
   ctx.checkOpen();
+  checkOptions("logDataset options", options, '{ name: "train", path: "data/train.csv" }');
   const name = checkName("dataset name", options.name, 500);
   if (options.context !== undefined && !["training", "validation", "test"].includes(options.context)) {
     throw new ValidationError("dataset context", options.context, "must be training, validation or test");
   }
+  for (const [field, value] of [["dataset digest", options.digest], ["dataset source", options.source], ["dataset sourceType", options.sourceType]] as const) {
+    if (value !== undefined && (typeof value !== "string" || value === "")) throw new ValidationError(field, value, "must be a non-empty string when given");
+  }
+  const schema = jsonText("dataset schema", options.schema);
+  const profile = jsonText("dataset profile", options.profile);
   let digest = options.digest;
   let sha256: string | undefined;
   let dvcMd5: string | undefined;
   if (options.path !== undefined) {
+    if (typeof options.path !== "string" || options.path === "") throw new ValidationError("dataset path", options.path, "must be the path of a file or folder");
     await checkSource("dataset path", options.path, "file or folder");
     const dvc = await dvcDigest(options.path);
     digest = dvc.md5;
@@ -200,8 +258,8 @@ export async function logDataset(ctx: ArtifactContext, options: DatasetOptions):
     ...((options.source ?? options.path) === undefined ? {} : { source: (options.source ?? options.path) as string }),
     sourceType: options.sourceType ?? "local",
     ...(options.context === undefined ? {} : { context: options.context }),
-    ...(jsonText("dataset schema", options.schema) === undefined ? {} : { schema: jsonText("dataset schema", options.schema) as string }),
-    ...(jsonText("dataset profile", options.profile) === undefined ? {} : { profile: jsonText("dataset profile", options.profile) as string }),
+    ...(schema === undefined ? {} : { schema }),
+    ...(profile === undefined ? {} : { profile }),
   };
   append(ctx, { t: "d", ...info });
   return info;

@@ -6,15 +6,14 @@
  *
  * @packageDocumentation
  */
-import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { Transform } from "node:stream";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { checkArtifactPath } from "../artifacts/paths.js";
-import { hashingTap } from "../artifacts/staging.js";
+import { destinationError, hashingTap, tempPath } from "../artifacts/staging.js";
 import { ArtifactsNotProxiedError, ChecksumError } from "../artifacts/errors.js";
 import { ApiError, MltrailError } from "../errors.js";
 import { isRetryable } from "./errors.js";
@@ -132,9 +131,20 @@ export async function uploadFile(
 ): Promise<number> {
   const endpoint = artifactUrlPath(artifactUri, checkArtifactPath(relPath));
   return retrying(async () => {
-    const { size } = await fsp.stat(localFile);
+    // One open file for both the size and the bytes: a file replaced meanwhile (a newer write
+    // to the same artifact path) is sent whole, old or new, never a mix of the two.
+    const handle = await fsp.open(localFile, "r");
+    let size: number;
+    try {
+      size = (await handle.stat()).size;
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    if (size === 0) await handle.close();
     // `end` pins the length announced in Content-Length even if the file grows meanwhile.
-    let body: Readable | undefined = size === 0 ? undefined : createReadStream(localFile, { highWaterMark: CHUNK, end: size - 1 });
+    const file: Readable | undefined = size === 0 ? undefined : handle.createReadStream({ highWaterMark: CHUNK, end: size - 1 });
+    let body = file;
     if (body !== undefined && options.onProgress !== undefined) {
       const report = options.onProgress;
       let done = 0;
@@ -149,12 +159,17 @@ export async function uploadFile(
       source.once("error", (error) => counter.destroy(error));
       body = source.pipe(counter);
     }
-    const response = await http.stream("PUT", endpoint, {
-      ...(body === undefined ? {} : { body }),
-      contentLength: size,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    });
+    const response = await http
+      .stream("PUT", endpoint, {
+        ...(body === undefined ? {} : { body }),
+        contentLength: size,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      })
+      .catch((error: unknown) => {
+        file?.destroy(); // closes the file, whether or not the request read it
+        throw error;
+      });
     // A 2xx means the server has stored the file; its tiny JSON body is drained, not awaited
     // strictly (a peer closing right after answering is not a failed upload).
     await new Promise<void>((resolve) => {
@@ -185,9 +200,11 @@ export async function downloadFile(
   options: DownloadOptions = {},
 ): Promise<{ sha256: string; size: number }> {
   const endpoint = artifactUrlPath(artifactUri, checkArtifactPath(relPath));
-  await fsp.mkdir(path.dirname(path.resolve(dest)), { recursive: true });
+  await fsp.mkdir(path.dirname(path.resolve(dest)), { recursive: true }).catch((error: unknown) => {
+    throw destinationError(error, "dest", dest, dest);
+  });
   const received = await retrying(async () => {
-    const tmp = `${dest}.${randomBytes(6).toString("hex")}.partial`;
+    const tmp = tempPath(dest);
     try {
       const response = await http.stream("GET", endpoint, {
         ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -222,7 +239,7 @@ export async function downloadFile(
     await fsp.rename(received.tmp, dest);
   } catch (error) {
     await fsp.rm(received.tmp, { force: true });
-    throw error;
+    throw destinationError(error, "dest", dest, dest);
   }
   return { sha256: received.sha256, size: received.size };
 }
@@ -277,7 +294,10 @@ export async function listArtifacts(
       out.push({ path: checkArtifactPath(f.path, "artifact path from the server"), isDir, ...(isDir || size === undefined ? {} : { size }) });
     }
     token = typeof page.next_page_token === "string" && page.next_page_token !== "" ? page.next_page_token : undefined;
-    if (token !== undefined && seen.has(token)) break;
+    if (token !== undefined && seen.has(token)) {
+      // Stopping here would return a listing with files silently missing.
+      throw new MltrailError(`/api/2.0/mlflow/artifacts/list: the server sent page token ${JSON.stringify(token.slice(0, 40))} twice; the listing cannot be completed`, { code: "BAD_RESPONSE" });
+    }
     if (token !== undefined) seen.add(token);
   } while (token !== undefined);
   return out;

@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { MltrailError, NotFoundError } from "../errors.js";
+import { CorruptDataError, MltrailError, NotFoundError, ValidationError } from "../errors.js";
+import { SourceEntryError } from "../artifacts/errors.js";
 import { stageFile } from "../artifacts/staging.js";
 
 /**
@@ -62,21 +63,42 @@ export async function sha256File(file: string): Promise<string> {
 }
 
 /**
+ * Checks a download destination: it must be a folder or not exist yet.
+ * @throws ValidationError naming `dest` when it is an existing file (or anything but a folder).
+ * @example `await checkDownloadDest("./downloads")`
+ */
+export async function checkDownloadDest(dest: unknown): Promise<string> {
+  if (typeof dest !== "string" || dest === "") throw new ValidationError("dest", dest, "must be the path of a folder");
+  const stat = await fsp.stat(dest).catch(() => undefined);
+  if (stat !== undefined && !stat.isDirectory()) throw new ValidationError("dest", dest, "must be a folder or not exist yet; it is an existing file");
+  return dest;
+}
+
+/**
  * Copies artifacts of a run to `dest`, keeping their relative paths, verifying each copy
  * against the manifest. Returns the local path of `artifactPath` under `dest`.
  */
 export async function downloadLocal(artifactsDir: string, manifest: Manifest, artifactPath: string, dest: string, onProgress?: DownloadProgress): Promise<string> {
   const entries = selectManifest(manifest, artifactPath);
   if (entries.length === 0) throw new NotFoundError(`no artifact "${artifactPath}" in this run`);
+  await checkDownloadDest(dest);
   const total = entries.reduce((n, [, info]) => n + info.size, 0);
   let done = 0;
   for (const [rel, info] of entries) {
     const src = path.join(artifactsDir, ...rel.split("/"));
-    const got = await stageFile(src, dest, rel);
-    if (got.sha256 !== info.sha256 || got.size !== info.size) {
-      await fsp.rm(path.join(dest, ...rel.split("/")), { force: true });
-      throw new MltrailError(`artifact "${rel}" does not match its manifest (sha256 ${got.sha256.slice(0, 12)}…, expected ${info.sha256.slice(0, 12)}…): the stored copy is damaged`, { code: "CHECKSUM" });
-    }
+    await stageFile(src, dest, rel, {
+      field: "dest",
+      sourceField: "stored artifact",
+      // Checked before the rename: a damaged copy never reaches `dest`.
+      beforePlace: (got) => {
+        if (got.sha256 !== info.sha256 || got.size !== info.size) {
+          throw new MltrailError(`artifact "${rel}" does not match its manifest (sha256 ${got.sha256.slice(0, 12)}…, expected ${info.sha256.slice(0, 12)}…): the stored copy is damaged`, { code: "CHECKSUM" });
+        }
+      },
+    }).catch((error: unknown) => {
+      if (error instanceof SourceEntryError) throw new CorruptDataError(`artifact "${rel}" is missing or unreadable in the run's folder: ${error.rule}`, { path: src, cause: error });
+      throw error;
+    });
     done += info.size;
     onProgress?.(done, total);
   }

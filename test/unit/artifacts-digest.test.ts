@@ -181,14 +181,14 @@ describe("treeSha256", () => {
 });
 
 describe("artifact paths", () => {
-  it.each(["a", "a/b.txt", "models/clf/model.json", "..a", "a..", "a/.hidden", "été/ü.bin", "x".repeat(1000)])("accepts %j", (p) => {
+  it.each(["a", "a/b.txt", "models/clf/model.json", "..a", "a..", "a/.hidden", "été/ü.bin", `${"x".repeat(255)}/`.repeat(3) + "x".repeat(232), "é".repeat(127), ".mltrail/manifest.json"])("accepts %j", (p) => {
     expect(checkArtifactPath(p)).toBe(p);
   });
 
   it.each([
     ["", "empty"], ["..", "..",], ["../x", ".."], ["a/../b", ".."], ["a/..", ".."], ["/etc/passwd", "absolute"], ["C:\\x", "\\"], ["C:/x", "drive"],
     ["a\\b", "\\"], ["a\0b", "NUL"], ["a//b", "empty segments"], ["a/", "empty segments"], ["./a", ". segments"], ["a/./b", ". segments"],
-    [".", ". segments"], ["x".repeat(1001), "at most 1000"],
+    [".", ". segments"], ["x".repeat(1001), "at most 1000"], ["x".repeat(300), "at most 255 bytes"], [`a/${"é".repeat(128)}/b`, "at most 255 bytes"],
   ])("rejects %j (%s)", (p, rule) => {
     const err = ((): unknown => {
       try {

@@ -139,4 +139,13 @@ describe("listArtifacts", () => {
     nock(HOST).get(/.*/).reply(200, { files: [{ path: "../../etc/passwd", is_dir: false }] });
     await expect(listArtifacts(createHttpClient({ trackingUri: HOST }), "r1")).rejects.toThrow(/\.\. segments/);
   });
+
+  it("a server repeating a page token is an error, not a silently shorter listing", async () => {
+    nock(HOST)
+      .get("/api/2.0/mlflow/artifacts/list").query({ run_id: "r1" })
+      .reply(200, { files: [{ path: "a", is_dir: false }], next_page_token: "t1" })
+      .get("/api/2.0/mlflow/artifacts/list").query({ run_id: "r1", page_token: "t1" })
+      .reply(200, { files: [{ path: "b", is_dir: false }], next_page_token: "t1" });
+    await expect(listArtifacts(createHttpClient({ trackingUri: HOST }), "r1")).rejects.toMatchObject({ code: "BAD_RESPONSE" });
+  });
 });
