@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { ValidationError } from "../errors.js";
 import type { JournalWriter } from "../log/journal.js";
 import type { DatasetRecord } from "../log/record.js";
+import { checkOptions, checkRequiredOptions } from "../model/args.js";
 import { checkKey, checkName } from "../model/validate.js";
 import { mlmodelText } from "../registry/mlmodel.js";
 import { checkSignature, type ModelSignature } from "../registry/signature.js";
@@ -128,18 +129,9 @@ async function record(ctx: ArtifactContext, rel: string, stage: (options: StageO
   return { path: rel, ...staged };
 }
 
-/** Checks that an options argument is absent (when allowed) or a plain object. */
-function checkOptions<T extends object>(field: string, value: T | undefined, required: string | undefined): T {
-  if (value === undefined && required === undefined) return {} as T;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ValidationError(field, value, required === undefined ? "must be an object when given" : `must be an object, e.g. ${required}`);
-  }
-  return value;
-}
-
 /** `run.logArtifact`. @internal */
 export async function logArtifact(ctx: ArtifactContext, localPath: string, options?: ArtifactOptions): Promise<ArtifactInfo> {
-  const opts = checkOptions("options", options, undefined);
+  const opts = checkOptions<ArtifactOptions>("options", options);
   if (typeof localPath !== "string" || localPath === "") throw new ValidationError("localPath", localPath, "must be the path of a file");
   const rel = checkUserArtifactPath(joinArtifactPath(opts.artifactPath, path.basename(localPath)));
   await checkSource("localPath", localPath, "file", " (use logArtifacts for a folder)");
@@ -149,7 +141,7 @@ export async function logArtifact(ctx: ArtifactContext, localPath: string, optio
 /** `run.logArtifacts`: every file under `dir`, keeping the folder structure. @internal */
 export async function logArtifacts(ctx: ArtifactContext, dir: string, options?: ArtifactOptions): Promise<ArtifactInfo[]> {
   ctx.checkOpen();
-  const opts = checkOptions("options", options, undefined);
+  const opts = checkOptions<ArtifactOptions>("options", options);
   if (typeof dir !== "string" || dir === "") throw new ValidationError("dir", dir, "must be the path of a folder");
   await checkSource("dir", dir, "folder");
   const base = opts.artifactPath === undefined ? undefined : checkArtifactPath(opts.artifactPath);
@@ -202,7 +194,7 @@ export function logJson(ctx: ArtifactContext, value: unknown, artifactPath: stri
 
 /** `run.logModel`: the files, plus one content digest recorded as tag `mltrail.model/<artifactPath>`. @internal */
 export async function logModel(ctx: ArtifactContext, dir: string, options: LogModelOptions): Promise<LoggedModel> {
-  const opts = checkOptions("logModel options", options, '{ artifactPath: "model" }');
+  const opts = checkRequiredOptions<LogModelOptions>("logModel options", options);
   const artifactPath = checkUserArtifactPath(opts.artifactPath);
   const signature = opts.signature === undefined ? undefined : checkSignature(opts.signature);
   if (opts.flavor !== undefined && (typeof opts.flavor !== "string" || opts.flavor === "")) throw new ValidationError("flavor", opts.flavor, "must be a non-empty string");
@@ -228,7 +220,7 @@ function jsonText(field: string, value: unknown): string | undefined {
 /** `run.logDataset`. @internal */
 export async function logDataset(ctx: ArtifactContext, options: DatasetOptions): Promise<DatasetInfo> {
   ctx.checkOpen();
-  checkOptions("logDataset options", options, '{ name: "train", path: "data/train.csv" }');
+  checkRequiredOptions("logDataset options", options);
   const name = checkName("dataset name", options.name, 500);
   if (options.context !== undefined && !["training", "validation", "test"].includes(options.context)) {
     throw new ValidationError("dataset context", options.context, "must be training, validation or test");

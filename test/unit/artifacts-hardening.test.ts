@@ -128,7 +128,7 @@ describe("bad arguments are typed errors naming the field and the rule", () => {
     const loose = run as unknown as { logDataset(o?: unknown): Promise<unknown>; logModel(d: string, o?: unknown): Promise<unknown> };
     await expectValidation(loose.logDataset(), "logDataset options", /must be an object/);
     await expectValidation(loose.logDataset(null), "logDataset options", /must be an object/);
-    await expectValidation(loose.logModel(path.dirname(model)), "logModel options", /artifactPath/);
+    await expectValidation(loose.logModel(path.dirname(model)), "logModel options", /must be an object/);
     await expectValidation(loose.logModel(path.dirname(model), {}), "artifactPath", /string/);
     const circular: Record<string, unknown> = { a: 1 };
     circular["self"] = circular;
