@@ -15,7 +15,18 @@ import { checkRunId } from "./model/validate.js";
  * `{ model, ref }`), or a run (`{ runId }`).
  * @example `"churn@^1"` · `{ model: "churn", ref: "champion" }` · `{ runId: run.id }`
  */
-export type LineageTarget = string | { readonly model: string; readonly ref?: string } | { readonly runId: string };
+export type LineageTarget =
+  | string
+  | {
+      /** Model name, or `"name@ref"`. */
+      readonly model: string;
+      /** Version, range, alias or `latest`. @default "latest" */
+      readonly ref?: string;
+    }
+  | {
+      /** The run's id. */
+      readonly runId: string;
+    };
 
 /** A lineage target, parsed. @internal */
 export type ParsedLineageTarget = { readonly kind: "run"; readonly runId: string } | { readonly kind: "model"; readonly name: string; readonly ref: string | undefined; readonly looksLikeRunId: boolean };

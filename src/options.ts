@@ -213,7 +213,7 @@ export interface TrackerOptions {
 }
 
 /**
- * Environment variables as read by {@link resolveOptions}.
+ * Environment variables as read by the tracker (`new Tracker(options)` reads them when an option is not given).
  * @example `process.env`
  */
 export type Env = Readonly<Record<string, string | undefined>>;

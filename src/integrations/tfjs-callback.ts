@@ -58,7 +58,7 @@ export interface MltrailCallbackOptions extends TrainingLoggerOptions {
 }
 
 /**
- * The part of a {@link Run} the callback uses (text artifacts are optional).
+ * The part of a `Run` the callback uses (text artifacts are optional): a `TrainingRun`.
  *
  * @example
  * ```ts
