@@ -15,6 +15,8 @@ import { contextTags, initialTags, planRun, runName, type StartRunOptions } from
 import type { RunPaths } from "./store/layout.js";
 import type { LocalStore } from "./store/local-store.js";
 import type { RunMeta } from "./store/meta.js";
+import { LiveFold } from "./store/index/live-fold.js";
+import { rowMeta } from "./store/index/run-index.js";
 
 /** A run open in a tracker. @internal */
 export interface OpenRun {
@@ -94,13 +96,17 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
   };
   const paths = await store.createRunDir(experiment.experimentId, runId);
   let opened: RunLog | undefined;
+  const live = new LiveFold();
   let state: ReplicationState | undefined;
   try {
     opened = await RunLog.open(paths.journal, paths.lock, `run "${runId}"`, {
       durability: options.durability,
       fsyncIntervalMs: options.fsyncIntervalMs,
       commitIntervalMs: options.commitIntervalMs,
-      onError: (err: SpoolError) => input.onError(err),
+      onError: (err: SpoolError) => {
+        live.failed = true;
+        input.onError(err);
+      },
       onCommit: () => input.onCommit(runId),
     });
     await store.writeRunMeta(paths, meta);
@@ -125,7 +131,7 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
     throw err;
   }
   const log = opened;
-  const run = new Run({ id: runId, experimentId: experiment.experimentId, name, startTime, writer: log.writer, host: input.host, artifactsDir: paths.artifacts });
+  const run = new Run({ id: runId, experimentId: experiment.experimentId, name, startTime, writer: log.writer, host: input.host, artifactsDir: paths.artifacts, live });
   let finished = false;
   let releaseWanted = false;
   const source: RunSource | undefined =
@@ -170,7 +176,10 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
         if (releaseWanted) log.releaseLock();
         input.onCommit(runId);
       }
-      await store.writeRunMeta(paths, { ...meta, status, endTime });
+      const ended = { ...meta, status, endTime };
+      await store.writeRunMeta(paths, ended);
+      const row = await live.endedRow(runId, rowMeta(ended), paths, { status, time: endTime }, log.writer.seq);
+      if (row !== undefined) store.indexEndedRun(experiment.experimentId, row);
     },
   };
 }

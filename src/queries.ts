@@ -5,6 +5,7 @@
 import { NotFoundError } from "./errors.js";
 import type { Experiment, Metric, RunRecord } from "./model/types.js";
 import { searchRunRecords, type SearchRunRecordsOptions } from "./store/filter.js";
+import { searchRunRecordsPage, type RunsPage, type SearchRunsPageOptions } from "./store/paging.js";
 import type { LocalStore } from "./store/local-store.js";
 import { downloadLocal, listManifest, type ArtifactEntry, type DownloadProgress } from "./store/artifact-queries.js";
 import type { DatasetRecord } from "./log/record.js";
@@ -31,6 +32,11 @@ export function toDatasetInfo(r: DatasetRecord): DatasetInfo {
   return info;
 }
 
+/** A copy of a run record, so callers never change the store's cached records. */
+function copyRun(r: RunRecord): RunRecord {
+  return { info: { ...r.info }, data: { params: { ...r.data.params }, metrics: { ...r.data.metrics }, tags: { ...r.data.tags } } };
+}
+
 /** Queries answered by the local store. @internal */
 export class LocalQueries implements Queries {
   constructor(private readonly store: LocalStore) {}
@@ -51,14 +57,24 @@ export class LocalQueries implements Queries {
     return this.store.getMetricHistories(runId, keys);
   }
 
-  async searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions): Promise<RunRecord[]> {
+  private async experimentIds(experimentNames: readonly string[]): Promise<string[]> {
     const ids: string[] = [];
     for (const name of experimentNames) {
       const exp = await this.store.getExperimentByName(name);
       if (exp === undefined) throw new NotFoundError(`experiment "${name}" not found in the local store`);
       ids.push(exp.experimentId);
     }
-    return searchRunRecords(await this.store.listRuns(ids), options);
+    return ids;
+  }
+
+  async searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions): Promise<RunRecord[]> {
+    return searchRunRecords(await this.store.listRuns(await this.experimentIds(experimentNames)), options).map(copyRun);
+  }
+
+  /** One page of a search (MLflow's page tokens). */
+  async searchRunsPage(experimentNames: readonly string[], options: SearchRunsPageOptions): Promise<RunsPage> {
+    const page = searchRunRecordsPage(await this.store.listRuns(await this.experimentIds(experimentNames)), options);
+    return { ...page, runs: page.runs.map(copyRun) };
   }
 
   listExperiments(): Promise<Experiment[]> {

@@ -22,6 +22,7 @@ import {
   type LogModelOptions,
 } from "./artifacts/run-artifacts.js";
 import type { JournalWriter } from "./log/journal.js";
+import type { LiveFold } from "./store/index/live-fold.js";
 import { endJson, keyValueJson, metricJson } from "./log/record.js";
 import type { Clock } from "./internal/clock.js";
 import type { EndStatus, ParamValue } from "./model/types.js";
@@ -101,14 +102,16 @@ export class Run implements AsyncDisposable {
   private readonly writer: JournalWriter;
   private readonly host: RunHost;
   private readonly artifacts: ArtifactContext;
-  private readonly params = new Map<string, string>();
+  /** What this run logged, folded as it goes (its index row at the end). */
+  private readonly live: LiveFold;
   private ending: Promise<void> | undefined;
   /** Set when the process exit hooks ended the run: later logging calls are dropped, not errors. */
   private endedOnExit = false;
 
   /** @internal Created by the Tracker. */
-  constructor(init: { id: string; experimentId: string; name: string; startTime: number; writer: JournalWriter; host: RunHost; artifactsDir: string }) {
+  constructor(init: { id: string; experimentId: string; name: string; startTime: number; writer: JournalWriter; host: RunHost; artifactsDir: string; live: LiveFold }) {
     this.id = init.id;
+    this.live = init.live;
     this.experimentId = init.experimentId;
     this.name = init.name;
     this.startTime = init.startTime;
@@ -178,14 +181,14 @@ export class Run implements AsyncDisposable {
   }
 
   private acceptParam(key: string, text: string): boolean {
-    const previous = this.params.get(key);
+    const previous = this.live.params.get(key);
     if (previous === undefined) return true;
     if (previous === text) return false;
     throw ConflictError.of(`param ${keyLabel(key)} value`, text, `params are immutable: already logged as ${JSON.stringify(previous.slice(0, 60))}`);
   }
 
   private appendParam(keyJson: string, key: string, text: string): void {
-    this.params.set(key, text);
+    this.live.params.set(key, text);
     const s = this.writer.nextSeq();
     this.writer.append(keyValueJson(s, "p", keyJson, text, this.host.clock()), s);
   }
@@ -222,7 +225,9 @@ export class Run implements AsyncDisposable {
       if (options.timestamp !== undefined) timestamp = checkTimestamp(key, options.timestamp);
     }
     const s = this.writer.nextSeq();
-    this.writer.append(metricJson(s, keyJson, value, timestamp ?? this.host.clock(), step), s);
+    const ts = timestamp ?? this.host.clock();
+    this.live.metric(key, value, step, ts);
+    this.writer.append(metricJson(s, keyJson, value, ts, step), s);
   }
 
   /**
@@ -235,8 +240,10 @@ export class Run implements AsyncDisposable {
     let step = 0;
     let timestamp: number | undefined;
     const keys: string[] = [];
+    const rawKeys: string[] = [];
     const values: number[] = [];
     for (const key in metrics) {
+      rawKeys.push(key);
       keys.push(checkKey("metric", key));
       values.push(checkMetricValue(key, metrics[key]));
     }
@@ -248,6 +255,7 @@ export class Run implements AsyncDisposable {
     }
     const ts = timestamp ?? this.host.clock();
     for (let i = 0; i < keys.length; i++) {
+      this.live.metric(rawKeys[i] as string, values[i] as number, step, ts);
       const s = this.writer.nextSeq();
       this.writer.append(metricJson(s, keys[i] as string, values[i] as number, ts, step), s);
     }
@@ -261,6 +269,7 @@ export class Run implements AsyncDisposable {
     if (!this.open()) return;
     const keyJson = checkKey("tag", key);
     const text = checkTagValue(key, value);
+    this.live.tags.set(key, text);
     const s = this.writer.nextSeq();
     this.writer.append(keyValueJson(s, "t", keyJson, text, this.host.clock()), s);
   }
@@ -271,9 +280,10 @@ export class Run implements AsyncDisposable {
    */
   setTags(tags: Readonly<Record<string, string | number | boolean>>): void {
     if (!this.open()) return;
-    const checked = Object.entries(checkRecord("tags", tags)).map(([key, value]) => [checkKey("tag", key), checkTagValue(key, value)] as const);
+    const checked = Object.entries(checkRecord("tags", tags)).map(([key, value]) => [checkKey("tag", key), checkTagValue(key, value), key] as const);
     const ts = this.host.clock();
-    for (const [keyJson, text] of checked) {
+    for (const [keyJson, text, key] of checked) {
+      this.live.tags.set(key, text);
       const s = this.writer.nextSeq();
       this.writer.append(keyValueJson(s, "t", keyJson, text, ts), s);
     }

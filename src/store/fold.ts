@@ -27,7 +27,12 @@ export function emptyFold(): FoldedRun {
   return { params: new Map(), tags: new Map(), latest: new Map(), end: undefined, lastSeq: 0, artifacts: new Map(), datasets: [] };
 }
 
-function newer(a: { value: number; step: number; timestamp: number }, step: number, timestamp: number, value: number): boolean {
+/**
+ * True when the point `(step, timestamp, value)` is newer than `a` by MLflow's `latest_metrics`
+ * rule: greater step, then greater timestamp, then greater value (NaN greatest).
+ * @example `newer({ value: 1, step: 2, timestamp: 0 }, 3, 0, 0) === true`
+ */
+export function newer(a: { value: number; step: number; timestamp: number }, step: number, timestamp: number, value: number): boolean {
   if (step !== a.step) return step > a.step;
   if (timestamp !== a.timestamp) return timestamp > a.timestamp;
   if (Number.isNaN(a.value)) return false;

@@ -15,8 +15,13 @@ import * as path from "node:path";
 
 /** Store format marker file name. */
 export const STORE_MARKER = "mltrail-store.json";
-/** Version of the store layout. */
-export const STORE_FORMAT_VERSION = 1;
+/**
+ * Version of the store layout. 2 added the run index (`experiments/<id>/index/`); a version 1
+ * store is upgraded when opened (its index is built as it is read).
+ */
+export const STORE_FORMAT_VERSION = 2;
+/** Older layout versions this release opens and upgrades. */
+export const STORE_FORMAT_UPGRADABLE: readonly number[] = [1];
 
 /** Paths of one store. */
 export class StoreLayout {

@@ -19,10 +19,12 @@ import type { Experiment, Metric, RunRecord, RunStatus } from "../model/types.js
 import { keyedRecord } from "../internal/keyed.js";
 import { emptyFold, foldRecords, type FoldedRun } from "./fold.js";
 import { journalFingerprint, readSummary, writeSummary } from "./summary.js";
-import { RunPaths, StoreLayout, STORE_FORMAT_VERSION } from "./layout.js";
+import { RunPaths, StoreLayout, STORE_FORMAT_UPGRADABLE, STORE_FORMAT_VERSION } from "./layout.js";
 import { parseExperimentMeta, parseRunMeta, toExperiment, type ExperimentMeta, type RunMeta } from "./meta.js";
 import type { CorruptLine } from "../log/segments.js";
 import type { DatasetRecord } from "../log/record.js";
+import { RunIndex } from "./index/run-index.js";
+import type { IndexRow } from "./index/entry.js";
 
 /** The embedded default store. */
 export class LocalStore {
@@ -33,9 +35,16 @@ export class LocalStore {
    */
   onDamage: ((error: CorruptDataError) => void) | undefined;
   private readonly runDirs = new Map<string, { experimentId: string; paths: RunPaths }>();
+  private readonly index: RunIndex;
 
   private constructor(root: string) {
     this.layout = new StoreLayout(root);
+    this.index = new RunIndex({
+      layout: this.layout,
+      writerGone: (paths) => this.writerGone(paths),
+      reportCorrupt: (runId, paths, corrupt) => this.reportCorrupt(runId, paths, corrupt),
+      readMeta: (paths) => this.skipDamaged(async () => ((await readJsonFile(paths.meta)) === undefined ? undefined : this.readRunMeta(paths))),
+    });
   }
 
   /** Opens a store at `root`, creating it (with the `Default` experiment, id "0") if needed. */
@@ -45,7 +54,7 @@ export class LocalStore {
     try {
       await fsp.mkdir(layout.experimentsDir, { recursive: true });
       const marker = (await readJsonFile(layout.marker)) as { version?: unknown } | undefined;
-      if (marker === undefined) {
+      if (marker === undefined || STORE_FORMAT_UPGRADABLE.includes(marker.version as number)) {
         await writeFileAtomic(layout.marker, `${JSON.stringify({ format: "mltrail-store", version: STORE_FORMAT_VERSION })}\n`);
       } else if (marker.version !== STORE_FORMAT_VERSION) {
         throw new SpoolError(`store format version ${String(marker.version)} is not supported by this mltrail (reads ${STORE_FORMAT_VERSION})`, { path: root });
@@ -307,20 +316,24 @@ export class LocalStore {
     return keyedRecord(out);
   }
 
-  /** Every run of the given experiments (unfiltered); runs with a damaged `run.json` are reported and skipped. */
+  /**
+   * Every run of the given experiments (unfiltered), through the run index (see
+   * index/run-index.ts); runs with a damaged `run.json` are reported and skipped. The
+   * records are shared with the index: callers copy what they hand out.
+   */
   async listRuns(experimentIds: readonly string[]): Promise<RunRecord[]> {
     const out: RunRecord[] = [];
-    for (const experimentId of experimentIds) {
-      const dir = this.layout.runsDir(experimentId);
-      const ids = await fsp.readdir(dir).catch(() => [] as string[]);
-      for (const runId of ids) {
-        const paths = new RunPaths(this.layout.runDir(experimentId, runId));
-        if (!(await exists(paths.meta))) continue;
-        const run = await this.skipDamaged(() => this.readRunAt(paths));
-        if (run !== undefined) out.push(run);
-      }
-    }
+    for (const experimentId of experimentIds) for (const run of await this.index.of(experimentId).runs()) out.push(run);
     return out;
+  }
+
+  /** Adds the row of a run this process ended to its experiment's index. */
+  indexEndedRun(experimentId: string, row: IndexRow): void {
+    try {
+      this.index.of(experimentId).add(row);
+    } catch {
+      // Derived data: readers fold the run's journal instead.
+    }
   }
 }
 
