@@ -51,6 +51,8 @@ export { MLFLOW_LIMITS } from "./model/limits.js";
 export { diffSignatures } from "./registry/signature.js";
 export type { ModelSignature, TensorSpec, Bump, Change, ChangeKind } from "./registry/signature.js";
 export type { PrereleaseChannel } from "./registry/versioning.js";
+export { architectureDigestOf } from "./registry/architecture.js";
+export type { BumpPolicy, ChangeCategory } from "./registry/changes.js";
 export type { ModelVersion, RegisterModelOptions } from "./models.js";
 export type { ArtifactOptions, ArtifactInfo, LogModelOptions, LoggedModel, DatasetOptions, DatasetInfo } from "./artifacts/run-artifacts.js";
 export type { ArtifactEntry, DownloadProgress } from "./store/artifact-queries.js";
@@ -67,7 +69,7 @@ export { formatAnalysis } from "./ab/format.js";
 export type { AbTestOptions, AbVariantSpec, AbVariant, AbTestConfig, AbUnit, Assignment, AnalyzeOptions, AbAnalysis, AbVariantResult, AbComparison, AbDecision } from "./ab/types.js";
 export type { RunReader, ModelReader, RunStarter } from "./tracker-api.js";
 export { TrainingLogger, type TrainingLoggerOptions, type TrainingRun } from "./training/logger.js";
-export type { AuditEntry, DatasetRef, StoredVersion } from "./registry/store.js";
+export type { AuditEntry, DatasetRef, ReleaseChange, StoredVersion } from "./registry/store.js";
 export type { BackendLimits } from "./model/limits.js";
 export type {
   RunStatus,

@@ -13,21 +13,19 @@ import {
   checkAliasName,
   checkModelName,
   checkSignature,
+  checkReleaseOptions,
   checkVersionUpdate,
-  compareVersions,
-  inferChanges,
   parseModelRef,
-  planVersion,
+  planRelease,
   promote as promoteVersion,
+  releaseChanges,
   releaseWithRetry,
-  requiredBump,
   resolveRef,
   versionIdentity,
   type Bump,
-  type Change,
+  type BumpPolicy,
   type ModelSignature,
   type PrereleaseChannel,
-  type ReleaseFacts,
 } from "./registry/index.js";
 import type { AuditEntry, DatasetRef, RegistryStore, StoredVersion } from "./registry/store.js";
 import { checkRefArgument, checkRegisterOptions, checkVersionChange } from "./registry/arguments.js";
@@ -57,8 +55,23 @@ export interface RegisterModelOptions {
   }[];
   /** Input/output signature; a breaking difference requires a major bump. @default none */
   readonly signature?: ModelSignature;
-  /** Digest of the model files; identical content makes no new version. @default none */
+  /** Digest of the model files; identical content makes no new version. @default the digest `run.logModel` recorded */
   readonly contentDigest?: string;
+  /**
+   * Digest of the model's architecture (its topology without weights), for models whose
+   * layout mltrail cannot read: with it on this release and the previous one, new weights
+   * of an unchanged architecture are a patch. Any stable string works, e.g. a hash of the
+   * network definition; `architectureDigestOf(json)` computes it for Keras-style JSON.
+   * @default the digest `run.logModel` recorded for a TF.js or Keras folder, else none
+   */
+  readonly architectureDigest?: string;
+  /**
+   * How new weights and changed params are versioned: `"semantic"` (an architecture change
+   * is a minor, a hyperparameter tweak a patch) or `"strict"` (any new weights or params are
+   * a minor). See {@link BumpPolicy}.
+   * @default "semantic"
+   */
+  readonly bumpPolicy?: BumpPolicy;
   /** Release on a prerelease channel (`1.3.0-rc.0`). @default stable */
   readonly prerelease?: PrereleaseChannel;
   /** The first version of a new model. @default "1.0.0" */
@@ -107,13 +120,14 @@ function currentUser(): string {
 }
 
 /** What `run.logModel` recorded for `artifactPath` (tag `mltrail.model/<path>`). */
-function loggedModel(run: RunRecord, artifactPath: string): { contentDigest?: string; signature?: ModelSignature } {
+function loggedModel(run: RunRecord, artifactPath: string): { contentDigest?: string; architectureDigest?: string; signature?: ModelSignature } {
   const raw = run.data.tags[`mltrail.model/${artifactPath}`];
   if (raw === undefined) return {};
   try {
-    const parsed = JSON.parse(raw) as { contentDigest?: string; signature?: ModelSignature };
+    const parsed = JSON.parse(raw) as { contentDigest?: string; architectureDigest?: string; signature?: ModelSignature };
     return {
       ...(typeof parsed.contentDigest === "string" ? { contentDigest: parsed.contentDigest } : {}),
+      ...(typeof parsed.architectureDigest === "string" ? { architectureDigest: parsed.architectureDigest } : {}),
       ...(parsed.signature === undefined ? {} : { signature: checkSignature(parsed.signature) }),
     };
   } catch {
@@ -130,22 +144,10 @@ function live(versions: readonly StoredVersion[]): StoredVersion[] {
   return versions.filter((v) => v.deletedAt === undefined);
 }
 
-function facts(v: Pick<StoredVersion, "signature" | "contentDigest" | "datasets" | "params">): ReleaseFacts {
-  return {
-    ...(v.signature === undefined ? {} : { signature: v.signature }),
-    ...(v.contentDigest === undefined ? {} : { contentDigest: v.contentDigest }),
-    datasets: v.datasets.map(({ name, digest }) => ({ name, digest })),
-    params: v.params,
-  };
-}
-
-/** The release the new one is compared with: the highest live stable release (below `requested` when given). */
-function previousRelease(versions: readonly StoredVersion[], requested: string | undefined, base: string | undefined): StoredVersion | undefined {
-  const stable = live(versions).filter((v) => !v.version.includes("-"));
-  if (base !== undefined) return stable.find((v) => versionIdentity(v.version) === versionIdentity(base));
-  const sorted = [...stable].sort((a, b) => compareVersions(a.version, b.version));
-  const below = requested === undefined ? sorted : sorted.filter((v) => compareVersions(v.version, requested) < 0);
-  return below[below.length - 1];
+/** The audit form of a release's changes: `<category>: <description>`, at most 10, each cut at 200 characters (MLflow tags are small). */
+function auditChanges(changes: readonly { category: string; description: string }[]): string[] {
+  const shown = changes.slice(0, 10).map((c) => `${c.category}: ${c.description.length > 200 ? `${c.description.slice(0, 199)}…` : c.description}`);
+  return changes.length > 10 ? [...shown, `and ${changes.length - 10} more`] : shown;
 }
 
 /** Registry operations of a tracker. @internal */
@@ -174,6 +176,7 @@ export class Models {
     checkRegisterOptions(options);
     checkNamePolicy("model", name, this.host.namePolicy);
     if (options.version !== undefined && options.bump !== undefined) throw new ValidationError("bump", options.bump, "give either version or bump, not both");
+    checkReleaseOptions(options);
     const rationale = options.rationale ?? "";
     this.checkRationale(rationale);
     const signature = options.signature === undefined ? undefined : checkSignature(options.signature);
@@ -189,34 +192,18 @@ export class Models {
       ...(d.context === undefined ? {} : { context: d.context }),
     }));
     const contentDigest = options.contentDigest ?? logged.contentDigest;
+    const architectureDigest = options.architectureDigest ?? logged.architectureDigest;
     const signatureUsed = signature ?? logged.signature;
-    const next = { signature: signatureUsed, contentDigest, datasets, params: run.data.params };
+    const next = { signature: signatureUsed, contentDigest, ...(architectureDigest === undefined ? {} : { architectureDigest }), datasets, params: run.data.params };
     const store = await this.host.store();
-    const plan = (existing: readonly StoredVersion[]): { version: string; bump: string; changes: Change[] } | StoredVersion => {
-      const previous = previousRelease(existing, options.version, options.base);
-      const inferred = inferChanges(previous === undefined ? undefined : facts(previous), facts(next));
-      if (previous !== undefined && inferred.identical && options.version === undefined && options.bump === undefined && options.prerelease === undefined) return previous;
-      const declared: Change[] = (options.changes ?? []).map((c) => ({ kind: "declared" as Change["kind"], bump: c.bump, description: c.description }));
-      const changes = [...inferred.changes, ...declared];
-      const required = requiredBump(changes);
-      const planned = planVersion({
-        existing: existing.map((v) => ({ version: v.version, deleted: v.deletedAt !== undefined })),
-        ...(options.version === undefined ? {} : { requested: options.version }),
-        ...(options.bump === undefined ? {} : { bump: options.bump }),
-        ...(required === undefined ? {} : { required }),
-        requiredBecause: changes,
-        ...(options.prerelease === undefined ? {} : { prerelease: options.prerelease }),
-        ...(options.base === undefined ? {} : { base: options.base }),
-        ...(options.initial === undefined ? {} : { initial: options.initial }),
-      });
-      return { version: planned.version, bump: planned.bump, changes };
-    };
     let created = true;
+    let details: ReturnType<typeof releaseChanges> = [];
     const stored = await releaseWithRetry(
       () =>
         store.createVersion(name, (existing) => {
-          const p = plan(existing);
-          if ("backendVersion" in p) throw new IdenticalRelease(p);
+          const p = planRelease(existing, next, options);
+          if ("identical" in p) throw new IdenticalRelease(p.identical);
+          details = releaseChanges(p.changes);
           return {
             name,
             version: p.version,
@@ -224,6 +211,7 @@ export class Models {
             runId: run.info.runId,
             signature: signatureUsed,
             contentDigest,
+            ...(architectureDigest === undefined ? {} : { architectureDigest }),
             author: run.data.tags["mlflow.user"] ?? currentUser(),
             createdAt: this.host.clock(),
             rationale,
@@ -233,6 +221,7 @@ export class Models {
             gitCommit: run.data.tags["mlflow.source.git.commit"],
             bump: p.bump,
             changes: p.changes.map((c) => c.description),
+            changeDetails: details,
             deprecated: undefined,
             deletedAt: undefined,
             description: options.description,
@@ -245,7 +234,7 @@ export class Models {
       created = false; // identical content: no new version (rule 2)
       return err.existing;
     });
-    if (created) await this.audit(name, { action: "release", version: stored.version, reason: rationale });
+    if (created) await this.audit(name, { action: "release", version: stored.version, reason: rationale, bump: stored.bump, changes: auditChanges(details) });
     for (const alias of aliases) await this.setAlias(name, alias, stored.version, {});
     return this.get(name, stored.version);
   }
@@ -301,7 +290,7 @@ export class Models {
         existing.map((v) => ({ version: v.version, deleted: v.deletedAt !== undefined })),
         pre.version,
       );
-      const { aliases: _a, deprecated: _d, deprecationReason: _r, backendVersion: _b, ...rest } = pre;
+      const { aliases: _a, deprecated: _d, deprecationReason: _r, backendVersion: _b, changeDetails: _c, ...rest } = pre;
       return { ...rest, version: target, bump: "promote", changes: [`promoted from ${pre.version}`], createdAt: this.host.clock(), rationale: rationale || pre.rationale, author: currentUser(), deprecated: undefined, deletedAt: undefined };
     });
     await this.audit(name, { action: "promote", version: stored.version, from: pre.version, reason: rationale });

@@ -12,6 +12,7 @@ import { checkOptions, checkRequiredOptions } from "../model/args.js";
 import { checkKey, checkName } from "../model/validate.js";
 import { mlmodelText } from "../registry/mlmodel.js";
 import { checkSignature, type ModelSignature } from "../registry/signature.js";
+import { readArchitectureDigest } from "./architecture.js";
 import { dvcDigest, treeSha256 } from "./digest.js";
 import { findDvcInfo } from "./dvc.js";
 import { checkArtifactPath, checkUserArtifactPath, joinArtifactPath } from "./paths.js";
@@ -62,6 +63,12 @@ export interface LoggedModel {
   readonly artifactPath: string;
   /** One digest over all the model's files (relative paths and their sha256). */
   readonly contentDigest: string;
+  /**
+   * The digest of the model's topology without its weights, when the folder holds a TF.js
+   * `model.json` or a Keras `config.json` (`architectureDigestOf`); the registry uses it to
+   * release retrained weights of an unchanged architecture as a patch. Absent otherwise.
+   */
+  readonly architectureDigest?: string;
   /** Name of the model format, as given in the options (`"files"` when none was given). */
   readonly flavor: string;
   /** Every file logged, with its path relative to the artifact root, sha256 and size. */
@@ -201,15 +208,17 @@ export async function logModel(ctx: ArtifactContext, dir: string, options: LogMo
   const flavor = opts.flavor ?? "files";
   const files = await logArtifacts(ctx, dir, { artifactPath });
   const contentDigest = `sha256:${treeSha256(files.map((f) => ({ relpath: f.path.slice(artifactPath.length + 1), sha256: f.sha256 })))}`;
-  const meta = { contentDigest, flavor, files: files.length, ...(signature === undefined ? {} : { signature }) };
+  const architectureDigest = await readArchitectureDigest(dir);
+  const digests = { contentDigest, ...(architectureDigest === undefined ? {} : { architectureDigest }) };
+  const meta = { ...digests, flavor, files: files.length, ...(signature === undefined ? {} : { signature }) };
   const text = JSON.stringify(meta);
   const key = `mltrail.model/${artifactPath}`;
   checkKey("tag", key);
-  ctx.setTag(key, text.length <= 8000 ? text : JSON.stringify({ contentDigest, flavor, files: files.length }));
+  ctx.setTag(key, text.length <= 8000 ? text : JSON.stringify({ ...digests, flavor, files: files.length }));
   // MLflow's description of the model (signature included), unless the folder brings its own.
   const mlmodel = joinArtifactPath(artifactPath, "MLmodel");
   if (!files.some((f) => f.path === mlmodel)) await logData(ctx, mlmodelText({ artifactPath, flavor, contentDigest, signature, now: ctx.clock() }), mlmodel);
-  return { artifactPath, contentDigest, flavor, files };
+  return { artifactPath, ...digests, flavor, files };
 }
 
 function jsonText(field: string, value: unknown): string | undefined {

@@ -24,7 +24,7 @@
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { StateError, ValidationError, type ModelSignature, type ModelVersion } from "../index.js";
+import { StateError, ValidationError, architectureDigestOf, type ModelSignature, type ModelVersion } from "../index.js";
 import { dirLoadHandler, dirSaveHandler, findModelDir, loadTfjs, parseRunsUri } from "./tfjs-io.js";
 import { signatureFromModel, type SignatureOptions } from "./tfjs-signature.js";
 import type { LayersModelLike } from "./tfjs-types.js";
@@ -48,6 +48,8 @@ export interface LoggedModelLike {
   readonly artifactPath: string;
   /** One digest over all the model's files, `sha256:<hex>`. */
   readonly contentDigest: string;
+  /** The digest of the model's topology without weights, when the SDK computed one. */
+  readonly architectureDigest?: string;
 }
 
 /**
@@ -104,7 +106,7 @@ export interface SaveModelOptions {
  *
  * @example
  * ```ts
- * const saved: SavedModel = { artifactPath: "model", contentDigest: "sha256:9f2c…", signature };
+ * const saved: SavedModel = { artifactPath: "model", contentDigest: "sha256:9f2c…", architectureDigest: "sha256:77e0…", signature };
  * ```
  */
 export interface SavedModel {
@@ -114,13 +116,21 @@ export interface SavedModel {
   readonly contentDigest: string;
   /** The signature recorded with the model: the given one, or the one inferred from the model. */
   readonly signature: ModelSignature;
+  /**
+   * The digest of the model's topology (layers, their configs and connections) without its
+   * weights ({@link architectureDigestOf} of `model.json`): the registry releases retrained
+   * weights of the same architecture as a patch, and a changed architecture as a minor.
+   */
+  readonly architectureDigest: string;
 }
 
 /**
  * Saves a TF.js LayersModel into the run's artifacts: `model.json` + `weights.bin` (the
  * standard TF.js layout, written through a `tf.io` save handler, no tfjs-node needed), logged
  * with `run.logModel` as flavor `tfjs-layers` with its signature. Returns the artifact path,
- * the content digest of the files and the signature.
+ * the content digest of the files, the architecture digest of the topology and the signature:
+ * released with `registerModel`, the same model retrained (another learning rate, more
+ * epochs) is a patch, an extra layer a minor, a changed input a major.
  *
  * @example
  * ```ts
@@ -140,7 +150,9 @@ export async function saveModel(run: ModelRun, model: LayersModelLike, options: 
   try {
     await model.save(dirSaveHandler(tf, dir));
     const logged = await run.logModel(dir, { artifactPath, signature, flavor: "tfjs-layers" });
-    return { artifactPath: logged.artifactPath ?? artifactPath, contentDigest: logged.contentDigest, signature };
+    const architectureDigest = logged.architectureDigest ?? architectureDigestOf(JSON.parse(await fs.readFile(path.join(dir, "model.json"), "utf8")));
+    if (architectureDigest === undefined) throw new StateError("saveModel wrote a model.json without a layers topology");
+    return { artifactPath: logged.artifactPath ?? artifactPath, contentDigest: logged.contentDigest, architectureDigest, signature };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -14,8 +14,11 @@
  */
 export { checkSignature, diffSignatures } from "./signature.js";
 export type { Bump, Change, ChangeKind, ModelSignature, TensorSpec } from "./signature.js";
-export { compareBumps, inferChanges, requiredBump } from "./changes.js";
-export type { InferredChanges, ReleaseFacts } from "./changes.js";
+export { ARCHITECTURE_HINT, changeCategory, compareBumps, inferChanges, requiredBump } from "./changes.js";
+export type { BumpPolicy, ChangeCategory, InferOptions, InferredChanges, ReleaseFacts } from "./changes.js";
+export { architectureDigestOf } from "./architecture.js";
+export { checkReleaseOptions, planRelease, releaseChanges } from "./release.js";
+export type { ReleasePlan, ReleaseRequest } from "./release.js";
 export {
   PRERELEASE_CHANNELS,
   checkVersion,

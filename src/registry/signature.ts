@@ -87,10 +87,12 @@ export type ChangeKind =
   | "labels-reordered"
   | "signature-declared"
   | "signature-dropped"
+  | "architecture-changed"
   | "weights-changed"
   | "data-changed"
   | "params-changed"
-  | "metadata-changed";
+  | "metadata-changed"
+  | "declared";
 
 /**
  * One difference between two releases and the bump it requires.
@@ -109,6 +111,8 @@ export interface Change {
   readonly subject?: string;
   /** Human-readable, e.g. `input "age" dtype float32 → int32`. */
   readonly description: string;
+  /** How to make this change need less, added to the error when a bump is too small. */
+  readonly hint?: string;
 }
 
 function shapeText(shape: readonly (number | null)[] | undefined): string {

@@ -3,7 +3,23 @@
  * release rules are applied by the caller (src/registry); a store only has to make version
  * allocation and alias changes atomic.
  */
-import type { ModelSignature } from "./signature.js";
+import type { ChangeCategory } from "./changes.js";
+import type { Bump, ChangeKind, ModelSignature } from "./signature.js";
+
+/**
+ * One change a release was made for, with what it is about and the bump it required.
+ * @example `{ category: "architecture", kind: "architecture-changed", bump: "minor", description: "architecture changed" }`
+ */
+export interface ReleaseChange {
+  /** What part of the model changed: signature, architecture, weights, data, params, metadata or declared (given by the user). */
+  readonly category: ChangeCategory;
+  /** The precise kind, e.g. `"input-removed"`. */
+  readonly kind: ChangeKind;
+  /** The smallest bump this change needed. */
+  readonly bump: Bump;
+  /** In words, as in `changes`. */
+  readonly description: string;
+}
 
 /**
  * A dataset a release was trained on.
@@ -40,6 +56,8 @@ export interface StoredVersion {
   readonly signature: ModelSignature | undefined;
   /** Digest of the model files; identical content makes no new version. */
   readonly contentDigest: string | undefined;
+  /** Digest of the model's topology without weights; absent when unknown (and in releases made before it was recorded). */
+  readonly architectureDigest?: string;
   /** Who released it. */
   readonly author: string;
   /** When, ms since the epoch. */
@@ -58,6 +76,11 @@ export interface StoredVersion {
   readonly bump: string;
   /** Changes since the previous release on its line, in words. */
   readonly changes: readonly string[];
+  /**
+   * The same changes, each with its category and the bump it required. Absent in releases
+   * made before it was recorded and in promotions (whose `changes` say what was promoted).
+   */
+  readonly changeDetails?: readonly ReleaseChange[];
   /** Set when deprecated: the reason. Deprecated versions are skipped by range resolution. */
   readonly deprecated: string | undefined;
   /** Set when deleted: a tombstone, so the version is never reused (rule 5). */
@@ -87,6 +110,10 @@ export interface AuditEntry {
   readonly at: number;
   /** Why. */
   readonly reason?: string;
+  /** For releases: the bump made (`"initial"` for a first release). */
+  readonly bump?: string;
+  /** For releases: the changes that required the bump, `<category>: <description>` (at most 10). */
+  readonly changes?: readonly string[];
 }
 
 /** Storage of a model registry. @internal */

@@ -131,7 +131,8 @@ function checkBump(got: Bump, required: Bump | undefined, because: readonly Chan
   const first = reasons[0];
   const head = first === undefined ? "" : `${first.description}${reasons.length > 1 ? ` (and ${reasons.length - 1} more)` : ""} → `;
   const note = zeroX && required === "major" ? " (a minor bump in 0.x)" : "";
-  throw new ValidationError(field, value, `${head}${required} required${note}, got ${got} — rule 2 (a bump may be raised, never lowered)`);
+  const hint = first?.hint === undefined ? "" : `; ${first.hint}`;
+  throw new ValidationError(field, value, `${head}${required} required${note}, got ${got} — rule 2 (a bump may be raised, never lowered)${hint}`);
 }
 
 function previousStable(known: readonly Known[], target: Parsed): Known | undefined {

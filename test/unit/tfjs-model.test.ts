@@ -157,7 +157,7 @@ describe("saveModel / loadModel", () => {
     await expect(loadModel(fake.source({ name: "x", version: "1.0.0", source: "s3://bucket/model" }), "x@1")).rejects.toThrow(ValidationError);
   });
 
-  it("on the local store: save, release 1.0.0, retrain → 1.1.0, input shape changed → major only", async () => {
+  it("on the local store: save, release 1.0.0, retrain (same architecture) → 1.0.1, input shape changed → major only", async () => {
     const root = tempDir("mltrail-tfjs-local-");
     const tracker = new Tracker({ trackingUri: root, experiment: "tfjs", captureContext: false, handleExit: false });
     cleanups.push(async () => void (await tracker.close()));
@@ -170,7 +170,7 @@ describe("saveModel / loadModel", () => {
     expect((await release(m1)).version).toBe("1.0.0");
     const loaded = await loadModel<tf.LayersModel>(tracker, "dense@^1");
     expect(Array.from(predictions(loaded, 3))).toEqual(Array.from(predictions(m1, 3)));
-    expect((await release(await trained(3, 128))).version).toBe("1.1.0");
+    expect((await release(await trained(3, 128))).version).toBe("1.0.1");
     const wide = await trained(4, 64);
     await expect(release(wide, { bump: "minor" })).rejects.toThrow(ValidationError);
     expect((await release(wide)).version).toBe("2.0.0");

@@ -1,0 +1,141 @@
+/**
+ * Plans one release against the versions a model has: which release it is compared with,
+ * what changed, and the version it gets (DESIGN.md, "Model releases", rules 2–5). Pure: the
+ * store's allocation calls it with the versions current under its lock.
+ *
+ * @packageDocumentation
+ */
+import { ValidationError } from "../errors.js";
+import { changeCategory, inferChanges, requiredBump } from "./changes.js";
+import type { BumpPolicy, ReleaseFacts } from "./changes.js";
+import type { Bump, Change } from "./signature.js";
+import type { ReleaseChange, StoredVersion } from "./store.js";
+import { compareVersions, planVersion, versionIdentity } from "./versioning.js";
+import type { PrereleaseChannel } from "./versioning.js";
+
+/**
+ * What the user asked for, of a release.
+ *
+ * @example
+ * ```ts
+ * const ask: ReleaseRequest = { bump: "patch", bumpPolicy: "semantic" };
+ * ```
+ */
+export interface ReleaseRequest {
+  readonly version?: string;
+  readonly bump?: Bump;
+  readonly changes?: readonly { readonly description: string; readonly bump: Bump }[];
+  readonly prerelease?: PrereleaseChannel;
+  readonly base?: string;
+  readonly initial?: "1.0.0" | "0.1.0";
+  /** @default "semantic" */
+  readonly bumpPolicy?: BumpPolicy;
+}
+
+/**
+ * The planned release: its version, the bump made and the changes, or the existing release
+ * when the candidate is identical to it (no new version).
+ *
+ * @example
+ * ```ts
+ * const p: ReleasePlan = { version: "1.0.1", bump: "patch", changes: [] };
+ * ```
+ */
+export type ReleasePlan = { readonly version: string; readonly bump: string; readonly changes: readonly Change[] } | { readonly identical: StoredVersion };
+
+/** The facts of a stored release, for {@link inferChanges}. */
+function factsOf(v: Pick<StoredVersion, "signature" | "contentDigest" | "architectureDigest" | "datasets" | "params">): ReleaseFacts {
+  return {
+    ...(v.signature === undefined ? {} : { signature: v.signature }),
+    ...(v.contentDigest === undefined ? {} : { contentDigest: v.contentDigest }),
+    ...(v.architectureDigest === undefined ? {} : { architectureDigest: v.architectureDigest }),
+    datasets: v.datasets.map(({ name, digest }) => ({ name, digest })),
+    params: v.params,
+  };
+}
+
+/** The release the new one is compared with: the highest live stable release (below `requested` when given), or `base`. */
+function previousRelease(versions: readonly StoredVersion[], requested: string | undefined, base: string | undefined): StoredVersion | undefined {
+  const stable = versions.filter((v) => v.deletedAt === undefined && !v.version.includes("-"));
+  if (base !== undefined) return stable.find((v) => versionIdentity(v.version) === versionIdentity(base));
+  const sorted = [...stable].sort((a, b) => compareVersions(a.version, b.version));
+  const below = requested === undefined ? sorted : sorted.filter((v) => compareVersions(v.version, requested) < 0);
+  return below[below.length - 1];
+}
+
+/**
+ * Plans a release of `next` among `existing` (tombstones included): compares it with the
+ * previous release under `request.bumpPolicy`, adds the user's declared changes, and plans
+ * the version with {@link planVersion}. A candidate identical to the previous release, with
+ * no explicit version, bump or prerelease, is `{ identical: previous }`.
+ *
+ * @throws the errors of {@link planVersion}.
+ * @example
+ * ```ts
+ * const plan = planRelease(existing, { contentDigest, architectureDigest, datasets, params }, { bump: "patch" });
+ * if (!("identical" in plan)) plan.version; // "1.0.1"
+ * ```
+ */
+export function planRelease(
+  existing: readonly StoredVersion[],
+  next: Pick<StoredVersion, "signature" | "contentDigest" | "architectureDigest" | "datasets" | "params">,
+  request: ReleaseRequest,
+): ReleasePlan {
+  const previous = previousRelease(existing, request.version, request.base);
+  const inferred = inferChanges(previous === undefined ? undefined : factsOf(previous), factsOf(next), { policy: request.bumpPolicy ?? "semantic" });
+  const explicit = request.version !== undefined || request.bump !== undefined || request.prerelease !== undefined;
+  if (previous !== undefined && inferred.identical && !explicit) return { identical: previous };
+  const declared: Change[] = (request.changes ?? []).map((c) => ({ kind: "declared", bump: c.bump, description: c.description }));
+  const changes = [...inferred.changes, ...declared];
+  const required = requiredBump(changes);
+  const planned = planVersion({
+    existing: existing.map((v) => ({ version: v.version, deleted: v.deletedAt !== undefined })),
+    ...(request.version === undefined ? {} : { requested: request.version }),
+    ...(request.bump === undefined ? {} : { bump: request.bump }),
+    ...(required === undefined ? {} : { required }),
+    requiredBecause: changes,
+    ...(request.prerelease === undefined ? {} : { prerelease: request.prerelease }),
+    ...(request.base === undefined ? {} : { base: request.base }),
+    ...(request.initial === undefined ? {} : { initial: request.initial }),
+  });
+  return { version: planned.version, bump: planned.bump, changes };
+}
+
+/**
+ * The changes as a release record keeps them: each with its category and bump.
+ *
+ * @example
+ * ```ts
+ * releaseChanges([{ kind: "architecture-changed", bump: "minor", description: "architecture changed" }]);
+ * // [{ category: "architecture", kind: "architecture-changed", bump: "minor", description: "architecture changed" }]
+ * ```
+ */
+export function releaseChanges(changes: readonly Change[]): ReleaseChange[] {
+  return changes.map((c) => ({ category: changeCategory(c.kind), kind: c.kind, bump: c.bump, description: c.description }));
+}
+
+const BUMP_POLICIES: readonly BumpPolicy[] = ["semantic", "strict"];
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Checks the release options mltrail cannot check elsewhere: `bumpPolicy` is one of the
+ * policies, `architectureDigest` a non-empty string of at most 256 characters without
+ * control characters.
+ *
+ * @throws {@link ValidationError} naming the option.
+ * @example
+ * ```ts
+ * checkReleaseOptions({ bumpPolicy: "strict", architectureDigest: "sha256:77e0…" }); // ok
+ * checkReleaseOptions({ bumpPolicy: "loose" }); // ValidationError: bumpPolicy: "loose" is not valid: must be one of semantic, strict
+ * ```
+ */
+export function checkReleaseOptions(options: { readonly bumpPolicy?: unknown; readonly architectureDigest?: unknown }): void {
+  const { bumpPolicy, architectureDigest: digest } = options;
+  if (bumpPolicy !== undefined && !BUMP_POLICIES.includes(bumpPolicy as BumpPolicy)) {
+    throw new ValidationError("bumpPolicy", bumpPolicy, `must be one of ${BUMP_POLICIES.join(", ")}`);
+  }
+  if (digest !== undefined && (typeof digest !== "string" || digest.trim() === "" || digest.length > 256 || CONTROL.test(digest))) {
+    throw new ValidationError("architectureDigest", digest, "must be a non-empty string of at most 256 characters without control characters");
+  }
+}

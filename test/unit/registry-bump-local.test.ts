@@ -1,0 +1,58 @@
+/**
+ * The kinds of change and the bump each requires, on the local store, with real tiny TF.js
+ * models (the table is test/support/bump-cases.ts; the same table runs on the MLflow server in
+ * test/integration/registry-bump-mlflow.test.ts). Also: the release record on disk lists each
+ * change with its category, and a record written before categories existed still reads.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Tracker } from "../../src/index.js";
+import { BUMP_CASES, checkBumpCase } from "../support/bump-cases.js";
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+});
+
+function newStore(): { tracker: Tracker; root: string } {
+  const root = mkdtempSync(path.join(os.tmpdir(), "mltrail-bump-"));
+  const tracker = new Tracker({ trackingUri: root, experiment: "bump", captureContext: false, handleExit: false });
+  cleanups.push(() => rmSync(root, { recursive: true, force: true }), async () => void (await tracker.close()));
+  return { tracker, root };
+}
+
+describe("local store: the bump each kind of change requires", () => {
+  it.each(BUMP_CASES.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
+    const { tracker } = newStore();
+    await checkBumpCase(tracker, "bump-model", c);
+  });
+});
+
+describe("local store: release records", () => {
+  it("record the architecture digest and each change with its category; a record without them still reads", async () => {
+    const { tracker, root } = newStore();
+    const c = BUMP_CASES.find((x) => x.name === "an extra hidden layer");
+    if (c === undefined) throw new Error("missing case");
+    const mv = await checkBumpCase(tracker, "bump-record", c);
+    const file = path.join(root, "registry", "bump-record", "versions", "2.json");
+    const onDisk = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    expect(onDisk["architectureDigest"]).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(onDisk["changeDetails"]).toEqual([
+      { category: "architecture", kind: "architecture-changed", bump: "minor", description: "architecture changed" },
+      { category: "weights", kind: "weights-changed", bump: "patch", description: "weights changed" },
+    ]);
+    // A record written before architecture digests and change details existed.
+    const { architectureDigest: _a, changeDetails: _c, ...old } = onDisk;
+    writeFileSync(file, JSON.stringify(old));
+    const read = await tracker.getModelVersion("bump-record", mv?.version ?? "");
+    expect(read.changes).toEqual(["architecture changed", "weights changed"]);
+    expect(read.changeDetails).toBeUndefined();
+    expect(read.architectureDigest).toBeUndefined();
+  });
+});
