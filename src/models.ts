@@ -13,7 +13,6 @@ import {
   checkAliasName,
   checkModelName,
   checkSignature,
-  checkReleaseOptions,
   checkVersionUpdate,
   parseModelRef,
   planRelease,
@@ -176,7 +175,6 @@ export class Models {
     checkRegisterOptions(options);
     checkNamePolicy("model", name, this.host.namePolicy);
     if (options.version !== undefined && options.bump !== undefined) throw new ValidationError("bump", options.bump, "give either version or bump, not both");
-    checkReleaseOptions(options);
     const rationale = options.rationale ?? "";
     this.checkRationale(rationale);
     const signature = options.signature === undefined ? undefined : checkSignature(options.signature);

@@ -23,6 +23,9 @@ export function isContentDigest(value: unknown): value is string {
   return m !== null && DIGEST_LENGTHS[m[1] as string] === (m[2] as string).length;
 }
 
+const ARCHITECTURE_RULE = "must be a non-empty string of at most 256 characters without control characters (any stable name of the architecture, e.g. architectureDigestOf(json))";
+// eslint-disable-next-line no-control-regex
+const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
 const bump = z.enum(["major", "minor", "patch"], { message: "must be major, minor or patch" });
 const text = z.string({ message: "must be a string" });
 
@@ -35,6 +38,12 @@ const registerSchema = z.object(
     bump: bump.optional(),
     changes: z.array(z.object({ description: text, bump }, { message: "must be { description, bump }" }), { message: "must be an array" }).optional(),
     contentDigest: z.custom<string>(isContentDigest, { message: DIGEST_RULE }).optional(),
+    architectureDigest: text
+      .min(1, { message: ARCHITECTURE_RULE })
+      .max(256, { message: ARCHITECTURE_RULE })
+      .regex(NO_CONTROL, { message: ARCHITECTURE_RULE })
+      .optional(),
+    bumpPolicy: z.enum(["semantic", "strict"], { message: 'must be "semantic" or "strict"' }).optional(),
     prerelease: text.optional(),
     initial: z.enum(["1.0.0", "0.1.0"], { message: 'must be "1.0.0" or "0.1.0"' }).optional(),
     base: text.optional(),

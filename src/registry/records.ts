@@ -7,8 +7,10 @@
  * @packageDocumentation
  */
 import { z } from "zod";
+import type { ChangeCategory } from "./changes.js";
 import { checkSignature } from "./signature.js";
-import type { AuditEntry, StoredVersion } from "./store.js";
+import type { ChangeKind } from "./signature.js";
+import type { AuditEntry, ReleaseChange, StoredVersion } from "./store.js";
 
 /**
  * A schema of a plain object whose values all pass `check`. The object is returned as is, so
@@ -29,11 +31,20 @@ const optionalString = z.string().optional();
 
 const datasetSchema = z.object({ name: z.string(), digest: z.string(), source: optionalString, context: optionalString });
 
+const bumpSchema = z.enum(["major", "minor", "patch"]);
+/** Change details written by another mltrail version may not parse here: then they are left out, the record stays readable. */
+const changeDetailsSchema = z
+  .array(z.object({ category: z.string(), kind: z.string(), bump: bumpSchema, description: z.string() }))
+  .optional()
+  .catch(undefined)
+  .transform((list) => list?.map((c): ReleaseChange => ({ category: c.category as ChangeCategory, kind: c.kind as ChangeKind, bump: c.bump, description: c.description })));
+
 /** The release fields stored next to the name, version and source (the MLflow `mltrail.release` tag holds these). */
 const releaseBodySchema = z.object({
   runId: optionalString,
   signature: z.unknown().optional(),
   contentDigest: optionalString,
+  architectureDigest: optionalString,
   author: z.string(),
   createdAt: z.number(),
   rationale: z.string(),
@@ -43,6 +54,7 @@ const releaseBodySchema = z.object({
   gitCommit: optionalString,
   bump: z.string(),
   changes: z.array(z.string()),
+  changeDetails: changeDetailsSchema,
   deprecated: optionalString,
   deletedAt: z.number().optional(),
   description: optionalString,
@@ -71,6 +83,7 @@ export function parseReleaseBody(raw: unknown): ReleaseBody | undefined {
     runId: b.runId,
     signature,
     contentDigest: b.contentDigest,
+    ...(b.architectureDigest === undefined ? {} : { architectureDigest: b.architectureDigest }),
     author: b.author,
     createdAt: b.createdAt,
     rationale: b.rationale,
@@ -85,6 +98,7 @@ export function parseReleaseBody(raw: unknown): ReleaseBody | undefined {
     gitCommit: b.gitCommit,
     bump: b.bump,
     changes: b.changes,
+    ...(b.changeDetails === undefined ? {} : { changeDetails: b.changeDetails }),
     deprecated: b.deprecated,
     deletedAt: b.deletedAt,
     description: b.description,
@@ -112,6 +126,8 @@ const auditSchema = z.object({
   by: z.string(),
   at: z.number(),
   reason: optionalString,
+  bump: optionalString,
+  changes: z.array(z.string()).optional(),
 });
 
 /**

@@ -5,7 +5,6 @@
  *
  * @packageDocumentation
  */
-import { ValidationError } from "../errors.js";
 import { changeCategory, inferChanges, requiredBump } from "./changes.js";
 import type { BumpPolicy, ReleaseFacts } from "./changes.js";
 import type { Bump, Change } from "./signature.js";
@@ -114,28 +113,3 @@ export function releaseChanges(changes: readonly Change[]): ReleaseChange[] {
   return changes.map((c) => ({ category: changeCategory(c.kind), kind: c.kind, bump: c.bump, description: c.description }));
 }
 
-const BUMP_POLICIES: readonly BumpPolicy[] = ["semantic", "strict"];
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-/**
- * Checks the release options mltrail cannot check elsewhere: `bumpPolicy` is one of the
- * policies, `architectureDigest` a non-empty string of at most 256 characters without
- * control characters.
- *
- * @throws {@link ValidationError} naming the option.
- * @example
- * ```ts
- * checkReleaseOptions({ bumpPolicy: "strict", architectureDigest: "sha256:77e0…" }); // ok
- * checkReleaseOptions({ bumpPolicy: "loose" }); // ValidationError: bumpPolicy: "loose" is not valid: must be one of semantic, strict
- * ```
- */
-export function checkReleaseOptions(options: { readonly bumpPolicy?: unknown; readonly architectureDigest?: unknown }): void {
-  const { bumpPolicy, architectureDigest: digest } = options;
-  if (bumpPolicy !== undefined && !BUMP_POLICIES.includes(bumpPolicy as BumpPolicy)) {
-    throw new ValidationError("bumpPolicy", bumpPolicy, `must be one of ${BUMP_POLICIES.join(", ")}`);
-  }
-  if (digest !== undefined && (typeof digest !== "string" || digest.trim() === "" || digest.length > 256 || CONTROL.test(digest))) {
-    throw new ValidationError("architectureDigest", digest, "must be a non-empty string of at most 256 characters without control characters");
-  }
-}

@@ -84,7 +84,7 @@ async function fit(model: tf.LayersModel, t: Training): Promise<void> {
 
 /** Trains and releases one model version as `t` says. */
 export async function release(tracker: Tracker, model: string, t: Training, options: BumpCase["options"] = {}): Promise<ModelVersion> {
-  return tracker.withRun({ name: "train", params: { lr: t.lr } }, async (run) => {
+  const { runId, saved } = await tracker.withRun({ name: "train", params: { lr: t.lr } }, async (run) => {
     await run.logDataset({ name: "train", digest: t.data, context: "training" });
     let saved: { artifactPath: string; contentDigest: string; architectureDigest?: string };
     if (t.opaque === true) {
@@ -103,8 +103,11 @@ export async function release(tracker: Tracker, model: string, t: Training, opti
       await fit(m, t);
       saved = await saveModel(run, m);
     }
-    return tracker.registerModel(model, { runId: run.id, ...saved, ...options, rationale: "bump table" });
+    return { runId: run.id, saved };
   });
+  // The registry reads the run's params and datasets from the store: on a server, once they arrived.
+  await tracker.flush({ timeoutMs: 60_000 });
+  return tracker.registerModel(model, { runId, ...saved, ...options, rationale: "bump table" });
 }
 
 /** Runs one row: baseline 1.0.0, then the change; checks the version, the change list and the audit entry. */

@@ -4,12 +4,12 @@
  * test/integration/registry-bump-mlflow.test.ts). Also: the release record on disk lists each
  * change with its category, and a record written before categories existed still reads.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Tracker } from "../../src/index.js";
+import { Tracker, ValidationError } from "../../src/index.js";
 import { BUMP_CASES, checkBumpCase } from "../support/bump-cases.js";
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -40,7 +40,8 @@ describe("local store: release records", () => {
     const c = BUMP_CASES.find((x) => x.name === "an extra hidden layer");
     if (c === undefined) throw new Error("missing case");
     const mv = await checkBumpCase(tracker, "bump-record", c);
-    const file = path.join(root, "registry", "bump-record", "versions", "2.json");
+    const folder = readdirSync(path.join(root, "registry")).find((f) => f.startsWith("bump-record"));
+    const file = path.join(root, "registry", folder ?? "", "versions", "2.json");
     const onDisk = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
     expect(onDisk["architectureDigest"]).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(onDisk["changeDetails"]).toEqual([
@@ -54,5 +55,26 @@ describe("local store: release records", () => {
     expect(read.changes).toEqual(["architecture changed", "weights changed"]);
     expect(read.changeDetails).toBeUndefined();
     expect(read.architectureDigest).toBeUndefined();
+    // Change details another mltrail version wrote that do not parse here: left out, the release still reads.
+    writeFileSync(file, JSON.stringify({ ...onDisk, changeDetails: [{ category: "future", kind: 3 }] }));
+    const odd = await tracker.getModelVersion("bump-record", mv?.version ?? "");
+    expect(odd.changeDetails).toBeUndefined();
+    expect(odd.architectureDigest).toBe(onDisk["architectureDigest"]);
+  });
+
+  it.each([
+    [{ bumpPolicy: "loose" }, "options.bumpPolicy", 'must be "semantic" or "strict"'],
+    [{ architectureDigest: "" }, "options.architectureDigest", "must be a non-empty string"],
+    [{ architectureDigest: "a\u0000b" }, "options.architectureDigest", "without control characters"],
+    [{ architectureDigest: 7 }, "options.architectureDigest", "must be a string"],
+  ])("a bad %o is a ValidationError naming the option, and releases nothing", async (bad, field, rule) => {
+    const { tracker } = newStore();
+    const run = await tracker.startRun({});
+    await run.end();
+    const err = await tracker.registerModel("bump-bad", { runId: run.id, ...(bad as object) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).field).toBe(field);
+    expect((err as Error).message).toContain(rule);
+    expect(await tracker.listModels()).toEqual([]);
   });
 });
