@@ -1,7 +1,7 @@
 /**
  * The architecture digest of a model: a digest of its topology (layers, their configs and
  * connections) without its weights, so that a retrained model with the same architecture
- * can be told apart from a new architecture (DESIGN.md, "Model releases", rule 2). Pure: the
+ * can be told apart from a new architecture (README, "Model releases with semantic versions", rule 2). Pure: the
  * caller reads the file.
  *
  * @packageDocumentation

@@ -1,6 +1,6 @@
 /**
  * Plans one release against the versions a model has: which release it is compared with,
- * what changed, and the version it gets (DESIGN.md, "Model releases", rules 2–5). Pure: the
+ * what changed, and the version it gets (README, "Model releases with semantic versions", rules 2–5). Pure: the
  * store's allocation calls it with the versions current under its lock.
  *
  * @packageDocumentation
