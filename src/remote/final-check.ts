@@ -1,6 +1,6 @@
 /**
- * The end-of-run check: once a run's end is acknowledged and every request of the run whose
- * outcome was unknown has had time to settle, the run is read back from the server and
+ * The end-of-run check: once a run's end is acknowledged and every write of the run that
+ * may still be in flight has had time to land, the run is read back from the server and
  * compared with the final state of the local log: status, end time, name, the last value of
  * every tag, every param, and the presence of every metric key. What a late request regressed
  * (or a 2xx silently dropped) is re-applied; what cannot be fixed is reported.
@@ -165,7 +165,7 @@ export function describeDrift(d: Drift): string {
 }
 
 /**
- * The end-of-run check of one run: after the last request of unknown outcome has had
+ * The end-of-run check of one run: after the last write that may still be in flight has had
  * `settleMs` to land, reads the run back and re-applies what differs from the log's final
  * state (params and tags, then the name, then status and end time last), up to
  * {@link MAX_REPAIRS} rounds; then reports what still differs and marks the run done.

@@ -21,7 +21,7 @@ export interface TargetState {
   rejected: number;
   /** The end record was acknowledged; the end-of-run check against the server may still be due. */
   ended?: boolean;
-  /** Last time (ms since the epoch) a request of this run ended without a known outcome (timeout, reset, 5xx). */
+  /** Last time (ms since the epoch) a request of this run that may still land late failed (timeout, reset, 502/504, unreadable 2xx). */
   uncertainAt?: number;
   /** The end was acknowledged and the server's copy checked: nothing more to send. */
   done: boolean;

@@ -32,7 +32,7 @@ export interface ReplicatorOptions {
   readonly downAfterFailures: number;
   /**
    * The per-request timeout, ms: sets when a hanging request makes the state DEGRADED and
-   * DOWN (see `ReplicationHealth`), and how long a request of unknown outcome is given to
+   * DOWN (see `ReplicationHealth`), and how long a write that may still be in flight is given to
    * land before the end-of-run check. @default 30000
    */
   readonly requestTimeoutMs?: number;

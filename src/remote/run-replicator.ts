@@ -8,7 +8,7 @@
  */
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { ApiError, AuthenticationError, BadRequestError, MltrailError, PayloadTooLargeError, PermissionDeniedError } from "../errors.js";
+import { ApiError, AuthenticationError, BadRequestError, ConnectionError, MltrailError, PayloadTooLargeError, PermissionDeniedError } from "../errors.js";
 import { JournalTail } from "../log/tail.js";
 import type { ArtifactRecord, DatasetRecord, JournalRecord } from "../log/record.js";
 import type { BackendLimits } from "../model/limits.js";
@@ -52,7 +52,7 @@ export interface ReplicatorServices {
   renameRun(remoteRunId: string, name: string): Promise<void>;
   /** Reads the run back, for the end-of-run check. */
   getRun(remoteRunId: string): Promise<RemoteRun>;
-  /** How long a request whose outcome is unknown may still be executing on the server, ms. */
+  /** How long a write that may still be in flight can take to land on the server, ms. */
   readonly settleMs: number;
   /** Uploads one artifact file from the run's folder. */
   uploadArtifact(remoteRunId: string, source: RunSource, record: ArtifactRecord): Promise<void>;
@@ -91,15 +91,21 @@ const MIN_AFTER_TIMEOUT = 50;
 
 const INACTIVE_RUN = /must be in the 'active' (lifecycle_)?state|run .* (is )?deleted|is not active/i;
 
+/** Endpoints whose late arrival can overwrite a run's status, name or tag values. */
+const LAST_WRITER_WINS = /\/runs\/(log-batch|update|set-tag)$/;
+
 /**
- * True when the server may have applied the request although the client saw no success
- * (a timeout, a reset, a 5xx, a 2xx body that could not be read): such a request may still
- * be executing, and land after later ones.
+ * True when the request may still be executing on the server and land after later ones: a
+ * timeout, a reset or another lost connection, a 502/504 from a gateway, or a 2xx body that
+ * could not be read, on an endpoint that writes last-writer-wins fields. A 500 or 503 was
+ * answered by the server itself: the request is over, whatever it applied.
  */
-export function outcomeUnknown(error: MltrailError): boolean {
-  if (error instanceof ApiError) return error.status >= 500 && error.status !== 501;
-  const kind = connectionErrorKind(error);
-  if (kind !== undefined) return kind !== "refused" && kind !== "dns" && kind !== "tls";
+export function mayLandLate(error: MltrailError): boolean {
+  if (error instanceof ApiError) return (error.status === 502 || error.status === 504) && LAST_WRITER_WINS.test(error.endpoint);
+  if (error instanceof ConnectionError) {
+    const kind = connectionErrorKind(error);
+    return kind !== "refused" && kind !== "dns" && kind !== "tls" && LAST_WRITER_WINS.test(error.endpoint);
+  }
   return error.code === "INVALID_RESPONSE";
 }
 
@@ -265,7 +271,7 @@ export class RunReplicator {
 
   private async classify(err: unknown): Promise<StepResult> {
     const error = err instanceof MltrailError ? err : new MltrailError(`replication failed: ${String(err)}`, { cause: err });
-    if (outcomeUnknown(error)) this.source.state.state.uncertainAt = Date.now();
+    if (mayLandLate(error)) this.source.state.state.uncertainAt = Date.now();
     if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) return { kind: "auth", error };
     if (isRetryable(error) || error.code === "INVALID_RESPONSE") {
       this.failures++;

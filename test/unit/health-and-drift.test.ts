@@ -7,6 +7,9 @@ import { describe, expect, it } from "vitest";
 import { driftOf, isClean, isRepairable, type LocalFinal } from "../../src/remote/final-check.js";
 import { Health, healthThresholds, type ReplicationHealth } from "../../src/remote/health.js";
 import type { RemoteRun } from "../../src/remote/mlflow/types.js";
+import { apiErrorFromResponse, connectionErrorFrom } from "../../src/remote/errors.js";
+import { mayLandLate } from "../../src/remote/run-replicator.js";
+import { MltrailError } from "../../src/errors.js";
 
 function health(): { h: Health; states: ReplicationHealth[] } {
   const states: ReplicationHealth[] = [];
@@ -118,5 +121,28 @@ describe("driftOf", () => {
   it("the parent tag is compared with the parent's server id", () => {
     const d = driftOf(local, server({ tags: { progress: "2", "mlflow.parentRunId": "local-parent" } }), "server-parent", "created");
     expect(d.tags).toEqual([{ key: "mlflow.parentRunId", value: "server-parent" }]);
+  });
+});
+
+describe("mayLandLate", () => {
+  const batch = "/api/2.0/mlflow/runs/log-batch";
+  const net = (code: string, endpoint = batch): MltrailError => connectionErrorFrom(Object.assign(new Error(code), { code }), endpoint);
+  const http = (status: number, endpoint = batch): MltrailError => apiErrorFromResponse({ status, data: "", endpoint });
+
+  it("a write that got no answer, or a gateway's 502/504, may still land", () => {
+    expect(mayLandLate(net("ECONNABORTED"))).toBe(true); // axios' timeout
+    expect(mayLandLate(net("ECONNRESET"))).toBe(true);
+    expect(mayLandLate(net("ECONNRESET", "/api/2.0/mlflow/runs/update"))).toBe(true);
+    expect(mayLandLate(http(504))).toBe(true);
+    expect(mayLandLate(new MltrailError(`${batch}: unexpected response from the server (x)`, { code: "INVALID_RESPONSE" }))).toBe(true);
+  });
+
+  it("a refused connection, a server's own 500/503/429, or a non-writing endpoint cannot", () => {
+    expect(mayLandLate(net("ECONNREFUSED"))).toBe(false);
+    expect(mayLandLate(http(503))).toBe(false);
+    expect(mayLandLate(http(500))).toBe(false);
+    expect(mayLandLate(http(429))).toBe(false);
+    expect(mayLandLate(net("ECONNRESET", "/api/2.0/mlflow-artifacts/artifacts/1/x"))).toBe(false);
+    expect(mayLandLate(net("ECONNRESET", "/api/2.0/mlflow/runs/get"))).toBe(false);
   });
 });
