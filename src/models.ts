@@ -7,7 +7,7 @@
  */
 import * as os from "node:os";
 import { checkNamePolicy } from "./capture/naming.js";
-import { NotFoundError, ValidationError } from "./errors.js";
+import { CorruptDataError, type MltrailError, NotFoundError, ValidationError } from "./errors.js";
 import type { RunRecord } from "./model/types.js";
 import {
   checkAliasName,
@@ -139,6 +139,13 @@ function own(map: Readonly<Record<string, string>>, key: string): string | undef
   return Object.hasOwn(map, key) ? map[key] : undefined;
 }
 
+/** The error of a lookup that missed: CorruptDataError when damaged items of the model may hold the answer. */
+async function missing(store: RegistryStore, name: string, message: string): Promise<MltrailError> {
+  const damaged = await store.damaged(name);
+  if (damaged.length === 0) return new NotFoundError(message);
+  return new CorruptDataError(`${message}; ${damaged.length} damaged registry item(s) of the model may hold it: ${damaged.slice(0, 3).join(", ")}`, { path: damaged[0] as string });
+}
+
 function live(versions: readonly StoredVersion[]): StoredVersion[] {
   return versions.filter((v) => v.deletedAt === undefined);
 }
@@ -251,14 +258,14 @@ export class Models {
     const parsed = ref === undefined ? parseModelRef(nameOrRef) : { name: checkModelName(nameOrRef), ref: checkRefArgument(ref) };
     const store = await this.host.store();
     const versions = live(await store.listVersions(parsed.name));
-    if (versions.length === 0) throw new NotFoundError(`model "${parsed.name}" has no versions`);
+    if (versions.length === 0) throw await missing(store, parsed.name, `model "${parsed.name}" has no versions`);
     const resolved = resolveRef(
       versions.map((v) => ({ version: v.version, deprecated: v.deprecated !== undefined })),
       await store.aliases(parsed.name),
       parsed.ref,
     );
     const found = resolved === undefined ? undefined : versions.find((v) => versionIdentity(v.version) === versionIdentity(resolved));
-    if (found === undefined) throw new NotFoundError(`model "${parsed.name}" has no version matching "${parsed.ref}"`);
+    if (found === undefined) throw await missing(store, parsed.name, `model "${parsed.name}" has no version matching "${parsed.ref}"`);
     return this.view(parsed.name, found);
   }
 

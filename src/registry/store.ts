@@ -129,4 +129,6 @@ export interface RegistryStore {
   setAlias(name: string, alias: string, version: string | undefined, expected?: string | null): Promise<void>;
   appendAudit(name: string, entry: AuditEntry): Promise<void>;
   history(name: string): Promise<AuditEntry[]>;
+  /** Where the model's damaged versions or aliases are (files or server items), for the error when a lookup misses. */
+  damaged(name: string): Promise<string[]>;
 }

@@ -67,7 +67,7 @@ export class MlflowRegistry implements RegistryStore {
     private readonly report: (error: SpoolError) => void = () => undefined,
   ) {}
 
-  private damaged(what: string, path: string): void {
+  private reportDamage(what: string, path: string): void {
     this.report(new CorruptDataError(`registry: ${what} on the server is damaged and was skipped`, { path }));
   }
 
@@ -77,7 +77,7 @@ export class MlflowRegistry implements RegistryStore {
     return [...names].sort();
   }
 
-  private toStored(mv: RemoteModelVersion): StoredVersion | undefined {
+  private toStored(mv: RemoteModelVersion, quiet = false): StoredVersion | undefined {
     const version = mv.tags[this.versionTag];
     if (version === undefined) return undefined; // not released through mltrail
     const raw = mv.tags[RELEASE_TAG];
@@ -92,7 +92,7 @@ export class MlflowRegistry implements RegistryStore {
       body = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? parseReleaseBody({ ...body, ...parsed }) : undefined;
     }
     if (body === undefined) {
-      this.damaged(`the release tag of model "${mv.name}" version ${mv.version}`, `models:/${mv.name}/${mv.version}`);
+      if (!quiet) this.reportDamage(`the release tag of model "${mv.name}" version ${mv.version}`, `models:/${mv.name}/${mv.version}`);
       return undefined;
     }
     return {
@@ -120,7 +120,7 @@ export class MlflowRegistry implements RegistryStore {
         if (typeof t.version !== "string" || typeof t.backendVersion !== "string" || typeof t.deletedAt !== "number") throw new Error("not a tombstone");
         out.push({ version: t.version, backendVersion: t.backendVersion, deletedAt: t.deletedAt, audit: parseAuditList(JSON.stringify(t.audit ?? []), this.report, `tag ${key} of model "${name}"`) });
       } catch {
-        this.damaged(`tag ${key} of model "${name}"`, `models:/${name}`);
+        this.reportDamage(`tag ${key} of model "${name}"`, `models:/${name}`);
       }
     }
     return out;
@@ -246,6 +246,12 @@ export class MlflowRegistry implements RegistryStore {
       write: (list) => this.client.setRegisteredModelTag(name, AUDIT_TAG, JSON.stringify(fitAudit(list, MODEL_AUDIT_LIMIT))),
       keepDamaged: (raw) => this.client.setRegisteredModelTag(name, DAMAGED_AUDIT_TAG, raw.slice(0, MODEL_AUDIT_LIMIT)),
     });
+  }
+
+  async damaged(name: string): Promise<string[]> {
+    return (await this.remoteVersions(name))
+      .filter((mv) => mv.tags[this.versionTag] !== undefined && this.toStored(mv, true) === undefined)
+      .map((mv) => `models:/${name}/${mv.version}`);
   }
 
   async history(name: string): Promise<AuditEntry[]> {

@@ -51,13 +51,13 @@ export class LocalRegistry implements RegistryStore {
   }
 
   /** Reads and checks a JSON file: its value, `undefined` when absent, {@link DAMAGED} (reported) when unreadable. */
-  private async read<T>(file: string, parse: (raw: unknown) => T | undefined, what: string): Promise<T | undefined | typeof DAMAGED> {
+  private async read<T>(file: string, parse: (raw: unknown) => T | undefined, what: string | undefined): Promise<T | undefined | typeof DAMAGED> {
     let text: string;
     try {
       text = await fsp.readFile(file, "utf8");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      this.damaged(file, what, (err as Error).message);
+      if (what !== undefined) this.reportDamage(file, what, (err as Error).message);
       return DAMAGED;
     }
     let value: T | undefined;
@@ -66,11 +66,20 @@ export class LocalRegistry implements RegistryStore {
     } catch {
       value = undefined;
     }
-    if (value === undefined) this.damaged(file, what, "not a valid record");
+    if (value === undefined && what !== undefined) this.reportDamage(file, what, "not a valid record");
     return value ?? DAMAGED;
   }
 
-  private damaged(file: string, what: string, why: string): void {
+  async damaged(name: string): Promise<string[]> {
+    const dir = await this.modelDir(name);
+    const files = (await fsp.readdir(path.join(dir, "versions")).catch(() => [] as string[])).filter((f) => /^\d+\.json$/.test(f)).map((f) => path.join(dir, "versions", f));
+    const out: string[] = [];
+    for (const file of files) if ((await this.read(file, parseStoredVersion, undefined)) === DAMAGED) out.push(path.relative(this.root, file));
+    if ((await this.read(path.join(dir, "aliases.json"), parseAliases, undefined)) === DAMAGED) out.push(path.relative(this.root, path.join(dir, "aliases.json")));
+    return out;
+  }
+
+  private reportDamage(file: string, what: string, why: string): void {
     this.report(new CorruptDataError(`registry: ${what} is damaged (${why}) and was skipped: ${path.relative(this.root, file)}`, { path: file }));
   }
 
@@ -110,7 +119,7 @@ export class LocalRegistry implements RegistryStore {
       const v = await this.read(path.join(dir, "versions", f), parseStoredVersion, `version file ${f} of model "${name}"`);
       if (v === undefined || v === DAMAGED) continue;
       if (v.backendVersion === f.slice(0, -5)) versions.push(v);
-      else this.damaged(path.join(dir, "versions", f), `version file ${f} of model "${name}"`, `it says version ${v.backendVersion}`);
+      else this.reportDamage(path.join(dir, "versions", f), `version file ${f} of model "${name}"`, `it says version ${v.backendVersion}`);
     }
     const highest = files.reduce((max, f) => Math.max(max, Number(f.slice(0, -5))), 0);
     return { versions: versions.sort((a, b) => Number(a.backendVersion) - Number(b.backendVersion)), highest };
@@ -200,7 +209,7 @@ export class LocalRegistry implements RegistryStore {
       } catch {
         entry = undefined;
       }
-      if (entry === undefined) this.damaged(file, `line ${i + 1} of the audit log of model "${name}"`, "not a valid entry");
+      if (entry === undefined) this.reportDamage(file, `line ${i + 1} of the audit log of model "${name}"`, "not a valid entry");
       else out.push(entry);
     }
     return out;

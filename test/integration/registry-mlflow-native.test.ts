@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { MltrailError, NotFoundError, Tracker, ValidationError } from "../../src/index.js";
+import { CorruptDataError, MltrailError, NotFoundError, Tracker, ValidationError } from "../../src/index.js";
 import type { ModelSignature } from "../../src/index.js";
 import { mlflowGet, mlflowPost, uniqueName } from "../support/mlflow.js";
 import { runMlflowPython } from "../support/mlflow-python.js";
@@ -131,6 +131,7 @@ describe("the audit trail is one tag per version", () => {
     await mlflowPost("model-versions/set-tag", { name: model, version: "2", key: "mltrail.release", value: "{ torn" });
     await mlflowPost("model-versions/set-tag", { name: model, version: "1", key: "mltrail.audit", value: '[{"action":"release","by":"x","at":1},{"act' });
     expect((await t.listModelVersions(model)).map((v) => v.version)).toEqual(["1.0.0"]);
+    expect(await rejection(t.getModelVersion(model, "1.1.0"))).toBeInstanceOf(CorruptDataError);
     expect((await t.modelHistory(model)).map((e) => [e.action, e.version])).toEqual([["release", "1.1.0"]]);
     expect(errors.filter((e) => e.code === "CORRUPT").length).toBeGreaterThanOrEqual(2);
     // The next event is written whole and never onto the damaged value, which is kept aside.

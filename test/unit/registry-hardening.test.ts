@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readd
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { MltrailError, NotFoundError, SpoolError, Tracker, ValidationError } from "../../src/index.js";
+import { CorruptDataError, MltrailError, NotFoundError, SpoolError, Tracker, ValidationError } from "../../src/index.js";
 import type { TrackerOptions } from "../../src/index.js";
 import { fakeDigest, modelFolder, rejection } from "../support/registry.js";
 
@@ -123,6 +123,10 @@ describe("damaged registry files stay local (issue 12.6)", () => {
     writeFileSync(path.join(modelFolder(root, "m"), "versions", "2.json"), "{ not json");
     expect((await tracker.listModelVersions("m")).map((v) => v.version)).toEqual(["1.0.0"]);
     expect(errors.some((e) => e instanceof SpoolError && e.message.includes("2.json"))).toBe(true);
+    // Asked for exactly: the damaged file may hold it, so the error says so (typed), not "not found".
+    const asked = await rejection(tracker.getModelVersion("m", "1.1.0"));
+    expect(asked).toBeInstanceOf(CorruptDataError);
+    expect(asked.message).toContain("2.json");
     const next = await tracker.registerModel("m", { runId, contentDigest: fakeDigest("c"), version: "3.0.0" });
     expect(next.backendVersion).toBe("3");
     expect(readFileSync(path.join(modelFolder(root, "m"), "versions", "2.json"), "utf8")).toBe("{ not json");
@@ -138,7 +142,7 @@ describe("damaged registry files stay local (issue 12.6)", () => {
     await tracker.registerModel("other", { runId, contentDigest: fakeDigest("a") });
     writeFileSync(path.join(modelFolder(root, "m"), "aliases.json"), "[1,2");
     expect((await tracker.getModelVersion("m", "1.0.0")).aliases).toEqual([]);
-    expect(await rejection(tracker.getModelVersion("m", "champion"))).toBeInstanceOf(NotFoundError);
+    expect(await rejection(tracker.getModelVersion("m", "champion"))).toBeInstanceOf(CorruptDataError);
     await tracker.setAlias("m", "champion", "1.0.0");
     expect((await tracker.getModelVersion("m@champion")).version).toBe("1.0.0");
     writeFileSync(path.join(modelFolder(root, "other"), "model.json"), "");
