@@ -78,7 +78,8 @@ export class LocalView {
     if (found !== undefined) {
       const state = await ReplicationState.load(found.paths.dir, this.target);
       if (state.state.done) return { remote: state.state.remoteRunId ?? runId };
-      const experimentName = (await this.spool.getExperiment(found.experimentId)).name;
+      // Only searches use the name; a damaged experiment.json must not hide the run.
+      const experimentName = (await this.spool.getExperiment(found.experimentId).catch(() => undefined))?.name ?? "";
       return { local: { localId: runId, paths: found.paths, experimentName, state } };
     }
     // A server id of a run that started offline: its folder carries the local id.
