@@ -3,7 +3,7 @@
  * The `mltrail` command. It uses the public API only.
  */
 import { Command } from "commander";
-import { Tracker, VERSION } from "../index.js";
+import { MltrailError, Tracker, VERSION } from "../index.js";
 import { registerRunCommands } from "./runs.js";
 import { registerSyncCommand } from "./sync.js";
 import { registerModelCommands } from "./models.js";
@@ -40,6 +40,10 @@ registerReportCommand(program, (cmd) => trackerFrom(cmd));
 registerAbCommands(program, (cmd) => trackerFrom(cmd));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`mltrail: ${err instanceof Error ? err.message : String(err)}\n`);
+  // mltrail's errors and the commands' usage messages (plain Errors) explain themselves; a
+  // TypeError, a raw system error or a thrown non-error is a bug worth reporting as such.
+  const expected = err instanceof MltrailError || (err instanceof Error && err.constructor === Error && !("code" in err));
+  const unexpected = expected ? "" : `unexpected ${err instanceof Error ? err.name : typeof err} (a bug in mltrail, please report it): `;
+  process.stderr.write(`mltrail: ${unexpected}${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 });
