@@ -28,7 +28,9 @@ let sdk: typeof import("../../src/index.js") & typeof import("../../src/ab/index
 beforeAll(async () => {
   requireDist();
   store = tempStore("ab-det");
-  sdk = (await import(pathToFileURL(path.join(projectRoot, "dist", "index.js")).href)) as typeof sdk;
+  // The package root and the mltrail/ab entry (hashing internals), both as built.
+  const [root, ab] = await Promise.all([import(pathToFileURL(path.join(projectRoot, "dist", "index.js")).href), import(pathToFileURL(path.join(projectRoot, "dist", "ab.js")).href)]);
+  sdk = { ...root, ...ab } as typeof sdk;
   const tracker = new sdk.Tracker({ trackingUri: store.root, captureContext: false, handleExit: false });
   for (const digest of [`sha256:${"a".repeat(64)}`, `sha256:${"b".repeat(64)}`]) {
     const run = await tracker.startRun();
