@@ -52,6 +52,7 @@ export { diffSignatures } from "./registry/signature.js";
 export type { ModelSignature, TensorSpec, Bump, Change, ChangeKind } from "./registry/signature.js";
 export type { PrereleaseChannel } from "./registry/versioning.js";
 export { architectureDigestOf } from "./registry/architecture.js";
+export { releaseChangeLines } from "./registry/release.js";
 export type { BumpPolicy, ChangeCategory } from "./registry/changes.js";
 export type { ModelVersion, RegisterModelOptions } from "./models.js";
 export type { ArtifactOptions, ArtifactInfo, LogModelOptions, LoggedModel, DatasetOptions, DatasetInfo } from "./artifacts/run-artifacts.js";

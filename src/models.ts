@@ -17,6 +17,7 @@ import {
   parseModelRef,
   planRelease,
   promote as promoteVersion,
+  releaseChangeLines,
   releaseChanges,
   releaseWithRetry,
   resolveRef,
@@ -26,7 +27,7 @@ import {
   type ModelSignature,
   type PrereleaseChannel,
 } from "./registry/index.js";
-import type { AuditEntry, DatasetRef, RegistryStore, StoredVersion } from "./registry/store.js";
+import type { AuditEntry, DatasetRef, RegistryStore, ReleaseChange, StoredVersion } from "./registry/store.js";
 import { checkRefArgument, checkRegisterOptions, checkVersionChange } from "./registry/arguments.js";
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 
@@ -151,9 +152,10 @@ function live(versions: readonly StoredVersion[]): StoredVersion[] {
 }
 
 /** The audit form of a release's changes: `<category>: <description>`, at most 10, each cut at 200 characters (MLflow tags are small). */
-function auditChanges(changes: readonly { category: string; description: string }[]): string[] {
-  const shown = changes.slice(0, 10).map((c) => `${c.category}: ${c.description.length > 200 ? `${c.description.slice(0, 199)}…` : c.description}`);
-  return changes.length > 10 ? [...shown, `and ${changes.length - 10} more`] : shown;
+function auditChanges(changeDetails: readonly ReleaseChange[]): string[] {
+  const lines = releaseChangeLines({ changes: [], changeDetails });
+  const shown = lines.slice(0, 10).map((l) => (l.length > 200 ? `${l.slice(0, 199)}…` : l));
+  return lines.length > 10 ? [...shown, `and ${lines.length - 10} more`] : shown;
 }
 
 /** Registry operations of a tracker. @internal */
@@ -202,7 +204,7 @@ export class Models {
     const next = { signature: signatureUsed, contentDigest, ...(architectureDigest === undefined ? {} : { architectureDigest }), datasets, params: run.data.params };
     const store = await this.host.store();
     let created = true;
-    let details: ReturnType<typeof releaseChanges> = [];
+    let details: ReleaseChange[] = [];
     const stored = await releaseWithRetry(
       () =>
         store.createVersion(name, (existing) => {

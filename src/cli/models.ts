@@ -2,7 +2,7 @@
  * `mltrail models list | show | history | promote | alias | deprecate`.
  */
 import type { Command } from "commander";
-import type { ModelVersion, Tracker } from "../index.js";
+import { releaseChangeLines, type AuditEntry, type ModelVersion, type Tracker } from "../index.js";
 import { iso, table } from "../internal/table.js";
 
 type TrackerFactory = (cmd: Command) => Tracker;
@@ -25,6 +25,12 @@ function versionRow(v: ModelVersion): string[] {
     .map(([k, x]) => `${k}=${Number.isInteger(x) ? x : x.toPrecision(4)}`)
     .join(" ");
   return [v.version, v.aliases.join(","), v.deprecated ? "deprecated" : "", iso(v.createdAt), v.author, v.rationale, auc];
+}
+
+/** A release's bump and the changes that required it: `patch: weights: weights changed; params: params changed (lr)`. */
+function bumpCell(e: AuditEntry): string {
+  if (e.bump === undefined) return "";
+  return e.changes === undefined || e.changes.length === 0 ? e.bump : `${e.bump}: ${e.changes.join("; ")}`;
 }
 
 /** Registers the `models` command group. */
@@ -64,11 +70,13 @@ export function registerModelCommands(program: Command, trackerFrom: TrackerFact
           ["aliases", v.aliases.join(", ") || "-"],
           ["released", `${iso(v.createdAt)} by ${v.author}`],
           ["rationale", v.rationale || "-"],
-          ["bump", `${v.bump}${v.changes.length > 0 ? `: ${v.changes.join("; ")}` : ""}`],
+          ["bump", v.bump],
+          ["changes", releaseChangeLines(v).join("; ") || "-"],
           ["source", v.source],
           ["run", v.runId ?? "-"],
           ["git commit", v.gitCommit ?? "-"],
           ["content digest", v.contentDigest ?? "-"],
+          ["architecture", v.architectureDigest ?? "-"],
           ["backend version", v.backendVersion],
           ["metrics", Object.entries(v.metrics).map(([k, x]) => `${k}=${x}`).join(" ") || "-"],
           ["signature", v.signature === undefined ? "-" : `inputs ${v.signature.inputs.map((i) => `${i.name}:${i.dtype}`).join(", ")} → outputs ${v.signature.outputs.map((o) => `${o.name}:${o.dtype}`).join(", ")}`],
@@ -85,7 +93,7 @@ export function registerModelCommands(program: Command, trackerFrom: TrackerFact
       using(trackerFrom(cmd), async (t) => {
         const entries = await t.modelHistory(name);
         if (opts.json === true) print(JSON.stringify(entries, null, 2));
-        else print(table(["when", "who", "action", "version", "alias", "why"], entries.map((e) => [iso(e.at), e.by, e.action, e.version ?? "", e.alias === undefined ? "" : `${e.alias}${e.from === undefined ? "" : ` (was ${e.from})`}`, e.reason ?? ""])));
+        else print(table(["when", "who", "action", "version", "alias", "why", "bump"], entries.map((e) => [iso(e.at), e.by, e.action, e.version ?? "", e.alias === undefined ? "" : `${e.alias}${e.from === undefined ? "" : ` (was ${e.from})`}`, e.reason ?? "", bumpCell(e)])));
       }),
     );
 

@@ -7,7 +7,7 @@
  */
 import type { Metric } from "../model/types.js";
 import type { ModelVersion } from "../models.js";
-import type { DatasetRef } from "../registry/store.js";
+import type { DatasetRef, ReleaseChange } from "../registry/store.js";
 import type { ModelReader, RunReader } from "../tracker-api.js";
 import { ownValue, setOwn } from "../internal/keyed.js";
 import { directionOf } from "./direction.js";
@@ -38,6 +38,8 @@ export interface ComparedVersion {
   readonly bump: string;
   /** What changed since the previous release. */
   readonly changes: readonly string[];
+  /** The same changes with their category (architecture, data, params, weights, signature…) and bump; `null` for releases made before they were recorded. */
+  readonly changeDetails: readonly ReleaseChange[] | null;
   /** Who released it. */
   readonly author: string;
   /** Release time, ms since the epoch. */
@@ -112,6 +114,7 @@ export async function compareModelVersions(
     rationale: v.rationale,
     bump: v.bump,
     changes: [...v.changes],
+    changeDetails: v.changeDetails === undefined ? null : [...v.changeDetails],
     author: v.author,
     createdAt: v.createdAt,
     runId: v.runId ?? null,

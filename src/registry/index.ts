@@ -17,7 +17,7 @@ export type { Bump, Change, ChangeKind, ModelSignature, TensorSpec } from "./sig
 export { ARCHITECTURE_HINT, changeCategory, compareBumps, inferChanges, requiredBump } from "./changes.js";
 export type { BumpPolicy, ChangeCategory, InferOptions, InferredChanges, ReleaseFacts } from "./changes.js";
 export { architectureDigestOf } from "./architecture.js";
-export { planRelease, releaseChanges } from "./release.js";
+export { planRelease, releaseChangeLines, releaseChanges } from "./release.js";
 export type { ReleasePlan, ReleaseRequest } from "./release.js";
 export {
   PRERELEASE_CHANNELS,

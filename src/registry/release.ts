@@ -113,3 +113,18 @@ export function releaseChanges(changes: readonly Change[]): ReleaseChange[] {
   return changes.map((c) => ({ category: changeCategory(c.kind), kind: c.kind, bump: c.bump, description: c.description }));
 }
 
+/**
+ * A release's changes in words, each with its category when the release recorded one:
+ * `"architecture: architecture changed"`. Releases made before categories were recorded (and
+ * promotions) give their `changes` as they are.
+ *
+ * @example
+ * ```ts
+ * releaseChangeLines(await tracker.getModelVersion("churn@latest"));
+ * // ["weights: weights changed (same architecture)", "params: params changed (lr)"]
+ * ```
+ */
+export function releaseChangeLines(release: Pick<StoredVersion, "changes" | "changeDetails">): string[] {
+  return release.changeDetails === undefined ? [...release.changes] : release.changeDetails.map((c) => `${c.category}: ${c.description}`);
+}
+

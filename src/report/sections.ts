@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import type { ModelComparison } from "../compare/models.js";
+import type { ComparedVersion, ModelComparison } from "../compare/models.js";
 import type { RunComparison } from "../compare/runs.js";
 import type { AuditEntry, DatasetRef } from "../registry/store.js";
 import { PALETTE } from "./client.js";
@@ -84,12 +84,18 @@ function kv(record: Readonly<Record<string, string | number>>): string {
   return entries.map(([k, v]) => `<code>${esc(k)}=${esc(typeof v === "number" ? num(v) : v)}</code>`).join(" ");
 }
 
-/** The release timeline (newest first) with semver, aliases, bump, rationale and changes. */
+/** A release's changes as list items: with a category badge and the bump each required, when recorded. */
+function changeItems(v: ComparedVersion): string {
+  if (v.changeDetails === null) return v.changes.map((c) => `<li>${esc(c)}</li>`).join("");
+  return v.changeDetails.map((c) => `<li><span class="badge">${esc(c.category)}</span>${esc(c.description)} <span class="muted">(${esc(c.bump)})</span></li>`).join("");
+}
+
+/** The release timeline (newest first) with semver, aliases, bump, rationale and changes (with their category). */
 export function timelineSection(model: ModelComparison, history: readonly AuditEntry[]): string {
   const items = [...model.versions].sort((a, b) => b.createdAt - a.createdAt).map((v) => {
     const aliases = v.aliases.map((a) => `<span class="badge alias">@${esc(a)}</span>`).join("");
     const dep = v.deprecated ? `<span class="badge warn">deprecated</span>` : "";
-    const changes = v.changes.length === 0 ? "" : `<ul>${v.changes.map((c) => `<li>${esc(c)}</li>`).join("")}</ul>`;
+    const changes = v.changes.length === 0 ? "" : `<ul>${changeItems(v)}</ul>`;
     return `<li><span class="badge semver">${esc(v.version)}</span>${aliases}${dep}<span class="muted">${esc(when(v.createdAt))} · ${esc(v.author)} · ${esc(v.bump)}</span><div class="rationale">${v.rationale === "" ? `<span class="muted">(no rationale)</span>` : esc(v.rationale)}</div>${changes}</li>`;
   });
   const events = history.filter((e) => e.action !== "release");

@@ -8,8 +8,11 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Tracker, ValidationError } from "../../src/index.js";
+import { Command } from "commander";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { Tracker, ValidationError, compareModelVersions, releaseChangeLines } from "../../src/index.js";
+import { registerModelCommands } from "../../src/cli/models.js";
+import { timelineSection } from "../../src/report/sections.js";
 import { BUMP_CASES, checkBumpCase } from "../support/bump-cases.js";
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -76,5 +79,43 @@ describe("local store: release records", () => {
     expect((err as ValidationError).field.endsWith(field)).toBe(true);
     expect((err as Error).message).toContain(rule);
     expect(await tracker.listModels()).toEqual([]);
+  });
+});
+
+describe("why a bump was required: modelHistory, compare, the report and the CLI", () => {
+  /** Runs `mltrail <args>` in process on the store at `root`; returns what it printed. */
+  async function cli(root: string, args: string[]): Promise<string> {
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => out.push(String(chunk)) > 0);
+    try {
+      const program = new Command().exitOverride();
+      registerModelCommands(program, () => new Tracker({ trackingUri: root, experiment: "bump", captureContext: false, handleExit: false }));
+      await program.parseAsync(["node", "mltrail", ...args]);
+    } finally {
+      spy.mockRestore();
+    }
+    return out.join("");
+  }
+
+  it("each change is shown with its category and the bump it required", async () => {
+    const { tracker, root } = newStore();
+    const c = BUMP_CASES.find((x) => x.name === "TF.js model retrained with another learning rate");
+    if (c === undefined) throw new Error("missing case");
+    await checkBumpCase(tracker, "why", c);
+    const patch = await tracker.getModelVersion("why@1.0.1");
+    expect(releaseChangeLines(patch)).toEqual(["weights: weights changed (same architecture)", "params: params changed (lr)"]);
+
+    const cmp = await compareModelVersions(tracker, "why");
+    expect(cmp.versions.map((v) => v.changeDetails?.map((d) => [d.category, d.bump]))).toEqual([[], [["weights", "patch"], ["params", "patch"]]]);
+    const html = timelineSection(cmp, await tracker.modelHistory("why"));
+    expect(html).toContain('<span class="badge">weights</span>weights changed (same architecture) <span class="muted">(patch)</span>');
+    expect(html).toContain('<span class="badge">params</span>params changed (lr) <span class="muted">(patch)</span>');
+
+    const show = await cli(root, ["models", "show", "why@1.0.1"]);
+    expect(show).toMatch(/bump\s+patch/);
+    expect(show).toMatch(/changes\s+weights: weights changed \(same architecture\); params: params changed \(lr\)/);
+    expect(show).toMatch(/architecture\s+sha256:[0-9a-f]{64}/);
+    const history = await cli(root, ["models", "history", "why"]);
+    expect(history).toMatch(/release\s+1\.0\.1 .*patch: weights: weights changed \(same architecture\); params: params changed \(lr\)/);
   });
 });
