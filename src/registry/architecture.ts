@@ -39,7 +39,10 @@ function layerIds(topology: Json): Map<string, string> {
     if (typeof name === "string" && !ids.has(name)) ids.set(name, `#${ids.size}`);
   };
   const walk = (v: Json): void => {
-    if (Array.isArray(v)) return v.forEach(walk);
+    if (Array.isArray(v)) {
+      v.forEach(walk);
+      return;
+    }
     if (!isObject(v)) return;
     const layers = v["layers"];
     if (Array.isArray(layers)) {

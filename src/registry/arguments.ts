@@ -24,8 +24,7 @@ export function isContentDigest(value: unknown): value is string {
 }
 
 const ARCHITECTURE_RULE = "must be a non-empty string of at most 256 characters without control characters (any stable name of the architecture, e.g. architectureDigestOf(json))";
-// eslint-disable-next-line no-control-regex
-const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
+const noControlCharacters = (s: string): boolean => ![...s].some((ch) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === "\u007f");
 const bump = z.enum(["major", "minor", "patch"], { message: "must be major, minor or patch" });
 const text = z.string({ message: "must be a string" });
 
@@ -41,7 +40,7 @@ const registerSchema = z.object(
     architectureDigest: text
       .min(1, { message: ARCHITECTURE_RULE })
       .max(256, { message: ARCHITECTURE_RULE })
-      .regex(NO_CONTROL, { message: ARCHITECTURE_RULE })
+      .refine(noControlCharacters, { message: ARCHITECTURE_RULE })
       .optional(),
     bumpPolicy: z.enum(["semantic", "strict"], { message: 'must be "semantic" or "strict"' }).optional(),
     prerelease: text.optional(),

@@ -76,7 +76,7 @@ function build(t: Training): tf.LayersModel {
   return model;
 }
 
-async function fit(model: tf.LayersModel, t: Training): Promise<void> {
+async function train(model: tf.LayersModel, t: Training): Promise<void> {
   const xs = t.inputs.map((_, i) => tf.randomUniform([16, 1], -1, 1, "float32", 11 + i));
   const ys = xs.reduce((a, b) => a.add(b));
   await model.fit(xs, ys, { epochs: 1, batchSize: 16, verbose: 0 });
@@ -100,7 +100,7 @@ export async function release(tracker: Tracker, model: string, t: Training, opti
       }
     } else {
       const m = build(t);
-      await fit(m, t);
+      await train(m, t);
       saved = await saveModel(run, m);
     }
     return { runId: run.id, saved };

@@ -34,7 +34,7 @@ async function modelJson(model: tf.LayersModel): Promise<Record<string, unknown>
 
 function sequential(units: number[], activation: "relu" | "tanh" = "relu", lr = 0.01): tf.LayersModel {
   const m = tf.sequential();
-  units.forEach((u, i) => m.add(tf.layers.dense({ units: u, activation, ...(i === 0 ? { inputShape: [3] } : {}) })));
+  for (const [i, u] of units.entries()) m.add(tf.layers.dense({ units: u, activation, ...(i === 0 ? { inputShape: [3] } : {}) }));
   m.compile({ optimizer: tf.train.adam(lr), loss: "meanSquaredError" });
   return m;
 }
