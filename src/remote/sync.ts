@@ -104,7 +104,8 @@ export async function syncRuns(options: SyncOptions = {}): Promise<SyncSummary> 
   try {
     const store = await spool;
     const { sources } = await claimPendingRuns(store, remote.target, { earlier: true, ...(runId === undefined ? {} : { runId }) });
-    const total = sources.reduce((n, s) => n + Math.max(0, s.writtenSeq() - s.state.state.ackedSeq), 0);
+    // A run whose end was sent but not yet checked on the server still counts its end record.
+    const total = sources.reduce((n, s) => n + Math.max(0, s.writtenSeq() - s.state.state.ackedSeq) + (s.state.state.ended === true ? 1 : 0), 0);
     for (const s of sources) remote.replicator.add(s);
     const report = setInterval(() => onProgress?.({ runs: sources.length, sent: remote.replicator.stats().acked, total }), 200);
     try {

@@ -11,9 +11,11 @@
  * writing `RUNNING` right after the late batch landed, as the race leaves it.
  *
  * Afterwards the server must hold the local log's final state: FINISHED, the end time, the
- * last `progress` value and the name; no batch may have carried `mlflow.runName`.
+ * last `progress` value and the name; no batch may have carried `mlflow.runName`. A tracker
+ * that closes before it could check leaves the check to `mltrail sync`, which repairs the run.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { syncRuns } from "../../src/remote/sync.js";
 import { Tracker } from "../../src/tracker.js";
 import { hold, pass, startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { mlflowGet, mlflowPost, mlflowUri, uniqueName } from "../support/mlflow.js";
@@ -82,5 +84,45 @@ describe("a late request after the run ended", () => {
     expect(withRunName).toBe(0); // the name goes at creation only
     expect(proxy.count("/runs/get")).toBeGreaterThanOrEqual(2); // checked, repaired, checked again
     expect(errors.filter((e) => e.startsWith("NOT_KEPT"))).toEqual([]);
+  });
+
+  it("a tracker that closes before the check counts the end as pending; sync checks and repairs the run", { timeout: 120_000 }, async () => {
+    const dir = await tempDir("late-sync");
+    try {
+      const tracker = new Tracker(testOptions(proxy.url, uniqueName("late-sync"), dir.dir, { requestTimeoutMs: 1500 }));
+      tracker.on("error", () => undefined);
+      const late = hold(proxy.answered("/runs/update"));
+      let batches = 0;
+      const removeBatchRule = proxy.use(LOG_BATCH, () => (++batches === 1 ? late : pass));
+      let releaseGets!: () => void;
+      const getsReleased = new Promise<void>((resolve) => {
+        releaseGets = resolve;
+      });
+      const removeGetRule = proxy.use("/runs/get", hold(getsReleased)); // the check cannot read the run yet
+
+      const run = await tracker.startRun({ name: "late-sync-run", tags: { progress: "0" } });
+      const remoteId = run.remoteId;
+      if (remoteId === undefined) throw new Error("the run was not created on the server");
+      const raceDone = late.landed.then(() => mlflowPost("runs/update", { run_id: remoteId, status: "RUNNING" }));
+      await waitFor(() => proxy.count(LOG_BATCH, "hold") >= 1, 20_000, "the first log-batch to be held");
+      run.setTag("progress", "1");
+      await run.end();
+      await raceDone;
+      await waitFor(() => proxy.count("/runs/get", "hold") >= 1, 30_000, "the end-of-run check to read the run");
+      const closed = await tracker.close({ timeoutMs: 500 });
+      expect(closed.pending).toBe(1); // the end record: sent, not yet checked
+
+      removeBatchRule();
+      removeGetRule();
+      releaseGets();
+      const summary = await syncRuns({ spoolDir: dir.dir, trackingUri: proxy.url, requestTimeoutMs: 1500, retryBaseMs: 20, retryMaxMs: 500, logLevel: "silent", timeoutMs: 60_000 });
+      expect(summary).toMatchObject({ runs: 1, pending: 0, rejected: 0 });
+
+      const { run: server } = await mlflowGet<{ run: ServerRun }>("runs/get", { run_id: remoteId });
+      expect(server.info.status).toBe("FINISHED");
+      expect(toRecord(server.data.tags)["progress"]).toBe("1");
+    } finally {
+      await dir.cleanup();
+    }
   });
 });
