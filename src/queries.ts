@@ -5,6 +5,7 @@
 import { NotFoundError } from "./errors.js";
 import type { Experiment, Metric, RunRecord } from "./model/types.js";
 import { searchRunRecords, type SearchRunRecordsOptions } from "./store/filter.js";
+import { copyRecord } from "./store/index/entry.js";
 import { searchRunRecordsPage, type RunsPage, type SearchRunsPageOptions } from "./store/paging.js";
 import type { LocalStore } from "./store/local-store.js";
 import { downloadLocal, listManifest, type ArtifactEntry, type DownloadProgress } from "./store/artifact-queries.js";
@@ -30,11 +31,6 @@ export interface Queries {
 export function toDatasetInfo(r: DatasetRecord): DatasetInfo {
   const { s: _s, t: _t, ts: _ts, ...info } = r;
   return info;
-}
-
-/** A copy of a run record, so callers never change the store's cached records. */
-function copyRun(r: RunRecord): RunRecord {
-  return { info: { ...r.info }, data: { params: { ...r.data.params }, metrics: { ...r.data.metrics }, tags: { ...r.data.tags } } };
 }
 
 /** Queries answered by the local store. @internal */
@@ -68,13 +64,13 @@ export class LocalQueries implements Queries {
   }
 
   async searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions): Promise<RunRecord[]> {
-    return searchRunRecords(await this.store.listRuns(await this.experimentIds(experimentNames)), options).map(copyRun);
+    return searchRunRecords(await this.store.listRuns(await this.experimentIds(experimentNames)), options).map(copyRecord);
   }
 
   /** One page of a search (MLflow's page tokens). */
   async searchRunsPage(experimentNames: readonly string[], options: SearchRunsPageOptions): Promise<RunsPage> {
     const page = searchRunRecordsPage(await this.store.listRuns(await this.experimentIds(experimentNames)), options);
-    return { ...page, runs: page.runs.map(copyRun) };
+    return { ...page, runs: page.runs.map(copyRecord) };
   }
 
   listExperiments(): Promise<Experiment[]> {

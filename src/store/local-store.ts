@@ -24,7 +24,8 @@ import { parseExperimentMeta, parseRunMeta, toExperiment, type ExperimentMeta, t
 import type { CorruptLine } from "../log/segments.js";
 import type { DatasetRecord } from "../log/record.js";
 import { RunIndex } from "./index/run-index.js";
-import type { IndexRow } from "./index/entry.js";
+import { copyRecord, type IndexRow } from "./index/entry.js";
+import { isLongJournal } from "./index/tail-fold.js";
 
 /** The embedded default store. */
 export class LocalStore {
@@ -211,7 +212,12 @@ export class LocalStore {
 
   /** Reads a run: its meta plus its folded journal. Throws {@link NotFoundError}. */
   async getRun(runId: string): Promise<RunRecord> {
-    return this.readRunAt(await this.requireRun(runId));
+    const found = await this.findRun(runId);
+    if (found === undefined) throw new NotFoundError(`run "${runId}" not found in the local store at ${this.layout.root}`);
+    // A long run is read through the run index (its row, plus what was appended since), not
+    // re-read; a small one is folded (with the summary cache). A damaged run.json throws below.
+    const indexed = (await isLongJournal(found.paths.journal)) ? await this.index.of(found.experimentId).get(runId) : undefined;
+    return indexed === undefined ? this.readRunAt(found.paths) : copyRecord(indexed);
   }
 
   /**

@@ -173,3 +173,8 @@ export function rowToRecord(experimentId: string, row: IndexRow, crashed: boolea
     data: { params: keyedRecord(row.params), metrics, tags: keyedRecord(row.tags) },
   };
 }
+
+/** A copy of a run record, so callers never change a cached one. */
+export function copyRecord(r: RunRecord): RunRecord {
+  return { info: { ...r.info }, data: { params: { ...r.data.params }, metrics: { ...r.data.metrics }, tags: { ...r.data.tags } } };
+}

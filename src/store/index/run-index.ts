@@ -21,10 +21,10 @@ import { RunPaths, type StoreLayout } from "../layout.js";
 import type { RunMeta } from "../meta.js";
 import { emptyRow, rowToRecord, type IndexRow, type RowMeta } from "./entry.js";
 import { appendRows, compactLog, INDEX_FILE, readRows } from "./index-log.js";
-import { foldTail, unchanged } from "./tail-fold.js";
+import { foldTail, LONG_JOURNAL_BYTES, unchanged } from "./tail-fold.js";
 
 /** Rows folded by a reader past this many journal bytes are saved even for a run still going (a checkpoint). */
-const CHECKPOINT_BYTES = 4 * 1024 * 1024;
+const CHECKPOINT_BYTES = LONG_JOURNAL_BYTES;
 /** Compact when the log holds this many more lines than runs. */
 const COMPACT_SLACK = 1000;
 
@@ -118,6 +118,23 @@ export class ExperimentIndex {
       if (await compactLog(this.file)) this.lines = this.slots.size;
     }
     return out;
+  }
+
+  /**
+   * One run, up to date with its journal (checked on every call); undefined when it has no
+   * readable run.json. The record is shared: copy before handing out.
+   */
+  async get(runId: string): Promise<RunRecord | undefined> {
+    this.readLog();
+    const slot = this.slots.get(runId);
+    if (slot !== undefined) slot.checked = false;
+    const toSave: IndexRow[] = [];
+    const record = await this.refresh(runId, toSave);
+    if (toSave.length > 0) this.save(toSave);
+    // Searches check the run again: a change after this read is still noticed by them.
+    const after = this.slots.get(runId);
+    if (after !== undefined) after.checked = false;
+    return record;
   }
 
   /** Appends rows; when nothing else was appended meanwhile, this process need not read them back. */

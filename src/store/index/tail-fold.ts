@@ -52,6 +52,18 @@ export function unchanged(row: IndexRow, dir: string, names?: readonly string[])
   }
 }
 
+/** True when the row's last segment has its recorded size but another time: bytes already folded changed. */
+function rewrittenInPlace(row: IndexRow, dir: string): boolean {
+  const pos = row.position;
+  if (pos === undefined) return false;
+  try {
+    const st = fs.statSync(path.join(dir, pos.segment));
+    return st.size === pos.size && st.mtimeMs !== pos.mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Folds what the journal in `dir` holds past `row.position` into `row`. A journal that no
  * longer contains that position (shrunk, or a segment gone) is folded again from the start.
@@ -65,7 +77,7 @@ export async function foldTail(row: IndexRow, dir: string): Promise<TailFoldResu
   const pos = row.position;
   if (pos !== undefined) {
     start = names.indexOf(pos.segment);
-    if (start === -1) {
+    if (start === -1 || rewrittenInPlace(row, dir)) {
       reset(row);
       start = 0;
     } else offset = pos.offset;
@@ -88,4 +100,18 @@ export async function foldTail(row: IndexRow, dir: string): Promise<TailFoldResu
     offset = 0;
   }
   return { changed: true, bytesRead };
+}
+
+/** Journals from this size on are read through the run index by `getRun`. */
+export const LONG_JOURNAL_BYTES = 4 * 1024 * 1024;
+
+/** True when a journal has several segments or one of {@link LONG_JOURNAL_BYTES} or more. */
+export async function isLongJournal(dir: string): Promise<boolean> {
+  const segments = await listSegments(dir);
+  if (segments.length !== 1) return segments.length > 1;
+  try {
+    return fs.statSync(path.join(dir, (segments[0] as { name: string }).name)).size >= LONG_JOURNAL_BYTES;
+  } catch {
+    return false;
+  }
 }
