@@ -188,6 +188,35 @@ describe(`fuzzing the public API (seed ${SEED}, ${RUNS} runs; MLTRAIL_FUZZ_SEED 
     });
   });
 
+  it("new Tracker(random options) succeeds or throws an MltrailError", { timeout: 60_000 }, async () => {
+    const optionKeys = ["trackingUri", "experiment", "durability", "fsyncIntervalMs", "commitIntervalMs", "logLevel", "runNameTemplate", "namePolicy", "mode", "spoolDir", "auth", "requestTimeoutMs", "limits", "closeTimeoutMs", "versionTag", "cwd", "exitFlushTimeoutMs"];
+    const uri = fc.constantFrom<unknown>("http://u:p%ZZ@127.0.0.1:9", "http://bob:S3/x@127.0.0.1:9", "https://127.0.0.1:9/x", "file:///%2F", "file://remote/x", "sqlite:///x.db", "localhost:5000", "store", "", 5, null);
+    const value = fc.oneof(uri, fc.string({ maxLength: 8 }), fc.integer({ min: -1, max: 100_000 }), fc.boolean(), fc.constantFrom<unknown>(undefined, {}, [], { token: 5 }, { password: "pw", headers: "x" }, /re/, "a\ud800", "x\u0000"));
+    const options = fc.oneof(
+      fc.dictionary(fc.constantFrom(...optionKeys), value, { maxKeys: 4 }),
+      fc.constantFrom<unknown>(undefined, null, 5, "x", []),
+    );
+    let last = "";
+    await fc.assert(
+      fc.asyncProperty(options, async (given) => {
+        const opts = confine(given);
+        last = util.inspect(opts);
+        let t: Tracker | undefined;
+        try {
+          t = new Tracker(opts === undefined || (opts !== null && typeof opts === "object" && !Array.isArray(opts)) ? { handleExit: false, captureContext: false, drainOnStart: false, logLevel: "silent", ...(opts as object) } : (opts as never));
+        } catch (err) {
+          return err instanceof MltrailError;
+        } finally {
+          await t?.close({ timeoutMs: 0 });
+        }
+        return true;
+      }),
+      { seed: SEED, numRuns: RUNS, endOnFailure: true },
+    ).catch((err: unknown) => {
+      throw new Error(`fuzz failure with MLTRAIL_FUZZ_SEED=${SEED}: new Tracker(${last})\n${String(err)}`);
+    });
+  });
+
   it("afterwards every run and model still reads back", { timeout: 60_000 }, async () => {
     await tracker.flush();
     const experiments = await tracker.listExperiments();
