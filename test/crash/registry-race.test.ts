@@ -49,8 +49,9 @@ async function race(model: string, spec: string, n = N): Promise<Outcome[]> {
   await t.close();
   const startAt = Date.now() + 1500;
   const children = Array.from({ length: n }, (_, i) => new Child(process.execPath, [fixture, store.root, model, runId, String(startAt), spec, fakeDigest(`digest-${i}`)], {}));
-  await Promise.all(children.map((c) => c.waitFor(/^ready$/, 20_000)));
-  const lines = await Promise.all(children.map((c) => c.waitFor(/^\{/, 30_000)));
+  // Bounds, not durations: 12 Node processes starting on a loaded 2-core machine can take long.
+  await Promise.all(children.map((c) => c.waitFor(/^ready$/, 90_000)));
+  const lines = await Promise.all(children.map((c) => c.waitFor(/^\{/, 90_000)));
   const exits = await Promise.all(children.map((c) => c.exit(15_000)));
   exits.forEach((e, i) => expect(e, `child ${i} stderr: ${children[i]?.stderr}`).toMatchObject({ code: 0, timedOut: false }));
   return lines.map((l) => JSON.parse(l) as Outcome);
