@@ -174,6 +174,11 @@ describe("artifact uploads interrupted by SIGKILL", () => {
     process.stderr.write(`[artifacts-resume] child killed after ${((tKill - t0) / 1000).toFixed(1)} s; resumed uploads done in ${((tResumed - tKill) / 1000).toFixed(1)} s\n`);
 
     const run = await api<{ run: { info: { artifact_uri: string; status: string; experiment_id: string }; inputs?: { dataset_inputs?: { dataset: { name: string; digest: string }; tags?: { key: string; value: string }[] }[] } } }>("GET", `runs/get?run_id=${runId}`);
+    // logModel adds MLflow's MLmodel file next to the model (it holds a time stamp): take it as staged.
+    const staged = fs.readdirSync(spoolDir, { recursive: true, encoding: "utf8" }).find((p) => p.endsWith(path.join("artifacts", "model", "MLmodel")));
+    if (staged === undefined) throw new Error("no staged model/MLmodel in the spool");
+    const mlmodel = fs.readFileSync(path.join(spoolDir, staged));
+    expected["model/MLmodel"] = { sha256: sha256(mlmodel), size: mlmodel.length };
     const files = await serverFiles(runId);
     expect([...files.keys()].sort()).toEqual([...Object.keys(expected), ".mltrail/manifest.json"].sort());
     for (const [rel, want] of Object.entries(expected)) {
