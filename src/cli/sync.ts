@@ -9,7 +9,7 @@ import { syncRuns } from "../index.js";
 export function registerSyncCommand(program: Command): void {
   program
     .command("sync")
-    .description("replicate runs pending in a local run log to a tracking server; running it again sends nothing twice")
+    .description("replicate runs pending in a local run log to a tracking server, including runs logged before the server was configured; running it again sends nothing twice")
     .option("--dir <folder>", "the local run log (default: MLTRAIL_SPOOL_DIR, else ./mltrail)")
     .option("--to <uri>", "the tracking server URL (default: --tracking-uri, else MLFLOW_TRACKING_URI)")
     .option("--run <id>", "only this run (local or server id)")
