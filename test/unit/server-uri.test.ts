@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../src/index.js";
 import { resolveBackend, resolveOptions } from "../../src/options.js";
 import { canonicalServerUri, serverKey } from "../../src/remote/server-uri.js";
+import { earlierRunsNotice, syncCommand } from "../../src/remote/drain.js";
 
 describe("canonicalServerUri", () => {
   it("every spelling of one loopback server has one key", () => {
@@ -64,5 +65,19 @@ describe("resolveBackend", () => {
   it("an env MLFLOW_TRACKING_URI copied from the address bar resolves to the server's base URL", () => {
     const o = resolveOptions({}, { MLFLOW_TRACKING_URI: "http://LOCALHOST:5000/#/experiments/1" });
     expect(o.backend).toEqual({ kind: "mlflow", url: "http://localhost:5000", key: "http://localhost:5000" });
+  });
+});
+
+describe("the sync command in messages", () => {
+  it("is exact and shell-safe", () => {
+    expect(syncCommand("http://127.0.0.1:5000", "/home/me/proj/mltrail")).toBe("mltrail sync --to http://127.0.0.1:5000 --dir /home/me/proj/mltrail");
+    expect(syncCommand("http://h:1/p", "/tmp/my runs/it's")).toBe(`mltrail sync --to http://h:1/p --dir '/tmp/my runs/it'\\''s'`);
+  });
+
+  it("the earlier-runs notice is said once per folder and server, and not at all for none", () => {
+    expect(earlierRunsNotice(0, "http://h:1", "/a")).toBeUndefined();
+    expect(earlierRunsNotice(3, "http://h:1", "/a")).toContain("3 earlier run(s) in /a were logged before http://h:1 was configured");
+    expect(earlierRunsNotice(3, "http://h:1", "/a")).toBeUndefined();
+    expect(earlierRunsNotice(1, "http://h:2", "/a")).toContain("mltrail sync --to http://h:2 --dir /a");
   });
 });
