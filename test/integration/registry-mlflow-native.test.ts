@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CorruptDataError, MltrailError, NotFoundError, Tracker, ValidationError } from "../../src/index.js";
+import { CorruptDataError, type MltrailError, NotFoundError, type Tracker, ValidationError } from "../../src/index.js";
 import type { ModelSignature } from "../../src/index.js";
 import { mlflowGet, mlflowPost, uniqueName } from "../support/mlflow.js";
 import { runMlflowPython } from "../support/mlflow-python.js";

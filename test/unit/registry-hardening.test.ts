@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readd
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CorruptDataError, MltrailError, NotFoundError, SpoolError, Tracker, ValidationError } from "../../src/index.js";
+import { CorruptDataError, type MltrailError, NotFoundError, SpoolError, Tracker, ValidationError } from "../../src/index.js";
 import type { TrackerOptions } from "../../src/index.js";
 import { fakeDigest, modelFolder, rejection } from "../support/registry.js";
 
