@@ -6,6 +6,7 @@ import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { TrackerOptions } from "../../src/options.js";
+import type { FlushResult, Tracker } from "../../src/tracker.js";
 import { mlflowGet, mlflowPost } from "../support/mlflow.js";
 
 /** A fresh temp folder; removed by the returned cleanup. */
@@ -100,5 +101,25 @@ export async function waitFor(check: () => boolean, timeoutMs: number, what: str
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Flushes until nothing is pending. It waits for a condition, not for a duration: as long as
+ * the server keeps acknowledging records (however slowly a loaded machine goes), it keeps
+ * waiting, and it fails only when `stallMs` pass with no record acknowledged at all.
+ */
+export async function flushUntilDone(tracker: Tracker, stallMs = 120_000): Promise<FlushResult> {
+  let lastAcked = -1;
+  let lastProgress = Date.now();
+  for (;;) {
+    const result = await tracker.flush({ timeoutMs: 5000 });
+    if (result.pending === 0) return result;
+    if (result.acked > lastAcked) {
+      lastAcked = result.acked;
+      lastProgress = Date.now();
+    } else if (Date.now() - lastProgress > stallMs) {
+      throw new Error(`replication made no progress for ${stallMs} ms: ${JSON.stringify(tracker.stats())}`);
+    }
   }
 }
