@@ -11,16 +11,18 @@
  * twice) into the default local store, or MLFLOW_TRACKING_URI. AB_ASSIGN=0 serves 1.0.0 to
  * everyone without assignment (to measure the overhead of assignment, see bench/ab.mjs).
  */
+import { createHash } from "node:crypto";
 import * as http from "node:http";
 import { createAbTest, formatAnalysis, Tracker } from "mltrail";
 
 const tracker = new Tracker({ experiment: "ab-toy-training" });
 
 // "Training": two runs whose model files are stand-ins; their digests make 1.0.0 then 1.1.0.
-async function release(digest: string, rationale: string): Promise<string> {
-  const run = await tracker.startRun({ params: { weights: digest } });
+async function release(weights: string, rationale: string): Promise<string> {
+  const run = await tracker.startRun({ params: { weights } });
   await run.end();
-  return (await tracker.registerModel("ab-toy", { runId: run.id, contentDigest: `sha256:${digest}`, rationale })).version;
+  const contentDigest = `sha256:${createHash("sha256").update(weights).digest("hex")}`; // what run.logModel would compute
+  return (await tracker.registerModel("ab-toy", { runId: run.id, contentDigest, rationale })).version;
 }
 const released = [await release("toy-weights-1", "baseline"), await release("toy-weights-2", "retrained with more data")];
 
