@@ -3,6 +3,8 @@
  * experiment concurrently), a reader following a run while it is written, and a second
  * process trying to append to a run another process holds (ConflictError).
  */
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Tracker } from "mltrail"; // the built package (self-reference); types from src for tsc
 import { RunLog } from "../../src/log/run-log.js";
@@ -34,11 +36,13 @@ describe("4 processes log to 4 runs of one store at once", () => {
   let conflict: unknown;
 
   beforeAll(async () => {
-    // All children create the experiment at the same wall-clock moment. Child 0 is paced
-    // (10 ms between batches of 100) so the parent can read its run while it is written.
+    // All children create the experiment at the same wall-clock moment. Child 0 is gated: at
+    // every 1000 values it waits for the parent's go-ahead file, so the parent reads its run
+    // while it is written however loaded the machine is (conditions, not durations).
     const startAt = Date.now() + 1500;
+    const gate = path.join(store.root, ".gate");
     for (let i = 0; i < WRITERS; i++) {
-      children.push(startFixture("concurrent-logger.mjs", [store.root, EXPERIMENT, String(COUNT), String(startAt), i === 0 ? "10" : "0"]));
+      children.push(startFixture("concurrent-logger.mjs", [store.root, EXPERIMENT, String(COUNT), String(startAt), i === 0 ? `gate:${gate}` : "0"]));
     }
     const readies = await Promise.all(children.map((c) => c.waitFor(/^ready /)));
     readies.forEach((line, i) => {
@@ -60,13 +64,10 @@ describe("4 processes log to 4 runs of one store at once", () => {
 
     // A reader follows run 0 while its child writes it.
     const reader = new Tracker({ trackingUri: store.root, captureContext: false, handleExit: false });
-    let writing = true;
-    void (children[0] as Child).waitFor(/^done /).then(
-      () => (writing = false),
-      () => (writing = false),
-    );
+    const child0 = children[0] as Child;
     try {
-      while (writing) {
+      for (let n = 1000; n <= COUNT; n += 1000) {
+        await child0.waitFor((line) => line === `progress ${n}`, 60_000);
         const rec = await reader.getRun(followed.runId);
         const history = await reader.getMetricHistory(followed.runId, "x");
         const journal = await readJournal(journalDir(store.root, followed.experimentId, followed.runId));
@@ -85,8 +86,9 @@ describe("4 processes log to 4 runs of one store at once", () => {
         );
         expect(reader.stats().lastError).toBeUndefined();
         liveReads.push({ status: rec.info.status, crashed: rec.info.crashed, points: history.length });
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        fs.writeFileSync(`${gate}-${n}`, "");
       }
+      await child0.waitFor(/^done /, 60_000);
     } finally {
       await reader.close();
     }
