@@ -17,9 +17,9 @@ import { JournalTail } from "../log/tail.js";
 import type { EndRecord } from "../log/record.js";
 import { BadRequestError } from "../errors.js";
 import type { Batch } from "./batcher.js";
+import type { BackendLimits } from "../model/limits.js";
 import type { RemoteRun } from "./mlflow/types.js";
-import { REJECTED_FILE } from "./replication-state.js";
-import type { ReplicatorServices, RunSource, StepResult } from "./run-replicator.js";
+import { REJECTED_FILE, type ReplicationState } from "./replication-state.js";
 
 /** Tag MLflow keeps as the run's name; sent only at creation (or as a rename), never in a batch. */
 export const RUN_NAME_TAG = "mlflow.runName";
@@ -164,6 +164,32 @@ export function describeDrift(d: Drift): string {
   return parts.join("; ");
 }
 
+/** What the check needs to know about its run (a `RunSource` has it). @internal */
+export interface CheckSource {
+  readonly runDir: string;
+  readonly journalDir: string;
+  /** The name the run was created with. */
+  readonly name: string;
+  readonly state: ReplicationState;
+}
+
+/** The requests and reports the check uses (the replicator's services have them). @internal */
+export interface CheckServices {
+  readonly limits: BackendLimits;
+  /** How long a write that may still be in flight can take to land, ms. */
+  readonly settleMs: number;
+  getRun(remoteRunId: string): Promise<RemoteRun>;
+  logBatch(remoteRunId: string, batch: Batch): Promise<void>;
+  renameRun(remoteRunId: string, name: string): Promise<void>;
+  endRun(remoteRunId: string, status: string, endTime: number): Promise<void>;
+  remoteIdOf(localRunId: string): Promise<string | undefined>;
+  onAcked(source: CheckSource, count: number): void;
+  onNotKept(source: CheckSource, what: string): void;
+}
+
+/** Outcome of one round of the check. @internal */
+export type CheckResult = { readonly kind: "later"; readonly delayMs: number } | { readonly kind: "progress" } | { readonly kind: "done" };
+
 /**
  * The end-of-run check of one run: after the last write that may still be in flight has had
  * `settleMs` to land, reads the run back and re-applies what differs from the log's final
@@ -178,12 +204,12 @@ export class FinalCheck {
   private repairs = 0;
 
   constructor(
-    private readonly source: RunSource,
-    private readonly services: ReplicatorServices,
+    private readonly source: CheckSource,
+    private readonly services: CheckServices,
   ) {}
 
   /** One round: wait, check, repair or finish. */
-  async step(remoteRunId: string): Promise<StepResult> {
+  async step(remoteRunId: string): Promise<CheckResult> {
     const st = this.source.state.state;
     const wait = (st.uncertainAt ?? 0) + this.services.settleMs - Date.now();
     if (wait > 0) return { kind: "later", delayMs: wait };
@@ -216,7 +242,7 @@ export class FinalCheck {
     if (drift.end !== undefined) await this.services.endRun(remoteRunId, drift.end.status, drift.end.endTime);
   }
 
-  private async finish(): Promise<StepResult> {
+  private async finish(): Promise<CheckResult> {
     this.source.state.state.done = true;
     await this.source.state.save();
     this.services.onAcked(this.source, 1); // the end record

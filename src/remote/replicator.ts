@@ -18,7 +18,7 @@ import { MlflowClient } from "./mlflow/client.js";
 import { backoffDelay, sleep } from "./retry.js";
 import { ArtifactSync } from "./artifact-sync.js";
 import type { HttpClient } from "./http.js";
-import { RUN_KEY_TAG, RunReplicator, type ReplicatorServices, type RunSource } from "./run-replicator.js";
+import { RUN_KEY_TAG, RunReplicator, type ReplicatorServices, type RunSource, type StepResult } from "./run-replicator.js";
 
 /** Settings of a {@link Replicator}. */
 export interface ReplicatorOptions {
@@ -221,7 +221,7 @@ export class Replicator {
       this.inFlight++;
       const start = { at: Date.now() };
       this.started.add(start);
-      let result;
+      let result: StepResult;
       try {
         result = await rr.step();
       } finally {

@@ -78,7 +78,7 @@ describe("a late request after the run ended", () => {
     expect(endTime).toBeLessThanOrEqual(afterEnd);
     expect(server.info.run_name).toBe("late-run");
     const tags = toRecord(server.data.tags);
-    expect(tags["progress"]).toBe("2");
+    expect(tags.progress).toBe("2");
     expect(tags["mlflow.runName"]).toBe("late-run");
     expect(toRecord(server.data.params)).toEqual({ lr: "0.1" });
     expect(withRunName).toBe(0); // the name goes at creation only
@@ -120,7 +120,7 @@ describe("a late request after the run ended", () => {
 
       const { run: server } = await mlflowGet<{ run: ServerRun }>("runs/get", { run_id: remoteId });
       expect(server.info.status).toBe("FINISHED");
-      expect(toRecord(server.data.tags)["progress"]).toBe("1");
+      expect(toRecord(server.data.tags).progress).toBe("1");
     } finally {
       await dir.cleanup();
     }

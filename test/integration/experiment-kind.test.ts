@@ -36,7 +36,7 @@ describe("experiment kind", () => {
     expect(await kindOf(name)).toBe("custom_model_development");
 
     // The test venv, as scripts/mlflow-server.mjs resolves it.
-    const venv = process.env["MLTRAIL_MLFLOW_VENV"] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", ".cache", "mlflow-venv");
+    const venv = process.env.MLTRAIL_MLFLOW_VENV ?? path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", ".cache", "mlflow-venv");
     const python = path.join(venv, process.platform === "win32" ? "Scripts/python.exe" : "bin/python");
     const script = "import sys, mlflow; c = mlflow.MlflowClient(sys.argv[1]); print(c.get_experiment_by_name(sys.argv[2]).tags.get('mlflow.experimentKind'))";
     const { stdout } = await run(python, ["-c", script, mlflowUri(), name], { timeout: 90_000 });
