@@ -206,14 +206,14 @@ export async function logModel(ctx: ArtifactContext, dir: string, options: LogMo
   const signature = opts.signature === undefined ? undefined : checkSignature(opts.signature);
   if (opts.flavor !== undefined && (typeof opts.flavor !== "string" || opts.flavor === "")) throw new ValidationError("flavor", opts.flavor, "must be a non-empty string");
   const flavor = opts.flavor ?? "files";
+  const key = `mltrail.model/${artifactPath}`;
+  checkKey("tag", key); // before any file is logged: a path too long for the tag records nothing
   const files = await logArtifacts(ctx, dir, { artifactPath });
   const contentDigest = `sha256:${treeSha256(files.map((f) => ({ relpath: f.path.slice(artifactPath.length + 1), sha256: f.sha256 })))}`;
   const architectureDigest = await readArchitectureDigest(dir);
   const digests = { contentDigest, ...(architectureDigest === undefined ? {} : { architectureDigest }) };
   const meta = { ...digests, flavor, files: files.length, ...(signature === undefined ? {} : { signature }) };
   const text = JSON.stringify(meta);
-  const key = `mltrail.model/${artifactPath}`;
-  checkKey("tag", key);
   ctx.setTag(key, text.length <= 8000 ? text : JSON.stringify({ ...digests, flavor, files: files.length }));
   // MLflow's description of the model (signature included), unless the folder brings its own.
   const mlmodel = joinArtifactPath(artifactPath, "MLmodel");

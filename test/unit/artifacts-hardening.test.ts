@@ -130,6 +130,9 @@ describe("bad arguments are typed errors naming the field and the rule", () => {
     await expectValidation(loose.logDataset(null), "logDataset options", /must be an object/);
     await expectValidation(loose.logModel(path.dirname(model)), "logModel options", /must be an object/);
     await expectValidation(loose.logModel(path.dirname(model), {}), "artifactPath", /string/);
+    // Too long for the model's tag key (mltrail.model/<artifactPath>): rejected before any file is logged.
+    const tooLong = await rejection(run.logModel(path.dirname(model), { artifactPath: "m".repeat(240) }));
+    expect(tooLong).toBeInstanceOf(ValidationError);
     const circular: Record<string, unknown> = { a: 1 };
     circular["self"] = circular;
     await expectValidation(run.logJSON(circular, "c.json"), "value", /circular/);
