@@ -50,7 +50,13 @@ it("processes ending runs at the same moment, while the index is compacted, lose
   fs.writeFileSync(go, "");
   let compactions = 0;
   let ended = 0;
-  const done = Promise.all(children.map((c) => c.waitFor(/^done /, 60_000).then((line) => ((ended += 1), JSON.parse(line.slice(5)) as string[]))));
+  const done = Promise.all(
+    children.map(async (c) => {
+      const line = await c.waitFor(/^done /, 60_000);
+      ended += 1;
+      return JSON.parse(line.slice(5)) as string[];
+    }),
+  );
   while (ended < CHILDREN) {
     if (await compactLog(file)) compactions += 1;
     await new Promise((resolve) => setImmediate(resolve));

@@ -10,7 +10,7 @@ import type { RunPaths } from "../layout.js";
 import { mtimeOf } from "./run-index.js";
 import type { EndStatus } from "../../model/types.js";
 import { newer } from "../fold.js";
-import { type IndexRow, type JournalPosition, type LatestPoint, type RowMeta } from "./entry.js";
+import type { IndexRow, JournalPosition, LatestPoint, RowMeta } from "./entry.js";
 
 /** What a run has logged, folded as it goes. @internal */
 export class LiveFold {

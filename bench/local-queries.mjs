@@ -1,0 +1,212 @@
+// Queries of the local store against MLflow's SQLite store, on the same runs.
+// Usage: node bench/local-queries.mjs [--runs 10000] [--points 2000000] [--quick]
+// Builds N runs (5 params, 3 metrics × 5 steps, 1 tag) through the SDK and the same runs in an
+// MLflow SQLite database (MlflowClient, sqlite:/// URI, from .cache/mlflow-venv; cached under
+// bench/results/cache), then times each query cold (a new process: opening the store is timed,
+// process start-up and imports are not) and warm (median of 5 more calls in that process),
+// the long-run reads (getRun, getMetricHistory of one key) and create + end of a run, and
+// prints each ratio. Figures, not assertions.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { BENCH_DIR, RESULTS_DIR, fmt, loadMltrail, median, parseArgs, printTable, writeResult } from "./common.mjs";
+
+const args = parseArgs();
+const PY = path.join(BENCH_DIR, "..", ".cache", "mlflow-venv", "bin", "python");
+const PY_SCRIPT = path.join(BENCH_DIR, "python", "sqlite_queries.py");
+const SELF = new URL(import.meta.url).pathname;
+
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function spec(n) {
+  const r = prng(7);
+  const runs = [];
+  for (let i = 0; i < n; i++) {
+    const acc = [0, 1, 2, 3, 4].map((s) => Math.min(1, 0.5 + s * 0.1 + r() * 0.2));
+    runs.push({
+      name: `run-${i}`,
+      startTime: 1_760_000_000_000 + i * 1000,
+      status: i % 10 === 9 ? "FAILED" : "FINISHED",
+      params: { opt: ["adam", "sgd", "rmsprop"][i % 3], depth: String(1 + (i % 5)), lr: String(10 ** -(1 + (i % 4))), batch: String(32 << (i % 3)), seed: String(i) },
+      metrics: { acc, loss: acc.map((a) => 1 - a + r() * 0.05), f1: acc.map((a) => a * 0.95) },
+      tags: { team: ["a", "b", "c"][i % 3] },
+    });
+  }
+  return { experiment: "bench-queries", runs };
+}
+
+function queries(startAfter) {
+  return [
+    { name: "all", maxResults: 1000 },
+    { name: "filter+order", filter: "metrics.acc > 0.9 and params.opt = 'adam'", orderBy: ["metrics.loss"] },
+    { name: "tag+param", filter: "tags.team = 'b' and params.depth = '3'" },
+    { name: "status+start", filter: `attributes.status = 'FINISHED' and attributes.start_time > ${startAfter}` },
+    { name: "listExperiments" },
+  ];
+}
+
+function py(cmdArgs) {
+  const out = spawnSync(PY, [PY_SCRIPT, ...cmdArgs], { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (out.status !== 0) throw new Error(`python ${cmdArgs[0]} failed: ${out.stderr.slice(-2000)}`);
+  return JSON.parse(out.stdout.trim().split("\n").pop());
+}
+
+function node(childArgs) {
+  const out = spawnSync(process.execPath, [SELF, ...childArgs], { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (out.status !== 0) throw new Error(`child ${childArgs[0]} failed: ${out.stderr.slice(-2000)}`);
+  return JSON.parse(out.stdout.trim().split("\n").pop());
+}
+
+const opts = (root, experiment) => ({ trackingUri: root, experiment, durability: "interval", captureContext: false, handleExit: false });
+
+// ---- child modes -------------------------------------------------------------------------
+if (args["child-query"] !== undefined) {
+  const { Tracker } = await loadMltrail();
+  const q = JSON.parse(args["child-query"]);
+  const t0 = performance.now();
+  const tracker = new Tracker(opts(args.root, "bench-queries"));
+  const once = async () => {
+    const t = performance.now();
+    const n = q.name === "listExperiments" ? (await tracker.listExperiments()).length : (await tracker.searchRuns({ filter: q.filter, orderBy: q.orderBy, maxResults: q.maxResults ?? 1000 })).length;
+    return { ms: performance.now() - t, n };
+  };
+  const first = await once();
+  const cold = performance.now() - t0;
+  const warm = [];
+  for (let i = 0; i < 5; i++) warm.push((await once()).ms);
+  await tracker.close();
+  console.log(JSON.stringify({ cold_ms: cold, warm_ms: median(warm), results: first.n }));
+  process.exit(0);
+}
+if (args["child-long"] !== undefined) {
+  const { Tracker } = await loadMltrail();
+  const tracker = new Tracker(opts(args.root, "bench-long"));
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+  const t = performance.now();
+  const out = {};
+  if (args["child-long"] === "getRun") out.points = Object.keys((await tracker.getRun(args.run)).data.metrics).length;
+  else out.points = (await tracker.getMetricHistory(args.run, "m0")).length;
+  out.ms = performance.now() - t;
+  clearInterval(timer);
+  out.peakRssMB = Math.max(peak, process.memoryUsage().rss) / 2 ** 20;
+  await tracker.close();
+  console.log(JSON.stringify(out));
+  process.exit(0);
+}
+
+// ---- main --------------------------------------------------------------------------------
+const N = Number(args.runs ?? (args.quick ? 2000 : 10_000));
+const POINTS = Number(args.points ?? (args.quick ? 1_000_000 : 2_000_000));
+const cache = path.join(RESULTS_DIR, "cache", `local-queries-${N}`);
+const root = path.join(cache, "mltrail");
+const db = path.join(cache, "mlflow.db");
+fs.mkdirSync(cache, { recursive: true });
+const theSpec = spec(N);
+const specFile = path.join(cache, "spec.json");
+fs.writeFileSync(specFile, JSON.stringify(theSpec));
+const { Tracker } = await loadMltrail();
+
+if (!fs.existsSync(path.join(cache, "mltrail.done"))) {
+  fs.rmSync(root, { recursive: true, force: true });
+  const tracker = new Tracker(opts(root, "bench-queries"));
+  const t = performance.now();
+  for (let i = 0; i < N; i += 50) {
+    await Promise.all(theSpec.runs.slice(i, i + 50).map(async (r) => {
+      const run = await tracker.startRun({ name: r.name, params: r.params });
+      run.setTags(r.tags);
+      for (const [k, vs] of Object.entries(r.metrics)) for (const [step, v] of vs.entries()) run.logMetric(k, v, { step });
+      await run.end({ status: r.status });
+    }));
+  }
+  await tracker.close();
+  fs.writeFileSync(path.join(cache, "mltrail.done"), "");
+  console.log(`built ${N} mltrail runs in ${fmt((performance.now() - t) / 1000, 1)} s`);
+}
+if (!fs.existsSync(path.join(cache, "mlflow.done"))) {
+  fs.rmSync(db, { force: true });
+  const t = performance.now();
+  py(["build", "--db", db, "--spec", specFile]);
+  fs.writeFileSync(path.join(cache, "mlflow.done"), "");
+  console.log(`built ${N} MLflow SQLite runs in ${fmt((performance.now() - t) / 1000, 1)} s`);
+}
+
+// start_time threshold: the median start time of each store's runs (half the runs match).
+const probe = new Tracker(opts(root, "bench-queries"));
+const starts = (await probe.searchRuns({ maxResults: 50_000 })).map((r) => r.info.startTime).sort((a, b) => a - b);
+await probe.close();
+const rows = [];
+const results = { runs: N, queries: {} };
+for (const [i, q] of queries(0).entries()) {
+  const ours = node(["--child-query", JSON.stringify(queries(starts[starts.length >> 1])[i]), "--root", root]);
+  const qfile = path.join(cache, `q-${i}.json`);
+  fs.writeFileSync(qfile, JSON.stringify({ experiment: theSpec.experiment, queries: [queries(theSpec.runs[N >> 1].startTime)[i]] }));
+  const theirs = py(["query", "--db", db, "--queries", qfile, "--repeat", "5"]);
+  const t = theirs.queries[q.name];
+  const cold = t.cold_ms + theirs.open_ms;
+  results.queries[q.name] = { mltrail: ours, mlflow: { cold_ms: cold, warm_ms: t.warm_ms, results: t.results } };
+  rows.push([q.name, ours.results, t.results, fmt(ours.cold_ms, 0), fmt(cold, 0), `${fmt(cold / ours.cold_ms, 1)}×`, fmt(ours.warm_ms, 1), fmt(t.warm_ms, 1), `${fmt(t.warm_ms / ours.warm_ms, 1)}×`]);
+}
+printTable(`Queries over ${N.toLocaleString("en-US")} runs (ms; ratio = MLflow SQLite / mltrail, higher is better)`, ["query", "n", "n mlflow", "cold", "cold mlflow", "ratio", "warm", "warm mlflow", "ratio"], rows);
+
+// create + end of a run, median of 100 (durability "interval")
+{
+  const ceRoot = path.join(cache, "create-end");
+  fs.rmSync(ceRoot, { recursive: true, force: true });
+  const tracker = new Tracker(opts(ceRoot, "create-end"));
+  await (await tracker.startRun()).end();
+  const times = [];
+  for (let i = 0; i < 100; i++) {
+    const t = performance.now();
+    const run = await tracker.startRun();
+    await run.end();
+    times.push(performance.now() - t);
+  }
+  await tracker.close();
+  fs.rmSync(ceRoot, { recursive: true, force: true });
+  const ceDb = path.join(cache, "create-end.db");
+  fs.rmSync(ceDb, { force: true });
+  const theirs = py(["create-end", "--db", ceDb, "--count", "100"]);
+  fs.rmSync(ceDb, { force: true });
+  results.createEnd = { mltrail_ms: median(times), mlflow_ms: theirs.median_ms };
+  printTable("create + end of a run (median ms of 100)", ["", "mltrail", "MLflow SQLite", "ratio"], [["create+end", fmt(median(times), 1), fmt(theirs.median_ms, 1), `${fmt(theirs.median_ms / median(times), 1)}×`]]);
+}
+
+// long run: POINTS metric points over 5 keys (m0..m4), then cold reads in new processes
+{
+  const longRoot = path.join(cache, `long-${POINTS}`);
+  let runId;
+  const idFile = path.join(longRoot, "run-id");
+  if (fs.existsSync(idFile)) runId = fs.readFileSync(idFile, "utf8");
+  else {
+    fs.rmSync(longRoot, { recursive: true, force: true });
+    const tracker = new Tracker(opts(longRoot, "bench-long"));
+    const run = await tracker.startRun();
+    const steps = POINTS / 5;
+    for (let s = 0; s < steps; s++) {
+      run.logMetrics({ m0: s, m1: 1 / (s + 1), m2: s % 7, m3: -s, m4: 0.5 }, { step: s });
+      if (s % 20_000 === 0) await new Promise(setImmediate);
+    }
+    await run.end();
+    await tracker.close();
+    runId = run.id;
+    fs.writeFileSync(idFile, runId);
+  }
+  const get = node(["--child-long", "getRun", "--root", longRoot, "--run", runId]);
+  const hist = node(["--child-long", "history", "--root", longRoot, "--run", runId]);
+  results.longRun = { points: POINTS, getRun: get, history: hist };
+  printTable(`A run with ${POINTS.toLocaleString("en-US")} metric points (5 keys), cold in a new process`, ["read", "ms", "peak RSS MB", "points"], [
+    ["getRun", fmt(get.ms, 0), fmt(get.peakRssMB, 0), get.points],
+    ["getMetricHistory (1 key)", fmt(hist.ms, 0), fmt(hist.peakRssMB, 0), hist.points],
+  ]);
+}
+writeResult("local-queries", results);
