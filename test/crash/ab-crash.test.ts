@@ -3,10 +3,9 @@
  * units and records outcomes, flushes, reports what it logged, and is SIGKILLed; a new tracker
  * analyzes the test and sees every flushed exposure and outcome.
  */
-import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Child, projectRoot, requireDist, tempStore } from "../fixtures/crash/harness.js";
+import { type BuiltAbSdk, distIndexUrl, toyAbStore } from "../fixtures/crash/ab-store.js";
+import { Child } from "../fixtures/crash/harness.js";
 
 const CHILD = `
 const [distUrl, root] = process.argv.slice(1);
@@ -27,27 +26,16 @@ setInterval(() => { for (let i = 0; i < 50; i++) test.assign("late-" + Math.rand
 `;
 
 let store: { root: string; cleanup(): void };
-let sdk: typeof import("../../src/index.js") & typeof import("../../src/ab/index.js");
+let sdk: BuiltAbSdk;
 
 beforeAll(async () => {
-  requireDist();
-  store = tempStore("ab-crash");
-  // The package root and the mltrail/ab entry (hashing internals), both as built.
-  const [root, ab] = await Promise.all([import(pathToFileURL(path.join(projectRoot, "dist", "index.js")).href), import(pathToFileURL(path.join(projectRoot, "dist", "ab.js")).href)]);
-  sdk = { ...root, ...ab } as typeof sdk;
-  const tracker = new sdk.Tracker({ trackingUri: store.root, captureContext: false, handleExit: false });
-  for (const digest of [`sha256:${"a".repeat(64)}`, `sha256:${"b".repeat(64)}`]) {
-    const run = await tracker.startRun();
-    await run.end();
-    await tracker.registerModel("toy", { runId: run.id, contentDigest: digest, rationale: "test" });
-  }
-  await tracker.close();
+  ({ store, sdk } = await toyAbStore("ab-crash"));
 });
 
 afterAll(() => store?.cleanup());
 
 it("exposures and outcomes flushed before SIGKILL are all in the analysis", async () => {
-  const child = new Child(process.execPath, ["--input-type=module", "-e", CHILD, pathToFileURL(path.join(projectRoot, "dist", "index.js")).href, store.root], {});
+  const child = new Child(process.execPath, ["--input-type=module", "-e", CHILD, distIndexUrl(), store.root], {});
   const line = await child.waitFor(/^flushed /, 60_000);
   await new Promise((resolve) => setTimeout(resolve, 100));
   child.kill("SIGKILL");

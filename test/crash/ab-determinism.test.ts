@@ -3,10 +3,9 @@
  * assigns 1000 ids and prints them; this process computes the same assignments on its own
  * AbTest (which joins the child's frozen record) and with the pure hash functions.
  */
-import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Child, projectRoot, requireDist, tempStore } from "../fixtures/crash/harness.js";
+import { type BuiltAbSdk, distIndexUrl, toyAbStore } from "../fixtures/crash/ab-store.js";
+import { Child } from "../fixtures/crash/harness.js";
 
 const CHILD = `
 const [distUrl, root] = process.argv.slice(1);
@@ -23,27 +22,16 @@ await tracker.close();
 `;
 
 let store: { root: string; cleanup(): void };
-let sdk: typeof import("../../src/index.js") & typeof import("../../src/ab/index.js");
+let sdk: BuiltAbSdk;
 
 beforeAll(async () => {
-  requireDist();
-  store = tempStore("ab-det");
-  // The package root and the mltrail/ab entry (hashing internals), both as built.
-  const [root, ab] = await Promise.all([import(pathToFileURL(path.join(projectRoot, "dist", "index.js")).href), import(pathToFileURL(path.join(projectRoot, "dist", "ab.js")).href)]);
-  sdk = { ...root, ...ab } as typeof sdk;
-  const tracker = new sdk.Tracker({ trackingUri: store.root, captureContext: false, handleExit: false });
-  for (const digest of [`sha256:${"a".repeat(64)}`, `sha256:${"b".repeat(64)}`]) {
-    const run = await tracker.startRun();
-    await run.end();
-    await tracker.registerModel("toy", { runId: run.id, contentDigest: digest, rationale: "test" });
-  }
-  await tracker.close();
+  ({ store, sdk } = await toyAbStore("ab-det"));
 });
 
 afterAll(() => store?.cleanup());
 
 it("a child process and this one assign 1000 ids identically (hash v2 and v1 with coverage)", async () => {
-  const child = new Child(process.execPath, ["--input-type=module", "-e", CHILD, pathToFileURL(path.join(projectRoot, "dist", "index.js")).href, store.root], {});
+  const child = new Child(process.execPath, ["--input-type=module", "-e", CHILD, distIndexUrl(), store.root], {});
   const exit = await child.exit(60_000);
   expect(exit.code, child.stderr).toBe(0);
   const tracker = new sdk.Tracker({ trackingUri: store.root, captureContext: false, handleExit: false });

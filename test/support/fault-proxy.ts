@@ -18,6 +18,7 @@
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { seededRandom } from "./random.js";
 
 /** What happens to one request. */
 export type Fault =
@@ -100,17 +101,7 @@ interface Rule {
   remaining: number;
 }
 
-/** mulberry32: a small seeded RNG in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "./random.js";
 
 /** A plan that picks each fault with its probability (the rest pass), from a seeded RNG. */
 export function randomFaults(seed: number, choices: readonly (readonly [probability: number, fault: Fault])[]): Plan {

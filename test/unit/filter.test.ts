@@ -6,6 +6,7 @@ import {
   matchesRunFilter, parseRunFilter, SEARCH_MAX_RESULTS_DEFAULT, searchRunRecords,
 } from "../../src/store/filter.js";
 import { compareRuns, parseOrderBy, sortRunRecords } from "../../src/store/order.js";
+import { validationErrorOf } from "../support/errors.js";
 
 interface RunSpec {
   id: string;
@@ -45,15 +46,7 @@ function ids(filter: string): string[] {
   return RUNS.filter((r) => matchesRunFilter(f, r)).map((r) => r.info.runId);
 }
 
-function errorOf(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error("expected a ValidationError");
-}
+const errorOf = validationErrorOf;
 
 describe("parseRunFilter / matchesRunFilter", () => {
   it.each<[string, string[]]>([

@@ -7,18 +7,11 @@ import {
   validateTemplate,
 } from "../../src/capture/naming.js";
 import { ValidationError } from "../../src/errors.js";
+import { validationErrorOf } from "../support/errors.js";
 
 const date = new Date(Date.UTC(2025, 0, 2, 3, 4, 5));
 
-function caught(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error("expected a ValidationError");
-}
+const caught = validationErrorOf;
 
 describe("renderName", () => {
   it("renders dates and times in UTC from the injected date", () => {

@@ -14,6 +14,7 @@ import type { Metric, RunRecord } from "../../src/model/types.js";
 import type { Run } from "../../src/run.js";
 import { RunPaths, StoreLayout } from "../../src/store/layout.js";
 import { Tracker } from "../../src/tracker.js";
+import { seededRandom } from "../support/random.js";
 
 let tmp: string;
 const trackers: Tracker[] = [];
@@ -36,17 +37,7 @@ afterEach(async () => {
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 /** MLflow's latest metric: greatest by step, then timestamp, then value (finite values only here). */
 function latestOf(points: readonly Metric[]): number | undefined {
