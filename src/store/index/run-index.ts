@@ -61,6 +61,7 @@ interface Slot {
 export class ExperimentIndex {
   private readonly slots = new Map<string, Slot>();
   private readonly file: string;
+  private readonly runsDir: string;
   private ino: number | undefined;
   private offset = 0;
   private lines = 0;
@@ -72,6 +73,7 @@ export class ExperimentIndex {
     readonly experimentId: string,
   ) {
     this.file = indexFile(host.layout, experimentId);
+    this.runsDir = host.layout.runsDir(experimentId);
   }
 
   private readLog(): void {
@@ -90,7 +92,7 @@ export class ExperimentIndex {
   }
 
   private listRuns(): void {
-    const dir = this.host.layout.runsDir(this.experimentId);
+    const dir = this.runsDir;
     let mtime: number;
     try {
       mtime = fs.statSync(dir).mtimeMs;
@@ -151,10 +153,13 @@ export class ExperimentIndex {
 
   private async refresh(runId: string, toSave: IndexRow[]): Promise<RunRecord | undefined> {
     let slot = this.slots.get(runId);
-    const paths = new RunPaths(this.host.layout.runDir(this.experimentId, runId));
+    // Plain concatenation: this runs once per run per search (path.join showed in profiles).
+    const dir = `${this.runsDir}${path.sep}${runId}`;
+    if (slot?.checked === true && slot.row.end !== undefined && slot.record !== undefined && slot.row.corrupt.length === 0) return slot.record;
+    const paths = new RunPaths(dir);
     if (slot?.row.end !== undefined && slot.record !== undefined) {
       // An ended run's journal is final: a stat of it and of run.json confirms its row.
-      if (!slot.checked && unchanged(slot.row, paths.journal) && mtimeOf(paths.meta) === slot.row.metaMtimeMs) slot.checked = true;
+      if (!slot.checked && unchanged(slot.row, `${dir}${path.sep}journal`) && mtimeOf(`${dir}${path.sep}run.json`) === slot.row.metaMtimeMs) slot.checked = true;
       if (slot.checked) {
         if (slot.row.corrupt.length > 0) this.host.reportCorrupt(runId, paths, slot.row.corrupt);
         return slot.record;

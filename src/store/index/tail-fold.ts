@@ -45,7 +45,7 @@ export function unchanged(row: IndexRow, dir: string, names?: readonly string[])
   const pos = row.position;
   if (pos === undefined || (names !== undefined && names[names.length - 1] !== pos.segment)) return false;
   try {
-    const st = fs.statSync(path.join(dir, pos.segment));
+    const st = fs.statSync(`${dir}${path.sep}${pos.segment}`);
     return st.size === pos.size && st.mtimeMs === pos.mtimeMs;
   } catch {
     return false;
