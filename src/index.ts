@@ -76,6 +76,7 @@ export type {
   RunStatus,
   EndStatus,
   ParamValue,
+  NestedParams,
   Metric,
   RunInfo,
   RunData,

@@ -25,7 +25,8 @@ import type { JournalWriter } from "./log/journal.js";
 import type { LiveFold } from "./store/index/live-fold.js";
 import { endJson, keyValueJson, metricJson } from "./log/record.js";
 import type { Clock } from "./internal/clock.js";
-import type { EndStatus, ParamValue } from "./model/types.js";
+import type { EndStatus, NestedParams, ParamValue } from "./model/types.js";
+import { flattenParams } from "./model/flatten-params.js";
 import { checkOptions, checkRequiredOptions } from "./model/args.js";
 import { ILL_FORMED_RULE, isWellFormedText, checkKey, checkMetricOptions, checkMetricValue, checkParamValue, checkRecord, checkStep, checkTagValue, checkTimestamp, keyLabel } from "./model/validate.js";
 
@@ -195,11 +196,14 @@ export class Run implements AsyncDisposable {
 
   /**
    * Logs several params at once: all are checked first, so nothing is stored when one is bad.
-   * @example `run.logParams({ lr: 0.001, optimizer: "adam" })`
+   * Nested plain objects are flattened with `.` (`{ optimizer: { lr: 0.1 } }` logs
+   * `optimizer.lr`) and arrays are stored as JSON text; two paths giving one key, a cycle or
+   * nesting deeper than 16 levels is a {@link ValidationError}.
+   * @example `run.logParams({ lr: 0.001, optimizer: { name: "adam", betas: [0.9, 0.999] } })`
    */
-  logParams(params: Readonly<Record<string, ParamValue>>): void {
+  logParams(params: NestedParams): void {
     if (!this.open()) return;
-    const entries = Object.entries(checkRecord("params", params));
+    const entries = Object.entries(flattenParams(checkRecord("params", params)));
     const checked: [string, string, string][] = [];
     for (const [key, value] of entries) {
       const keyJson = checkKey("param", key);

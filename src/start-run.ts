@@ -6,7 +6,8 @@ import { checkNamePolicy, renderName } from "./capture/naming.js";
 import { captureContextTags } from "./capture/tags.js";
 import { ValidationError } from "./errors.js";
 import { MLFLOW_LIMITS } from "./model/limits.js";
-import type { ParamValue } from "./model/types.js";
+import type { NestedParams, ParamValue } from "./model/types.js";
+import { flattenParams } from "./model/flatten-params.js";
 import { checkKey, checkName, checkParamValue, checkRecord, checkRunId, checkTagValue } from "./model/validate.js";
 import type { ResolvedOptions } from "./options.js";
 
@@ -19,8 +20,8 @@ export interface StartRunOptions {
   readonly name?: string;
   /** Experiment name. @default the tracker's `experiment` option */
   readonly experiment?: string;
-  /** Params logged at start. @default none */
-  readonly params?: Readonly<Record<string, ParamValue>>;
+  /** Params logged at start; nested objects are flattened with `.` as in `logParams`. @default none */
+  readonly params?: NestedParams;
   /** Tags set at start. @default none */
   readonly tags?: Readonly<Record<string, string>>;
   /** Parent run id for nested runs (tag `mlflow.parentRunId`). @default none */
@@ -55,7 +56,7 @@ export function planRun(options: unknown, resolved: ResolvedOptions): RunPlan {
   }
   if (opts.parentRunId !== undefined) checkRunId("parentRunId", opts.parentRunId);
   if (opts.description !== undefined) checkTagValue("mlflow.note.content", opts.description, MLFLOW_LIMITS.tagValueLength, "description");
-  const params = checkRecord("params", opts.params === undefined ? {} : opts.params) as Readonly<Record<string, ParamValue>>;
+  const params = flattenParams(checkRecord("params", opts.params === undefined ? {} : opts.params)) as Readonly<Record<string, ParamValue>>;
   for (const [k, v] of Object.entries(params)) {
     checkKey("param", k);
     checkParamValue(k, v);

@@ -13,7 +13,7 @@ import { systemClock, type Clock } from "./internal/clock.js";
 import { registerExitParticipant, unregisterExitParticipant, type ExitParticipant } from "./internal/exit-hooks.js";
 import { createLogger, type Logger } from "./internal/logger.js";
 import { MLFLOW_LIMITS } from "./model/limits.js";
-import type { EndStatus, Experiment, Metric, ParamValue, RunRecord, SearchRunsOptions } from "./model/types.js";
+import type { EndStatus, Experiment, Metric, NestedParams, ParamValue, RunRecord, SearchRunsOptions } from "./model/types.js";
 import { checkName, checkRunId, checkString } from "./model/validate.js";
 import { checkFunction, checkOptionalString, checkOptions, checkRequiredOptions, checkStringList, checkStringsIn } from "./model/args.js";
 import { resolveOptions, type ResolvedOptions, type TrackerOptions } from "./options.js";
@@ -365,9 +365,10 @@ export class Tracker implements AsyncDisposable {
 
   /**
    * Logs several params on the active run (or `{ runId }`): all are checked first, so nothing
-   * is stored when one is bad. @example `tracker.logParams({ lr: 0.001, optimizer: "adam" })`
+   * is stored when one is bad. Nested objects are flattened with `.` as in {@link Run.logParams}.
+   * @example `tracker.logParams({ lr: 0.001, optimizer: { name: "adam" } })`
    */
-  logParams(params: Readonly<Record<string, ParamValue>>, target?: RunTarget): void {
+  logParams(params: NestedParams, target?: RunTarget): void {
     this.target(target?.runId, "logParams").logParams(params);
   }
 

@@ -21,6 +21,14 @@ export type EndStatus = "FINISHED" | "FAILED" | "KILLED";
 export type ParamValue = string | number | boolean;
 
 /**
+ * Params as accepted by `logParams` and `startRun({ params })`: values, nested plain objects
+ * (flattened to dotted keys: `{ optimizer: { lr: 0.1 } }` logs `optimizer.lr`) and arrays
+ * (stored as JSON text: `[64, 32]` logs `"[64,32]"`).
+ * @example `run.logParams({ optimizer: { name: "adam", lr: 0.1 }, layers: [64, 32] })`
+ */
+export type NestedParams = { readonly [key: string]: ParamValue | NestedParams | readonly unknown[] };
+
+/**
  * One metric data point.
  * @example `{ key: "loss", value: 0.31, step: 10, timestamp: 1764170000000 }`
  */
