@@ -189,7 +189,10 @@ for (const [name, key, rule] of BAD_KEYS) {
 for (const [name, value, shown] of NOT_A_VALUE) {
   const rule = "must be a string, number or boolean";
   cases.push({ name: `logParam value ${name}`, call: (r) => r.logParam("p", any(value)), field: 'param "p" value', shown, rule });
-  cases.push({ name: `logParams value ${name}`, call: (r) => r.logParams({ ok_p: 1, p: any(value) }), field: 'param "p" value', shown, rule });
+  // Objects and arrays are nested params in logParams (flattened; see nested-params.test.ts).
+  if (typeof value !== "object" || value === null) {
+    cases.push({ name: `logParams value ${name}`, call: (r) => r.logParams({ ok_p: 1, p: any(value) }), field: 'param "p" value', shown, rule });
+  }
   cases.push({ name: `setTag value ${name}`, call: (r) => r.setTag("t", any(value)), field: 'tag "t" value', shown, rule });
   cases.push({ name: `setTags value ${name}`, call: (r) => r.setTags({ ok_t: "v", t: any(value) }), field: 'tag "t" value', shown, rule });
 }
