@@ -9,6 +9,7 @@ import type { ModelVersion } from "./models.js";
 import type { RunRecord } from "./model/types.js";
 import { ValidationError } from "./errors.js";
 import { checkRunId } from "./model/validate.js";
+import { MLFLOW_TAGS } from "./model/system-tags.js";
 
 /**
  * What `tracker.lineage` starts from: a model ref (`"churn@1.2.0"`, `"churn@champion"`, or
@@ -97,7 +98,7 @@ const ENVIRONMENT_TAGS: Record<string, string> = {
   "mltrail.node.version": "node",
   "mltrail.platform": "platform",
   "mltrail.host": "host",
-  "mlflow.user": "user",
+  [MLFLOW_TAGS.user]: "user",
   "mltrail.project.name": "project",
   "mltrail.project.version": "projectVersion",
   "mltrail.project.lockfile": "lockfile",
@@ -113,7 +114,7 @@ export function buildLineage(run: RunRecord, datasets: readonly DatasetInfo[], m
     const value = tags[tag];
     if (value !== undefined) environment[name] = value;
   }
-  const dirty = tags["mlflow.source.git.dirty"];
+  const dirty = tags[MLFLOW_TAGS.gitDirty];
   return {
     ...(modelVersion === undefined
       ? {}
@@ -140,11 +141,11 @@ export function buildLineage(run: RunRecord, datasets: readonly DatasetInfo[], m
     },
     datasets,
     code: {
-      ...(tags["mlflow.source.git.commit"] === undefined ? {} : { gitCommit: tags["mlflow.source.git.commit"] }),
-      ...(tags["mlflow.source.git.branch"] === undefined ? {} : { gitBranch: tags["mlflow.source.git.branch"] }),
+      ...(tags[MLFLOW_TAGS.gitCommit] === undefined ? {} : { gitCommit: tags[MLFLOW_TAGS.gitCommit] }),
+      ...(tags[MLFLOW_TAGS.gitBranch] === undefined ? {} : { gitBranch: tags[MLFLOW_TAGS.gitBranch] }),
       ...(dirty === undefined ? {} : { gitDirty: dirty === "true" }),
-      ...(tags["mlflow.source.git.repoURL"] === undefined ? {} : { repoUrl: tags["mlflow.source.git.repoURL"] }),
-      ...(tags["mlflow.source.name"] === undefined ? {} : { entryScript: tags["mlflow.source.name"] }),
+      ...(tags[MLFLOW_TAGS.gitRepoUrl] === undefined ? {} : { repoUrl: tags[MLFLOW_TAGS.gitRepoUrl] }),
+      ...(tags[MLFLOW_TAGS.sourceName] === undefined ? {} : { entryScript: tags[MLFLOW_TAGS.sourceName] }),
     },
     environment,
   };

@@ -30,6 +30,7 @@ import {
 import type { AuditEntry, DatasetRef, RegistryStore, ReleaseChange, StoredVersion } from "./registry/store.js";
 import { checkRefArgument, checkRegisterOptions, checkVersionChange } from "./registry/arguments.js";
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
+import { MLFLOW_TAGS } from "./model/system-tags.js";
 
 /**
  * Options of `tracker.registerModel`.
@@ -219,13 +220,13 @@ export class Models {
             signature: signatureUsed,
             contentDigest,
             ...(architectureDigest === undefined ? {} : { architectureDigest }),
-            author: run.data.tags["mlflow.user"] ?? currentUser(),
+            author: run.data.tags[MLFLOW_TAGS.user] ?? currentUser(),
             createdAt: this.host.clock(),
             rationale,
             metrics: run.data.metrics,
             params: run.data.params,
             datasets,
-            gitCommit: run.data.tags["mlflow.source.git.commit"],
+            gitCommit: run.data.tags[MLFLOW_TAGS.gitCommit],
             bump: p.bump,
             changes: p.changes.map((c) => c.description),
             changeDetails: details,

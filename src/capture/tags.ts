@@ -9,19 +9,20 @@ import { captureEnvironment, truncateValue } from "./environment.js";
 import type { EnvironmentInfo } from "./environment.js";
 import { captureGit } from "./git.js";
 import type { GitInfo } from "./git.js";
+import { MLFLOW_TAGS } from "../model/system-tags.js";
 
 /**
  * Keys of the tags {@link captureContextTags} may set.
  * @example `CONTEXT_TAG_KEYS.gitCommit // "mlflow.source.git.commit"`
  */
 export const CONTEXT_TAG_KEYS = {
-  sourceName: "mlflow.source.name",
-  sourceType: "mlflow.source.type",
-  user: "mlflow.user",
-  gitCommit: "mlflow.source.git.commit",
-  gitBranch: "mlflow.source.git.branch",
-  gitRepoUrl: "mlflow.source.git.repoURL",
-  gitDirty: "mlflow.source.git.dirty",
+  sourceName: MLFLOW_TAGS.sourceName,
+  sourceType: MLFLOW_TAGS.sourceType,
+  user: MLFLOW_TAGS.user,
+  gitCommit: MLFLOW_TAGS.gitCommit,
+  gitBranch: MLFLOW_TAGS.gitBranch,
+  gitRepoUrl: MLFLOW_TAGS.gitRepoUrl,
+  gitDirty: MLFLOW_TAGS.gitDirty,
   nodeVersion: "mltrail.node.version",
   platform: "mltrail.platform",
   host: "mltrail.host",

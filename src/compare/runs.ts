@@ -10,9 +10,10 @@ import type { RunReader } from "../tracker-api.js";
 import { ownValue, setOwn } from "../internal/keyed.js";
 import { directionOf, type Direction } from "./direction.js";
 import { bestIndex, diffParams, summarize, type BestBy, type MetricSummary } from "./summary.js";
+import { MLFLOW_TAGS } from "../model/system-tags.js";
 
 /** Tag holding a run's git commit (MLflow's name). @example `run.data.tags[GIT_COMMIT_TAG]` */
-export const GIT_COMMIT_TAG = "mlflow.source.git.commit";
+export const GIT_COMMIT_TAG = MLFLOW_TAGS.gitCommit;
 
 /**
  * What comparing needs from a tracker: its read API. `getRunDatasets`, when the tracker has it,

@@ -12,6 +12,7 @@ import type { HttpClient } from "./http.js";
 import type { MlflowClient } from "./mlflow/client.js";
 import type { RunSource } from "./run-replicator.js";
 import { RunPaths } from "../store/layout.js";
+import { MLFLOW_TAGS } from "../model/system-tags.js";
 
 /** The replicator's own loop retries (with backoff, Retry-After and health); no inner retries. */
 const NO_RETRY = (signal: AbortSignal) => ({ signal, retry: { retries: 0 } });
@@ -69,7 +70,7 @@ export class ArtifactSync {
             ...(record.schema === undefined ? {} : { schema: record.schema }),
             ...(record.profile === undefined ? {} : { profile: record.profile }),
           },
-          tags: { ...(record.context === undefined ? {} : { "mlflow.data.context": record.context }), "mltrail.digest": record.digest },
+          tags: { ...(record.context === undefined ? {} : { [MLFLOW_TAGS.dataContext]: record.context }), "mltrail.digest": record.digest },
         },
       ],
       { signal: this.signal },

@@ -20,11 +20,12 @@ import type { Batch } from "./batcher.js";
 import type { BackendLimits } from "../model/limits.js";
 import type { RemoteRun } from "./mlflow/types.js";
 import { REJECTED_FILE, type ReplicationState } from "./replication-state.js";
+import { MLFLOW_TAGS } from "../model/system-tags.js";
 
 /** Tag MLflow keeps as the run's name; sent only at creation (or as a rename), never in a batch. */
-export const RUN_NAME_TAG = "mlflow.runName";
+export const RUN_NAME_TAG = MLFLOW_TAGS.runName;
 /** Tag that points at the parent run; holds a local id in the log and the server id on the server. */
-export const PARENT_TAG = "mlflow.parentRunId";
+export const PARENT_TAG = MLFLOW_TAGS.parentRunId;
 
 /** Repair rounds of the end-of-run check before what still differs is reported. */
 const MAX_REPAIRS = 3;

@@ -13,6 +13,7 @@ import type { LocalStore } from "../store/local-store.js";
 import { RunPaths } from "../store/layout.js";
 import { ReplicationState } from "./replication-state.js";
 import { RUN_KEY_TAG } from "./run-replicator.js";
+import { MLFLOW_TAGS } from "../model/system-tags.js";
 
 /** A run the local log answers for. @internal */
 export interface LocalRun {
@@ -102,9 +103,9 @@ export class LocalView {
     const record = await this.spool.getRun(run.localId);
     const meta = await this.spool.readRunMeta(run.paths);
     const tags: Record<string, string> = { ...record.data.tags, [RUN_KEY_TAG]: meta.runKey ?? meta.runId };
-    const parent = record.info.parentRunId ?? tags["mlflow.parentRunId"];
+    const parent = record.info.parentRunId ?? tags[MLFLOW_TAGS.parentRunId];
     const parentId = parent === undefined ? undefined : await this.serverId(parent);
-    if (parentId !== undefined && tags["mlflow.parentRunId"] !== undefined) tags["mlflow.parentRunId"] = parentId;
+    if (parentId !== undefined && tags[MLFLOW_TAGS.parentRunId] !== undefined) tags[MLFLOW_TAGS.parentRunId] = parentId;
     const st = run.state.state;
     return {
       info: {

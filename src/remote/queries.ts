@@ -21,6 +21,7 @@ import type { LocalStore } from "../store/local-store.js";
 import { isNotFound } from "./mlflow/base.js";
 import type { MlflowClient } from "./mlflow/client.js";
 import { LocalView, type LocalRun } from "./local-view.js";
+import { MLFLOW_TAGS } from "../model/system-tags.js";
 
 /** Queries answered by the server, with the local log for what the server lacks. @internal */
 export class RemoteQueries implements Queries {
@@ -219,7 +220,7 @@ export class RemoteQueries implements Queries {
       digest: tags["mltrail.digest"] ?? dataset.digest,
       source: dataset.source,
       sourceType: dataset.sourceType,
-      ...(tags["mlflow.data.context"] === undefined ? {} : { context: tags["mlflow.data.context"] }),
+      ...(tags[MLFLOW_TAGS.dataContext] === undefined ? {} : { context: tags[MLFLOW_TAGS.dataContext] }),
       ...(dataset.schema === undefined ? {} : { schema: dataset.schema }),
       ...(dataset.profile === undefined ? {} : { profile: dataset.profile }),
     }));

@@ -17,6 +17,7 @@ import { connectionErrorKind, isRetryable, retryAfterOf } from "./errors.js";
 import { FinalCheck, lastValue, RUN_NAME_TAG } from "./final-check.js";
 import type { RemoteRun } from "./mlflow/types.js";
 import { REJECTED_FILE, type ReplicationState } from "./replication-state.js";
+import { MLFLOW_TAGS } from "../model/system-tags.js";
 
 /** Tag that carries a run's client-side key on the server, for idempotent creation. */
 export const RUN_KEY_TAG = "mltrail.runKey";
@@ -235,10 +236,10 @@ export class RunReplicator {
    * is queued here and not yet created on the server, so a local id is never sent for it.
    */
   private async rewrite(batch: Batch): Promise<Batch | undefined> {
-    if (!batch.tags.some((t) => t.key === "mlflow.parentRunId")) return batch;
+    if (!batch.tags.some((t) => t.key === MLFLOW_TAGS.parentRunId)) return batch;
     const tags: { key: string; value: string }[] = [];
     for (const t of batch.tags) {
-      if (t.key !== "mlflow.parentRunId") {
+      if (t.key !== MLFLOW_TAGS.parentRunId) {
         tags.push(t);
         continue;
       }

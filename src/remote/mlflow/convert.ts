@@ -25,6 +25,7 @@ import type {
   RunInfoSchema,
   RunSchema,
 } from "./wire.js";
+import { MLFLOW_TAGS } from "../../model/system-tags.js";
 
 /** Copies only the defined entries, as `exactOptionalPropertyTypes` wants. */
 function defined<T extends Record<string, unknown>>(values: T): { [K in keyof T]?: Exclude<T[K], undefined | null> } {
@@ -55,7 +56,7 @@ export function toRunInfo(i: z.output<typeof RunInfoSchema>, tags: Readonly<Reco
   return {
     runId: i.run_id ?? i.run_uuid ?? "",
     experimentId: i.experiment_id,
-    name: i.run_name ?? tags["mlflow.runName"] ?? "",
+    name: i.run_name ?? tags[MLFLOW_TAGS.runName] ?? "",
     status,
     startTime: i.start_time ?? 0,
     lifecycleStage: i.lifecycle_stage ?? "active",
@@ -63,7 +64,7 @@ export function toRunInfo(i: z.output<typeof RunInfoSchema>, tags: Readonly<Reco
       endTime: i.end_time,
       artifactUri: i.artifact_uri,
       userId: i.user_id,
-      parentRunId: tags["mlflow.parentRunId"],
+      parentRunId: tags[MLFLOW_TAGS.parentRunId],
     }),
   };
 }

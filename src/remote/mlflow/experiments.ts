@@ -9,6 +9,7 @@ import { API, isAlreadyExists, isNotFound, MlflowApiBase } from "./base.js";
 import { toExperiment } from "./convert.js";
 import type { KeyValueInput, Page, RemoteExperiment } from "./types.js";
 import { Responses, toKeyValues } from "./wire.js";
+import { MLFLOW_TAGS } from "../../model/system-tags.js";
 
 /**
  * Which lifecycle stages a search returns.
@@ -39,7 +40,7 @@ export interface SearchExperimentsOptions {
  * `EXPERIMENT_KIND_TAG_KEY` in MLflow's `ExperimentKindUtils.ts`).
  * @example `experiment.tags[EXPERIMENT_KIND_TAG] // "custom_model_development"`
  */
-export const EXPERIMENT_KIND_TAG = "mlflow.experimentKind";
+export const EXPERIMENT_KIND_TAG = MLFLOW_TAGS.experimentKind;
 
 /**
  * The kind that opens an experiment in MLflow's model-training view (runs, metrics, models)

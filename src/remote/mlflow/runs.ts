@@ -11,6 +11,7 @@ import { MlflowExperimentsApi } from "./experiments.js";
 import type { ViewType } from "./experiments.js";
 import type { KeyValue, KeyValueInput, Page, RemoteDatasetInput, RemoteMetric, RemoteRun, RemoteRunInfo } from "./types.js";
 import { encodeMetric, Responses, toKeyValues, toRecord } from "./wire.js";
+import { MLFLOW_TAGS } from "../../model/system-tags.js";
 
 /** Page size the Python client uses for metric history; sent on every call. */
 export const METRIC_HISTORY_PAGE_SIZE = 25_000;
@@ -83,7 +84,7 @@ export class MlflowRunsApi extends MlflowExperimentsApi {
    */
   async createRun(run: CreateRunOptions, options: RequestOptions = {}): Promise<RemoteRun> {
     const tags: KeyValue[] = toKeyValues(run.tags);
-    const userId = run.userId ?? toRecord(tags)["mlflow.user"] ?? "unknown";
+    const userId = run.userId ?? toRecord(tags)[MLFLOW_TAGS.user] ?? "unknown";
     const body = await this.call(
       "POST",
       `${API}/runs/create`,
