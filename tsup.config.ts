@@ -6,13 +6,13 @@ const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), 
 const define = { __MLTRAIL_VERSION__: JSON.stringify(pkg.version) };
 
 /**
- * Subpath entries (mltrail/tfjs, mltrail/ab) import the SDK as the package itself, never a bundled copy:
+ * Subpath entries (mltrail/tfjs, mltrail/ab, mltrail/explain) import the SDK as the package itself, never a bundled copy:
  * one set of classes, so `instanceof ValidationError` holds across entries.
  */
 const sdkAsPackage: Plugin = {
   name: "sdk-as-package",
   setup(build) {
-    const subpathEntry = /[\\/]src[\\/](integrations|ab)[\\/]/;
+    const subpathEntry = /[\\/]src[\\/](integrations|ab|explain)[\\/]/;
     build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) => (subpathEntry.test(args.importer) ? { path: "mltrail", external: true } : undefined));
   },
 };
@@ -38,6 +38,14 @@ export default defineConfig([
     format: ["esm", "cjs"],
     dts: true,
     external: ["mltrail"],
+    esbuildPlugins: [sdkAsPackage],
+  },
+  {
+    ...common,
+    entry: { explain: "src/explain/index.ts" },
+    format: ["esm", "cjs"],
+    dts: true,
+    external: ["mltrail", "@tensorflow/tfjs"],
     esbuildPlugins: [sdkAsPackage],
   },
   { ...common, entry: { "cli/main": "src/cli/main.ts" }, format: ["esm"] },

@@ -103,6 +103,23 @@ console.log(JSON.stringify({ callback: typeof mltrailCallback, shared }));`,
     expect((await sh("node", ["tfjs-cjs.cjs"], work)).trim()).toBe("function");
   });
 
+  it("exposes mltrail/explain to import and require without TensorFlow.js installed, sharing the SDK's error classes", async () => {
+    await fs.writeFile(
+      path.join(work, "explain-esm.mjs"),
+      `import { kernelShap, tfjsPredict } from "mltrail/explain";
+import { ValidationError } from "mltrail";
+const e = await kernelShap((b) => b.map(([a, c]) => 2 * a - c), [[1, 1]], { background: [[0, 0], [2, 4]] });
+let shared = false;
+try { await kernelShap(() => [], [[1]], { background: [] }); } catch (err) { shared = err instanceof ValidationError; }
+let needsTfjs = "";
+try { await tfjsPredict({ predict: () => null })([[1]]); } catch (err) { needsTfjs = err.name; }
+console.log(JSON.stringify({ values: e.values[0], base: e.baseValue, shared, needsTfjs }));`,
+    );
+    expect(JSON.parse(await sh("node", ["explain-esm.mjs"], work))).toEqual({ values: [0, 1], base: 0, shared: true, needsTfjs: "StateError" });
+    await fs.writeFile(path.join(work, "explain-cjs.cjs"), `const e = require("mltrail/explain"); console.log(typeof e.permutationImportance);`);
+    expect((await sh("node", ["explain-cjs.cjs"], work)).trim()).toBe("function");
+  });
+
   it("type-checks every example against the packed package", async () => {
     // Examples are what users copy: they may import only what the package exports.
     const dir = path.join(work, "examples");
