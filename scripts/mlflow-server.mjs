@@ -62,7 +62,7 @@ const defaultLog = (message) => process.stderr.write(`[mlflow-server] ${message}
  * @param {{ timeout?: number, env?: NodeJS.ProcessEnv }} [opts]
  * @returns {Promise<{ code: number | null, stdout: string, stderr: string }>}
  */
-function run(file, args, opts = {}) {
+export function run(file, args, opts = {}) {
   return new Promise((resolve) => {
     execFile(
       file,
@@ -135,7 +135,7 @@ async function venvIsReady(venvDir) {
  * @param {Logger} log
  * @returns {Promise<() => void>} release
  */
-async function acquireLock(lockDir, log) {
+export async function acquireLock(lockDir, log) {
   const deadline = Date.now() + INSTALL_LOCK_TIMEOUT_MS;
   let told = false;
   for (;;) {

@@ -69,6 +69,8 @@ export { createAbTest, openAbTest, AbTest, AB_KEY_TAG, AB_DEFAULT_EXPERIMENT, ty
 export { formatAnalysis } from "./ab/format.js";
 export type { AbTestOptions, AbVariantSpec, AbVariant, AbTestConfig, AbUnit, Assignment, AnalyzeOptions, AbAnalysis, AbVariantResult, AbComparison, AbDecision } from "./ab/types.js";
 export type { RunReader, ModelReader, RunStarter } from "./tracker-api.js";
+export { exportToTensorBoard } from "./targets/tensorboard/index.js";
+export type { TensorBoardExportOptions, TensorBoardExportProgress, TensorBoardExportResult, TensorBoardRunExport, TensorBoardSource } from "./targets/tensorboard/index.js";
 export { TrainingLogger, type TrainingLoggerOptions, type TrainingRun } from "./training/logger.js";
 export type { AuditEntry, DatasetRef, ReleaseChange, StoredVersion } from "./registry/store.js";
 export type { BackendLimits } from "./model/limits.js";

@@ -4,6 +4,7 @@
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { syncRuns } from "../index.js";
+import { syncToTensorBoard, TENSORBOARD_SCHEME } from "./sync-tensorboard.js";
 
 /** Registers `mltrail sync`. */
 export function registerSyncCommand(program: Command): void {
@@ -11,7 +12,7 @@ export function registerSyncCommand(program: Command): void {
     .command("sync")
     .description("replicate runs pending in a local run log to a tracking server, including runs logged before the server was configured; running it again sends nothing twice")
     .option("--dir <folder>", "the local run log (default: MLTRAIL_SPOOL_DIR, else ./mltrail)")
-    .option("--to <uri>", "the tracking server URL (default: --tracking-uri, else MLFLOW_TRACKING_URI)")
+    .option("--to <uri>", "the tracking server URL (default: --tracking-uri, else MLFLOW_TRACKING_URI), or tensorboard:<folder> to export runs as TensorBoard event files")
     .option("--run <id>", "only this run (local or server id)")
     .option("--timeout <seconds>", "give up on what is still unsent after this long", "600")
     .option("--json", "print the summary as JSON, without a progress bar")
@@ -20,6 +21,7 @@ export function registerSyncCommand(program: Command): void {
       if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`--timeout must be a number of seconds ≥ 0, got "${opts.timeout}"`);
       const globals = cmd.optsWithGlobals<{ trackingUri?: string }>();
       const to = opts.to ?? globals.trackingUri;
+      if (to?.startsWith(TENSORBOARD_SCHEME)) return syncToTensorBoard(to, opts);
       const showBar = opts.json !== true && process.stderr.isTTY === true;
       const bar = new SingleBar({ format: "sync [{bar}] {value}/{total} records | {runs} runs", stream: process.stderr, hideCursor: true }, undefined);
       let started = false;

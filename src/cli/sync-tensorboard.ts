@@ -1,0 +1,46 @@
+/**
+ * `mltrail sync --to tensorboard:<folder>`: exports the runs of a local run log as TensorBoard
+ * event files.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { SingleBar } from "cli-progress";
+import { exportToTensorBoard, Tracker } from "../index.js";
+
+/** The URI scheme that selects the TensorBoard export. */
+export const TENSORBOARD_SCHEME = "tensorboard:";
+
+/** Exports the run log `dir` (default MLTRAIL_SPOOL_DIR, else ./mltrail) to the folder in `to`. */
+export async function syncToTensorBoard(to: string, opts: { dir?: string; run?: string; json?: boolean }): Promise<void> {
+  const outDir = to.slice(TENSORBOARD_SCHEME.length).replace(/^\/\/(?=\.|\/)/, "");
+  if (outDir === "") throw new Error(`--to ${to}: give a folder after "tensorboard:", e.g. tensorboard:./tb`);
+  const dir = path.resolve(opts.dir ?? (process.env["MLTRAIL_SPOOL_DIR"] || "./mltrail"));
+  if (!fs.existsSync(dir)) throw new Error(`no local run log to export: ${dir} does not exist; give the folder runs were logged to with --dir (or MLTRAIL_SPOOL_DIR)`);
+  const tracker = new Tracker({ trackingUri: dir, handleExit: false, captureContext: false, drainOnStart: false });
+  const showBar = opts.json !== true && process.stderr.isTTY === true;
+  const bar = new SingleBar({ format: "tensorboard [{bar}] {value}/{total} runs | {points} points", stream: process.stderr, hideCursor: true }, undefined);
+  let started = false;
+  try {
+    const result = await exportToTensorBoard(tracker, {
+      outDir,
+      ...(opts.run === undefined ? {} : { runIds: [opts.run] }),
+      onProgress: ({ runs, runsDone, points }) => {
+        if (!showBar) return;
+        if (!started) {
+          bar.start(runs, 0, { points });
+          started = true;
+        }
+        bar.update(runsDone, { points });
+      },
+    });
+    if (started) bar.stop();
+    if (opts.json === true) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } else {
+      process.stdout.write(`exported ${result.runs.length} run(s), ${result.points} points, to ${outDir} (view with: tensorboard --logdir ${outDir})\n`);
+    }
+  } finally {
+    if (started) bar.stop();
+    await tracker.close();
+  }
+}
