@@ -4,6 +4,8 @@
  * older cursor is safe because every record replays idempotently.
  */
 import * as path from "node:path";
+import { z } from "zod";
+import { CorruptDataError } from "../errors.js";
 import { readJsonFile, writeFileAtomic } from "../log/atomic.js";
 import { serverKey } from "./server-uri.js";
 
@@ -33,6 +35,38 @@ interface StateFile {
   targets: Record<string, TargetState>;
 }
 
+const seq = z.number().int().min(0);
+const targetSchema = z.object({
+  remoteRunId: z.string().min(1).optional(),
+  remoteExperimentId: z.string().min(1).optional(),
+  createAttempted: z.boolean().optional(),
+  ackedSeq: seq,
+  rejected: seq,
+  ended: z.boolean().optional(),
+  uncertainAt: z.number().optional(),
+  done: z.boolean(),
+});
+
+/**
+ * A damaged state file or entry says nothing certain about what the server has: replication
+ * starts over from the first record, and the run is looked up by its `mltrail.runKey` before
+ * it is created, so nothing is duplicated (every record replays idempotently).
+ */
+const UNKNOWN: TargetState = { ackedSeq: 0, rejected: 0, done: false, createAttempted: true };
+
+/** The valid entries of a parsed state file; damaged ones become {@link UNKNOWN}. */
+function readTargets(raw: unknown): Record<string, TargetState> {
+  const targets = typeof raw === "object" && raw !== null ? (raw as { targets?: unknown }).targets : undefined;
+  const out: Record<string, TargetState> = Object.create(null) as Record<string, TargetState>;
+  if (typeof targets !== "object" || targets === null) return out;
+  for (const [k, v] of Object.entries(targets)) {
+    const parsed = targetSchema.safeParse(v);
+    // Parsed from JSON, so no key holds `undefined`: the checked shape is a TargetState.
+    out[k] = parsed.success ? (parsed.data as TargetState) : { ...UNKNOWN };
+  }
+  return out;
+}
+
 /** File name of the replication state in a run folder. */
 export const REPLICATION_FILE = "replication.json";
 /** File name of the rejected records in a run folder. */
@@ -59,8 +93,16 @@ export class ReplicationState {
    */
   static async load(runDir: string, target: string): Promise<ReplicationState> {
     const file = path.join(runDir, REPLICATION_FILE);
-    const raw = (await readJsonFile(file)) as Partial<StateFile> | undefined;
-    const doc: StateFile = { format: "mltrail-replication", version: 1, targets: { ...(raw?.targets ?? {}) } };
+    let raw: unknown;
+    try {
+      raw = await readJsonFile(file);
+    } catch (err) {
+      if (!(err instanceof CorruptDataError)) throw err;
+      raw = { targets: { [serverKey(target)]: UNKNOWN } }; // not JSON: start over, safely (see UNKNOWN)
+    }
+    const shaped = typeof raw === "object" && raw !== null && typeof (raw as { targets?: unknown }).targets === "object";
+    if (raw !== undefined && !shaped) raw = { targets: { [serverKey(target)]: UNKNOWN } }; // JSON, but not a state file
+    const doc: StateFile = { format: "mltrail-replication", version: 1, targets: readTargets(raw) };
     const key = serverKey(target);
     // Entries written under another spelling of the same server (older versions) move to its key.
     let found = doc.targets[key];
