@@ -69,6 +69,13 @@ module.exports = {
       to: { path: "^src/report/", dependencyTypesNot: ["dynamic-import", "type-only"] },
     },
     {
+      name: "targets-read-through-the-public-read-api",
+      severity: "error",
+      comment: "targets/ (export of existing runs) reads runs through tracker-api.ts and the entity types only.",
+      from: { path: "^src/targets/" },
+      to: { path: "^src/", pathNot: ["^src/targets/", "^src/tracker-api\\.ts$", "^src/model/types\\.ts$", "^src/errors\\.ts$"], dependencyTypesNot: ["type-only"] },
+    },
+    {
       name: "features-use-the-narrow-api",
       severity: "error",
       comment: "compare/, report/ and ab/ use tracker-api.ts, never the Tracker class or the entry (the mltrail/ab entry re-exports the root's A/B API on purpose).",
