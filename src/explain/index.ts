@@ -21,3 +21,7 @@ export type { MetricFn, MetricName, PermutationImportance, PermutationImportance
 export { tfjsPredict } from "./tfjs.js";
 export type { PredictingModelLike, TensorLike } from "./tfjs.js";
 export type { PredictFn } from "./validate.js";
+export { logExplanation, loadExplanation, globalImportance, explanationPath, EXPLANATION_FORMAT } from "./log.js";
+export type { Explanation, StoredExplanation, ExplanationRun, ExplanationSource, LogExplanationOptions, LoggedExplanation, ReleaseLike } from "./log.js";
+export { compareExplanations, compareReleaseExplanations } from "./compare.js";
+export type { CompareExplanationsOptions, ExplanationDiff, ExplanationFlag, FeatureChange } from "./compare.js";
