@@ -63,7 +63,7 @@ export { compareRuns, compareModelVersions, defaultDirection } from "./compare/i
 export type { CompareRunsOptions, RunComparison, ModelComparison, ComparedRun, ComparedVersion, MetricComparison, ParamsComparison, BestEntry, Direction, MetricSummary, BestBy } from "./compare/index.js";
 export type { WriteReportOptions, WriteReportResult } from "./report/index.js";
 export type { ReportData, ChartData, ChartSeries } from "./report/data.js";
-export type { JournalRecord, MetricRecord, ParamRecord, TagRecord, EndRecord, ArtifactRecord, DatasetRecord } from "./log/record.js";
+export type { JournalRecord, MetricRecord, ParamRecord, TagRecord, EndRecord, ResumeRecord, ArtifactRecord, DatasetRecord } from "./log/record.js";
 // A/B tests: the API a service uses. Hashing and statistics internals live in `mltrail/ab`.
 export { createAbTest, openAbTest, AbTest, AB_KEY_TAG, AB_DEFAULT_EXPERIMENT, type AbTestView, type AbTracker } from "./ab/test.js";
 export { formatAnalysis } from "./ab/format.js";

@@ -2,9 +2,9 @@
  * Opening and finishing one run: the local folder, lock and journal; with a server, the
  * quick online create and the replication source.
  */
-import type { MltrailError, SpoolError } from "./errors.js";
+import type { MltrailError } from "./errors.js";
 import type { Clock } from "./internal/clock.js";
-import { RunLog } from "./log/run-log.js";
+import type { RunLog } from "./log/run-log.js";
 import type { EndStatus } from "./model/types.js";
 import type { ResolvedOptions } from "./options.js";
 import type { RemoteSide } from "./remote/connect.js";
@@ -16,7 +16,7 @@ import type { RunPaths } from "./store/layout.js";
 import type { LocalStore } from "./store/local-store.js";
 import type { RunMeta } from "./store/meta.js";
 import { LiveFold } from "./store/index/live-fold.js";
-import { rowMeta } from "./store/index/run-index.js";
+import { openRunLog, recordEnd, resumeRun } from "./resume-run.js";
 
 /** A run open in a tracker. @internal */
 export interface OpenRun {
@@ -70,10 +70,11 @@ async function createOnline(input: OpenRunInput, experiment: string, name: strin
   }
 }
 
-/** Opens a new run: nothing is stored unless every option is valid. @internal */
+/** Opens a new run (or resumes one: see resume-run.ts): nothing is stored unless every option is valid. @internal */
 export async function openRun(input: OpenRunInput): Promise<OpenRun> {
   const { options, store, clock } = input;
   const plan = planRun(input.request, options);
+  if (plan.resume !== undefined) return resumeRun(input, { ...plan, resume: plan.resume });
   const experiment = await store.getOrCreateExperiment(plan.experiment, clock());
   const startTime = clock();
   const context = await contextTags(options);
@@ -99,16 +100,7 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
   const live = new LiveFold();
   let state: ReplicationState | undefined;
   try {
-    opened = await RunLog.open(paths.journal, paths.lock, `run "${runId}"`, {
-      durability: options.durability,
-      fsyncIntervalMs: options.fsyncIntervalMs,
-      commitIntervalMs: options.commitIntervalMs,
-      onError: (err: SpoolError) => {
-        live.failed = true;
-        input.onError(err);
-      },
-      onCommit: () => input.onCommit(runId),
-    });
+    opened = await openRunLog(input, paths, runId, live);
     await store.writeRunMeta(paths, meta);
     if (input.target !== undefined) {
       // Saved even offline: the run is bound for this server, and a later tracker sends it.
@@ -176,10 +168,7 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
         if (releaseWanted) log.releaseLock();
         input.onCommit(runId);
       }
-      const ended = { ...meta, status, endTime };
-      await store.writeRunMeta(paths, ended);
-      const row = await live.endedRow(runId, rowMeta(ended), paths, { status, time: endTime }, log.writer.seq);
-      if (row !== undefined) store.indexEndedRun(experiment.experimentId, row);
+      await recordEnd(store, paths, meta, live, log.writer.seq, status, endTime);
     },
   };
 }

@@ -28,9 +28,20 @@ export interface StartRunOptions {
   readonly parentRunId?: string;
   /** Description (tag `mlflow.note.content`). @default none */
   readonly description?: string;
+  /**
+   * Id of a run logged earlier in this local store, to continue it: a finished, failed or
+   * crashed (KILLED) run. New records append to its history; its status is RUNNING again until
+   * it ends anew. Combines with `params` and `tags` only (the run keeps its name, experiment,
+   * parent and description). A run another process holds is a {@link ConflictError}; an
+   * unknown id a {@link NotFoundError}. @default none (a new run)
+   * @example `await tracker.startRun({ resume: "0190a1b2c3d4e5f6" })`
+   */
+  readonly resume?: string;
 }
 
-const KNOWN = new Set(["name", "experiment", "params", "tags", "parentRunId", "description"]);
+const KNOWN = new Set(["name", "experiment", "params", "tags", "parentRunId", "description", "resume"]);
+/** Options a resumed run keeps from its first start. */
+const NOT_WITH_RESUME = ["name", "experiment", "parentRunId", "description"] as const;
 
 /** A checked `startRun` request. @internal */
 export interface RunPlan {
@@ -40,13 +51,21 @@ export interface RunPlan {
   readonly description: string | undefined;
   readonly params: Readonly<Record<string, ParamValue>>;
   readonly tags: Readonly<Record<string, string>>;
+  /** Id of the run to continue, when resuming. */
+  readonly resume: string | undefined;
 }
 
 /** Checks every field of `startRun` options; throws ValidationError naming the first bad one. @internal */
 export function planRun(options: unknown, resolved: ResolvedOptions): RunPlan {
   const opts = checkRecord("startRun options", options === undefined ? {} : options) as StartRunOptions;
   for (const key of Object.keys(opts)) {
-    if (!KNOWN.has(key)) throw new ValidationError(`startRun options.${key}`, (opts as Record<string, unknown>)[key], "is not a known option (name, experiment, params, tags, parentRunId, description)");
+    if (!KNOWN.has(key)) throw new ValidationError(`startRun options.${key}`, (opts as Record<string, unknown>)[key], "is not a known option (name, experiment, params, tags, parentRunId, description, resume)");
+  }
+  if (opts.resume !== undefined) {
+    checkRunId("resume", opts.resume);
+    for (const key of NOT_WITH_RESUME) {
+      if (opts[key] !== undefined) throw new ValidationError(`startRun options.${key}`, opts[key], "cannot be combined with resume: a resumed run keeps the one it started with");
+    }
   }
   const experiment = checkName("experiment name", opts.experiment ?? resolved.experiment, MLFLOW_LIMITS.experimentNameLength);
   checkNamePolicy("experiment", experiment, resolved.namePolicy.experiment);
@@ -66,7 +85,7 @@ export function planRun(options: unknown, resolved: ResolvedOptions): RunPlan {
     checkKey("tag", k);
     checkTagValue(k, v);
   }
-  return { experiment, name: opts.name, parentRunId: opts.parentRunId, description: opts.description, params, tags };
+  return { experiment, name: opts.name, parentRunId: opts.parentRunId, description: opts.description, params, tags, resume: opts.resume };
 }
 
 /** Reproducibility tags, unless turned off. @internal */

@@ -81,6 +81,20 @@ export interface EndRecord {
 }
 
 /**
+ * The run was resumed (`startRun({ resume })`) after an end record: readers treat the run as
+ * not ended again until the next end record. Older readers skip it.
+ * @example `{ s: 41, t: "resume", ts: 1764170090000 }`
+ */
+export interface ResumeRecord {
+  /** Sequence number of the record in its run: 1, 2, 3, …, no gaps. */
+  readonly s: number;
+  /** Record type: `"resume"`, the run is running again. */
+  readonly t: "resume";
+  /** When the run was resumed, ms since the epoch. */
+  readonly ts: number;
+}
+
+/**
  * An artifact file, already copied into the run's `artifacts/` folder.
  * @example `{ s: 20, t: "a", p: "plots/loss.png", sha256: "…", size: 20480, ts: 1764170000000 }`
  */
@@ -134,7 +148,7 @@ export interface DatasetRecord {
  * Any journal record (one line of a run's journal), told apart by its type `t`.
  * @example `if (rejected.record.t === "m") console.warn(rejected.record.k, rejected.record.v)`
  */
-export type JournalRecord = MetricRecord | ParamRecord | TagRecord | EndRecord | ArtifactRecord | DatasetRecord;
+export type JournalRecord = MetricRecord | ParamRecord | TagRecord | EndRecord | ResumeRecord | ArtifactRecord | DatasetRecord;
 
 /** Encodes a metric value for JSON: finite numbers as numbers, others as strings. */
 export function encodeMetricValue(value: number): string {
@@ -160,6 +174,11 @@ export function metricJson(seq: number, keyJson: string, value: number, timestam
 /** Builds the JSON text of a param or tag record. */
 export function keyValueJson(seq: number, type: "p" | "t", keyJson: string, value: string, timestamp: number): string {
   return `{"s":${seq},"t":"${type}","k":${keyJson},"v":${JSON.stringify(value)},"ts":${timestamp}}`;
+}
+
+/** Builds the JSON text of a resume record. */
+export function resumeJson(seq: number, timestamp: number): string {
+  return `{"s":${seq},"t":"resume","ts":${timestamp}}`;
 }
 
 /** Builds the JSON text of an end record. */
@@ -207,6 +226,7 @@ const RECORD_SCHEMAS = {
   p: z.object({ s: seqNumber, t: z.literal("p"), k: z.string(), v: z.string(), ts: time }),
   t: z.object({ s: seqNumber, t: z.literal("t"), k: z.string(), v: z.string(), ts: time }),
   end: z.object({ s: seqNumber, t: z.literal("end"), status: z.enum(["FINISHED", "FAILED", "KILLED"]), ts: time }),
+  resume: z.object({ s: seqNumber, t: z.literal("resume"), ts: time }),
   a: z.object({ s: seqNumber, t: z.literal("a"), p: z.string(), sha256: z.string(), size: z.number(), ts: time }),
   d: z.object({
     s: seqNumber,

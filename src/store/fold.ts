@@ -58,6 +58,9 @@ export function foldRecords(state: FoldedRun, records: readonly JournalRecord[])
       case "end":
         state.end = { status: r.status, time: r.ts };
         break;
+      case "resume":
+        state.end = undefined;
+        break;
       case "a":
         state.artifacts.set(r.p, { sha256: r.sha256, size: r.size });
         break;

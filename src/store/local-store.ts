@@ -221,6 +221,22 @@ export class LocalStore {
   }
 
   /**
+   * What a run has logged so far, for a writer that resumes it (after taking its lock).
+   * Throws {@link NotFoundError} for an unknown run. @internal
+   */
+  async foldRun(runId: string): Promise<{ experimentId: string; paths: RunPaths; meta: RunMeta; state: FoldedRun }> {
+    const found = await this.findRun(runId);
+    if (found === undefined) throw new NotFoundError(`run "${runId}" not found in the local store at ${this.layout.root}`);
+    const meta = await this.readRunMeta(found.paths);
+    return { ...found, meta, state: await this.fold(found.paths, runId) };
+  }
+
+  /** The run's journal is no longer final (it was resumed): searches read it again. @internal */
+  runReopened(experimentId: string, runId: string): void {
+    this.index.of(experimentId).recheck(runId);
+  }
+
+  /**
    * A run's folded journal: from the summary cache when it is valid, else folded (and cached
    * once ended). Corrupt lines are reported on every call, cached or not.
    */

@@ -188,6 +188,12 @@ export class ExperimentIndex {
     return slot.record;
   }
 
+  /** Makes the next search check the run again: it was resumed, so its journal is no longer final. */
+  recheck(runId: string): void {
+    const slot = this.slots.get(runId);
+    if (slot !== undefined) slot.checked = false;
+  }
+
   /** Records the row of a run this process ended, in memory and in the log (checked once by the next search). */
   add(row: IndexRow): void {
     this.save([row]);
