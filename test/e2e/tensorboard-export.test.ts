@@ -99,6 +99,13 @@ describe("TensorBoard export read back by TensorBoard's EventAccumulator", () =>
     expect(lines).toContainEqual({ run: path.join("vision ü", "naïve_run"), text: "tags/note", value: "données ✓" });
   });
 
+  it("explains a missing folder or run log instead of exporting nothing", async () => {
+    const fail = (args: string[]) => exec(process.execPath, [main, "sync", ...args], { cwd: root }).then(() => "", (e: { code: number; stderr: string }) => `${e.code} ${e.stderr}`);
+    expect(await fail(["--dir", store, "--to", "tensorboard:"])).toMatch(/^1 .*give a folder after "tensorboard:"/s);
+    expect(await fail(["--dir", path.join(work, "nope"), "--to", `tensorboard:${path.join(work, "x")}`])).toMatch(/^1 .*no local run log to export/s);
+    expect(fs.existsSync(path.join(work, "x"))).toBe(false);
+  });
+
   it("replaces a run's earlier export instead of doubling its points", async () => {
     const out = path.join(work, "tb-again");
     const first = await exportToTensorBoard(tracker, { outDir: out, runIds: [runIds["special"] as string] });
