@@ -47,7 +47,10 @@ export interface PermutationImportanceOptions {
   readonly seed?: number;
   /**
    * The row orders to use instead of seeded shuffles, one per repeat (each a permutation of
-   * 0..n−1), applied to every column as scikit-learn does; e.g. to reproduce its run exactly.
+   * 0..n−1), applied to every column as scikit-learn does: in repeat r, row i gets column j of
+   * row `permutations[r][i]` of the original data. To reproduce scikit-learn exactly, pass
+   * its effective orders (it shuffles the already-shuffled column again each repeat, so
+   * repeat r's order is the composition of its first r shuffles).
    */
   readonly permutations?: readonly (readonly number[])[];
   /** One name per column. @default `f0`, `f1`, … */
