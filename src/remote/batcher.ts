@@ -40,7 +40,13 @@ function recordBytes(r: JournalRecord): number {
 export function nextWork(records: readonly JournalRecord[], start: number, limits: BackendLimits, maxRecords = Number.POSITIVE_INFINITY): NextWork {
   const first = records[start];
   if (first === undefined) return { kind: "idle" };
-  if (first.t === "end") return { kind: "end", end: first };
+  if (first.t === "end") {
+    // An end the run was resumed from (startRun({ resume })) is not its end: both are skipped,
+    // so the server's run stays RUNNING and ends with the last end record.
+    const after = records[start + 1];
+    if (after?.t === "resume") return { kind: "batch", batch: { metrics: [], params: [], tags: [], count: 2, lastSeq: after.s } };
+    return { kind: "end", end: first };
+  }
   if (first.t === "a") return { kind: "artifact", artifact: first };
   if (first.t === "d") return { kind: "dataset", dataset: first };
   const metrics: Metric[] = [];

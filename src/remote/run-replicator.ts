@@ -166,7 +166,12 @@ export class RunReplicator {
         return result;
       }
       if (this.pos >= this.buffer.length) await this.refill();
-      const work = nextWork(this.buffer, this.pos, this.services.limits, this.maxRecords);
+      let work = nextWork(this.buffer, this.pos, this.services.limits, this.maxRecords);
+      if (work.kind === "end" && this.pos + 1 >= this.buffer.length) {
+        // A resume record may follow the end (a resumed run): read on before ending the run.
+        await this.refill();
+        work = nextWork(this.buffer, this.pos, this.services.limits, this.maxRecords);
+      }
       if (work.kind === "idle") {
         await this.saveIfDue(true);
         return { kind: "idle" };
