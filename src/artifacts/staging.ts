@@ -130,12 +130,17 @@ export function stageFile(src: string, root: string, relPath: string, options: S
   return stage(root, relPath, options, async (tmp) => {
     const tap = hashingTap();
     const input = createReadStream(src, { highWaterMark: 1024 * 1024 });
+    const output = createWriteStream(tmp, { flags: "wx" });
     let readError: unknown;
+    let writeError: unknown;
     input.once("error", (error) => (readError = error));
+    output.once("error", (error) => (writeError = error));
     try {
-      await pipeline(input, tap.stream, createWriteStream(tmp, { flags: "wx" }));
+      await pipeline(input, tap.stream, output);
     } catch (error) {
-      if (readError === undefined) throw error;
+      // Newer Node versions destroy the source with the sink's error (a full disk, say): that
+      // is a write failure, not an unreadable source.
+      if (readError === undefined || writeError !== undefined) throw error;
       const code = (readError as NodeJS.ErrnoException).code ?? String(readError);
       throw new SourceEntryError(options.sourceField ?? "localPath", src, `cannot be read (${code})`, "unreadable", { cause: readError });
     }
