@@ -60,10 +60,16 @@ describe("permutationImportance against scikit-learn", () => {
     try {
       const input = path.join(dir, "input.json");
       fs.writeFileSync(input, JSON.stringify({ x, y, w, b, repeats: 4, seed: 11 }));
-      const { stdout } = await promisify(execFile)(mlflowPython(), ["-c", SCRIPT, input], { env: { ...process.env, PYTHONWARNINGS: "ignore" }, timeout: 120_000 });
+      const { stdout } = await promisify(execFile)(mlflowPython(), ["-c", SCRIPT, input], {
+        env: { ...process.env, PYTHONWARNINGS: "ignore" },
+        timeout: 120_000,
+      });
       const sk = JSON.parse(stdout.trim().split("\n").pop() ?? "") as Record<"r2" | "neg_mean_squared_error", SkResult> & { perms: number[][] };
       const predict: PredictFn = (batch) => batch.map((r) => r.reduce((s, v, j) => s + v * (w[j] ?? 0), b));
-      for (const [metric, key] of [["r2", "r2"], ["mse", "neg_mean_squared_error"]] as [MetricName, "r2" | "neg_mean_squared_error"][]) {
+      for (const [metric, key] of [
+        ["r2", "r2"],
+        ["mse", "neg_mean_squared_error"],
+      ] as [MetricName, "r2" | "neg_mean_squared_error"][]) {
         const ours = await permutationImportance(predict, x, y, { metric, permutations: sk.perms });
         const theirs = sk[key];
         expect(theirs.mean[0]).toBeGreaterThan(0.1);
