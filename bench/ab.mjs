@@ -25,7 +25,13 @@ for (const digest of ["sha256:aaa", "sha256:bbb"]) {
   await run.end();
   await tracker.registerModel("toy", { runId: run.id, contentDigest: digest, rationale: "bench" });
 }
-const test = await sdk.createAbTest(tracker, { key: "bench-ab", variants: [{ model: "toy", ref: "1.0.0" }, { model: "toy", ref: "1.1.0" }] });
+const test = await sdk.createAbTest(tracker, {
+  key: "bench-ab",
+  variants: [
+    { model: "toy", ref: "1.0.0" },
+    { model: "toy", ref: "1.1.0" },
+  ],
+});
 
 function rate(label, calls, fn) {
   fn(Math.min(calls, 50_000)); // warm-up
@@ -78,17 +84,21 @@ async function serviceRps(assign) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   const get = (p) =>
     new Promise((resolve, reject) => {
-      http.get({ host: "127.0.0.1", port, path: p, agent }, (res) => {
-        res.resume();
-        res.on("end", resolve);
-      }).on("error", reject);
+      http
+        .get({ host: "127.0.0.1", port, path: p, agent }, (res) => {
+          res.resume();
+          res.on("end", resolve);
+        })
+        .on("error", reject);
     });
   const total = args.quick ? 5_000 : 30_000;
   const run = async (count) => {
     let next = 0;
-    await Promise.all(Array.from({ length: 32 }, async () => {
-      for (let i = next++; i < count; i = next++) await get(`/predict?user=u${i % 5000}&x=${i % 7}`);
-    }));
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        for (let i = next++; i < count; i = next++) await get(`/predict?user=u${i % 5000}&x=${i % 7}`);
+      }),
+    );
   };
   await run(2_000); // warm-up
   const t0 = performance.now();
@@ -110,6 +120,8 @@ for (let round = 0; round < 2; round++) {
 const overheadUs = (1 / withAssign - 1 / without) * 1e6;
 console.log(`service GET /predict without assignment      ${Math.round(without)} req/s`);
 console.log(`service GET /predict with assignment         ${Math.round(withAssign)} req/s`);
-console.log(`overhead per request                         ${overheadUs.toFixed(1)} µs (${((100 * (without - withAssign)) / without).toFixed(1)} % of throughput; noise of ±5 % is usual)`);
+console.log(
+  `overhead per request                         ${overheadUs.toFixed(1)} µs (${((100 * (without - withAssign)) / without).toFixed(1)} % of throughput; noise of ±5 % is usual)`,
+);
 fs.rmSync(root, { recursive: true, force: true });
 if (sink === 0.5) console.log(sink); // keep the loops from being optimized away

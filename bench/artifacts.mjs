@@ -109,13 +109,17 @@ try {
     raw: digestRows,
     check,
   };
-  printTable("digests (median ms; ratio = (sha256sum + md5sum) / ours)", ["", "ms", "MiB/s", "ratio"], [
-    ["sha256sum", fmt(median(digestRows.sha256sum), 0), fmt(mbps(median(digestRows.sha256sum)), 0), ""],
-    ["md5sum", fmt(median(digestRows.md5sum), 0), fmt(mbps(median(digestRows.md5sum)), 0), ""],
-    ["sha256sum + md5sum", fmt(base, 0), fmt(mbps(base), 0), "1.00"],
-    ["fileDigests (both, one read)", fmt(median(digestRows.ours), 0), fmt(mbps(median(digestRows.ours)), 0), fmt(results.digest.ratioFileDigests)],
-    ["dvcDigest (file)", fmt(median(digestRows.dvc), 0), fmt(mbps(median(digestRows.dvc)), 0), fmt(results.digest.ratioDvcDigest)],
-  ]);
+  printTable(
+    "digests (median ms; ratio = (sha256sum + md5sum) / ours)",
+    ["", "ms", "MiB/s", "ratio"],
+    [
+      ["sha256sum", fmt(median(digestRows.sha256sum), 0), fmt(mbps(median(digestRows.sha256sum)), 0), ""],
+      ["md5sum", fmt(median(digestRows.md5sum), 0), fmt(mbps(median(digestRows.md5sum)), 0), ""],
+      ["sha256sum + md5sum", fmt(base, 0), fmt(mbps(base), 0), "1.00"],
+      ["fileDigests (both, one read)", fmt(median(digestRows.ours), 0), fmt(mbps(median(digestRows.ours)), 0), fmt(results.digest.ratioFileDigests)],
+      ["dvcDigest (file)", fmt(median(digestRows.dvc), 0), fmt(mbps(median(digestRows.dvc)), 0), fmt(results.digest.ratioDvcDigest)],
+    ],
+  );
 
   // ------------------------------------------------------------ (1) upload throughput
   const api = (p, body) =>
@@ -143,10 +147,14 @@ try {
     ratio: median(up.bare) / median(up.ours),
     raw: up,
   };
-  printTable("upload through the MLflow artifact proxy (median; ratio = bare / uploadFile)", ["", "ms", "MiB/s", "ratio"], [
-    ["bare http.request PUT", fmt(median(up.bare), 0), fmt(results.upload.bareMBps, 0), "1.00"],
-    ["uploadFile", fmt(median(up.ours), 0), fmt(results.upload.uploadFileMBps, 0), fmt(results.upload.ratio)],
-  ]);
+  printTable(
+    "upload through the MLflow artifact proxy (median; ratio = bare / uploadFile)",
+    ["", "ms", "MiB/s", "ratio"],
+    [
+      ["bare http.request PUT", fmt(median(up.bare), 0), fmt(results.upload.bareMBps, 0), "1.00"],
+      ["uploadFile", fmt(median(up.ours), 0), fmt(results.upload.uploadFileMBps, 0), fmt(results.upload.ratio)],
+    ],
+  );
 } finally {
   await server.stop();
   cleanup();

@@ -29,8 +29,16 @@ try {
   await run.end();
   await tracker.flush();
 
-  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
-  const time = async (fn) => { const c0 = cpu(); const t0 = performance.now(); const r = await fn(); return { ms: performance.now() - t0, cpuMs: cpu() - c0, r }; };
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const time = async (fn) => {
+    const c0 = cpu();
+    const t0 = performance.now();
+    const r = await fn();
+    return { ms: performance.now() - t0, cpuMs: cpu() - c0, r };
+  };
 
   let n = 0;
   const exportOnce = () => time(() => exportToTensorBoard(tracker, { outDir: path.join(tmp.dir, `tb-${n++}`), runIds: [run.id] }));
@@ -59,11 +67,21 @@ try {
     ["(b) bare write, same bytes", fmt(m("bare", "ms"), 0), fmt(m("bare", "cpuMs"), 0), fmtInt(POINTS / (m("bare", "ms") / 1000))],
     ["(c) getMetricHistories only", fmt(m("read", "ms"), 0), fmt(m("read", "cpuMs"), 0), fmtInt(POINTS / (m("read", "ms") / 1000))],
   ];
-  printTable(`export of ${fmtInt(POINTS)} points (${KEYS.length} keys) to TensorBoard: event file ${fmt(bytes.length / MB, 1)} MiB`, ["", "wall ms", "cpu ms", "points/s"], rows);
+  printTable(
+    `export of ${fmtInt(POINTS)} points (${KEYS.length} keys) to TensorBoard: event file ${fmt(bytes.length / MB, 1)} MiB`,
+    ["", "wall ms", "cpu ms", "points/s"],
+    rows,
+  );
   const ratio = m("export", "ms") / m("bare", "ms");
   const ratioMinusRead = (m("export", "ms") - m("read", "ms")) / m("bare", "ms");
   console.log(`\nratio export / bare write: ${fmt(ratio, 1)}× (wall); without the read of the histories: ${fmt(ratioMinusRead, 1)}×`);
-  writeResult("export-tensorboard", { points: POINTS, bytes: bytes.length, medians: { exportMs: m("export", "ms"), bareMs: m("bare", "ms"), readMs: m("read", "ms") }, ratio, ratioMinusRead });
+  writeResult("export-tensorboard", {
+    points: POINTS,
+    bytes: bytes.length,
+    medians: { exportMs: m("export", "ms"), bareMs: m("bare", "ms"), readMs: m("read", "ms") },
+    ratio,
+    ratioMinusRead,
+  });
   await tracker.close();
 } finally {
   tmp.cleanup();

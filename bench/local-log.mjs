@@ -10,20 +10,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  MB,
-  fmt,
-  fmtInt,
-  loadMltrail,
-  median,
-  parseArgs,
-  percentileSorted,
-  printTable,
-  tempDir,
-  trackerOptions,
-  turn,
-  writeResult,
-} from "./common.mjs";
+import { MB, fmt, fmtInt, loadMltrail, median, parseArgs, percentileSorted, printTable, tempDir, trackerOptions, turn, writeResult } from "./common.mjs";
 
 const args = parseArgs();
 const QUICK = args.quick;
@@ -135,7 +122,15 @@ async function throughputPhase() {
     for (let r = 0; r < REPS; r++) {
       const m = mltrail[r];
       const b = baseline[r];
-      rows.push([`rep ${r + 1}`, fmtInt(m.callsPerSec), fmtInt(b.callsPerSec), fmt(m.callsPerSec / b.callsPerSec), fmtInt(m.callsPerCpuSec), fmtInt(b.callsPerCpuSec), fmt(m.callsPerCpuSec / b.callsPerCpuSec)]);
+      rows.push([
+        `rep ${r + 1}`,
+        fmtInt(m.callsPerSec),
+        fmtInt(b.callsPerSec),
+        fmt(m.callsPerSec / b.callsPerSec),
+        fmtInt(m.callsPerCpuSec),
+        fmtInt(b.callsPerCpuSec),
+        fmt(m.callsPerCpuSec / b.callsPerCpuSec),
+      ]);
     }
     rows.push(["median", fmtInt(mMed), fmtInt(bMed), fmt(mMed / bMed), fmtInt(mCpu), fmtInt(bCpu), fmt(mCpu / bCpu)]);
     printTable(
@@ -315,12 +310,21 @@ if (args.phase === "rss") {
   const throughput = await throughputPhase();
   const latency = await latencyPhase();
   // RSS in a fresh process so earlier phases do not hide (or inflate) growth.
-  const child = spawnSync(process.execPath, ["--expose-gc", self, "--phase", "rss", ...(QUICK ? ["--quick"] : []), ...(args["rss-calls"] ? ["--rss-calls", String(args["rss-calls"])] : [])], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawnSync(
+    process.execPath,
+    ["--expose-gc", self, "--phase", "rss", ...(QUICK ? ["--quick"] : []), ...(args["rss-calls"] ? ["--rss-calls", String(args["rss-calls"])] : [])],
+    {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const out = child.stdout ?? "";
-  process.stdout.write(out.split("\n").filter((l) => !l.startsWith("RESULT ")).join("\n"));
+  process.stdout.write(
+    out
+      .split("\n")
+      .filter((l) => !l.startsWith("RESULT "))
+      .join("\n"),
+  );
   const line = out.split("\n").find((l) => l.startsWith("RESULT "));
   const rss = line ? JSON.parse(line.slice(7)) : { error: `rss child exited with ${child.status}` };
   writeResult("local-log", { quick: QUICK, throughput, latency, rss });

@@ -36,7 +36,13 @@ function spec(n) {
       name: `run-${i}`,
       startTime: 1_760_000_000_000 + i * 1000,
       status: i % 10 === 9 ? "FAILED" : "FINISHED",
-      params: { opt: ["adam", "sgd", "rmsprop"][i % 3], depth: String(1 + (i % 5)), lr: String(10 ** -(1 + (i % 4))), batch: String(32 << (i % 3)), seed: String(i) },
+      params: {
+        opt: ["adam", "sgd", "rmsprop"][i % 3],
+        depth: String(1 + (i % 5)),
+        lr: String(10 ** -(1 + (i % 4))),
+        batch: String(32 << (i % 3)),
+        seed: String(i),
+      },
       metrics: { acc, loss: acc.map((a) => 1 - a + r() * 0.05), f1: acc.map((a) => a * 0.95) },
       tags: { team: ["a", "b", "c"][i % 3] },
     });
@@ -76,7 +82,10 @@ if (args["child-query"] !== undefined) {
   const tracker = new Tracker(opts(args.root, "bench-queries"));
   const once = async () => {
     const t = performance.now();
-    const n = q.name === "listExperiments" ? (await tracker.listExperiments()).length : (await tracker.searchRuns({ filter: q.filter, orderBy: q.orderBy, maxResults: q.maxResults ?? 1000 })).length;
+    const n =
+      q.name === "listExperiments"
+        ? (await tracker.listExperiments()).length
+        : (await tracker.searchRuns({ filter: q.filter, orderBy: q.orderBy, maxResults: q.maxResults ?? 1000 })).length;
     return { ms: performance.now() - t, n };
   };
   const first = await once();
@@ -121,12 +130,14 @@ if (!fs.existsSync(path.join(cache, "mltrail.done"))) {
   const tracker = new Tracker(opts(root, "bench-queries"));
   const t = performance.now();
   for (let i = 0; i < N; i += 50) {
-    await Promise.all(theSpec.runs.slice(i, i + 50).map(async (r) => {
-      const run = await tracker.startRun({ name: r.name, params: r.params });
-      run.setTags(r.tags);
-      for (const [k, vs] of Object.entries(r.metrics)) for (const [step, v] of vs.entries()) run.logMetric(k, v, { step });
-      await run.end({ status: r.status });
-    }));
+    await Promise.all(
+      theSpec.runs.slice(i, i + 50).map(async (r) => {
+        const run = await tracker.startRun({ name: r.name, params: r.params });
+        run.setTags(r.tags);
+        for (const [k, vs] of Object.entries(r.metrics)) for (const [step, v] of vs.entries()) run.logMetric(k, v, { step });
+        await run.end({ status: r.status });
+      }),
+    );
   }
   await tracker.close();
   fs.writeFileSync(path.join(cache, "mltrail.done"), "");
@@ -154,9 +165,23 @@ for (const [i, q] of queries(0).entries()) {
   const t = theirs.queries[q.name];
   const cold = t.cold_ms + theirs.open_ms;
   results.queries[q.name] = { mltrail: ours, mlflow: { cold_ms: cold, warm_ms: t.warm_ms, results: t.results } };
-  rows.push([q.name, ours.results, t.results, fmt(ours.cold_ms, 0), fmt(cold, 0), `${fmt(cold / ours.cold_ms, 1)}×`, fmt(ours.warm_ms, 1), fmt(t.warm_ms, 1), `${fmt(t.warm_ms / ours.warm_ms, 1)}×`]);
+  rows.push([
+    q.name,
+    ours.results,
+    t.results,
+    fmt(ours.cold_ms, 0),
+    fmt(cold, 0),
+    `${fmt(cold / ours.cold_ms, 1)}×`,
+    fmt(ours.warm_ms, 1),
+    fmt(t.warm_ms, 1),
+    `${fmt(t.warm_ms / ours.warm_ms, 1)}×`,
+  ]);
 }
-printTable(`Queries over ${N.toLocaleString("en-US")} runs (ms; ratio = MLflow SQLite / mltrail, higher is better)`, ["query", "n", "n mlflow", "cold", "cold mlflow", "ratio", "warm", "warm mlflow", "ratio"], rows);
+printTable(
+  `Queries over ${N.toLocaleString("en-US")} runs (ms; ratio = MLflow SQLite / mltrail, higher is better)`,
+  ["query", "n", "n mlflow", "cold", "cold mlflow", "ratio", "warm", "warm mlflow", "ratio"],
+  rows,
+);
 
 // create + end of a run, median of 100 (durability "interval")
 {
@@ -178,7 +203,11 @@ printTable(`Queries over ${N.toLocaleString("en-US")} runs (ms; ratio = MLflow S
   const theirs = py(["create-end", "--db", ceDb, "--count", "100"]);
   fs.rmSync(ceDb, { force: true });
   results.createEnd = { mltrail_ms: median(times), mlflow_ms: theirs.median_ms };
-  printTable("create + end of a run (median ms of 100)", ["", "mltrail", "MLflow SQLite", "ratio"], [["create+end", fmt(median(times), 1), fmt(theirs.median_ms, 1), `${fmt(theirs.median_ms / median(times), 1)}×`]]);
+  printTable(
+    "create + end of a run (median ms of 100)",
+    ["", "mltrail", "MLflow SQLite", "ratio"],
+    [["create+end", fmt(median(times), 1), fmt(theirs.median_ms, 1), `${fmt(theirs.median_ms / median(times), 1)}×`]],
+  );
 }
 
 // long run: POINTS metric points over 5 keys (m0..m4), then cold reads in new processes
@@ -204,9 +233,13 @@ printTable(`Queries over ${N.toLocaleString("en-US")} runs (ms; ratio = MLflow S
   const get = node(["--child-long", "getRun", "--root", longRoot, "--run", runId]);
   const hist = node(["--child-long", "history", "--root", longRoot, "--run", runId]);
   results.longRun = { points: POINTS, getRun: get, history: hist };
-  printTable(`A run with ${POINTS.toLocaleString("en-US")} metric points (5 keys), cold in a new process`, ["read", "ms", "peak RSS MB", "points"], [
-    ["getRun", fmt(get.ms, 0), fmt(get.peakRssMB, 0), get.points],
-    ["getMetricHistory (1 key)", fmt(hist.ms, 0), fmt(hist.peakRssMB, 0), hist.points],
-  ]);
+  printTable(
+    `A run with ${POINTS.toLocaleString("en-US")} metric points (5 keys), cold in a new process`,
+    ["read", "ms", "peak RSS MB", "points"],
+    [
+      ["getRun", fmt(get.ms, 0), fmt(get.peakRssMB, 0), get.points],
+      ["getMetricHistory (1 key)", fmt(hist.ms, 0), fmt(hist.peakRssMB, 0), hist.points],
+    ],
+  );
 }
 writeResult("local-queries", results);

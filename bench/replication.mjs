@@ -17,19 +17,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import {
-  BENCH_DIR,
-  MB,
-  fmt,
-  fmtInt,
-  loadMltrail,
-  parseArgs,
-  percentileSorted,
-  printTable,
-  tempDir,
-  turn,
-  writeResult,
-} from "./common.mjs";
+import { BENCH_DIR, MB, fmt, fmtInt, loadMltrail, parseArgs, percentileSorted, printTable, tempDir, turn, writeResult } from "./common.mjs";
 
 const args = parseArgs();
 const QUICK = args.quick;
@@ -126,7 +114,16 @@ async function ceiling(rest, expId, label) {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = cpuSeconds(process.cpuUsage(cpu0));
   await rest.request("POST", "/api/2.0/mlflow/runs/update", { run_id: runId, status: "FINISHED", end_time: Date.now() });
-  return { label, runId, metrics: METRICS, requests: bodies.length, seconds, metricsPerSec: METRICS / seconds, msPerRequest: (seconds * 1000) / bodies.length, clientCpuSeconds: cpu };
+  return {
+    label,
+    runId,
+    metrics: METRICS,
+    requests: bodies.length,
+    seconds,
+    metricsPerSec: METRICS / seconds,
+    msPerRequest: (seconds * 1000) / bodies.length,
+    clientCpuSeconds: cpu,
+  };
 }
 
 // ---------------------------------------------------------------- (1) mltrail end to end
@@ -193,7 +190,10 @@ function runPython(python, script, url, extra) {
     child.stdout.on("data", (c) => (out += c));
     child.stderr.on("data", (c) => (err += c));
     child.on("close", (code) => {
-      const line = out.split("\n").reverse().find((l) => l.startsWith("{"));
+      const line = out
+        .split("\n")
+        .reverse()
+        .find((l) => l.startsWith("{"));
       if (code !== 0 || line === undefined) resolve({ error: `${script} exited with ${code}: ${err.slice(-800)}` });
       else resolve(JSON.parse(line));
     });
@@ -238,7 +238,15 @@ async function cuttableProxy(target) {
 /** A tracker whose server is down. `closed`: never reachable; `outage`: the run was created on the real server, then the link is cut. */
 async function downTracker(mode, tmpDir) {
   const { Tracker } = await loadMltrail();
-  const opts = { spoolDir: tmpDir, experiment: EXPERIMENT, durability: "interval", captureContext: false, handleExit: false, drainOnStart: false, logLevel: "silent" };
+  const opts = {
+    spoolDir: tmpDir,
+    experiment: EXPERIMENT,
+    durability: "interval",
+    captureContext: false,
+    handleExit: false,
+    drainOnStart: false,
+    logLevel: "silent",
+  };
   if (mode === "outage") {
     const proxy = await cuttableProxy(args.url);
     const tracker = new Tracker({ ...opts, trackingUri: proxy.url });
@@ -256,12 +264,23 @@ async function downTracker(mode, tmpDir) {
   const t0 = Date.now();
   const run = await tracker.startRun({ name: "down" });
   clearInterval(keepAlive);
-  return { tracker, run, startRunMs: Date.now() - t0, note: `closed loopback port; startRun took ${Date.now() - t0} ms and started the run locally (remoteId ${run.remoteId ?? "none"})` };
+  return {
+    tracker,
+    run,
+    startRunMs: Date.now() - t0,
+    note: `closed loopback port; startRun took ${Date.now() - t0} ms and started the run locally (remoteId ${run.remoteId ?? "none"})`,
+  };
 }
 
 function percentiles(ns) {
   const sorted = Float64Array.from(ns).sort();
-  return { p50: percentileSorted(sorted, 50), p90: percentileSorted(sorted, 90), p99: percentileSorted(sorted, 99), p999: percentileSorted(sorted, 99.9), max: sorted[sorted.length - 1] };
+  return {
+    p50: percentileSorted(sorted, 50),
+    p90: percentileSorted(sorted, 90),
+    p99: percentileSorted(sorted, 99),
+    p999: percentileSorted(sorted, 99.9),
+    max: sorted[sorted.length - 1],
+  };
 }
 
 async function downLatencyPhase() {
@@ -303,7 +322,20 @@ async function downLatencyPhase() {
     const e = percentiles(empty);
     const raw = percentiles(lat);
     const net = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Math.max(0, v - e.p50)]));
-    return { calls: n, warmupCalls: 300_000, note, state: stats.state, pending: stats.pending, unit: "ns", emptySection: e, raw, net, overheadSubtracted: e.p50, goalP99Ns: 5000, met: net.p99 < 5000 };
+    return {
+      calls: n,
+      warmupCalls: 300_000,
+      note,
+      state: stats.state,
+      pending: stats.pending,
+      unit: "ns",
+      emptySection: e,
+      raw,
+      net,
+      overheadSubtracted: e.p50,
+      goalP99Ns: 5000,
+      met: net.p99 < 5000,
+    };
   } finally {
     tmp.cleanup();
   }
@@ -408,7 +440,15 @@ try {
       const metrics = Array.from({ length: BATCH }, (_, j) => ({ key: KEYS[j % NKEYS], value: value(j), timestamp: ts, step: b * 50 + step(j) }));
       await rest.request("POST", "/api/2.0/mlflow/runs/log-batch", { run_id: runId, metrics, params: [], tags: [] });
     }
-    const tracker = new Tracker({ trackingUri: url, spoolDir: tempDir("repl-warm").dir, experiment: EXPERIMENT, captureContext: false, handleExit: false, drainOnStart: false, logLevel: "error" });
+    const tracker = new Tracker({
+      trackingUri: url,
+      spoolDir: tempDir("repl-warm").dir,
+      experiment: EXPERIMENT,
+      captureContext: false,
+      handleExit: false,
+      drainOnStart: false,
+      logLevel: "error",
+    });
     const run = await tracker.startRun({ name: "warmup-mltrail" });
     for (let i = 0; i < 10_000; i++) run.logMetric(KEYS[i % NKEYS], value(i), { step: step(i) });
     await tracker.flush({ timeoutMs: 120_000 });
@@ -432,7 +472,14 @@ try {
 
   // Sanity check: every point of one key landed.
   const check = {};
-  for (const [name, r, n] of [["ceilingBefore", ceil1, METRICS], ["mltrailC1", m1, METRICS], ["mltrailC4", m4, METRICS], ["ceilingAfter", ceil2, METRICS], ["pythonLogBatch", pyBatch, METRICS], ["pythonAsync", pyAsync, PY_ASYNC_METRICS]]) {
+  for (const [name, r, n] of [
+    ["ceilingBefore", ceil1, METRICS],
+    ["mltrailC1", m1, METRICS],
+    ["mltrailC4", m4, METRICS],
+    ["ceilingAfter", ceil2, METRICS],
+    ["pythonLogBatch", pyBatch, METRICS],
+    ["pythonAsync", pyAsync, PY_ASYNC_METRICS],
+  ]) {
     if (r.runId === undefined) continue;
     const got = await historyCount(rest, r.runId, KEYS[0]).catch(() => -1);
     check[name] = { key: KEYS[0], expected: Math.ceil(n / NKEYS), got };
@@ -445,16 +492,53 @@ try {
     `(1)-(3) ${fmtInt(METRICS)} metrics to one MLflow server (sqlite)`,
     ["", "metrics", "seconds", "metrics/s", "client cpu-s", "vs ceiling"],
     [
-      ["ceiling, before (bare node:http, 1000/req)", fmtInt(METRICS), fmt(ceil1.seconds), fmtInt(ceil1.metricsPerSec), fmt(ceil1.clientCpuSeconds), fmt(ceil1.metricsPerSec / ceilRate)],
-      ["mltrail, maxConcurrentRequests=1", fmtInt(METRICS), fmt(m1.seconds), fmtInt(m1.metricsPerSec), fmt(m1.clientCpuSeconds), fmt(m1.metricsPerSec / ceilRate)],
-      ["mltrail, maxConcurrentRequests=4", fmtInt(METRICS), fmt(m4.seconds), fmtInt(m4.metricsPerSec), fmt(m4.clientCpuSeconds), fmt(m4.metricsPerSec / ceilRate)],
+      [
+        "ceiling, before (bare node:http, 1000/req)",
+        fmtInt(METRICS),
+        fmt(ceil1.seconds),
+        fmtInt(ceil1.metricsPerSec),
+        fmt(ceil1.clientCpuSeconds),
+        fmt(ceil1.metricsPerSec / ceilRate),
+      ],
+      [
+        "mltrail, maxConcurrentRequests=1",
+        fmtInt(METRICS),
+        fmt(m1.seconds),
+        fmtInt(m1.metricsPerSec),
+        fmt(m1.clientCpuSeconds),
+        fmt(m1.metricsPerSec / ceilRate),
+      ],
+      [
+        "mltrail, maxConcurrentRequests=4",
+        fmtInt(METRICS),
+        fmt(m4.seconds),
+        fmtInt(m4.metricsPerSec),
+        fmt(m4.clientCpuSeconds),
+        fmt(m4.metricsPerSec / ceilRate),
+      ],
       ["ceiling, after", fmtInt(METRICS), fmt(ceil2.seconds), fmtInt(ceil2.metricsPerSec), fmt(ceil2.clientCpuSeconds), fmt(ceil2.metricsPerSec / ceilRate)],
-      ["python MlflowClient.log_batch (1000/call)", fmtInt(pyBatch.metrics ?? 0), fmt(pyBatch.seconds ?? NaN), fmtInt(pyBatch.metricsPerSec ?? NaN), fmt(pyBatch.cpuSeconds ?? NaN), fmt((pyBatch.metricsPerSec ?? NaN) / ceilRate)],
-      ["python log_metric(synchronous=False)", fmtInt(pyAsync.metrics ?? 0), fmt(pyAsync.seconds ?? NaN), fmtInt(pyAsync.metricsPerSec ?? NaN), fmt(pyAsync.cpuSeconds ?? NaN), fmt((pyAsync.metricsPerSec ?? NaN) / ceilRate)],
+      [
+        "python MlflowClient.log_batch (1000/call)",
+        fmtInt(pyBatch.metrics ?? 0),
+        fmt(pyBatch.seconds ?? NaN),
+        fmtInt(pyBatch.metricsPerSec ?? NaN),
+        fmt(pyBatch.cpuSeconds ?? NaN),
+        fmt((pyBatch.metricsPerSec ?? NaN) / ceilRate),
+      ],
+      [
+        "python log_metric(synchronous=False)",
+        fmtInt(pyAsync.metrics ?? 0),
+        fmt(pyAsync.seconds ?? NaN),
+        fmtInt(pyAsync.metricsPerSec ?? NaN),
+        fmt(pyAsync.cpuSeconds ?? NaN),
+        fmt((pyAsync.metricsPerSec ?? NaN) / ceilRate),
+      ],
     ],
   );
   if (pyAsync.metrics !== undefined && pyAsync.metrics < METRICS) {
-    console.log(`note: Python async per-metric logged ${fmtInt(pyAsync.metrics)} metrics (not ${fmtInt(METRICS)}): at its rate ${fmtInt(METRICS)} would take ~${fmt(METRICS / pyAsync.metricsPerSec / 60, 1)} min; its rate is compared.`);
+    console.log(
+      `note: Python async per-metric logged ${fmtInt(pyAsync.metrics)} metrics (not ${fmtInt(METRICS)}): at its rate ${fmtInt(METRICS)} would take ~${fmt(METRICS / pyAsync.metricsPerSec / 60, 1)} min; its rate is compared.`,
+    );
   }
   const ratios = {
     mltrailBestOverCeiling: best / ceilRate,
@@ -464,11 +548,28 @@ try {
     mltrailBestOverPythonLogBatch: best / pyBatch.metricsPerSec,
   };
   console.log(`ceiling = mean of before/after = ${fmtInt(ceilRate)} metrics/s`);
-  console.log(`mltrail / ceiling: c1 ${fmt(ratios.mltrailC1OverCeiling)}, c4 ${fmt(ratios.mltrailC4OverCeiling)} (goal >= 0.9 -> ${ratios.mltrailBestOverCeiling >= 0.9 ? "met" : "MISSED"})`);
-  console.log(`mltrail / python async per-metric: ${fmt(ratios.mltrailBestOverPythonAsync, 1)}x (goal >= 5x -> ${ratios.mltrailBestOverPythonAsync >= 5 ? "met" : "MISSED"})`);
+  console.log(
+    `mltrail / ceiling: c1 ${fmt(ratios.mltrailC1OverCeiling)}, c4 ${fmt(ratios.mltrailC4OverCeiling)} (goal >= 0.9 -> ${ratios.mltrailBestOverCeiling >= 0.9 ? "met" : "MISSED"})`,
+  );
+  console.log(
+    `mltrail / python async per-metric: ${fmt(ratios.mltrailBestOverPythonAsync, 1)}x (goal >= 5x -> ${ratios.mltrailBestOverPythonAsync >= 5 ? "met" : "MISSED"})`,
+  );
   console.log(`mltrail / python log_batch: ${fmt(ratios.mltrailBestOverPythonLogBatch)}x`);
-  console.log(`server check (points of ${KEYS[0]}): ${Object.entries(check).map(([k, v]) => `${k} ${v.got}/${v.expected}`).join(", ")}`);
-  Object.assign(result, { ceiling: [ceil1, ceil2], ceilingMetricsPerSec: ceilRate, mltrail: [m1, m4], python: { logBatch: pyBatch, logMetricAsync: pyAsync }, ratios, check, goals: { overCeiling: 0.9, overPythonAsync: 5 }, met: { overCeiling: ratios.mltrailBestOverCeiling >= 0.9, overPythonAsync: ratios.mltrailBestOverPythonAsync >= 5 } });
+  console.log(
+    `server check (points of ${KEYS[0]}): ${Object.entries(check)
+      .map(([k, v]) => `${k} ${v.got}/${v.expected}`)
+      .join(", ")}`,
+  );
+  Object.assign(result, {
+    ceiling: [ceil1, ceil2],
+    ceilingMetricsPerSec: ceilRate,
+    mltrail: [m1, m4],
+    python: { logBatch: pyBatch, logMetricAsync: pyAsync },
+    ratios,
+    check,
+    goals: { overCeiling: 0.9, overPythonAsync: 5 },
+    met: { overCeiling: ratios.mltrailBestOverCeiling >= 0.9, overPythonAsync: ratios.mltrailBestOverPythonAsync >= 5 },
+  });
 
   // (5) outage variant needs the real server: the run is created there, then the link is cut.
   console.log(`RSS, ${fmtInt(RSS_METRICS)} metrics pending, outage after the run was created ...`);
@@ -489,7 +590,14 @@ if (lat.net) {
     `(4) logMetric latency, server down (${lat.note}), ${fmtInt(lat.calls)} calls, state ${lat.state} (µs)`,
     ["", "p50", "p90", "p99", "p999", "max"],
     [
-      ["empty timed section", us(lat.emptySection.p50), us(lat.emptySection.p90), us(lat.emptySection.p99), us(lat.emptySection.p999), us(lat.emptySection.max)],
+      [
+        "empty timed section",
+        us(lat.emptySection.p50),
+        us(lat.emptySection.p90),
+        us(lat.emptySection.p99),
+        us(lat.emptySection.p999),
+        us(lat.emptySection.max),
+      ],
       ["logMetric (raw)", us(lat.raw.p50), us(lat.raw.p90), us(lat.raw.p99), us(lat.raw.p999), us(lat.raw.max)],
       [`logMetric - ${us(lat.overheadSubtracted)} overhead`, us(lat.net.p50), us(lat.net.p90), us(lat.net.p99), us(lat.net.p999), us(lat.net.max)],
     ],
@@ -498,8 +606,22 @@ if (lat.net) {
 } else console.log(`latency: ${lat.error}`);
 const rssRows = [];
 for (const r of [result.downRssOutage, result.downRssClosed]) {
-  if (r?.rssMB) rssRows.push([r.mode, fmtInt(r.pending), r.state, fmt(r.journalMB, 0), fmt(r.rssMB.afterStartRun, 1), fmt(r.rssMB.end, 1), fmt(r.rssMB.peak, 1), r.met ? "met" : "MISSED"]);
+  if (r?.rssMB)
+    rssRows.push([
+      r.mode,
+      fmtInt(r.pending),
+      r.state,
+      fmt(r.journalMB, 0),
+      fmt(r.rssMB.afterStartRun, 1),
+      fmt(r.rssMB.end, 1),
+      fmt(r.rssMB.peak, 1),
+      r.met ? "met" : "MISSED",
+    ]);
   else rssRows.push([String(r?.mode ?? "?"), r?.error ?? "no result", "", "", "", "", "", ""]);
 }
-printTable(`(5) RSS with ${fmtInt(RSS_METRICS)} metrics pending during an outage (MB; goal peak < 200)`, ["mode", "pending", "state", "journal", "after startRun", "end (gc)", "peak", "goal"], rssRows);
+printTable(
+  `(5) RSS with ${fmtInt(RSS_METRICS)} metrics pending during an outage (MB; goal peak < 200)`,
+  ["mode", "pending", "state", "journal", "after startRun", "end (gc)", "peak", "goal"],
+  rssRows,
+);
 writeResult("replication", result);

@@ -111,13 +111,17 @@ async function fitOnce(variant) {
 
 const variants = ["none", "batch", "epoch"];
 const results = Object.fromEntries(variants.map((v) => [v, []]));
-console.log(`TF.js ${tf.version.tfjs} (${tf.getBackend()} backend); ${SAMPLES} samples × ${FEATURES} features, batch ${BATCH}, ${EPOCHS} epochs = ${fmtInt((SAMPLES / BATCH) * EPOCHS)} batches per fit; callback from ${from}`);
+console.log(
+  `TF.js ${tf.version.tfjs} (${tf.getBackend()} backend); ${SAMPLES} samples × ${FEATURES} features, batch ${BATCH}, ${EPOCHS} epochs = ${fmtInt((SAMPLES / BATCH) * EPOCHS)} batches per fit; callback from ${from}`,
+);
 for (const v of variants) await fitOnce(v); // warm-up
 for (let rep = 0; rep < REPS; rep++) {
   for (const v of variants) {
     const r = await fitOnce(v);
     results[v].push(r);
-    const self = r.metrics ? `, ${fmtInt(r.metrics)} metric values logged, callback ${fmt(r.selfMs, 1)} ms (${fmt((r.selfMs / r.wallMs) * 100, 3)} % of the fit)` : "";
+    const self = r.metrics
+      ? `, ${fmtInt(r.metrics)} metric values logged, callback ${fmt(r.selfMs, 1)} ms (${fmt((r.selfMs / r.wallMs) * 100, 3)} % of the fit)`
+      : "";
     console.log(`  rep ${rep + 1} ${v.padEnd(5)} ${fmt(r.wallMs / 1000, 3)} s wall, ${fmt(r.cpuMs / 1000, 3)} s CPU${self}`);
   }
 }
@@ -141,9 +145,22 @@ const rows = variants.map((v) => {
     fmtInt(results[v][0]?.metrics ?? 0),
   ];
 });
-printTable(`model.fit overhead of mltrailCallback (medians of ${REPS}; goal ≤ 2 %)`, ["variant", "wall s", "CPU s", "wall overhead", "CPU overhead", "CPU overhead (min)", "callback time / fit", "metric values"], rows);
+printTable(
+  `model.fit overhead of mltrailCallback (medians of ${REPS}; goal ≤ 2 %)`,
+  ["variant", "wall s", "CPU s", "wall overhead", "CPU overhead", "CPU overhead (min)", "callback time / fit", "metric values"],
+  rows,
+);
 writeResult("tfjs", {
-  config: { samples: SAMPLES, features: FEATURES, batchSize: BATCH, epochs: EPOCHS, reps: REPS, tfjs: tf.version.tfjs, backend: tf.getBackend(), integration: from },
+  config: {
+    samples: SAMPLES,
+    features: FEATURES,
+    batchSize: BATCH,
+    epochs: EPOCHS,
+    reps: REPS,
+    tfjs: tf.version.tfjs,
+    backend: tf.getBackend(),
+    integration: from,
+  },
   medians: Object.fromEntries(variants.map((v) => [v, { wallMs: med(v, "wallMs"), cpuMs: med(v, "cpuMs") }])),
   overhead: {
     batchWallPct: (med("batch", "wallMs") / base.wall - 1) * 100,

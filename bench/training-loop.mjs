@@ -147,7 +147,19 @@ try {
       fmt(b[r].finalFlushMs, 2),
     ]);
   }
-  rows.push(["median", fmt(aMed, 1), fmt(bMed, 1), `${fmt(overhead)}%`, fmt(aCpu, 1), fmt(bCpu, 1), `${fmt(cpuOverhead)}%`, fmt(aOut, 1), fmt(bOut, 1), fmt(inCallMed, 2), ""]);
+  rows.push([
+    "median",
+    fmt(aMed, 1),
+    fmt(bMed, 1),
+    `${fmt(overhead)}%`,
+    fmt(aCpu, 1),
+    fmt(bCpu, 1),
+    `${fmt(cpuOverhead)}%`,
+    fmt(aOut, 1),
+    fmt(bOut, 1),
+    fmt(inCallMed, 2),
+    "",
+  ]);
   printTable(
     `training loop: ${fmtInt(STEPS)} steps x ~${fmt(cal.workMs, 2)} ms work, 10 metrics/step (ms)`,
     ["", "A wall", "B wall", "overhead", "A cpu", "B cpu", "cpu overhead", "A outside work", "B outside work", "B in logMetrics", "B final flush"],

@@ -48,7 +48,9 @@ async function worker(): Promise<void> {
 }
 await Promise.all(Array.from({ length: concurrency }, () => worker()));
 const seconds = (performance.now() - started) / 1000;
-console.log(`sent ${requests} requests for ${users} users in ${seconds.toFixed(2)} s (${Math.round(requests / seconds)} req/s), ${converted.size} conversions, ${failures} failures`);
+console.log(
+  `sent ${requests} requests for ${users} users in ${seconds.toFixed(2)} s (${Math.round(requests / seconds)} req/s), ${converted.size} conversions, ${failures} failures`,
+);
 const analysis = await fetch(new URL("/analysis?metric=converted&format=text", base));
 console.log(await analysis.text());
 if (failures > 0) process.exitCode = 1;

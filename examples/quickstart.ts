@@ -70,7 +70,9 @@ console.log(`Released quickstart-churn ${first.version} (${first.aliases.join(",
 console.log(`quickstart-churn@^1 resolves to ${(await tracker.getModelVersion("quickstart-churn@^1")).version}.`);
 console.log("Registry history:");
 for (const entry of await tracker.modelHistory("quickstart-churn")) {
-  console.log(`  ${new Date(entry.at).toISOString()}  ${entry.by}  ${entry.action} ${entry.version ?? ""}${entry.alias === undefined ? "" : ` alias ${entry.alias}`}  ${entry.reason ?? ""}`);
+  console.log(
+    `  ${new Date(entry.at).toISOString()}  ${entry.by}  ${entry.action} ${entry.version ?? ""}${entry.alias === undefined ? "" : ` alias ${entry.alias}`}  ${entry.reason ?? ""}`,
+  );
 }
 // With TensorFlow.js installed (the pure-JS @tensorflow/tfjs), train a tiny model with the
 // mltrail callback, save it into the run's artifacts and release it from its logged files.

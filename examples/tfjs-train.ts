@@ -28,7 +28,13 @@ function generate(n: number, features: number, seed: number): { xs: tf.Tensor2D;
     x.push(row);
     y.push([score > 0 ? 1 : 0]);
   }
-  return { xs: tf.tensor2d(x), ys: tf.tensor2d(y), digest: createHash("sha256").update(JSON.stringify([x, y])).digest("hex") };
+  return {
+    xs: tf.tensor2d(x),
+    ys: tf.tensor2d(y),
+    digest: createHash("sha256")
+      .update(JSON.stringify([x, y]))
+      .digest("hex"),
+  };
 }
 
 function build(features: number, learningRate: number): tf.LayersModel {

@@ -64,15 +64,10 @@ const defaultLog = (message) => process.stderr.write(`[mlflow-server] ${message}
  */
 export function run(file, args, opts = {}) {
   return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { timeout: opts.timeout ?? 60_000, env: opts.env ?? process.env, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
+    execFile(file, args, { timeout: opts.timeout ?? 60_000, env: opts.env ?? process.env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
   });
 }
 
@@ -81,14 +76,9 @@ export function run(file, args, opts = {}) {
  * @returns {Promise<string | null>} Absolute path of the interpreter, or null when there is none.
  */
 export async function findPython() {
-  const candidates = [process.env.MLTRAIL_PYTHON, "python3", "python"].filter(
-    /** @returns {c is string} */ (c) => typeof c === "string" && c.length > 0,
-  );
+  const candidates = [process.env.MLTRAIL_PYTHON, "python3", "python"].filter(/** @returns {c is string} */ (c) => typeof c === "string" && c.length > 0);
   for (const candidate of candidates) {
-    const res = await run(candidate, [
-      "-c",
-      "import sys; print(sys.executable); print('%d.%d' % sys.version_info[:2])",
-    ]).catch(() => null);
+    const res = await run(candidate, ["-c", "import sys; print(sys.executable); print('%d.%d' % sys.version_info[:2])"]).catch(() => null);
     if (!res || res.code !== 0) continue;
     const [exe, version] = res.stdout.trim().split(/\r?\n/);
     const [major, minor] = (version ?? "0.0").split(".").map(Number);
@@ -113,9 +103,7 @@ export function resolveVenvDir(cacheDir) {
  * @returns {string}
  */
 function venvBin(venvDir, name) {
-  return process.platform === "win32"
-    ? path.join(venvDir, "Scripts", `${name}.exe`)
-    : path.join(venvDir, "bin", name);
+  return process.platform === "win32" ? path.join(venvDir, "Scripts", `${name}.exe`) : path.join(venvDir, "bin", name);
 }
 
 /**
@@ -199,9 +187,7 @@ export async function ensureMlflowVenv(opts = {}) {
     log(`creating a virtual environment in ${path.relative(process.cwd(), venvDir) || venvDir}`);
     let res = await run(python, ["-m", "venv", venvDir], { timeout: 5 * 60_000 });
     if (res.code !== 0) {
-      throw new Error(
-        `"${python} -m venv" failed (exit ${res.code}). On Debian/Ubuntu install python3-venv.\n${res.stderr}${res.stdout}`,
-      );
+      throw new Error(`"${python} -m venv" failed (exit ${res.code}). On Debian/Ubuntu install python3-venv.\n${res.stderr}${res.stdout}`);
     }
     log(`installing mlflow==${MLFLOW_VERSION} (first run only; takes a few minutes)…`);
     const pip = venvBin(venvDir, "pip");
@@ -255,18 +241,14 @@ const CHILD_FALLBACK_VERSION = "3.17.2";
  */
 async function installWithoutUnpublishedChildren(pipRun, venvDir) {
   const reportFile = path.join(venvDir, "mlflow-install-report.json");
-  let res = await pipRun([
-    "install", "--dry-run", "--no-deps", "--ignore-installed", "--quiet", "--report", reportFile, `mlflow==${MLFLOW_VERSION}`,
-  ]);
+  let res = await pipRun(["install", "--dry-run", "--no-deps", "--ignore-installed", "--quiet", "--report", reportFile, `mlflow==${MLFLOW_VERSION}`]);
   if (res.code !== 0) return res;
   /** @type {{ install?: { metadata?: { name?: string, requires_dist?: string[] } }[] }} */
   const report = JSON.parse(fs.readFileSync(reportFile, "utf8"));
   fs.rmSync(reportFile, { force: true });
   const requires = report.install?.find((i) => i.metadata?.name?.toLowerCase() === "mlflow")?.metadata?.requires_dist ?? [];
   const deps = requires.filter((r) => !/\bextra\s*==/.test(r) && !/^mlflow-(skinny|tracing)\b/i.test(r));
-  res = await pipRun([
-    "install", `mlflow-skinny==${CHILD_FALLBACK_VERSION}`, `mlflow-tracing==${CHILD_FALLBACK_VERSION}`, ...deps,
-  ]);
+  res = await pipRun(["install", `mlflow-skinny==${CHILD_FALLBACK_VERSION}`, `mlflow-tracing==${CHILD_FALLBACK_VERSION}`, ...deps]);
   if (res.code !== 0) return res;
   res = await pipRun(["uninstall", "--yes", "mlflow-skinny", "mlflow-tracing"]);
   if (res.code !== 0) return res;
@@ -341,12 +323,17 @@ async function launch(mlflowBin, port, log) {
   const dbUri = `sqlite:///${path.join(workDir, "mlflow.db")}`;
   const args = [
     "server",
-    "--host", "127.0.0.1",
-    "--port", String(port),
-    "--backend-store-uri", dbUri,
-    "--artifacts-destination", artifactsDir,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--backend-store-uri",
+    dbUri,
+    "--artifacts-destination",
+    artifactsDir,
     "--serve-artifacts",
-    "--workers", "1",
+    "--workers",
+    "1",
   ];
   // Environment: keep PATH & co., but no MLFLOW_* settings from the caller's shell leak in.
   /** @type {NodeJS.ProcessEnv} */
@@ -431,9 +418,7 @@ async function waitForHealth(url, exited, logFile) {
   for (;;) {
     const ex = exited();
     if (ex) {
-      throw new Error(
-        `mlflow server exited before it was healthy (code ${ex.code}, signal ${ex.signal}). Server log tail:\n${readTail(logFile)}`,
-      );
+      throw new Error(`mlflow server exited before it was healthy (code ${ex.code}, signal ${ex.signal}). Server log tail:\n${readTail(logFile)}`);
     }
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
@@ -464,9 +449,7 @@ async function main(argv) {
   }
   if (argv.includes("--install-only")) {
     const { venvDir, installed } = await ensureMlflowVenv();
-    process.stdout.write(
-      `mlflow ${MLFLOW_VERSION} ${installed ? "installed" : "already present"} in ${path.relative(process.cwd(), venvDir) || venvDir}\n`,
-    );
+    process.stdout.write(`mlflow ${MLFLOW_VERSION} ${installed ? "installed" : "already present"} in ${path.relative(process.cwd(), venvDir) || venvDir}\n`);
     return;
   }
   const portIdx = argv.indexOf("--port");

@@ -61,7 +61,19 @@ async function suite(major) {
   // PATH first: child processes the tests spawn (`node`, npm's scripts) use the same version.
   const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` };
   const vitest = path.join(root, "node_modules", "vitest", "vitest.mjs");
-  const args = [vitest, "run", "--project", "unit", "--project", "system", "test/unit", "test/e2e", "--reporter=dot", "--reporter=json", `--outputFile.json=${report}`];
+  const args = [
+    vitest,
+    "run",
+    "--project",
+    "unit",
+    "--project",
+    "system",
+    "test/unit",
+    "test/e2e",
+    "--reporter=dot",
+    "--reporter=json",
+    `--outputFile.json=${report}`,
+  ];
   process.stdout.write(`\n▶ Node ${major}: unit + e2e suites\n`);
   const rc = await run(path.join(bin, "node"), args, { env });
   let passed = 0;

@@ -66,8 +66,7 @@ async function main() {
 
   if (!haveServer) {
     const why =
-      "python3 (>= 3.10) was not found, so no MLflow server can be started for the integration and\n" +
-      "fault suites (test/integration, test/faults).";
+      "python3 (>= 3.10) was not found, so no MLflow server can be started for the integration and\n" + "fault suites (test/integration, test/faults).";
     if (process.env.CI) {
       loud(`FAILING: CI is set and ${why}\nInstall Python 3 with venv (the MLflow 3.18.0 venv is built by scripts/mlflow-server.mjs).`);
       return 1;

@@ -30,7 +30,9 @@ export type LineageTarget =
     };
 
 /** A lineage target, parsed. @internal */
-export type ParsedLineageTarget = { readonly kind: "run"; readonly runId: string } | { readonly kind: "model"; readonly name: string; readonly ref: string | undefined; readonly looksLikeRunId: boolean };
+export type ParsedLineageTarget =
+  | { readonly kind: "run"; readonly runId: string }
+  | { readonly kind: "model"; readonly name: string; readonly ref: string | undefined; readonly looksLikeRunId: boolean };
 
 /**
  * Reads a {@link LineageTarget}: a string is always a model ref. Throws ValidationError for
@@ -44,7 +46,8 @@ export function parseLineageTarget(target: unknown): ParsedLineageTarget {
     if ("runId" in t && !("model" in t)) return { kind: "run", runId: checkRunId("target.runId", t["runId"]) };
     if ("model" in t && !("runId" in t)) {
       if (typeof t["model"] !== "string") throw new ValidationError("target.model", t["model"], "must be a model name or ref string");
-      if (t["ref"] !== undefined && typeof t["ref"] !== "string") throw new ValidationError("target.ref", t["ref"], "must be a string: a version, range, alias or latest");
+      if (t["ref"] !== undefined && typeof t["ref"] !== "string")
+        throw new ValidationError("target.ref", t["ref"], "must be a string: a version, range, alias or latest");
       return { kind: "model", name: t["model"], ref: t["ref"] as string | undefined, looksLikeRunId: false };
     }
   }

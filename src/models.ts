@@ -145,7 +145,9 @@ function own(map: Readonly<Record<string, string>>, key: string): string | undef
 async function missing(store: RegistryStore, name: string, message: string): Promise<MltrailError> {
   const damaged = await store.damaged(name);
   if (damaged.length === 0) return new NotFoundError(message);
-  return new CorruptDataError(`${message}; ${damaged.length} damaged registry item(s) of the model may hold it: ${damaged.slice(0, 3).join(", ")}`, { path: damaged[0] as string });
+  return new CorruptDataError(`${message}; ${damaged.length} damaged registry item(s) of the model may hold it: ${damaged.slice(0, 3).join(", ")}`, {
+    path: damaged[0] as string,
+  });
 }
 
 function live(versions: readonly StoredVersion[]): StoredVersion[] {
@@ -177,7 +179,8 @@ export class Models {
 
   /** The `requireRationale` policy: a release or promotion needs a non-blank rationale. */
   checkRationale(rationale: string | undefined): void {
-    if (this.host.requireRationale && (rationale ?? "").trim() === "") throw new ValidationError("rationale", rationale, "is required by the requireRationale policy");
+    if (this.host.requireRationale && (rationale ?? "").trim() === "")
+      throw new ValidationError("rationale", rationale, "is required by the requireRationale policy");
   }
 
   async register(name: string, options: RegisterModelOptions): Promise<ModelVersion> {
@@ -202,7 +205,13 @@ export class Models {
     const contentDigest = options.contentDigest ?? logged.contentDigest;
     const architectureDigest = options.architectureDigest ?? logged.architectureDigest;
     const signatureUsed = signature ?? logged.signature;
-    const next = { signature: signatureUsed, contentDigest, ...(architectureDigest === undefined ? {} : { architectureDigest }), datasets, params: run.data.params };
+    const next = {
+      signature: signatureUsed,
+      contentDigest,
+      ...(architectureDigest === undefined ? {} : { architectureDigest }),
+      datasets,
+      params: run.data.params,
+    };
     const store = await this.host.store();
     let created = true;
     let details: ReleaseChange[] = [];
@@ -299,13 +308,29 @@ export class Models {
         pre.version,
       );
       const { aliases: _a, deprecated: _d, deprecationReason: _r, backendVersion: _b, changeDetails: _c, ...rest } = pre;
-      return { ...rest, version: target, bump: "promote", changes: [`promoted from ${pre.version}`], createdAt: this.host.clock(), rationale: rationale || pre.rationale, author: currentUser(), deprecated: undefined, deletedAt: undefined };
+      return {
+        ...rest,
+        version: target,
+        bump: "promote",
+        changes: [`promoted from ${pre.version}`],
+        createdAt: this.host.clock(),
+        rationale: rationale || pre.rationale,
+        author: currentUser(),
+        deprecated: undefined,
+        deletedAt: undefined,
+      };
     });
     await this.audit(name, { action: "promote", version: stored.version, from: pre.version, reason: rationale });
     return this.get(name, stored.version);
   }
 
-  async update(name: string, version: string, change: { deprecated?: string; description?: string; tags?: Readonly<Record<string, string>> }, action: AuditEntry["action"], reason?: string): Promise<ModelVersion> {
+  async update(
+    name: string,
+    version: string,
+    change: { deprecated?: string; description?: string; tags?: Readonly<Record<string, string>> },
+    action: AuditEntry["action"],
+    reason?: string,
+  ): Promise<ModelVersion> {
     checkVersionChange(change);
     checkVersionUpdate(change);
     const target = await this.get(name, checkRefArgument(version, "version"));
@@ -322,7 +347,8 @@ export class Models {
   async delete(name: string, version: string, reason: string | undefined): Promise<void> {
     const target = await this.get(name, checkRefArgument(version, "version"));
     const store = await this.host.store();
-    for (const [alias, v] of Object.entries(await store.aliases(name))) if (versionIdentity(v) === versionIdentity(target.version)) await store.setAlias(name, alias, undefined);
+    for (const [alias, v] of Object.entries(await store.aliases(name)))
+      if (versionIdentity(v) === versionIdentity(target.version)) await store.setAlias(name, alias, undefined);
     await store.updateVersion(name, target.version, (current) => ({ ...current, deletedAt: this.host.clock() }));
     await this.audit(name, { action: "delete", version: target.version, ...(reason === undefined ? {} : { reason }) });
   }

@@ -40,7 +40,12 @@ export interface VariantData {
 }
 
 /** Reads every run's exposures and outcomes. @internal */
-export async function readData(tracker: Pick<RunReader, "getMetricHistory">, runIds: readonly string[], config: AbTestConfig, metric: string): Promise<VariantData[]> {
+export async function readData(
+  tracker: Pick<RunReader, "getMetricHistory">,
+  runIds: readonly string[],
+  config: AbTestConfig,
+  metric: string,
+): Promise<VariantData[]> {
   const data = config.variants.map((): VariantData => ({ exposures: 0, values: [] }));
   await Promise.all(
     runIds.flatMap((runId) =>
@@ -150,7 +155,11 @@ function decide(
   const label = (r: AbVariantResult): string => `v${r.index} (${r.model}@${r.version})`;
   if (o.srm.mismatch) {
     const counts = rows.map((r) => r.exposures).join(" / ");
-    return { decision: "SRM — investigate", reason: `exposures ${counts} do not match the weights (chi-square ${o.srm.chiSquare.toFixed(1)}, p = ${fmtP(o.srm.pValue)} < ${SRM_THRESHOLD}): assignment or logging is broken, results are not trustworthy`, winner: undefined };
+    return {
+      decision: "SRM — investigate",
+      reason: `exposures ${counts} do not match the weights (chi-square ${o.srm.chiSquare.toFixed(1)}, p = ${fmtP(o.srm.pValue)} < ${SRM_THRESHOLD}): assignment or logging is broken, results are not trustworthy`,
+      winner: undefined,
+    };
   }
   const small = rows.find((r) => r.n < o.minSamples);
   if (small !== undefined) {
@@ -161,12 +170,20 @@ function decide(
   const winners = significant.filter(better).sort((a, b) => (o.higher ? b.mean - a.mean : a.mean - b.mean));
   const best = winners[0];
   if (best !== undefined && best.comparison !== undefined) {
-    return { decision: "ship B", reason: `${label(best)} beats the control: lift ${fmtPct(best.comparison.lift)}, always-valid p = ${fmtP(best.comparison.sequentialPValue)} < ${fmtP(o.alphaEach)}`, winner: best.index };
+    return {
+      decision: "ship B",
+      reason: `${label(best)} beats the control: lift ${fmtPct(best.comparison.lift)}, always-valid p = ${fmtP(best.comparison.sequentialPValue)} < ${fmtP(o.alphaEach)}`,
+      winner: best.index,
+    };
   }
   const treatments = rows.slice(1);
   if (treatments.length > 0 && treatments.every((r) => significant.includes(r) && !better(r))) {
     const worst = treatments.map((r) => r.comparison?.sequentialPValue ?? 1).reduce((a, b) => Math.max(a, b), 0);
-    return { decision: "keep A", reason: `every treatment is worse than the control (always-valid p ≤ ${fmtP(worst)} < ${fmtP(o.alphaEach)})`, winner: undefined };
+    return {
+      decision: "keep A",
+      reason: `every treatment is worse than the control (always-valid p ≤ ${fmtP(worst)} < ${fmtP(o.alphaEach)})`,
+      winner: undefined,
+    };
   }
   const ps = treatments.map((r) => `${label(r)} p = ${fmtP(r.comparison?.sequentialPValue ?? 1)}`).join(", ");
   return { decision: "keep collecting", reason: `no significant difference yet at alpha ${fmtP(o.alphaEach)} (always-valid: ${ps})`, winner: undefined };

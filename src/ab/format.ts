@@ -30,7 +30,18 @@ export function formatAnalysis(a: AbAnalysis): string {
       pval(c?.sequentialPValue),
     ];
   });
-  const header = ["variant", "model", "weight", "exposed", "n", a.kind === "binary" ? "conv" : "mean", "lift", `${Math.round((1 - a.alpha) * 100)}% CI`, "p", "p (always-valid)"];
+  const header = [
+    "variant",
+    "model",
+    "weight",
+    "exposed",
+    "n",
+    a.kind === "binary" ? "conv" : "mean",
+    "lift",
+    `${Math.round((1 - a.alpha) * 100)}% CI`,
+    "p",
+    "p (always-valid)",
+  ];
   return [
     `A/B test ${a.key}  metric ${a.metric} (${a.kind})  alpha ${a.alpha}  runs ${a.runIds.length}`,
     "",
@@ -42,4 +53,3 @@ export function formatAnalysis(a: AbAnalysis): string {
     "",
   ].join("\n");
 }
-

@@ -13,7 +13,21 @@
  * @packageDocumentation
  */
 export { createAbTest, openAbTest, AbTest, AB_KEY_TAG, AB_DEFAULT_EXPERIMENT, formatAnalysis } from "../index.js";
-export type { AbTestView, AbTracker, AbTestOptions, AbVariantSpec, AbVariant, AbTestConfig, AbUnit, Assignment, AnalyzeOptions, AbAnalysis, AbVariantResult, AbComparison, AbDecision } from "../index.js";
+export type {
+  AbTestView,
+  AbTracker,
+  AbTestOptions,
+  AbVariantSpec,
+  AbVariant,
+  AbTestConfig,
+  AbUnit,
+  Assignment,
+  AnalyzeOptions,
+  AbAnalysis,
+  AbVariantResult,
+  AbComparison,
+  AbDecision,
+} from "../index.js";
 export { analyzeData, exposureKey, outcomeKey, SRM_THRESHOLD } from "./analyze.js";
 export { hash, hashV1, hashV2, fnv1a32, getBucketRanges, chooseVariation, inRange, getEqualWeights } from "./hash.js";
 export type { HashVersion, VariationRange } from "./hash.js";

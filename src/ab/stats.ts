@@ -179,7 +179,13 @@ export function studentTQuantile(p: number, df: number): number {
   if (p > 0.5) return -studentTQuantile(1 - p, df);
   let lo = -1;
   while (studentTCdf(lo, df) > p) lo *= 2;
-  return invert((t) => studentTCdf(t, df), (t) => studentTPdf(t, df), p, lo, 0);
+  return invert(
+    (t) => studentTCdf(t, df),
+    (t) => studentTPdf(t, df),
+    p,
+    lo,
+    0,
+  );
 }
 
 /** Chi-square upper tail P(X > x) with `k` degrees of freedom. @example `chiSquareSf(3.841458820694124, 1) // 0.05` */

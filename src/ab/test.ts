@@ -37,17 +37,22 @@ export interface AbTestView {
 
 function checkConfigSpec(opts: AbTestOptions): void {
   if (typeof opts !== "object" || opts === null) throw new ValidationError("abTest options", opts, "must be an object");
-  if (typeof opts.key !== "string" || !KEY_RE.test(opts.key)) throw new ValidationError("abTest key", opts.key, "must be 1-100 letters, digits, '_', '.' or '-'");
-  if (!Array.isArray(opts.variants) || opts.variants.length < 2) throw new ValidationError("abTest variants", opts.variants, "needs at least two variants (control first)");
+  if (typeof opts.key !== "string" || !KEY_RE.test(opts.key))
+    throw new ValidationError("abTest key", opts.key, "must be 1-100 letters, digits, '_', '.' or '-'");
+  if (!Array.isArray(opts.variants) || opts.variants.length < 2)
+    throw new ValidationError("abTest variants", opts.variants, "needs at least two variants (control first)");
   const weights = opts.variants.map((v) => v.weight);
   const given = weights.filter((w) => w !== undefined).length;
   if (given !== 0 && given !== weights.length) throw new ValidationError("abTest variants[].weight", weights, "give a weight to every variant or to none");
-  if (weights.some((w) => w !== undefined && !(typeof w === "number" && w >= 0 && w <= 1))) throw new ValidationError("abTest variants[].weight", weights, "each weight must be a number in [0, 1]");
+  if (weights.some((w) => w !== undefined && !(typeof w === "number" && w >= 0 && w <= 1)))
+    throw new ValidationError("abTest variants[].weight", weights, "each weight must be a number in [0, 1]");
   const total = weights.reduce<number>((s, w) => s + (w ?? 0), 0);
-  if (given > 0 && (total < 0.99 || total > 1.01)) throw new ValidationError("abTest variants[].weight", weights, "weights must sum to 1 (± 0.01), as in GrowthBook");
+  if (given > 0 && (total < 0.99 || total > 1.01))
+    throw new ValidationError("abTest variants[].weight", weights, "weights must sum to 1 (± 0.01), as in GrowthBook");
   const cov = opts.coverage ?? 1;
   if (typeof cov !== "number" || !(cov >= 0 && cov <= 1)) throw new ValidationError("abTest coverage", opts.coverage, "must be a number in [0, 1]");
-  if (opts.hashVersion !== undefined && opts.hashVersion !== 1 && opts.hashVersion !== 2) throw new ValidationError("abTest hashVersion", opts.hashVersion, "must be 1 or 2");
+  if (opts.hashVersion !== undefined && opts.hashVersion !== 1 && opts.hashVersion !== 2)
+    throw new ValidationError("abTest hashVersion", opts.hashVersion, "must be 1 or 2");
 }
 
 function configParams(c: AbTestConfig): Record<string, string | number> {
@@ -94,7 +99,8 @@ export async function openAbTest(tracker: AbTracker, key: string, experiment = A
 }
 
 async function analyzeWith(tracker: AbTracker, config: AbTestConfig, options: AnalyzeOptions): Promise<AbAnalysis> {
-  if (typeof options?.metric !== "string" || !/^[A-Za-z0-9_.-]+$/.test(options.metric)) throw new ValidationError("analyze metric", options?.metric, "must be letters, digits, '_', '.' or '-'");
+  if (typeof options?.metric !== "string" || !/^[A-Za-z0-9_.-]+$/.test(options.metric))
+    throw new ValidationError("analyze metric", options?.metric, "must be letters, digits, '_', '.' or '-'");
   const { runIds } = await findRuns(tracker, config.key, config.experiment);
   return analyzeData(config, await readData(tracker, runIds, config, options.metric), options, runIds);
 }
@@ -136,8 +142,15 @@ export async function createAbTest(tracker: AbTracker, options: AbTestOptions): 
       existing.hashAttribute === wanted.hashAttribute &&
       existing.coverage === coverage &&
       existing.variants.length === n &&
-      existing.variants.every((v, i) => v.model === options.variants[i]?.model && v.ref === (options.variants[i]?.ref ?? "latest") && v.range[0] === ranges[i]?.[0] && v.range[1] === ranges[i]?.[1]);
-    if (!same) throw new ConflictError(`A/B test "${options.key}" already exists with other settings: a running test's allocation cannot change; use a new key`);
+      existing.variants.every(
+        (v, i) =>
+          v.model === options.variants[i]?.model &&
+          v.ref === (options.variants[i]?.ref ?? "latest") &&
+          v.range[0] === ranges[i]?.[0] &&
+          v.range[1] === ranges[i]?.[1],
+      );
+    if (!same)
+      throw new ConflictError(`A/B test "${options.key}" already exists with other settings: a running test's allocation cannot change; use a new key`);
     config = existing;
   } else {
     const variants: AbVariant[] = [];
@@ -284,7 +297,8 @@ export class AbTest implements AbTestView {
   recordOutcome(unit: AbUnit, metric: string, value: number): number {
     let keys = this.outcomeKeys.get(metric);
     if (keys === undefined) {
-      if (typeof metric !== "string" || !/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(metric) || metric === "exposures") throw new ValidationError("outcome metric", metric, "must be letters, digits, '_', '.' or '-' and not 'exposures'");
+      if (typeof metric !== "string" || !/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(metric) || metric === "exposures")
+        throw new ValidationError("outcome metric", metric, "must be letters, digits, '_', '.' or '-' and not 'exposures'");
       keys = this.config.variants.map((_, i) => outcomeKey(metric, i));
       this.outcomeKeys.set(metric, keys);
     }

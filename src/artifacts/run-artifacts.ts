@@ -204,7 +204,8 @@ export async function logModel(ctx: ArtifactContext, dir: string, options: LogMo
   const opts = checkRequiredOptions<LogModelOptions>("logModel options", options);
   const artifactPath = checkUserArtifactPath(opts.artifactPath);
   const signature = opts.signature === undefined ? undefined : checkSignature(opts.signature);
-  if (opts.flavor !== undefined && (typeof opts.flavor !== "string" || opts.flavor === "")) throw new ValidationError("flavor", opts.flavor, "must be a non-empty string");
+  if (opts.flavor !== undefined && (typeof opts.flavor !== "string" || opts.flavor === ""))
+    throw new ValidationError("flavor", opts.flavor, "must be a non-empty string");
   const flavor = opts.flavor ?? "files";
   const key = `mltrail.model/${artifactPath}`;
   checkKey("tag", key); // before any file is logged: a path too long for the tag records nothing
@@ -234,7 +235,11 @@ export async function logDataset(ctx: ArtifactContext, options: DatasetOptions):
   if (options.context !== undefined && !["training", "validation", "test"].includes(options.context)) {
     throw new ValidationError("dataset context", options.context, "must be training, validation or test");
   }
-  for (const [field, value] of [["dataset digest", options.digest], ["dataset source", options.source], ["dataset sourceType", options.sourceType]] as const) {
+  for (const [field, value] of [
+    ["dataset digest", options.digest],
+    ["dataset source", options.source],
+    ["dataset sourceType", options.sourceType],
+  ] as const) {
     if (value !== undefined && (typeof value !== "string" || value === "")) throw new ValidationError(field, value, "must be a non-empty string when given");
   }
   const schema = jsonText("dataset schema", options.schema);
@@ -243,7 +248,8 @@ export async function logDataset(ctx: ArtifactContext, options: DatasetOptions):
   let sha256: string | undefined;
   let dvcMd5: string | undefined;
   if (options.path !== undefined) {
-    if (typeof options.path !== "string" || options.path === "") throw new ValidationError("dataset path", options.path, "must be the path of a file or folder");
+    if (typeof options.path !== "string" || options.path === "")
+      throw new ValidationError("dataset path", options.path, "must be the path of a file or folder");
     await checkSource("dataset path", options.path, "file or folder");
     const dvc = await dvcDigest(options.path);
     digest = dvc.md5;

@@ -70,7 +70,12 @@ function kindOf(entry: Stats | Dirent): string {
 
 /** The {@link SourceEntryError} for a special file (FIFO, socket, device). */
 export function specialFileError(field: string, entryPath: string, entry: Stats | Dirent): SourceEntryError {
-  return new SourceEntryError(field, entryPath, `is ${kindOf(entry)}: only regular files and folders (or symlinks to them) can be logged`, "not-file-or-folder");
+  return new SourceEntryError(
+    field,
+    entryPath,
+    `is ${kindOf(entry)}: only regular files and folders (or symlinks to them) can be logged`,
+    "not-file-or-folder",
+  );
 }
 
 /**

@@ -296,11 +296,7 @@ async function projectOf(cwd: string): Promise<ProjectInfo | undefined> {
  * env.project?.lockfileSha256; // "9f86d081…"
  * ```
  */
-export async function captureEnvironment(opts: {
-  cwd: string;
-  argv?: readonly string[];
-  gitRoot?: string;
-}): Promise<EnvironmentInfo> {
+export async function captureEnvironment(opts: { cwd: string; argv?: readonly string[]; gitRoot?: string }): Promise<EnvironmentInfo> {
   const argv = opts.argv ?? process.argv;
   const cwd = path.resolve(opts.cwd);
   const args = truncateValue(maskArgs(argv.slice(2)).map(shellQuote).join(" "));
@@ -312,12 +308,8 @@ export async function captureEnvironment(opts: {
   };
   try {
     const script = argv[1];
-    const [gitRoot, project] = await Promise.all([
-      opts.gitRoot ?? findUp(cwd, ".git", "any"),
-      projectOf(cwd),
-    ]);
-    const entryScript =
-      script === undefined || script === "" ? undefined : await entryScriptOf(script, cwd, gitRoot);
+    const [gitRoot, project] = await Promise.all([opts.gitRoot ?? findUp(cwd, ".git", "any"), projectOf(cwd)]);
+    const entryScript = script === undefined || script === "" ? undefined : await entryScriptOf(script, cwd, gitRoot);
     const hostname = hostName();
     const user = userName();
     return {

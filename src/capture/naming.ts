@@ -18,18 +18,7 @@ export const DEFAULT_RUN_NAME_TEMPLATE = "{random}-{seq}";
  * Placeholders a template may use.
  * @example `NAME_PLACEHOLDERS.includes("date") // true`
  */
-export const NAME_PLACEHOLDERS = [
-  "experiment",
-  "date",
-  "time",
-  "datetime",
-  "seq",
-  "user",
-  "branch",
-  "commit",
-  "random",
-  "id",
-] as const;
+export const NAME_PLACEHOLDERS = ["experiment", "date", "time", "datetime", "seq", "user", "branch", "commit", "random", "id"] as const;
 
 /** One of {@link NAME_PLACEHOLDERS}. @example `"seq"` */
 export type NamePlaceholder = (typeof NAME_PLACEHOLDERS)[number];
@@ -61,19 +50,105 @@ export interface NameVars {
 }
 
 const ADJECTIVES = [
-  "amber", "bold", "brave", "bright", "calm", "clever", "cosmic", "crisp", "curious", "daring",
-  "eager", "fancy", "fast", "fierce", "gentle", "glad", "golden", "grand", "happy", "hidden",
-  "humble", "jolly", "keen", "kind", "lively", "lucky", "merry", "mighty", "misty", "noble",
-  "polite", "proud", "quick", "quiet", "rapid", "silent", "silver", "sleek", "smooth", "snowy",
-  "steady", "sunny", "swift", "tidy", "vivid", "warm", "wise", "witty",
+  "amber",
+  "bold",
+  "brave",
+  "bright",
+  "calm",
+  "clever",
+  "cosmic",
+  "crisp",
+  "curious",
+  "daring",
+  "eager",
+  "fancy",
+  "fast",
+  "fierce",
+  "gentle",
+  "glad",
+  "golden",
+  "grand",
+  "happy",
+  "hidden",
+  "humble",
+  "jolly",
+  "keen",
+  "kind",
+  "lively",
+  "lucky",
+  "merry",
+  "mighty",
+  "misty",
+  "noble",
+  "polite",
+  "proud",
+  "quick",
+  "quiet",
+  "rapid",
+  "silent",
+  "silver",
+  "sleek",
+  "smooth",
+  "snowy",
+  "steady",
+  "sunny",
+  "swift",
+  "tidy",
+  "vivid",
+  "warm",
+  "wise",
+  "witty",
 ] as const;
 
 const NOUNS = [
-  "badger", "bear", "beaver", "bison", "crane", "dolphin", "eagle", "falcon", "ferret", "finch",
-  "fox", "gecko", "heron", "ibis", "jaguar", "koala", "lark", "lemur", "lion", "lynx",
-  "marten", "mole", "moose", "newt", "orca", "otter", "owl", "panda", "pelican", "puffin",
-  "quail", "rabbit", "raven", "robin", "salmon", "seal", "shark", "sparrow", "stork", "swan",
-  "tapir", "tiger", "toucan", "trout", "turtle", "walrus", "whale", "wolf",
+  "badger",
+  "bear",
+  "beaver",
+  "bison",
+  "crane",
+  "dolphin",
+  "eagle",
+  "falcon",
+  "ferret",
+  "finch",
+  "fox",
+  "gecko",
+  "heron",
+  "ibis",
+  "jaguar",
+  "koala",
+  "lark",
+  "lemur",
+  "lion",
+  "lynx",
+  "marten",
+  "mole",
+  "moose",
+  "newt",
+  "orca",
+  "otter",
+  "owl",
+  "panda",
+  "pelican",
+  "puffin",
+  "quail",
+  "rabbit",
+  "raven",
+  "robin",
+  "salmon",
+  "seal",
+  "shark",
+  "sparrow",
+  "stork",
+  "swan",
+  "tapir",
+  "tiger",
+  "toucan",
+  "trout",
+  "turtle",
+  "walrus",
+  "whale",
+  "wolf",
 ] as const;
 
 type Token = { readonly text: string } | { readonly name: NamePlaceholder };
@@ -165,16 +240,26 @@ function valueOf(name: NamePlaceholder, vars: NameVars, now: Date): string {
   const date = `${pad(now.getUTCFullYear(), 4)}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}`;
   const time = `${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
   switch (name) {
-    case "experiment": return vars.experiment ?? "";
-    case "date": return date;
-    case "time": return time;
-    case "datetime": return `${date}-${time}`;
-    case "seq": return vars.seq === undefined ? "" : String(vars.seq);
-    case "user": return vars.user ?? "";
-    case "branch": return vars.branch ?? "";
-    case "commit": return (vars.commit ?? "").slice(0, 7);
-    case "random": return vars.seed === undefined ? randomPair() : randomPair(vars.seed);
-    case "id": return (vars.runId ?? "").slice(0, 8);
+    case "experiment":
+      return vars.experiment ?? "";
+    case "date":
+      return date;
+    case "time":
+      return time;
+    case "datetime":
+      return `${date}-${time}`;
+    case "seq":
+      return vars.seq === undefined ? "" : String(vars.seq);
+    case "user":
+      return vars.user ?? "";
+    case "branch":
+      return vars.branch ?? "";
+    case "commit":
+      return (vars.commit ?? "").slice(0, 7);
+    case "random":
+      return vars.seed === undefined ? randomPair() : randomPair(vars.seed);
+    case "id":
+      return (vars.runId ?? "").slice(0, 8);
   }
 }
 
@@ -233,11 +318,7 @@ export function renderName(template: string, vars: NameVars): string {
  * checkNamePolicy("run", "Baseline", /^[a-z-]+$/); // ValidationError: run name: "Baseline" is not valid: must match /^[a-z-]+$/ (namePolicy.run)
  * ```
  */
-export function checkNamePolicy(
-  kind: "run" | "experiment" | "model",
-  name: string,
-  policy: RegExp | undefined,
-): void {
+export function checkNamePolicy(kind: "run" | "experiment" | "model", name: string, policy: RegExp | undefined): void {
   if (policy === undefined) return;
   const pattern = policy.global || policy.sticky ? new RegExp(policy.source, policy.flags.replace(/[gy]/g, "")) : policy;
   if (!pattern.test(name)) {

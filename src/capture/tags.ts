@@ -89,13 +89,7 @@ export function buildContextTags(git: GitInfo | undefined, env: EnvironmentInfo)
  * tags["mlflow.source.git.commit"]; // "3f1c9e0…" (inside a repository)
  * ```
  */
-export async function captureContextTags(opts: {
-  cwd: string;
-  argv?: readonly string[];
-}): Promise<Record<string, string>> {
-  const [git, env] = await Promise.all([
-    captureGit(opts.cwd),
-    captureEnvironment({ cwd: opts.cwd, ...(opts.argv === undefined ? {} : { argv: opts.argv }) }),
-  ]);
+export async function captureContextTags(opts: { cwd: string; argv?: readonly string[] }): Promise<Record<string, string>> {
+  const [git, env] = await Promise.all([captureGit(opts.cwd), captureEnvironment({ cwd: opts.cwd, ...(opts.argv === undefined ? {} : { argv: opts.argv }) })]);
   return buildContextTags(git, env);
 }

@@ -73,7 +73,11 @@ export interface ModelComparison {
   readonly metrics: Readonly<Record<string, MetricComparison>>;
 }
 
-async function runSide(tracker: ModelCompareSource, v: ModelVersion, keys: readonly string[] | undefined): Promise<{ name: string | null; histories: Map<string, Metric[]> }> {
+async function runSide(
+  tracker: ModelCompareSource,
+  v: ModelVersion,
+  keys: readonly string[] | undefined,
+): Promise<{ name: string | null; histories: Map<string, Metric[]> }> {
   const histories = new Map<string, Metric[]>();
   if (v.runId === undefined) return { name: null, histories };
   try {
@@ -136,7 +140,8 @@ export async function compareModelVersions(
     const i = bestIndex(perRun, direction, options.bestBy ?? "last");
     const value = options.bestBy === "best" ? perRun[i]?.best : perRun[i]?.last;
     const winner = versions[i];
-    const best: BestEntry | null = winner === undefined || value === undefined || value === null ? null : { index: i, runId: winner.runId, value, version: winner.version };
+    const best: BestEntry | null =
+      winner === undefined || value === undefined || value === null ? null : { index: i, runId: winner.runId, value, version: winner.version };
     setOwn(metrics, key, { direction, perRun, best });
   }
   return { model: name, versions, params: options.allParams === true ? { differing, same } : { differing }, metrics };

@@ -148,7 +148,11 @@ export function buildRunComparison(
     const i = bestIndex(perRun, direction, options.bestBy ?? "last");
     const s = perRun[i];
     const value = options.bestBy === "best" ? s?.best : s?.last;
-    setOwn(metrics, key, { direction, perRun, best: i < 0 || value === undefined || value === null ? null : { index: i, runId: runs[i]?.runId ?? null, value } });
+    setOwn(metrics, key, {
+      direction,
+      perRun,
+      best: i < 0 || value === undefined || value === null ? null : { index: i, runId: runs[i]?.runId ?? null, value },
+    });
   }
   return { runs, params: options.allParams === true ? { differing, same } : { differing }, metrics };
 }
@@ -173,7 +177,11 @@ export async function readRuns(tracker: CompareSource, runs: readonly string[] |
  * a local run log — only for keys the run has).
  * @example `await readHistories(tracker, records, ["loss"])`
  */
-export async function readHistories(tracker: CompareSource, records: readonly RunRecord[], keys: readonly string[]): Promise<Map<string, Map<string, Metric[]>>> {
+export async function readHistories(
+  tracker: CompareSource,
+  records: readonly RunRecord[],
+  keys: readonly string[],
+): Promise<Map<string, Map<string, Metric[]>>> {
   const out = new Map<string, Map<string, Metric[]>>();
   await Promise.all(
     records.map(async (r) => {

@@ -42,7 +42,12 @@ export function isGeneratedLayerName(name: string): boolean {
   return m !== null && (m[1] as string).replace(/_/g, "") === (m[2] as string).toLowerCase();
 }
 
-function specs(side: "input" | "output", tensors: readonly SymbolicTensorLike[], layerNames: readonly string[] | undefined, given: readonly string[] | undefined): TensorSpec[] {
+function specs(
+  side: "input" | "output",
+  tensors: readonly SymbolicTensorLike[],
+  layerNames: readonly string[] | undefined,
+  given: readonly string[] | undefined,
+): TensorSpec[] {
   if (given !== undefined && given.length !== tensors.length) {
     throw new ValidationError(`options.${side}Names`, given, `must name all ${tensors.length} ${side}s of the model, in order`);
   }

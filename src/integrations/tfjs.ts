@@ -140,7 +140,8 @@ export interface SavedModel {
  */
 export async function saveModel(run: ModelRun, model: LayersModelLike, options: SaveModelOptions = {}): Promise<SavedModel> {
   const artifactPath = options.artifactPath ?? "model";
-  if (typeof artifactPath !== "string" || artifactPath.trim() === "") throw new ValidationError("options.artifactPath", artifactPath, "must be a non-empty path");
+  if (typeof artifactPath !== "string" || artifactPath.trim() === "")
+    throw new ValidationError("options.artifactPath", artifactPath, "must be a non-empty path");
   if (run === null || typeof run !== "object" || typeof run.logModel !== "function") {
     throw new StateError("saveModel needs run.logModel (the artifacts API of mltrail): this run has none");
   }
@@ -190,7 +191,12 @@ export async function loadModel<M extends LayersModelLike = LayersModelLike>(tra
   }
   const mv = await tracker.getModelVersion(ref);
   const parsed = parseRunsUri(mv.source);
-  if (parsed === undefined) throw new ValidationError(`model version ${mv.name}@${mv.version} source`, mv.source, "must be a runs:/<runId>/<artifactPath> URI to be loaded by loadModel");
+  if (parsed === undefined)
+    throw new ValidationError(
+      `model version ${mv.name}@${mv.version} source`,
+      mv.source,
+      "must be a runs:/<runId>/<artifactPath> URI to be loaded by loadModel",
+    );
   const tf = await loadTfjs();
   const dest = options.destDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "mltrail-tfjs-load-")));
   try {

@@ -10,7 +10,8 @@ import { ValidationError } from "../errors.js";
 import { isString, userMap } from "./records.js";
 
 const DIGEST_LENGTHS: Readonly<Record<string, number>> = { sha256: 64, sha512: 128, sha1: 40, md5: 32 };
-const DIGEST_RULE = "must be <algorithm>:<hex digest> with sha256 (64 hex digits), sha512 (128), sha1 (40) or md5 (32), e.g. the contentDigest run.logModel returns";
+const DIGEST_RULE =
+  "must be <algorithm>:<hex digest> with sha256 (64 hex digits), sha512 (128), sha1 (40) or md5 (32), e.g. the contentDigest run.logModel returns";
 
 /**
  * Whether `value` is a content digest: `sha256:<64 hex>`, `sha512:<128 hex>`, `sha1:<40 hex>`
@@ -23,7 +24,8 @@ export function isContentDigest(value: unknown): value is string {
   return m !== null && DIGEST_LENGTHS[m[1] as string] === (m[2] as string).length;
 }
 
-const ARCHITECTURE_RULE = "must be a non-empty string of at most 256 characters without control characters (any stable name of the architecture, e.g. architectureDigestOf(json))";
+const ARCHITECTURE_RULE =
+  "must be a non-empty string of at most 256 characters without control characters (any stable name of the architecture, e.g. architectureDigestOf(json))";
 const noControlCharacters = (s: string): boolean => ![...s].some((ch) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === "\u007f");
 const bump = z.enum(["major", "minor", "patch"], { message: "must be major, minor or patch" });
 const text = z.string({ message: "must be a string" });
@@ -54,10 +56,7 @@ const registerSchema = z.object(
   { message: "must be an object ({ runId, … })" },
 );
 
-const updateSchema = z.object(
-  { description: text.optional(), tags: userMap(isString).optional() },
-  { message: "must be an object ({ description?, tags? })" },
-);
+const updateSchema = z.object({ description: text.optional(), tags: userMap(isString).optional() }, { message: "must be an object ({ description?, tags? })" });
 
 /** Throws the first issue of a failed parse as a ValidationError on `field` (plus the issue's path). */
 function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
@@ -99,6 +98,7 @@ export function checkVersionChange(change: unknown): void {
  * @example `checkRefArgument("^1.2")`
  */
 export function checkRefArgument(value: unknown, field = "ref"): string {
-  if (typeof value !== "string" || value.trim() === "") throw new ValidationError(field, value, "must be a version, range, alias or \"latest\" (a non-empty string)");
+  if (typeof value !== "string" || value.trim() === "")
+    throw new ValidationError(field, value, 'must be a version, range, alias or "latest" (a non-empty string)');
   return value;
 }

@@ -160,7 +160,8 @@ export const ARCHITECTURE_HINT =
   "to release new weights of an unchanged architecture as a patch, prove the architecture: log a TF.js model folder (saveModel, or run.logModel of a folder with model.json) or pass architectureDigest to registerModel, for this release and the previous one";
 
 /** When only the previous release lacks an architecture digest: it cannot be given afterwards (rule 6). */
-const PREVIOUS_HINT = "the previous release has no architecture digest (an opaque model, or released before mltrail recorded one), so this release is a minor; the next ones compare architectures";
+const PREVIOUS_HINT =
+  "the previous release has no architecture digest (an opaque model, or released before mltrail recorded one), so this release is a minor; the next ones compare architectures";
 
 function unknownArchitecture(previous: ReleaseFacts, next: ReleaseFacts): { what: string; hint: string } {
   if (previous.architectureDigest === undefined && next.architectureDigest === undefined) return { what: "architecture unknown", hint: ARCHITECTURE_HINT };
@@ -182,7 +183,11 @@ function diffModel(previous: ReleaseFacts, next: ReleaseFacts, policy: BumpPolic
   if (policy === "strict") {
     out.push({ kind: "weights-changed", bump: "minor", description: what });
   } else if (archKnown) {
-    out.push({ kind: "weights-changed", bump: "patch", description: previous.architectureDigest === next.architectureDigest ? `${what} (same architecture)` : what });
+    out.push({
+      kind: "weights-changed",
+      bump: "patch",
+      description: previous.architectureDigest === next.architectureDigest ? `${what} (same architecture)` : what,
+    });
   } else {
     const unknown = unknownArchitecture(previous, next);
     out.push({ kind: "weights-changed", bump: "minor", description: `${what}; ${unknown.what}`, hint: unknown.hint });

@@ -22,7 +22,25 @@ import { randomUUID } from "node:crypto";
 import { stringify } from "yaml";
 import type { ModelSignature, TensorSpec } from "./signature.js";
 
-const NUMPY_DTYPES = new Set(["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64", "complex64", "complex128", "str", "bytes", "object"]);
+const NUMPY_DTYPES = new Set([
+  "bool",
+  "int8",
+  "int16",
+  "int32",
+  "int64",
+  "uint8",
+  "uint16",
+  "uint32",
+  "uint64",
+  "float16",
+  "float32",
+  "float64",
+  "complex64",
+  "complex128",
+  "str",
+  "bytes",
+  "object",
+]);
 const DTYPE_ALIASES: Readonly<Record<string, string>> = { string: "str", boolean: "bool", float: "float32", double: "float64", int: "int32", long: "int64" };
 
 /** A dtype name NumPy (and so MLflow) understands. */
@@ -34,7 +52,9 @@ function numpyDtype(dtype: string): string {
 /** One spec list as MLflow's schema JSON, or null when empty (MLflow refuses an empty schema). */
 function schemaJson(specs: readonly TensorSpec[]): string | null {
   if (specs.length === 0) return null;
-  return JSON.stringify(specs.map((s) => ({ name: s.name, type: "tensor", "tensor-spec": { dtype: numpyDtype(s.dtype), shape: (s.shape ?? [null]).map((d) => d ?? -1) } })));
+  return JSON.stringify(
+    specs.map((s) => ({ name: s.name, type: "tensor", "tensor-spec": { dtype: numpyDtype(s.dtype), shape: (s.shape ?? [null]).map((d) => d ?? -1) } })),
+  );
 }
 
 /** MLflow's `utc_time_created`: `YYYY-MM-DD HH:MM:SS.ffffff` in UTC. */
@@ -60,6 +80,8 @@ export function mlmodelText(model: {
     flavors: { mltrail: { flavor: model.flavor, content_digest: model.contentDigest, ...(labels.length === 0 ? {} : { labels: [...labels] }) } },
     model_uuid: randomUUID().replace(/-/g, ""),
     utc_time_created: utcText(model.now),
-    ...(signature === undefined || signature.inputs.length === 0 ? {} : { signature: { inputs: schemaJson(signature.inputs), outputs: schemaJson(signature.outputs), params: null } }),
+    ...(signature === undefined || signature.inputs.length === 0
+      ? {}
+      : { signature: { inputs: schemaJson(signature.inputs), outputs: schemaJson(signature.outputs), params: null } }),
   });
 }

@@ -37,7 +37,9 @@ const changeDetailsSchema = z
   .array(z.object({ category: z.string(), kind: z.string(), bump: bumpSchema, description: z.string() }))
   .optional()
   .catch(undefined)
-  .transform((list) => list?.map((c): ReleaseChange => ({ category: c.category as ChangeCategory, kind: c.kind as ChangeKind, bump: c.bump, description: c.description })));
+  .transform((list) =>
+    list?.map((c): ReleaseChange => ({ category: c.category as ChangeCategory, kind: c.kind as ChangeKind, bump: c.bump, description: c.description })),
+  );
 
 /** The release fields stored next to the name, version and source (the MLflow `mltrail.release` tag holds these). */
 const releaseBodySchema = z.object({

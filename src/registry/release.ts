@@ -127,4 +127,3 @@ export function releaseChanges(changes: readonly Change[]): ReleaseChange[] {
 export function releaseChangeLines(release: Pick<StoredVersion, "changes" | "changeDetails">): string[] {
   return release.changeDetails === undefined ? [...release.changes] : release.changeDetails.map((c) => `${c.category}: ${c.description}`);
 }
-

@@ -79,11 +79,7 @@ const V_NUMBER = /(^|[\s<>=~^|])[vV]\d/;
  * resolveRef(vs, {}, ">=2.0.0-rc.0");                  // "2.0.0-rc.1"
  * ```
  */
-export function resolveRef(
-  versions: readonly ResolvableVersion[],
-  aliases: Readonly<Record<string, string>>,
-  ref: string,
-): string | undefined {
+export function resolveRef(versions: readonly ResolvableVersion[], aliases: Readonly<Record<string, string>>, ref: string): string | undefined {
   if (ref.trim() === "") return undefined;
   const live: Candidate[] = [];
   for (const v of versions) {
@@ -177,11 +173,7 @@ const FORBIDDEN = /[/%:\u0000-\u001f\u007f]/;
  */
 export function checkModelName(name: unknown, field = "model name"): string {
   if (typeof name !== "string" || name.trim() === "" || name !== name.trim() || name.length > MAX_MODEL_NAME || FORBIDDEN.test(name)) {
-    throw new ValidationError(
-      field,
-      name,
-      `must be 1–${MAX_MODEL_NAME} characters without "/", "%", ":", control characters or leading/trailing spaces`,
-    );
+    throw new ValidationError(field, name, `must be 1–${MAX_MODEL_NAME} characters without "/", "%", ":", control characters or leading/trailing spaces`);
   }
   return name;
 }

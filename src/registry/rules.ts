@@ -44,11 +44,7 @@ export type MutableVersionField = (typeof MUTABLE_VERSION_FIELDS)[number];
 export function checkVersionUpdate(update: Readonly<Record<string, unknown>>, field = "update"): void {
   for (const [key, value] of Object.entries(update)) {
     if (value === undefined || (MUTABLE_VERSION_FIELDS as readonly string[]).includes(key)) continue;
-    throw new ValidationError(
-      `${field}.${key}`,
-      value,
-      `is immutable once released (only ${MUTABLE_VERSION_FIELDS.join(", ")} may change) — rule 6`,
-    );
+    throw new ValidationError(`${field}.${key}`, value, `is immutable once released (only ${MUTABLE_VERSION_FIELDS.join(", ")} may change) — rule 6`);
   }
 }
 

@@ -203,11 +203,7 @@ function diffLabels(a: readonly string[], b: readonly string[]): Change[] {
  * ```
  */
 export function diffSignatures(a: ModelSignature, b: ModelSignature): Change[] {
-  return [
-    ...diffSpecs("input", a.inputs, b.inputs),
-    ...diffSpecs("output", a.outputs, b.outputs),
-    ...diffLabels(a.labels ?? [], b.labels ?? []),
-  ];
+  return [...diffSpecs("input", a.inputs, b.inputs), ...diffSpecs("output", a.outputs, b.outputs), ...diffLabels(a.labels ?? [], b.labels ?? [])];
 }
 
 const MAX_NAME = 256;

@@ -156,4 +156,3 @@ export function compareVersions(a: string, b: string): -1 | 0 | 1 {
 export function isPrerelease(version: string): boolean {
   return !parseStrict(version, "version").stable;
 }
-

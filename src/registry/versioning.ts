@@ -179,7 +179,8 @@ export function planVersion(input: PlanInput): PlannedVersion {
   const known: Known[] = input.existing.map((e, i) => ({ ...parseStrict(e.version, `existing[${i}].version`), deleted: e.deleted === true }));
   const because = input.requiredBecause ?? [];
   const fromChanges = requiredBump(because);
-  const required = input.required === undefined ? fromChanges : fromChanges === undefined || compareBumps(input.required, fromChanges) >= 0 ? input.required : fromChanges;
+  const required =
+    input.required === undefined ? fromChanges : fromChanges === undefined || compareBumps(input.required, fromChanges) >= 0 ? input.required : fromChanges;
   const base = input.base === undefined ? undefined : liveBase(known, input.base);
 
   if (input.requested !== undefined) {
@@ -214,7 +215,10 @@ export function planVersion(input: PlanInput): PlannedVersion {
   }
   if (input.prerelease !== undefined) {
     const channel = input.prerelease;
-    const ns = known.filter((k) => tuple(k) === target).map((k) => channelOf(k)).filter((c) => c?.channel === channel);
+    const ns = known
+      .filter((k) => tuple(k) === target)
+      .map((k) => channelOf(k))
+      .filter((c) => c?.channel === channel);
     const n = ns.reduce((max, c) => Math.max(max, (c?.n ?? -1) + 1), 0);
     target = `${target}-${channel}.${n}`;
   }

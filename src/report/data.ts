@@ -114,8 +114,15 @@ export function toSeries(runId: string, label: string, history: readonly Metric[
   return { runId, label, x: down.x, y: down.y, points: history.length };
 }
 
-async function modelRuns(tracker: ReportTracker, source: ReportSource & { model: string }): Promise<{ model: NonNullable<ReportData["model"]>; records: RunRecord[]; labels: string[] }> {
-  const comparison = await compareModelVersions(tracker, source.model, source.versions ?? [], { allParams: true, ...(source.metrics ? { metrics: source.metrics } : {}), ...(source.direction ? { direction: source.direction } : {}) });
+async function modelRuns(
+  tracker: ReportTracker,
+  source: ReportSource & { model: string },
+): Promise<{ model: NonNullable<ReportData["model"]>; records: RunRecord[]; labels: string[] }> {
+  const comparison = await compareModelVersions(tracker, source.model, source.versions ?? [], {
+    allParams: true,
+    ...(source.metrics ? { metrics: source.metrics } : {}),
+    ...(source.direction ? { direction: source.direction } : {}),
+  });
   const history = await tracker.modelHistory(source.model);
   const records: RunRecord[] = [];
   const labels: string[] = [];
@@ -152,7 +159,8 @@ export async function collectReportData(tracker: ReportTracker, source: ReportSo
     const maxResults = source.maxRuns ?? 50;
     records = await readRuns(tracker, source.runs ?? { ...(source.experiment === undefined ? {} : { experiment: source.experiment }), maxResults });
     labels = records.map((r) => r.info.name);
-    subject = source.runs !== undefined ? `${records.length} runs` : source.experiment !== undefined ? `experiment "${source.experiment}"` : "the default experiment";
+    subject =
+      source.runs !== undefined ? `${records.length} runs` : source.experiment !== undefined ? `experiment "${source.experiment}"` : "the default experiment";
   }
   const keys = metricKeys(records, source.metrics);
   const [histories, datasets] = await Promise.all([readHistories(tracker, records, keys), readDatasets(tracker, records)]);

@@ -25,9 +25,10 @@ export function renderReport(data: ReportData, assets: ChartAssets = loadChartAs
   const points = data.charts.reduce((n, c) => n + c.series.reduce((m, s) => m + s.points, 0), 0);
   const payload = { runs: cmp.runs.map((r) => r.runId), charts: data.charts };
   const model = data.model;
-  const modelBlock = model === undefined
-    ? ""
-    : `<h2>Releases of ${esc(model.comparison.model)}</h2>${timelineSection(model.comparison, model.history)}<h2>Lineage</h2>${lineageSection(model.comparison)}`;
+  const modelBlock =
+    model === undefined
+      ? ""
+      : `<h2>Releases of ${esc(model.comparison.model)}</h2>${timelineSection(model.comparison, model.history)}<h2>Lineage</h2>${lineageSection(model.comparison)}`;
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -20,7 +20,9 @@ function runHeader(labels: readonly string[]): string {
 
 function datasets(list: readonly DatasetRef[]): string {
   if (list.length === 0) return `<span class="muted">–</span>`;
-  return list.map((d) => `${esc(d.name)} <code>${esc(d.digest.slice(0, 12))}</code>${d.context ? ` <span class="muted">(${esc(d.context)})</span>` : ""}`).join("<br>");
+  return list
+    .map((d) => `${esc(d.name)} <code>${esc(d.digest.slice(0, 12))}</code>${d.context ? ` <span class="muted">(${esc(d.context)})</span>` : ""}`)
+    .join("<br>");
 }
 
 function commit(sha: string | null): string {
@@ -30,7 +32,10 @@ function commit(sha: string | null): string {
 /** The runs table: name, id, status, start, duration, git commit, datasets. */
 export function runsTable(cmp: RunComparison, labels: readonly string[]): string {
   if (cmp.runs.length === 0) return `<p class="empty">No runs.</p>`;
-  const rows = cmp.runs.map((r, i) => `<tr><td>${swatch(i)}${esc(labels[i] ?? r.name)}</td><td><code>${esc(r.runId)}</code></td><td>${esc(r.status)}</td><td>${esc(when(r.startTime))}</td><td class="num">${esc(duration(r.endTime === null ? null : r.endTime - r.startTime))}</td><td>${commit(r.gitCommit)}</td><td>${datasets(r.datasets)}</td></tr>`);
+  const rows = cmp.runs.map(
+    (r, i) =>
+      `<tr><td>${swatch(i)}${esc(labels[i] ?? r.name)}</td><td><code>${esc(r.runId)}</code></td><td>${esc(r.status)}</td><td>${esc(when(r.startTime))}</td><td class="num">${esc(duration(r.endTime === null ? null : r.endTime - r.startTime))}</td><td>${commit(r.gitCommit)}</td><td>${datasets(r.datasets)}</td></tr>`,
+  );
   return `<div class="scroll"><table><thead><tr><th>Run</th><th>Id</th><th>Status</th><th>Started</th><th>Duration</th><th>Git commit</th><th>Datasets</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
 
@@ -44,7 +49,10 @@ export function metricsTable(cmp: RunComparison, labels: readonly string[]): str
     const arrow = m.direction === "min" ? "↓" : "↑";
     const cells = m.perRun.map((s, i) => {
       const best = m.best?.index === i;
-      const sub = s.best === null ? "" : `<span class="sub">best ${esc(num(s.best))}${s.bestStep === null ? "" : ` @ step ${esc(s.bestStep)}`} · ${esc(num(s.min))}…${esc(num(s.max))}</span>`;
+      const sub =
+        s.best === null
+          ? ""
+          : `<span class="sub">best ${esc(num(s.best))}${s.bestStep === null ? "" : ` @ step ${esc(s.bestStep)}`} · ${esc(num(s.min))}…${esc(num(s.max))}</span>`;
       return `<td class="num${best ? " best" : ""}">${best ? "★ " : ""}${esc(num(s.last))}${sub}</td>`;
     });
     return `<tr><th scope="row" title="${m.direction === "min" ? "lower is better" : "higher is better"}">${esc(key)} ${arrow}</th>${cells.join("")}</tr>`;
@@ -56,12 +64,19 @@ export function metricsTable(cmp: RunComparison, labels: readonly string[]): str
 export function paramsSection(cmp: RunComparison, labels: readonly string[]): string {
   const differing = Object.entries(cmp.params.differing);
   const same = Object.entries(cmp.params.same ?? {});
-  const diffTable = differing.length === 0
-    ? `<p class="empty">${cmp.runs.length < 2 ? "One run: nothing to compare." : "All params are equal."}</p>`
-    : `<div class="scroll"><table><thead><tr><th>Param</th>${runHeader(labels)}</tr></thead><tbody>${differing
-        .map(([k, values]) => `<tr><th scope="row">${esc(k)}</th>${values.map((v) => `<td class="diff mono">${v === null ? `<span class="muted">(unset)</span>` : esc(v)}</td>`).join("")}</tr>`)
-        .join("")}</tbody></table></div>`;
-  const sameBlock = same.length === 0 ? "" : `<details><summary>${same.length} param${same.length === 1 ? "" : "s"} equal in every run</summary><div class="scroll"><table><tbody>${same.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td class="mono">${esc(v)}</td></tr>`).join("")}</tbody></table></div></details>`;
+  const diffTable =
+    differing.length === 0
+      ? `<p class="empty">${cmp.runs.length < 2 ? "One run: nothing to compare." : "All params are equal."}</p>`
+      : `<div class="scroll"><table><thead><tr><th>Param</th>${runHeader(labels)}</tr></thead><tbody>${differing
+          .map(
+            ([k, values]) =>
+              `<tr><th scope="row">${esc(k)}</th>${values.map((v) => `<td class="diff mono">${v === null ? `<span class="muted">(unset)</span>` : esc(v)}</td>`).join("")}</tr>`,
+          )
+          .join("")}</tbody></table></div>`;
+  const sameBlock =
+    same.length === 0
+      ? ""
+      : `<details><summary>${same.length} param${same.length === 1 ? "" : "s"} equal in every run</summary><div class="scroll"><table><tbody>${same.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td class="mono">${esc(v)}</td></tr>`).join("")}</tbody></table></div></details>`;
   return diffTable + sameBlock;
 }
 
@@ -72,7 +87,8 @@ export function chartsSection(charts: readonly ChartData[]): string {
     .map((c, i) => {
       const points = c.series.reduce((n, s) => n + s.points, 0);
       const shown = c.series.reduce((n, s) => n + s.x.length, 0);
-      const note = shown < points ? `${shown.toLocaleString("en-US")} of ${points.toLocaleString("en-US")} points (LTTB)` : `${points.toLocaleString("en-US")} points`;
+      const note =
+        shown < points ? `${shown.toLocaleString("en-US")} of ${points.toLocaleString("en-US")} points (LTTB)` : `${points.toLocaleString("en-US")} points`;
       return `<section class="card"><header><h3>${esc(c.metric)} <span class="muted">${c.direction === "min" ? "↓ lower is better" : "↑ higher is better"}</span></h3><span class="muted">${esc(note)}</span></header><div class="chart" data-chart="${i}" role="img" aria-label="${esc(c.metric)} over steps"></div></section>`;
     })
     .join("")}</div>`;
@@ -87,26 +103,39 @@ function kv(record: Readonly<Record<string, string | number>>): string {
 /** A release's changes as list items: with a category badge and the bump each required, when recorded. */
 function changeItems(v: ComparedVersion): string {
   if (v.changeDetails === null) return v.changes.map((c) => `<li>${esc(c)}</li>`).join("");
-  return v.changeDetails.map((c) => `<li><span class="badge">${esc(c.category)}</span>${esc(c.description)} <span class="muted">(${esc(c.bump)})</span></li>`).join("");
+  return v.changeDetails
+    .map((c) => `<li><span class="badge">${esc(c.category)}</span>${esc(c.description)} <span class="muted">(${esc(c.bump)})</span></li>`)
+    .join("");
 }
 
 /** The release timeline (newest first) with semver, aliases, bump, rationale and changes (with their category). */
 export function timelineSection(model: ModelComparison, history: readonly AuditEntry[]): string {
-  const items = [...model.versions].sort((a, b) => b.createdAt - a.createdAt).map((v) => {
-    const aliases = v.aliases.map((a) => `<span class="badge alias">@${esc(a)}</span>`).join("");
-    const dep = v.deprecated ? `<span class="badge warn">deprecated</span>` : "";
-    const changes = v.changes.length === 0 ? "" : `<ul>${changeItems(v)}</ul>`;
-    return `<li><span class="badge semver">${esc(v.version)}</span>${aliases}${dep}<span class="muted">${esc(when(v.createdAt))} · ${esc(v.author)} · ${esc(v.bump)}</span><div class="rationale">${v.rationale === "" ? `<span class="muted">(no rationale)</span>` : esc(v.rationale)}</div>${changes}</li>`;
-  });
+  const items = [...model.versions]
+    .sort((a, b) => b.createdAt - a.createdAt)
+    .map((v) => {
+      const aliases = v.aliases.map((a) => `<span class="badge alias">@${esc(a)}</span>`).join("");
+      const dep = v.deprecated ? `<span class="badge warn">deprecated</span>` : "";
+      const changes = v.changes.length === 0 ? "" : `<ul>${changeItems(v)}</ul>`;
+      return `<li><span class="badge semver">${esc(v.version)}</span>${aliases}${dep}<span class="muted">${esc(when(v.createdAt))} · ${esc(v.author)} · ${esc(v.bump)}</span><div class="rationale">${v.rationale === "" ? `<span class="muted">(no rationale)</span>` : esc(v.rationale)}</div>${changes}</li>`;
+    });
   const events = history.filter((e) => e.action !== "release");
-  const log = events.length === 0 ? "" : `<details><summary>${events.length} other registry event${events.length === 1 ? "" : "s"} (aliases, promotions, deprecations)</summary><div class="scroll"><table><thead><tr><th>When</th><th>Action</th><th>Version</th><th>Alias</th><th>By</th><th>Reason</th></tr></thead><tbody>${events
-    .map((e) => `<tr><td>${esc(when(e.at))}</td><td>${esc(e.action)}</td><td>${esc(e.version ?? "–")}</td><td>${esc(e.alias ?? "–")}</td><td>${esc(e.by)}</td><td>${esc(e.reason ?? "")}</td></tr>`)
-    .join("")}</tbody></table></div></details>`;
+  const log =
+    events.length === 0
+      ? ""
+      : `<details><summary>${events.length} other registry event${events.length === 1 ? "" : "s"} (aliases, promotions, deprecations)</summary><div class="scroll"><table><thead><tr><th>When</th><th>Action</th><th>Version</th><th>Alias</th><th>By</th><th>Reason</th></tr></thead><tbody>${events
+          .map(
+            (e) =>
+              `<tr><td>${esc(when(e.at))}</td><td>${esc(e.action)}</td><td>${esc(e.version ?? "–")}</td><td>${esc(e.alias ?? "–")}</td><td>${esc(e.by)}</td><td>${esc(e.reason ?? "")}</td></tr>`,
+          )
+          .join("")}</tbody></table></div></details>`;
   return `<ol class="timeline">${items.join("")}</ol>${log}`;
 }
 
 /** Lineage per version: run → params, metrics at release, git commit, datasets. */
 export function lineageSection(model: ModelComparison): string {
-  const rows = model.versions.map((v) => `<tr><td><span class="badge semver">${esc(v.version)}</span></td><td>${v.runId === null ? `<span class="muted">–</span>` : `${esc(v.runName ?? "(run not found)")}<br><code>${esc(v.runId)}</code>`}</td><td>${commit(v.gitCommit)}</td><td>${datasets(v.datasets)}</td><td>${kv(v.params)}</td><td>${kv(v.releaseMetrics)}</td></tr>`);
+  const rows = model.versions.map(
+    (v) =>
+      `<tr><td><span class="badge semver">${esc(v.version)}</span></td><td>${v.runId === null ? `<span class="muted">–</span>` : `${esc(v.runName ?? "(run not found)")}<br><code>${esc(v.runId)}</code>`}</td><td>${commit(v.gitCommit)}</td><td>${datasets(v.datasets)}</td><td>${kv(v.params)}</td><td>${kv(v.releaseMetrics)}</td></tr>`,
+  );
   return `<div class="scroll"><table><thead><tr><th>Version</th><th>Run</th><th>Git commit</th><th>Datasets</th><th>Params</th><th>Metrics at release</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }

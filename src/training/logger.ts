@@ -133,7 +133,12 @@ export class TrainingLogger {
    * the keys in `skip`, are left out.
    * @example `await log.epochEnd(3, { loss: 0.2, acc: 0.9 })`
    */
-  epochEnd<V = number>(epoch: number, values: Readonly<Record<string, V>> | undefined, read?: (value: V) => number | undefined, skip?: ReadonlySet<string>): Promise<void> {
+  epochEnd<V = number>(
+    epoch: number,
+    values: Readonly<Record<string, V>> | undefined,
+    read?: (value: V) => number | undefined,
+    skip?: ReadonlySet<string>,
+  ): Promise<void> {
     const m = this.collect(values, this.epochKeys, "", read, skip);
     if (m !== undefined) this.run.logMetrics(m, { step: epoch });
     this.lastYield = performance.now();
@@ -181,7 +186,13 @@ export class TrainingLogger {
     await pending;
   }
 
-  private collect<V>(values: Readonly<Record<string, V>> | undefined, keys: Map<string, string>, head: string, read?: (value: V) => number | undefined, skip?: ReadonlySet<string>): Record<string, number> | undefined {
+  private collect<V>(
+    values: Readonly<Record<string, V>> | undefined,
+    keys: Map<string, string>,
+    head: string,
+    read?: (value: V) => number | undefined,
+    skip?: ReadonlySet<string>,
+  ): Record<string, number> | undefined {
     if (values == null) return undefined;
     let out: Record<string, number> | undefined;
     for (const key in values) {

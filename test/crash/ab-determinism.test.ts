@@ -36,10 +36,20 @@ it("a child process and this one assign 1000 ids identically (hash v2 and v1 wit
   expect(exit.code, child.stderr).toBe(0);
   const tracker = new sdk.Tracker({ trackingUri: store.root, captureContext: false, handleExit: false });
   try {
-    for (const [key, extra] of [["det-v2", {}], ["det-v1", { hashVersion: 1 as const, coverage: 0.6, seed: "s" }]] as const) {
+    for (const [key, extra] of [
+      ["det-v2", {}],
+      ["det-v1", { hashVersion: 1 as const, coverage: 0.6, seed: "s" }],
+    ] as const) {
       const line = child.lines.find((l) => l.startsWith(`${key} `));
       const theirs = JSON.parse(line?.slice(key.length + 1) ?? "[]") as number[];
-      const test = await sdk.createAbTest(tracker, { key, variants: [{ model: "toy", ref: "1.0.0", weight: 0.3 }, { model: "toy", ref: "1.1.0", weight: 0.7 }], ...extra });
+      const test = await sdk.createAbTest(tracker, {
+        key,
+        variants: [
+          { model: "toy", ref: "1.0.0", weight: 0.3 },
+          { model: "toy", ref: "1.1.0", weight: 0.7 },
+        ],
+        ...extra,
+      });
       const ours = Array.from({ length: 1000 }, (_, i) => test.assign(`id-${i * 7919}`).variantIndex);
       expect(ours).toEqual(theirs);
       const seed = "seed" in extra ? extra.seed : key;

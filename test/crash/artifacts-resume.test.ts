@@ -31,7 +31,11 @@ let tmp: { root: string; cleanup(): void };
 
 async function api<T>(method: "GET" | "POST", apiPath: string, body?: unknown): Promise<T> {
   const url = `${server?.url ?? ""}/api/2.0/mlflow/${apiPath}`;
-  const res = await fetch(url, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } }), signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(url, {
+    method,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } }),
+    signal: AbortSignal.timeout(30_000),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${apiPath} -> HTTP ${res.status}: ${text}`);
   return JSON.parse(text) as T;
@@ -161,7 +165,17 @@ describe("artifact uploads interrupted by SIGKILL", () => {
 
     // The outage is over; a new tracker on the same spool and tracking URI finishes the job.
     proxy.clear();
-    const tracker = new Tracker({ trackingUri: proxy.url, spoolDir, experiment, captureContext: false, handleExit: false, logLevel: "error", replicationIntervalMs: 50, retryBaseMs: 20, retryMaxMs: 500 });
+    const tracker = new Tracker({
+      trackingUri: proxy.url,
+      spoolDir,
+      experiment,
+      captureContext: false,
+      handleExit: false,
+      logLevel: "error",
+      replicationIntervalMs: 50,
+      retryBaseMs: 20,
+      retryMaxMs: 500,
+    });
     try {
       // Called right after construction: it must wait for the drain of the dead child's run.
       const result = await tracker.flush({ timeoutMs: 180_000 });
@@ -171,9 +185,16 @@ describe("artifact uploads interrupted by SIGKILL", () => {
       await tracker.close({ timeoutMs: 10_000 });
     }
     const tResumed = Date.now();
-    process.stderr.write(`[artifacts-resume] child killed after ${((tKill - t0) / 1000).toFixed(1)} s; resumed uploads done in ${((tResumed - tKill) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `[artifacts-resume] child killed after ${((tKill - t0) / 1000).toFixed(1)} s; resumed uploads done in ${((tResumed - tKill) / 1000).toFixed(1)} s\n`,
+    );
 
-    const run = await api<{ run: { info: { artifact_uri: string; status: string; experiment_id: string }; inputs?: { dataset_inputs?: { dataset: { name: string; digest: string }; tags?: { key: string; value: string }[] }[] } } }>("GET", `runs/get?run_id=${runId}`);
+    const run = await api<{
+      run: {
+        info: { artifact_uri: string; status: string; experiment_id: string };
+        inputs?: { dataset_inputs?: { dataset: { name: string; digest: string }; tags?: { key: string; value: string }[] }[] };
+      };
+    }>("GET", `runs/get?run_id=${runId}`);
     // logModel adds MLflow's MLmodel file next to the model (it holds a time stamp): take it as staged.
     const staged = fs.readdirSync(spoolDir, { recursive: true, encoding: "utf8" }).find((p) => p.endsWith(path.join("artifacts", "model", "MLmodel")));
     if (staged === undefined) throw new Error("no staged model/MLmodel in the spool");
@@ -185,7 +206,9 @@ describe("artifact uploads interrupted by SIGKILL", () => {
       const got = await serverSha256(run.run.info.artifact_uri, rel);
       expect([rel, got.status, got.size, got.sha256]).toEqual([rel, 200, want.size, want.sha256]);
     }
-    const manifest = JSON.parse((await serverSha256(run.run.info.artifact_uri, ".mltrail/manifest.json")).text) as { files: Record<string, { sha256: string; size: number }> };
+    const manifest = JSON.parse((await serverSha256(run.run.info.artifact_uri, ".mltrail/manifest.json")).text) as {
+      files: Record<string, { sha256: string; size: number }>;
+    };
     expect(manifest.files).toEqual(expected);
     expect(run.run.info.status).toBe("FINISHED");
     const inputs = run.run.inputs?.dataset_inputs ?? [];

@@ -53,10 +53,15 @@ describe("4 processes log to 4 runs of one store at once", () => {
     const followed = runs[0] as (typeof runs)[number];
     // A second writer on a run a live process holds gets a ConflictError.
     try {
-      const log = await RunLog.open(journalDir(store.root, followed.experimentId, followed.runId), lockFile(store.root, followed.experimentId, followed.runId), `run "${followed.runId}"`, {
-        durability: "always",
-        fsyncIntervalMs: 1000,
-      });
+      const log = await RunLog.open(
+        journalDir(store.root, followed.experimentId, followed.runId),
+        lockFile(store.root, followed.experimentId, followed.runId),
+        `run "${followed.runId}"`,
+        {
+          durability: "always",
+          fsyncIntervalMs: 1000,
+        },
+      );
       await log.close();
     } catch (err) {
       conflict = err;

@@ -48,7 +48,10 @@ async function race(model: string, spec: string, n = N): Promise<Outcome[]> {
   await t.registerModel(model, { runId, contentDigest: fakeDigest("base"), rationale: "first" });
   await t.close();
   const startAt = Date.now() + 1500;
-  const children = Array.from({ length: n }, (_, i) => new Child(process.execPath, [fixture, store.root, model, runId, String(startAt), spec, fakeDigest(`digest-${i}`)], {}));
+  const children = Array.from(
+    { length: n },
+    (_, i) => new Child(process.execPath, [fixture, store.root, model, runId, String(startAt), spec, fakeDigest(`digest-${i}`)], {}),
+  );
   // Bounds, not durations: 12 Node processes starting on a loaded 2-core machine can take long.
   await Promise.all(children.map((c) => c.waitFor(/^ready$/, 90_000)));
   const lines = await Promise.all(children.map((c) => c.waitFor(/^\{/, 90_000)));
@@ -97,7 +100,10 @@ describe(`${N} processes release one model of one local store at the same moment
     it(`computed bumps: all succeed with distinct versions, serialised by the store (round ${round + 1})`, async () => {
       const model = `computed-${round}`;
       const outcomes = await race(model, "bump:minor");
-      expect(outcomes.filter((o) => !o.ok), JSON.stringify(outcomes)).toEqual([]);
+      expect(
+        outcomes.filter((o) => !o.ok),
+        JSON.stringify(outcomes),
+      ).toEqual([]);
       const versions = outcomes.map((o) => o.version as string).sort();
       expect(versions).toEqual(["1.1.0", "1.2.0", "1.3.0", "1.4.0"]);
       const stored = files(model);
@@ -116,7 +122,10 @@ describe(`${N} processes release one model of one local store at the same moment
     it(`12 processes, computed bumps: 12 distinct versions, none lost (round ${round + 1})`, async () => {
       const model = `stress-${round}`;
       const outcomes = await race(model, "bump:minor", 12);
-      expect(outcomes.filter((o) => !o.ok), JSON.stringify(outcomes)).toEqual([]);
+      expect(
+        outcomes.filter((o) => !o.ok),
+        JSON.stringify(outcomes),
+      ).toEqual([]);
       const versions = outcomes.map((o) => o.version as string);
       expect(new Set(versions).size, versions.join(" ")).toBe(12);
       const stored = files(model);

@@ -113,7 +113,10 @@ describe("SIGKILL at random moments", () => {
         const lastTag = tags[tags.length - 1];
         expect(rec.data.tags["progress"], ctx).toBe(lastTag?.t === "t" ? lastTag.v : undefined);
         expect(tags.length, ctx).toBe(Math.ceil(history.length / 100));
-        expect(journal.records.some((r) => r.t === "end"), ctx).toBe(false);
+        expect(
+          journal.records.some((r) => r.t === "end"),
+          ctx,
+        ).toBe(false);
         if (process.env["MLTRAIL_TEST_VERBOSE"]) console.log(`${ctx}: stored ${history.length}, tail ${journal.tailBytes} bytes`);
       }
       expect(reader.stats().lastError).toBeUndefined();

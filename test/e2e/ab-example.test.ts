@@ -33,7 +33,9 @@ it("serves two versions by assignment, records outcomes, and the load script pri
   const url = listening.slice("listening ".length);
   expect(service.lines.join("\n")).toMatch(/ab-toy 1\.0\.0, 1\.1\.0 released; test "e2e-ab"/);
 
-  const { stdout } = await run(process.execPath, ["--import", "tsx", "examples/ab-load.ts", "--url", url, "--requests", "3000", "--concurrency", "8"], { env: { ...process.env, ...env } });
+  const { stdout } = await run(process.execPath, ["--import", "tsx", "examples/ab-load.ts", "--url", url, "--requests", "3000", "--concurrency", "8"], {
+    env: { ...process.env, ...env },
+  });
   expect(stdout).toMatch(/sent 3000 requests for 1500 users .* 0 failures/);
   expect(stdout).toMatch(/A\/B test e2e-ab {2}metric converted \(binary\)/);
   expect(stdout).toMatch(/^v0 \(A\) +ab-toy@1\.0\.0 +0\.500 +\d+/m);

@@ -24,7 +24,10 @@ let harness: string | undefined;
 async function cli(args: readonly string[], env: Record<string, string> = { NO_COLOR: "1" }): Promise<string> {
   const local = harness !== undefined && (args[0] === "compare" || args[0] === "report");
   const argv = local ? ["--import", "tsx", harness as string, ...args] : [main, ...args];
-  const { stdout } = await exec(process.execPath, argv, { cwd: root, env: { ...process.env, FORCE_COLOR: "", NO_COLOR: "", ...env, TZ: "UTC", MLFLOW_TRACKING_URI: store } });
+  const { stdout } = await exec(process.execPath, argv, {
+    cwd: root,
+    env: { ...process.env, FORCE_COLOR: "", NO_COLOR: "", ...env, TZ: "UTC", MLFLOW_TRACKING_URI: store },
+  });
   return stdout;
 }
 
@@ -38,9 +41,20 @@ beforeAll(async () => {
   if (!fs.existsSync(main)) throw new Error("dist/cli/main.js is missing: run `npx tsup` first (npm test does)");
   store = fs.mkdtempSync(path.join(os.tmpdir(), "mltrail-cli-"));
   const tracker = new Tracker({ trackingUri: store, experiment: "cli", captureContext: false, handleExit: false });
-  for (const [name, lr] of [["baseline", 0.1], ["tuned", 0.01]] as const) {
-    const run = await tracker.startRun({ name, params: { lr, epochs: 3, optimizer: "adam" }, tags: { "mlflow.source.git.commit": name === "baseline" ? "aaaaaaa1111111" : "bbbbbbb2222222" } });
-    for (let step = 0; step < 3; step++) run.logMetrics({ loss: name === "baseline" ? 0.9 - step * 0.1 : 0.8 - step * 0.2, acc: name === "baseline" ? 0.5 + step * 0.1 : 0.6 + step * 0.1 }, { step });
+  for (const [name, lr] of [
+    ["baseline", 0.1],
+    ["tuned", 0.01],
+  ] as const) {
+    const run = await tracker.startRun({
+      name,
+      params: { lr, epochs: 3, optimizer: "adam" },
+      tags: { "mlflow.source.git.commit": name === "baseline" ? "aaaaaaa1111111" : "bbbbbbb2222222" },
+    });
+    for (let step = 0; step < 3; step++)
+      run.logMetrics(
+        { loss: name === "baseline" ? 0.9 - step * 0.1 : 0.8 - step * 0.2, acc: name === "baseline" ? 0.5 + step * 0.1 : 0.6 + step * 0.1 },
+        { step },
+      );
     await run.end();
     ids.push(run.id);
   }
@@ -50,7 +64,9 @@ beforeAll(async () => {
     harness = path.join(store, "cli-harness.mts");
     const src = (f: string): string => pathToFileURL(path.join(root, "src", f)).href;
     const commander = pathToFileURL(createRequire(path.join(root, "package.json")).resolve("commander")).href;
-    fs.writeFileSync(harness, `import commander from ${JSON.stringify(commander)};
+    fs.writeFileSync(
+      harness,
+      `import commander from ${JSON.stringify(commander)};
 const { Command } = commander;
 import { Tracker } from ${JSON.stringify(src("index.ts"))};
 import { registerCompareCommands } from ${JSON.stringify(src("cli/compare.ts"))};
@@ -60,7 +76,8 @@ const trackerFrom = (cmd, experiment) => new Tracker({ ...(experiment ? { experi
 registerCompareCommands(program, trackerFrom);
 registerReportCommand(program, trackerFrom);
 await program.parseAsync(process.argv);
-`);
+`,
+    );
   }
 }, 60_000);
 
@@ -85,7 +102,10 @@ describe("mltrail CLI tables", () => {
   });
 
   it("compare --json is the compareRuns result", async () => {
-    const cmp = JSON.parse(await cli(["compare", ...ids, "--json", "--metric", "loss", "acc"])) as { metrics: Record<string, { best: { runId: string; value: number } }>; params: { differing: Record<string, string[]> } };
+    const cmp = JSON.parse(await cli(["compare", ...ids, "--json", "--metric", "loss", "acc"])) as {
+      metrics: Record<string, { best: { runId: string; value: number } }>;
+      params: { differing: Record<string, string[]> };
+    };
     expect(cmp.metrics["loss"]?.best).toMatchObject({ runId: ids[1], value: 0.4 });
     expect(cmp.metrics["acc"]?.best).toMatchObject({ runId: ids[1], value: 0.8 });
     expect(Object.keys(cmp.params.differing)).toEqual(["lr"]);

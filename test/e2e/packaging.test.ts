@@ -77,7 +77,19 @@ new Tracker({ nope: true });
     await fs.writeFile(path.join(work, "consumer.ts"), ts);
     await fs.writeFile(
       path.join(work, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { strict: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", noEmit: true, types: [], skipLibCheck: false, lib: ["ES2022", "ESNext.Disposable"] }, files: ["consumer.ts"] }),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          target: "ES2022",
+          noEmit: true,
+          types: [],
+          skipLibCheck: false,
+          lib: ["ES2022", "ESNext.Disposable"],
+        },
+        files: ["consumer.ts"],
+      }),
     );
     const tsc = path.join(root, "node_modules/typescript/bin/tsc");
     await expect(sh("node", [tsc, "-p", "tsconfig.json"], work)).resolves.toBeDefined();
@@ -161,7 +173,17 @@ console.log(JSON.stringify({ values: e.values[0], base: e.baseValue, shared, nee
       path.join(dir, "consumer.ts"),
       `import { Tracker, type Run } from "mltrail";\nimport { hash } from "mltrail/ab";\nexport async function main(t: Tracker): Promise<number> {\n  await using run: Run = await t.startRun();\n  run.logMetric("m", 1);\n  return hash("s", "u", 2) ?? 0;\n}\n`,
     );
-    const compilerOptions = { strict: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", noEmit: true, skipLibCheck: false, lib: ["ES2022"], types: ["node"], typeRoots: [path.join(root, "node_modules/@types")] };
+    const compilerOptions = {
+      strict: true,
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      target: "ES2022",
+      noEmit: true,
+      skipLibCheck: false,
+      lib: ["ES2022"],
+      types: ["node"],
+      typeRoots: [path.join(root, "node_modules/@types")],
+    };
     await fs.writeFile(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["consumer.ts"] }));
     const out = await sh("node", [path.join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], dir).then(
       () => "ok",

@@ -73,7 +73,16 @@ describe.skipIf(!haveChromium)("HTML report in headless Chromium", () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath,
       headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   });
   afterAll(async () => {
@@ -87,16 +96,28 @@ describe.skipIf(!haveChromium)("HTML report in headless Chromium", () => {
     const ids: string[] = [];
     for (const [i, lr] of [0.1, 0.03, 0.01].entries()) {
       const name = i === 2 ? `<img src=x onerror="console.error('xss')">` : `lr=${lr}`;
-      const run = await tracker.startRun({ name, params: { lr, epochs: 30, note: "</script><script>console.error(1)</script>" }, tags: { "mlflow.source.git.commit": `${i}bc1234def567890` } });
+      const run = await tracker.startRun({
+        name,
+        params: { lr, epochs: 30, note: "</script><script>console.error(1)</script>" },
+        tags: { "mlflow.source.git.commit": `${i}bc1234def567890` },
+      });
       for (let s = 0; s <= 3000; s++) {
         const decay = Math.exp((-s * lr) / 40);
-        run.logMetrics({ loss: decay + 0.05 * Math.sin(s / 7 + i), acc: 0.55 + 0.4 * (1 - decay), "val/f1": 0.5 + 0.3 * (1 - Math.exp(-s / (600 * (i + 1)))) }, { step: s });
+        run.logMetrics(
+          { loss: decay + 0.05 * Math.sin(s / 7 + i), acc: 0.55 + 0.4 * (1 - decay), "val/f1": 0.5 + 0.3 * (1 - Math.exp(-s / (600 * (i + 1)))) },
+          { step: s },
+        );
       }
       await run.end();
       ids.push(run.id);
     }
     await tracker.registerModel("churn-clf", { runId: ids[0] as string, rationale: "first <b>release</b>", aliases: ["champion"] });
-    await tracker.registerModel("churn-clf", { runId: ids[2] as string, bump: "minor", rationale: "lower learning rate", changes: [{ description: "new weights", bump: "minor" }] });
+    await tracker.registerModel("churn-clf", {
+      runId: ids[2] as string,
+      bump: "minor",
+      rationale: "lower learning rate",
+      changes: [{ description: "new weights", bump: "minor" }],
+    });
     const file = path.join(store, "model.html");
     const { data } = await writeReport(tracker, { model: "churn-clf", output: file });
     await tracker.close();
@@ -121,7 +142,16 @@ describe.skipIf(!haveChromium)("HTML report in headless Chromium", () => {
       const run = await tracker.startRun({ name: `big-${r}`, params: { seed: r } });
       for (let s = 0; s < 200_000; s++) {
         const t = s / 200_000;
-        run.logMetrics({ loss: Math.exp(-4 * t) / (r + 1), acc: 1 - Math.exp(-5 * t) / (r + 2), lr: 1e-3 * (1 - t), grad_norm: 1 + Math.sin(s / 500) * 0.5, throughput: 1000 + r * 50 + ((s * 7919) % 97) }, { step: s });
+        run.logMetrics(
+          {
+            loss: Math.exp(-4 * t) / (r + 1),
+            acc: 1 - Math.exp(-5 * t) / (r + 2),
+            lr: 1e-3 * (1 - t),
+            grad_norm: 1 + Math.sin(s / 500) * 0.5,
+            throughput: 1000 + r * 50 + ((s * 7919) % 97),
+          },
+          { step: s },
+        );
         if (s % 20_000 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
       await run.end();

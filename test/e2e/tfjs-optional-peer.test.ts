@@ -108,7 +108,10 @@ console.log(JSON.stringify({ exports: Object.keys(t).sort(), proto: Object.getPr
       [0, { "batch/loss": 0.9 }],
       [0, { loss: 0.8, val_loss: 0.85 }],
     ]);
-    expect(out["signature"]).toEqual({ inputs: [{ name: "features", dtype: "float32", shape: [null, 3] }], outputs: [{ name: "output_0", dtype: "float32", shape: [null, 1] }] });
+    expect(out["signature"]).toEqual({
+      inputs: [{ name: "features", dtype: "float32", shape: [null, 3] }],
+      outputs: [{ name: "output_0", dtype: "float32", shape: [null, 1] }],
+    });
     expect(out["error"]).toMatchObject({ name: "StateError", message: expect.stringMatching(/npm install @tensorflow\/tfjs/) as unknown });
   });
 

@@ -43,7 +43,10 @@ describe("401 pauses replication until credentials are fixed", () => {
     const removeAuth = proxy.use(/./, (req) =>
       req.headers.authorization === "Bearer good"
         ? pass
-        : status(401, { headers: { "WWW-Authenticate": 'Basic realm="mlflow"' }, body: "You are not authenticated. Please see the documentation for details." }),
+        : status(401, {
+            headers: { "WWW-Authenticate": 'Basic realm="mlflow"' },
+            body: "You are not authenticated. Please see the documentation for details.",
+          }),
     );
     let token = "bad";
     const tracker = new Tracker(

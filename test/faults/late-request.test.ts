@@ -115,7 +115,15 @@ describe("a late request after the run ended", () => {
       removeBatchRule();
       removeGetRule();
       releaseGets();
-      const summary = await syncRuns({ spoolDir: dir.dir, trackingUri: proxy.url, requestTimeoutMs: 1500, retryBaseMs: 20, retryMaxMs: 500, logLevel: "silent", timeoutMs: 60_000 });
+      const summary = await syncRuns({
+        spoolDir: dir.dir,
+        trackingUri: proxy.url,
+        requestTimeoutMs: 1500,
+        retryBaseMs: 20,
+        retryMaxMs: 500,
+        logLevel: "silent",
+        timeoutMs: 60_000,
+      });
       expect(summary).toMatchObject({ runs: 1, pending: 0, rejected: 0 });
 
       const { run: server } = await mlflowGet<{ run: ServerRun }>("runs/get", { run_id: remoteId });

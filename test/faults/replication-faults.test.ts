@@ -110,22 +110,31 @@ describe("replication under random faults", () => {
     outage();
 
     // 2. The server is back, but flaky: random faults from a seeded RNG.
-    proxy.use("/runs/log-batch", randomFaults(20240611, [
-      [0.05, status(503)],
-      [0.02, status(429, { retryAfter: 1 })],
-      [0.04, reset],
-      [0.015, stall(REQUEST_TIMEOUT_MS + 500)],
-      [0.06, appliedButDropped],
-    ]));
-    proxy.use("/runs/create", randomFaults(7, [
-      [0.35, appliedButDropped],
-      [0.1, status(503)],
-      [0.05, reset],
-    ]));
-    proxy.use("/runs/update", randomFaults(11, [
-      [0.3, appliedButDropped],
-      [0.1, status(503)],
-    ]));
+    proxy.use(
+      "/runs/log-batch",
+      randomFaults(20240611, [
+        [0.05, status(503)],
+        [0.02, status(429, { retryAfter: 1 })],
+        [0.04, reset],
+        [0.015, stall(REQUEST_TIMEOUT_MS + 500)],
+        [0.06, appliedButDropped],
+      ]),
+    );
+    proxy.use(
+      "/runs/create",
+      randomFaults(7, [
+        [0.35, appliedButDropped],
+        [0.1, status(503)],
+        [0.05, reset],
+      ]),
+    );
+    proxy.use(
+      "/runs/update",
+      randomFaults(11, [
+        [0.3, appliedButDropped],
+        [0.1, status(503)],
+      ]),
+    );
 
     const online = Array.from({ length: RUNS - OFFLINE_RUNS }, (_, i) => i + OFFLINE_RUNS).map(async (r) => {
       const { options, exp } = begin(r);

@@ -34,7 +34,13 @@ describe("outage, then recovery", () => {
     tracker.on("error", (e) => errors.push(e.message));
 
     // The server is down: 503s and connection resets for everything.
-    const outage = proxy.use(/./, randomFaults(3, [[0.5, status(503)], [0.5, reset]]));
+    const outage = proxy.use(
+      /./,
+      randomFaults(3, [
+        [0.5, status(503)],
+        [0.5, reset],
+      ]),
+    );
     const run = await tracker.startRun({ name: "outage-run", params: { lr: 0.01 }, tags: { stage: "one" } });
     expect(run.remoteId).toBeUndefined(); // started locally
     const expected = new Set<string>();
@@ -103,7 +109,13 @@ describe("outage, then recovery", () => {
   it("close() during an outage leaves the records in the log; a later tracker drains them exactly once", { timeout: 120_000 }, async () => {
     const experiment = uniqueName("faults-drain");
     const dir = (await tempDir("drain")).dir;
-    const outage = proxy.use(/./, randomFaults(5, [[0.7, status(503)], [0.3, reset]]));
+    const outage = proxy.use(
+      /./,
+      randomFaults(5, [
+        [0.7, status(503)],
+        [0.3, reset],
+      ]),
+    );
     const first = new Tracker(testOptions(proxy.url, experiment, dir, { auth: { headers: { "x-test-client": "first" } } }));
     const run = await first.startRun({ name: "left-behind", params: { p: 1 } });
     const expected = new Set<string>();

@@ -175,7 +175,13 @@ describe("round trip through a server tracker", () => {
     await run.logJSON({ threshold: 0.4 }, "config/params.json");
     modelDigest = (await run.logModel(model, { artifactPath: "model", signature: SIGNATURE, flavor: "test" })).contentDigest;
     await run.logDataset({ name: "train", path: dataFile, context: "training", schema: { cols: ["x"] } });
-    await run.logDataset({ name: "holdout", digest: "0123456789abcdef0123456789abcdef0123456789", source: "s3://bucket/holdout", sourceType: "s3", context: "test" });
+    await run.logDataset({
+      name: "holdout",
+      digest: "0123456789abcdef0123456789abcdef0123456789",
+      source: "s3://bucket/holdout",
+      sourceType: "s3",
+      context: "test",
+    });
     await run.end();
     await flushed(tracker);
     runId = run.remoteId ?? run.id;
@@ -199,7 +205,12 @@ describe("round trip through a server tracker", () => {
 
   it("the server lists every file (artifacts/list) and serves its bytes through the proxy", async () => {
     const root = await serverList(runId);
-    expect(root.filter(([, isDir]) => isDir).map(([p]) => p).sort()).toEqual([".mltrail", "config", "model", "outputs", "reports"]);
+    expect(
+      root
+        .filter(([, isDir]) => isDir)
+        .map(([p]) => p)
+        .sort(),
+    ).toEqual([".mltrail", "config", "model", "outputs", "reports"]);
     expect(root.filter(([, isDir]) => !isDir).map(([p, , size]) => [p, size])).toEqual([["notes.txt", 6]]);
     expect((await serverList(runId, "outputs/sub")).map(([p, , size]) => [p, size]).sort()).toEqual([
       ["outputs/sub/b.txt", 2],
@@ -224,13 +235,22 @@ describe("round trip through a server tracker", () => {
     const byName = new Map(inputs.map((i) => [i.dataset["name"], i]));
     expect([...byName.keys()].sort()).toEqual(["holdout", "train"]);
     const train = byName.get("train");
-    expect(train?.dataset).toMatchObject({ name: "train", digest: "acbd18db4cc2f85cedef654fccc4a4d8", source_type: "local", source: dataFile, schema: '{"cols":["x"]}' });
+    expect(train?.dataset).toMatchObject({
+      name: "train",
+      digest: "acbd18db4cc2f85cedef654fccc4a4d8",
+      source_type: "local",
+      source: dataFile,
+      schema: '{"cols":["x"]}',
+    });
     const trainTags = Object.fromEntries((train?.tags ?? []).map((t) => [t.key, t.value]));
     expect(trainTags).toMatchObject({ "mlflow.data.context": "training", "mltrail.digest": "acbd18db4cc2f85cedef654fccc4a4d8" });
     const holdout = byName.get("holdout");
     expect(holdout?.dataset).toMatchObject({ source_type: "s3", source: "s3://bucket/holdout" });
     // MLflow's digest column is short; the full digest survives in the tag.
-    expect(Object.fromEntries((holdout?.tags ?? []).map((t) => [t.key, t.value]))).toMatchObject({ "mlflow.data.context": "test", "mltrail.digest": "0123456789abcdef0123456789abcdef0123456789" });
+    expect(Object.fromEntries((holdout?.tags ?? []).map((t) => [t.key, t.value]))).toMatchObject({
+      "mlflow.data.context": "test",
+      "mltrail.digest": "0123456789abcdef0123456789abcdef0123456789",
+    });
   });
 
   it("a different tracker with an empty spool lists, downloads (verified) and reads the datasets from the server", async () => {

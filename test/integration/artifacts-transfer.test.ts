@@ -83,7 +83,11 @@ describe("artifact proxy round trip", () => {
       if (content !== "") expect(progress.at(-1)).toBe(Buffer.byteLength(content));
     }
     const root = await listArtifacts(http, runId);
-    expect(root.map((e) => [e.path, e.isDir]).sort()).toEqual([["empty.bin", false], ["hello.txt", false], ["nested", true]]);
+    expect(root.map((e) => [e.path, e.isDir]).sort()).toEqual([
+      ["empty.bin", false],
+      ["hello.txt", false],
+      ["nested", true],
+    ]);
     expect(root.find((e) => e.path === "hello.txt")?.size).toBe(6);
     const nested = await listArtifacts(http, runId, "nested/dir");
     expect(nested).toEqual([{ path: "nested/dir/été données.json", isDir: false, size: 7 }]);
@@ -126,23 +130,27 @@ describe("artifact proxy round trip", () => {
   });
 
   const sizes = process.env.MLTRAIL_BIG_TESTS === "1" ? [200, 1024] : [200];
-  it.each(sizes)("streams a %i MiB file both ways with RSS growth < 150 MB", async (mb) => {
-    const local = path.join(dir, `big-${mb}.bin`);
-    const expected = await bigFile(local, mb);
-    const rel = `big/file-${mb}.bin`;
-    const up = await rssGrowth(() => uploadFile(http, artifactUri, rel, local));
-    expect(up).toBeLessThan(150 * MB);
-    const listed = await listArtifacts(http, runId, "big");
-    expect(listed.find((e) => e.path === rel)?.size).toBe(mb * MB);
-    fs.rmSync(local);
-    const dest = path.join(dir, `big-down-${mb}.bin`);
-    let result: { sha256: string; size: number } | undefined;
-    const down = await rssGrowth(async () => {
-      result = await downloadFile(http, artifactUri, rel, dest, { expectedSha256: expected, expectedSize: mb * MB });
-    });
-    expect(down).toBeLessThan(150 * MB);
-    expect(result).toEqual({ sha256: expected, size: mb * MB });
-    expect(fs.statSync(dest).size).toBe(mb * MB);
-    fs.rmSync(dest);
-  }, 600_000);
+  it.each(sizes)(
+    "streams a %i MiB file both ways with RSS growth < 150 MB",
+    async (mb) => {
+      const local = path.join(dir, `big-${mb}.bin`);
+      const expected = await bigFile(local, mb);
+      const rel = `big/file-${mb}.bin`;
+      const up = await rssGrowth(() => uploadFile(http, artifactUri, rel, local));
+      expect(up).toBeLessThan(150 * MB);
+      const listed = await listArtifacts(http, runId, "big");
+      expect(listed.find((e) => e.path === rel)?.size).toBe(mb * MB);
+      fs.rmSync(local);
+      const dest = path.join(dir, `big-down-${mb}.bin`);
+      let result: { sha256: string; size: number } | undefined;
+      const down = await rssGrowth(async () => {
+        result = await downloadFile(http, artifactUri, rel, dest, { expectedSha256: expected, expectedSize: mb * MB });
+      });
+      expect(down).toBeLessThan(150 * MB);
+      expect(result).toEqual({ sha256: expected, size: mb * MB });
+      expect(fs.statSync(dest).size).toBe(mb * MB);
+      fs.rmSync(dest);
+    },
+    600_000,
+  );
 });

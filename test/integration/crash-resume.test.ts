@@ -12,7 +12,18 @@ import type { JournalRecord } from "../../src/log/record.js";
 import { readJournal } from "../../src/log/segments.js";
 import { Child } from "../fixtures/crash/harness.js";
 import { mlflowUri, uniqueName } from "../support/mlflow.js";
-import { ensureDist, kv, newTracker, replicationFixturesDir, runCli, serverHistory, serverRun, serverRuns, tempDir, waitUntil } from "../fixtures/replication/harness.js";
+import {
+  ensureDist,
+  kv,
+  newTracker,
+  replicationFixturesDir,
+  runCli,
+  serverHistory,
+  serverRun,
+  serverRuns,
+  tempDir,
+  waitUntil,
+} from "../fixtures/replication/harness.js";
 
 beforeAll(async () => {
   await ensureDist();
@@ -130,7 +141,9 @@ describe("SIGKILL mid-replication, then resume", () => {
       expect(done, `the crashed run was not completed; stats ${JSON.stringify(t.stats())}`).toBe(true);
       const flushed = await t.flush({ timeoutMs: 30_000 });
       expect(flushed).toMatchObject({ pending: 0, rejected: 0 });
-      console.log(`[crash-resume a] killed after ${c.ms} ms (flushed ${c.flushed}, server rows ${c.serverRowsAtKill}/${loggedAtKill}); drained in ${Date.now() - resumedAt} ms`);
+      console.log(
+        `[crash-resume a] killed after ${c.ms} ms (flushed ${c.flushed}, server rows ${c.serverRowsAtKill}/${loggedAtKill}); drained in ${Date.now() - resumedAt} ms`,
+      );
       await expectServerMatchesJournal(c);
       expect(t.stats().lastError).toBeUndefined();
     } finally {
@@ -151,7 +164,9 @@ describe("SIGKILL mid-replication, then resume", () => {
     const res = await runCli(["sync", "--dir", c.spoolDir, "--to", mlflowUri()]);
     expect(res.code, `stdout:\n${res.stdout}\nstderr:\n${res.stderr}`).toBe(0);
     expect(res.stdout).toMatch(/synced 1 run\(s\): \d+ records sent, 0 rejected, 0 still pending/);
-    console.log(`[crash-resume b] killed after ${c.ms} ms (flushed ${c.flushed}, server rows ${c.serverRowsAtKill}/${loggedAtKill}); sync took ${res.ms} ms: ${res.stdout.trim()}`);
+    console.log(
+      `[crash-resume b] killed after ${c.ms} ms (flushed ${c.flushed}, server rows ${c.serverRowsAtKill}/${loggedAtKill}); sync took ${res.ms} ms: ${res.stdout.trim()}`,
+    );
     await expectServerMatchesJournal(c);
 
     const again = await runCli(["sync", "--dir", c.spoolDir, "--to", mlflowUri()]);

@@ -23,7 +23,11 @@ afterAll(() => spool.cleanup());
 describe("a script that never calls close()", () => {
   for (const mode of ["ended", "open"] as const) {
     it(`${mode === "ended" ? "ended its run" : "left its run open"}: the server has every record and the run FINISHED`, async () => {
-      const { stdout } = await run(process.execPath, [path.join(replicationFixturesDir, "no-close.mjs"), mlflowUri(), path.join(spool.dir, mode), experiment, mode], { timeout: 60_000 });
+      const { stdout } = await run(
+        process.execPath,
+        [path.join(replicationFixturesDir, "no-close.mjs"), mlflowUri(), path.join(spool.dir, mode), experiment, mode],
+        { timeout: 60_000 },
+      );
       const runId = stdout.trim();
       const remote = await serverRun(runId);
       expect(remote.info.status).toBe("FINISHED");

@@ -101,7 +101,12 @@ describe("runs", () => {
     const first = await client.searchRuns({ experimentIds: [experimentId], maxResults: 10, orderBy: ["attributes.start_time ASC"] });
     expect(first.items.map((r) => r.info.name)).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`));
     expect(first.nextPageToken).toBeDefined();
-    const second = await client.searchRuns({ experimentIds: [experimentId], maxResults: 10, orderBy: ["attributes.start_time ASC"], ...(first.nextPageToken === undefined ? {} : { pageToken: first.nextPageToken }) });
+    const second = await client.searchRuns({
+      experimentIds: [experimentId],
+      maxResults: 10,
+      orderBy: ["attributes.start_time ASC"],
+      ...(first.nextPageToken === undefined ? {} : { pageToken: first.nextPageToken }),
+    });
     expect(second.items[0]?.info.name).toBe("r10");
 
     const seen: string[] = [];
@@ -120,13 +125,24 @@ describe("logging", () => {
     const { info } = await client.createRun({ experimentId, startTime: Date.now() });
     const values = [0.5, NaN, Infinity, -Infinity, -0.25, 1e-300];
     const metrics = values.map((value, step) => ({ key: "loss", value, step, timestamp: 1_700_000_000_000 + step }));
-    await client.logBatch(info.runId, { metrics, params: { lr: "0.001" }, tags: [{ key: "t", value: "1" }, { key: "t", value: "2" }] });
+    await client.logBatch(info.runId, {
+      metrics,
+      params: { lr: "0.001" },
+      tags: [
+        { key: "t", value: "1" },
+        { key: "t", value: "2" },
+      ],
+    });
 
     const history = await client.getMetricHistory(info.runId, "loss");
     expect(history.map(({ key, value, step, timestamp }) => ({ key, value, step, timestamp }))).toEqual(metrics);
 
     // What the server really holds: NaN as "NaN", ±Infinity as ±Number.MAX_VALUE (SQL store).
-    const raw = await mlflowGet<{ metrics: { value: unknown; step: number }[] }>("metrics/get-history", { run_id: info.runId, metric_key: "loss", max_results: 100 });
+    const raw = await mlflowGet<{ metrics: { value: unknown; step: number }[] }>("metrics/get-history", {
+      run_id: info.runId,
+      metric_key: "loss",
+      max_results: 100,
+    });
     expect(raw.metrics.map((m) => m.value)).toEqual([0.5, "NaN", Number.MAX_VALUE, -Number.MAX_VALUE, -0.25, 1e-300]);
 
     const run = await client.getRun(info.runId);

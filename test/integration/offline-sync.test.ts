@@ -79,7 +79,10 @@ describe("offline, then `mltrail sync` twice", () => {
       for (const [key, points] of Object.entries(l.metrics)) {
         const history = s.history[key] ?? [];
         expect(history.length, `${l.name} ${key}: rows on the server`).toBe(points.length);
-        expect(history.map((m) => [m.step, m.value, m.timestamp]), `${l.name} ${key}`).toEqual(points);
+        expect(
+          history.map((m) => [m.step, m.value, m.timestamp]),
+          `${l.name} ${key}`,
+        ).toEqual(points);
       }
     }
   });
@@ -121,16 +124,28 @@ describe("syncRuns({ runId }) sends one run only", () => {
       expect(snap["b"]?.status).toBe("FINISHED");
 
       // The same run again (by its local id): nothing to send.
-      expect(await syncRuns({ spoolDir: spool.dir, trackingUri: mlflowUri(), runId: ids[1] as string, logLevel: "error" })).toMatchObject({ runs: 0, acked: 0, pending: 0 });
+      expect(await syncRuns({ spoolDir: spool.dir, trackingUri: mlflowUri(), runId: ids[1] as string, logLevel: "error" })).toMatchObject({
+        runs: 0,
+        acked: 0,
+        pending: 0,
+      });
       // By its server id too.
       const serverId = snap["b"]?.runId as string;
-      expect(await syncRuns({ spoolDir: spool.dir, trackingUri: mlflowUri(), runId: serverId, logLevel: "error" })).toMatchObject({ runs: 0, acked: 0, pending: 0 });
+      expect(await syncRuns({ spoolDir: spool.dir, trackingUri: mlflowUri(), runId: serverId, logLevel: "error" })).toMatchObject({
+        runs: 0,
+        acked: 0,
+        pending: 0,
+      });
 
       const rest = await syncRuns({ spoolDir: spool.dir, trackingUri: mlflowUri(), logLevel: "error" });
       expect(rest).toMatchObject({ runs: 2, acked: 2 * 22, pending: 0, errors: [] });
       snap = await experimentSnapshot(experiment);
       expect(Object.keys(snap).sort()).toEqual(["a", "b", "c"]);
-      for (const name of ["a", "b", "c"]) expect(snap[name]?.history["x"]?.map((m) => m.value), name).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      for (const name of ["a", "b", "c"])
+        expect(
+          snap[name]?.history["x"]?.map((m) => m.value),
+          name,
+        ).toEqual(Array.from({ length: 20 }, (_, i) => i));
       expect(snap["b"]?.runId).toBe(serverId);
     } finally {
       spool.cleanup();

@@ -23,13 +23,19 @@ beforeAll(async () => {
 function tracker(): Tracker {
   const spool = tempDir("bump-mlflow");
   const t = newTracker(spool.dir, uniqueName("bump-exp"));
-  cleanups.push(() => rmSync(spool.dir, { recursive: true, force: true, maxRetries: 5 }), async () => void (await t.close()));
+  cleanups.push(
+    () => rmSync(spool.dir, { recursive: true, force: true, maxRetries: 5 }),
+    async () => void (await t.close()),
+  );
   return t;
 }
 
 /** The `mltrail.release` tag of each MLflow model version, by integer version. */
 async function releaseTags(name: string): Promise<Record<string, unknown>[]> {
-  const res = await mlflowGet<{ model_versions?: { version: string; tags?: { key: string; value: string }[] }[] }>("model-versions/search", { filter: `name='${name}'`, max_results: 100 });
+  const res = await mlflowGet<{ model_versions?: { version: string; tags?: { key: string; value: string }[] }[] }>("model-versions/search", {
+    filter: `name='${name}'`,
+    max_results: 100,
+  });
   return (res.model_versions ?? [])
     .sort((a, b) => Number(a.version) - Number(b.version))
     .map((mv) => JSON.parse(mv.tags?.find((t) => t.key === "mltrail.release")?.value ?? "{}") as Record<string, unknown>);
@@ -43,7 +49,9 @@ describe("MLflow: the bump each kind of change requires", () => {
     const tags = await releaseTags(model);
     expect(tags).toHaveLength(mv === undefined ? 1 : 2);
     if (mv === undefined) return;
-    expect((tags[1]?.["changeDetails"] as { category: string }[] | undefined)?.map((d) => d.category)).toEqual("refused" in c.expected ? [] : c.expected.categories);
+    expect((tags[1]?.["changeDetails"] as { category: string }[] | undefined)?.map((d) => d.category)).toEqual(
+      "refused" in c.expected ? [] : c.expected.categories,
+    );
     const tfjs = c.change.opaque !== true;
     expect(typeof tags[1]?.["architectureDigest"]).toBe(tfjs || c.change.architectureDigest !== undefined ? "string" : "undefined");
   });

@@ -136,7 +136,10 @@ describe("the audit trail is one tag per version", () => {
     expect(errors.filter((e) => e.code === "CORRUPT").length).toBeGreaterThanOrEqual(2);
     // The next event is written whole and never onto the damaged value, which is kept aside.
     await t.deprecate(model, "1.0.0", "old");
-    expect((await t.modelHistory(model)).map((e) => [e.action, e.version])).toEqual([["release", "1.1.0"], ["deprecate", "1.0.0"]]);
+    expect((await t.modelHistory(model)).map((e) => [e.action, e.version])).toEqual([
+      ["release", "1.1.0"],
+      ["deprecate", "1.0.0"],
+    ]);
     expect((await versionTags(model, "1"))["mltrail.audit-damaged"]).toBe('[{"action":"release","by":"x","at":1},{"act');
   });
 });

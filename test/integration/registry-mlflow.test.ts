@@ -59,7 +59,10 @@ async function rawVersions(name: string): Promise<RawVersion[]> {
 }
 
 async function rawModel(name: string): Promise<{ tags: Record<string, string>; aliases: Record<string, string> }> {
-  const res = await mlflowGet<{ registered_model: { tags?: { key: string; value: string }[]; aliases?: { alias: string; version: string }[] } }>("registered-models/get", { name });
+  const res = await mlflowGet<{ registered_model: { tags?: { key: string; value: string }[]; aliases?: { alias: string; version: string }[] } }>(
+    "registered-models/get",
+    { name },
+  );
   return { tags: tagsOf(res.registered_model), aliases: Object.fromEntries((res.registered_model.aliases ?? []).map((a) => [a.alias, a.version])) };
 }
 
@@ -78,8 +81,22 @@ describe("round trip: what mltrail registers is visible through MLflow's REST AP
     const t = tracker();
     const runId = await serverRun(t);
     const model = uniqueName("reg-rt");
-    const v1 = await t.registerModel(model, { runId, signature: SIG, contentDigest: fakeDigest("sha256:a"), rationale: "first release", aliases: ["champion"] });
-    expect(v1).toMatchObject({ name: model, version: "1.0.0", backendVersion: "1", runId, rationale: "first release", aliases: ["champion"], gitCommit: "0123456789abcdef0123456789abcdef01234567" });
+    const v1 = await t.registerModel(model, {
+      runId,
+      signature: SIG,
+      contentDigest: fakeDigest("sha256:a"),
+      rationale: "first release",
+      aliases: ["champion"],
+    });
+    expect(v1).toMatchObject({
+      name: model,
+      version: "1.0.0",
+      backendVersion: "1",
+      runId,
+      rationale: "first release",
+      aliases: ["champion"],
+      gitCommit: "0123456789abcdef0123456789abcdef01234567",
+    });
     expect(v1.metrics).toEqual({ acc: 0.91 });
     const v11 = await t.registerModel(model, { runId, signature: SIG, contentDigest: fakeDigest("sha256:b"), bump: "minor", rationale: "retrained" });
     expect(v11).toMatchObject({ version: "1.1.0", backendVersion: "2" });
@@ -91,7 +108,14 @@ describe("round trip: what mltrail registers is visible through MLflow's REST AP
     expect(raw[0]?.run_id).toBe(runId);
     expect(raw[0]?.source).toBe(`runs:/${runId}/model`);
     const release = JSON.parse(tagsOf(raw[0] as RawVersion)["mltrail.release"] ?? "{}") as Record<string, unknown>;
-    expect(release).toMatchObject({ rationale: "first release", metrics: { acc: 0.91 }, contentDigest: fakeDigest("sha256:a"), signature: SIG, gitCommit: "0123456789abcdef0123456789abcdef01234567", bump: "initial" });
+    expect(release).toMatchObject({
+      rationale: "first release",
+      metrics: { acc: 0.91 },
+      contentDigest: fakeDigest("sha256:a"),
+      signature: SIG,
+      gitCommit: "0123456789abcdef0123456789abcdef01234567",
+      bump: "initial",
+    });
     expect(typeof release["author"]).toBe("string");
     expect(typeof release["createdAt"]).toBe("number");
     expect((await rawModel(model)).aliases).toEqual({ champion: "1" });
@@ -113,7 +137,13 @@ describe("round trip: what mltrail registers is visible through MLflow's REST AP
       expect((await reader.getModelVersion(`${model}@${ref}`)).version, ref).toBe(expected);
     }
     const read = await reader.getModelVersion(model, "1.0.0");
-    expect(read).toMatchObject({ backendVersion: "1", rationale: "first release", contentDigest: fakeDigest("sha256:a"), aliases: ["champion"], metrics: { acc: 0.91 } });
+    expect(read).toMatchObject({
+      backendVersion: "1",
+      rationale: "first release",
+      contentDigest: fakeDigest("sha256:a"),
+      aliases: ["champion"],
+      metrics: { acc: 0.91 },
+    });
 
     // Moving the alias moves the MLflow alias; compare-and-set refuses a stale expectation.
     await reader.setAlias(model, "champion", "1.1.0", { expected: "1.0.0" });
@@ -168,7 +198,9 @@ describe("delete leaves a tombstone (rule 5)", () => {
     expect(JSON.parse(tags["mltrail.tombstone.1.1.0"] ?? "{}")).toMatchObject({ version: "1.1.0", backendVersion: "2" });
 
     const reuse = tracker();
-    await expect(reuse.registerModel(model, { runId, contentDigest: fakeDigest("c"), version: "1.1.0" })).rejects.toSatisfy((e: unknown) => e instanceof ConflictError && e.message.includes("rule 5"));
+    await expect(reuse.registerModel(model, { runId, contentDigest: fakeDigest("c"), version: "1.1.0" })).rejects.toSatisfy(
+      (e: unknown) => e instanceof ConflictError && e.message.includes("rule 5"),
+    );
     expect(await rawVersions(model)).toHaveLength(1); // nothing left behind
     expect((await reuse.registerModel(model, { runId, contentDigest: fakeDigest("c"), bump: "minor" })).version).toBe("1.2.0");
     expect((await rawVersions(model)).map((v) => tagsOf(v)["mltrail.version"])).toEqual(["1.0.0", "1.2.0"]);
@@ -190,8 +222,13 @@ describe("races (rule 8): 4 trackers release one model at once", () => {
     const { model, runId, trackers } = await setup();
     // Warm every tracker (run lookup, model read) so the releases start together.
     await Promise.all(trackers.map((t) => t.getRun(runId)));
-    const { ok, errors } = await settle(trackers.map((t, i) => t.registerModel(model, { runId, contentDigest: fakeDigest(`d${i}`), version: "1.1.0", rationale: `t${i}` })));
-    expect(ok.map((v) => v.version), String(errors)).toEqual(["1.1.0"]);
+    const { ok, errors } = await settle(
+      trackers.map((t, i) => t.registerModel(model, { runId, contentDigest: fakeDigest(`d${i}`), version: "1.1.0", rationale: `t${i}` })),
+    );
+    expect(
+      ok.map((v) => v.version),
+      String(errors),
+    ).toEqual(["1.1.0"]);
     expect(errors).toHaveLength(N - 1);
     for (const e of errors) expect((e as Error).name, String(e)).toBe("ConflictError");
 
@@ -206,7 +243,9 @@ describe("races (rule 8): 4 trackers release one model at once", () => {
   it("computed bumps: all succeed with distinct versions; MLflow holds exactly one version per success", async () => {
     const { model, runId, trackers } = await setup();
     await Promise.all(trackers.map((t) => t.getRun(runId)));
-    const { ok, errors } = await settle(trackers.map((t, i) => t.registerModel(model, { runId, contentDigest: fakeDigest(`d${i}`), bump: "minor", rationale: `t${i}` })));
+    const { ok, errors } = await settle(
+      trackers.map((t, i) => t.registerModel(model, { runId, contentDigest: fakeDigest(`d${i}`), bump: "minor", rationale: `t${i}` })),
+    );
     expect(errors, String(errors)).toEqual([]);
     const versions = ok.map((v) => v.version).sort();
     expect(versions).toEqual(["1.1.0", "1.2.0", "1.3.0", "1.4.0"]);
@@ -222,7 +261,9 @@ describe("races (rule 8) across processes: 4 children release one model at once"
   const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "registry", "release.mjs");
   beforeAll(ensureDist, 180_000);
 
-  async function race(spec: string): Promise<{ model: string; outcomes: { ok: boolean; version?: string; backendVersion?: string; name?: string; message?: string }[] }> {
+  async function race(
+    spec: string,
+  ): Promise<{ model: string; outcomes: { ok: boolean; version?: string; backendVersion?: string; name?: string; message?: string }[] }> {
     const first = tracker();
     const runId = await serverRun(first);
     const model = uniqueName("reg-prace");
@@ -251,7 +292,10 @@ describe("races (rule 8) across processes: 4 children release one model at once"
 
   it("computed bumps: all succeed with distinct versions; MLflow holds exactly one version per success", async () => {
     const { model, outcomes } = await race("bump:minor");
-    expect(outcomes.filter((o) => !o.ok), JSON.stringify(outcomes)).toEqual([]);
+    expect(
+      outcomes.filter((o) => !o.ok),
+      JSON.stringify(outcomes),
+    ).toEqual([]);
     const versions = outcomes.map((o) => o.version as string).sort();
     expect(versions).toEqual(["1.1.0", "1.2.0", "1.3.0", "1.4.0"]);
     const raw = await rawVersions(model);

@@ -71,14 +71,23 @@ describe("round trip of experiments, runs, params, metrics, tags and statuses", 
 
     // Full histories, every point with its step and timestamp.
     const loss = await serverHistory(run.id, "loss");
-    const expectedLoss = [...Array.from({ length: 50 }, (_, i) => ({ key: "loss", value: 1 / (i + 1), step: i, timestamp: t0 + i * 10 })), { key: "loss", value: 0.5, step: 3, timestamp: t0 + 999 }];
+    const expectedLoss = [
+      ...Array.from({ length: 50 }, (_, i) => ({ key: "loss", value: 1 / (i + 1), step: i, timestamp: t0 + i * 10 })),
+      { key: "loss", value: 0.5, step: 3, timestamp: t0 + 999 },
+    ];
     const order = (a: { step: number; timestamp: number }, b: { step: number; timestamp: number }) => a.step - b.step || a.timestamp - b.timestamp;
     expect(loss.map((m) => ({ ...m, value: num(m.value) })).sort(order)).toEqual(expectedLoss.sort(order));
     const acc = await serverHistory(run.id, "acc");
-    expect(acc.map((m) => [m.step, num(m.value)]).sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual(Array.from({ length: 5 }, (_, i) => [i * 2, 0.5 + i / 10]));
+    expect(acc.map((m) => [m.step, num(m.value)]).sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual(
+      Array.from({ length: 5 }, (_, i) => [i * 2, 0.5 + i / 10]),
+    );
     expect((await serverHistory(run.id, "f1")).length).toBe(5);
     // Latest values as MLflow folds them: greatest (step, timestamp, value).
-    expect(Object.fromEntries((remote.data.metrics as { key: string; value: number }[]).map((m) => [m.key, m.value]))).toEqual({ loss: 1 / 50, acc: 0.9, f1: 0.8 });
+    expect(Object.fromEntries((remote.data.metrics as { key: string; value: number }[]).map((m) => [m.key, m.value]))).toEqual({
+      loss: 1 / 50,
+      acc: 0.9,
+      f1: 0.8,
+    });
 
     // The tracker reads the same through the server.
     const viaSdk = await t.getRun(run.id);
@@ -115,7 +124,10 @@ describe("round trip of experiments, runs, params, metrics, tags and statuses", 
       const remote = await serverRun(id);
       expect(remote.info.status, id).toBe(status);
       expect(Number(remote.info.end_time), id).toBeGreaterThan(0);
-      expect((await serverHistory(id, "m")).map((m) => num(m.value)), id).toEqual([value]);
+      expect(
+        (await serverHistory(id, "m")).map((m) => num(m.value)),
+        id,
+      ).toEqual([value]);
     }
   });
 
@@ -290,7 +302,12 @@ describe("nested runs", () => {
       await parent.end();
       await offline.close();
 
-      const summary = await syncRuns({ spoolDir: spool.dir, trackingUri: mlflowUri(), logLevel: "error", ...(concurrency === undefined ? {} : { maxConcurrentRequests: concurrency }) });
+      const summary = await syncRuns({
+        spoolDir: spool.dir,
+        trackingUri: mlflowUri(),
+        logLevel: "error",
+        ...(concurrency === undefined ? {} : { maxConcurrentRequests: concurrency }),
+      });
       expect(summary).toMatchObject({ runs: 3, pending: 0, rejected: 0, errors: [] });
 
       const byName = Object.fromEntries((await serverRuns(experiment)).map((r) => [r.info.run_name as string, r]));
@@ -401,7 +418,10 @@ describe("searchRuns gives the same answer on the local store and on MLflow", ()
     { filter: "params.depth IS NULL" },
     { filter: "tags.team IS NOT NULL", orderBy: ["tags.team ASC"] },
     { title: "attributes.run_id IN (r1, r4, r6)", filter: (idOf) => `attributes.run_id IN ('${idOf("r1")}', '${idOf("r4")}', '${idOf("r6")}')` },
-    { title: "attributes.run_id NOT IN (r0, r5) AND metrics.acc > 0.5", filter: (idOf) => `attributes.run_id NOT IN ('${idOf("r0")}', '${idOf("r5")}') AND metrics.acc > 0.5` },
+    {
+      title: "attributes.run_id NOT IN (r0, r5) AND metrics.acc > 0.5",
+      filter: (idOf) => `attributes.run_id NOT IN ('${idOf("r0")}', '${idOf("r5")}') AND metrics.acc > 0.5`,
+    },
     { filter: "tags.team LIKE 'growth%'" },
     { filter: "tags.team ILIKE 'growth%'" },
     { filter: "tags.team != 'search'" },

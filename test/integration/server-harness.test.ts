@@ -4,15 +4,7 @@
  * changes it fails here first. Summary in docs/mlflow-server-notes.md.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  MlflowHttpError,
-  createExperiment,
-  mlflowGet,
-  mlflowPost,
-  mlflowRaw,
-  mlflowUri,
-  uniqueName,
-} from "../support/mlflow.js";
+import { MlflowHttpError, createExperiment, mlflowGet, mlflowPost, mlflowRaw, mlflowUri, uniqueName } from "../support/mlflow.js";
 
 interface KV {
   key: string;
@@ -37,11 +29,7 @@ async function getRun(runId: string): Promise<RunJson> {
 }
 
 /** Status and parsed MLflow error body of a request that must fail. */
-async function expectError(
-  method: "GET" | "POST",
-  path: string,
-  payload: Record<string, unknown>,
-): Promise<{ status: number; body: Record<string, unknown> }> {
+async function expectError(method: "GET" | "POST", path: string, payload: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await mlflowRaw(method, path, method === "GET" ? { query: payload as Record<string, string> } : { body: payload });
   expect(res.status).toBeGreaterThanOrEqual(400);
   return { status: res.status, body: (res.json ?? {}) as Record<string, unknown> };
@@ -233,9 +221,7 @@ describe("MLflow 3.18 server behaviour (findings)", () => {
       ],
     });
     const values = async (key: string): Promise<unknown[]> =>
-      (await mlflowGet("metrics/get-history", { run_id: run.info.run_id, metric_key: key })).metrics.map(
-        (m: { value: unknown }) => m.value,
-      );
+      (await mlflowGet("metrics/get-history", { run_id: run.info.run_id, metric_key: key })).metrics.map((m: { value: unknown }) => m.value);
     expect(await values("m_nan")).toEqual(["NaN"]); // a JSON string, not a number
     expect(await values("m_inf")).toEqual([Number.MAX_VALUE]); // Infinity is lost: stored as DBL_MAX
     expect(await values("m_ninf")).toEqual([-Number.MAX_VALUE]);
@@ -316,8 +302,7 @@ describe("MLflow 3.18 server behaviour (findings)", () => {
     await mlflowPost("runs/log-batch", { run_id: run.info.run_id, params: [{ key: "long", value: long }] });
 
     const data = (await getRun(run.info.run_id)).data;
-    const len = (list: KV[] | undefined, key: string): number | undefined =>
-      list?.find((kv) => kv.key === key)?.value.length;
+    const len = (list: KV[] | undefined, key: string): number | undefined => list?.find((kv) => kv.key === key)?.value.length;
     expect(len(data.params, "long")).toBe(6000);
     expect(len(data.params, "long2")).toBe(6000);
     expect(len(data.tags, "longtag")).toBe(8000);

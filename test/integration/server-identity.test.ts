@@ -148,7 +148,11 @@ describe("messages", () => {
   it("a URI ending in /api/2.0/mlflow is used without it, with one warning", async () => {
     const experiment = uniqueName("api-path");
     const lines: string[] = [];
-    const t = newTracker(spool("api-path"), experiment, { trackingUri: `${mlflowUri()}/api/2.0/mlflow/`, logLevel: "warn", logger: (level, message) => lines.push(`${level}: ${message}`) });
+    const t = newTracker(spool("api-path"), experiment, {
+      trackingUri: `${mlflowUri()}/api/2.0/mlflow/`,
+      logLevel: "warn",
+      logger: (level, message) => lines.push(`${level}: ${message}`),
+    });
     await t.withRun({ name: "api" }, (run) => run.logMetric("loss", 1));
     expect(await t.close({ timeoutMs: 60_000 })).toMatchObject({ pending: 0, rejected: 0 });
     expect((await serverRuns(experiment)).map((r) => r.info.run_name)).toEqual(["api"]);
@@ -185,6 +189,8 @@ describe("messages", () => {
     const { pending } = await t.close({ timeoutMs: 300 });
     expect(pending).toBeGreaterThan(0);
     const notes = lines.filter((l) => l.includes("not yet on"));
-    expect(notes).toEqual([`warn: ${pending} record(s) not yet on ${url} are kept in ${dir}; a later tracker on that folder sends them, or now: mltrail sync --to ${url} --dir ${dir}`]);
+    expect(notes).toEqual([
+      `warn: ${pending} record(s) not yet on ${url} are kept in ${dir}; a later tracker on that folder sends them, or now: mltrail sync --to ${url} --dir ${dir}`,
+    ]);
   });
 });

@@ -23,7 +23,10 @@ beforeAll(async () => {
 function tracker(): Tracker {
   const spool = tempDir("tfjs-mlflow");
   const t = newTracker(spool.dir, uniqueName("tfjs"));
-  cleanups.push(() => spool.cleanup(), async () => void (await t.close()));
+  cleanups.push(
+    () => spool.cleanup(),
+    async () => void (await t.close()),
+  );
   return t;
 }
 
@@ -39,7 +42,10 @@ function data(n: number, features: number): { xs: tf.Tensor2D; ys: tf.Tensor2D }
 }
 
 function predictions(m: tf.LayersModel, features: number): number[] {
-  const x = tf.tensor2d(Array.from({ length: 5 * features }, (_, i) => Math.sin(i)), [5, features]);
+  const x = tf.tensor2d(
+    Array.from({ length: 5 * features }, (_, i) => Math.sin(i)),
+    [5, features],
+  );
   return Array.from((m.predict(x) as tf.Tensor).dataSync());
 }
 

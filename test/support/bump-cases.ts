@@ -47,7 +47,12 @@ export const BUMP_CASES: readonly BumpCase[] = [
   { name: "an extra hidden layer", change: { hidden: 2 }, expected: { version: "1.1.0", categories: ["architecture", "weights"] } },
   { name: "new training data", change: { data: "md5:d2" }, expected: { version: "1.1.0", categories: ["weights", "data"] } },
   { name: "a removed input", change: { inputs: ["age"] }, expected: { version: "2.0.0", categories: ["signature", "architecture", "weights"] } },
-  { name: "a patch asked for an extra layer", change: { hidden: 2 }, options: { bump: "patch" }, expected: { refused: /architecture changed → minor required, got patch/ } },
+  {
+    name: "a patch asked for an extra layer",
+    change: { hidden: 2 },
+    options: { bump: "patch" },
+    expected: { refused: /architecture changed → minor required, got patch/ },
+  },
   {
     name: "opaque model, new weights, no architecture facts: a patch is refused with how to prove the architecture",
     baseline: { opaque: true },
@@ -55,16 +60,36 @@ export const BUMP_CASES: readonly BumpCase[] = [
     options: { bump: "patch" },
     expected: { refused: /weights changed; architecture unknown → minor required, got patch .*pass architectureDigest/ },
   },
-  { name: "opaque model, new weights, no architecture facts: minor inferred", baseline: { opaque: true }, change: { opaque: true, lr: 0.05 }, expected: { version: "1.1.0", categories: ["weights", "params"] } },
+  {
+    name: "opaque model, new weights, no architecture facts: minor inferred",
+    baseline: { opaque: true },
+    change: { opaque: true, lr: 0.05 },
+    expected: { version: "1.1.0", categories: ["weights", "params"] },
+  },
   {
     name: "opaque model with the same architectureDigest: a patch",
     baseline: { opaque: true, architectureDigest: "net-v1" },
     change: { opaque: true, architectureDigest: "net-v1", lr: 0.05 },
     expected: { version: "1.0.1", categories: ["weights", "params"] },
   },
-  { name: "strict policy: another learning rate is a minor", change: { lr: 0.05 }, options: { bumpPolicy: "strict" }, expected: { version: "1.1.0", categories: ["weights", "params"] } },
-  { name: "strict policy: an extra hidden layer is a minor", change: { hidden: 2 }, options: { bumpPolicy: "strict" }, expected: { version: "1.1.0", categories: ["architecture", "weights"] } },
-  { name: "strict policy: a removed input is major", change: { inputs: ["age"] }, options: { bumpPolicy: "strict" }, expected: { version: "2.0.0", categories: ["signature", "architecture", "weights"] } },
+  {
+    name: "strict policy: another learning rate is a minor",
+    change: { lr: 0.05 },
+    options: { bumpPolicy: "strict" },
+    expected: { version: "1.1.0", categories: ["weights", "params"] },
+  },
+  {
+    name: "strict policy: an extra hidden layer is a minor",
+    change: { hidden: 2 },
+    options: { bumpPolicy: "strict" },
+    expected: { version: "1.1.0", categories: ["architecture", "weights"] },
+  },
+  {
+    name: "strict policy: a removed input is major",
+    change: { inputs: ["age"] },
+    options: { bumpPolicy: "strict" },
+    expected: { version: "2.0.0", categories: ["signature", "architecture", "weights"] },
+  },
 ];
 
 function build(t: Training): tf.LayersModel {

@@ -243,11 +243,22 @@ export class FaultProxy {
     const request: ProxyRequest = { method: req.method ?? "GET", path: url.pathname, headers: req.headers, body };
     const fault = this.decide(request);
     const client = req.headers["x-test-client"];
-    const event: ProxyEvent = { at: performance.now(), method: request.method, path: request.path, fault: fault.kind, client: typeof client === "string" ? client : undefined };
+    const event: ProxyEvent = {
+      at: performance.now(),
+      method: request.method,
+      path: request.path,
+      fault: fault.kind,
+      client: typeof client === "string" ? client : undefined,
+    };
     this.events.push(event);
     switch (fault.kind) {
       case "status": {
-        const text = fault.body ?? JSON.stringify({ error_code: fault.code >= 500 ? "TEMPORARILY_UNAVAILABLE" : "REQUEST_LIMIT_EXCEEDED", message: `fault-proxy: injected HTTP ${fault.code}` });
+        const text =
+          fault.body ??
+          JSON.stringify({
+            error_code: fault.code >= 500 ? "TEMPORARILY_UNAVAILABLE" : "REQUEST_LIMIT_EXCEEDED",
+            message: `fault-proxy: injected HTTP ${fault.code}`,
+          });
         const headers: Record<string, string> = { "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(text)), ...fault.headers };
         if (fault.retryAfter !== undefined) headers["Retry-After"] = String(fault.retryAfter);
         event.status = fault.code;
@@ -314,7 +325,14 @@ export class FaultProxy {
     const basePath = this.upstream.pathname.replace(/\/+$/, "");
     return new Promise((resolve, reject) => {
       const out = http.request(
-        { host: this.upstream.hostname, port: this.upstream.port, method: req.method, path: `${basePath}${url.pathname}${url.search}`, headers, agent: this.agent },
+        {
+          host: this.upstream.hostname,
+          port: this.upstream.port,
+          method: req.method,
+          path: `${basePath}${url.pathname}${url.search}`,
+          headers,
+          agent: this.agent,
+        },
         (upstreamRes) => {
           readAll(upstreamRes).then((data) => resolve({ status: upstreamRes.statusCode ?? 502, headers: upstreamRes.headers, body: data }), reject);
         },

@@ -21,10 +21,263 @@ import { Tracker } from "../../src/index.js";
 
 type Range = [number, number];
 const CASES = {
-  hash: [["","a",1,0.22],["","b",1,0.077],["b","a",1,0.946],["ef","d",1,0.652],["asdf","8952klfjas09ujk",1,0.549],["","123",1,0.011],["","___)((*\":&",1,0.563],["seed","a",2,0.0505],["seed","b",2,0.2696],["foo","ab",2,0.2575],["foo","def",2,0.2019],["89123klj","8952klfjas09ujkasdf",2,0.124],["90850943850283058242805","123",2,0.7516],["()**(%$##$%#$#","___)((*\":&",2,0.0128],["abc","def",99,null]],
-  getBucketRange: [["normal 50/50",[2,1,null],[[0,0.5],[0.5,1]]],["reduced coverage",[2,0.5,null],[[0,0.25],[0.5,0.75]]],["zero coverage",[2,0,null],[[0,0],[0.5,0.5]]],["4 variations",[4,1,null],[[0,0.25],[0.25,0.5],[0.5,0.75],[0.75,1]]],["uneven weights",[2,1,[0.4,0.6]],[[0,0.4],[0.4,1]]],["uneven weights, 3 variations",[3,1,[0.2,0.3,0.5]],[[0,0.2],[0.2,0.5],[0.5,1]]],["uneven weights, reduced coverage, 3 variations",[3,0.2,[0.2,0.3,0.5]],[[0,0.04],[0.2,0.26],[0.5,0.6]]],["negative coverage",[2,-0.2,null],[[0,0],[0.5,0.5]]],["coverage above 1",[2,1.5,null],[[0,0.5],[0.5,1]]],["weights sum below 1",[2,1,[0.4,0.1]],[[0,0.5],[0.5,1]]],["weights sum above 1",[2,1,[0.7,0.6]],[[0,0.5],[0.5,1]]],["weights.length not equal to num variations",[4,1,[0.4,0.4,0.2]],[[0,0.25],[0.25,0.5],[0.5,0.75],[0.75,1]]],["weights sum almost equals 1",[2,1,[0.4,0.5999]],[[0,0.4],[0.4,0.9999]]]],
-  chooseVariation: [["even range, 0.2",0.2,[[0,0.5],[0.5,1]],0],["even range, 0.4",0.4,[[0,0.5],[0.5,1]],0],["even range, 0.6",0.6,[[0,0.5],[0.5,1]],1],["even range, 0.8",0.8,[[0,0.5],[0.5,1]],1],["even range, 0",0,[[0,0.5],[0.5,1]],0],["even range, 0.5",0.5,[[0,0.5],[0.5,1]],1],["reduced range, 0.2",0.2,[[0,0.25],[0.5,0.75]],0],["reduced range, 0.4",0.4,[[0,0.25],[0.5,0.75]],-1],["reduced range, 0.6",0.6,[[0,0.25],[0.5,0.75]],1],["reduced range, 0.8",0.8,[[0,0.25],[0.5,0.75]],-1],["reduced range, 0.25",0.25,[[0,0.25],[0.5,0.75]],-1],["reduced range, 0.5",0.5,[[0,0.25],[0.5,0.75]],1],["zero range",0.5,[[0,0.5],[0.5,0.5],[0.5,1]],2]],
-  getEqualWeights: [[-1,[]],[0,[]],[1,[1]],[2,[0.5,0.5]],[3,[0.33333333,0.33333333,0.33333333]],[4,[0.25,0.25,0.25,0.25]]],
+  hash: [
+    ["", "a", 1, 0.22],
+    ["", "b", 1, 0.077],
+    ["b", "a", 1, 0.946],
+    ["ef", "d", 1, 0.652],
+    ["asdf", "8952klfjas09ujk", 1, 0.549],
+    ["", "123", 1, 0.011],
+    ["", '___)((*":&', 1, 0.563],
+    ["seed", "a", 2, 0.0505],
+    ["seed", "b", 2, 0.2696],
+    ["foo", "ab", 2, 0.2575],
+    ["foo", "def", 2, 0.2019],
+    ["89123klj", "8952klfjas09ujkasdf", 2, 0.124],
+    ["90850943850283058242805", "123", 2, 0.7516],
+    ["()**(%$##$%#$#", '___)((*":&', 2, 0.0128],
+    ["abc", "def", 99, null],
+  ],
+  getBucketRange: [
+    [
+      "normal 50/50",
+      [2, 1, null],
+      [
+        [0, 0.5],
+        [0.5, 1],
+      ],
+    ],
+    [
+      "reduced coverage",
+      [2, 0.5, null],
+      [
+        [0, 0.25],
+        [0.5, 0.75],
+      ],
+    ],
+    [
+      "zero coverage",
+      [2, 0, null],
+      [
+        [0, 0],
+        [0.5, 0.5],
+      ],
+    ],
+    [
+      "4 variations",
+      [4, 1, null],
+      [
+        [0, 0.25],
+        [0.25, 0.5],
+        [0.5, 0.75],
+        [0.75, 1],
+      ],
+    ],
+    [
+      "uneven weights",
+      [2, 1, [0.4, 0.6]],
+      [
+        [0, 0.4],
+        [0.4, 1],
+      ],
+    ],
+    [
+      "uneven weights, 3 variations",
+      [3, 1, [0.2, 0.3, 0.5]],
+      [
+        [0, 0.2],
+        [0.2, 0.5],
+        [0.5, 1],
+      ],
+    ],
+    [
+      "uneven weights, reduced coverage, 3 variations",
+      [3, 0.2, [0.2, 0.3, 0.5]],
+      [
+        [0, 0.04],
+        [0.2, 0.26],
+        [0.5, 0.6],
+      ],
+    ],
+    [
+      "negative coverage",
+      [2, -0.2, null],
+      [
+        [0, 0],
+        [0.5, 0.5],
+      ],
+    ],
+    [
+      "coverage above 1",
+      [2, 1.5, null],
+      [
+        [0, 0.5],
+        [0.5, 1],
+      ],
+    ],
+    [
+      "weights sum below 1",
+      [2, 1, [0.4, 0.1]],
+      [
+        [0, 0.5],
+        [0.5, 1],
+      ],
+    ],
+    [
+      "weights sum above 1",
+      [2, 1, [0.7, 0.6]],
+      [
+        [0, 0.5],
+        [0.5, 1],
+      ],
+    ],
+    [
+      "weights.length not equal to num variations",
+      [4, 1, [0.4, 0.4, 0.2]],
+      [
+        [0, 0.25],
+        [0.25, 0.5],
+        [0.5, 0.75],
+        [0.75, 1],
+      ],
+    ],
+    [
+      "weights sum almost equals 1",
+      [2, 1, [0.4, 0.5999]],
+      [
+        [0, 0.4],
+        [0.4, 0.9999],
+      ],
+    ],
+  ],
+  chooseVariation: [
+    [
+      "even range, 0.2",
+      0.2,
+      [
+        [0, 0.5],
+        [0.5, 1],
+      ],
+      0,
+    ],
+    [
+      "even range, 0.4",
+      0.4,
+      [
+        [0, 0.5],
+        [0.5, 1],
+      ],
+      0,
+    ],
+    [
+      "even range, 0.6",
+      0.6,
+      [
+        [0, 0.5],
+        [0.5, 1],
+      ],
+      1,
+    ],
+    [
+      "even range, 0.8",
+      0.8,
+      [
+        [0, 0.5],
+        [0.5, 1],
+      ],
+      1,
+    ],
+    [
+      "even range, 0",
+      0,
+      [
+        [0, 0.5],
+        [0.5, 1],
+      ],
+      0,
+    ],
+    [
+      "even range, 0.5",
+      0.5,
+      [
+        [0, 0.5],
+        [0.5, 1],
+      ],
+      1,
+    ],
+    [
+      "reduced range, 0.2",
+      0.2,
+      [
+        [0, 0.25],
+        [0.5, 0.75],
+      ],
+      0,
+    ],
+    [
+      "reduced range, 0.4",
+      0.4,
+      [
+        [0, 0.25],
+        [0.5, 0.75],
+      ],
+      -1,
+    ],
+    [
+      "reduced range, 0.6",
+      0.6,
+      [
+        [0, 0.25],
+        [0.5, 0.75],
+      ],
+      1,
+    ],
+    [
+      "reduced range, 0.8",
+      0.8,
+      [
+        [0, 0.25],
+        [0.5, 0.75],
+      ],
+      -1,
+    ],
+    [
+      "reduced range, 0.25",
+      0.25,
+      [
+        [0, 0.25],
+        [0.5, 0.75],
+      ],
+      -1,
+    ],
+    [
+      "reduced range, 0.5",
+      0.5,
+      [
+        [0, 0.25],
+        [0.5, 0.75],
+      ],
+      1,
+    ],
+    [
+      "zero range",
+      0.5,
+      [
+        [0, 0.5],
+        [0.5, 0.5],
+        [0.5, 1],
+      ],
+      2,
+    ],
+  ],
+  getEqualWeights: [
+    [-1, []],
+    [0, []],
+    [1, [1]],
+    [2, [0.5, 0.5]],
+    [3, [0.33333333, 0.33333333, 0.33333333]],
+    [4, [0.25, 0.25, 0.25, 0.25]],
+  ],
 } as {
   hash: [string, string, number, number | null][];
   getBucketRange: [string, [number, number, number[] | null], Range[]][];
@@ -74,7 +327,15 @@ function randomIds(count: number): string[] {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const r = i % 4;
-    ids.push(r === 0 ? randomUUID() : r === 1 ? randomBytes(1 + (i % 9)).toString("hex") : r === 2 ? String(Math.floor(Math.random() * 1e12)) : `ü-${randomBytes(3).toString("base64")}-😀-${i}`);
+    ids.push(
+      r === 0
+        ? randomUUID()
+        : r === 1
+          ? randomBytes(1 + (i % 9)).toString("hex")
+          : r === 2
+            ? String(Math.floor(Math.random() * 1e12))
+            : `ü-${randomBytes(3).toString("base64")}-😀-${i}`,
+    );
   }
   return ids;
 }
@@ -102,13 +363,22 @@ describe("differential: AbTest.assign vs @growthbook/growthbook on 10,000 random
     const key = `gb-diff-${SETTINGS.indexOf(s)}`;
     const test: AbTest = await createAbTest(tracker, {
       key,
-      variants: Array.from({ length: n }, (_, i) => ({ model: "toy", ref: i % 2 === 0 ? "1.0.0" : "1.1.0", ...(s.weights === undefined ? {} : { weight: s.weights[i] as number }) })),
+      variants: Array.from({ length: n }, (_, i) => ({
+        model: "toy",
+        ref: i % 2 === 0 ? "1.0.0" : "1.1.0",
+        ...(s.weights === undefined ? {} : { weight: s.weights[i] as number }),
+      })),
       coverage: s.coverage,
       hashVersion: s.hashVersion,
       ...(s.seed === undefined ? {} : { seed: s.seed }),
     });
     const gb = new GrowthBook({ attributes: {} });
-    const experiment: Experiment<number> = { key, variations: Array.from({ length: n }, (_, i) => i) as [number, number, ...number[]], coverage: s.coverage, hashVersion: s.hashVersion };
+    const experiment: Experiment<number> = {
+      key,
+      variations: Array.from({ length: n }, (_, i) => i) as [number, number, ...number[]],
+      coverage: s.coverage,
+      hashVersion: s.hashVersion,
+    };
     if (s.weights !== undefined) experiment.weights = s.weights;
     if (s.seed !== undefined) experiment.seed = s.seed;
     const counts = new Array<number>(n + 1).fill(0);

@@ -22,38 +22,78 @@ import {
   welchTTest,
 } from "../../src/ab/stats.js";
 
-const close = (got: number, want: number, rel = 1e-9) => expect(Math.abs(got - want), `got ${got}, want ${want}`).toBeLessThanOrEqual(rel * Math.max(1e-300, Math.abs(want)) + 1e-15);
+const close = (got: number, want: number, rel = 1e-9) =>
+  expect(Math.abs(got - want), `got ${got}, want ${want}`).toBeLessThanOrEqual(rel * Math.max(1e-300, Math.abs(want)) + 1e-15);
 
 describe("distributions (scipy.stats)", () => {
   it("normal CDF and quantile", () => {
     // scipy.stats.norm.cdf(x)
-    const cdf: [number, number][] = [[-8, 6.22096057427174e-16], [-3, 0.0013498980316300933], [-1.5, 0.06680720126885807], [0, 0.5], [0.5, 0.6914624612740131], [1.959963984540054, 0.975], [4, 0.9999683287581669]];
+    const cdf: [number, number][] = [
+      [-8, 6.22096057427174e-16],
+      [-3, 0.0013498980316300933],
+      [-1.5, 0.06680720126885807],
+      [0, 0.5],
+      [0.5, 0.6914624612740131],
+      [1.959963984540054, 0.975],
+      [4, 0.9999683287581669],
+    ];
     for (const [x, p] of cdf) close(normalCdf(x), p, 1e-10);
     // scipy.stats.norm.ppf(p)
-    const ppf: [number, number][] = [[1e-10, -6.361340902404056], [0.001, -3.090232306167813], [0.025, -1.9599639845400545], [0.9, 1.2815515655446004], [0.975, 1.959963984540054], [0.999999, 4.753424308817087]];
+    const ppf: [number, number][] = [
+      [1e-10, -6.361340902404056],
+      [0.001, -3.090232306167813],
+      [0.025, -1.9599639845400545],
+      [0.9, 1.2815515655446004],
+      [0.975, 1.959963984540054],
+      [0.999999, 4.753424308817087],
+    ];
     for (const [p, x] of ppf) close(normalQuantile(p), x, 1e-10);
     expect(normalQuantile(0.5)).toBe(0);
   });
 
   it("Student t CDF and quantile, fractional df included", () => {
     // scipy.stats.t.cdf(t, df)
-    const cdf: [number, number, number][] = [[2.228, 10, 0.9749941140914443], [-1.5, 3, 0.11529193262241147], [0.7, 1, 0.6944001122142147], [3.1, 57.3, 0.9985004845463882], [-4, 2.5, 0.019506487920659125]];
+    const cdf: [number, number, number][] = [
+      [2.228, 10, 0.9749941140914443],
+      [-1.5, 3, 0.11529193262241147],
+      [0.7, 1, 0.6944001122142147],
+      [3.1, 57.3, 0.9985004845463882],
+      [-4, 2.5, 0.019506487920659125],
+    ];
     for (const [t, df, p] of cdf) close(studentTCdf(t, df), p, 1e-10);
     // scipy.stats.t.ppf(p, df)
-    const ppf: [number, number, number][] = [[0.975, 10, 2.228138851986274], [0.975, 1, 12.706204736174694], [0.995, 4.5, 4.272823993011293], [0.05, 30, -1.6972608865939574], [0.975, 1000, 1.9623390808264083]];
+    const ppf: [number, number, number][] = [
+      [0.975, 10, 2.228138851986274],
+      [0.975, 1, 12.706204736174694],
+      [0.995, 4.5, 4.272823993011293],
+      [0.05, 30, -1.6972608865939574],
+      [0.975, 1000, 1.9623390808264083],
+    ];
     for (const [p, df, t] of ppf) close(studentTQuantile(p, df), t, 1e-9);
   });
 
   it("chi-square survival, incomplete beta, ln gamma", () => {
     // scipy.stats.chi2.sf(x, k)
-    const sf: [number, number, number][] = [[3.841458820694124, 1, 0.04999999999999989], [10, 2, 0.006737946999085468], [20, 3, 0.00016974243555282632], [0.5, 4, 0.9735009788392561], [50, 1, 1.537459794428033e-12]];
+    const sf: [number, number, number][] = [
+      [3.841458820694124, 1, 0.04999999999999989],
+      [10, 2, 0.006737946999085468],
+      [20, 3, 0.00016974243555282632],
+      [0.5, 4, 0.9735009788392561],
+      [50, 1, 1.537459794428033e-12],
+    ];
     for (const [x, k, p] of sf) close(chiSquareSf(x, k), p, 1e-9);
     // scipy.special.betainc(a, b, x)
     close(betaInc(0.4, 2, 3), 0.5247999999999999, 1e-12);
     close(betaInc(0.1, 0.5, 5), 0.6833570849799877, 1e-10);
     close(betaInc(0.95, 10, 0.5), 0.31715157546554495, 1e-10);
     // scipy.special.gammaln(x)
-    for (const [x, v] of [[0.5, 0.5723649429247], [5, 3.1780538303479458], [100.5, 361.43554046777757], [1e-3, 6.907178885383853]] as const) close(lnGamma(x), v, 1e-12);
+    for (const [x, v] of [
+      [0.5, 0.5723649429247],
+      [5, 3.1780538303479458],
+      [100.5, 361.43554046777757],
+      [1e-3, 6.907178885383853],
+    ] as const)
+      close(lnGamma(x), v, 1e-12);
   });
 });
 
@@ -114,14 +154,21 @@ describe("mSPRT (normal mixture)", () => {
     // any look has p < 0.05. The mSPRT must stay ≤ 5 % (+ Monte Carlo slack); the naive z-test
     // with the same peeking is known to exceed it by far (~25–30 %).
     let seed = 12345;
-    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
     let seqRejects = 0;
     let naiveRejects = 0;
     for (let sim = 0; sim < 400; sim++) {
-      let s0 = 0, s1 = 0, n = 0, seqHit = false, naiveHit = false;
+      let s0 = 0,
+        s1 = 0,
+        n = 0,
+        seqHit = false,
+        naiveHit = false;
       for (let look = 0; look < 50; look++) {
-        for (let k = 0; k < 40; k++) { s0 += gauss(); s1 += gauss(); }
+        for (let k = 0; k < 40; k++) {
+          s0 += gauss();
+          s1 += gauss();
+        }
         n += 40;
         const d = s1 / n - s0 / n;
         const V = 2 / n; // known σ² = 1

@@ -27,7 +27,10 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const VARIANTS = [{ model: "toy", ref: "champion" }, { model: "toy", ref: "^1" }] as const;
+const VARIANTS = [
+  { model: "toy", ref: "champion" },
+  { model: "toy", ref: "^1" },
+] as const;
 
 /** Deterministic pseudo-random in [0, 1) from a string. */
 function u01(s: string): number {
@@ -58,7 +61,15 @@ describe("createAbTest", () => {
   it("rejects bad options", async () => {
     await expect(createAbTest(tracker, { key: "x y", variants: VARIANTS })).rejects.toBeInstanceOf(ValidationError);
     await expect(createAbTest(tracker, { key: "k", variants: [VARIANTS[0]] })).rejects.toBeInstanceOf(ValidationError);
-    await expect(createAbTest(tracker, { key: "k", variants: [{ model: "toy", weight: 0.7 }, { model: "toy", weight: 0.7 }] })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      createAbTest(tracker, {
+        key: "k",
+        variants: [
+          { model: "toy", weight: 0.7 },
+          { model: "toy", weight: 0.7 },
+        ],
+      }),
+    ).rejects.toBeInstanceOf(ValidationError);
     await expect(createAbTest(tracker, { key: "k", variants: VARIANTS, coverage: 1.5 })).rejects.toBeInstanceOf(ValidationError);
   });
 
@@ -159,10 +170,26 @@ describe("SRM", () => {
   };
   it("flags a 50/50 test that exposed 5000 vs 5300 units even though B 'wins'", () => {
     // chisquare([5000, 5300]) = 8.74, p = 0.0031: not below 0.001 → no SRM at this size …
-    const mild = analyzeData(config, [{ exposures: 5000, values: Array(500).fill(1) }, { exposures: 5300, values: Array(800).fill(1) }], { metric: "c" }, []);
+    const mild = analyzeData(
+      config,
+      [
+        { exposures: 5000, values: Array(500).fill(1) },
+        { exposures: 5300, values: Array(800).fill(1) },
+      ],
+      { metric: "c" },
+      [],
+    );
     expect(mild.srm.mismatch).toBe(false);
     // … 5000 vs 5600: expected 5300 each, chi-square = 2·300²/5300 = 33.96, p ≈ 5.6e-9 → SRM, whatever the outcome says.
-    const skewed = analyzeData(config, [{ exposures: 5000, values: Array(500).fill(1) }, { exposures: 5600, values: Array(900).fill(1) }], { metric: "c" }, []);
+    const skewed = analyzeData(
+      config,
+      [
+        { exposures: 5000, values: Array(500).fill(1) },
+        { exposures: 5600, values: Array(900).fill(1) },
+      ],
+      { metric: "c" },
+      [],
+    );
     expect(skewed.srm.chiSquare).toBeCloseTo((300 * 300 * 2) / 5300, 9);
     expect(skewed.srm.pValue).toBeLessThan(1e-8);
     expect(skewed.decision).toBe("SRM — investigate");

@@ -33,8 +33,7 @@ function write(dir: string, files: Tree): string {
 
 /** Independent re-implementation of DVC's `.dir` hash for plain trees (no ignores, no links). */
 function handDirHash(files: Tree): string {
-  const escape = (s: string): string =>
-    JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const escape = (s: string): string => JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   const entries = Object.entries(files)
     .map(([relpath, content]) => ({ relpath, md5: md5(content) }))
     .sort((a, b) => {
@@ -155,11 +154,22 @@ describe("DVC directory hash (vectors from dvc 3.67.1)", () => {
 
   it("applies DVC's default ignores (dvc: 73b6f609….dir and c69b3cb2….dir)", async () => {
     const ign1 = write(path.join(root, "ign1"), {
-      "keep.txt": "keep", ".git/config": "cfg", "sub/.git": "gitdir: x", ".hg/x": "hg", "sub/.hg": "file named .hg", ".gitignore": "*.tmp\n", ".dvcx": "not ignored",
+      "keep.txt": "keep",
+      ".git/config": "cfg",
+      "sub/.git": "gitdir: x",
+      ".hg/x": "hg",
+      "sub/.hg": "file named .hg",
+      ".gitignore": "*.tmp\n",
+      ".dvcx": "not ignored",
     });
     expect(await dvcDigest(ign1)).toMatchObject({ md5: "73b6f609673f8df4a5d51674b7a51054.dir", size: 35, nfiles: 4 });
     const ign3 = write(path.join(root, "ign3"), {
-      "keep.txt": "keep", "sub/.dvc": "file named .dvc", "sub/x": "x", "other/.dvc/config": "c", "other/y": "y", "z/.dvc/config": "c2",
+      "keep.txt": "keep",
+      "sub/.dvc": "file named .dvc",
+      "sub/x": "x",
+      "other/.dvc/config": "c",
+      "other/y": "y",
+      "z/.dvc/config": "c2",
     });
     expect(await dvcDigest(ign3)).toMatchObject({ md5: "c69b3cb240dc261baea2080f6278f50b.dir", size: 4, nfiles: 1 });
   });
@@ -174,21 +184,50 @@ describe("DVC directory hash (vectors from dvc 3.67.1)", () => {
 
 describe("treeSha256", () => {
   it("is sha256 over sorted relpath NUL sha256 LF lines", () => {
-    const files = [{ relpath: "b", sha256: "22" }, { relpath: "a/x", sha256: "11" }];
+    const files = [
+      { relpath: "b", sha256: "22" },
+      { relpath: "a/x", sha256: "11" },
+    ];
     expect(treeSha256(files)).toBe(sha256("a/x\u000011\nb\u000022\n"));
     expect(treeSha256([...files].reverse())).toBe(treeSha256(files));
   });
 });
 
 describe("artifact paths", () => {
-  it.each(["a", "a/b.txt", "models/clf/model.json", "..a", "a..", "a/.hidden", "été/ü.bin", `${"x".repeat(255)}/`.repeat(3) + "x".repeat(232), "é".repeat(127), ".mltrail/manifest.json"])("accepts %j", (p) => {
+  it.each([
+    "a",
+    "a/b.txt",
+    "models/clf/model.json",
+    "..a",
+    "a..",
+    "a/.hidden",
+    "été/ü.bin",
+    `${"x".repeat(255)}/`.repeat(3) + "x".repeat(232),
+    "é".repeat(127),
+    ".mltrail/manifest.json",
+  ])("accepts %j", (p) => {
     expect(checkArtifactPath(p)).toBe(p);
   });
 
   it.each([
-    ["", "empty"], ["..", "..",], ["../x", ".."], ["a/../b", ".."], ["a/..", ".."], ["/etc/passwd", "absolute"], ["C:\\x", "\\"], ["C:/x", "drive"],
-    ["a\\b", "\\"], ["a\0b", "NUL"], ["a//b", "empty segments"], ["a/", "empty segments"], ["./a", ". segments"], ["a/./b", ". segments"],
-    [".", ". segments"], ["x".repeat(1001), "at most 1000"], ["x".repeat(300), "at most 255 bytes"], [`a/${"é".repeat(128)}/b`, "at most 255 bytes"],
+    ["", "empty"],
+    ["..", ".."],
+    ["../x", ".."],
+    ["a/../b", ".."],
+    ["a/..", ".."],
+    ["/etc/passwd", "absolute"],
+    ["C:\\x", "\\"],
+    ["C:/x", "drive"],
+    ["a\\b", "\\"],
+    ["a\0b", "NUL"],
+    ["a//b", "empty segments"],
+    ["a/", "empty segments"],
+    ["./a", ". segments"],
+    ["a/./b", ". segments"],
+    [".", ". segments"],
+    ["x".repeat(1001), "at most 1000"],
+    ["x".repeat(300), "at most 255 bytes"],
+    [`a/${"é".repeat(128)}/b`, "at most 255 bytes"],
   ])("rejects %j (%s)", (p, rule) => {
     const err = ((): unknown => {
       try {

@@ -84,7 +84,10 @@ beforeAll(() => {
   put("dvc.lock", LOCK);
   // a nested pipeline whose stage runs in a wdir
   put("exp/dvc.yaml", "stages:\n  build:\n    wdir: work\n    cmd: make\n    outs:\n    - out.bin\n");
-  put("exp/dvc.lock", "schema: '2.0'\nstages:\n  build:\n    cmd: make\n    outs:\n    - path: out.bin\n      hash: md5\n      md5: 0123456789abcdef0123456789abcdef\n      size: 1\n");
+  put(
+    "exp/dvc.lock",
+    "schema: '2.0'\nstages:\n  build:\n    cmd: make\n    outs:\n    - path: out.bin\n      hash: md5\n      md5: 0123456789abcdef0123456789abcdef\n      size: 1\n",
+  );
 });
 afterAll(() => fs.rmSync(repo, { recursive: true, force: true }));
 
@@ -94,7 +97,12 @@ describe("readDvcFile / readDvcLock", () => {
       outs: [{ path: "foo", md5: "acbd18db4cc2f85cedef654fccc4a4d8", hashName: "md5", size: 3, isDir: false }],
     });
     expect((await readDvcFile(path.join(repo, "flat.dvc"))).outs[0]).toEqual({
-      path: "flat", md5: "5ea40360f5b4ec688df672a4db9c17d1.dir", hashName: "md5", size: 6, nfiles: 2, isDir: true,
+      path: "flat",
+      md5: "5ea40360f5b4ec688df672a4db9c17d1.dir",
+      hashName: "md5",
+      size: 6,
+      nfiles: 2,
+      isDir: true,
     });
   });
 
@@ -106,7 +114,9 @@ describe("readDvcFile / readDvcLock", () => {
     const stages = await readDvcLock(path.join(repo, "dvc.lock"));
     expect(stages.map((s) => s.name)).toEqual(["prepare", "train"]);
     expect(stages[0]?.cmd).toBe("mkdir -p data/prepared && cp data/raw.csv data/prepared/x.csv && echo hi > data/prepared/y.txt");
-    expect(stages[0]?.outs).toEqual([{ path: "data/prepared", md5: "8fb66ff8f036ceecab7626b00a5fd4bb.dir", hashName: "md5", size: 11, nfiles: 2, isDir: true }]);
+    expect(stages[0]?.outs).toEqual([
+      { path: "data/prepared", md5: "8fb66ff8f036ceecab7626b00a5fd4bb.dir", hashName: "md5", size: 11, nfiles: 2, isDir: true },
+    ]);
     expect(stages[1]?.deps[0]?.path).toBe("data/prepared");
   });
 
@@ -143,7 +153,10 @@ describe("findDvcInfo", () => {
     expect(await findDvcInfo(path.join(repo, "data", "nope.csv"))).toBeUndefined();
     const outer = fs.mkdtempSync(path.join(os.tmpdir(), "mltrail-dvc-outer-"));
     try {
-      fs.writeFileSync(path.join(outer, "dvc.lock"), "schema: '2.0'\nstages:\n  s:\n    outs:\n    - path: inner/x\n      hash: md5\n      md5: ffffffffffffffffffffffffffffffff\n");
+      fs.writeFileSync(
+        path.join(outer, "dvc.lock"),
+        "schema: '2.0'\nstages:\n  s:\n    outs:\n    - path: inner/x\n      hash: md5\n      md5: ffffffffffffffffffffffffffffffff\n",
+      );
       fs.mkdirSync(path.join(outer, "inner", ".dvc"), { recursive: true });
       expect(await findDvcInfo(path.join(outer, "inner", "x"))).toBeUndefined();
     } finally {

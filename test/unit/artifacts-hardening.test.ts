@@ -158,7 +158,11 @@ describe("bad arguments are typed errors naming the field and the rule", () => {
 describe("too many open files", () => {
   it.skipIf(process.platform === "win32")("hundreds of artifact calls at once succeed under ulimit -n 160", { timeout: 240_000 }, () => {
     const child = path.join(root, "test", "fixtures", "artifacts", "many-files-child.ts");
-    const out = spawnSync("sh", ["-c", `ulimit -n 160 && exec "${process.execPath}" --import tsx "${child}" "${tmp}"`], { cwd: root, encoding: "utf8", timeout: 240_000 });
+    const out = spawnSync("sh", ["-c", `ulimit -n 160 && exec "${process.execPath}" --import tsx "${child}" "${tmp}"`], {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 240_000,
+    });
     expect(out.status, out.stderr).toBe(0);
     const result = JSON.parse(out.stdout.trim().split("\n").at(-1) ?? "{}") as { resolved: number; failedCount: number; failed: string[]; listed: number };
     expect(result.failed).toEqual([]);

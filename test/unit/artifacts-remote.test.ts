@@ -82,7 +82,8 @@ describe("uploadFile", () => {
   it("turns the --no-serve-artifacts 503 into a clear, non-retried error", async () => {
     const file = path.join(dir, "np.bin");
     fs.writeFileSync(file, "x");
-    const text = "Endpoint: /api/2.0/mlflow-artifacts/artifacts/<path:artifact_path> disabled due to the mlflow server running with `--no-serve-artifacts`. To enable artifacts server functionality, run `mlflow server` with `--serve-artifacts`";
+    const text =
+      "Endpoint: /api/2.0/mlflow-artifacts/artifacts/<path:artifact_path> disabled due to the mlflow server running with `--no-serve-artifacts`. To enable artifacts server functionality, run `mlflow server` with `--serve-artifacts`";
     const scope = nock(HOST).put(/.*/).once().reply(503, text);
     const err = await uploadFile(createHttpClient({ trackingUri: HOST }), URI, "np.bin", file, FAST).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ArtifactsNotProxiedError);
@@ -108,7 +109,10 @@ describe("downloadFile", () => {
     const p = "/api/2.0/mlflow-artifacts/artifacts/7/abc/artifacts/d.txt";
     nock(HOST).get(p).reply(502, "bad gateway").get(p).reply(429, "slow down", { "Retry-After": "0" }).get(p).reply(200, "content", { "Content-Length": "7" });
     const dest = path.join(dir, "dl", "d.txt");
-    expect(await downloadFile(createHttpClient({ trackingUri: HOST }), URI, "d.txt", dest, { ...FAST, expectedSha256: sha("content") })).toEqual({ sha256: sha("content"), size: 7 });
+    expect(await downloadFile(createHttpClient({ trackingUri: HOST }), URI, "d.txt", dest, { ...FAST, expectedSha256: sha("content") })).toEqual({
+      sha256: sha("content"),
+      size: 7,
+    });
     expect(fs.readFileSync(dest, "utf8")).toBe("content");
     expect(fs.readdirSync(path.dirname(dest))).toEqual(["d.txt"]);
   });
@@ -118,7 +122,9 @@ describe("downloadFile", () => {
     const dest = path.join(dir, "dl2", "e.txt");
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.writeFileSync(dest, "old");
-    const err = await downloadFile(createHttpClient({ trackingUri: HOST }), URI, "e.txt", dest, { ...FAST, expectedSha256: sha("genuine") }).catch((e: unknown) => e);
+    const err = await downloadFile(createHttpClient({ trackingUri: HOST }), URI, "e.txt", dest, { ...FAST, expectedSha256: sha("genuine") }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ChecksumError);
     expect(fs.readdirSync(path.dirname(dest))).toEqual(["e.txt"]);
     expect(fs.readFileSync(dest, "utf8")).toBe("old");
@@ -128,23 +134,29 @@ describe("downloadFile", () => {
 describe("listArtifacts", () => {
   it("follows pages and validates server paths", async () => {
     nock(HOST)
-      .get("/api/2.0/mlflow/artifacts/list").query({ run_id: "r1", path: "m" })
+      .get("/api/2.0/mlflow/artifacts/list")
+      .query({ run_id: "r1", path: "m" })
       .reply(200, { root_uri: URI, files: [{ path: "m/a", is_dir: false, file_size: 3 }], next_page_token: "t1" })
-      .get("/api/2.0/mlflow/artifacts/list").query({ run_id: "r1", path: "m", page_token: "t1" })
+      .get("/api/2.0/mlflow/artifacts/list")
+      .query({ run_id: "r1", path: "m", page_token: "t1" })
       .reply(200, { files: [{ path: "m/sub", is_dir: true }] });
     expect(await listArtifacts(createHttpClient({ trackingUri: HOST }), "r1", "m")).toEqual([
       { path: "m/a", isDir: false, size: 3 },
       { path: "m/sub", isDir: true },
     ]);
-    nock(HOST).get(/.*/).reply(200, { files: [{ path: "../../etc/passwd", is_dir: false }] });
+    nock(HOST)
+      .get(/.*/)
+      .reply(200, { files: [{ path: "../../etc/passwd", is_dir: false }] });
     await expect(listArtifacts(createHttpClient({ trackingUri: HOST }), "r1")).rejects.toThrow(/\.\. segments/);
   });
 
   it("a server repeating a page token is an error, not a silently shorter listing", async () => {
     nock(HOST)
-      .get("/api/2.0/mlflow/artifacts/list").query({ run_id: "r1" })
+      .get("/api/2.0/mlflow/artifacts/list")
+      .query({ run_id: "r1" })
       .reply(200, { files: [{ path: "a", is_dir: false }], next_page_token: "t1" })
-      .get("/api/2.0/mlflow/artifacts/list").query({ run_id: "r1", page_token: "t1" })
+      .get("/api/2.0/mlflow/artifacts/list")
+      .query({ run_id: "r1", page_token: "t1" })
       .reply(200, { files: [{ path: "b", is_dir: false }], next_page_token: "t1" });
     await expect(listArtifacts(createHttpClient({ trackingUri: HOST }), "r1")).rejects.toMatchObject({ code: "BAD_RESPONSE" });
   });

@@ -48,7 +48,14 @@ function filesUnder(dir: string): string[] {
 }
 
 function newTracker(extra: ConstructorParameters<typeof Tracker>[0] = {}): Tracker {
-  return new Tracker({ trackingUri: path.join(tmp, "store"), experiment: "artifacts-unit", captureContext: false, handleExit: false, logLevel: "error", ...extra });
+  return new Tracker({
+    trackingUri: path.join(tmp, "store"),
+    experiment: "artifacts-unit",
+    captureContext: false,
+    handleExit: false,
+    logLevel: "error",
+    ...extra,
+  });
 }
 
 /** The run's artifacts folder in the local store. */
@@ -340,7 +347,11 @@ describe("models", () => {
 
     // One byte changed: a new version with the new digest.
     const run3 = await tracker.startRun({ name: "train-3" });
-    const changed = await run3.logModel(modelDir("model-3", Buffer.from([9, 2, 3, 4, 5, 6, 7, 8])), { artifactPath: "model", signature: SIGNATURE, flavor: "tfjs-layers" });
+    const changed = await run3.logModel(modelDir("model-3", Buffer.from([9, 2, 3, 4, 5, 6, 7, 8])), {
+      artifactPath: "model",
+      signature: SIGNATURE,
+      flavor: "tfjs-layers",
+    });
     await run3.end();
     const v2 = await tracker.registerModel("clf", { runId: run3.id });
     expect(v2.version).not.toBe("1.0.0");
@@ -435,7 +446,12 @@ describe("lineage on the local store", () => {
 
   it("from a registered version back to the commit captured in a real git repository", async () => {
     const repo = mkdir("repo");
-    const git = (...args: string[]): string => execFileSync("git", args, { cwd: repo, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@e", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@e" } }).trim();
+    const git = (...args: string[]): string =>
+      execFileSync("git", args, {
+        cwd: repo,
+        encoding: "utf8",
+        env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@e", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@e" },
+      }).trim();
     try {
       git("init", "-q");
     } catch {

@@ -116,7 +116,16 @@ describe.skipIf(process.platform === "win32")("links are followed, never skipped
     // The stored copies are regular files holding the targets' bytes, and download verified.
     const dest = path.join(tmp, "dl");
     await tracker.downloadArtifacts(run2.id, "model", dest);
-    expect(entriesUnder(dest)).toEqual(["model:dir", "model/MLmodel:file", "model/config.json:file", "model/model.safetensors:file", "model/tokenizer:dir", "model/tokenizer/vocab.txt:file"].sort());
+    expect(entriesUnder(dest)).toEqual(
+      [
+        "model:dir",
+        "model/MLmodel:file",
+        "model/config.json:file",
+        "model/model.safetensors:file",
+        "model/tokenizer:dir",
+        "model/tokenizer/vocab.txt:file",
+      ].sort(),
+    );
     expect(fs.readFileSync(path.join(dest, "model", "model.safetensors"))).toEqual(Buffer.alloc(4096, 2));
   });
 

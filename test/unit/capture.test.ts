@@ -13,15 +13,11 @@ let emptyConfig: string;
 
 /** Runs git isolated from the machine's global and system config. */
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync(
-    "git",
-    ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", ...args],
-    {
-      cwd,
-      encoding: "utf8",
-      env: { ...process.env, GIT_CONFIG_GLOBAL: emptyConfig, GIT_CONFIG_NOSYSTEM: "1" },
-    },
-  ).trim();
+  return execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", ...args], {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, GIT_CONFIG_GLOBAL: emptyConfig, GIT_CONFIG_NOSYSTEM: "1" },
+  }).trim();
 }
 
 /** A fresh repository on branch `main` with one commit of `train.js` and `package.json`. */
@@ -69,12 +65,9 @@ describe("sanitizeRemoteUrl", () => {
     expect(sanitizeRemoteUrl(input)).toBe(expected);
   });
 
-  it.each(["/srv/git/x.git", "../x.git", "file:///srv/git/x.git", "C:/repos/x.git", ""])(
-    "drops local path %j",
-    (input) => {
-      expect(sanitizeRemoteUrl(input)).toBeUndefined();
-    },
-  );
+  it.each(["/srv/git/x.git", "../x.git", "file:///srv/git/x.git", "C:/repos/x.git", ""])("drops local path %j", (input) => {
+    expect(sanitizeRemoteUrl(input)).toBeUndefined();
+  });
 });
 
 describe("captureGit", () => {
@@ -131,14 +124,42 @@ describe("captureGit", () => {
 describe("maskArgs and truncateValue", () => {
   it("masks secret flags, key=value secrets and URL credentials, and nothing else", () => {
     const args = [
-      "--token=abc1", "--password", "hunter2", "--api-key", "k3y", "--client-secret=s3", "HF_TOKEN=hf4",
-      "--accessToken", "at5", "--db", "postgres://u:pw6@db.local/x", "--lr", "0.1", "--max-tokens=512",
-      "--tokenizer=bert", "--author=me", "--verbose",
+      "--token=abc1",
+      "--password",
+      "hunter2",
+      "--api-key",
+      "k3y",
+      "--client-secret=s3",
+      "HF_TOKEN=hf4",
+      "--accessToken",
+      "at5",
+      "--db",
+      "postgres://u:pw6@db.local/x",
+      "--lr",
+      "0.1",
+      "--max-tokens=512",
+      "--tokenizer=bert",
+      "--author=me",
+      "--verbose",
     ];
     expect(maskArgs(args)).toEqual([
-      "--token=***", "--password", "***", "--api-key", "***", "--client-secret=***", "HF_TOKEN=***",
-      "--accessToken", "***", "--db", "postgres://***@db.local/x", "--lr", "0.1", "--max-tokens=512",
-      "--tokenizer=bert", "--author=me", "--verbose",
+      "--token=***",
+      "--password",
+      "***",
+      "--api-key",
+      "***",
+      "--client-secret=***",
+      "HF_TOKEN=***",
+      "--accessToken",
+      "***",
+      "--db",
+      "postgres://***@db.local/x",
+      "--lr",
+      "0.1",
+      "--max-tokens=512",
+      "--tokenizer=bert",
+      "--author=me",
+      "--verbose",
     ]);
   });
 

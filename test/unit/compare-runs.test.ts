@@ -18,9 +18,17 @@ const ids: string[] = [];
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "mltrail-compare-"));
   tracker = new Tracker({ trackingUri: dir, experiment: "cmp", captureContext: false, handleExit: false });
-  const losses = [[0.9, 0.5, 0.6], [0.8, 0.3, 0.4], [0.7, NaN, 0.45]];
+  const losses = [
+    [0.9, 0.5, 0.6],
+    [0.8, 0.3, 0.4],
+    [0.7, NaN, 0.45],
+  ];
   for (const [i, l] of losses.entries()) {
-    const run = await tracker.startRun({ name: `r${i}`, params: { lr: i === 2 ? 0.1 : 0.01 * (i + 1), bs: 32, ...(i === 0 ? { extra: "x" } : {}) }, tags: { "mlflow.source.git.commit": `c${i}` } });
+    const run = await tracker.startRun({
+      name: `r${i}`,
+      params: { lr: i === 2 ? 0.1 : 0.01 * (i + 1), bs: 32, ...(i === 0 ? { extra: "x" } : {}) },
+      tags: { "mlflow.source.git.commit": `c${i}` },
+    });
     l.forEach((v, step) => run.logMetrics({ loss: v, acc: 0.5 + step * 0.1 * (i + 1), latency: 10 - i }, { step: step * 10 }));
     await run.end();
     ids.push(run.id);
@@ -34,7 +42,11 @@ afterAll(async () => {
 describe("compareRuns", () => {
   it("summarises each metric per run and picks the best by direction", async () => {
     const cmp = await compareRuns(tracker, ids);
-    expect(cmp.runs.map((r) => [r.name, r.gitCommit, r.datasets])).toEqual([["r0", "c0", []], ["r1", "c1", []], ["r2", "c2", []]]);
+    expect(cmp.runs.map((r) => [r.name, r.gitCommit, r.datasets])).toEqual([
+      ["r0", "c0", []],
+      ["r1", "c1", []],
+      ["r2", "c2", []],
+    ]);
     const loss = cmp.metrics["loss"];
     expect(loss?.direction).toBe("min");
     expect(loss?.perRun[1]).toEqual({ last: 0.4, min: 0.3, max: 0.8, best: 0.3, bestStep: 10, points: 3 });
@@ -59,7 +71,9 @@ describe("compareRuns", () => {
   });
 
   it("accepts search options and uses getRunDatasets when the tracker has it", async () => {
-    const withDatasets = Object.assign(Object.create(tracker) as Tracker, { getRunDatasets: async (id: string) => [{ name: "train", digest: `d-${id.slice(-4)}` }] });
+    const withDatasets = Object.assign(Object.create(tracker) as Tracker, {
+      getRunDatasets: async (id: string) => [{ name: "train", digest: `d-${id.slice(-4)}` }],
+    });
     const cmp = await compareRuns(withDatasets, { filter: "params.bs = '32'", orderBy: ["attributes.run_name ASC"] });
     expect(cmp.runs.map((r) => r.name)).toEqual(["r0", "r1", "r2"]);
     expect(cmp.runs[0]?.datasets).toEqual([{ name: "train", digest: `d-${ids[0]?.slice(-4)}` }]);
@@ -92,7 +106,11 @@ describe("pure parts", () => {
   it("summaries: empty, all NaN, last by step then timestamp", () => {
     expect(summarize([], "min")).toMatchObject({ last: null, best: null, points: 0 });
     expect(summarize([{ key: "l", value: NaN, step: 0, timestamp: 1 }], "min")).toMatchObject({ last: null, min: null, best: null, bestStep: null, points: 1 });
-    const h = [{ key: "l", value: 2, step: 5, timestamp: 1 }, { key: "l", value: 1, step: 5, timestamp: 2 }, { key: "l", value: 3, step: 1, timestamp: 3 }];
+    const h = [
+      { key: "l", value: 2, step: 5, timestamp: 1 },
+      { key: "l", value: 1, step: 5, timestamp: 2 },
+      { key: "l", value: 3, step: 1, timestamp: 3 },
+    ];
     expect(summarize(h, "max")).toEqual({ last: 1, min: 1, max: 3, best: 3, bestStep: 1, points: 3 });
   });
 

@@ -2,9 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../src/errors.js";
 import type { RunRecord, RunStatus } from "../../src/model/types.js";
-import {
-  matchesRunFilter, parseRunFilter, SEARCH_MAX_RESULTS_DEFAULT, searchRunRecords,
-} from "../../src/store/filter.js";
+import { matchesRunFilter, parseRunFilter, SEARCH_MAX_RESULTS_DEFAULT, searchRunRecords } from "../../src/store/filter.js";
 import { compareRuns, parseOrderBy, sortRunRecords } from "../../src/store/order.js";
 import { validationErrorOf } from "../support/errors.js";
 
@@ -34,10 +32,24 @@ function run(spec: RunSpec): RunRecord {
 }
 
 const RUNS: readonly RunRecord[] = [
-  run({ id: "r1", name: "baseline", start: 100, end: 200, metrics: { acc: 0.9, "val-loss": 0.2 },
-    params: { lr: "0.01", opt: "adam" }, tags: { team: "growth", "a b": "x y", "mlflow.runName": "baseline" } }),
-  run({ id: "r2", name: "Tuned", status: "FAILED", start: 300, metrics: { acc: 0.7, loss: Number.NaN },
-    params: { lr: "0.1", opt: "sgd" }, tags: { team: "Growth-2" } }),
+  run({
+    id: "r1",
+    name: "baseline",
+    start: 100,
+    end: 200,
+    metrics: { acc: 0.9, "val-loss": 0.2 },
+    params: { lr: "0.01", opt: "adam" },
+    tags: { team: "growth", "a b": "x y", "mlflow.runName": "baseline" },
+  }),
+  run({
+    id: "r2",
+    name: "Tuned",
+    status: "FAILED",
+    start: 300,
+    metrics: { acc: 0.7, loss: Number.NaN },
+    params: { lr: "0.1", opt: "sgd" },
+    tags: { team: "Growth-2" },
+  }),
   run({ id: "r3", name: "tiny_100%", status: "RUNNING", start: 200, metrics: {}, params: { opt: "Adam" } }),
 ];
 
@@ -69,12 +81,12 @@ describe("parseRunFilter / matchesRunFilter", () => {
     ["metrics.loss != 0", ["r2"]],
     // quoted keys
     ["metrics.`val-loss` < 0.5", ["r1"]],
-    ["metrics.\"val-loss\" < 0.5", ["r1"]],
+    ['metrics."val-loss" < 0.5', ["r1"]],
     ["tags.`a b` = 'x y'", ["r1"]],
-    ["tags.\"a b\" = \"x y\"", ["r1"]],
+    ['tags."a b" = "x y"', ["r1"]],
     // params and tags
     ["params.opt = 'adam'", ["r1"]],
-    ["params.opt = \"adam\"", ["r1"]],
+    ['params.opt = "adam"', ["r1"]],
     ["params.opt != 'adam'", ["r2", "r3"]],
     ["params.lr != '0.01'", ["r2"]],
     ["params.opt LIKE 'a%'", ["r1"]],
@@ -106,7 +118,7 @@ describe("parseRunFilter / matchesRunFilter", () => {
     ["attributes.run_id IN ('r1', 'r3')", ["r1", "r3"]],
     ["attributes.run_id IN ('r2')", ["r2"]],
     ["attributes.run_id NOT IN ('r1','r3')", ["r2"]],
-    ["attr.run_id not   in (\"r1\")", ["r2", "r3"]],
+    ['attr.run_id not   in ("r1")', ["r2", "r3"]],
     // numeric attributes; a run with no end_time never matches
     ["attributes.start_time > 150", ["r2", "r3"]],
     ["start_time = 200", ["r3"]],
@@ -159,7 +171,7 @@ describe("parseRunFilter / matchesRunFilter", () => {
     ["metrics.a > 1 and ", 14, /expected a clause after AND/],
     ["(metrics.a > 1)", 0, /parentheses are not supported/],
     ["params.opt = 'adam", 13, /unterminated string starting at position 13/],
-    ["tags.team = \"growth", 12, /unterminated string/],
+    ['tags.team = "growth', 12, /unterminated string/],
     ["tags.`a b = 'x'", 5, /unterminated quoted name/],
     ["params.opt = 'it''s'", 16, /doubled quotes/],
     ["params.lr > '0.1'", 10, /params\.lr supports only =, !=, LIKE, ILIKE, IS NULL, IS NOT NULL/],
@@ -230,10 +242,13 @@ describe("parseRunFilter / matchesRunFilter", () => {
 
   it("round-trips any backtick-quoted key", () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }).filter((s) => !s.includes("`")), (key) => {
-        const f = parseRunFilter(`tags.\`${key}\` = 'v'`);
-        return f.clauses[0]?.key === key && matchesRunFilter(f, run({ id: "x", tags: { [key]: "v" } }));
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }).filter((s) => !s.includes("`")),
+        (key) => {
+          const f = parseRunFilter(`tags.\`${key}\` = 'v'`);
+          return f.clauses[0]?.key === key && matchesRunFilter(f, run({ id: "x", tags: { [key]: "v" } }));
+        },
+      ),
     );
   });
 });
@@ -261,7 +276,10 @@ describe("parseOrderBy / compareRuns", () => {
     [["attributes.end_time DESC"], ["d", "b", "c", "e", "a"]],
     [["run_id DESC"], ["e", "d", "c", "b", "a"]],
     [["attributes.run_name"], ["a", "b", "c", "d", "e"]],
-    [["params.p DESC", "metrics.m DESC"], ["d", "a", "b", "e", "c"]],
+    [
+      ["params.p DESC", "metrics.m DESC"],
+      ["d", "a", "b", "e", "c"],
+    ],
     [["  metrics.`m`   DESC  "], ["d", "a", "e", "b", "c"]],
   ])("orders by %j", (order, expected) => {
     expect(sorted(order)).toEqual(expected);

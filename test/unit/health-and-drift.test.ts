@@ -83,9 +83,24 @@ const local: LocalFinal = {
   end: { s: 9, t: "end", status: "FINISHED", ts: 5000 },
 };
 
-function server(over: { status?: "RUNNING" | "FINISHED"; endTime?: number; name?: string; tags?: Record<string, string>; params?: Record<string, string>; metrics?: Record<string, number> }): RemoteRun {
+function server(over: {
+  status?: "RUNNING" | "FINISHED";
+  endTime?: number;
+  name?: string;
+  tags?: Record<string, string>;
+  params?: Record<string, string>;
+  metrics?: Record<string, number>;
+}): RemoteRun {
   return {
-    info: { runId: "r", experimentId: "1", name: over.name ?? "renamed", status: over.status ?? "FINISHED", startTime: 1, lifecycleStage: "active", ...(over.endTime === undefined ? { endTime: 5000 } : { endTime: over.endTime }) },
+    info: {
+      runId: "r",
+      experimentId: "1",
+      name: over.name ?? "renamed",
+      status: over.status ?? "FINISHED",
+      startTime: 1,
+      lifecycleStage: "active",
+      ...(over.endTime === undefined ? { endTime: 5000 } : { endTime: over.endTime }),
+    },
     data: {
       params: over.params ?? { lr: "0.1" },
       metrics: over.metrics ?? { loss: 0.5 },
@@ -102,7 +117,12 @@ describe("driftOf", () => {
   });
 
   it("finds a regressed status, an old tag value, a lost param and a missing metric key", () => {
-    const d = driftOf(local, server({ status: "RUNNING", tags: { progress: "0", "mlflow.parentRunId": "server-parent" }, params: {}, metrics: {}, name: "created" }), "server-parent", "created");
+    const d = driftOf(
+      local,
+      server({ status: "RUNNING", tags: { progress: "0", "mlflow.parentRunId": "server-parent" }, params: {}, metrics: {}, name: "created" }),
+      "server-parent",
+      "created",
+    );
     expect(d.end).toEqual({ status: "FINISHED", endTime: 5000 });
     expect(d.tags).toEqual([{ key: "progress", value: "2" }]);
     expect(d.params).toEqual([{ key: "lr", value: "0.1" }]);

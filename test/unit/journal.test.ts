@@ -60,7 +60,10 @@ function expectRecords(actual: readonly JournalRecord[], expected: readonly Jour
   if (actual.length !== expected.length) bad.push(`length ${actual.length} != ${expected.length}`);
   for (let i = 0; i < expected.length; i++) {
     const e = expected[i] as JournalRecord;
-    if (!sameRecord(actual[i], e)) bad.push(`#${i}: got ${String(JSON.stringify(actual[i]))} (v=${show((actual[i] as { v?: unknown } | undefined)?.v)}) want ${JSON.stringify(e)} (v=${show((e as { v?: unknown }).v)})`);
+    if (!sameRecord(actual[i], e))
+      bad.push(
+        `#${i}: got ${String(JSON.stringify(actual[i]))} (v=${show((actual[i] as { v?: unknown } | undefined)?.v)}) want ${JSON.stringify(e)} (v=${show((e as { v?: unknown }).v)})`,
+      );
     if (bad.length > 5) break;
   }
   expect(bad).toEqual([]);
@@ -83,7 +86,7 @@ function fiveRecords(): Entry[] {
   return [
     metric(1, "loss", 0.5, TS, 0),
     param(2, "lr", "0.001", TS + 1),
-    tag(3, "note", "line1\nline2 \"quoted\" \\ back", TS + 2),
+    tag(3, "note", 'line1\nline2 "quoted" \\ back', TS + 2),
     metric(4, "acc", 0.9, TS + 3, 7),
     tag(5, "名前", "損失 ünïcödé 😀 \u2028 end", TS + 4),
   ];
@@ -91,7 +94,24 @@ function fiveRecords(): Entry[] {
 
 describe("round trip", () => {
   it("returns exactly what JournalWriter wrote, including special floats and odd strings", async () => {
-    const values = [0, -0, 1, -1, 0.1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-300, -1e-300, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, Number.EPSILON, 2 ** 53, 123456789.123456789];
+    const values = [
+      0,
+      -0,
+      1,
+      -1,
+      0.1,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      1e-300,
+      -1e-300,
+      Number.MAX_VALUE,
+      -Number.MAX_VALUE,
+      Number.MIN_VALUE,
+      Number.EPSILON,
+      2 ** 53,
+      123456789.123456789,
+    ];
     const entries: Entry[] = [];
     let s = 0;
     for (const v of values) entries.push(metric(++s, "m/値", v, TS + s, s * 3 - 10));
@@ -106,7 +126,10 @@ describe("round trip", () => {
     expect(read.corrupt).toEqual([]);
     expect(read.tailBytes).toBe(0);
     expect(read.lastSeq).toBe(s);
-    expectRecords(read.records, entries.map((e) => e.expected));
+    expectRecords(
+      read.records,
+      entries.map((e) => e.expected),
+    );
   });
 
   it("writes one `<crc32 hex> <json>` line per record", async () => {
@@ -118,7 +141,11 @@ describe("round trip", () => {
     expect(lines).toHaveLength(5);
     for (const line of lines) {
       expect(line).toMatch(/^[0-9a-f]{8} \{.*\}$/su);
-      expect(line.slice(0, 8)).toBe(crc32(Buffer.from(line.slice(9), "utf8")).toString(16).padStart(8, "0"));
+      expect(line.slice(0, 8)).toBe(
+        crc32(Buffer.from(line.slice(9), "utf8"))
+          .toString(16)
+          .padStart(8, "0"),
+      );
     }
   });
 });
@@ -173,7 +200,7 @@ describe("torn tail", () => {
 
   it.each([
     ["NUL bytes (preallocated blocks)", Buffer.alloc(4096, 0)],
-    ["garbage without a newline", Buffer.from("deadbeef {\"s\":6,\"t\":\"m\"")],
+    ["garbage without a newline", Buffer.from('deadbeef {"s":6,"t":"m"')],
     ["garbage lines with newlines", Buffer.concat([Buffer.from("not a record\n"), Buffer.alloc(10, 0), Buffer.from("\n12345678 {}\n")])],
   ])("treats %s after the last good line as a torn tail", async (_name, garbage) => {
     const entries = fiveRecords();
@@ -185,7 +212,10 @@ describe("torn tail", () => {
     const before = await readJournal(tmp);
     expect(before.corrupt).toEqual([]);
     expect(before.tailBytes).toBe(garbage.length);
-    expectRecords(before.records, entries.map((e) => e.expected));
+    expectRecords(
+      before.records,
+      entries.map((e) => e.expected),
+    );
 
     const report = await recoverJournal(tmp);
     expect(report).toEqual({ truncatedBytes: garbage.length, corrupt: [], lastSeq: 5 });
@@ -277,7 +307,10 @@ describe("segments", () => {
     const fromSeq = (segs[3] as { firstSeq: number }).firstSeq + 1;
     const later = await readJournal(tmp, fromSeq);
     expect(later.corrupt).toEqual([]);
-    expectRecords(later.records, expected.filter((r) => r.s >= fromSeq));
+    expectRecords(
+      later.records,
+      expected.filter((r) => r.s >= fromSeq),
+    );
     expect((await readJournal(tmp)).corrupt.length).toBeGreaterThan(0);
 
     const { writer: reopened } = await JournalWriter.open(tmp, opts);

@@ -50,7 +50,9 @@ it("an ended long run is read from its index row, a running one from a saved che
 
   expect((await reader.getRun(running.id)).data.metrics).toEqual({ loss: POINTS - 1 });
   const file = indexFile(layout, ended.experimentId);
-  const checkpoint = readRows(file, 0)?.rows.filter((r) => r.runId === running.id).pop();
+  const checkpoint = readRows(file, 0)
+    ?.rows.filter((r) => r.runId === running.id)
+    .pop();
   expect(checkpoint?.end).toBeUndefined();
   expect(checkpoint?.latest.get("loss")?.value).toBe(POINTS - 1);
   // More points arrive; a new reader resumes from the checkpoint and sees them.

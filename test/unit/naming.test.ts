@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  DEFAULT_RUN_NAME_TEMPLATE,
-  checkNamePolicy,
-  randomPair,
-  renderName,
-  validateTemplate,
-} from "../../src/capture/naming.js";
+import { DEFAULT_RUN_NAME_TEMPLATE, checkNamePolicy, randomPair, renderName, validateTemplate } from "../../src/capture/naming.js";
 import { ValidationError } from "../../src/errors.js";
 import { validationErrorOf } from "../support/errors.js";
 
@@ -94,9 +88,7 @@ describe("checkNamePolicy", () => {
     expect(e.field).toBe("run name");
     expect(e.rule).toBe("must match /^[a-z-]+$/ (namePolicy.run)");
     expect(e.message).toContain('"Baseline"');
-    expect(caught(() => checkNamePolicy("experiment", "x y", /^\S+$/)).rule).toBe(
-      "must match /^\\S+$/ (namePolicy.experiment)",
-    );
+    expect(caught(() => checkNamePolicy("experiment", "x y", /^\S+$/)).rule).toBe("must match /^\\S+$/ (namePolicy.experiment)");
   });
 
   it("gives the same answer on every call with a global regex", () => {

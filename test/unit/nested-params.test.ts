@@ -79,7 +79,7 @@ describe("flattenParams", () => {
     expect(thrown(() => flattenParams(deep)).rule).toMatch(/deeper than/);
     expect(thrown(() => flattenParams({ when: { at: new Date(0) } })).field).toBe("params.when.at value");
     expect(thrown(() => flattenParams({ arr: [Number.NaN] })).rule).toMatch(/finite/);
-    expect(thrown(() => flattenParams({ arr: [new Map()] })).field).toBe("params.arr[\"0\"] value");
+    expect(thrown(() => flattenParams({ arr: [new Map()] })).field).toBe('params.arr["0"] value');
   });
 
   it("accepts nesting up to the limit", () => {

@@ -25,7 +25,12 @@ async function modelJson(model: tf.LayersModel): Promise<Record<string, unknown>
   let out: Record<string, unknown> = {};
   await model.save(
     tf.io.withSaveHandler(async (a) => {
-      out = { format: a.format, generatedBy: a.generatedBy, modelTopology: a.modelTopology, weightsManifest: [{ paths: ["./weights.bin"], weights: a.weightSpecs }] };
+      out = {
+        format: a.format,
+        generatedBy: a.generatedBy,
+        modelTopology: a.modelTopology,
+        weightsManifest: [{ paths: ["./weights.bin"], weights: a.weightSpecs }],
+      };
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
     }),
   );
@@ -82,7 +87,15 @@ describe("architectureDigestOf on other layouts", () => {
     modelTopology: {
       keras_version: "2.13.1",
       backend: "tensorflow",
-      model_config: { class_name: "Sequential", config: { name, layers: [{ class_name: "Dense", config: { name: `dense_${name}`, units, kernel_initializer: { class_name: "GlorotUniform", config: { seed: null } } } }] } },
+      model_config: {
+        class_name: "Sequential",
+        config: {
+          name,
+          layers: [
+            { class_name: "Dense", config: { name: `dense_${name}`, units, kernel_initializer: { class_name: "GlorotUniform", config: { seed: null } } } },
+          ],
+        },
+      },
       training_config: training,
     },
     weightsManifest: [],
@@ -93,7 +106,13 @@ describe("architectureDigestOf on other layouts", () => {
     config: {
       name: "functional",
       layers: [
-        { module: "keras.layers", class_name: "InputLayer", name: inputName, config: { batch_shape: [null, 3], dtype: "float32", name: inputName }, inbound_nodes: [] },
+        {
+          module: "keras.layers",
+          class_name: "InputLayer",
+          name: inputName,
+          config: { batch_shape: [null, 3], dtype: "float32", name: inputName },
+          inbound_nodes: [],
+        },
         {
           module: "keras.layers",
           class_name: "Dense",
@@ -143,7 +162,9 @@ describe("readArchitectureDigest of a model folder", () => {
   it("reads model.json, else config.json; an opaque or unreadable folder has none", async () => {
     const json = await modelJson(sequential([2, 1]));
     expect(await readArchitectureDigest(folder({ "model.json": JSON.stringify(json), "weights.bin": "x" }))).toBe(architectureDigestOf(json));
-    expect(await readArchitectureDigest(folder({ "model.json": "{not json", "config.json": JSON.stringify(json.modelTopology) }))).toBe(architectureDigestOf(json));
+    expect(await readArchitectureDigest(folder({ "model.json": "{not json", "config.json": JSON.stringify(json.modelTopology) }))).toBe(
+      architectureDigestOf(json),
+    );
     expect(await readArchitectureDigest(folder({ "model.onnx": "\u0008\u0007" }))).toBeUndefined();
     expect(await readArchitectureDigest(folder({ "model.json": "{not json" }))).toBeUndefined();
   });

@@ -26,7 +26,10 @@ beforeAll(async () => {
 function newStore(): { tracker: Tracker; root: string } {
   const root = mkdtempSync(path.join(os.tmpdir(), "mltrail-bump-"));
   const tracker = new Tracker({ trackingUri: root, experiment: "bump", captureContext: false, handleExit: false });
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }), async () => void (await tracker.close()));
+  cleanups.push(
+    () => rmSync(root, { recursive: true, force: true }),
+    async () => void (await tracker.close()),
+  );
   return { tracker, root };
 }
 
@@ -106,7 +109,13 @@ describe("why a bump was required: modelHistory, compare, the report and the CLI
     expect(releaseChangeLines(patch)).toEqual(["weights: weights changed (same architecture)", "params: params changed (lr)"]);
 
     const cmp = await compareModelVersions(tracker, "why");
-    expect(cmp.versions.map((v) => v.changeDetails?.map((d) => [d.category, d.bump]))).toEqual([[], [["weights", "patch"], ["params", "patch"]]]);
+    expect(cmp.versions.map((v) => v.changeDetails?.map((d) => [d.category, d.bump]))).toEqual([
+      [],
+      [
+        ["weights", "patch"],
+        ["params", "patch"],
+      ],
+    ]);
     const html = timelineSection(cmp, await tracker.modelHistory("why"));
     expect(html).toContain('<span class="badge">weights</span>weights changed (same architecture) <span class="muted">(patch)</span>');
     expect(html).toContain('<span class="badge">params</span>params changed (lr) <span class="muted">(patch)</span>');

@@ -18,14 +18,20 @@ const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.optio
 const digest = maybe(fc.constantFrom("a", "b", "c"));
 const spec = fc.record({ name: fc.constantFrom("age", "income", "p"), dtype: fc.constantFrom("float32", "int32") });
 const signature: fc.Arbitrary<ModelSignature | undefined> = maybe(
-  fc.record({ inputs: fc.uniqueArray(spec, { selector: (s) => s.name, maxLength: 2 }), outputs: fc.uniqueArray(spec, { selector: (s) => s.name, maxLength: 1 }) }),
+  fc.record({
+    inputs: fc.uniqueArray(spec, { selector: (s) => s.name, maxLength: 2 }),
+    outputs: fc.uniqueArray(spec, { selector: (s) => s.name, maxLength: 1 }),
+  }),
 );
 const facts: fc.Arbitrary<ReleaseFacts> = fc
   .record({
     signature,
     contentDigest: digest,
     architectureDigest: digest,
-    datasets: fc.uniqueArray(fc.record({ name: fc.constantFrom("train", "extra"), digest: fc.constantFrom("d1", "d2") }), { selector: (d) => d.name, maxLength: 2 }),
+    datasets: fc.uniqueArray(fc.record({ name: fc.constantFrom("train", "extra"), digest: fc.constantFrom("d1", "d2") }), {
+      selector: (d) => d.name,
+      maxLength: 2,
+    }),
     params: fc.dictionary(fc.constantFrom("lr", "epochs"), fc.constantFrom("1", "2"), { maxKeys: 2 }),
     metadataDigest: digest,
   })
@@ -81,12 +87,18 @@ describe("bump policies", () => {
 
   it("semantic: new weights and params of a known, unchanged architecture, signature and data are a patch; unknown architecture a minor", () => {
     fc.assert(
-      fc.property(facts, fc.constantFrom("w1", "w2"), fc.constantFrom("w3", "w4"), maybe(fc.constantFrom("t1")), ({ architectureDigest: _a, ...f }, w1, w2, arch) => {
-        const prev = { ...f, contentDigest: w1, ...(arch === undefined ? {} : { architectureDigest: arch }) };
-        const next = { ...prev, contentDigest: w2, params: { ...f.params, lr: "0.5" } };
-        expect(requiredBump(inferChanges(prev, next).changes)).toBe(arch === undefined ? "minor" : "patch");
-        expect(requiredBump(inferChanges(prev, next, { policy: "strict" }).changes)).toBe("minor");
-      }),
+      fc.property(
+        facts,
+        fc.constantFrom("w1", "w2"),
+        fc.constantFrom("w3", "w4"),
+        maybe(fc.constantFrom("t1")),
+        ({ architectureDigest: _a, ...f }, w1, w2, arch) => {
+          const prev = { ...f, contentDigest: w1, ...(arch === undefined ? {} : { architectureDigest: arch }) };
+          const next = { ...prev, contentDigest: w2, params: { ...f.params, lr: "0.5" } };
+          expect(requiredBump(inferChanges(prev, next).changes)).toBe(arch === undefined ? "minor" : "patch");
+          expect(requiredBump(inferChanges(prev, next, { policy: "strict" }).changes)).toBe("minor");
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -22,7 +22,10 @@ function newStore(extra: TrackerOptions = {}): { tracker: Tracker; root: string;
   const tracker = new Tracker({ trackingUri: root, experiment: "registry", captureContext: false, handleExit: false, ...extra });
   const errors: MltrailError[] = [];
   tracker.on("error", (e) => errors.push(e));
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }), async () => void (await tracker.close()));
+  cleanups.push(
+    () => rmSync(root, { recursive: true, force: true }),
+    async () => void (await tracker.close()),
+  );
   return { tracker, root, errors };
 }
 
@@ -38,7 +41,9 @@ describe("parallel releases in one process (issue 12.3)", () => {
     const runs = [await finishedRun(tracker, 0.1), await finishedRun(tracker, 0.2)];
     for (let round = 0; round < 20; round++) {
       const model = `par-${round}`;
-      const both = await Promise.all(runs.map((runId, i) => tracker.registerModel(model, { runId, contentDigest: fakeDigest(`${round}-${i}`), rationale: `r${i}` })));
+      const both = await Promise.all(
+        runs.map((runId, i) => tracker.registerModel(model, { runId, contentDigest: fakeDigest(`${round}-${i}`), rationale: `r${i}` })),
+      );
       expect(both.map((v) => v.version).sort()).toEqual(["1.0.0", "1.1.0"]);
     }
     const twice = await Promise.all([0, 1].map(() => tracker.setAlias("par-0", "champion", "1.0.0")));
@@ -61,7 +66,11 @@ describe("model names map to safe folder names (issue 12.4)", () => {
     }
     expect(await tracker.listModels()).toEqual([...names].sort());
     // Nothing was written outside one folder per model under registry/.
-    expect(readdirSync(root).sort()).toEqual(readdirSync(root).filter((f) => !["model.json", "versions", "aliases.json", "audit.jsonl"].includes(f)).sort());
+    expect(readdirSync(root).sort()).toEqual(
+      readdirSync(root)
+        .filter((f) => !["model.json", "versions", "aliases.json", "audit.jsonl"].includes(f))
+        .sort(),
+    );
     const folders = readdirSync(path.join(root, "registry")).filter((f) => !f.startsWith("."));
     expect(folders).toHaveLength(names.length);
     for (const f of folders) expect(Buffer.byteLength(f)).toBeLessThanOrEqual(100);
@@ -84,8 +93,21 @@ describe("model names map to safe folder names (issue 12.4)", () => {
     mkdirSync(path.join(legacy, "versions"), { recursive: true });
     writeFileSync(path.join(legacy, "model.json"), JSON.stringify({ name: "team churn", createdAt: 1 }));
     const record = {
-      name: "team churn", version: "1.0.0", backendVersion: "1", source: `runs:/${runId}/model`, runId, contentDigest: fakeDigest("old"),
-      author: "ana", createdAt: 1, rationale: "first", metrics: {}, params: { lr: "0.01" }, datasets: [], bump: "initial", changes: [], tags: {},
+      name: "team churn",
+      version: "1.0.0",
+      backendVersion: "1",
+      source: `runs:/${runId}/model`,
+      runId,
+      contentDigest: fakeDigest("old"),
+      author: "ana",
+      createdAt: 1,
+      rationale: "first",
+      metrics: {},
+      params: { lr: "0.01" },
+      datasets: [],
+      bump: "initial",
+      changes: [],
+      tags: {},
     };
     writeFileSync(path.join(legacy, "versions", "1.json"), JSON.stringify(record));
     writeFileSync(path.join(legacy, "aliases.json"), JSON.stringify({ champion: "1.0.0" }));
@@ -110,7 +132,10 @@ describe("damaged registry files stay local (issue 12.6)", () => {
     appendFileSync(path.join(modelFolder(root, "m"), "audit.jsonl"), '{"action":"alias","ver');
     await tracker.registerModel("m", { runId, contentDigest: fakeDigest("b") });
     const history = await tracker.modelHistory("m");
-    expect(history.map((e) => [e.action, e.version])).toEqual([["release", "1.0.0"], ["release", "1.1.0"]]);
+    expect(history.map((e) => [e.action, e.version])).toEqual([
+      ["release", "1.0.0"],
+      ["release", "1.1.0"],
+    ]);
     expect(errors.some((e) => e instanceof SpoolError && e.message.includes("audit"))).toBe(true);
     expect(tracker.stats().lastError).toContain("audit");
   });

@@ -21,7 +21,10 @@ afterEach(async () => {
 function newStore(extra: TrackerOptions = {}): { tracker: Tracker; root: string } {
   const root = mkdtempSync(path.join(os.tmpdir(), "mltrail-registry-"));
   const tracker = new Tracker({ trackingUri: root, experiment: "registry", captureContext: false, handleExit: false, ...extra });
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }), async () => void (await tracker.close()));
+  cleanups.push(
+    () => rmSync(root, { recursive: true, force: true }),
+    async () => void (await tracker.close()),
+  );
   return { tracker, root };
 }
 
@@ -76,12 +79,16 @@ describe("release flow on the local store", () => {
 
     // A removed input breaks callers: a minor bump is refused, naming the change.
     const r3 = await finishedRun(tracker);
-    const lowered = await rejection(tracker.registerModel("churn", { runId: r3, signature: SIG_NO_AGE, contentDigest: fakeDigest("sha256:ccc"), bump: "minor", rationale: "drop age" }));
+    const lowered = await rejection(
+      tracker.registerModel("churn", { runId: r3, signature: SIG_NO_AGE, contentDigest: fakeDigest("sha256:ccc"), bump: "minor", rationale: "drop age" }),
+    );
     expect(lowered).toBeInstanceOf(ValidationError);
     expect(lowered.message).toContain('input "age" removed → major required, got minor');
     expect(lowered.message).toContain("rule 2");
     // Also with an explicit version on the minor line.
-    const lowered2 = await rejection(tracker.registerModel("churn", { runId: r3, signature: SIG_NO_AGE, contentDigest: fakeDigest("sha256:ccc"), version: "1.2.0", rationale: "drop age" }));
+    const lowered2 = await rejection(
+      tracker.registerModel("churn", { runId: r3, signature: SIG_NO_AGE, contentDigest: fakeDigest("sha256:ccc"), version: "1.2.0", rationale: "drop age" }),
+    );
     expect(lowered2).toBeInstanceOf(ValidationError);
     expect(lowered2.message).toContain('input "age" removed → major required, got minor');
     expect(versionFiles(root, "churn")).toHaveLength(2);
@@ -122,7 +129,7 @@ describe("resolution", () => {
     ["^2", "2.0.0"],
     ["champion", "1.1.0"],
     ["latest", "2.0.0"],
-  ])("getModelVersion(name, %j) → %s, and the same through \"name@ref\"", async (ref, expected) => {
+  ])('getModelVersion(name, %j) → %s, and the same through "name@ref"', async (ref, expected) => {
     const tracker = await threeVersions();
     expect((await tracker.getModelVersion("churn", ref)).version).toBe(expected);
     expect((await tracker.getModelVersion(`churn@${ref}`)).version).toBe(expected);
@@ -164,7 +171,9 @@ describe("prereleases, promotion, deprecation", () => {
     const notPre = await rejection(tracker.promote("m", "1.1.0", { rationale: "x" }));
     expect(notPre).toBeInstanceOf(ValidationError);
     expect(notPre.message).toContain("rule 4");
-    expect((await tracker.modelHistory("m")).filter((e) => e.action === "promote")).toMatchObject([{ version: "1.1.0", from: "1.1.0-rc.1", reason: "canary passed" }]);
+    expect((await tracker.modelHistory("m")).filter((e) => e.action === "promote")).toMatchObject([
+      { version: "1.1.0", from: "1.1.0-rc.1", reason: "canary passed" },
+    ]);
   });
 
   it("deprecated versions are skipped by ranges and latest, but an exact ref still resolves", async () => {
@@ -261,7 +270,9 @@ describe("policies and bad input", () => {
     const { tracker } = newStore({ requireRationale: true });
     const run = await finishedRun(tracker);
     for (const rationale of [undefined, "", "   "]) {
-      const err = await rejection(tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("a"), ...(rationale === undefined ? {} : { rationale }) }));
+      const err = await rejection(
+        tracker.registerModel("m", { runId: run, contentDigest: fakeDigest("a"), ...(rationale === undefined ? {} : { rationale }) }),
+      );
       expect(err).toBeInstanceOf(ValidationError);
       expect(err.message).toContain("requireRationale");
     }
@@ -313,7 +324,13 @@ describe("policies and bad input", () => {
     expect(await tracker.getModelVersion("m", "1.0.0")).toMatchObject({ description: "better docs", tags: { team: "growth", stage: "prod" } });
 
     // The typed API only offers mutable fields; the runtime check guards untyped callers.
-    for (const change of [{ contentDigest: fakeDigest("sha256:evil") }, { version: "9.9.9" }, { signature: SIG }, { source: "s3://x" }, { metrics: { acc: 1 } }]) {
+    for (const change of [
+      { contentDigest: fakeDigest("sha256:evil") },
+      { version: "9.9.9" },
+      { signature: SIG },
+      { source: "s3://x" },
+      { metrics: { acc: 1 } },
+    ]) {
       const err = await rejection(tracker.updateModelVersion("m", "1.0.0", change as never));
       expect(err).toBeInstanceOf(ValidationError);
       expect(err.message).toContain("rule 6");

@@ -36,9 +36,8 @@ const existing = (...vs: string[]): { version: string; deleted?: boolean }[] =>
 const ageRemoved: Change = { kind: "input-removed", bump: "major", subject: "age", description: 'input "age" removed' };
 
 describe("rule 1: strict SemVer 2.0.0, identity excludes +build", () => {
-  it.each(["1.0.0", "0.0.0", "10.20.30", "1.2.3-rc.0", "1.2.3-alpha.12", "1.2.3+build.01", "1.2.3-beta.2+sha.abc"])(
-    "accepts %s",
-    (v) => expect(checkVersion(v)).toBe(v),
+  it.each(["1.0.0", "0.0.0", "10.20.30", "1.2.3-rc.0", "1.2.3-alpha.12", "1.2.3+build.01", "1.2.3-beta.2+sha.abc"])("accepts %s", (v) =>
+    expect(checkVersion(v)).toBe(v),
   );
   it.each(["v1.2.3", "V1.2.3", "=1.2.3", " 1.2.3", "1.2.3 ", "1.2", "1", "01.2.3", "1.02.3", "1.2.3-rc.01", "1.2.3beta", "", "latest"])(
     "rejects %j naming rule 1",
@@ -114,7 +113,9 @@ describe("rule 2: the bump comes from the changes; may be raised, never lowered"
     expect(diffSignatures(a, b)).toEqual([{ kind: expect.any(String), bump, subject: "a", description: text }]);
   });
   it("a removed label is major too, and so is a reorder", () => {
-    expect(diffSignatures({ inputs: [], outputs: [], labels: ["a", "b"] }, { inputs: [], outputs: [], labels: ["a"] })[0]?.description).toBe('label set changed: removed "b"');
+    expect(diffSignatures({ inputs: [], outputs: [], labels: ["a", "b"] }, { inputs: [], outputs: [], labels: ["a"] })[0]?.description).toBe(
+      'label set changed: removed "b"',
+    );
     expect(diffSignatures({ inputs: [], outputs: [], labels: ["a", "b"] }, { inputs: [], outputs: [], labels: ["b", "a"] })[0]?.bump).toBe("major");
   });
   it.each([
@@ -323,11 +324,14 @@ describe("rule 8: concurrent releases", () => {
     [false, 0, 0, "ok"],
   ] as const)("computed=%s, losing %d times → %d retries, %s", async (computed, losses, retries, outcome) => {
     let calls = 0;
-    const run = releaseWithRetry(async (n) => {
-      calls++;
-      expect(n).toBe(calls - 1);
-      return n < losses ? conflict() : "ok";
-    }, { computed });
+    const run = releaseWithRetry(
+      async (n) => {
+        calls++;
+        expect(n).toBe(calls - 1);
+        return n < losses ? conflict() : "ok";
+      },
+      { computed },
+    );
     if (outcome === "ok") await expect(run).resolves.toBe("ok");
     else await expect(run).rejects.toBeInstanceOf(ConflictError);
     expect(calls).toBe(retries + 1);
@@ -335,10 +339,13 @@ describe("rule 8: concurrent releases", () => {
   it("other errors are not retried", async () => {
     let calls = 0;
     await expect(
-      releaseWithRetry(async () => {
-        calls++;
-        throw new ValidationError("x", 1, "bad");
-      }, { computed: true }),
+      releaseWithRetry(
+        async () => {
+          calls++;
+          throw new ValidationError("x", 1, "bad");
+        },
+        { computed: true },
+      ),
     ).rejects.toBeInstanceOf(ValidationError);
     expect(calls).toBe(1);
   });
@@ -347,7 +354,11 @@ describe("rule 8: concurrent releases", () => {
 describe("checkSignature", () => {
   it("returns a clean copy", () => {
     const sig = { inputs: [{ name: "a", dtype: "f", shape: [null, 3], optional: false }], outputs: [{ name: "p", dtype: "f", optional: true }], labels: ["x"] };
-    expect(checkSignature(sig)).toEqual({ inputs: [{ name: "a", dtype: "f", shape: [null, 3] }], outputs: [{ name: "p", dtype: "f", optional: true }], labels: ["x"] });
+    expect(checkSignature(sig)).toEqual({
+      inputs: [{ name: "a", dtype: "f", shape: [null, 3] }],
+      outputs: [{ name: "p", dtype: "f", optional: true }],
+      labels: ["x"],
+    });
   });
   const ok = { name: "a", dtype: "f" };
   it.each([

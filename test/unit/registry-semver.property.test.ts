@@ -8,7 +8,10 @@ import type { Bump, PlanInput, PrereleaseChannel } from "../../src/registry/inde
 const small = fc.integer({ min: 0, max: 4 });
 const channel = fc.constantFrom<PrereleaseChannel>("alpha", "beta", "rc");
 const bump = fc.constantFrom<Bump>("major", "minor", "patch");
-const pre = fc.option(fc.tuple(channel, fc.integer({ min: 0, max: 12 })).map(([c, n]) => `-${c}.${n}`), { nil: "" });
+const pre = fc.option(
+  fc.tuple(channel, fc.integer({ min: 0, max: 12 })).map(([c, n]) => `-${c}.${n}`),
+  { nil: "" },
+);
 const build = fc.option(fc.constantFrom("+a", "+b", "+build.01", "+sha-5114f85"), { nil: "" });
 const core = fc.tuple(small, small, small).map(([a, b, c]) => `${a}.${b}.${c}`);
 /** Release-shaped strict versions, with small numbers so lines and collisions are common. */
@@ -78,7 +81,13 @@ describe("range resolution equals semver.maxSatisfying", () => {
   });
 
   it("a range naming a prerelease matches prereleases of that X.Y.Z only (includePrerelease: false)", () => {
-    const preRange = fc.tuple(fc.constantFrom(">=", ">", "^", "~", "<="), core, pre.filter((p) => p !== "")).map(([o, c, p]) => `${o}${c}${p}`);
+    const preRange = fc
+      .tuple(
+        fc.constantFrom(">=", ">", "^", "~", "<="),
+        core,
+        pre.filter((p) => p !== ""),
+      )
+      .map(([o, c, p]) => `${o}${c}${p}`);
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 15 }), preRange, (entries, r) => {
         const pool = entries.filter((e) => !e.deleted && !e.deprecated).map((e) => e.version);
@@ -107,9 +116,7 @@ const planInput = (existing: { version: string; deleted: boolean }[]): fc.Arbitr
   return fc.oneof(requested, computed).map((o) => ({ existing, ...clean(o) }) as PlanInput);
 };
 
-const scenario = fc
-  .array(fc.record({ version, deleted: fc.boolean() }), { maxLength: 12 })
-  .chain((existing) => planInput(existing));
+const scenario = fc.array(fc.record({ version, deleted: fc.boolean() }), { maxLength: 12 }).chain((existing) => planInput(existing));
 
 const RANK: Record<Bump, number> = { patch: 0, minor: 1, major: 2 };
 
@@ -144,19 +151,24 @@ describe("planVersion", () => {
   it("a computed bump over stable versions always succeeds and tops everything", () => {
     const stable = fc.tuple(core, build).map(([c, b]) => `${c}${b}`);
     fc.assert(
-      fc.property(fc.array(fc.record({ version: stable, deleted: fc.boolean() }), { maxLength: 12 }), fc.option(bump, { nil: undefined }), fc.option(bump, { nil: undefined }), (existing, b, required) => {
-        const input: PlanInput = { existing, ...(b === undefined ? {} : { bump: b }), ...(required === undefined ? {} : { required }) };
-        let out;
-        try {
-          out = planVersion(input);
-        } catch (e) {
-          // Only a bump lower than the required one is refused (rule 2).
-          expect(String(e)).toMatch(/rule 2/);
-          expect(b !== undefined && required !== undefined && RANK[b] < RANK[required]).toBe(true);
-          return;
-        }
-        for (const e of existing) expect(semver.gt(out.version, e.version)).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.record({ version: stable, deleted: fc.boolean() }), { maxLength: 12 }),
+        fc.option(bump, { nil: undefined }),
+        fc.option(bump, { nil: undefined }),
+        (existing, b, required) => {
+          const input: PlanInput = { existing, ...(b === undefined ? {} : { bump: b }), ...(required === undefined ? {} : { required }) };
+          let out;
+          try {
+            out = planVersion(input);
+          } catch (e) {
+            // Only a bump lower than the required one is refused (rule 2).
+            expect(String(e)).toMatch(/rule 2/);
+            expect(b !== undefined && required !== undefined && RANK[b] < RANK[required]).toBe(true);
+            return;
+          }
+          for (const e of existing) expect(semver.gt(out.version, e.version)).toBe(true);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -18,14 +18,7 @@ import {
   ServerError,
   ValidationError,
 } from "../../src/errors.js";
-import {
-  apiErrorFromResponse,
-  connectionErrorFrom,
-  connectionErrorKind,
-  isRetryable,
-  retryAfterMs,
-  retryAfterOf,
-} from "../../src/remote/errors.js";
+import { apiErrorFromResponse, connectionErrorFrom, connectionErrorKind, isRetryable, retryAfterMs, retryAfterOf } from "../../src/remote/errors.js";
 import { authFromEnv, createHttpClient, encodeQuery } from "../../src/remote/http.js";
 import type { HttpOptions } from "../../src/remote/http.js";
 import { MlflowClient } from "../../src/remote/mlflow/index.js";
@@ -119,7 +112,10 @@ describe("auth headers", () => {
 
 describe("URLs, query and body encoding", () => {
   it("keeps a path prefix of the tracking URI", async () => {
-    const scope = nock(HOST).get("/prefix/api/2.0/mlflow/experiments/get").query({ experiment_id: "1" }).reply(200, { experiment: { experiment_id: "1", name: "x" } });
+    const scope = nock(HOST)
+      .get("/prefix/api/2.0/mlflow/experiments/get")
+      .query({ experiment_id: "1" })
+      .reply(200, { experiment: { experiment_id: "1", name: "x" } });
     const client = createHttpClient({ trackingUri: `${HOST}/prefix/` });
     expect(client.baseUrl).toBe(`${HOST}/prefix`);
     await client.request("GET", "/api/2.0/mlflow/experiments/get", { query: { experiment_id: "1" } });
@@ -166,7 +162,17 @@ describe("URLs, query and body encoding", () => {
   it("rejects non-http tracking URIs without echoing credentials", () => {
     const make = (): unknown => createHttpClient({ trackingUri: "ftp://u:hunter22@host" });
     expect(make).toThrow(ValidationError);
-    expect(String((() => { try { make(); } catch (e) { return e; } })())).not.toContain("hunter22");
+    expect(
+      String(
+        (() => {
+          try {
+            make();
+          } catch (e) {
+            return e;
+          }
+        })(),
+      ),
+    ).not.toContain("hunter22");
   });
 });
 
@@ -218,7 +224,9 @@ describe("error factory", () => {
     [503, "text/plain", "Artifact proxy is disabled", ServerError],
   ] as const)("over HTTP: a %i %s body becomes the right error", async (status, type, text, cls) => {
     nock(HOST).get(RUNS_GET).query(true).reply(status, text, { "Content-Type": type, "WWW-Authenticate": 'Basic realm="mlflow"' });
-    const err = await createHttpClient({ trackingUri: HOST }).request("GET", RUNS_GET, { query: { run_id: "r" } }).catch((e: unknown) => e);
+    const err = await createHttpClient({ trackingUri: HOST })
+      .request("GET", RUNS_GET, { query: { run_id: "r" } })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(cls);
     expect((err as ApiError).endpoint).toBe(RUNS_GET);
     expect((err as ApiError).message).toContain(text);
@@ -298,7 +306,9 @@ describe("Retry-After and backoff", () => {
       clock += 60_000;
       throw fail(503);
     });
-    await expect(withRetry(slow, { retries: 10, maxElapsedMs: 100_000, jitter: false, baseMs: 1 }, { sleep, now: () => clock })).rejects.toBeInstanceOf(ServerError);
+    await expect(withRetry(slow, { retries: 10, maxElapsedMs: 100_000, jitter: false, baseMs: 1 }, { sleep, now: () => clock })).rejects.toBeInstanceOf(
+      ServerError,
+    );
     expect(slow).toHaveBeenCalledTimes(2);
   });
 
@@ -318,9 +328,14 @@ describe("Retry-After and backoff", () => {
   it("getOrCreateExperiment accepts Databricks' ALREADY_EXISTS (409) after losing a race", async () => {
     const experiment = { experiment_id: "7", name: "race", lifecycle_stage: "active" };
     nock(HOST)
-      .get("/api/2.0/mlflow/experiments/get-by-name").query(true).reply(404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: "no" })
-      .post("/api/2.0/mlflow/experiments/create").reply(409, { error_code: "ALREADY_EXISTS", message: "taken" })
-      .get("/api/2.0/mlflow/experiments/get-by-name").query(true).reply(200, { experiment });
+      .get("/api/2.0/mlflow/experiments/get-by-name")
+      .query(true)
+      .reply(404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: "no" })
+      .post("/api/2.0/mlflow/experiments/create")
+      .reply(409, { error_code: "ALREADY_EXISTS", message: "taken" })
+      .get("/api/2.0/mlflow/experiments/get-by-name")
+      .query(true)
+      .reply(200, { experiment });
     const client = new MlflowClient({ http: createHttpClient({ trackingUri: HOST }), retry: false });
     expect((await client.getOrCreateExperiment("race")).experimentId).toBe("7");
   });
@@ -343,10 +358,7 @@ describe("client request shapes", () => {
     const client = new MlflowClient({ http: createHttpClient({ trackingUri: HOST }), retry: false });
     const history = await client.getMetricHistory("r1", "m");
     expect(history.map((m) => m.value)).toEqual([1, NaN, Infinity, -Infinity]);
-    expect(queries).toEqual([
-      "run_id=r1&metric_key=m&max_results=25000",
-      "run_id=r1&metric_key=m&max_results=25000&page_token=p2",
-    ]);
+    expect(queries).toEqual(["run_id=r1&metric_key=m&max_results=25000", "run_id=r1&metric_key=m&max_results=25000&page_token=p2"]);
   });
 
   it("searchExperiments always sends max_results; logBatch encodes NaN/±Infinity as strings", async () => {
@@ -390,7 +402,12 @@ describe("authFromEnv", () => {
         MLFLOW_TRACKING_INSECURE_TLS: "false",
       });
       expect({ ...auth, caCert: auth.caCert?.toString() }).toEqual({
-        token: "t", username: "u", password: "p", workspace: "w", insecureTls: false, caCert: "-----BEGIN CERTIFICATE-----\n",
+        token: "t",
+        username: "u",
+        password: "p",
+        workspace: "w",
+        insecureTls: false,
+        caCert: "-----BEGIN CERTIFICATE-----\n",
       });
       expect(authFromEnv({ MLFLOW_TRACKING_INSECURE_TLS: "TRUE", MLFLOW_TRACKING_TOKEN: "" })).toEqual({ insecureTls: true });
       expect(() => authFromEnv({ MLFLOW_TRACKING_INSECURE_TLS: "true", MLFLOW_TRACKING_SERVER_CERT_PATH: pem })).toThrow(ValidationError);
@@ -424,12 +441,17 @@ describe("no secret in any thrown error", () => {
   it.each(configs)("401 and 500 answers (%s), even when the server echoes the credentials", async (_name, make) => {
     for (const status of [401, 500]) {
       // A hostile or buggy server echoing every credential it got, decoded Basic included.
-      nock(HOST).get(RUNS_GET).query(true).reply((request: Request) => {
-        const auth = request.headers.get("authorization") ?? "";
-        const decoded = auth.startsWith("Basic ") ? Buffer.from(auth.slice(6), "base64").toString() : "";
-        return [status, `echo: ${auth} ${decoded} ${String(request.headers.get("x-api-key"))}`];
-      });
-      const err = await createHttpClient(make(HOST)).request("GET", RUNS_GET, { query: { run_id: "r" } }).catch((e: unknown) => e);
+      nock(HOST)
+        .get(RUNS_GET)
+        .query(true)
+        .reply((request: Request) => {
+          const auth = request.headers.get("authorization") ?? "";
+          const decoded = auth.startsWith("Basic ") ? Buffer.from(auth.slice(6), "base64").toString() : "";
+          return [status, `echo: ${auth} ${decoded} ${String(request.headers.get("x-api-key"))}`];
+        });
+      const err = await createHttpClient(make(HOST))
+        .request("GET", RUNS_GET, { query: { run_id: "r" } })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ApiError);
       expectClean(err);
     }

@@ -41,13 +41,39 @@ interface RunSpec {
 const key = fc.constantFrom("acc", "loss", "f1", "__proto__", "a.b");
 const value = fc.oneof(fc.double({ noDefaultInfinity: false }), fc.constantFrom(0.5, 0.95, Number.NaN, Infinity, -Infinity, 0));
 const rec: fc.Arbitrary<Rec> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ t: fc.constant("m" as const), k: key, v: value, st: fc.integer({ min: 0, max: 4 }), ts: fc.integer({ min: 0, max: 3 }) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constantFrom("p" as const, "t" as const), k: fc.constantFrom("opt", "depth", "team", "__proto__", "mlflow.runName"), v: fc.constantFrom("adam", "sgd", "3", "b", ""), ts: fc.constant(1) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ t: fc.constant("m" as const), k: key, v: value, st: fc.integer({ min: 0, max: 4 }), ts: fc.integer({ min: 0, max: 3 }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constantFrom("p" as const, "t" as const),
+      k: fc.constantFrom("opt", "depth", "team", "__proto__", "mlflow.runName"),
+      v: fc.constantFrom("adam", "sgd", "3", "b", ""),
+      ts: fc.constant(1),
+    }),
+  },
 );
 const fate = fc.constantFrom<Fate>("FINISHED", "FAILED", "open", "crashed", "torn");
-const runSpec: fc.Arbitrary<RunSpec> = fc.record({ start: fc.integer({ min: 0, max: 5 }), records: fc.array(rec, { maxLength: 8 }), fate, more: fc.array(rec, { maxLength: 4 }), laterFate: fate });
+const runSpec: fc.Arbitrary<RunSpec> = fc.record({
+  start: fc.integer({ min: 0, max: 5 }),
+  records: fc.array(rec, { maxLength: 8 }),
+  fate,
+  more: fc.array(rec, { maxLength: 4 }),
+  laterFate: fate,
+});
 const query: fc.Arbitrary<SearchRunsPageOptions> = fc.record({
-  filter: fc.constantFrom(undefined, "metrics.acc > 0.5", "params.opt = 'adam'", "tags.team = 'b' and params.depth = '3'", "attributes.status = 'FINISHED'", "attributes.start_time >= 3", "metrics.loss IS NULL", "attributes.status != 'RUNNING'"),
+  filter: fc.constantFrom(
+    undefined,
+    "metrics.acc > 0.5",
+    "params.opt = 'adam'",
+    "tags.team = 'b' and params.depth = '3'",
+    "attributes.status = 'FINISHED'",
+    "attributes.start_time >= 3",
+    "metrics.loss IS NULL",
+    "attributes.status != 'RUNNING'",
+  ),
   orderBy: fc.constantFrom(undefined, ["metrics.loss"], ["metrics.acc DESC"], ["params.opt"], ["attributes.start_time ASC"], ["tags.team DESC", "metrics.f1"]),
   maxResults: fc.integer({ min: 1, max: 4 }),
 });
@@ -109,14 +135,22 @@ async function foldAll(root: string, experimentId: string): Promise<RunRecord[]>
       const owner = await readLock(path.join(dir, "writer.lock"));
       if (owner === undefined || lockIsStale(owner)) [status, crashed] = ["KILLED", true];
     }
-    const own = <V,>(m: Map<string, V>): Record<string, V> => {
+    const own = <V>(m: Map<string, V>): Record<string, V> => {
       const o: Record<string, V> = {};
       for (const [k, v] of m) Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
       return o;
     };
     const endTime = end?.ts ?? meta.endTime;
     out.push({
-      info: { runId, experimentId, name: tags.get("mlflow.runName") ?? meta.name, status: status as RunRecord["info"]["status"], startTime: meta.startTime, ...(endTime === undefined ? {} : { endTime }), ...(crashed ? { crashed } : {}) },
+      info: {
+        runId,
+        experimentId,
+        name: tags.get("mlflow.runName") ?? meta.name,
+        status: status as RunRecord["info"]["status"],
+        startTime: meta.startTime,
+        ...(endTime === undefined ? {} : { endTime }),
+        ...(crashed ? { crashed } : {}),
+      },
       data: { params: own(params), metrics: own(new Map([...latest].map(([k, p]) => [k, p.v]))), tags: own(tags) },
     });
   }
@@ -143,47 +177,60 @@ async function allPages(q: LocalQueries, oracle: RunRecord[], opts: SearchRunsPa
 it("searches through the index equal searches over folded journals, pages included", async () => {
   let round = 0;
   await fc.assert(
-    fc.asyncProperty(fc.array(runSpec, { maxLength: 7 }), fc.array(fc.record({ metrics: fc.array(fc.tuple(key, value, fc.integer({ min: 0, max: 3 })), { maxLength: 4 }), end: fc.boolean() }), { maxLength: 2 }), fc.array(query, { minLength: 1, maxLength: 3 }), async (specs, tracked, queries) => {
-      const root = path.join(tmp, String(round++));
-      const store = await LocalStore.open(root);
-      const exp = await store.getOrCreateExperiment("prop");
-      const raws: RawRun[] = [];
-      for (const [i, spec] of specs.entries()) {
-        const runId = `0000000000000000000000000000${String(i).padStart(4, "0")}`;
-        const paths = await store.createRunDir(exp.experimentId, runId);
-        await store.writeRunMeta(paths, { format: "mltrail-run", version: 1, runId, experimentId: exp.experimentId, name: `r${i}`, startTime: spec.start, status: "RUNNING" });
-        fs.writeFileSync(path.join(paths.journal, "0000000000000001.jsonl"), "");
-        const raw = new RawRun(paths.dir);
-        raw.append(spec.records, spec.fate);
-        raws.push(raw);
-      }
-      const tracker = new Tracker({ trackingUri: root, experiment: "prop", captureContext: false, handleExit: false });
-      try {
-        for (const t of tracked) {
-          const run = await tracker.startRun({ params: { opt: "adam" } });
-          for (const [k, v, step] of t.metrics) run.logMetric(k, v, { step });
-          if (t.end) await run.end();
+    fc.asyncProperty(
+      fc.array(runSpec, { maxLength: 7 }),
+      fc.array(fc.record({ metrics: fc.array(fc.tuple(key, value, fc.integer({ min: 0, max: 3 })), { maxLength: 4 }), end: fc.boolean() }), { maxLength: 2 }),
+      fc.array(query, { minLength: 1, maxLength: 3 }),
+      async (specs, tracked, queries) => {
+        const root = path.join(tmp, String(round++));
+        const store = await LocalStore.open(root);
+        const exp = await store.getOrCreateExperiment("prop");
+        const raws: RawRun[] = [];
+        for (const [i, spec] of specs.entries()) {
+          const runId = `0000000000000000000000000000${String(i).padStart(4, "0")}`;
+          const paths = await store.createRunDir(exp.experimentId, runId);
+          await store.writeRunMeta(paths, {
+            format: "mltrail-run",
+            version: 1,
+            runId,
+            experimentId: exp.experimentId,
+            name: `r${i}`,
+            startTime: spec.start,
+            status: "RUNNING",
+          });
+          fs.writeFileSync(path.join(paths.journal, "0000000000000001.jsonl"), "");
+          const raw = new RawRun(paths.dir);
+          raw.append(spec.records, spec.fate);
+          raws.push(raw);
         }
-        await tracker.flush();
-        const q = new LocalQueries(await LocalStore.open(root));
-        for (const opts of queries) {
-          const { got, want } = await allPages(q, await foldAll(root, exp.experimentId), opts);
-          expect(got).toEqual(want);
-        }
-        // More is appended; the same store (warm) and a new one (cold, from the saved index) agree.
-        specs.forEach((spec, i) => {
-          if (spec.fate === "open" || spec.fate === "crashed" || spec.fate === "torn") raws[i]?.append(spec.more, spec.laterFate);
-        });
-        for (const queriesOf of [q, new LocalQueries(await LocalStore.open(root))]) {
+        const tracker = new Tracker({ trackingUri: root, experiment: "prop", captureContext: false, handleExit: false });
+        try {
+          for (const t of tracked) {
+            const run = await tracker.startRun({ params: { opt: "adam" } });
+            for (const [k, v, step] of t.metrics) run.logMetric(k, v, { step });
+            if (t.end) await run.end();
+          }
+          await tracker.flush();
+          const q = new LocalQueries(await LocalStore.open(root));
           for (const opts of queries) {
-            const { got, want } = await allPages(queriesOf, await foldAll(root, exp.experimentId), opts);
+            const { got, want } = await allPages(q, await foldAll(root, exp.experimentId), opts);
             expect(got).toEqual(want);
           }
+          // More is appended; the same store (warm) and a new one (cold, from the saved index) agree.
+          specs.forEach((spec, i) => {
+            if (spec.fate === "open" || spec.fate === "crashed" || spec.fate === "torn") raws[i]?.append(spec.more, spec.laterFate);
+          });
+          for (const queriesOf of [q, new LocalQueries(await LocalStore.open(root))]) {
+            for (const opts of queries) {
+              const { got, want } = await allPages(queriesOf, await foldAll(root, exp.experimentId), opts);
+              expect(got).toEqual(want);
+            }
+          }
+        } finally {
+          await tracker.close();
         }
-      } finally {
-        await tracker.close();
-      }
-    }),
+      },
+    ),
     { numRuns: 40 },
   );
 }, 240_000);

@@ -24,12 +24,17 @@ describe("canonicalServerUri", () => {
   });
 
   it("keeps what names another server: scheme, port, path prefix, host", () => {
-    const keys = ["http://127.0.0.1:5000", "https://127.0.0.1:5000", "http://127.0.0.1:5001", "http://127.0.0.1:5000/mlflow", "http://10.0.0.1:5000"].map(serverKey);
+    const keys = ["http://127.0.0.1:5000", "https://127.0.0.1:5000", "http://127.0.0.1:5001", "http://127.0.0.1:5000/mlflow", "http://10.0.0.1:5000"].map(
+      serverKey,
+    );
     expect(new Set(keys).size).toBe(5);
   });
 
   it("drops default ports and lower-cases the host, keeping the host it connects to", () => {
-    expect(canonicalServerUri("HTTPS://MLflow.Example.COM:443/prefix/")).toEqual({ url: "https://mlflow.example.com/prefix", key: "https://mlflow.example.com/prefix" });
+    expect(canonicalServerUri("HTTPS://MLflow.Example.COM:443/prefix/")).toEqual({
+      url: "https://mlflow.example.com/prefix",
+      key: "https://mlflow.example.com/prefix",
+    });
     expect(canonicalServerUri("http://127.0.0.1:80/#/experiments/3/runs/abc")).toEqual({ url: "http://127.0.0.1", key: "http://localhost" });
   });
 

@@ -157,7 +157,10 @@ describe("a damaged file breaks only itself", () => {
     expect(errors.some((e) => e instanceof CorruptDataError && e.path === paths.meta)).toBe(true);
     await expect(t.getRun(b.id)).rejects.toBeInstanceOf(CorruptDataError);
     // A well-formed JSON document of the wrong shape is damage too.
-    fs.writeFileSync(paths.meta, JSON.stringify({ format: "mltrail-run", version: 1, runId: b.id, experimentId: "1", name: "b", startTime: "yesterday", status: "FINISHED" }));
+    fs.writeFileSync(
+      paths.meta,
+      JSON.stringify({ format: "mltrail-run", version: 1, runId: b.id, experimentId: "1", name: "b", startTime: "yesterday", status: "FINISHED" }),
+    );
     await expect(t.getRun(b.id)).rejects.toThrow(/startTime/);
   });
 });

@@ -25,7 +25,10 @@ afterEach(async () => {
 /** The saved answers, with the non-finite numbers restored. */
 function expected(): Record<string, unknown> {
   const text = fs.readFileSync(path.join(fixture, "expected.json"), "utf8");
-  return JSON.parse(text, (_k, v: unknown) => (v === "NaN" ? Number.NaN : v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v)) as Record<string, unknown>;
+  return JSON.parse(text, (_k, v: unknown) => (v === "NaN" ? Number.NaN : v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v)) as Record<
+    string,
+    unknown
+  >;
 }
 
 it("answers every saved search as format version 1 did, before and after its index is built", async () => {

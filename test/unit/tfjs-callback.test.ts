@@ -23,7 +23,10 @@ beforeAll(async () => {
 function newTracker(): Tracker {
   const root = mkdtempSync(path.join(os.tmpdir(), "mltrail-tfjs-"));
   const tracker = new Tracker({ trackingUri: root, experiment: "tfjs", captureContext: false, handleExit: false });
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }), async () => void (await tracker.close()));
+  cleanups.push(
+    () => rmSync(root, { recursive: true, force: true }),
+    async () => void (await tracker.close()),
+  );
   return tracker;
 }
 
@@ -39,7 +42,9 @@ function data(n: number, features = 3): { xs: tf.Tensor2D; ys: tf.Tensor2D } {
 }
 
 function model(features = 3, lr = 0.05): tf.LayersModel {
-  const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [features], units: 4, activation: "relu" }), tf.layers.dense({ units: 1, activation: "sigmoid" })] });
+  const m = tf.sequential({
+    layers: [tf.layers.dense({ inputShape: [features], units: 4, activation: "relu" }), tf.layers.dense({ units: 1, activation: "sigmoid" })],
+  });
   m.compile({ optimizer: tf.train.adam(lr), loss: "binaryCrossentropy", metrics: ["accuracy"] });
   return m;
 }
@@ -73,7 +78,10 @@ describe("mltrailCallback", () => {
     const nth = mltrailCallback(run, { logEvery: 3, prefix: "b/", logParams: false });
     const seen: { epoch: number; batch: number; loss: number }[] = [];
     let epoch = 0;
-    const spy = { onEpochBegin: (e: number) => void (epoch = e), onBatchEnd: (b: number, logs?: tf.Logs) => void seen.push({ epoch, batch: b, loss: logs?.["loss"] as number }) };
+    const spy = {
+      onEpochBegin: (e: number) => void (epoch = e),
+      onBatchEnd: (b: number, logs?: tf.Logs) => void seen.push({ epoch, batch: b, loss: logs?.["loss"] as number }),
+    };
     await model().fit(xs, ys, { epochs: 3, batchSize: 20, callbacks: [every, nth, new tf.CustomCallback(spy)] });
     // 50 samples / 20 = 3 batches per epoch (20, 20, 10) → global steps 0..8.
     expect(seen).toHaveLength(9);

@@ -44,7 +44,10 @@ async function trained(features: number, n: number): Promise<tf.LayersModel> {
 }
 
 function predictions(m: tf.LayersModel, features: number): Float32Array {
-  const x = tf.tensor2d(Array.from({ length: 6 * features }, (_, i) => Math.cos(i)), [6, features]);
+  const x = tf.tensor2d(
+    Array.from({ length: 6 * features }, (_, i) => Math.cos(i)),
+    [6, features],
+  );
   return (m.predict(x) as tf.Tensor).dataSync() as Float32Array;
 }
 
@@ -82,7 +85,8 @@ describe("signatureFromModel", () => {
   });
 
   it("tells generated layer names from chosen ones", () => {
-    for (const n of ["dense_Dense1", "dense_Dense12_input", "conv2d_Conv2D3", "batch_normalization_BatchNormalization2", "input4"]) expect(isGeneratedLayerName(n), n).toBe(true);
+    for (const n of ["dense_Dense1", "dense_Dense12_input", "conv2d_Conv2D3", "batch_normalization_BatchNormalization2", "input4"])
+      expect(isGeneratedLayerName(n), n).toBe(true);
     for (const n of ["features", "age", "dense", "hidden_input", "dense_1", "my_Layer"]) expect(isGeneratedLayerName(n), n).toBe(false);
   });
 
@@ -137,7 +141,10 @@ describe("saveModel / loadModel", () => {
     expect(saved.contentDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(saved.signature).toEqual(signatureFromModel(m));
     expect(readdirSync(path.join(fake.store, "run1", "models/dense")).sort()).toEqual(["model.json", "weights.bin"]);
-    const json = JSON.parse(readFileSync(path.join(fake.store, "run1", "models/dense", "model.json"), "utf8")) as { format: string; weightsManifest: { paths: string[] }[] };
+    const json = JSON.parse(readFileSync(path.join(fake.store, "run1", "models/dense", "model.json"), "utf8")) as {
+      format: string;
+      weightsManifest: { paths: string[] }[];
+    };
     expect(json.format).toBe("layers-model");
     expect(json.weightsManifest[0]?.paths).toEqual(["./weights.bin"]);
 
