@@ -3,54 +3,17 @@
  * quick online create and the replication source.
  */
 import type { MltrailError } from "./errors.js";
-import type { Clock } from "./internal/clock.js";
 import type { RunLog } from "./log/run-log.js";
-import type { EndStatus } from "./model/types.js";
-import type { ResolvedOptions } from "./options.js";
-import type { RemoteSide } from "./remote/connect.js";
 import { ReplicationState } from "./remote/replication-state.js";
 import { RUN_KEY_TAG, type RunSource } from "./remote/run-replicator.js";
-import { Run, type RunHost } from "./run.js";
-import { contextTags, initialTags, planRun, runName, type StartRunOptions } from "./start-run.js";
-import type { RunPaths } from "./store/layout.js";
-import type { LocalStore } from "./store/local-store.js";
+import { Run } from "./run.js";
+import { contextTags, initialTags, planRun, runName } from "./start-run.js";
 import type { RunMeta } from "./store/meta.js";
 import { LiveFold } from "./store/index/live-fold.js";
-import { openRunLog, recordEnd, resumeRun } from "./resume-run.js";
+import { openRunLog, recordEnd, type OpenRun, type OpenRunInput } from "./open-run-base.js";
+import { resumeRun } from "./resume-run.js";
 
-/** A run open in a tracker. @internal */
-export interface OpenRun {
-  readonly run: Run;
-  readonly log: RunLog;
-  readonly paths: RunPaths;
-  readonly meta: RunMeta;
-  /** Sequence number before this process appended (0 for a new run). */
-  readonly baseSeq: number;
-  /** Replication progress, with a server. */
-  readonly state: ReplicationState | undefined;
-  /** What the replicator reads, with a server in online mode. */
-  readonly source: RunSource | undefined;
-  /** Logs the initial tags and params (after the tracker registered the run). */
-  begin(): void;
-  /** Makes the end durable; keeps the lock while replication still reads the run. */
-  finish(status: EndStatus, endTime: number): Promise<void>;
-}
-
-/** Inputs of {@link openRun}. @internal */
-export interface OpenRunInput {
-  readonly options: ResolvedOptions;
-  readonly store: LocalStore;
-  /** The server side, when replicating online. */
-  readonly remote: RemoteSide | undefined;
-  /** The server the run is bound for (online or offline), when one is configured. */
-  readonly target: string | undefined;
-  readonly clock: Clock;
-  readonly runKey: string;
-  readonly request: StartRunOptions;
-  readonly host: RunHost;
-  readonly onError: (error: MltrailError) => void;
-  readonly onCommit: (runId: string) => void;
-}
+export type { OpenRun, OpenRunInput } from "./open-run-base.js";
 
 /** Creates the run on the server, failing fast; undefined when the server does not answer. */
 async function createOnline(input: OpenRunInput, experiment: string, name: string, startTime: number, user: string | undefined): Promise<{ runId: string; experimentId: string } | undefined> {

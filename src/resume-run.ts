@@ -5,42 +5,15 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { StateError, type SpoolError } from "./errors.js";
-import { RunLog } from "./log/run-log.js";
+import { StateError } from "./errors.js";
 import { resumeJson } from "./log/record.js";
-import type { EndStatus } from "./model/types.js";
-import type { OpenRun, OpenRunInput } from "./open-run.js";
+import { openRunLog, recordEnd, type OpenRun, type OpenRunInput } from "./open-run-base.js";
 import { REPLICATION_FILE } from "./remote/replication-state.js";
 import { Run } from "./run.js";
 import type { RunPlan } from "./start-run.js";
-import type { RunPaths } from "./store/layout.js";
 import type { LocalStore } from "./store/local-store.js";
 import type { RunMeta } from "./store/meta.js";
 import { LiveFold } from "./store/index/live-fold.js";
-import { rowMeta } from "./store/index/run-index.js";
-
-/** Writes a run's end to run.json and the run index, once its journal is closed. @internal */
-export async function recordEnd(store: LocalStore, paths: RunPaths, meta: RunMeta, live: LiveFold, lastSeq: number, status: EndStatus, endTime: number): Promise<void> {
-  const ended = { ...meta, status, endTime };
-  await store.writeRunMeta(paths, ended);
-  const row = await live.endedRow(meta.runId, rowMeta(ended), paths, { status, time: endTime }, lastSeq);
-  if (row !== undefined) store.indexEndedRun(meta.experimentId, row);
-}
-
-/** Opens a run's log for writing (takes its lock; a write error marks the live fold failed). @internal */
-export function openRunLog(input: OpenRunInput, paths: RunPaths, runId: string, live: LiveFold): Promise<RunLog> {
-  const { options } = input;
-  return RunLog.open(paths.journal, paths.lock, `run "${runId}"`, {
-    durability: options.durability,
-    fsyncIntervalMs: options.fsyncIntervalMs,
-    commitIntervalMs: options.commitIntervalMs,
-    onError: (err: SpoolError) => {
-      live.failed = true;
-      input.onError(err);
-    },
-    onCommit: () => input.onCommit(runId),
-  });
-}
 
 /** Opens an existing run of the local store for writing again. @internal */
 export async function resumeRun(input: OpenRunInput, plan: RunPlan & { resume: string }): Promise<OpenRun> {

@@ -265,7 +265,8 @@ export class Tracker implements AsyncDisposable {
    * Starts a run and makes it the active run. With a reachable server the run is created
    * there first (so `run.id` is the server's id); otherwise it starts locally and is created
    * on the server later. Params and tags given here are checked in full before anything is
-   * stored.
+   * stored. `{ resume: runId }` continues a run of the local store instead (see
+   * {@link StartRunOptions.resume}).
    * @example `const run = await tracker.startRun({ name: "baseline", params: { lr: 1e-3 } });`
    */
   async startRun(options: StartRunOptions = {}): Promise<Run> {

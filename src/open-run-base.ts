@@ -1,0 +1,76 @@
+/**
+ * What opening a run (new or resumed) hands the tracker, and the steps both ways share: taking
+ * the run log with its lock, recording the end in run.json and the run index.
+ */
+import type { MltrailError, SpoolError } from "./errors.js";
+import type { Clock } from "./internal/clock.js";
+import { RunLog } from "./log/run-log.js";
+import type { EndStatus } from "./model/types.js";
+import type { ResolvedOptions } from "./options.js";
+import type { RemoteSide } from "./remote/connect.js";
+import type { ReplicationState } from "./remote/replication-state.js";
+import type { RunSource } from "./remote/run-replicator.js";
+import type { Run, RunHost } from "./run.js";
+import type { StartRunOptions } from "./start-run.js";
+import type { RunPaths } from "./store/layout.js";
+import type { LocalStore } from "./store/local-store.js";
+import type { RunMeta } from "./store/meta.js";
+import type { LiveFold } from "./store/index/live-fold.js";
+import { rowMeta } from "./store/index/run-index.js";
+
+/** A run open in a tracker. @internal */
+export interface OpenRun {
+  readonly run: Run;
+  readonly log: RunLog;
+  readonly paths: RunPaths;
+  readonly meta: RunMeta;
+  /** Sequence number before this process appended (0 for a new run). */
+  readonly baseSeq: number;
+  /** Replication progress, with a server. */
+  readonly state: ReplicationState | undefined;
+  /** What the replicator reads, with a server in online mode. */
+  readonly source: RunSource | undefined;
+  /** Logs the initial tags and params (after the tracker registered the run). */
+  begin(): void;
+  /** Makes the end durable; keeps the lock while replication still reads the run. */
+  finish(status: EndStatus, endTime: number): Promise<void>;
+}
+
+/** Inputs of {@link openRun}. @internal */
+export interface OpenRunInput {
+  readonly options: ResolvedOptions;
+  readonly store: LocalStore;
+  /** The server side, when replicating online. */
+  readonly remote: RemoteSide | undefined;
+  /** The server the run is bound for (online or offline), when one is configured. */
+  readonly target: string | undefined;
+  readonly clock: Clock;
+  readonly runKey: string;
+  readonly request: StartRunOptions;
+  readonly host: RunHost;
+  readonly onError: (error: MltrailError) => void;
+  readonly onCommit: (runId: string) => void;
+}
+
+/** Writes a run's end to run.json and the run index, once its journal is closed. @internal */
+export async function recordEnd(store: LocalStore, paths: RunPaths, meta: RunMeta, live: LiveFold, lastSeq: number, status: EndStatus, endTime: number): Promise<void> {
+  const ended = { ...meta, status, endTime };
+  await store.writeRunMeta(paths, ended);
+  const row = await live.endedRow(meta.runId, rowMeta(ended), paths, { status, time: endTime }, lastSeq);
+  if (row !== undefined) store.indexEndedRun(meta.experimentId, row);
+}
+
+/** Opens a run's log for writing (takes its lock; a write error marks the live fold failed). @internal */
+export function openRunLog(input: OpenRunInput, paths: RunPaths, runId: string, live: LiveFold): Promise<RunLog> {
+  const { options } = input;
+  return RunLog.open(paths.journal, paths.lock, `run "${runId}"`, {
+    durability: options.durability,
+    fsyncIntervalMs: options.fsyncIntervalMs,
+    commitIntervalMs: options.commitIntervalMs,
+    onError: (err: SpoolError) => {
+      live.failed = true;
+      input.onError(err);
+    },
+    onCommit: () => input.onCommit(runId),
+  });
+}
