@@ -53,7 +53,15 @@ export interface OpenRunInput {
 }
 
 /** Writes a run's end to run.json and the run index, once its journal is closed. @internal */
-export async function recordEnd(store: LocalStore, paths: RunPaths, meta: RunMeta, live: LiveFold, lastSeq: number, status: EndStatus, endTime: number): Promise<void> {
+export async function recordEnd(
+  store: LocalStore,
+  paths: RunPaths,
+  meta: RunMeta,
+  live: LiveFold,
+  lastSeq: number,
+  status: EndStatus,
+  endTime: number,
+): Promise<void> {
   const ended = { ...meta, status, endTime };
   await store.writeRunMeta(paths, ended);
   const row = await live.endedRow(meta.runId, rowMeta(ended), paths, { status, time: endTime }, lastSeq);

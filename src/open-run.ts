@@ -16,7 +16,13 @@ import { resumeRun } from "./resume-run.js";
 export type { OpenRun, OpenRunInput } from "./open-run-base.js";
 
 /** Creates the run on the server, failing fast; undefined when the server does not answer. */
-async function createOnline(input: OpenRunInput, experiment: string, name: string, startTime: number, user: string | undefined): Promise<{ runId: string; experimentId: string } | undefined> {
+async function createOnline(
+  input: OpenRunInput,
+  experiment: string,
+  name: string,
+  startTime: number,
+  user: string | undefined,
+): Promise<{ runId: string; experimentId: string } | undefined> {
   const remote = input.remote;
   if (remote === undefined) return undefined;
   const timeoutMs = Math.min(input.options.requestTimeoutMs, 10_000);
@@ -86,7 +92,16 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
     throw err;
   }
   const log = opened;
-  const run = new Run({ id: runId, experimentId: experiment.experimentId, name, startTime, writer: log.writer, host: input.host, artifactsDir: paths.artifacts, live });
+  const run = new Run({
+    id: runId,
+    experimentId: experiment.experimentId,
+    name,
+    startTime,
+    writer: log.writer,
+    host: input.host,
+    artifactsDir: paths.artifacts,
+    live,
+  });
   let finished = false;
   let releaseWanted = false;
   const source: RunSource | undefined =

@@ -20,7 +20,11 @@ export async function resumeRun(input: OpenRunInput, plan: RunPlan & { resume: s
   const { store, clock } = input;
   const runId = plan.resume;
   if (input.target !== undefined) {
-    throw StateError.of("resume", runId, `cannot be resumed by a tracker that replicates to ${input.target}: resume is supported on the local store only in this version`);
+    throw StateError.of(
+      "resume",
+      runId,
+      `cannot be resumed by a tracker that replicates to ${input.target}: resume is supported on the local store only in this version`,
+    );
   }
   const { paths } = await store.foldRun(runId); // NotFoundError for an unknown id
   if (fs.existsSync(path.join(paths.dir, REPLICATION_FILE))) {

@@ -59,12 +59,18 @@ export interface RunPlan {
 export function planRun(options: unknown, resolved: ResolvedOptions): RunPlan {
   const opts = checkRecord("startRun options", options === undefined ? {} : options) as StartRunOptions;
   for (const key of Object.keys(opts)) {
-    if (!KNOWN.has(key)) throw new ValidationError(`startRun options.${key}`, (opts as Record<string, unknown>)[key], "is not a known option (name, experiment, params, tags, parentRunId, description, resume)");
+    if (!KNOWN.has(key))
+      throw new ValidationError(
+        `startRun options.${key}`,
+        (opts as Record<string, unknown>)[key],
+        "is not a known option (name, experiment, params, tags, parentRunId, description, resume)",
+      );
   }
   if (opts.resume !== undefined) {
     checkRunId("resume", opts.resume);
     for (const key of NOT_WITH_RESUME) {
-      if (opts[key] !== undefined) throw new ValidationError(`startRun options.${key}`, opts[key], "cannot be combined with resume: a resumed run keeps the one it started with");
+      if (opts[key] !== undefined)
+        throw new ValidationError(`startRun options.${key}`, opts[key], "cannot be combined with resume: a resumed run keeps the one it started with");
     }
   }
   const experiment = checkName("experiment name", opts.experiment ?? resolved.experiment, MLFLOW_LIMITS.experimentNameLength);
@@ -94,7 +100,11 @@ export async function contextTags(resolved: ResolvedOptions): Promise<Record<str
 }
 
 /** The run's name: given, or rendered from the template. @internal */
-export function runName(plan: RunPlan, resolved: ResolvedOptions, vars: { runId: string; startTime: number; seq: number; context: Readonly<Record<string, string>> }): string {
+export function runName(
+  plan: RunPlan,
+  resolved: ResolvedOptions,
+  vars: { runId: string; startTime: number; seq: number; context: Readonly<Record<string, string>> },
+): string {
   const c = vars.context;
   const name =
     plan.name ??

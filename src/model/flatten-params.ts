@@ -32,7 +32,11 @@ function checkJsonValue(value: unknown, segments: string[], ancestors: Set<objec
     throw new ValidationError(`${pathLabel(segments)} value`, value, "numbers inside an array must be finite (JSON has no NaN or Infinity)");
   }
   if (typeof value !== "object" || (!Array.isArray(value) && !isPlainObject(value))) {
-    throw new ValidationError(`${pathLabel(segments)} value`, value, "arrays may hold only strings, finite numbers, booleans, null, arrays and plain objects (they are stored as JSON text)");
+    throw new ValidationError(
+      `${pathLabel(segments)} value`,
+      value,
+      "arrays may hold only strings, finite numbers, booleans, null, arrays and plain objects (they are stored as JSON text)",
+    );
   }
   enter(value, segments, ancestors);
   const items: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
@@ -98,7 +102,11 @@ export function flattenParams(params: Readonly<Record<string, unknown>>): Readon
         walk(value as Record<string, unknown>, `${key}.`);
         ancestors.delete(value);
       } else {
-        throw new ValidationError(`${pathLabel(segments)} value`, value, "must be a string, number, boolean, array or plain object (a Date, Map or class instance is not a param)");
+        throw new ValidationError(
+          `${pathLabel(segments)} value`,
+          value,
+          "must be a string, number, boolean, array or plain object (a Date, Map or class instance is not a param)",
+        );
       }
       segments.pop();
     }
