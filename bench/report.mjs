@@ -47,7 +47,7 @@ renderReport(data);
 const renderHtmlMs = performance.now() - t;
 await tracker.close();
 
-let browser = "skipped (no chromium at " + executablePath + ")";
+let browser = `skipped (no chromium at ${executablePath})`;
 if (fs.existsSync(executablePath)) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "mltrail-bench-chromium-"));
   const ctx = await chromium.launchPersistentContext(profile, {

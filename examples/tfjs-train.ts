@@ -19,7 +19,10 @@ await tf.setBackend("cpu");
 /** Generated data: churn is likely when the weighted feature sum is high. */
 function generate(n: number, features: number, seed: number): { xs: tf.Tensor2D; ys: tf.Tensor2D; digest: string } {
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  const rand = (): number => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return (s / 2 ** 31) * 2 - 1;
+  };
   const x: number[][] = [];
   const y: number[][] = [];
   for (let i = 0; i < n; i++) {
@@ -59,7 +62,7 @@ async function trainAndRelease(name: string, features: number, samples: number, 
       validationSplit: 0.2,
       callbacks: [mltrailCallback(run, { logEvery: 5 })],
     });
-    const last = (key: string) => (history.history[key]?.at(-1) as number).toFixed(3);
+    const last = (key: string) => Number(history.history[key]?.at(-1) ?? Number.NaN).toFixed(3);
     console.log(`  ${name}: ${samples} rows × ${features} features → loss ${last("loss")}, val_acc ${last("val_acc")}`);
     const saved = await saveModel(run, model, { artifactPath: "model" });
     const mv = await tracker.registerModel(MODEL, { runId: run.id, ...saved, ...(bump ? { bump } : {}), rationale: name });

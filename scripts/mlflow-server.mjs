@@ -79,7 +79,7 @@ export async function findPython() {
   const candidates = [process.env.MLTRAIL_PYTHON, "python3", "python"].filter(/** @returns {c is string} */ (c) => typeof c === "string" && c.length > 0);
   for (const candidate of candidates) {
     const res = await run(candidate, ["-c", "import sys; print(sys.executable); print('%d.%d' % sys.version_info[:2])"]).catch(() => null);
-    if (!res || res.code !== 0) continue;
+    if (res?.code !== 0) continue;
     const [exe, version] = res.stdout.trim().split(/\r?\n/);
     const [major, minor] = (version ?? "0.0").split(".").map(Number);
     if (exe && major === 3 && (minor ?? 0) >= 10) return exe;
@@ -199,7 +199,7 @@ export async function ensureMlflowVenv(opts = {}) {
     if (res.code !== 0 && UNPUBLISHED_CHILD.test(res.stderr + res.stdout)) {
       // See installWithoutUnpublishedChildren: the 3.18.0 wheel pins children PyPI does not have.
       log(`mlflow ${MLFLOW_VERSION} pins mlflow-skinny/mlflow-tracing ${MLFLOW_VERSION}, which PyPI lacks; using the fallback install`);
-      mode = "fallback (children from " + CHILD_FALLBACK_VERSION + ", mlflow --no-deps)";
+      mode = `fallback (children from ${CHILD_FALLBACK_VERSION}, mlflow --no-deps)`;
       res = await installWithoutUnpublishedChildren(pipRun, venvDir);
     }
     if (res.code !== 0) {
@@ -212,7 +212,7 @@ export async function ensureMlflowVenv(opts = {}) {
     const installMs = Date.now() - started;
     fs.writeFileSync(
       path.join(venvDir, MARKER_NAME),
-      JSON.stringify({ mlflow: MLFLOW_VERSION, mode, installedAt: new Date().toISOString(), installMs }, null, 2) + "\n",
+      `${JSON.stringify({ mlflow: MLFLOW_VERSION, mode, installedAt: new Date().toISOString(), installMs }, null, 2)}\n`,
     );
     log(`mlflow ${MLFLOW_VERSION} installed in ${(installMs / 1000).toFixed(1)} s`);
     return { venvDir, mlflowBin, installed: true, installMs };

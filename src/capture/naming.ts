@@ -236,7 +236,7 @@ export function randomPair(seed: number = Math.floor(Math.random() * 2 ** 32)): 
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, "0");
 
-function valueOf(name: NamePlaceholder, vars: NameVars, now: Date): string {
+function placeholderValue(name: NamePlaceholder, vars: NameVars, now: Date): string {
   const date = `${pad(now.getUTCFullYear(), 4)}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}`;
   const time = `${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
   switch (name) {
@@ -292,7 +292,7 @@ export function renderName(template: string, vars: NameVars): string {
     if ("text" in token) {
       out += token.text;
     } else {
-      const value = valueOf(token.name, vars, now);
+      const value = placeholderValue(token.name, vars, now);
       out += value === "" ? HOLE : value;
     }
   }

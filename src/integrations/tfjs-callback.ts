@@ -139,7 +139,7 @@ export function trainingParams(model: LayersModelLike | undefined, fit: FitParam
 export function modelSummary(model: LayersModelLike): string {
   const lines: string[] = [];
   model.summary(undefined, undefined, (line?: string) => lines.push(line ?? ""));
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 /** The TF.js side: the model, the fit params and the summary; the rest is a TrainingLogger. */

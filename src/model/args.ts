@@ -77,7 +77,9 @@ export function checkStringsIn<T>(field: string, value: T, maxDepth = 8): T {
     if (v === null || typeof v !== "object" || depth >= maxDepth || seen.has(v)) return;
     seen.add(v);
     if (Array.isArray(v)) {
-      v.forEach((item: unknown, i) => walk(`${at}[${i}]`, item, depth + 1));
+      v.forEach((item: unknown, i) => {
+        walk(`${at}[${i}]`, item, depth + 1);
+      });
       return;
     }
     if (!isPlainObject(v)) return;

@@ -53,7 +53,7 @@ export async function claimPendingRuns(store: LocalStore, target: string, option
         earlier++;
         continue;
       }
-      let meta;
+      let meta: Awaited<ReturnType<typeof store.readRunMeta>>;
       try {
         meta = await store.readRunMeta(paths);
       } catch {

@@ -11,7 +11,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { Readable } from "node:stream";
 import axios from "axios";
-import type { AxiosInstance } from "axios";
+import type { AxiosInstance, AxiosResponse } from "axios";
 import { MltrailError, ValidationError, type ApiError } from "../errors.js";
 import { apiErrorFromResponse, connectionErrorFrom } from "./errors.js";
 import { envBool } from "../internal/env.js";
@@ -300,7 +300,7 @@ export function createHttpClient(options: HttpOptions): HttpClient {
       }
     }
     Object.assign(headers, provided);
-    let response;
+    let response: AxiosResponse<unknown>;
     try {
       response = await instance.request<unknown>({
         method,
@@ -326,7 +326,7 @@ export function createHttpClient(options: HttpOptions): HttpClient {
     }
     if (opts.contentLength !== undefined) headers["Content-Length"] = String(opts.contentLength);
     Object.assign(headers, provided);
-    let response;
+    let response: AxiosResponse<Readable>;
     try {
       response = await instance.request<Readable>({
         method,

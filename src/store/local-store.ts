@@ -330,7 +330,10 @@ export class LocalStore {
       for (const r of records) {
         if (r.t !== "m" || (wanted !== undefined && !wanted.has(r.k))) continue;
         let list = out.get(r.k);
-        if (list === undefined) out.set(r.k, (list = []));
+        if (list === undefined) {
+          list = [];
+          out.set(r.k, list);
+        }
         list.push({ key: r.k, value: r.v, step: r.st, timestamp: r.ts });
       }
     });

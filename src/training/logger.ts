@@ -201,8 +201,12 @@ export class TrainingLogger {
       const value = read === undefined ? (typeof raw === "number" ? raw : undefined) : read(raw);
       if (value === undefined) continue;
       let name = keys.get(key);
-      if (name === undefined) keys.set(key, (name = this.prefix + head + key));
-      (out ??= {})[name] = value;
+      if (name === undefined) {
+        name = this.prefix + head + key;
+        keys.set(key, name);
+      }
+      out ??= {};
+      out[name] = value;
     }
     return out;
   }

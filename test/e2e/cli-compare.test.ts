@@ -18,7 +18,7 @@ const exec = promisify(execFile);
 const root = path.resolve(import.meta.dirname, "../..");
 const main = path.join(root, "dist", "cli", "main.js");
 let store: string;
-let ids: string[] = [];
+const ids: string[] = [];
 let harness: string | undefined;
 
 async function cli(args: readonly string[], env: Record<string, string> = { NO_COLOR: "1" }): Promise<string> {

@@ -26,7 +26,7 @@ interface Expected {
   readonly tags: Record<string, string>;
 }
 
-function valueOf(r: number, k: number, step: number): number {
+function metricValue(r: number, k: number, step: number): number {
   return r * 1000 + k * 100 + step * 0.25 - 7.5; // exact in binary: no rounding questions
 }
 
@@ -59,7 +59,7 @@ describe("replication under random faults", () => {
         const timestamp = BASE_TS + step * 10 + r;
         const values: Record<string, number> = {};
         KEYS.forEach((key, k) => {
-          const value = valueOf(r, k, step);
+          const value = metricValue(r, k, step);
           values[key] = value;
           exp.metrics.add(metricRow({ key, value, step, timestamp }));
         });

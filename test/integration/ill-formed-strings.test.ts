@@ -6,7 +6,7 @@
  * through raw REST.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { Tracker } from "../../src/index.js";
+import type { Tracker } from "../../src/index.js";
 import { ValidationError } from "../../src/errors.js";
 import { uniqueName } from "../support/mlflow.js";
 import { kv, newTracker, serverRun, serverRuns, tempDir } from "../fixtures/replication/harness.js";

@@ -165,8 +165,8 @@ describe("logging", () => {
   it("stores a 6000-char param and an 8000-char tag intact; a changed param is a 400", async () => {
     const experimentId = await newExperimentId("client-limits");
     const { info } = await client.createRun({ experimentId, startTime: Date.now() });
-    const param = "p".repeat(5999) + "!";
-    const tag = "t".repeat(7999) + "!";
+    const param = `${"p".repeat(5999)}!`;
+    const tag = `${"t".repeat(7999)}!`;
     await client.logBatch(info.runId, { params: { long: param }, tags: { long: tag } });
     const run = await client.getRun(info.runId);
     expect(run.data.params["long"]).toBe(param);

@@ -10,7 +10,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ConflictError, Tracker } from "../../src/index.js";
+import { ConflictError, type Tracker } from "../../src/index.js";
 import type { ModelSignature, ModelVersion, TrackerOptions } from "../../src/index.js";
 import { mlflowGet, mlflowUri, uniqueName } from "../support/mlflow.js";
 import { ensureDist, newTracker, tempDir } from "../fixtures/replication/harness.js";

@@ -160,8 +160,8 @@ describe("round trip of experiments, runs, params, metrics, tags and statuses", 
     const { tracker: t } = tracker("rt-limits");
     const run = await t.startRun({ name: "limits" });
     const key250 = `k${"x".repeat(248)}z`;
-    const param = "p".repeat(5999) + "é"; // 6000 characters, one of them outside ASCII
-    const tag = "t".repeat(7999) + "ü";
+    const param = `${"p".repeat(5999)}é`; // 6000 characters, one of them outside ASCII
+    const tag = `${"t".repeat(7999)}ü`;
     expect([key250.length, param.length, tag.length]).toEqual([250, 6000, 8000]);
     run.logParam(key250, param);
     run.setTag(key250, tag);

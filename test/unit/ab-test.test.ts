@@ -107,7 +107,7 @@ describe("createAbTest", () => {
     const r = await a.analyze({ metric: "converted" });
     expect(r.kind).toBe("binary");
     expect(r.runIds).toHaveLength(2);
-    expect(r.variants[0]?.exposures! + r.variants[1]?.exposures!).toBe(6000);
+    expect((r.variants[0]?.exposures ?? 0) + (r.variants[1]?.exposures ?? 0)).toBe(6000);
     expect(r.srm.mismatch).toBe(false);
     expect(r.decision).toBe("ship B");
     expect(r.winner).toBe(1);

@@ -33,7 +33,7 @@ function write(dir: string, files: Tree): string {
 
 /** Independent re-implementation of DVC's `.dir` hash for plain trees (no ignores, no links). */
 function handDirHash(files: Tree): string {
-  const escape = (s: string): string => JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const escapeJson = (s: string): string => JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   const entries = Object.entries(files)
     .map(([relpath, content]) => ({ relpath, md5: md5(content) }))
     .sort((a, b) => {
@@ -42,7 +42,7 @@ function handDirHash(files: Tree): string {
       for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return (x[i] ?? 0) - (y[i] ?? 0);
       return x.length - y.length;
     });
-  const json = `[${entries.map((e) => `{"md5": ${escape(e.md5)}, "relpath": ${escape(e.relpath)}}`).join(", ")}]`;
+  const json = `[${entries.map((e) => `{"md5": ${escapeJson(e.md5)}, "relpath": ${escapeJson(e.relpath)}}`).join(", ")}]`;
   return `${md5(Buffer.from(json, "utf8"))}.dir`;
 }
 

@@ -134,7 +134,7 @@ describe("readDvcFile / readDvcLock", () => {
 describe("findDvcInfo", () => {
   it("prefers <path>.dvc", async () => {
     expect(await findDvcInfo(path.join(repo, "flat"))).toMatchObject({ md5: "5ea40360f5b4ec688df672a4db9c17d1.dir", nfiles: 2, role: "out", isDir: true });
-    expect(await findDvcInfo(path.join(repo, "flat") + "/")).toMatchObject({ md5: "5ea40360f5b4ec688df672a4db9c17d1.dir" });
+    expect(await findDvcInfo(`${path.join(repo, "flat")}/`)).toMatchObject({ md5: "5ea40360f5b4ec688df672a4db9c17d1.dir" });
   });
 
   it("finds outputs and dependencies in the nearest dvc.lock, walking up", async () => {

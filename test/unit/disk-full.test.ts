@@ -11,7 +11,7 @@ import { syncBuiltinESMExports } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MltrailError, StorageFullError } from "../../src/errors.js";
+import { type MltrailError, StorageFullError } from "../../src/errors.js";
 import { JournalWriter } from "../../src/log/journal.js";
 import { metricJson } from "../../src/log/record.js";
 import { readJournal } from "../../src/log/segments.js";

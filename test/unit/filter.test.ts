@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ValidationError } from "../../src/errors.js";
 import type { RunRecord, RunStatus } from "../../src/model/types.js";
 import { matchesRunFilter, parseRunFilter, SEARCH_MAX_RESULTS_DEFAULT, searchRunRecords } from "../../src/store/filter.js";
 import { compareRuns, parseOrderBy, sortRunRecords } from "../../src/store/order.js";

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RUN_NAME_TEMPLATE, checkNamePolicy, randomPair, renderName, validateTemplate } from "../../src/capture/naming.js";
-import { ValidationError } from "../../src/errors.js";
 import { validationErrorOf } from "../support/errors.js";
 
 const date = new Date(Date.UTC(2025, 0, 2, 3, 4, 5));

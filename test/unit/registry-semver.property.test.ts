@@ -125,7 +125,7 @@ describe("planVersion", () => {
     let planned = 0;
     fc.assert(
       fc.property(scenario, (input) => {
-        let out;
+        let out: ReturnType<typeof planVersion>;
         try {
           out = planVersion(input);
         } catch (e) {
@@ -157,7 +157,7 @@ describe("planVersion", () => {
         fc.option(bump, { nil: undefined }),
         (existing, b, required) => {
           const input: PlanInput = { existing, ...(b === undefined ? {} : { bump: b }), ...(required === undefined ? {} : { required }) };
-          let out;
+          let out: ReturnType<typeof planVersion>;
           try {
             out = planVersion(input);
           } catch (e) {

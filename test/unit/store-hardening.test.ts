@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CorruptDataError, MltrailError } from "../../src/errors.js";
+import { CorruptDataError, type MltrailError } from "../../src/errors.js";
 import { withLock } from "../../src/log/lock.js";
 import { crc32 } from "../../src/log/crc.js";
 import { listSegments, scanSegment } from "../../src/log/segments.js";

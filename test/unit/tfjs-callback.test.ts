@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Run, Tracker, ValidationError } from "../../src/index.js";
+import { type Run, Tracker, ValidationError } from "../../src/index.js";
 import { mltrailCallback } from "../../src/integrations/tfjs.js";
 
 const cleanups: (() => void | Promise<void>)[] = [];

@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConflictError, StateError, ValidationError } from "../../src/errors.js";
 import { readJournal } from "../../src/log/segments.js";
-import { resolveOptions, type TrackerOptions } from "../../src/options.js";
+import { resolveOptions, } from "../../src/options.js";
 import type { Run } from "../../src/run.js";
 import { RunPaths, StoreLayout } from "../../src/store/layout.js";
 import { Tracker } from "../../src/tracker.js";
