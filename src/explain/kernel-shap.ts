@@ -6,7 +6,7 @@
 import { ValidationError } from "../index.js";
 import { designCoalitions } from "./coalitions.js";
 import { createRng } from "./rng.js";
-import { type PredictFn, callPredict, checkMatrix, column, featureNamesOf, intOption } from "./validate.js";
+import { type PredictFn, checkMatrix, featureNamesOf, intOption, predictColumn } from "./validate.js";
 
 /**
  * Options of {@link kernelShap}.
@@ -161,20 +161,16 @@ export async function kernelShap(predict: PredictFn, rows: readonly (readonly nu
   const weightedMean = (ys: readonly number[], from: number): number => o.bw.reduce((acc, w, b) => acc + w * (ys[from + b] ?? 0), 0) / bwSum;
 
   const fnull = weightedMean(
-    column(
-      await callPredict(
-        predict,
-        bg.map((r) => [...r]),
-      ),
+    await predictColumn(
+      predict,
+      bg.map((r) => [...r]),
       o.output,
     ),
     0,
   );
-  const fxs = column(
-    await callPredict(
-      predict,
-      rows.map((r) => [...r]),
-    ),
+  const fxs = await predictColumn(
+    predict,
+    rows.map((r) => [...r]),
     o.output,
   );
   const rng = createRng(o.seed);
@@ -190,7 +186,7 @@ export async function kernelShap(predict: PredictFn, rows: readonly (readonly nu
   let batch: number[][] = [];
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const ys = column(await callPredict(predict, batch), o.output);
+    const ys = await predictColumn(predict, batch, o.output);
     pending.forEach(({ plan, s }, i) => {
       plan.ey[s] = weightedMean(ys, i * bg.length);
     });
@@ -201,11 +197,10 @@ export async function kernelShap(predict: PredictFn, rows: readonly (readonly nu
     for (let s = 0; s < plan.masks.length; s++) {
       if (batch.length + bg.length > o.batchSize) await flush();
       const mask = plan.masks[s] as Uint8Array;
+      const on = plan.varying.filter((_, k) => mask[k] === 1);
       for (const r of bg) {
-        const synth = [...r];
-        plan.varying.forEach((j, k) => {
-          if (mask[k] === 1) synth[j] = plan.x[j] ?? 0;
-        });
+        const synth = r.slice();
+        for (const j of on) synth[j] = plan.x[j] ?? 0;
         batch.push(synth);
       }
       pending.push({ plan, s });

@@ -5,7 +5,7 @@
  */
 import { ValidationError } from "../index.js";
 import { createRng } from "./rng.js";
-import { type PredictFn, callPredict, checkMatrix, column, featureNamesOf, intOption } from "./validate.js";
+import { type PredictFn, checkMatrix, featureNamesOf, intOption, predictColumn } from "./validate.js";
 
 /** A score of predictions against targets; higher is better unless `higherIsBetter: false`. */
 export type MetricFn = (yTrue: readonly number[], yPred: readonly number[]) => number;
@@ -142,18 +142,16 @@ export async function permutationImportance(
   const perms = permutationsOf(options, x.length, intOption("options.nRepeats", options.nRepeats, 5, 1), seed);
 
   const baselineScore = scoreOf(
-    column(
-      await callPredict(
-        predict,
-        x.map((r) => [...r]),
-      ),
+    await predictColumn(
+      predict,
+      x.map((r) => [...r]),
       output,
     ),
   );
   const importances: number[][] = [];
   for (let j = 0; j < width; j++) {
     const batch = perms.flatMap((perm) => x.map((r, i) => r.map((v, c) => (c === j ? (x[perm[i] ?? i]?.[j] ?? v) : v))));
-    const ys = column(await callPredict(predict, batch), output);
+    const ys = await predictColumn(predict, batch, output);
     importances.push(perms.map((_, r) => sign * (baselineScore - scoreOf(ys.slice(r * x.length, (r + 1) * x.length)))));
   }
   const mean = (a: readonly number[]): number => a.reduce((s, v) => s + v, 0) / a.length;

@@ -44,8 +44,11 @@ export function intOption(field: string, v: unknown, fallback: number, min: numb
   return v;
 }
 
-/** Calls `predict` and returns one row of outputs per input row, checked. */
-export async function callPredict(predict: PredictFn, batch: number[][]): Promise<number[][]> {
+/**
+ * Calls `predict` and returns output `output` of each row's prediction, checked (a number per
+ * row, or a vector of outputs per row), without copying the predictions row by row.
+ */
+export async function predictColumn(predict: PredictFn, batch: number[][], output: number): Promise<number[]> {
   const out: unknown = await predict(batch);
   if (!Array.isArray(out) || out.length !== batch.length) {
     throw new ValidationError(
@@ -54,20 +57,18 @@ export async function callPredict(predict: PredictFn, batch: number[][]): Promis
       `must be an array with one prediction per row (${batch.length})`,
     );
   }
-  return out.map((p: unknown, i) => {
-    const row = typeof p === "number" ? [p] : Array.isArray(p) ? (p as unknown[]) : null;
-    if (row === null || row.length === 0 || row.some((v) => typeof v !== "number" || !Number.isFinite(v))) {
-      throw new ValidationError(`predict(batch) result[${i}]`, p, "must be a finite number or a non-empty array of finite numbers");
+  const col = new Array<number>(out.length);
+  for (let i = 0; i < out.length; i++) {
+    const p: unknown = out[i];
+    const v: unknown = typeof p === "number" ? (output === 0 ? p : undefined) : Array.isArray(p) ? p[output] : null;
+    if (typeof v === "number" && Number.isFinite(v)) {
+      col[i] = v;
+      continue;
     }
-    return row as number[];
-  });
-}
-
-/** The chosen output column of checked predictions. */
-export function column(preds: readonly number[][], output: number): number[] {
-  return preds.map((p) => {
-    const v = p[output];
-    if (v === undefined) throw new ValidationError("options.output", output, `must be less than the model's ${p.length} output(s)`);
-    return v;
-  });
+    if (v === undefined && (typeof p === "number" || (Array.isArray(p) && p.length > 0))) {
+      throw new ValidationError("options.output", output, `must be less than the model's ${typeof p === "number" ? 1 : (p as unknown[]).length} output(s)`);
+    }
+    throw new ValidationError(`predict(batch) result[${i}]`, p, "must be a finite number or a non-empty array of finite numbers");
+  }
+  return col;
 }
