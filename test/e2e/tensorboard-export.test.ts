@@ -5,7 +5,7 @@
  * `EventAccumulator` from a cached venv (scripts/tensorboard-venv.mjs, installed on first use).
  * Every point must come back: step, value rounded to float32, wall time to the bit.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -98,6 +98,60 @@ describe("TensorBoard export read back by TensorBoard's EventAccumulator", () =>
     });
     expect(lines).toContainEqual({ run: path.join("vision ü", "naïve_run"), text: "tags/note", value: "données ✓" });
   });
+
+  it("shows the runs in a live TensorBoard's HParams tab with their params, status and final metrics", async () => {
+    // Its own runs: TensorBoard's session groups hold the step as int32 (see the README).
+    const live = new Tracker({ trackingUri: store, experiment: "hparams é", captureContext: false, handleExit: false });
+    await live.withRun({ name: "ok" }, async (run) => {
+      run.logParams({ lr: 0.001, optimizer: "adam", "学习率": "0.1x", layers: 3 });
+      run.logMetric("loss λ", Number.NaN, { step: 1 });
+      run.logMetric("acc", 0.5, { step: 2 });
+    });
+    await live.withRun({ name: "failed" }, async (run) => {
+      run.logMetric("acc", 0.25, { step: 7 });
+      await run.end({ status: "FAILED" });
+    });
+    await live.close();
+    const out = path.join(work, "tb-live");
+    await exportToTensorBoard(tracker, { outDir: out, experiment: "hparams é" });
+    const server = spawn(path.join(path.dirname(python), "tensorboard"), ["--logdir", out, "--host", "127.0.0.1", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let text = "";
+        const onData = (chunk: Buffer): void => {
+          text += chunk.toString();
+          const m = /TensorBoard [\d.]+ at (http:\/\/127\.0\.0\.1:\d+)\//.exec(text);
+          if (m) resolve(m[1] as string);
+        };
+        server.stdout.on("data", onData);
+        server.stderr.on("data", onData);
+        server.on("exit", (code) => reject(new Error(`tensorboard exited (${code}): ${text}`)));
+      });
+      const post = async (route: string, body: unknown): Promise<unknown> => {
+        const res = await fetch(`${url}/data/plugin/hparams/${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        // Until its plugins are loaded the server answers with its HTML page.
+        return (res.headers.get("content-type") ?? "").includes("json") ? res.json() : {};
+      };
+      const statuses = ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"];
+      // The server loads the log directory in the background: wait until both runs are in.
+      let groups: { sessions: { name: string; status: string }[]; hparams: Record<string, unknown> }[] = [];
+      const deadline = Date.now() + 60_000;
+      while (groups.length < 2 && Date.now() < deadline) {
+        const body = (await post("session_groups", { experimentName: "", allowedStatuses: statuses, startIndex: 0, sliceSize: 10, colParams: [{ hparam: "lr" }, { hparam: "layers" }] })) as { sessionGroups?: typeof groups };
+        groups = body.sessionGroups ?? [];
+        if (groups.length < 2) await new Promise((r) => setTimeout(r, 200));
+      }
+      const byRun = Object.fromEntries(groups.map((g) => [g.sessions[0]?.name, { status: g.sessions[0]?.status, hparams: g.hparams }]));
+      expect(byRun).toEqual({
+        [path.join("hparams é", "ok")]: { status: "STATUS_SUCCESS", hparams: { lr: 0.001, optimizer: "adam", "学习率": "0.1x", layers: 3 } },
+        [path.join("hparams é", "failed")]: { status: "STATUS_FAILURE", hparams: {} },
+      });
+      const experiment = (await post("experiment", { experimentName: "" })) as { metricInfos?: { name: { tag: string } }[] };
+      expect(experiment.metricInfos?.map((m) => m.name.tag).sort()).toEqual(["acc", "loss λ"]);
+    } finally {
+      if (server.exitCode === null) server.kill();
+    }
+  }, 120_000);
 
   it("explains a missing folder or run log instead of exporting nothing", async () => {
     const fail = (args: string[]) => exec(process.execPath, [main, "sync", ...args], { cwd: root }).then(() => "", (e: { code: number; stderr: string }) => `${e.code} ${e.stderr}`);
