@@ -30,9 +30,9 @@ module.exports = {
     {
       name: "registry-rules-are-pure",
       severity: "error",
-      comment: "The semver rules import only the model, errors and each other.",
+      comment: "The semver rules import only the model, errors, pure internal helpers and each other.",
       from: { path: "^src/registry/" },
-      to: { path: "^src/", pathNot: ["^src/registry/", "^src/model/", "^src/errors\\.ts$"] },
+      to: { path: "^src/", pathNot: ["^src/registry/", "^src/model/", "^src/errors\\.ts$", "^src/internal/defined\\.ts$"] },
     },
     {
       name: "nothing-imports-the-cli",

@@ -6,7 +6,8 @@
  *   2. npx tsc --noEmit -p tsconfig.json   (type check; needs no dist/: tests import "mltrail",
  *                                           which tsconfig maps to src/ and Node resolves to dist/)
  *   3. npx depcruise src                   (the layering rules of .dependency-cruiser.cjs)
- *   4. npx vitest run [extra args]         (all projects; extra CLI args are passed through)
+ *   4. npx biome ci .                      (lint rules and formatting, biome.json)
+ *   5. npx vitest run [extra args]         (all projects; extra CLI args are passed through)
  * Exits non-zero on the first failure.
  *
  * The integration project needs Python to run a real MLflow server (scripts/mlflow-server.mjs).
@@ -81,6 +82,8 @@ async function main() {
   rc = await step("typecheck", ["tsc", "--noEmit", "-p", "tsconfig.json"]);
   if (rc !== 0) return rc;
   rc = await step("layering", ["depcruise", "src", "--config", ".dependency-cruiser.cjs", "--output-type", "err-long"]);
+  if (rc !== 0) return rc;
+  rc = await step("lint and format", ["biome", "ci", "."]);
   if (rc !== 0) return rc;
   const report = path.join(os.tmpdir(), `mltrail-vitest-${process.pid}.json`);
   vitestArgs.push("--reporter=default", "--reporter=json", `--outputFile.json=${report}`);

@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { defined } from "./internal/defined.js";
 
 /** Longest value excerpt an error message quotes before shortening it. */
 const MAX_QUOTED = 60;
@@ -165,7 +166,7 @@ export class CorruptDataError extends SpoolError {
   readonly corruptLines: number;
 
   constructor(message: string, options: { path: string; runId?: string; corruptLines?: number; cause?: unknown }) {
-    super(message, { path: options.path, code: "CORRUPT", ...(options.cause === undefined ? {} : { cause: options.cause }) });
+    super(message, { path: options.path, code: "CORRUPT", ...defined({ cause: options.cause }) });
     this.runId = options.runId;
     this.corruptLines = options.corruptLines ?? 0;
   }

@@ -60,17 +60,47 @@ export type { ArtifactEntry, DownloadProgress } from "./store/artifact-queries.j
 export type { Lineage, LineageTarget } from "./lineage.js";
 export type { ErrorDetail } from "./errors.js";
 export { compareRuns, compareModelVersions, defaultDirection } from "./compare/index.js";
-export type { CompareRunsOptions, RunComparison, ModelComparison, ComparedRun, ComparedVersion, MetricComparison, ParamsComparison, BestEntry, Direction, MetricSummary, BestBy } from "./compare/index.js";
+export type {
+  CompareRunsOptions,
+  RunComparison,
+  ModelComparison,
+  ComparedRun,
+  ComparedVersion,
+  MetricComparison,
+  ParamsComparison,
+  BestEntry,
+  Direction,
+  MetricSummary,
+  BestBy,
+} from "./compare/index.js";
 export type { WriteReportOptions, WriteReportResult } from "./report/index.js";
 export type { ReportData, ChartData, ChartSeries } from "./report/data.js";
 export type { JournalRecord, MetricRecord, ParamRecord, TagRecord, EndRecord, ResumeRecord, ArtifactRecord, DatasetRecord } from "./log/record.js";
 // A/B tests: the API a service uses. Hashing and statistics internals live in `mltrail/ab`.
 export { createAbTest, openAbTest, AbTest, AB_KEY_TAG, AB_DEFAULT_EXPERIMENT, type AbTestView, type AbTracker } from "./ab/test.js";
 export { formatAnalysis } from "./ab/format.js";
-export type { AbTestOptions, AbVariantSpec, AbVariant, AbTestConfig, AbUnit, Assignment, AnalyzeOptions, AbAnalysis, AbVariantResult, AbComparison, AbDecision } from "./ab/types.js";
+export type {
+  AbTestOptions,
+  AbVariantSpec,
+  AbVariant,
+  AbTestConfig,
+  AbUnit,
+  Assignment,
+  AnalyzeOptions,
+  AbAnalysis,
+  AbVariantResult,
+  AbComparison,
+  AbDecision,
+} from "./ab/types.js";
 export type { RunReader, ModelReader, RunStarter } from "./tracker-api.js";
 export { exportToTensorBoard } from "./targets/tensorboard/index.js";
-export type { TensorBoardExportOptions, TensorBoardExportProgress, TensorBoardExportResult, TensorBoardRunExport, TensorBoardSource } from "./targets/tensorboard/index.js";
+export type {
+  TensorBoardExportOptions,
+  TensorBoardExportProgress,
+  TensorBoardExportResult,
+  TensorBoardRunExport,
+  TensorBoardSource,
+} from "./targets/tensorboard/index.js";
 export { TrainingLogger, type TrainingLoggerOptions, type TrainingRun } from "./training/logger.js";
 export type { AuditEntry, DatasetRef, ReleaseChange, StoredVersion } from "./registry/store.js";
 export type { BackendLimits } from "./model/limits.js";

@@ -10,6 +10,7 @@ import type { RunRecord } from "./model/types.js";
 import { ValidationError } from "./errors.js";
 import { checkRunId } from "./model/validate.js";
 import { MLFLOW_TAGS } from "./model/system-tags.js";
+import { defined } from "./internal/defined.js";
 
 /**
  * What `tracker.lineage` starts from: a model ref (`"churn@1.2.0"`, `"churn@champion"`, or
@@ -144,11 +145,11 @@ export function buildLineage(run: RunRecord, datasets: readonly DatasetInfo[], m
     },
     datasets,
     code: {
-      ...(tags[MLFLOW_TAGS.gitCommit] === undefined ? {} : { gitCommit: tags[MLFLOW_TAGS.gitCommit] }),
-      ...(tags[MLFLOW_TAGS.gitBranch] === undefined ? {} : { gitBranch: tags[MLFLOW_TAGS.gitBranch] }),
+      ...defined({ gitCommit: tags[MLFLOW_TAGS.gitCommit] }),
+      ...defined({ gitBranch: tags[MLFLOW_TAGS.gitBranch] }),
       ...(dirty === undefined ? {} : { gitDirty: dirty === "true" }),
-      ...(tags[MLFLOW_TAGS.gitRepoUrl] === undefined ? {} : { repoUrl: tags[MLFLOW_TAGS.gitRepoUrl] }),
-      ...(tags[MLFLOW_TAGS.sourceName] === undefined ? {} : { entryScript: tags[MLFLOW_TAGS.sourceName] }),
+      ...defined({ repoUrl: tags[MLFLOW_TAGS.gitRepoUrl] }),
+      ...defined({ entryScript: tags[MLFLOW_TAGS.sourceName] }),
     },
     environment,
   };

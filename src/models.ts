@@ -31,6 +31,7 @@ import type { AuditEntry, DatasetRef, RegistryStore, ReleaseChange, StoredVersio
 import { checkRefArgument, checkRegisterOptions, checkVersionChange } from "./registry/arguments.js";
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 import { MLFLOW_TAGS } from "./model/system-tags.js";
+import { defined } from "./internal/defined.js";
 
 /**
  * Options of `tracker.registerModel`.
@@ -199,8 +200,8 @@ export class Models {
     const datasets: DatasetRef[] = (await this.host.runDatasets(run.info.runId)).map((d) => ({
       name: d.name,
       digest: d.digest,
-      ...(d.source === undefined ? {} : { source: d.source }),
-      ...(d.context === undefined ? {} : { context: d.context }),
+      ...defined({ source: d.source }),
+      ...defined({ context: d.context }),
     }));
     const contentDigest = options.contentDigest ?? logged.contentDigest;
     const architectureDigest = options.architectureDigest ?? logged.architectureDigest;
@@ -208,7 +209,7 @@ export class Models {
     const next = {
       signature: signatureUsed,
       contentDigest,
-      ...(architectureDigest === undefined ? {} : { architectureDigest }),
+      ...defined({ architectureDigest }),
       datasets,
       params: run.data.params,
     };
@@ -228,7 +229,7 @@ export class Models {
             runId: run.info.runId,
             signature: signatureUsed,
             contentDigest,
-            ...(architectureDigest === undefined ? {} : { architectureDigest }),
+            ...defined({ architectureDigest }),
             author: run.data.tags[MLFLOW_TAGS.user] ?? currentUser(),
             createdAt: this.host.clock(),
             rationale,
@@ -286,7 +287,7 @@ export class Models {
     const target = await this.get(name, checkRefArgument(version, "version"));
     const before = own(await (await this.host.store()).aliases(name), alias);
     await (await this.host.store()).setAlias(name, alias, target.version, options.expected);
-    await this.audit(name, { action: "alias", alias, version: target.version, ...(before === undefined ? {} : { from: before }) });
+    await this.audit(name, { action: "alias", alias, version: target.version, ...defined({ from: before }) });
   }
 
   async deleteAlias(name: string, alias: string, options: { expected?: string | null }): Promise<void> {
@@ -296,7 +297,7 @@ export class Models {
     if ((await store.listVersions(name)).length === 0) throw new NotFoundError(`model "${name}" not found`);
     const before = own(await store.aliases(name), alias);
     await store.setAlias(name, alias, undefined, options.expected);
-    await this.audit(name, { action: "alias-delete", alias, ...(before === undefined ? {} : { from: before }) });
+    await this.audit(name, { action: "alias-delete", alias, ...defined({ from: before }) });
   }
 
   async promote(name: string, version: string, rationale: string): Promise<ModelVersion> {
@@ -336,11 +337,11 @@ export class Models {
     const target = await this.get(name, checkRefArgument(version, "version"));
     await (await this.host.store()).updateVersion(name, target.version, (current) => ({
       ...current,
-      ...(change.deprecated === undefined ? {} : { deprecated: change.deprecated }),
-      ...(change.description === undefined ? {} : { description: change.description }),
+      ...defined({ deprecated: change.deprecated }),
+      ...defined({ description: change.description }),
       ...(change.tags === undefined ? {} : { tags: { ...current.tags, ...change.tags } }),
     }));
-    await this.audit(name, { action, version: target.version, ...(reason === undefined ? {} : { reason }) });
+    await this.audit(name, { action, version: target.version, ...defined({ reason }) });
     return this.get(name, target.version);
   }
 
@@ -350,7 +351,7 @@ export class Models {
     for (const [alias, v] of Object.entries(await store.aliases(name)))
       if (versionIdentity(v) === versionIdentity(target.version)) await store.setAlias(name, alias, undefined);
     await store.updateVersion(name, target.version, (current) => ({ ...current, deletedAt: this.host.clock() }));
-    await this.audit(name, { action: "delete", version: target.version, ...(reason === undefined ? {} : { reason }) });
+    await this.audit(name, { action: "delete", version: target.version, ...defined({ reason }) });
   }
 
   async history(name: string): Promise<AuditEntry[]> {

@@ -12,6 +12,7 @@ import type { RunMeta } from "./store/meta.js";
 import { LiveFold } from "./store/index/live-fold.js";
 import { openRunLog, recordEnd, type OpenRun, type OpenRunInput } from "./open-run-base.js";
 import { resumeRun } from "./resume-run.js";
+import { defined } from "./internal/defined.js";
 
 export type { OpenRun, OpenRunInput } from "./open-run-base.js";
 
@@ -29,7 +30,7 @@ async function createOnline(
   try {
     const exp = (await remote.quick.getOrCreateExperiment(experiment, undefined, { timeoutMs })).experimentId;
     const run = await remote.quick.createRun(
-      { experimentId: exp, runName: name, startTime, tags: { [RUN_KEY_TAG]: input.runKey }, ...(user === undefined ? {} : { userId: user }) },
+      { experimentId: exp, runName: name, startTime, tags: { [RUN_KEY_TAG]: input.runKey }, ...defined({ userId: user }) },
       { timeoutMs },
     );
     return { runId: run.info.runId, experimentId: exp };
@@ -60,9 +61,9 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
     name,
     startTime,
     status: "RUNNING",
-    ...(plan.parentRunId === undefined ? {} : { parentRunId: plan.parentRunId }),
-    ...(plan.description === undefined ? {} : { description: plan.description }),
-    ...(user === undefined ? {} : { user }),
+    ...defined({ parentRunId: plan.parentRunId }),
+    ...defined({ description: plan.description }),
+    ...defined({ user }),
   };
   const paths = await store.createRunDir(experiment.experimentId, runId);
   let opened: RunLog | undefined;

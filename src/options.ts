@@ -317,7 +317,12 @@ const schema = z.strictObject({
     .optional(),
   requestTimeoutMs: bounded("requestTimeoutMs"),
   limits: z
-    .strictObject(Object.fromEntries(Object.keys(MLFLOW_LIMITS).map((k) => [k, z.number().int().min(1).optional()])) as Record<keyof BackendLimits, z.ZodOptional<z.ZodNumber>>)
+    .strictObject(
+      Object.fromEntries(Object.keys(MLFLOW_LIMITS).map((k) => [k, z.number().int().min(1).optional()])) as Record<
+        keyof BackendLimits,
+        z.ZodOptional<z.ZodNumber>
+      >,
+    )
     .optional(),
   maxConcurrentRequests: bounded("maxConcurrentRequests"),
   replicationIntervalMs: bounded("replicationIntervalMs"),
@@ -345,18 +350,30 @@ export function resolveBackend(uri: string, cwd: string): Backend {
     try {
       return { kind: "mlflow", ...canonicalServerUri(uri) };
     } catch {
-      throw new ValidationError("options.trackingUri", shown, `must be a valid http(s) URL${uri.includes("@") ? " (a password holding / ? # or @ must be %-encoded)" : ""}`);
+      throw new ValidationError(
+        "options.trackingUri",
+        shown,
+        `must be a valid http(s) URL${uri.includes("@") ? " (a password holding / ? # or @ must be %-encoded)" : ""}`,
+      );
     }
   }
   // "localhost:5000" is a server without its scheme, not a folder of that name.
   if (/^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\]):\d{1,5}(?:[/?#]|$)/i.test(uri)) {
-    throw new ValidationError("options.trackingUri", uri, `looks like a server without its scheme: write "http://${uri}" (or "./${uri}" for a folder of that name)`);
+    throw new ValidationError(
+      "options.trackingUri",
+      uri,
+      `looks like a server without its scheme: write "http://${uri}" (or "./${uri}" for a folder of that name)`,
+    );
   }
   if (/^file:/i.test(uri)) {
     try {
       return { kind: "local", root: fileURLToPath(uri) };
     } catch (err) {
-      throw new ValidationError("options.trackingUri", shown, `must be a valid file: URI of a local folder (${err instanceof Error ? err.message : String(err)})`);
+      throw new ValidationError(
+        "options.trackingUri",
+        shown,
+        `must be a valid file: URI of a local folder (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) || /^(databricks|sqlite|postgresql|mysql)/i.test(uri)) {
@@ -415,7 +432,9 @@ export function resolveOptions(options: TrackerOptions | undefined, env: Env = p
     cwd,
     mode: o.mode ?? envEnum(env, "MLTRAIL_MODE", ["online", "offline"] as const) ?? "online",
     spoolDir: path.resolve(cwd, o.spoolDir ?? (env["MLTRAIL_SPOOL_DIR"] || undefined) ?? "./mltrail"),
-    auth: sealAuth((backend.kind === "mlflow" ? { ...authFromEnv(env), ...uriAuth, ...stripUndefined(o.auth ?? {}) } : { ...stripUndefined(o.auth ?? {}) }) as HttpAuth),
+    auth: sealAuth(
+      (backend.kind === "mlflow" ? { ...authFromEnv(env), ...uriAuth, ...stripUndefined(o.auth ?? {}) } : { ...stripUndefined(o.auth ?? {}) }) as HttpAuth,
+    ),
     requestTimeoutMs: o.requestTimeoutMs ?? envInt(env, "MLTRAIL_REQUEST_TIMEOUT_MS", BOUNDS.requestTimeoutMs) ?? 30_000,
     limits: Object.freeze({ ...MLFLOW_LIMITS, ...stripUndefined(o.limits ?? {}) }) as BackendLimits,
     maxConcurrentRequests: o.maxConcurrentRequests ?? envInt(env, "MLTRAIL_MAX_CONCURRENT_REQUESTS", BOUNDS.maxConcurrentRequests) ?? 4,

@@ -28,7 +28,19 @@ import type { Clock } from "./internal/clock.js";
 import type { EndStatus, NestedParams, ParamValue } from "./model/types.js";
 import { flattenParams } from "./model/flatten-params.js";
 import { checkOptions, checkRequiredOptions } from "./model/args.js";
-import { ILL_FORMED_RULE, isWellFormedText, checkKey, checkMetricOptions, checkMetricValue, checkParamValue, checkRecord, checkStep, checkTagValue, checkTimestamp, keyLabel } from "./model/validate.js";
+import {
+  ILL_FORMED_RULE,
+  isWellFormedText,
+  checkKey,
+  checkMetricOptions,
+  checkMetricValue,
+  checkParamValue,
+  checkRecord,
+  checkStep,
+  checkTagValue,
+  checkTimestamp,
+  keyLabel,
+} from "./model/validate.js";
 
 /**
  * Options of a metric logging call.
@@ -110,7 +122,16 @@ export class Run implements AsyncDisposable {
   private endedOnExit = false;
 
   /** @internal Created by the Tracker. */
-  constructor(init: { id: string; experimentId: string; name: string; startTime: number; writer: JournalWriter; host: RunHost; artifactsDir: string; live: LiveFold }) {
+  constructor(init: {
+    id: string;
+    experimentId: string;
+    name: string;
+    startTime: number;
+    writer: JournalWriter;
+    host: RunHost;
+    artifactsDir: string;
+    live: LiveFold;
+  }) {
     this.id = init.id;
     this.live = init.live;
     this.experimentId = init.experimentId;

@@ -10,6 +10,7 @@ import type { NestedParams, ParamValue } from "./model/types.js";
 import { flattenParams } from "./model/flatten-params.js";
 import { checkKey, checkName, checkParamValue, checkRecord, checkRunId, checkTagValue } from "./model/validate.js";
 import type { ResolvedOptions } from "./options.js";
+import { defined } from "./internal/defined.js";
 
 /**
  * Options of `startRun` and `withRun`.
@@ -113,9 +114,9 @@ export function runName(
       date: new Date(vars.startTime),
       seq: vars.seq,
       runId: vars.runId,
-      ...(c["mlflow.user"] === undefined ? {} : { user: c["mlflow.user"] }),
-      ...(c["mlflow.source.git.branch"] === undefined ? {} : { branch: c["mlflow.source.git.branch"] }),
-      ...(c["mlflow.source.git.commit"] === undefined ? {} : { commit: c["mlflow.source.git.commit"] }),
+      ...defined({ user: c["mlflow.user"] }),
+      ...defined({ branch: c["mlflow.source.git.branch"] }),
+      ...defined({ commit: c["mlflow.source.git.commit"] }),
     });
   checkName("run name", name, MLFLOW_LIMITS.runNameLength);
   checkNamePolicy("run", name, resolved.namePolicy.run);
@@ -127,8 +128,8 @@ export function initialTags(plan: RunPlan, name: string, context: Readonly<Recor
   return {
     ...context,
     "mlflow.runName": name,
-    ...(plan.parentRunId === undefined ? {} : { "mlflow.parentRunId": plan.parentRunId }),
-    ...(plan.description === undefined ? {} : { "mlflow.note.content": plan.description }),
+    ...defined({ "mlflow.parentRunId": plan.parentRunId }),
+    ...defined({ "mlflow.note.content": plan.description }),
     ...plan.tags,
   };
 }

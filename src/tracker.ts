@@ -56,7 +56,8 @@ const activeContext = new AsyncLocalStorage<Run>();
 function timeoutOf(options: FlushOptions | undefined, fallback: number): number {
   const value = checkOptions<FlushOptions>("options", options).timeoutMs;
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new ValidationError("timeoutMs", value, "must be a finite number of milliseconds ≥ 0");
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
+    throw new ValidationError("timeoutMs", value, "must be a finite number of milliseconds ≥ 0");
   return value;
 }
 
@@ -141,7 +142,8 @@ export class Tracker implements AsyncDisposable {
       });
       if (this.options.mode === "offline") this.remote.replicator.close();
       // Runs earlier processes left pending start going out now, not at the first call.
-      else if (this.options.drainOnStart) this.core().catch((err: unknown) => this.emitError(err instanceof MltrailError ? err : new MltrailError(String(err))));
+      else if (this.options.drainOnStart)
+        this.core().catch((err: unknown) => this.emitError(err instanceof MltrailError ? err : new MltrailError(String(err))));
     }
     this.host = {
       clock: this.clock,
@@ -151,7 +153,9 @@ export class Tracker implements AsyncDisposable {
       remoteId: (run) => this.progress.get(run)?.state.remoteRunId,
       runUrl: (run) => {
         const st = this.progress.get(run)?.state;
-        return backend.kind !== "mlflow" || st?.remoteRunId === undefined || st.remoteExperimentId === undefined ? undefined : `${backend.url}/#/experiments/${st.remoteExperimentId}/runs/${st.remoteRunId}`;
+        return backend.kind !== "mlflow" || st?.remoteRunId === undefined || st.remoteExperimentId === undefined
+          ? undefined
+          : `${backend.url}/#/experiments/${st.remoteExperimentId}/runs/${st.remoteRunId}`;
       },
     };
     const remote = this.remote;
@@ -250,7 +254,10 @@ export class Tracker implements AsyncDisposable {
       const earlierToo = this.options.syncEarlierRuns === true;
       this.draining = claimPendingRuns(store, remote.target, { skip: new Set(this.open.keys()), earlier: earlierToo }).then(
         ({ sources, earlier }) => {
-          if (sources.length > 0) this.log.info(`replicating ${sources.length} run(s) left pending by earlier processes${earlierToo ? " or logged before the server was configured" : ""}`);
+          if (sources.length > 0)
+            this.log.info(
+              `replicating ${sources.length} run(s) left pending by earlier processes${earlierToo ? " or logged before the server was configured" : ""}`,
+            );
           const notice = this.options.syncEarlierRuns === undefined ? earlierRunsNotice(earlier, remote.target, store.layout.root) : undefined;
           if (notice !== undefined) this.log.warn(notice);
           for (const s of sources) remote.replicator.add(s);
@@ -289,7 +296,12 @@ export class Tracker implements AsyncDisposable {
     this.open.set(entry.run.id, entry);
     this.stack.push(entry.run);
     if (entry.state !== undefined) this.progress.set(entry.run, entry.state);
-    if (this.remote !== undefined) this.log.debug(entry.run.url === undefined ? `run "${entry.run.name}" started locally; ${this.remote.target} gets it once it answers` : `run "${entry.run.name}": ${entry.run.url}`);
+    if (this.remote !== undefined)
+      this.log.debug(
+        entry.run.url === undefined
+          ? `run "${entry.run.name}" started locally; ${this.remote.target} gets it once it answers`
+          : `run "${entry.run.name}": ${entry.run.url}`,
+      );
     if (this.options.handleExit && this.open.size === 1) registerExitParticipant(this.exitParticipant);
     if (entry.source !== undefined) this.replicating?.add(entry.source);
     entry.begin();
@@ -340,7 +352,8 @@ export class Tracker implements AsyncDisposable {
       return found;
     }
     const active = this.activeRun();
-    if (active === undefined) throw StateError.of("active run", undefined, `is missing: ${call} needs an active run: call startRun()/withRun() first or pass { runId }`);
+    if (active === undefined)
+      throw StateError.of("active run", undefined, `is missing: ${call} needs an active run: call startRun()/withRun() first or pass { runId }`);
     return active;
   }
 
@@ -446,7 +459,9 @@ export class Tracker implements AsyncDisposable {
     const pending = this.stats().pending;
     if (this.pendingWarned || remote === undefined || pending === 0) return;
     this.pendingWarned = true;
-    this.log.warn(`${pending} record(s) not yet on ${remote.target} are kept in ${this.options.spoolDir}; a later tracker on that folder sends them, or now: ${syncCommand(remote.target, this.options.spoolDir)}`);
+    this.log.warn(
+      `${pending} record(s) not yet on ${remote.target} are kept in ${this.options.spoolDir}; a later tracker on that folder sends them, or now: ${syncCommand(remote.target, this.options.spoolDir)}`,
+    );
   }
 
   /** Ends every open run synchronously (exit paths). */
@@ -496,7 +511,8 @@ export class Tracker implements AsyncDisposable {
    */
   async getMetricHistories(runId: string, keys?: readonly string[]): Promise<Record<string, Metric[]>> {
     checkRunId("runId", runId);
-    if (keys !== undefined && (!Array.isArray(keys) || keys.some((k) => typeof k !== "string"))) throw new ValidationError("keys", keys, "must be an array of metric keys");
+    if (keys !== undefined && (!Array.isArray(keys) || keys.some((k) => typeof k !== "string")))
+      throw new ValidationError("keys", keys, "must be an array of metric keys");
     this.commitOpen(runId);
     return (await this.core()).queries.getMetricHistories(runId, keys);
   }
@@ -508,7 +524,8 @@ export class Tracker implements AsyncDisposable {
   async searchRuns(options: SearchRunsOptions = {}): Promise<RunRecord[]> {
     checkSearchOptions(options);
     this.commitOpen();
-    const names = options.experiment === undefined ? [this.options.experiment] : typeof options.experiment === "string" ? [options.experiment] : options.experiment;
+    const names =
+      options.experiment === undefined ? [this.options.experiment] : typeof options.experiment === "string" ? [options.experiment] : options.experiment;
     return (await this.core()).queries.searchRuns(names, { filter: options.filter, orderBy: options.orderBy, maxResults: options.maxResults });
   }
 
@@ -558,7 +575,9 @@ export class Tracker implements AsyncDisposable {
     if (parsed.kind === "run") runId = parsed.runId;
     else {
       modelVersion = await this.getModelVersion(parsed.name, parsed.ref).catch((err: unknown) => {
-        throw parsed.looksLikeRunId && err instanceof NotFoundError ? new NotFoundError(`${err.message} (for a run's lineage, pass { runId })`, { cause: err }) : err;
+        throw parsed.looksLikeRunId && err instanceof NotFoundError
+          ? new NotFoundError(`${err.message} (for a run's lineage, pass { runId })`, { cause: err })
+          : err;
       });
       if (modelVersion.runId === undefined) throw new ValidationError("target", target, "this model version records no run");
       runId = modelVersion.runId;
@@ -671,14 +690,27 @@ export class Tracker implements AsyncDisposable {
    * @example `const champion = await tracker.setAlias("churn", "champion", "1.2.0", { expected: "1.1.0" })`
    */
   async setAlias(name: string, alias: string, version: string, options: { readonly expected?: string | null } = {}): Promise<ModelVersion> {
-    checkModelArgs([["model name", name], ["alias", alias], ["version", version]], [["options.expected", checkOptions<{ expected?: unknown }>("options", options).expected]]);
+    checkModelArgs(
+      [
+        ["model name", name],
+        ["alias", alias],
+        ["version", version],
+      ],
+      [["options.expected", checkOptions<{ expected?: unknown }>("options", options).expected]],
+    );
     await this.models.setAlias(name, alias, version, options);
     return this.models.get(name, version);
   }
 
   /** Removes an alias (compare-and-set with `expected`). @example `await tracker.deleteAlias("churn", "challenger")` */
   async deleteAlias(name: string, alias: string, options: { readonly expected?: string | null } = {}): Promise<void> {
-    checkModelArgs([["model name", name], ["alias", alias]], [["options.expected", checkOptions<{ expected?: unknown }>("options", options).expected]]);
+    checkModelArgs(
+      [
+        ["model name", name],
+        ["alias", alias],
+      ],
+      [["options.expected", checkOptions<{ expected?: unknown }>("options", options).expected]],
+    );
     await this.models.deleteAlias(name, alias, options);
   }
 
@@ -687,7 +719,13 @@ export class Tracker implements AsyncDisposable {
    * @example `await tracker.promote("churn", "1.3.0-rc.2", { rationale: "passed the canary" })`
    */
   async promote(name: string, version: string, options: { readonly rationale?: string } = {}): Promise<ModelVersion> {
-    checkModelArgs([["model name", name], ["version", version]], [["options.rationale", checkOptions<{ rationale?: unknown }>("options", options).rationale]]);
+    checkModelArgs(
+      [
+        ["model name", name],
+        ["version", version],
+      ],
+      [["options.rationale", checkOptions<{ rationale?: unknown }>("options", options).rationale]],
+    );
     this.models.checkRationale(options.rationale);
     return this.models.promote(name, version, options.rationale ?? "");
   }
@@ -700,26 +738,47 @@ export class Tracker implements AsyncDisposable {
    */
   async deprecate(name: string, version: string, options: { readonly reason: string } | string): Promise<ModelVersion> {
     const reason = typeof options === "string" ? options : typeof options === "object" && options !== null ? options.reason : options;
-    if (typeof reason !== "string" || reason.trim() === "") throw new ValidationError(typeof options === "string" ? "reason" : "options.reason", reason, "a deprecation needs a reason");
-    checkModelArgs([["model name", name], ["version", version]], [[typeof options === "string" ? "reason" : "options.reason", reason]]);
+    if (typeof reason !== "string" || reason.trim() === "")
+      throw new ValidationError(typeof options === "string" ? "reason" : "options.reason", reason, "a deprecation needs a reason");
+    checkModelArgs(
+      [
+        ["model name", name],
+        ["version", version],
+      ],
+      [[typeof options === "string" ? "reason" : "options.reason", reason]],
+    );
     return this.models.update(name, version, { deprecated: reason }, "deprecate", reason);
   }
 
   /** Changes the mutable fields of a version: description and tags (rule 6). @example `await tracker.updateModelVersion("churn", "1.2.0", { description: "…" })` */
-  async updateModelVersion(name: string, version: string, change: { readonly description?: string; readonly tags?: Readonly<Record<string, string>> }): Promise<ModelVersion> {
+  async updateModelVersion(
+    name: string,
+    version: string,
+    change: { readonly description?: string; readonly tags?: Readonly<Record<string, string>> },
+  ): Promise<ModelVersion> {
     checkVersionChange(change);
-    checkModelArgs([["model name", name], ["version", version]]);
+    checkModelArgs([
+      ["model name", name],
+      ["version", version],
+    ]);
     checkStringsIn("change", change);
     checkVersionUpdate(change as Readonly<Record<string, unknown>>); // immutable fields: rule 6
     for (const key of Object.keys(change)) {
-      if (key !== "description" && key !== "tags") throw new ValidationError(`update.${key}`, (change as Record<string, unknown>)[key], "use deprecate() or setAlias() for this field");
+      if (key !== "description" && key !== "tags")
+        throw new ValidationError(`update.${key}`, (change as Record<string, unknown>)[key], "use deprecate() or setAlias() for this field");
     }
     return this.models.update(name, version, change, "update");
   }
 
   /** Deletes a version, leaving a tombstone: its version string is never reused (rule 5). @example `await tracker.deleteModelVersion("churn", "1.1.0", { reason: "bad data" })` */
   async deleteModelVersion(name: string, version: string, options: { readonly reason?: string } = {}): Promise<void> {
-    checkModelArgs([["model name", name], ["version", version]], [["options.reason", checkOptions<{ reason?: unknown }>("options", options).reason]]);
+    checkModelArgs(
+      [
+        ["model name", name],
+        ["version", version],
+      ],
+      [["options.reason", checkOptions<{ reason?: unknown }>("options", options).reason]],
+    );
     await this.models.delete(name, version, options.reason);
   }
 
@@ -766,7 +825,14 @@ export class Tracker implements AsyncDisposable {
     const replicator = this.replicating;
     if (replicator === undefined) {
       const state: TrackerState = this.remote === undefined ? "LOCAL" : "OFFLINE";
-      return { ...base, acked: this.remote === undefined ? durable : 0, pending: this.remote === undefined ? logged - durable : logged, rejected: 0, state, lastError: this.lastError };
+      return {
+        ...base,
+        acked: this.remote === undefined ? durable : 0,
+        pending: this.remote === undefined ? logged - durable : logged,
+        rejected: 0,
+        state,
+        lastError: this.lastError,
+      };
     }
     const r = replicator.stats();
     return { ...base, acked: r.acked, pending: r.pending + (logged - written), rejected: r.rejected, state: r.state, lastError: this.lastError ?? r.lastError };

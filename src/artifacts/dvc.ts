@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
 import { MltrailError } from "../errors.js";
+import { defined } from "../internal/defined.js";
 
 /**
  * One output or dependency of a `.dvc` or `dvc.lock` file.
@@ -99,10 +100,10 @@ const YamlStagesSchema = z.looseObject({ stages: z.record(z.string(), z.unknown(
 function toOut(o: z.output<typeof OutSchema>): DvcOut {
   return {
     path: o.path,
-    ...(o.md5 === undefined ? {} : { md5: o.md5 }),
+    ...defined({ md5: o.md5 }),
     hashName: o.hash === "md5" ? "md5" : "md5-dos2unix",
-    ...(o.size === undefined ? {} : { size: o.size }),
-    ...(o.nfiles === undefined ? {} : { nfiles: o.nfiles }),
+    ...defined({ size: o.size }),
+    ...defined({ nfiles: o.nfiles }),
     isDir: o.md5?.endsWith(".dir") ?? false,
   };
 }
@@ -135,7 +136,7 @@ async function readYaml<S extends z.ZodType>(file: string, schema: S): Promise<z
  */
 export async function readDvcFile(file: string): Promise<DvcFile> {
   const data = await readYaml(file, DvcFileSchema);
-  return { ...(data.wdir === undefined ? {} : { wdir: data.wdir }), outs: data.outs.map(toOut) };
+  return { ...defined({ wdir: data.wdir }), outs: data.outs.map(toOut) };
 }
 
 /**
@@ -188,7 +189,7 @@ function matches(out: DvcOut, base: string, target: string): boolean {
 
 function info(out: DvcOut, file: string, role: "out" | "dep", stage?: string): DvcInfo {
   const { path: _path, md5, ...rest } = out;
-  return { ...rest, md5: md5 ?? "", file, role, ...(stage === undefined ? {} : { stage }) };
+  return { ...rest, md5: md5 ?? "", file, role, ...defined({ stage }) };
 }
 
 /**

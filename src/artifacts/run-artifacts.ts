@@ -18,6 +18,7 @@ import { findDvcInfo } from "./dvc.js";
 import { checkArtifactPath, checkUserArtifactPath, joinArtifactPath } from "./paths.js";
 import { stageData, stageFile, type StagedFile, type StageOptions } from "./staging.js";
 import { checkSource, walkFiles } from "./walk.js";
+import { defined } from "../internal/defined.js";
 
 /**
  * Where an artifact goes among the run's artifacts.
@@ -212,8 +213,8 @@ export async function logModel(ctx: ArtifactContext, dir: string, options: LogMo
   const files = await logArtifacts(ctx, dir, { artifactPath });
   const contentDigest = `sha256:${treeSha256(files.map((f) => ({ relpath: f.path.slice(artifactPath.length + 1), sha256: f.sha256 })))}`;
   const architectureDigest = await readArchitectureDigest(dir);
-  const digests = { contentDigest, ...(architectureDigest === undefined ? {} : { architectureDigest }) };
-  const meta = { ...digests, flavor, files: files.length, ...(signature === undefined ? {} : { signature }) };
+  const digests = { contentDigest, ...defined({ architectureDigest }) };
+  const meta = { ...digests, flavor, files: files.length, ...defined({ signature }) };
   const text = JSON.stringify(meta);
   ctx.setTag(key, text.length <= 8000 ? text : JSON.stringify({ ...digests, flavor, files: files.length }));
   // MLflow's description of the model (signature included), unless the folder brings its own.
@@ -260,13 +261,13 @@ export async function logDataset(ctx: ArtifactContext, options: DatasetOptions):
   const info: DatasetInfo = {
     name,
     digest,
-    ...(sha256 === undefined ? {} : { sha256 }),
-    ...(dvcMd5 === undefined ? {} : { dvcMd5 }),
+    ...defined({ sha256 }),
+    ...defined({ dvcMd5 }),
     ...((options.source ?? options.path) === undefined ? {} : { source: (options.source ?? options.path) as string }),
     sourceType: options.sourceType ?? "local",
-    ...(options.context === undefined ? {} : { context: options.context }),
-    ...(schema === undefined ? {} : { schema }),
-    ...(profile === undefined ? {} : { profile }),
+    ...defined({ context: options.context }),
+    ...defined({ schema }),
+    ...defined({ profile }),
   };
   append(ctx, { t: "d", ...info });
   return info;

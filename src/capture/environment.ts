@@ -11,6 +11,7 @@ import { readFile, realpath, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { hideUrlCredentials, MASK } from "../internal/redact.js";
+import { defined } from "../internal/defined.js";
 
 /**
  * Longest tag value MLflow accepts, in characters.
@@ -272,12 +273,12 @@ async function projectOf(cwd: string): Promise<ProjectInfo | undefined> {
     try {
       const bytes = await readFile(path.join(dir, lockfile));
       const lockfileSha256 = createHash("sha256").update(bytes).digest("hex");
-      return { ...(name === undefined ? {} : { name }), ...(version === undefined ? {} : { version }), lockfile, lockfileSha256 };
+      return { ...defined({ name }), ...defined({ version }), lockfile, lockfileSha256 };
     } catch {
       // Not there (or unreadable): try the next name.
     }
   }
-  return { ...(name === undefined ? {} : { name }), ...(version === undefined ? {} : { version }) };
+  return { ...defined({ name }), ...defined({ version }) };
 }
 
 /**
@@ -313,11 +314,11 @@ export async function captureEnvironment(opts: { cwd: string; argv?: readonly st
     const hostname = hostName();
     const user = userName();
     return {
-      ...(entryScript === undefined ? {} : { entryScript }),
+      ...defined({ entryScript }),
       ...base,
-      ...(hostname === undefined ? {} : { hostname }),
-      ...(user === undefined ? {} : { user }),
-      ...(project === undefined ? {} : { project }),
+      ...defined({ hostname }),
+      ...defined({ user }),
+      ...defined({ project }),
     };
   } catch {
     return base;

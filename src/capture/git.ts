@@ -10,6 +10,7 @@
 import { hideUrlCredentials } from "../internal/redact.js";
 import { execFile } from "node:child_process";
 import path from "node:path";
+import { defined } from "../internal/defined.js";
 
 /**
  * How long one git invocation may run before it is killed, in milliseconds.
@@ -181,7 +182,7 @@ export async function captureGit(cwd: string): Promise<GitInfo | undefined> {
       commit,
       ...(branch !== undefined && branch !== "" && branch !== "HEAD" ? { branch } : {}),
       dirty: status.overflow ? true : dirty,
-      ...(remoteUrl === undefined ? {} : { remoteUrl }),
+      ...defined({ remoteUrl }),
       root: path.normalize(root),
     };
   } catch {

@@ -10,6 +10,7 @@ import type { EnvironmentInfo } from "./environment.js";
 import { captureGit } from "./git.js";
 import type { GitInfo } from "./git.js";
 import { MLFLOW_TAGS } from "../model/system-tags.js";
+import { defined } from "../internal/defined.js";
 
 /**
  * Keys of the tags {@link captureContextTags} may set.
@@ -90,6 +91,6 @@ export function buildContextTags(git: GitInfo | undefined, env: EnvironmentInfo)
  * ```
  */
 export async function captureContextTags(opts: { cwd: string; argv?: readonly string[] }): Promise<Record<string, string>> {
-  const [git, env] = await Promise.all([captureGit(opts.cwd), captureEnvironment({ cwd: opts.cwd, ...(opts.argv === undefined ? {} : { argv: opts.argv }) })]);
+  const [git, env] = await Promise.all([captureGit(opts.cwd), captureEnvironment({ cwd: opts.cwd, ...defined({ argv: opts.argv }) })]);
   return buildContextTags(git, env);
 }

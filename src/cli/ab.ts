@@ -3,6 +3,7 @@
  */
 import type { Command } from "commander";
 import { AB_DEFAULT_EXPERIMENT, formatAnalysis, openAbTest, type Tracker } from "../index.js";
+import { defined } from "../internal/defined.js";
 
 type TrackerFactory = (cmd: Command, experiment?: string) => Tracker;
 
@@ -31,7 +32,7 @@ export function registerAbCommands(program: Command, trackerFrom: TrackerFactory
           if (metric === undefined) throw new Error(`A/B test "${key}" has no outcomes yet: pass --metric`);
         }
         if (opts.kind !== undefined && opts.kind !== "binary" && opts.kind !== "continuous") throw new Error("--kind must be binary or continuous");
-        const analysis = await view.analyze({ metric, alpha: Number(opts.alpha), ...(opts.kind === undefined ? {} : { kind: opts.kind }) });
+        const analysis = await view.analyze({ metric, alpha: Number(opts.alpha), ...defined({ kind: opts.kind }) });
         process.stdout.write(opts.json === true ? `${JSON.stringify(analysis, null, 2)}\n` : formatAnalysis(analysis));
       } finally {
         await tracker.close();

@@ -35,17 +35,34 @@ export function lineageTree(l: Lineage): string {
   }
   lines.push(`${indent}└─ run ${l.run.runId} "${l.run.name}" ${l.run.status}`);
   const under = `${indent}   `;
-  const params = Object.entries(l.run.params).map(([k, v]) => `${k}=${v}`).join(" ");
-  const metrics = Object.entries(l.run.metrics).map(([k, v]) => `${k}=${v}`).join(" ");
+  const params = Object.entries(l.run.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  const metrics = Object.entries(l.run.metrics)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
   if (params !== "") lines.push(`${under}├─ params ${params}`);
   if (metrics !== "") lines.push(`${under}├─ metrics ${metrics}`);
-  for (const d of l.datasets) lines.push(`${under}├─ dataset ${d.name}${d.context === undefined ? "" : ` (${d.context})`} ${d.digest}${d.source === undefined ? "" : `  ${d.source}`}`);
+  for (const d of l.datasets)
+    lines.push(`${under}├─ dataset ${d.name}${d.context === undefined ? "" : ` (${d.context})`} ${d.digest}${d.source === undefined ? "" : `  ${d.source}`}`);
   const c = l.code;
-  const code = [c.gitCommit === undefined ? "no git commit recorded" : `commit ${c.gitCommit}`, c.gitBranch, c.gitDirty === true ? "dirty" : undefined, c.repoUrl, c.entryScript]
+  const code = [
+    c.gitCommit === undefined ? "no git commit recorded" : `commit ${c.gitCommit}`,
+    c.gitBranch,
+    c.gitDirty === true ? "dirty" : undefined,
+    c.repoUrl,
+    c.entryScript,
+  ]
     .filter((x) => x !== undefined)
     .join("  ");
   lines.push(`${under}├─ code ${code}`);
-  lines.push(`${under}└─ environment ${Object.entries(l.environment).map(([k, v]) => `${k}=${v}`).join(" ") || "-"}`);
+  lines.push(
+    `${under}└─ environment ${
+      Object.entries(l.environment)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ") || "-"
+    }`,
+  );
   return lines.join("\n");
 }
 
@@ -61,7 +78,13 @@ export function registerArtifactCommands(program: Command, trackerFrom: TrackerF
       try {
         const entries = await t.listArtifacts(runId, path);
         if (opts.json === true) print(JSON.stringify(entries, null, 2));
-        else print(table(["path", "size", "sha256"], entries.map((e) => [e.isDir ? `${e.path}/` : e.path, size(e.size), e.sha256 ?? ""])));
+        else
+          print(
+            table(
+              ["path", "size", "sha256"],
+              entries.map((e) => [e.isDir ? `${e.path}/` : e.path, size(e.size), e.sha256 ?? ""]),
+            ),
+          );
       } finally {
         await t.close();
       }
@@ -72,7 +95,8 @@ export function registerArtifactCommands(program: Command, trackerFrom: TrackerF
     .option("-o, --output <dir>", "destination folder", ".")
     .action(async (runId: string, path: string, opts: { output: string }, cmd: Command) => {
       const t = trackerFrom(cmd);
-      const bar = process.stderr.isTTY === true ? new SingleBar({ format: "download [{bar}] {percentage}% | {value}/{total} bytes", stream: process.stderr }) : undefined;
+      const bar =
+        process.stderr.isTTY === true ? new SingleBar({ format: "download [{bar}] {percentage}% | {value}/{total} bytes", stream: process.stderr }) : undefined;
       let started = false;
       try {
         const clean = path.replace(/\/+$/, "");

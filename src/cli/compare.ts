@@ -7,6 +7,7 @@ import Table from "cli-table3";
 import type { Command } from "commander";
 import pc from "picocolors";
 import { compareRuns, type RunComparison, type Tracker } from "../index.js";
+import { defined } from "../internal/defined.js";
 
 /** Makes a tracker from a command's global options. */
 export type TrackerFactory = (cmd: Command, experiment?: string) => Tracker;
@@ -109,7 +110,11 @@ export function registerCompareCommands(program: Command, trackerFrom: TrackerFa
         const direction: Record<string, "min" | "max"> = {};
         for (const k of opts.min ?? []) direction[k] = "min";
         for (const k of opts.max ?? []) direction[k] = "max";
-        const cmp = await compareRuns(tracker, runIds, { direction, allParams: opts.allParams === true, ...(opts.metric === undefined ? {} : { metrics: opts.metric }) });
+        const cmp = await compareRuns(tracker, runIds, {
+          direction,
+          allParams: opts.allParams === true,
+          ...defined({ metrics: opts.metric }),
+        });
         print(opts.json === true ? JSON.stringify(cmp, null, 2) : formatComparison(cmp, colors()));
       } finally {
         await tracker.close();

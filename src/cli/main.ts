@@ -11,6 +11,7 @@ import { registerArtifactCommands } from "./artifacts.js";
 import { registerCompareCommands } from "./compare.js";
 import { registerReportCommand } from "./report.js";
 import { registerAbCommands } from "./ab.js";
+import { defined } from "../internal/defined.js";
 
 const program = new Command();
 program
@@ -23,8 +24,8 @@ program
 export function trackerFrom(cmd: Command, experiment?: string): Tracker {
   const { trackingUri } = cmd.optsWithGlobals<{ trackingUri?: string }>();
   return new Tracker({
-    ...(trackingUri === undefined ? {} : { trackingUri }),
-    ...(experiment === undefined ? {} : { experiment }),
+    ...defined({ trackingUri }),
+    ...defined({ experiment }),
     handleExit: false,
     captureContext: false,
     drainOnStart: false,

@@ -78,8 +78,18 @@ export function registerModelCommands(program: Command, trackerFrom: TrackerFact
           ["content digest", v.contentDigest ?? "-"],
           ["architecture", v.architectureDigest ?? "-"],
           ["backend version", v.backendVersion],
-          ["metrics", Object.entries(v.metrics).map(([k, x]) => `${k}=${x}`).join(" ") || "-"],
-          ["signature", v.signature === undefined ? "-" : `inputs ${v.signature.inputs.map((i) => `${i.name}:${i.dtype}`).join(", ")} → outputs ${v.signature.outputs.map((o) => `${o.name}:${o.dtype}`).join(", ")}`],
+          [
+            "metrics",
+            Object.entries(v.metrics)
+              .map(([k, x]) => `${k}=${x}`)
+              .join(" ") || "-",
+          ],
+          [
+            "signature",
+            v.signature === undefined
+              ? "-"
+              : `inputs ${v.signature.inputs.map((i) => `${i.name}:${i.dtype}`).join(", ")} → outputs ${v.signature.outputs.map((o) => `${o.name}:${o.dtype}`).join(", ")}`,
+          ],
         ];
         print(table(["field", "value"], rows));
       }),
@@ -93,7 +103,21 @@ export function registerModelCommands(program: Command, trackerFrom: TrackerFact
       using(trackerFrom(cmd), async (t) => {
         const entries = await t.modelHistory(name);
         if (opts.json === true) print(JSON.stringify(entries, null, 2));
-        else print(table(["when", "who", "action", "version", "alias", "why", "bump"], entries.map((e) => [iso(e.at), e.by, e.action, e.version ?? "", e.alias === undefined ? "" : `${e.alias}${e.from === undefined ? "" : ` (was ${e.from})`}`, e.reason ?? "", bumpCell(e)])));
+        else
+          print(
+            table(
+              ["when", "who", "action", "version", "alias", "why", "bump"],
+              entries.map((e) => [
+                iso(e.at),
+                e.by,
+                e.action,
+                e.version ?? "",
+                e.alias === undefined ? "" : `${e.alias}${e.from === undefined ? "" : ` (was ${e.from})`}`,
+                e.reason ?? "",
+                bumpCell(e),
+              ]),
+            ),
+          );
       }),
     );
 

@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import { writeReport } from "../report/index.js";
 import { print, type TrackerFactory } from "./compare.js";
+import { defined } from "../internal/defined.js";
 
 interface ReportOpts {
   experiment?: string;
@@ -18,7 +19,12 @@ interface ReportOpts {
 }
 
 function list(text: string | undefined): string[] | undefined {
-  return text === undefined ? undefined : text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return text === undefined
+    ? undefined
+    : text
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
 }
 
 /**
@@ -50,15 +56,17 @@ export function registerReportCommand(program: Command, trackerFrom: TrackerFact
           output: opts.output,
           maxPointsPerSeries: Number(opts.maxPoints),
           maxRuns: Number(opts.maxRuns),
-          ...(opts.experiment === undefined ? {} : { experiment: opts.experiment }),
-          ...(runs === undefined ? {} : { runs }),
-          ...(opts.model === undefined ? {} : { model: opts.model }),
-          ...(versions === undefined ? {} : { versions }),
-          ...(opts.metric === undefined ? {} : { metrics: opts.metric }),
-          ...(opts.title === undefined ? {} : { title: opts.title }),
+          ...defined({ experiment: opts.experiment }),
+          ...defined({ runs }),
+          ...defined({ model: opts.model }),
+          ...defined({ versions }),
+          ...defined({ metrics: opts.metric }),
+          ...defined({ title: opts.title }),
         });
         const { data } = result;
-        print(`wrote ${opts.output} (${Math.ceil(result.bytes / 1024)} KiB): ${data.comparison.runs.length} runs, ${data.charts.length} charts${data.model === undefined ? "" : `, ${data.model.comparison.versions.length} versions`}`);
+        print(
+          `wrote ${opts.output} (${Math.ceil(result.bytes / 1024)} KiB): ${data.comparison.runs.length} runs, ${data.charts.length} charts${data.model === undefined ? "" : `, ${data.model.comparison.versions.length} versions`}`,
+        );
       } finally {
         await tracker.close();
       }

@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import type { RunRecord, RunStatus } from "../index.js";
 import { colors, fmt, grid, print, type Colors, type TrackerFactory } from "./compare.js";
 import { iso } from "../internal/table.js";
+import { defined } from "../internal/defined.js";
 
 function status(s: RunStatus, crashed: boolean, c: Colors): string {
   const text = crashed ? `${s} (crashed)` : s;
@@ -44,23 +45,28 @@ export function registerRunCommands(program: Command, trackerFrom: TrackerFactor
     .command("list")
     .description("list runs of an experiment")
     .option("-e, --experiment <name>", "experiment name")
-    .option("-f, --filter <filter>", "MLflow search filter, e.g. \"metrics.acc > 0.9\"")
-    .option("-o, --order-by <clause...>", "order clauses, e.g. \"metrics.acc DESC\"")
+    .option("-f, --filter <filter>", 'MLflow search filter, e.g. "metrics.acc > 0.9"')
+    .option("-o, --order-by <clause...>", 'order clauses, e.g. "metrics.acc DESC"')
     .option("-n, --max-results <n>", "most runs to list", "100")
     .option("--json", "print JSON")
     .action(async (opts: { experiment?: string; filter?: string; orderBy?: string[]; maxResults: string; json?: boolean }, cmd: Command) => {
       const tracker = trackerFrom(cmd, opts.experiment);
       try {
         const found = await tracker.searchRuns({
-          ...(opts.filter === undefined ? {} : { filter: opts.filter }),
-          ...(opts.orderBy === undefined ? {} : { orderBy: opts.orderBy }),
+          ...defined({ filter: opts.filter }),
+          ...defined({ orderBy: opts.orderBy }),
           maxResults: Number(opts.maxResults),
         });
         if (opts.json === true) return print(JSON.stringify(found, null, 2));
         const c = colors();
         const t = grid(["id", "name", "status", "started", "metrics"]);
-        for (const run of found) t.push([run.info.runId, c.bold(run.info.name), status(run.info.status, run.info.crashed === true, c), iso(run.info.startTime), metricsCell(run)]);
-        print(found.length === 0 ? c.dim(`no runs in experiment "${tracker.options.experiment}" (see: mltrail experiments; choose one with --experiment)`) : t.toString());
+        for (const run of found)
+          t.push([run.info.runId, c.bold(run.info.name), status(run.info.status, run.info.crashed === true, c), iso(run.info.startTime), metricsCell(run)]);
+        print(
+          found.length === 0
+            ? c.dim(`no runs in experiment "${tracker.options.experiment}" (see: mltrail experiments; choose one with --experiment)`)
+            : t.toString(),
+        );
       } finally {
         await tracker.close();
       }
@@ -76,10 +82,20 @@ export function registerRunCommands(program: Command, trackerFrom: TrackerFactor
         if (opts.json === true) return print(JSON.stringify(run, null, 2));
         const c = colors();
         const info = grid(["run", run.info.runId]);
-        info.push(["name", c.bold(run.info.name)], ["status", status(run.info.status, run.info.crashed === true, c)], ["experiment", run.info.experimentId], ["started", iso(run.info.startTime)], ["ended", iso(run.info.endTime)]);
+        info.push(
+          ["name", c.bold(run.info.name)],
+          ["status", status(run.info.status, run.info.crashed === true, c)],
+          ["experiment", run.info.experimentId],
+          ["started", iso(run.info.startTime)],
+          ["ended", iso(run.info.endTime)],
+        );
         if (run.info.parentRunId !== undefined) info.push(["parent", run.info.parentRunId]);
         const out = [info.toString()];
-        for (const [title, values] of [["param", run.data.params], ["metric", run.data.metrics], ["tag", run.data.tags]] as const) {
+        for (const [title, values] of [
+          ["param", run.data.params],
+          ["metric", run.data.metrics],
+          ["tag", run.data.tags],
+        ] as const) {
           const entries = Object.entries(values);
           if (entries.length === 0) continue;
           const t = grid([title, "value"], ["left", title === "metric" ? "right" : "left"]);

@@ -15,7 +15,8 @@ export async function syncToTensorBoard(to: string, opts: { dir?: string; run?: 
   const outDir = to.slice(TENSORBOARD_SCHEME.length).replace(/^\/\/(?=\.|\/)/, "");
   if (outDir === "") throw new Error(`--to ${to}: give a folder after "tensorboard:", e.g. tensorboard:./tb`);
   const dir = path.resolve(opts.dir ?? (process.env["MLTRAIL_SPOOL_DIR"] || "./mltrail"));
-  if (!fs.existsSync(dir)) throw new Error(`no local run log to export: ${dir} does not exist; give the folder runs were logged to with --dir (or MLTRAIL_SPOOL_DIR)`);
+  if (!fs.existsSync(dir))
+    throw new Error(`no local run log to export: ${dir} does not exist; give the folder runs were logged to with --dir (or MLTRAIL_SPOOL_DIR)`);
   const tracker = new Tracker({ trackingUri: dir, handleExit: false, captureContext: false, drainOnStart: false });
   const showBar = opts.json !== true && process.stderr.isTTY === true;
   const bar = new SingleBar({ format: "tensorboard [{bar}] {value}/{total} runs | {points} points", stream: process.stderr, hideCursor: true }, undefined);

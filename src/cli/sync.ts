@@ -5,14 +5,20 @@ import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { syncRuns } from "../index.js";
 import { syncToTensorBoard, TENSORBOARD_SCHEME } from "./sync-tensorboard.js";
+import { defined } from "../internal/defined.js";
 
 /** Registers `mltrail sync`. */
 export function registerSyncCommand(program: Command): void {
   program
     .command("sync")
-    .description("replicate runs pending in a local run log to a tracking server, including runs logged before the server was configured; running it again sends nothing twice")
+    .description(
+      "replicate runs pending in a local run log to a tracking server, including runs logged before the server was configured; running it again sends nothing twice",
+    )
     .option("--dir <folder>", "the local run log (default: MLTRAIL_SPOOL_DIR, else ./mltrail)")
-    .option("--to <uri>", "the tracking server URL (default: --tracking-uri, else MLFLOW_TRACKING_URI), or tensorboard:<folder> to export runs as TensorBoard event files")
+    .option(
+      "--to <uri>",
+      "the tracking server URL (default: --tracking-uri, else MLFLOW_TRACKING_URI), or tensorboard:<folder> to export runs as TensorBoard event files",
+    )
     .option("--run <id>", "only this run (local or server id)")
     .option("--timeout <seconds>", "give up on what is still unsent after this long", "600")
     .option("--json", "print the summary as JSON, without a progress bar")
@@ -26,9 +32,9 @@ export function registerSyncCommand(program: Command): void {
       const bar = new SingleBar({ format: "sync [{bar}] {value}/{total} records | {runs} runs", stream: process.stderr, hideCursor: true }, undefined);
       let started = false;
       const summary = await syncRuns({
-        ...(opts.dir === undefined ? {} : { spoolDir: opts.dir }),
-        ...(to === undefined ? {} : { trackingUri: to }),
-        ...(opts.run === undefined ? {} : { runId: opts.run }),
+        ...defined({ spoolDir: opts.dir }),
+        ...defined({ trackingUri: to }),
+        ...defined({ runId: opts.run }),
         timeoutMs: seconds * 1000,
         onError: (message) => {
           if (opts.json !== true) process.stderr.write(`mltrail sync: ${message} (retrying until --timeout)\n`);

@@ -4,6 +4,7 @@
  */
 import { ValidationError } from "../index.js";
 import { type Explanation, type ExplanationSource, type StoredExplanation, globalImportance, loadExplanation } from "./log.js";
+import { defined } from "../internal/defined.js";
 
 /**
  * Options of {@link compareExplanations}.
@@ -183,7 +184,7 @@ export async function compareReleaseExplanations(
   b: string | { readonly runId: string },
   options: CompareExplanationsOptions & { readonly name?: string } = {},
 ): Promise<ExplanationDiff> {
-  const load = { ...(options.name === undefined ? {} : { name: options.name }) };
+  const load = { ...defined({ name: options.name }) };
   const label = (r: typeof a): string => (typeof r === "string" ? r : r.runId);
   const [ea, eb] = await Promise.all([loadExplanation(source, a, load), loadExplanation(source, b, load)]);
   return compareExplanations(ea, eb, { labels: [label(a), label(b)], ...options });

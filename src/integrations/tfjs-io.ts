@@ -9,6 +9,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type * as TF from "@tensorflow/tfjs";
 import { StateError } from "../index.js";
+import { defined } from "../internal/defined.js";
 
 /** The `@tensorflow/tfjs` module. */
 export type Tfjs = typeof TF;
@@ -46,11 +47,11 @@ export function dirSaveHandler(tf: Tfjs, dir: string): TF.io.IOHandler {
     const weights = joinWeights(artifacts.weightData);
     const modelJson: TF.io.ModelJSON = {
       modelTopology: artifacts.modelTopology as object,
-      ...(artifacts.format === undefined ? {} : { format: artifacts.format }),
-      ...(artifacts.generatedBy === undefined ? {} : { generatedBy: artifacts.generatedBy }),
+      ...defined({ format: artifacts.format }),
+      ...defined({ generatedBy: artifacts.generatedBy }),
       ...(artifacts.convertedBy == null ? {} : { convertedBy: artifacts.convertedBy }),
-      ...(artifacts.trainingConfig === undefined ? {} : { trainingConfig: artifacts.trainingConfig }),
-      ...(artifacts.userDefinedMetadata === undefined ? {} : { userDefinedMetadata: artifacts.userDefinedMetadata }),
+      ...defined({ trainingConfig: artifacts.trainingConfig }),
+      ...defined({ userDefinedMetadata: artifacts.userDefinedMetadata }),
       weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: artifacts.weightSpecs ?? [] }],
     };
     const json = JSON.stringify(modelJson);

@@ -96,6 +96,9 @@ export async function readJsonFile(file: string): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new CorruptDataError(`${path.basename(file)} is damaged: ${text.length === 0 ? "empty" : "not JSON"} (${(err as Error).message})`, { path: file, cause: err });
+    throw new CorruptDataError(`${path.basename(file)} is damaged: ${text.length === 0 ? "empty" : "not JSON"} (${(err as Error).message})`, {
+      path: file,
+      cause: err,
+    });
   }
 }

@@ -197,7 +197,8 @@ export class JournalWriter {
     if (!this.scheduled) {
       this.scheduled = true;
       const delay = this.opts.commitIntervalMs ?? 0;
-      if (delay > 0) setTimeout(this.commitCallback, delay); // referenced: records never wait past exit
+      if (delay > 0)
+        setTimeout(this.commitCallback, delay); // referenced: records never wait past exit
       else setImmediate(this.commitCallback);
     }
   }
@@ -327,7 +328,9 @@ export class JournalWriter {
       this.commitSync();
       this.syncSync();
     } catch {
-      process.stderr.write(`mltrail: ${this.lines} record(s) (sequence ${this.writtenSeq + 1}–${this.pendingLastSeq}) could not be written to the run log at ${this.dir}: ${this.lastError?.message ?? "write failed"}\n`);
+      process.stderr.write(
+        `mltrail: ${this.lines} record(s) (sequence ${this.writtenSeq + 1}–${this.pendingLastSeq}) could not be written to the run log at ${this.dir}: ${this.lastError?.message ?? "write failed"}\n`,
+      );
     }
   }
 

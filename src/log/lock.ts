@@ -9,6 +9,7 @@ import * as os from "node:os";
 import { z } from "zod";
 import { ConflictError } from "../errors.js";
 import { storageError } from "./fs-errors.js";
+import { defined } from "../internal/defined.js";
 
 /** Who holds a lock. */
 export interface LockOwner {
@@ -56,7 +57,7 @@ function parseLock(text: string): LockOwner {
     const parsed = lockSchema.safeParse(JSON.parse(text));
     if (!parsed.success) return UNREADABLE;
     const { pid, host, since, token } = parsed.data;
-    return { pid, host, since: since ?? 0, ...(token === undefined ? {} : { token }) };
+    return { pid, host, since: since ?? 0, ...defined({ token }) };
   } catch {
     return UNREADABLE;
   }

@@ -11,6 +11,7 @@ import type { ChangeCategory } from "./changes.js";
 import { checkSignature } from "./signature.js";
 import type { ChangeKind } from "./signature.js";
 import type { AuditEntry, ReleaseChange, StoredVersion } from "./store.js";
+import { defined } from "../internal/defined.js";
 
 /**
  * A schema of a plain object whose values all pass `check`. The object is returned as is, so
@@ -85,7 +86,7 @@ export function parseReleaseBody(raw: unknown): ReleaseBody | undefined {
     runId: b.runId,
     signature,
     contentDigest: b.contentDigest,
-    ...(b.architectureDigest === undefined ? {} : { architectureDigest: b.architectureDigest }),
+    ...defined({ architectureDigest: b.architectureDigest }),
     author: b.author,
     createdAt: b.createdAt,
     rationale: b.rationale,
@@ -94,13 +95,13 @@ export function parseReleaseBody(raw: unknown): ReleaseBody | undefined {
     datasets: b.datasets.map((d) => ({
       name: d.name,
       digest: d.digest,
-      ...(d.source === undefined ? {} : { source: d.source }),
-      ...(d.context === undefined ? {} : { context: d.context }),
+      ...defined({ source: d.source }),
+      ...defined({ context: d.context }),
     })),
     gitCommit: b.gitCommit,
     bump: b.bump,
     changes: b.changes,
-    ...(b.changeDetails === undefined ? {} : { changeDetails: b.changeDetails }),
+    ...defined({ changeDetails: b.changeDetails }),
     deprecated: b.deprecated,
     deletedAt: b.deletedAt,
     description: b.description,

@@ -11,6 +11,7 @@ import type { Bump, Change } from "./signature.js";
 import type { ReleaseChange, StoredVersion } from "./store.js";
 import { compareVersions, planVersion, versionIdentity } from "./versioning.js";
 import type { PrereleaseChannel } from "./versioning.js";
+import { defined } from "../internal/defined.js";
 
 /**
  * What the user asked for, of a release.
@@ -45,9 +46,9 @@ export type ReleasePlan = { readonly version: string; readonly bump: string; rea
 /** The facts of a stored release, for {@link inferChanges}. */
 function factsOf(v: Pick<StoredVersion, "signature" | "contentDigest" | "architectureDigest" | "datasets" | "params">): ReleaseFacts {
   return {
-    ...(v.signature === undefined ? {} : { signature: v.signature }),
-    ...(v.contentDigest === undefined ? {} : { contentDigest: v.contentDigest }),
-    ...(v.architectureDigest === undefined ? {} : { architectureDigest: v.architectureDigest }),
+    ...defined({ signature: v.signature }),
+    ...defined({ contentDigest: v.contentDigest }),
+    ...defined({ architectureDigest: v.architectureDigest }),
     datasets: v.datasets.map(({ name, digest }) => ({ name, digest })),
     params: v.params,
   };
@@ -89,13 +90,13 @@ export function planRelease(
   const required = requiredBump(changes);
   const planned = planVersion({
     existing: existing.map((v) => ({ version: v.version, deleted: v.deletedAt !== undefined })),
-    ...(request.version === undefined ? {} : { requested: request.version }),
-    ...(request.bump === undefined ? {} : { bump: request.bump }),
-    ...(required === undefined ? {} : { required }),
+    ...defined({ requested: request.version }),
+    ...defined({ bump: request.bump }),
+    ...defined({ required }),
     requiredBecause: changes,
-    ...(request.prerelease === undefined ? {} : { prerelease: request.prerelease }),
-    ...(request.base === undefined ? {} : { base: request.base }),
-    ...(request.initial === undefined ? {} : { initial: request.initial }),
+    ...defined({ prerelease: request.prerelease }),
+    ...defined({ base: request.base }),
+    ...defined({ initial: request.initial }),
   });
   return { version: planned.version, bump: planned.bump, changes };
 }

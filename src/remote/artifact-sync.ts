@@ -13,6 +13,7 @@ import type { MlflowClient } from "./mlflow/client.js";
 import type { RunSource } from "./run-replicator.js";
 import { RunPaths } from "../store/layout.js";
 import { MLFLOW_TAGS } from "../model/system-tags.js";
+import { defined } from "../internal/defined.js";
 
 /** The replicator's own loop retries (with backoff, Retry-After and health); no inner retries. */
 const NO_RETRY = (signal: AbortSignal) => ({ signal, retry: { retries: 0 } });
@@ -67,10 +68,10 @@ export class ArtifactSync {
             digest: record.digest.slice(0, 36), // MLflow's SQL column holds 36 characters
             sourceType: record.sourceType ?? "local",
             source: record.source ?? "{}",
-            ...(record.schema === undefined ? {} : { schema: record.schema }),
-            ...(record.profile === undefined ? {} : { profile: record.profile }),
+            ...defined({ schema: record.schema }),
+            ...defined({ profile: record.profile }),
           },
-          tags: { ...(record.context === undefined ? {} : { [MLFLOW_TAGS.dataContext]: record.context }), "mltrail.digest": record.digest },
+          tags: { ...defined({ [MLFLOW_TAGS.dataContext]: record.context }), "mltrail.digest": record.digest },
         },
       ],
       { signal: this.signal },

@@ -20,6 +20,7 @@ import { isRetryable } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { withRetry } from "./retry.js";
 import type { RetryPolicy } from "./retry.js";
+import { defined } from "../internal/defined.js";
 
 /** Path prefix of the artifact proxy. */
 export const ARTIFACT_PROXY_PREFIX = "/api/2.0/mlflow-artifacts/artifacts";
@@ -122,13 +123,7 @@ function retrying<T>(fn: () => Promise<T>, options: TransferOptions): Promise<T>
  * await uploadFile(http, run.info.artifactUri, "model/weights.bin", "out/weights.bin");
  * ```
  */
-export async function uploadFile(
-  http: HttpClient,
-  artifactUri: string,
-  relPath: string,
-  localFile: string,
-  options: TransferOptions = {},
-): Promise<number> {
+export async function uploadFile(http: HttpClient, artifactUri: string, relPath: string, localFile: string, options: TransferOptions = {}): Promise<number> {
   const endpoint = artifactUrlPath(artifactUri, checkArtifactPath(relPath));
   return retrying(async () => {
     // One open file for both the size and the bytes: a file replaced meanwhile (a newer write
@@ -161,10 +156,10 @@ export async function uploadFile(
     }
     const response = await http
       .stream("PUT", endpoint, {
-        ...(body === undefined ? {} : { body }),
+        ...defined({ body }),
         contentLength: size,
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        ...defined({ signal: options.signal }),
+        ...defined({ timeoutMs: options.timeoutMs }),
       })
       .catch((error: unknown) => {
         file?.destroy(); // closes the file, whether or not the request read it
@@ -173,7 +168,11 @@ export async function uploadFile(
     // A 2xx means the server has stored the file; its tiny JSON body is drained, not awaited
     // strictly (a peer closing right after answering is not a failed upload).
     await new Promise<void>((resolve) => {
-      response.body.once("end", resolve).once("error", () => resolve()).once("close", resolve).resume();
+      response.body
+        .once("end", resolve)
+        .once("error", () => resolve())
+        .once("close", resolve)
+        .resume();
     });
     return size;
   }, options);
@@ -207,8 +206,8 @@ export async function downloadFile(
     const tmp = tempPath(dest);
     try {
       const response = await http.stream("GET", endpoint, {
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        ...defined({ signal: options.signal }),
+        ...defined({ timeoutMs: options.timeoutMs }),
       });
       const length = Number(response.headers["content-length"]);
       const total = Number.isFinite(length) ? length : undefined;
@@ -216,7 +215,8 @@ export async function downloadFile(
       const sink = createWriteStream(tmp, { highWaterMark: CHUNK });
       await pipeline(response.body, tap.stream, sink, options.signal === undefined ? {} : { signal: options.signal });
       const { sha256, size } = tap.result();
-      if (total !== undefined && size !== total) throw new MltrailError(`${endpoint}: connection closed after ${size} of ${total} bytes`, { code: "TRUNCATED" });
+      if (total !== undefined && size !== total)
+        throw new MltrailError(`${endpoint}: connection closed after ${size} of ${total} bytes`, { code: "TRUNCATED" });
       return { tmp, sha256, size };
     } catch (error) {
       await fsp.rm(tmp, { force: true });
@@ -285,7 +285,7 @@ export async function listArtifacts(
   do {
     const query = { run_id: runId, path: path === undefined || path === "" ? undefined : checkArtifactPath(path, "path"), page_token: token };
     const page = await retrying(
-      () => http.request<ListPage>("GET", "/api/2.0/mlflow/artifacts/list", { query, ...(options.signal === undefined ? {} : { signal: options.signal }) }),
+      () => http.request<ListPage>("GET", "/api/2.0/mlflow/artifacts/list", { query, ...defined({ signal: options.signal }) }),
       options,
     );
     for (const f of page.files ?? []) {
@@ -296,7 +296,10 @@ export async function listArtifacts(
     token = typeof page.next_page_token === "string" && page.next_page_token !== "" ? page.next_page_token : undefined;
     if (token !== undefined && seen.has(token)) {
       // Stopping here would return a listing with files silently missing.
-      throw new MltrailError(`/api/2.0/mlflow/artifacts/list: the server sent page token ${JSON.stringify(token.slice(0, 40))} twice; the listing cannot be completed`, { code: "BAD_RESPONSE" });
+      throw new MltrailError(
+        `/api/2.0/mlflow/artifacts/list: the server sent page token ${JSON.stringify(token.slice(0, 40))} twice; the listing cannot be completed`,
+        { code: "BAD_RESPONSE" },
+      );
     }
     if (token !== undefined) seen.add(token);
   } while (token !== undefined);

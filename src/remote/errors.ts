@@ -125,8 +125,7 @@ export function apiErrorFromResponse(response: ErrorResponse): ApiError {
   const { status, data, endpoint } = response;
   const code = field(data, "error_code") ?? STATUS_CODES[status] ?? `HTTP_${status}`;
   const raw = field(data, "message") ?? field(data, "detail") ?? field(data, "error");
-  const message =
-    raw !== undefined ? shorten(raw, MAX_MESSAGE) : shorten(textOf(data), MAX_BODY) || "(empty body)";
+  const message = raw !== undefined ? shorten(raw, MAX_MESSAGE) : shorten(textOf(data), MAX_BODY) || "(empty body)";
   const error = new (errorClassFor(status))(status, code, message, endpoint);
   const wait = retryAfterMs(response.headers, response.now ?? Date.now());
   if (wait !== undefined) retryAfterByError.set(error, wait);
@@ -135,14 +134,22 @@ export function apiErrorFromResponse(response: ErrorResponse): ApiError {
 
 function errorClassFor(status: number): typeof ApiError {
   switch (status) {
-    case 400: return BadRequestError;
-    case 401: return AuthenticationError;
-    case 403: return PermissionDeniedError;
-    case 404: return ResourceNotFoundError;
-    case 409: return ResourceConflictError;
-    case 413: return PayloadTooLargeError;
-    case 429: return RateLimitError;
-    default: return status >= 500 || status === 408 || status === 425 ? ServerError : ApiError;
+    case 400:
+      return BadRequestError;
+    case 401:
+      return AuthenticationError;
+    case 403:
+      return PermissionDeniedError;
+    case 404:
+      return ResourceNotFoundError;
+    case 409:
+      return ResourceConflictError;
+    case 413:
+      return PayloadTooLargeError;
+    case 429:
+      return RateLimitError;
+    default:
+      return status >= 500 || status === 408 || status === 425 ? ServerError : ApiError;
   }
 }
 
@@ -184,11 +191,7 @@ function kindOf(code: string | undefined): ConnectionErrorKind {
  * catch (e) { throw connectionErrorFrom(e, "/api/2.0/mlflow/runs/get"); }
  * ```
  */
-export function connectionErrorFrom(
-  error: unknown,
-  endpoint: string,
-  redact: (text: string) => string = (text) => text,
-): ConnectionError {
+export function connectionErrorFrom(error: unknown, endpoint: string, redact: (text: string) => string = (text) => text): ConnectionError {
   const code = errorCodeOf(error);
   const kind = kindOf(code);
   const original = error instanceof Error ? error.message : String(error);
@@ -283,11 +286,7 @@ function headerValue(headers: ResponseHeaders, name: string): string | undefined
  * retryAfterMs({ "Retry-After": "Wed, 21 Oct 2015 07:28:05 GMT" }, Date.parse("Wed, 21 Oct 2015 07:28:00 GMT")); // 5000
  * ```
  */
-export function retryAfterMs(
-  headers: ResponseHeaders | undefined,
-  now: number,
-  maxMs: number = MAX_RETRY_AFTER_MS,
-): number | undefined {
+export function retryAfterMs(headers: ResponseHeaders | undefined, now: number, maxMs: number = MAX_RETRY_AFTER_MS): number | undefined {
   if (headers === undefined) return undefined;
   const value = headerValue(headers, "retry-after");
   if (value === undefined || value === "") return undefined;

@@ -16,6 +16,7 @@ import { MltrailError, ValidationError, type ApiError } from "../errors.js";
 import { apiErrorFromResponse, connectionErrorFrom } from "./errors.js";
 import { envBool } from "../internal/env.js";
 import { hideUrlCredentials, uriCredentials } from "../internal/redact.js";
+import { defined } from "../internal/defined.js";
 
 /**
  * Credentials and connection settings for the tracking server: the tracker option
@@ -261,7 +262,10 @@ export function createHttpClient(options: HttpOptions): HttpClient {
   });
 
   /** Checks the path, calls the header provider, and builds the redactor for this request. */
-  async function prepare(path: string, onFail?: () => void): Promise<{ endpoint: string; provided: Readonly<Record<string, string>>; redact: (text: string) => string }> {
+  async function prepare(
+    path: string,
+    onFail?: () => void,
+  ): Promise<{ endpoint: string; provided: Readonly<Record<string, string>>; redact: (text: string) => string }> {
     if (!path.startsWith("/")) throw new ValidationError("path", path, "must start with /");
     const endpoint = path.split("?")[0] ?? path;
     let provided: Readonly<Record<string, string>> = {};
@@ -306,10 +310,10 @@ export function createHttpClient(options: HttpOptions): HttpClient {
         method,
         url: path,
         headers,
-        ...(data === undefined ? {} : { data }),
-        ...(opts.query === undefined ? {} : { params: opts.query }),
-        ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
-        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        ...defined({ data }),
+        ...defined({ params: opts.query }),
+        ...defined({ timeout: opts.timeoutMs }),
+        ...defined({ signal: opts.signal }),
       });
     } catch (error) {
       throw connectionErrorFrom(error, endpoint, redact);
@@ -337,9 +341,9 @@ export function createHttpClient(options: HttpOptions): HttpClient {
         maxBodyLength: Infinity,
         maxContentLength: Infinity,
         decompress: false,
-        ...(opts.body === undefined ? {} : { data: opts.body }),
-        ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
-        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        ...defined({ data: opts.body }),
+        ...defined({ timeout: opts.timeoutMs }),
+        ...defined({ signal: opts.signal }),
       });
     } catch (error) {
       opts.body?.destroy();
@@ -446,11 +450,11 @@ export function authFromEnv(env: Readonly<Record<string, string | undefined>> = 
     }
   }
   return {
-    ...(token === undefined ? {} : { token }),
-    ...(username === undefined ? {} : { username }),
-    ...(password === undefined ? {} : { password }),
-    ...(workspace === undefined ? {} : { workspace }),
-    ...(insecureTls === undefined ? {} : { insecureTls }),
-    ...(caCert === undefined ? {} : { caCert }),
+    ...defined({ token }),
+    ...defined({ username }),
+    ...defined({ password }),
+    ...defined({ workspace }),
+    ...defined({ insecureTls }),
+    ...defined({ caCert }),
   };
 }

@@ -14,6 +14,7 @@ import { RunPaths } from "../store/layout.js";
 import { ReplicationState } from "./replication-state.js";
 import { RUN_KEY_TAG } from "./run-replicator.js";
 import { MLFLOW_TAGS } from "../model/system-tags.js";
+import { defined } from "../internal/defined.js";
 
 /** A run the local log answers for. @internal */
 export interface LocalRun {
@@ -112,7 +113,7 @@ export class LocalView {
         ...record.info,
         runId: st.remoteRunId ?? record.info.runId,
         experimentId: st.remoteExperimentId ?? serverExperimentId ?? record.info.experimentId,
-        ...(parentId === undefined ? {} : { parentRunId: parentId }),
+        ...defined({ parentRunId: parentId }),
       },
       data: { ...record.data, tags },
     };

@@ -22,6 +22,7 @@ import { isNotFound } from "./mlflow/base.js";
 import type { MlflowClient } from "./mlflow/client.js";
 import { LocalView, type LocalRun } from "./local-view.js";
 import { MLFLOW_TAGS } from "../model/system-tags.js";
+import { defined } from "../internal/defined.js";
 
 /** Queries answered by the server, with the local log for what the server lacks. @internal */
 export class RemoteQueries implements Queries {
@@ -66,7 +67,9 @@ export class RemoteQueries implements Queries {
       if ("remote" in where) return this.getRun(runId);
     }
     if (where.local.state.state.remoteRunId === undefined) {
-      throw new StateError(`run "${runId}" is not on the tracking server yet, and a release must point at the server's run: retry once replication is UP (tracker.flush()), or send it with mltrail sync`);
+      throw new StateError(
+        `run "${runId}" is not on the tracking server yet, and a release must point at the server's run: retry once replication is UP (tracker.flush()), or send it with mltrail sync`,
+      );
     }
     return this.view.record(where.local);
   }
@@ -107,12 +110,17 @@ export class RemoteQueries implements Queries {
   }
 
   /** The server's answer with the log's copies of runs it lacks part of; filter and order applied to both. */
-  private async merge(fromServer: readonly RunRecord[], unsent: readonly LocalRun[], experimentIds: Readonly<Record<string, string>>, options: SearchRunRecordsOptions): Promise<RunRecord[]> {
+  private async merge(
+    fromServer: readonly RunRecord[],
+    unsent: readonly LocalRun[],
+    experimentIds: Readonly<Record<string, string>>,
+    options: SearchRunRecordsOptions,
+  ): Promise<RunRecord[]> {
     // A run that cannot be read (being created, damaged) is left out, as the local store does.
     const read = await Promise.allSettled(unsent.map((r) => this.view.record(r, experimentIds[r.experimentName])));
     const local = read.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     const replaced = new Set(local.map((r) => r.info.runId));
-    const matching = searchRunRecords(local, { ...(options.filter === undefined ? {} : { filter: options.filter }), maxResults: SEARCH_MAX_RESULTS_LIMIT });
+    const matching = searchRunRecords(local, { ...defined({ filter: options.filter }), maxResults: SEARCH_MAX_RESULTS_LIMIT });
     const merged = sortRunRecords([...fromServer.filter((r) => !replaced.has(r.info.runId)), ...matching], parseOrderBy(options.orderBy ?? []));
     return merged.slice(0, options.maxResults ?? SEARCH_MAX_RESULTS_DEFAULT);
   }
@@ -125,9 +133,9 @@ export class RemoteQueries implements Queries {
       const page = await this.client.searchRuns({
         experimentIds: ids,
         maxResults: Math.min(1000, max - out.length),
-        ...(options.filter === undefined ? {} : { filter: options.filter }),
-        ...(options.orderBy === undefined ? {} : { orderBy: options.orderBy }),
-        ...(pageToken === undefined ? {} : { pageToken }),
+        ...defined({ filter: options.filter }),
+        ...defined({ orderBy: options.orderBy }),
+        ...defined({ pageToken }),
       });
       out.push(...page.items);
       pageToken = page.nextPageToken;
@@ -170,7 +178,10 @@ export class RemoteQueries implements Queries {
     for (const rel of files) {
       const known = manifest?.[rel];
       const progress = onProgress === undefined ? {} : { onProgress: (done: number) => onProgress(before + done, total) };
-      const got = await downloadFile(this.http, uri, rel, join(dest, ...rel.split("/")), { ...progress, ...(known === undefined ? {} : { expectedSha256: known.sha256, expectedSize: known.size }) });
+      const got = await downloadFile(this.http, uri, rel, join(dest, ...rel.split("/")), {
+        ...progress,
+        ...(known === undefined ? {} : { expectedSha256: known.sha256, expectedSize: known.size }),
+      });
       before += got.size;
     }
     return join(dest, ...path.split("/").filter((s) => s !== ""));
@@ -220,15 +231,16 @@ export class RemoteQueries implements Queries {
       digest: tags["mltrail.digest"] ?? dataset.digest,
       source: dataset.source,
       sourceType: dataset.sourceType,
-      ...(tags[MLFLOW_TAGS.dataContext] === undefined ? {} : { context: tags[MLFLOW_TAGS.dataContext] }),
-      ...(dataset.schema === undefined ? {} : { schema: dataset.schema }),
-      ...(dataset.profile === undefined ? {} : { profile: dataset.profile }),
+      ...defined({ context: tags[MLFLOW_TAGS.dataContext] }),
+      ...defined({ schema: dataset.schema }),
+      ...defined({ profile: dataset.profile }),
     }));
   }
 
   async listExperiments(): Promise<Experiment[]> {
     const out: Experiment[] = [];
-    for await (const e of this.client.iterateExperiments()) out.push({ experimentId: e.experimentId, name: e.name, creationTime: e.creationTime ?? 0, tags: e.tags });
+    for await (const e of this.client.iterateExperiments())
+      out.push({ experimentId: e.experimentId, name: e.name, creationTime: e.creationTime ?? 0, tags: e.tags });
     return out;
   }
 

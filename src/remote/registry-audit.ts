@@ -31,7 +31,13 @@ export const MODEL_AUDIT_LIMIT = 4_500;
  */
 export function parseAuditList(value: string | undefined, report: (e: CorruptDataError) => void, where: string): AuditEntry[] {
   const { entries, damaged } = readAudit(value);
-  if (damaged > 0) report(new CorruptDataError(`registry: ${damaged} audit entr${damaged === 1 ? "y" : "ies"} of ${where} on the server ${damaged === 1 ? "is" : "are"} damaged and skipped`, { path: where, corruptLines: damaged }));
+  if (damaged > 0)
+    report(
+      new CorruptDataError(
+        `registry: ${damaged} audit entr${damaged === 1 ? "y" : "ies"} of ${where} on the server ${damaged === 1 ? "is" : "are"} damaged and skipped`,
+        { path: where, corruptLines: damaged },
+      ),
+    );
   return entries;
 }
 
@@ -76,7 +82,12 @@ export interface AuditPlace {
  */
 export async function appendAuditAt(entry: AuditEntry, place: AuditPlace): Promise<void> {
   // Compared field by field: a parsed entry's keys come back in another order.
-  const canonical = (e: AuditEntry): string => JSON.stringify(Object.entries(e).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const canonical = (e: AuditEntry): string =>
+    JSON.stringify(
+      Object.entries(e)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
   const key = canonical(entry);
   const has = (list: readonly AuditEntry[]): boolean => list.some((e) => canonical(e) === key);
   for (let round = 0; round < 5; round++) {
@@ -93,11 +104,19 @@ export async function appendAuditAt(entry: AuditEntry, place: AuditPlace): Promi
  * Every audit entry of a model, in time order: legacy per-event tags and the model's own tag
  * (`modelTags`), tombstones' and live versions' lists (`lists`).
  */
-export function mergeAudit(modelTags: Readonly<Record<string, string>>, lists: readonly AuditEntry[][], report: (e: CorruptDataError) => void, name: string): AuditEntry[] {
+export function mergeAudit(
+  modelTags: Readonly<Record<string, string>>,
+  lists: readonly AuditEntry[][],
+  report: (e: CorruptDataError) => void,
+  name: string,
+): AuditEntry[] {
   const legacy = Object.entries(modelTags)
     .filter(([k]) => k.startsWith(LEGACY_AUDIT_PREFIX))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .flatMap(([, v]) => parseAuditList(v, report, `model "${name}"`));
   const all = [...legacy, ...parseAuditList(modelTags[AUDIT_TAG], report, `model "${name}"`), ...lists.flat()];
-  return all.map((e, i) => ({ e, i })).sort((a, b) => a.e.at - b.e.at || a.i - b.i).map(({ e }) => e);
+  return all
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.at - b.e.at || a.i - b.i)
+    .map(({ e }) => e);
 }

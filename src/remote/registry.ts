@@ -19,6 +19,7 @@ import { versionIdentity } from "../registry/versioning.js";
 import type { MlflowClient } from "./mlflow/client.js";
 import type { RemoteModelVersion } from "./mlflow/types.js";
 import { AUDIT_TAG, DAMAGED_AUDIT_TAG, MODEL_AUDIT_LIMIT, VERSION_AUDIT_LIMIT, appendAuditAt, fitAudit, mergeAudit, parseAuditList } from "./registry-audit.js";
+import { defined } from "../internal/defined.js";
 
 const RELEASE_TAG = "mltrail.release";
 /** One registered-model tag per deleted version, so concurrent deletes cannot lose one. */
@@ -118,7 +119,12 @@ export class MlflowRegistry implements RegistryStore {
       try {
         const t = JSON.parse(value) as Partial<Tombstone>;
         if (typeof t.version !== "string" || typeof t.backendVersion !== "string" || typeof t.deletedAt !== "number") throw new Error("not a tombstone");
-        out.push({ version: t.version, backendVersion: t.backendVersion, deletedAt: t.deletedAt, audit: parseAuditList(JSON.stringify(t.audit ?? []), this.report, `tag ${key} of model "${name}"`) });
+        out.push({
+          version: t.version,
+          backendVersion: t.backendVersion,
+          deletedAt: t.deletedAt,
+          audit: parseAuditList(JSON.stringify(t.audit ?? []), this.report, `tag ${key} of model "${name}"`),
+        });
       } catch {
         this.reportDamage(`tag ${key} of model "${name}"`, `models:/${name}`);
       }
@@ -128,7 +134,14 @@ export class MlflowRegistry implements RegistryStore {
 
   private async tombstones(name: string): Promise<StoredVersion[]> {
     const model = await this.client.getRegisteredModel(name);
-    return this.tombstonesOf(name, model?.tags ?? {}).map(({ version, backendVersion, deletedAt }) => ({ ...EMPTY_BODY, name, source: "", version, backendVersion, deletedAt }));
+    return this.tombstonesOf(name, model?.tags ?? {}).map(({ version, backendVersion, deletedAt }) => ({
+      ...EMPTY_BODY,
+      name,
+      source: "",
+      version,
+      backendVersion,
+      deletedAt,
+    }));
   }
 
   async listVersions(name: string): Promise<StoredVersion[]> {
@@ -155,18 +168,22 @@ export class MlflowRegistry implements RegistryStore {
     const mv = await this.client.createModelVersion({
       name,
       source,
-      ...(record.runId === undefined ? {} : { runId: record.runId }),
+      ...defined({ runId: record.runId }),
       tags: { [this.versionTag]: version, [RELEASE_TAG]: JSON.stringify(body) },
       description: versionDescription(record),
     });
     // Check after create: the lowest MLflow version carrying this semver wins.
     const identity = versionIdentity(version);
-    const rivals = (await this.remoteVersions(name)).filter((v) => v.tags[this.versionTag] !== undefined && versionIdentity(v.tags[this.versionTag] as string) === identity);
+    const rivals = (await this.remoteVersions(name)).filter(
+      (v) => v.tags[this.versionTag] !== undefined && versionIdentity(v.tags[this.versionTag] as string) === identity,
+    );
     const winner = rivals[0];
     const tomb = (await this.tombstones(name)).some((t) => versionIdentity(t.version) === identity);
     if (tomb || (winner !== undefined && winner.version !== mv.version)) {
       await this.client.deleteModelVersion(name, mv.version);
-      throw new ConflictError(`model "${name}" version ${version} was released by another process first (MLflow version ${winner?.version ?? "?"}); nothing of this attempt was kept`);
+      throw new ConflictError(
+        `model "${name}" version ${version} was released by another process first (MLflow version ${winner?.version ?? "?"}); nothing of this attempt was kept`,
+      );
     }
     return { ...record, backendVersion: mv.version };
   }
@@ -208,7 +225,10 @@ export class MlflowRegistry implements RegistryStore {
     if (expected !== undefined) {
       // MLflow has no compare-and-set: re-read, so a concurrent writer is at least reported.
       const after = (await this.aliases(name))[alias];
-      if (after !== version) throw new ConflictError(`alias "${alias}" of model "${name}" was moved to ${after ?? "nothing"} concurrently (compare-and-set on MLflow is check-then-set)`);
+      if (after !== version)
+        throw new ConflictError(
+          `alias "${alias}" of model "${name}" was moved to ${after ?? "nothing"} concurrently (compare-and-set on MLflow is check-then-set)`,
+        );
     }
   }
 

@@ -19,6 +19,7 @@ import { backoffDelay, sleep } from "./retry.js";
 import { ArtifactSync } from "./artifact-sync.js";
 import type { HttpClient } from "./http.js";
 import { RUN_KEY_TAG, RunReplicator, type ReplicatorServices, type RunSource, type StepResult } from "./run-replicator.js";
+import { defined } from "../internal/defined.js";
 
 /** Settings of a {@link Replicator}. */
 export interface ReplicatorOptions {
@@ -98,17 +99,23 @@ export class Replicator {
       limits: opts.limits,
       experimentId: (name) => this.experimentId(name),
       findRunByKey: async (experimentId, runKey) => {
-        const page = await client.searchRuns({ experimentIds: [experimentId], filter: `tags.\`${RUN_KEY_TAG}\` = '${runKey}'`, maxResults: 2, viewType: "ALL" }, { signal: this.abort.signal });
+        const page = await client.searchRuns(
+          { experimentIds: [experimentId], filter: `tags.\`${RUN_KEY_TAG}\` = '${runKey}'`, maxResults: 2, viewType: "ALL" },
+          { signal: this.abort.signal },
+        );
         return page.items[0]?.info.runId;
       },
       createRun: async (experimentId, source) => {
-        const run = await client.createRun({
-          experimentId,
-          runName: source.name,
-          startTime: source.startTime,
-          tags: { [RUN_KEY_TAG]: source.runKey },
-          ...(source.user === undefined ? {} : { userId: source.user }),
-        }, { signal: this.abort.signal });
+        const run = await client.createRun(
+          {
+            experimentId,
+            runName: source.name,
+            startTime: source.startTime,
+            tags: { [RUN_KEY_TAG]: source.runKey },
+            ...defined({ userId: source.user }),
+          },
+          { signal: this.abort.signal },
+        );
         return run.info.runId;
       },
       logBatch: (remoteRunId, batch: Batch) => client.logBatch(remoteRunId, batch, { signal: this.abort.signal }),
@@ -138,9 +145,12 @@ export class Replicator {
         opts.log.warn(`run ${source.runId}: the server rejected record ${record.s} (kept in rejected.jsonl): ${error.message}`);
         opts.onRejected({ runId: source.runId, seq: record.s, record, error });
       },
-      onCorrupt: (source, count) => this.fail(new SpoolError(`run ${source.runId}: ${count} corrupt journal line(s) skipped by replication`, { path: source.journalDir })),
+      onCorrupt: (source, count) =>
+        this.fail(new SpoolError(`run ${source.runId}: ${count} corrupt journal line(s) skipped by replication`, { path: source.journalDir })),
       onNotKept: (source, what) => {
-        const error = new MltrailError(`run ${source.runId}: the server does not hold what the run log holds after the run ended: ${what}`, { code: "NOT_KEPT" });
+        const error = new MltrailError(`run ${source.runId}: the server does not hold what the run log holds after the run ended: ${what}`, {
+          code: "NOT_KEPT",
+        });
         opts.log.warn(error.message);
         this.fail(error);
       },
@@ -196,7 +206,10 @@ export class Replicator {
   }
 
   private tick(): void {
-    this.health.tick(Date.now(), [...this.started].map((s) => s.at));
+    this.health.tick(
+      Date.now(),
+      [...this.started].map((s) => s.at),
+    );
     if (Date.now() - this.lastPass >= this.opts.intervalMs) {
       this.lastPass = Date.now();
       for (const id of this.runs.keys()) this.kick(id);

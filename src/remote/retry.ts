@@ -107,11 +107,7 @@ export function sleep(ms: number, signal?: AbortSignal, ref = false): Promise<vo
  * const run = await withRetry(() => client.getRun(id), { retries: 3 });
  * ```
  */
-export async function withRetry<T>(
-  fn: (attempt: number) => Promise<T>,
-  policy: RetryPolicy = {},
-  environment: RetryEnvironment = {},
-): Promise<T> {
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy = {}, environment: RetryEnvironment = {}): Promise<T> {
   const retries = policy.retries ?? 4;
   const shouldRetry = policy.shouldRetry ?? isRetryable;
   const now = environment.now ?? Date.now;

@@ -205,7 +205,8 @@ export class RunReplicator {
       if (sent.metrics.length + sent.params.length + sent.tags.length > 0) await this.services.logBatch(remoteRunId, sent);
       this.failures = 0;
       // Grow back after a shrink (timeouts, bisection); a bisection still converges.
-      if (Number.isFinite(this.maxRecords)) this.maxRecords = this.maxRecords * 2 > this.services.limits.entitiesPerBatch ? Number.POSITIVE_INFINITY : this.maxRecords * 2;
+      if (Number.isFinite(this.maxRecords))
+        this.maxRecords = this.maxRecords * 2 > this.services.limits.entitiesPerBatch ? Number.POSITIVE_INFINITY : this.maxRecords * 2;
       this.advance(work.batch.count, work.batch.lastSeq);
       this.services.onAcked(this.source, work.batch.count);
       await this.saveIfDue(false);

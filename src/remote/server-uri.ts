@@ -3,6 +3,7 @@
  * copy-paste add, and the key its replication progress is stored under, the same for every
  * spelling of that server.
  */
+import { defined } from "../internal/defined.js";
 
 /** Hosts that name this machine's loopback interface: one server whichever is written. */
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -48,7 +49,7 @@ export function canonicalServerUri(uri: string): ServerUri {
   const host = LOOPBACK.has(url.hostname) ? "localhost" : url.hostname;
   const clean = `${url.protocol}//${url.host}${rest}`;
   const key = `${url.protocol}//${host}${url.port === "" ? "" : `:${url.port}`}${rest}`;
-  return { url: clean, key, ...(notice === undefined ? {} : { notice }) };
+  return { url: clean, key, ...defined({ notice }) };
 }
 
 /**

@@ -12,12 +12,14 @@ import * as path from "node:path";
 import { STORE_MARKER } from "../store/layout.js";
 import { connectRemote } from "./connect.js";
 import { claimPendingRuns } from "./drain.js";
+import { defined } from "../internal/defined.js";
 
 /**
  * Options of {@link syncRuns}.
  * @example `{ spoolDir: "./mltrail", trackingUri: "http://127.0.0.1:5000" }`
  */
-export interface SyncOptions extends Pick<TrackerOptions, "auth" | "limits" | "requestTimeoutMs" | "maxConcurrentRequests" | "retryBaseMs" | "retryMaxMs" | "logLevel" | "logger"> {
+export interface SyncOptions
+  extends Pick<TrackerOptions, "auth" | "limits" | "requestTimeoutMs" | "maxConcurrentRequests" | "retryBaseMs" | "retryMaxMs" | "logLevel" | "logger"> {
   /** The local run log to send. @default `MLTRAIL_SPOOL_DIR`, else "./mltrail" */
   readonly spoolDir?: string;
   /** The server. @default `MLFLOW_TRACKING_URI` */
@@ -73,8 +75,8 @@ export async function syncRuns(options: SyncOptions = {}): Promise<SyncSummary> 
   const { spoolDir, trackingUri, runId, timeoutMs = 600_000, onProgress, onError, ...rest } = options;
   const resolved = resolveOptions({
     ...rest,
-    ...(spoolDir === undefined ? {} : { spoolDir }),
-    ...(trackingUri === undefined ? {} : { trackingUri }),
+    ...defined({ spoolDir }),
+    ...defined({ trackingUri }),
     handleExit: false,
     captureContext: false,
   });
@@ -103,7 +105,7 @@ export async function syncRuns(options: SyncOptions = {}): Promise<SyncSummary> 
   });
   try {
     const store = await spool;
-    const { sources } = await claimPendingRuns(store, remote.target, { earlier: true, ...(runId === undefined ? {} : { runId }) });
+    const { sources } = await claimPendingRuns(store, remote.target, { earlier: true, ...defined({ runId }) });
     // A run whose end was sent but not yet checked on the server still counts its end record.
     const total = sources.reduce((n, s) => n + Math.max(0, s.writtenSeq() - s.state.state.ackedSeq) + (s.state.state.ended === true ? 1 : 0), 0);
     for (const s of sources) remote.replicator.add(s);

@@ -11,6 +11,7 @@ import { compareModelVersions, type ModelComparison } from "../compare/models.js
 import { buildRunComparison, metricKeys, readDatasets, readHistories, readRuns, type CompareSource, type RunComparison } from "../compare/runs.js";
 import { directionOf, type Direction } from "../compare/direction.js";
 import { lttb } from "./lttb.js";
+import { defined } from "../internal/defined.js";
 
 /**
  * What to report on: an experiment, runs by id, or a model; plus presentation options.
@@ -157,7 +158,7 @@ export async function collectReportData(tracker: ReportTracker, source: ReportSo
     subject = `model "${source.model}"`;
   } else {
     const maxResults = source.maxRuns ?? 50;
-    records = await readRuns(tracker, source.runs ?? { ...(source.experiment === undefined ? {} : { experiment: source.experiment }), maxResults });
+    records = await readRuns(tracker, source.runs ?? { ...defined({ experiment: source.experiment }), maxResults });
     labels = records.map((r) => r.info.name);
     subject =
       source.runs !== undefined ? `${records.length} runs` : source.experiment !== undefined ? `experiment "${source.experiment}"` : "the default experiment";
@@ -182,6 +183,6 @@ export async function collectReportData(tracker: ReportTracker, source: ReportSo
     comparison,
     labels,
     charts,
-    ...(model === undefined ? {} : { model }),
+    ...defined({ model }),
   };
 }

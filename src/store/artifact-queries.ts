@@ -78,7 +78,13 @@ export async function checkDownloadDest(dest: unknown): Promise<string> {
  * Copies artifacts of a run to `dest`, keeping their relative paths, verifying each copy
  * against the manifest. Returns the local path of `artifactPath` under `dest`.
  */
-export async function downloadLocal(artifactsDir: string, manifest: Manifest, artifactPath: string, dest: string, onProgress?: DownloadProgress): Promise<string> {
+export async function downloadLocal(
+  artifactsDir: string,
+  manifest: Manifest,
+  artifactPath: string,
+  dest: string,
+  onProgress?: DownloadProgress,
+): Promise<string> {
   const entries = selectManifest(manifest, artifactPath);
   if (entries.length === 0) throw new NotFoundError(`no artifact "${artifactPath}" in this run`);
   await checkDownloadDest(dest);
@@ -92,15 +98,25 @@ export async function downloadLocal(artifactsDir: string, manifest: Manifest, ar
       // Checked before the rename: a damaged copy never reaches `dest`.
       beforePlace: (got) => {
         if (got.sha256 !== info.sha256 || got.size !== info.size) {
-          throw new MltrailError(`artifact "${rel}" does not match its manifest (sha256 ${got.sha256.slice(0, 12)}…, expected ${info.sha256.slice(0, 12)}…): the stored copy is damaged`, { code: "CHECKSUM" });
+          throw new MltrailError(
+            `artifact "${rel}" does not match its manifest (sha256 ${got.sha256.slice(0, 12)}…, expected ${info.sha256.slice(0, 12)}…): the stored copy is damaged`,
+            { code: "CHECKSUM" },
+          );
         }
       },
     }).catch((error: unknown) => {
-      if (error instanceof SourceEntryError) throw new CorruptDataError(`artifact "${rel}" is missing or unreadable in the run's folder: ${error.rule}`, { path: src, cause: error });
+      if (error instanceof SourceEntryError)
+        throw new CorruptDataError(`artifact "${rel}" is missing or unreadable in the run's folder: ${error.rule}`, { path: src, cause: error });
       throw error;
     });
     done += info.size;
     onProgress?.(done, total);
   }
-  return path.join(dest, ...artifactPath.replace(/\/+$/, "").split("/").filter((s) => s !== ""));
+  return path.join(
+    dest,
+    ...artifactPath
+      .replace(/\/+$/, "")
+      .split("/")
+      .filter((s) => s !== ""),
+  );
 }

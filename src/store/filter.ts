@@ -38,18 +38,14 @@
 
 import { ValidationError } from "../errors.js";
 import type { RunRecord } from "../model/types.js";
-import {
-  excerpt, fieldReader, isNumericAttribute, parseOrderBy, scanField, scanQuoted, skipSpaces, sortRunRecords,
-} from "./order.js";
+import { excerpt, fieldReader, isNumericAttribute, parseOrderBy, scanField, scanQuoted, skipSpaces, sortRunRecords } from "./order.js";
 import type { Fail, RunField } from "./order.js";
 
 /**
  * A filter comparator, in canonical upper case.
  * @example `"ILIKE"`
  */
-export type FilterComparator =
-  | "=" | "!=" | ">" | ">=" | "<" | "<="
-  | "LIKE" | "ILIKE" | "IN" | "NOT IN" | "IS NULL" | "IS NOT NULL";
+export type FilterComparator = "=" | "!=" | ">" | ">=" | "<" | "<=" | "LIKE" | "ILIKE" | "IN" | "NOT IN" | "IS NULL" | "IS NOT NULL";
 
 /**
  * One parsed `field comparator value` clause.
@@ -123,9 +119,11 @@ function describeField(f: RunField): string {
 /** Comparators allowed for a field, per MLflow (plus IS [NOT] NULL on metrics). */
 function allowedComparators(f: RunField): readonly FilterComparator[] {
   switch (f.entity) {
-    case "metric": return ["=", "!=", ">", ">=", "<", "<=", "IS NULL", "IS NOT NULL"];
+    case "metric":
+      return ["=", "!=", ">", ">=", "<", "<=", "IS NULL", "IS NOT NULL"];
     case "param":
-    case "tag": return ["=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL"];
+    case "tag":
+      return ["=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL"];
     case "attribute":
       if (isNumericAttribute(f.key)) return ["=", "!=", ">", ">=", "<", "<="];
       if (f.key === "run_id") return ["=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"];
@@ -251,7 +249,7 @@ function parseClause(src: string, start: number, fail: Fail): { clause: FilterCl
  */
 export function parseRunFilter(filter: string): RunFilter {
   if (typeof filter !== "string") {
-    throw new ValidationError("filter", filter, "must be a string such as \"metrics.acc > 0.9\"");
+    throw new ValidationError("filter", filter, 'must be a string such as "metrics.acc > 0.9"');
   }
   const fail: Fail = (position, text, rule) => {
     throw new ValidationError("filter", text, `${rule} (at position ${position})`);
@@ -270,8 +268,7 @@ export function parseRunFilter(filter: string): RunFilter {
       if (next >= filter.length) fail(pos, filter.slice(pos), "expected a clause after AND");
       pos = next;
     } else if (w?.word === "OR" || filter.startsWith("||", pos)) {
-      fail(pos, excerpt(filter, pos),
-        "MLflow filters have no OR: join clauses with AND, or run one search per alternative");
+      fail(pos, excerpt(filter, pos), "MLflow filters have no OR: join clauses with AND, or run one search per alternative");
     } else {
       fail(pos, excerpt(filter, pos), "expected AND or the end of the filter after a clause");
     }

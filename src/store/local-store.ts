@@ -26,6 +26,7 @@ import type { DatasetRecord } from "../log/record.js";
 import { RunIndex } from "./index/run-index.js";
 import { copyRecord, type IndexRow } from "./index/entry.js";
 import { isLongJournal } from "./index/tail-fold.js";
+import { defined } from "../internal/defined.js";
 
 /** The embedded default store. */
 export class LocalStore {
@@ -257,7 +258,10 @@ export class LocalStore {
   private reportCorrupt(runId: string, paths: RunPaths, corrupt: readonly CorruptLine[]): void {
     if (corrupt.length === 0) return;
     const first = corrupt[0] as CorruptLine;
-    const where = corrupt.slice(0, 5).map((c) => `${c.segment} line ${c.line}`).join(", ");
+    const where = corrupt
+      .slice(0, 5)
+      .map((c) => `${c.segment} line ${c.line}`)
+      .join(", ");
     const more = corrupt.length > 5 ? `, … ${corrupt.length - 5} more` : "";
     this.onDamage?.(
       new CorruptDataError(`run ${runId}: ${corrupt.length} corrupt journal line(s) skipped (${where}${more}): ${first.reason}`, {
@@ -285,8 +289,8 @@ export class LocalStore {
         name: state.tags.get("mlflow.runName") ?? meta.name,
         status,
         startTime: meta.startTime,
-        ...(endTime === undefined ? {} : { endTime }),
-        ...(meta.parentRunId === undefined ? {} : { parentRunId: meta.parentRunId }),
+        ...defined({ endTime }),
+        ...defined({ parentRunId: meta.parentRunId }),
         ...(crashed ? { crashed } : {}),
       },
       data: {

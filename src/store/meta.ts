@@ -79,7 +79,8 @@ function newerVersion(raw: unknown, format: string): unknown {
  */
 export function parseRunMeta(raw: unknown, file: string): RunMeta {
   const version = newerVersion(raw, "mltrail-run");
-  if (version !== undefined) throw new SpoolError(`run meta has format version ${String(version)}; this mltrail reads version 1 — upgrade mltrail`, { path: file });
+  if (version !== undefined)
+    throw new SpoolError(`run meta has format version ${String(version)}; this mltrail reads version 1 — upgrade mltrail`, { path: file });
   const parsed = runMetaSchema.safeParse(raw);
   if (!parsed.success) throw new CorruptDataError(`run meta is damaged or not an mltrail run (${firstIssue(parsed.error)})`, { path: file });
   return parsed.data as RunMeta;

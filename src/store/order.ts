@@ -61,26 +61,39 @@ export type Fail = (position: number, text: string, rule: string) => never;
 
 /** Prefix → entity, with MLflow's alternate spellings. */
 const PREFIXES: ReadonlyMap<string, RunFieldEntity> = new Map<string, RunFieldEntity>([
-  ["metrics", "metric"], ["metric", "metric"],
-  ["params", "param"], ["param", "param"], ["parameters", "param"], ["parameter", "param"],
-  ["tags", "tag"], ["tag", "tag"],
-  ["attributes", "attribute"], ["attribute", "attribute"], ["attr", "attribute"], ["run", "attribute"],
+  ["metrics", "metric"],
+  ["metric", "metric"],
+  ["params", "param"],
+  ["param", "param"],
+  ["parameters", "param"],
+  ["parameter", "param"],
+  ["tags", "tag"],
+  ["tag", "tag"],
+  ["attributes", "attribute"],
+  ["attribute", "attribute"],
+  ["attr", "attribute"],
+  ["run", "attribute"],
 ]);
 
 /** Attribute name or alias → canonical name. */
 const ATTRIBUTES: ReadonlyMap<string, string> = new Map([
-  ["run_id", "run_id"], ["run_name", "run_name"], ["status", "status"],
-  ["start_time", "start_time"], ["end_time", "end_time"],
-  ["created", "start_time"], ["Created", "start_time"],
-  ["run name", "run_name"], ["Run name", "run_name"], ["Run Name", "run_name"],
+  ["run_id", "run_id"],
+  ["run_name", "run_name"],
+  ["status", "status"],
+  ["start_time", "start_time"],
+  ["end_time", "end_time"],
+  ["created", "start_time"],
+  ["Created", "start_time"],
+  ["run name", "run_name"],
+  ["Run name", "run_name"],
+  ["Run Name", "run_name"],
 ]);
 
 /** The tag MLflow stores the run name in; read from `info.name` when the tag is absent. */
 const RUN_NAME_TAG = "mlflow.runName";
 
 const SUPPORTED_FIELDS =
-  "fields are metrics.<key>, params.<key>, tags.<key> or attributes.<name> " +
-  "(run_id, run_name, status, start_time, end_time, created)";
+  "fields are metrics.<key>, params.<key>, tags.<key> or attributes.<name> " + "(run_id, run_name, status, start_time, end_time, created)";
 
 const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
 const BARE_KEY = /[A-Za-z0-9_.]+/y;
@@ -149,9 +162,8 @@ export function scanField(src: string, start: number, fail: Fail): { field: RunF
   }
   const entity = PREFIXES.get(head);
   if (entity === undefined) {
-    const rule = head === "dataset" || head === "datasets"
-      ? "dataset filters are not supported by the local store"
-      : `unknown prefix "${head}" (prefixes are lowercase)`;
+    const rule =
+      head === "dataset" || head === "datasets" ? "dataset filters are not supported by the local store" : `unknown prefix "${head}" (prefixes are lowercase)`;
     return fail(start, head, `${rule}; ${SUPPORTED_FIELDS}`);
   }
   pos += 1;
@@ -170,8 +182,7 @@ export function scanField(src: string, start: number, fail: Fail): { field: RunF
       return fail(keyPos, `${head}.`, `expected a key after "${head}.", e.g. ${head}.my_key or ${head}.\`my key\``);
     }
     if (m === null || m[0].length < raw.length) {
-      return fail(keyPos, `${head}.${raw}`,
-        `a key with characters other than letters, digits, "_" and "." must be quoted: ${head}.\`${raw}\``);
+      return fail(keyPos, `${head}.${raw}`, `a key with characters other than letters, digits, "_" and "." must be quoted: ${head}.\`${raw}\``);
     }
     key = m[0];
     pos = BARE_KEY.lastIndex;
@@ -200,19 +211,27 @@ export function excerpt(src: string, pos: number): string {
 export function fieldReader(field: RunField): (run: RunRecord) => string | number | undefined {
   const { key } = field;
   switch (field.entity) {
-    case "metric": return (run) => numberOrUndefined(ownValue(run.data.metrics, key));
-    case "param": return (run) => stringOrUndefined(ownValue(run.data.params, key));
+    case "metric":
+      return (run) => numberOrUndefined(ownValue(run.data.metrics, key));
+    case "param":
+      return (run) => stringOrUndefined(ownValue(run.data.params, key));
     case "tag":
       if (key === RUN_NAME_TAG) return (run) => stringOrUndefined(ownValue(run.data.tags, key)) ?? run.info.name;
       return (run) => stringOrUndefined(ownValue(run.data.tags, key));
     case "attribute":
       switch (key) {
-        case "run_id": return (run) => run.info.runId;
-        case "run_name": return (run) => run.info.name;
-        case "status": return (run) => run.info.status;
-        case "start_time": return (run) => run.info.startTime;
-        case "end_time": return (run) => run.info.endTime;
-        default: throw new ValidationError("attribute", key, `unknown attribute; ${SUPPORTED_FIELDS}`);
+        case "run_id":
+          return (run) => run.info.runId;
+        case "run_name":
+          return (run) => run.info.name;
+        case "status":
+          return (run) => run.info.status;
+        case "start_time":
+          return (run) => run.info.startTime;
+        case "end_time":
+          return (run) => run.info.endTime;
+        default:
+          throw new ValidationError("attribute", key, `unknown attribute; ${SUPPORTED_FIELDS}`);
       }
   }
 }
@@ -270,14 +289,14 @@ function naturalOrder(a: RunRecord, b: RunRecord): number {
  */
 export function parseOrderBy(clauses: readonly string[]): RunOrder {
   if (!Array.isArray(clauses)) {
-    throw new ValidationError("orderBy", clauses, "must be an array of clauses such as \"metrics.acc DESC\"");
+    throw new ValidationError("orderBy", clauses, 'must be an array of clauses such as "metrics.acc DESC"');
   }
   const parsed = clauses.map((text: unknown, i) => Object.freeze(parseOrderClause(text, `orderBy[${i}]`)));
   return Object.freeze({ clauses: Object.freeze(parsed) });
 }
 
 function parseOrderClause(text: unknown, name: string): OrderClause {
-  const usage = "an order clause is \"<field> [ASC|DESC]\", e.g. \"metrics.acc DESC\"";
+  const usage = 'an order clause is "<field> [ASC|DESC]", e.g. "metrics.acc DESC"';
   if (typeof text !== "string") throw new ValidationError(name, text, `must be a string: ${usage}`);
   const fail: Fail = (position, shown, rule) => {
     throw new ValidationError(name, shown, `${rule} (at position ${position})`);
@@ -331,7 +350,13 @@ function compareKeyed(order: RunOrder, ka: readonly FieldValue[], kb: readonly F
  */
 export function compareRuns(order: RunOrder, a: RunRecord, b: RunRecord): number {
   const readers = readersOf(order);
-  return compareKeyed(order, readers.map((read) => read(a)), readers.map((read) => read(b)), a, b);
+  return compareKeyed(
+    order,
+    readers.map((read) => read(a)),
+    readers.map((read) => read(b)),
+    a,
+    b,
+  );
 }
 
 /**

@@ -25,7 +25,10 @@ import { parseModelFile } from "../registry/records.js";
  * @example `modelFolderName("churn")` // "churn+…16 hex digits"
  */
 export function modelFolderName(name: string): string {
-  const slug = [...name].slice(0, 40).join("").replace(/[^A-Za-z0-9_-]/g, "_");
+  const slug = [...name]
+    .slice(0, 40)
+    .join("")
+    .replace(/[^A-Za-z0-9_-]/g, "_");
   return `${slug}+${createHash("sha256").update(name, "utf8").digest("hex").slice(0, 16)}`;
 }
 
@@ -68,11 +71,16 @@ export async function migrateLegacyRegistry(root: string, registryDir: string, r
     try {
       await move();
     } catch (err) {
-      report(new SpoolError(`registry: could not move ${what} to the current layout (${(err as Error).message}); it is left in place`, { path: what, cause: err }));
+      report(
+        new SpoolError(`registry: could not move ${what} to the current layout (${(err as Error).message}); it is left in place`, { path: what, cause: err }),
+      );
     }
   };
   // The older layout wrote the model "." into registry/ itself and ".." into the store root.
-  for (const [special, dir] of [[".", registryDir], ["..", root]] as const) {
+  for (const [special, dir] of [
+    [".", registryDir],
+    ["..", root],
+  ] as const) {
     if ((await modelName(dir)) === special) {
       await attempt(`model "${special}"`, () => moveModel(dir, path.join(registryDir, modelFolderName(special)), MODEL_FILES));
     }
@@ -90,7 +98,11 @@ export async function migrateLegacyRegistry(root: string, registryDir: string, r
     }
     const to = path.join(registryDir, modelFolderName(name));
     if (await exists(to)) {
-      report(new SpoolError(`registry: model "${name}" has folders in both the older and the current layout; the older one (${entry.name}) is ignored`, { path: from }));
+      report(
+        new SpoolError(`registry: model "${name}" has folders in both the older and the current layout; the older one (${entry.name}) is ignored`, {
+          path: from,
+        }),
+      );
       continue;
     }
     await attempt(entry.name, async () => {

@@ -72,10 +72,13 @@ export class LocalRegistry implements RegistryStore {
 
   async damaged(name: string): Promise<string[]> {
     const dir = await this.modelDir(name);
-    const files = (await fsp.readdir(path.join(dir, "versions")).catch(() => [] as string[])).filter((f) => /^\d+\.json$/.test(f)).map((f) => path.join(dir, "versions", f));
+    const files = (await fsp.readdir(path.join(dir, "versions")).catch(() => [] as string[]))
+      .filter((f) => /^\d+\.json$/.test(f))
+      .map((f) => path.join(dir, "versions", f));
     const out: string[] = [];
     for (const file of files) if ((await this.read(file, parseStoredVersion, undefined)) === DAMAGED) out.push(path.relative(this.root, file));
-    if ((await this.read(path.join(dir, "aliases.json"), parseAliases, undefined)) === DAMAGED) out.push(path.relative(this.root, path.join(dir, "aliases.json")));
+    if ((await this.read(path.join(dir, "aliases.json"), parseAliases, undefined)) === DAMAGED)
+      out.push(path.relative(this.root, path.join(dir, "aliases.json")));
     return out;
   }
 

@@ -12,6 +12,7 @@ import { readJsonFile, writeFileAtomic } from "../log/atomic.js";
 import { decodeMetricValue, type DatasetRecord } from "../log/record.js";
 import { listSegments, type CorruptLine } from "../log/segments.js";
 import { emptyFold, type FoldedRun } from "./fold.js";
+import { defined } from "../internal/defined.js";
 
 const FILE = "summary.json";
 
@@ -91,7 +92,7 @@ export async function writeSummary(runDir: string, fingerprint: string, state: F
     params: [...state.params],
     tags: [...state.tags],
     latest: [...state.latest].map(([k, p]) => [k, { value: encode(p.value), step: p.step, timestamp: p.timestamp }]),
-    ...(state.end === undefined ? {} : { end: state.end }),
+    ...defined({ end: state.end }),
     artifacts: [...state.artifacts],
     datasets: state.datasets as SummaryDoc["datasets"],
     corrupt: [...corrupt],

@@ -67,15 +67,73 @@ describe(`fuzzing the CLI (seed ${SEED}, ${RUNS} runs; MLTRAIL_FUZZ_SEED to repl
   it("every command ends with a message and exit code 0, 1 or 2, never an unexpected error", { timeout: 600_000 }, async () => {
     // Strings that name nothing outside the sandbox folder: no absolute paths, no "..", no NUL.
     const word = fc.oneof(
-      fc.constantFrom("churn", "churn@1.0.0", "churn@champion", "champion", "1.0.0", "^1", "latest", "fuzz", "model", "loss", "acc", "metrics.loss < 1", "x\ny", "😀", "", "%ZZ", "__proto__", "-1", "0", "1e9"),
+      fc.constantFrom(
+        "churn",
+        "churn@1.0.0",
+        "churn@champion",
+        "champion",
+        "1.0.0",
+        "^1",
+        "latest",
+        "fuzz",
+        "model",
+        "loss",
+        "acc",
+        "metrics.loss < 1",
+        "x\ny",
+        "😀",
+        "",
+        "%ZZ",
+        "__proto__",
+        "-1",
+        "0",
+        "1e9",
+      ),
       fc.string({ maxLength: 10 }).filter((s) => !s.startsWith("/") && !s.includes("..") && !s.includes("\u0000")),
     );
     const arg = fc.oneof({ weight: 3, arbitrary: word }, { weight: 1, arbitrary: fc.constant("<run>") });
-    const flag = fc.constantFrom("--json", "-e", "-f", "-o", "-n", "-m", "--min", "--max", "--expected", "--delete", "-r", "--run", "--all-params", "--model", "--versions", "--max-points", "--max-runs", "--dir", "--to", "-k", "-a");
+    const flag = fc.constantFrom(
+      "--json",
+      "-e",
+      "-f",
+      "-o",
+      "-n",
+      "-m",
+      "--min",
+      "--max",
+      "--expected",
+      "--delete",
+      "-r",
+      "--run",
+      "--all-params",
+      "--model",
+      "--versions",
+      "--max-points",
+      "--max-runs",
+      "--dir",
+      "--to",
+      "-k",
+      "-a",
+    );
     const command = fc.constantFrom(
-      ["experiments"], ["runs", "list"], ["runs", "show"], ["models", "list"], ["models", "show"], ["models", "history"],
-      ["models", "promote"], ["models", "alias"], ["models", "deprecate"], ["artifacts", "list"], ["artifacts", "get"],
-      ["artifacts", "lineage"], ["lineage"], ["compare"], ["report"], ["ab", "show"], ["sync"], ["bogus"],
+      ["experiments"],
+      ["runs", "list"],
+      ["runs", "show"],
+      ["models", "list"],
+      ["models", "show"],
+      ["models", "history"],
+      ["models", "promote"],
+      ["models", "alias"],
+      ["models", "deprecate"],
+      ["artifacts", "list"],
+      ["artifacts", "get"],
+      ["artifacts", "lineage"],
+      ["lineage"],
+      ["compare"],
+      ["report"],
+      ["ab", "show"],
+      ["sync"],
+      ["bogus"],
     );
     const argv = fc.tuple(command, fc.array(fc.oneof(arg, flag), { maxLength: 5 })).map(([cmd, rest]) => [...cmd, ...rest]);
     let last = "";
@@ -83,10 +141,18 @@ describe(`fuzzing the CLI (seed ${SEED}, ${RUNS} runs; MLTRAIL_FUZZ_SEED to repl
       .assert(
         fc.asyncProperty(argv, async (args) => {
           // --to names the server for `sync`: keep it on a loopback port where nothing listens.
-          const concrete = args.map((a) => (a === "<run>" ? runId : a)).flatMap((a, i, all) => (all[i - 1] === "--to" ? [] : [a])).concat(args.includes("--to") ? ["--to", "http://127.0.0.1:9"] : []);
+          const concrete = args
+            .map((a) => (a === "<run>" ? runId : a))
+            .flatMap((a, i, all) => (all[i - 1] === "--to" ? [] : [a]))
+            .concat(args.includes("--to") ? ["--to", "http://127.0.0.1:9"] : []);
           const out = await cli(concrete);
           last = `mltrail ${concrete.map((a) => JSON.stringify(a)).join(" ")} → code ${out.code} signal ${out.signal}\nstderr: ${out.stderr}`;
-          return out.signal === null && out.code !== null && [0, 1, 2].includes(out.code) && !/unexpected|\n\s+at |TypeError|RangeError|URIError|SyntaxError/.test(out.stderr);
+          return (
+            out.signal === null &&
+            out.code !== null &&
+            [0, 1, 2].includes(out.code) &&
+            !/unexpected|\n\s+at |TypeError|RangeError|URIError|SyntaxError/.test(out.stderr)
+          );
         }),
         { seed: SEED, numRuns: RUNS, endOnFailure: true },
       )

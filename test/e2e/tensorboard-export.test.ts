@@ -20,8 +20,18 @@ const root = path.resolve(import.meta.dirname, "../..");
 const main = path.join(root, "dist", "cli", "main.js");
 const reader = path.join(import.meta.dirname, "tensorboard-export.py");
 
-interface ScalarLine { run: string; tag: string; step: number; wall: string; value: string }
-type Line = ScalarLine | { run: string; hparams: Record<string, [string, unknown]>; group: string } | { run: string; status: number } | { run: string; text: string; value: string };
+interface ScalarLine {
+  run: string;
+  tag: string;
+  step: number;
+  wall: string;
+  value: string;
+}
+type Line =
+  | ScalarLine
+  | { run: string; hparams: Record<string, [string, unknown]>; group: string }
+  | { run: string; status: number }
+  | { run: string; text: string; value: string };
 
 let python: string;
 let work: string;
@@ -31,7 +41,11 @@ const runIds: Record<string, string> = {};
 
 async function readBack(dir: string): Promise<Line[]> {
   const { stdout } = await exec(python, [reader, dir], { maxBuffer: 512 * 1024 * 1024 });
-  return stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Line);
+  return stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
 }
 
 const f32 = (hex: string): number => Buffer.from(hex, "hex").readFloatLE(0);
@@ -45,7 +59,7 @@ beforeAll(async () => {
   tracker = new Tracker({ trackingUri: store, experiment: "vision ü", captureContext: false, handleExit: false });
   await tracker.withRun({ name: "naïve/run" }, async (run) => {
     runIds["special"] = run.id;
-    run.logParams({ lr: 0.001, optimizer: "adam", "学习率": "0.1x", layers: 3 });
+    run.logParams({ lr: 0.001, optimizer: "adam", 学习率: "0.1x", layers: 3 });
     run.setTag("note", "données ✓");
     const specials = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0.1, -0, 1e40, 1e-46, 3.4028235677973366e38, -2.5];
     for (const [i, v] of specials.entries()) run.logMetric("loss/训练", v, { step: i * 1_000_000_007, timestamp: 1_764_670_000_123 + i });
@@ -84,7 +98,11 @@ describe("TensorBoard export read back by TensorBoard's EventAccumulator", () =>
           const w = want[i] as Metric;
           const g = got[i] as ScalarLine;
           if (g.step !== w.step || !Object.is(f32(g.value), Math.fround(w.value)) || f64(g.wall) !== w.timestamp / 1000) {
-            expect({ step: g.step, value: f32(g.value), wall: f64(g.wall) }, `${key} point ${i}`).toEqual({ step: w.step, value: Math.fround(w.value), wall: w.timestamp / 1000 });
+            expect({ step: g.step, value: f32(g.value), wall: f64(g.wall) }, `${key} point ${i}`).toEqual({
+              step: w.step,
+              value: Math.fround(w.value),
+              wall: w.timestamp / 1000,
+            });
           }
         }
       }
@@ -94,7 +112,7 @@ describe("TensorBoard export read back by TensorBoard's EventAccumulator", () =>
     expect(lines.find((l) => "hparams" in l && l.run === path.join("vision ü", "naïve_run"))).toEqual({
       run: path.join("vision ü", "naïve_run"),
       group: runIds["special"],
-      hparams: { lr: ["number_value", 0.001], optimizer: ["string_value", "adam"], "学习率": ["string_value", "0.1x"], layers: ["number_value", 3] },
+      hparams: { lr: ["number_value", 0.001], optimizer: ["string_value", "adam"], 学习率: ["string_value", "0.1x"], layers: ["number_value", 3] },
     });
     expect(lines).toContainEqual({ run: path.join("vision ü", "naïve_run"), text: "tags/note", value: "données ✓" });
   });
@@ -103,7 +121,7 @@ describe("TensorBoard export read back by TensorBoard's EventAccumulator", () =>
     // Its own runs: TensorBoard's session groups hold the step as int32 (see the README).
     const live = new Tracker({ trackingUri: store, experiment: "hparams é", captureContext: false, handleExit: false });
     await live.withRun({ name: "ok" }, async (run) => {
-      run.logParams({ lr: 0.001, optimizer: "adam", "学习率": "0.1x", layers: 3 });
+      run.logParams({ lr: 0.001, optimizer: "adam", 学习率: "0.1x", layers: 3 });
       run.logMetric("loss λ", Number.NaN, { step: 1 });
       run.logMetric("acc", 0.5, { step: 2 });
     });
@@ -114,7 +132,9 @@ describe("TensorBoard export read back by TensorBoard's EventAccumulator", () =>
     await live.close();
     const out = path.join(work, "tb-live");
     await exportToTensorBoard(tracker, { outDir: out, experiment: "hparams é" });
-    const server = spawn(path.join(path.dirname(python), "tensorboard"), ["--logdir", out, "--host", "127.0.0.1", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    const server = spawn(path.join(path.dirname(python), "tensorboard"), ["--logdir", out, "--host", "127.0.0.1", "--port", "0"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let text = "";
@@ -128,7 +148,11 @@ describe("TensorBoard export read back by TensorBoard's EventAccumulator", () =>
         server.on("exit", (code) => reject(new Error(`tensorboard exited (${code}): ${text}`)));
       });
       const post = async (route: string, body: unknown): Promise<unknown> => {
-        const res = await fetch(`${url}/data/plugin/hparams/${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        const res = await fetch(`${url}/data/plugin/hparams/${route}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
         // Until its plugins are loaded the server answers with its HTML page.
         return (res.headers.get("content-type") ?? "").includes("json") ? res.json() : {};
       };
@@ -137,13 +161,19 @@ describe("TensorBoard export read back by TensorBoard's EventAccumulator", () =>
       let groups: { sessions: { name: string; status: string }[]; hparams: Record<string, unknown> }[] = [];
       const deadline = Date.now() + 60_000;
       while (groups.length < 2 && Date.now() < deadline) {
-        const body = (await post("session_groups", { experimentName: "", allowedStatuses: statuses, startIndex: 0, sliceSize: 10, colParams: [{ hparam: "lr" }, { hparam: "layers" }] })) as { sessionGroups?: typeof groups };
+        const body = (await post("session_groups", {
+          experimentName: "",
+          allowedStatuses: statuses,
+          startIndex: 0,
+          sliceSize: 10,
+          colParams: [{ hparam: "lr" }, { hparam: "layers" }],
+        })) as { sessionGroups?: typeof groups };
         groups = body.sessionGroups ?? [];
         if (groups.length < 2) await new Promise((r) => setTimeout(r, 200));
       }
       const byRun = Object.fromEntries(groups.map((g) => [g.sessions[0]?.name, { status: g.sessions[0]?.status, hparams: g.hparams }]));
       expect(byRun).toEqual({
-        [path.join("hparams é", "ok")]: { status: "STATUS_SUCCESS", hparams: { lr: 0.001, optimizer: "adam", "学习率": "0.1x", layers: 3 } },
+        [path.join("hparams é", "ok")]: { status: "STATUS_SUCCESS", hparams: { lr: 0.001, optimizer: "adam", 学习率: "0.1x", layers: 3 } },
         [path.join("hparams é", "failed")]: { status: "STATUS_FAILURE", hparams: {} },
       });
       const experiment = (await post("experiment", { experimentName: "" })) as { metricInfos?: { name: { tag: string } }[] };
@@ -154,7 +184,11 @@ describe("TensorBoard export read back by TensorBoard's EventAccumulator", () =>
   }, 120_000);
 
   it("explains a missing folder or run log instead of exporting nothing", async () => {
-    const fail = (args: string[]) => exec(process.execPath, [main, "sync", ...args], { cwd: root }).then(() => "", (e: { code: number; stderr: string }) => `${e.code} ${e.stderr}`);
+    const fail = (args: string[]) =>
+      exec(process.execPath, [main, "sync", ...args], { cwd: root }).then(
+        () => "",
+        (e: { code: number; stderr: string }) => `${e.code} ${e.stderr}`,
+      );
     expect(await fail(["--dir", store, "--to", "tensorboard:"])).toMatch(/^1 .*give a folder after "tensorboard:"/s);
     expect(await fail(["--dir", path.join(work, "nope"), "--to", `tensorboard:${path.join(work, "x")}`])).toMatch(/^1 .*no local run log to export/s);
     expect(fs.existsSync(path.join(work, "x"))).toBe(false);

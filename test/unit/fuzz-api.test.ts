@@ -32,7 +32,9 @@ function privateNames(file: string): Set<string> {
 /** Public methods of a class: its prototype's functions minus the ones its source declares private. */
 function publicMethods(proto: object, file: string): string[] {
   const hidden = privateNames(file);
-  return Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor" && !hidden.has(n) && typeof Object.getOwnPropertyDescriptor(proto, n)?.value === "function");
+  return Object.getOwnPropertyNames(proto).filter(
+    (n) => n !== "constructor" && !hidden.has(n) && typeof Object.getOwnPropertyDescriptor(proto, n)?.value === "function",
+  );
 }
 
 /** Tested once at the end, not fuzzed: it closes the shared tracker. */
@@ -63,18 +65,83 @@ function confine(value: unknown, depth = 0): unknown {
 }
 
 const OPTION_KEYS = [
-  "name", "experiment", "params", "tags", "parentRunId", "description", "step", "timestamp", "runId",
-  "status", "timeoutMs", "filter", "orderBy", "maxResults", "artifactPath", "version", "bump", "changes",
-  "signature", "contentDigest", "prerelease", "initial", "base", "rationale", "aliases", "output", "key",
-  "variants", "model", "ref", "path", "context", "expected", "reason", "onProgress", "direction", "runs",
+  "name",
+  "experiment",
+  "params",
+  "tags",
+  "parentRunId",
+  "description",
+  "step",
+  "timestamp",
+  "runId",
+  "status",
+  "timeoutMs",
+  "filter",
+  "orderBy",
+  "maxResults",
+  "artifactPath",
+  "version",
+  "bump",
+  "changes",
+  "signature",
+  "contentDigest",
+  "prerelease",
+  "initial",
+  "base",
+  "rationale",
+  "aliases",
+  "output",
+  "key",
+  "variants",
+  "model",
+  "ref",
+  "path",
+  "context",
+  "expected",
+  "reason",
+  "onProgress",
+  "direction",
+  "runs",
 ];
 
 function arbitraries(): fc.Arbitrary<unknown[]> {
   const known = fc.constantFrom<unknown>(
-    "loss", "lr", "churn", "churn@1.0.0", "churn@champion", "champion", "1.0.0", "^1", "latest", "model",
-    "Default", "fuzz", seededRun, "metrics.loss < 1", "a\ud800b", "\udc00", "x\u0000y", "x\ny", "😀", "",
-    " ", "a//b", "..", "__proto__", "constructor", "toString", "%ZZ", "file.txt", "dir/", "major", "minor",
-    "FAILED", "KILLED", "error", "state", "rejected",
+    "loss",
+    "lr",
+    "churn",
+    "churn@1.0.0",
+    "churn@champion",
+    "champion",
+    "1.0.0",
+    "^1",
+    "latest",
+    "model",
+    "Default",
+    "fuzz",
+    seededRun,
+    "metrics.loss < 1",
+    "a\ud800b",
+    "\udc00",
+    "x\u0000y",
+    "x\ny",
+    "😀",
+    "",
+    " ",
+    "a//b",
+    "..",
+    "__proto__",
+    "constructor",
+    "toString",
+    "%ZZ",
+    "file.txt",
+    "dir/",
+    "major",
+    "minor",
+    "FAILED",
+    "KILLED",
+    "error",
+    "state",
+    "rejected",
   );
   const scalar = fc.oneof(
     { weight: 4, arbitrary: known },
@@ -106,7 +173,10 @@ async function unexpected(receiver: object, call: Call): Promise<string | undefi
   const fn = (receiver as Record<string, unknown>)[call.method] as (...args: unknown[]) => unknown;
   let timer: NodeJS.Timeout | undefined;
   try {
-    const result = fn.apply(receiver, call.args.map((a) => confine(a)));
+    const result = fn.apply(
+      receiver,
+      call.args.map((a) => confine(a)),
+    );
     if (result !== null && typeof result === "object" && typeof (result as { then?: unknown }).then === "function") {
       const hang = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`hung for ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
@@ -164,57 +234,101 @@ describe(`fuzzing the public API (seed ${SEED}, ${RUNS} runs; MLTRAIL_FUZZ_SEED 
       fc.record({ on: fc.constant("run" as const), method: fc.constantFrom<string>(...RUN_METHODS), args: argsArb }),
     );
     const failures: string[] = [];
-    await fc.assert(
-      fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: 4 }), async (calls) => {
-        const run: Run = await tracker.startRun({ name: "fuzz" });
-        try {
-          for (const call of calls) {
-            const problem = await unexpected(call.on === "tracker" ? tracker : run, call);
-            if (problem !== undefined) {
-              failures.push(`${describeCall(call)} → ${problem}`);
-              if (process.env["MLTRAIL_FUZZ_COLLECT"] === undefined) return false;
+    await fc
+      .assert(
+        fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: 4 }), async (calls) => {
+          const run: Run = await tracker.startRun({ name: "fuzz" });
+          try {
+            for (const call of calls) {
+              const problem = await unexpected(call.on === "tracker" ? tracker : run, call);
+              if (problem !== undefined) {
+                failures.push(`${describeCall(call)} → ${problem}`);
+                if (process.env["MLTRAIL_FUZZ_COLLECT"] === undefined) return false;
+              }
             }
+            return true;
+          } finally {
+            await run.end().catch(() => undefined);
           }
-          return true;
-        } finally {
-          await run.end().catch(() => undefined);
-        }
-      }),
-      { seed: SEED, numRuns: RUNS, endOnFailure: true },
-    ).then(() => {
-      if (process.env["MLTRAIL_FUZZ_COLLECT"] !== undefined) fs.writeFileSync(process.env["MLTRAIL_FUZZ_COLLECT"], failures.join("\n=====\n"));
-    }, (err: unknown) => {
-      throw new Error(`fuzz failure with MLTRAIL_FUZZ_SEED=${SEED}:\n${failures.at(-1) ?? ""}\n${String(err)}`);
-    });
+        }),
+        { seed: SEED, numRuns: RUNS, endOnFailure: true },
+      )
+      .then(
+        () => {
+          if (process.env["MLTRAIL_FUZZ_COLLECT"] !== undefined) fs.writeFileSync(process.env["MLTRAIL_FUZZ_COLLECT"], failures.join("\n=====\n"));
+        },
+        (err: unknown) => {
+          throw new Error(`fuzz failure with MLTRAIL_FUZZ_SEED=${SEED}:\n${failures.at(-1) ?? ""}\n${String(err)}`);
+        },
+      );
   });
 
   it("new Tracker(random options) succeeds or throws an MltrailError", { timeout: 60_000 }, async () => {
-    const optionKeys = ["trackingUri", "experiment", "durability", "fsyncIntervalMs", "commitIntervalMs", "logLevel", "runNameTemplate", "namePolicy", "mode", "spoolDir", "auth", "requestTimeoutMs", "limits", "closeTimeoutMs", "versionTag", "cwd", "exitFlushTimeoutMs"];
-    const uri = fc.constantFrom<unknown>("http://u:p%ZZ@127.0.0.1:9", "http://bob:S3/x@127.0.0.1:9", "https://127.0.0.1:9/x", "file:///%2F", "file://remote/x", "sqlite:///x.db", "localhost:5000", "store", "", 5, null);
-    const value = fc.oneof(uri, fc.string({ maxLength: 8 }), fc.integer({ min: -1, max: 100_000 }), fc.boolean(), fc.constantFrom<unknown>(undefined, {}, [], { token: 5 }, { password: "pw", headers: "x" }, /re/, "a\ud800", "x\u0000"));
-    const options = fc.oneof(
-      fc.dictionary(fc.constantFrom(...optionKeys), value, { maxKeys: 4 }),
-      fc.constantFrom<unknown>(undefined, null, 5, "x", []),
+    const optionKeys = [
+      "trackingUri",
+      "experiment",
+      "durability",
+      "fsyncIntervalMs",
+      "commitIntervalMs",
+      "logLevel",
+      "runNameTemplate",
+      "namePolicy",
+      "mode",
+      "spoolDir",
+      "auth",
+      "requestTimeoutMs",
+      "limits",
+      "closeTimeoutMs",
+      "versionTag",
+      "cwd",
+      "exitFlushTimeoutMs",
+    ];
+    const uri = fc.constantFrom<unknown>(
+      "http://u:p%ZZ@127.0.0.1:9",
+      "http://bob:S3/x@127.0.0.1:9",
+      "https://127.0.0.1:9/x",
+      "file:///%2F",
+      "file://remote/x",
+      "sqlite:///x.db",
+      "localhost:5000",
+      "store",
+      "",
+      5,
+      null,
     );
+    const value = fc.oneof(
+      uri,
+      fc.string({ maxLength: 8 }),
+      fc.integer({ min: -1, max: 100_000 }),
+      fc.boolean(),
+      fc.constantFrom<unknown>(undefined, {}, [], { token: 5 }, { password: "pw", headers: "x" }, /re/, "a\ud800", "x\u0000"),
+    );
+    const options = fc.oneof(fc.dictionary(fc.constantFrom(...optionKeys), value, { maxKeys: 4 }), fc.constantFrom<unknown>(undefined, null, 5, "x", []));
     let last = "";
-    await fc.assert(
-      fc.asyncProperty(options, async (given) => {
-        const opts = confine(given);
-        last = util.inspect(opts);
-        let t: Tracker | undefined;
-        try {
-          t = new Tracker(opts === undefined || (opts !== null && typeof opts === "object" && !Array.isArray(opts)) ? { handleExit: false, captureContext: false, drainOnStart: false, logLevel: "silent", ...(opts as object) } : (opts as never));
-        } catch (err) {
-          return err instanceof MltrailError;
-        } finally {
-          await t?.close({ timeoutMs: 0 });
-        }
-        return true;
-      }),
-      { seed: SEED, numRuns: RUNS, endOnFailure: true },
-    ).catch((err: unknown) => {
-      throw new Error(`fuzz failure with MLTRAIL_FUZZ_SEED=${SEED}: new Tracker(${last})\n${String(err)}`);
-    });
+    await fc
+      .assert(
+        fc.asyncProperty(options, async (given) => {
+          const opts = confine(given);
+          last = util.inspect(opts);
+          let t: Tracker | undefined;
+          try {
+            t = new Tracker(
+              opts === undefined || (opts !== null && typeof opts === "object" && !Array.isArray(opts))
+                ? { handleExit: false, captureContext: false, drainOnStart: false, logLevel: "silent", ...(opts as object) }
+                : (opts as never),
+            );
+          } catch (err) {
+            return err instanceof MltrailError;
+          } finally {
+            await t?.close({ timeoutMs: 0 });
+          }
+          return true;
+        }),
+        { seed: SEED, numRuns: RUNS, endOnFailure: true },
+      )
+      .catch((err: unknown) => {
+        throw new Error(`fuzz failure with MLTRAIL_FUZZ_SEED=${SEED}: new Tracker(${last})\n${String(err)}`);
+      });
   });
 
   it("afterwards every run and model still reads back", { timeout: 60_000 }, async () => {

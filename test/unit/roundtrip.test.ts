@@ -43,7 +43,12 @@ const prng = seededRandom;
 function latestOf(points: readonly Metric[]): number | undefined {
   let best: Metric | undefined;
   for (const p of points) {
-    if (best === undefined || p.step > best.step || (p.step === best.step && (p.timestamp > best.timestamp || (p.timestamp === best.timestamp && p.value > best.value)))) best = p;
+    if (
+      best === undefined ||
+      p.step > best.step ||
+      (p.step === best.step && (p.timestamp > best.timestamp || (p.timestamp === best.timestamp && p.value > best.value)))
+    )
+      best = p;
   }
   return best?.value;
 }
@@ -81,7 +86,16 @@ describe("100k metrics, params and tags reopened by a new Tracker", () => {
       const step = rand() < 0.05 ? Math.floor(rand() * round) : round;
       const timestamp = T0 + round * 10 + Math.floor(rand() * 30);
       const r = rand();
-      const value = r < 0.01 ? Number.NaN : r < 0.015 ? Number.POSITIVE_INFINITY : r < 0.02 ? Number.NEGATIVE_INFINITY : r < 0.03 ? -0 : (rand() - 0.5) * 10 ** Math.floor(rand() * 20 - 10);
+      const value =
+        r < 0.01
+          ? Number.NaN
+          : r < 0.015
+            ? Number.POSITIVE_INFINITY
+            : r < 0.02
+              ? Number.NEGATIVE_INFINITY
+              : r < 0.03
+                ? -0
+                : (rand() - 0.5) * 10 ** Math.floor(rand() * 20 - 10);
       if (i % 1000 === 999) {
         // Exercise logMetrics too: one point for this key via the batch call.
         run.logMetrics({ [key]: value }, { step, timestamp });
@@ -95,7 +109,20 @@ describe("100k metrics, params and tags reopened by a new Tracker", () => {
     // Ties decided by timestamp, then by value, at a step greater than any before.
     const top = 10_000;
     for (const [j, key] of keys.entries()) {
-      const points: [number, number][] = j % 2 === 0 ? [[T0, 5], [T0 + 1, 1], [T0 + 1, 3], [T0 + 1, 2], [T0, 9]] : [[T0 + 5, -1], [T0 + 5, -2], [T0 + 4, 100]];
+      const points: [number, number][] =
+        j % 2 === 0
+          ? [
+              [T0, 5],
+              [T0 + 1, 1],
+              [T0 + 1, 3],
+              [T0 + 1, 2],
+              [T0, 9],
+            ]
+          : [
+              [T0 + 5, -1],
+              [T0 + 5, -2],
+              [T0 + 4, 100],
+            ];
       for (const [timestamp, value] of points) {
         run.logMetric(key, value, { step: top, timestamp });
         (expected.get(key) as Metric[]).push({ key, value, step: top, timestamp });
@@ -332,7 +359,10 @@ describe("active run (AsyncLocalStorage)", () => {
       });
     await Promise.all([worker("left", 1), worker("right", 2)]);
     const r = newTracker();
-    for (const [name, value] of [["left", 1], ["right", 2]] as const) {
+    for (const [name, value] of [
+      ["left", 1],
+      ["right", 2],
+    ] as const) {
       const history = await r.getMetricHistory(ids[name] as string, "who");
       expect(history.map((m) => m.value)).toEqual(Array(20).fill(value));
       expect(history.map((m) => m.step)).toEqual(Array.from({ length: 20 }, (_, i) => i));
@@ -371,7 +401,9 @@ describe("crash, locking and close", () => {
     const t = newTracker();
     const run = await t.startRun({ name: "locked" });
     const paths = new RunPaths(new StoreLayout(tmp).runDir(run.experimentId, run.id));
-    await expect(RunLog.open(paths.journal, paths.lock, `run "${run.id}"`, { durability: "interval", fsyncIntervalMs: 1000 })).rejects.toBeInstanceOf(ConflictError);
+    await expect(RunLog.open(paths.journal, paths.lock, `run "${run.id}"`, { durability: "interval", fsyncIntervalMs: 1000 })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
     expect(JSON.parse(fs.readFileSync(paths.lock, "utf8")).pid).toBe(process.pid);
     run.logMetric("m", 1);
     await run.end();
@@ -398,7 +430,10 @@ describe("crash, locking and close", () => {
     expect(() => a.logMetric("m", 3)).toThrow(StateError);
     expect(() => t.logMetric("m", 3)).toThrow(StateError);
     const r = newTracker();
-    for (const [run, value] of [[a, 1], [b, 2]] as const) {
+    for (const [run, value] of [
+      [a, 1],
+      [b, 2],
+    ] as const) {
       const got = await r.getRun(run.id);
       expect(got.info.status).toBe("FINISHED");
       expect(got.data.metrics).toEqual({ m: value });

@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConflictError, StateError, ValidationError } from "../../src/errors.js";
 import { readJournal } from "../../src/log/segments.js";
-import { resolveOptions, } from "../../src/options.js";
+import { resolveOptions } from "../../src/options.js";
 import type { Run } from "../../src/run.js";
 import { RunPaths, StoreLayout } from "../../src/store/layout.js";
 import { Tracker } from "../../src/tracker.js";
@@ -136,7 +136,13 @@ const NOT_A_RECORD: readonly [string, unknown, string][] = [
   ["a string", "a=1", '"a=1"'],
   ["a number", 3, "3"],
   ["a Map", new Map([["a", 1]]), "an object"],
-  ["a class instance", new (class P { a = 1; })(), "an object"],
+  [
+    "a class instance",
+    new (class P {
+      a = 1;
+    })(),
+    "an object",
+  ],
 ];
 
 const BAD_STEPS: readonly [string, unknown, string][] = [
@@ -198,8 +204,22 @@ for (const [name, value, shown] of NOT_A_VALUE) {
 }
 for (const [name, value, shown] of NOT_A_METRIC) {
   const rule = "must be a number";
-  cases.push({ name: `logMetric value ${name}`, call: (r) => r.logMetric("m", any(value), { step: 1 }), field: 'metric "m" value', shown, rule, metricKey: "m" });
-  cases.push({ name: `logMetrics value ${name}`, call: (r) => r.logMetrics({ ok_m: 1, m: any(value) }), field: 'metric "m" value', shown, rule, metricKey: "ok_m" });
+  cases.push({
+    name: `logMetric value ${name}`,
+    call: (r) => r.logMetric("m", any(value), { step: 1 }),
+    field: 'metric "m" value',
+    shown,
+    rule,
+    metricKey: "m",
+  });
+  cases.push({
+    name: `logMetrics value ${name}`,
+    call: (r) => r.logMetrics({ ok_m: 1, m: any(value) }),
+    field: 'metric "m" value',
+    shown,
+    rule,
+    metricKey: "ok_m",
+  });
 }
 for (const [name, value, shown] of NOT_A_RECORD) {
   const rule = "plain object";
@@ -208,29 +228,151 @@ for (const [name, value, shown] of NOT_A_RECORD) {
   cases.push({ name: `setTags ${name}`, call: (r) => r.setTags(any(value)), field: "tags", shown, rule });
 }
 for (const [name, step, shown] of BAD_STEPS) {
-  cases.push({ name: `logMetric step ${name}`, call: (r) => r.logMetric("m", 1, { step: any(step) }), field: 'metric "m" step', shown, rule: "must be an integer", metricKey: "m" });
-  cases.push({ name: `logMetrics step ${name}`, call: (r) => r.logMetrics({ m: 1, m2: 2 }, { step: any(step) }), field: 'metric "m" step', shown, rule: "must be an integer", metricKey: "m2" });
+  cases.push({
+    name: `logMetric step ${name}`,
+    call: (r) => r.logMetric("m", 1, { step: any(step) }),
+    field: 'metric "m" step',
+    shown,
+    rule: "must be an integer",
+    metricKey: "m",
+  });
+  cases.push({
+    name: `logMetrics step ${name}`,
+    call: (r) => r.logMetrics({ m: 1, m2: 2 }, { step: any(step) }),
+    field: 'metric "m" step',
+    shown,
+    rule: "must be an integer",
+    metricKey: "m2",
+  });
 }
 for (const [name, ts, shown] of BAD_TIMESTAMPS) {
   const rule = "non-negative integer";
-  cases.push({ name: `logMetric timestamp ${name}`, call: (r) => r.logMetric("m", 1, { timestamp: any(ts) }), field: 'metric "m" timestamp', shown, rule, metricKey: "m" });
-  cases.push({ name: `logMetrics timestamp ${name}`, call: (r) => r.logMetrics({ m: 1 }, { timestamp: any(ts) }), field: 'metric "m" timestamp', shown, rule, metricKey: "m" });
+  cases.push({
+    name: `logMetric timestamp ${name}`,
+    call: (r) => r.logMetric("m", 1, { timestamp: any(ts) }),
+    field: 'metric "m" timestamp',
+    shown,
+    rule,
+    metricKey: "m",
+  });
+  cases.push({
+    name: `logMetrics timestamp ${name}`,
+    call: (r) => r.logMetrics({ m: 1 }, { timestamp: any(ts) }),
+    field: 'metric "m" timestamp',
+    shown,
+    rule,
+    metricKey: "m",
+  });
 }
 cases.push(
-  { name: "logParam value of 6001 characters", call: (r) => r.logParam("p", HUGE_PARAM), field: 'param "p" value', shown: q(HUGE_PARAM), rule: "at most 6000 characters (has 6001)" },
-  { name: "logParams value of 6001 characters", call: (r) => r.logParams({ ok_p: "x", p: HUGE_PARAM }), field: 'param "p" value', shown: q(HUGE_PARAM), rule: "at most 6000 characters" },
-  { name: "setTag value of 8001 characters", call: (r) => r.setTag("t", HUGE_TAG), field: 'tag "t" value', shown: q(HUGE_TAG), rule: "at most 8000 characters (has 8001)" },
-  { name: "setTags value of 8001 characters", call: (r) => r.setTags({ ok_t: "x", t: HUGE_TAG }), field: 'tag "t" value', shown: q(HUGE_TAG), rule: "at most 8000 characters" },
-  { name: "logParam re-logged with a different value", call: (r) => r.logParam("good_p", "2"), field: 'param "good_p" value', shown: '"2"', rule: "params are immutable", cls: ConflictError },
-  { name: "logParam re-logged with a different type and value", call: (r) => r.logParam("good_p", true), field: 'param "good_p" value', shown: '"true"', rule: "params are immutable", cls: ConflictError },
-  { name: "logParams re-logging one param with a different value", call: (r) => r.logParams({ ok_p: "1", good_p: 3 }), field: 'param "good_p" value', shown: '"3"', rule: "params are immutable", cls: ConflictError },
-  { name: "tracker.logParam re-logged via { runId }", call: (r) => tracker.logParam("good_p", "x", { runId: r.id }), field: 'param "good_p" value', shown: '"x"', rule: "params are immutable", cls: ConflictError },
-  { name: "tracker.logMetric bad value via { runId }", call: (r) => tracker.logMetric("m", any("1"), { runId: r.id }), field: 'metric "m" value', shown: '"1"', rule: "must be a number", metricKey: "m" },
-  { name: "tracker.logMetrics bad step via { runId }", call: (r) => tracker.logMetrics({ m: 1 }, { runId: r.id, step: 0.5 }), field: 'metric "m" step', shown: "0.5", rule: "must be an integer", metricKey: "m" },
-  { name: "tracker.setTag bad key via { runId }", call: (r) => tracker.setTag("a//b", "v", { runId: r.id }), field: "tag key", shown: '"a//b"', rule: "normalised relative path" },
-  { name: "tracker.logMetric with an unknown runId", call: () => tracker.logMetric("m", 1, { runId: "0000nope" }), field: "runId", shown: '"0000nope"', rule: "open run", metricKey: "m", cls: StateError },
-  { name: "logMetric with null options", call: (r) => r.logMetric("m", 1, any(null)), field: "metric options", shown: "null", rule: "plain object", metricKey: "m" },
-  { name: "logMetrics with null options", call: (r) => r.logMetrics({ m: 1 }, any(null)), field: "metric options", shown: "null", rule: "plain object", metricKey: "m" },
+  {
+    name: "logParam value of 6001 characters",
+    call: (r) => r.logParam("p", HUGE_PARAM),
+    field: 'param "p" value',
+    shown: q(HUGE_PARAM),
+    rule: "at most 6000 characters (has 6001)",
+  },
+  {
+    name: "logParams value of 6001 characters",
+    call: (r) => r.logParams({ ok_p: "x", p: HUGE_PARAM }),
+    field: 'param "p" value',
+    shown: q(HUGE_PARAM),
+    rule: "at most 6000 characters",
+  },
+  {
+    name: "setTag value of 8001 characters",
+    call: (r) => r.setTag("t", HUGE_TAG),
+    field: 'tag "t" value',
+    shown: q(HUGE_TAG),
+    rule: "at most 8000 characters (has 8001)",
+  },
+  {
+    name: "setTags value of 8001 characters",
+    call: (r) => r.setTags({ ok_t: "x", t: HUGE_TAG }),
+    field: 'tag "t" value',
+    shown: q(HUGE_TAG),
+    rule: "at most 8000 characters",
+  },
+  {
+    name: "logParam re-logged with a different value",
+    call: (r) => r.logParam("good_p", "2"),
+    field: 'param "good_p" value',
+    shown: '"2"',
+    rule: "params are immutable",
+    cls: ConflictError,
+  },
+  {
+    name: "logParam re-logged with a different type and value",
+    call: (r) => r.logParam("good_p", true),
+    field: 'param "good_p" value',
+    shown: '"true"',
+    rule: "params are immutable",
+    cls: ConflictError,
+  },
+  {
+    name: "logParams re-logging one param with a different value",
+    call: (r) => r.logParams({ ok_p: "1", good_p: 3 }),
+    field: 'param "good_p" value',
+    shown: '"3"',
+    rule: "params are immutable",
+    cls: ConflictError,
+  },
+  {
+    name: "tracker.logParam re-logged via { runId }",
+    call: (r) => tracker.logParam("good_p", "x", { runId: r.id }),
+    field: 'param "good_p" value',
+    shown: '"x"',
+    rule: "params are immutable",
+    cls: ConflictError,
+  },
+  {
+    name: "tracker.logMetric bad value via { runId }",
+    call: (r) => tracker.logMetric("m", any("1"), { runId: r.id }),
+    field: 'metric "m" value',
+    shown: '"1"',
+    rule: "must be a number",
+    metricKey: "m",
+  },
+  {
+    name: "tracker.logMetrics bad step via { runId }",
+    call: (r) => tracker.logMetrics({ m: 1 }, { runId: r.id, step: 0.5 }),
+    field: 'metric "m" step',
+    shown: "0.5",
+    rule: "must be an integer",
+    metricKey: "m",
+  },
+  {
+    name: "tracker.setTag bad key via { runId }",
+    call: (r) => tracker.setTag("a//b", "v", { runId: r.id }),
+    field: "tag key",
+    shown: '"a//b"',
+    rule: "normalised relative path",
+  },
+  {
+    name: "tracker.logMetric with an unknown runId",
+    call: () => tracker.logMetric("m", 1, { runId: "0000nope" }),
+    field: "runId",
+    shown: '"0000nope"',
+    rule: "open run",
+    metricKey: "m",
+    cls: StateError,
+  },
+  {
+    name: "logMetric with null options",
+    call: (r) => r.logMetric("m", 1, any(null)),
+    field: "metric options",
+    shown: "null",
+    rule: "plain object",
+    metricKey: "m",
+  },
+  {
+    name: "logMetrics with null options",
+    call: (r) => r.logMetrics({ m: 1 }, any(null)),
+    field: "metric options",
+    shown: "null",
+    rule: "plain object",
+    metricKey: "m",
+  },
 );
 
 // Lone surrogates cannot be encoded as UTF-8: MLflow answers 200 and drops the rest of the batch.
@@ -511,15 +653,28 @@ describe("Tracker options", () => {
 
   it("new Tracker reads bad env vars from process.env and rejects them", () => {
     vi.stubEnv("MLTRAIL_DURABILITY", "sometimes");
-    expectValidation(thrown(() => new Tracker({ ...base, trackingUri: tmp })), "env MLTRAIL_DURABILITY", '"sometimes"', "must be one of");
+    expectValidation(
+      thrown(() => new Tracker({ ...base, trackingUri: tmp })),
+      "env MLTRAIL_DURABILITY",
+      '"sometimes"',
+      "must be one of",
+    );
     vi.stubEnv("MLTRAIL_DURABILITY", "always");
     vi.stubEnv("MLFLOW_EXPERIMENT_NAME", "   ");
-    expectValidation(thrown(() => new Tracker({ ...base, trackingUri: tmp })), "options.experiment", '"   "', "must not be empty");
+    expectValidation(
+      thrown(() => new Tracker({ ...base, trackingUri: tmp })),
+      "options.experiment",
+      '"   "',
+      "must not be empty",
+    );
   });
 
   it("an option wins over its env var, and good env vars apply", () => {
     expect(resolveOptions({ durability: "always" }, { MLTRAIL_DURABILITY: "bogus" }).durability).toBe("always");
-    const r = resolveOptions({}, { MLTRAIL_DURABILITY: "always", MLTRAIL_FSYNC_INTERVAL_MS: "250", MLTRAIL_CAPTURE_CONTEXT: "false", MLFLOW_EXPERIMENT_NAME: "from-env" });
+    const r = resolveOptions(
+      {},
+      { MLTRAIL_DURABILITY: "always", MLTRAIL_FSYNC_INTERVAL_MS: "250", MLTRAIL_CAPTURE_CONTEXT: "false", MLFLOW_EXPERIMENT_NAME: "from-env" },
+    );
     expect(r.durability).toBe("always");
     expect(r.fsyncIntervalMs).toBe(250);
     expect(r.captureContext).toBe(false);
@@ -586,11 +741,15 @@ describe("public methods check their argument types at the boundary", () => {
 
   const runCalls: [string, (r: Run) => Promise<unknown>, string][] = [
     ["logJSON of a bigint", (r) => r.logJSON({ n: 1n }, "a.json"), "value"],
-    ["logJSON of a circular object", (r) => {
-      const o: Record<string, unknown> = {};
-      o["self"] = o;
-      return r.logJSON(o, "a.json");
-    }, "value"],
+    [
+      "logJSON of a circular object",
+      (r) => {
+        const o: Record<string, unknown> = {};
+        o["self"] = o;
+        return r.logJSON(o, "a.json");
+      },
+      "value",
+    ],
     ["logText with a lone surrogate", (r) => r.logText("a\ud800", "a.txt"), "text"],
     ["logModel(dir) without options", (r) => r.logModel(tmp, any(undefined)), "logModel options"],
     ["logDataset() without options", (r) => r.logDataset(any(undefined)), "logDataset options"],

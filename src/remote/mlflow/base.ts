@@ -13,6 +13,7 @@ import { withRetry } from "../retry.js";
 import type { RetryEnvironment, RetryPolicy } from "../retry.js";
 import type { Page } from "./types.js";
 import { parseResponse } from "./wire.js";
+import { defined } from "../../internal/defined.js";
 
 /** Path prefix of the tracking and registry endpoints. */
 export const API = "/api/2.0/mlflow";
@@ -93,10 +94,14 @@ export class MlflowApiBase {
     const policy = this.retryPolicy;
     if (mode === "none" || policy === false) return this.http.request<unknown>(method, path, options);
     const shouldRetry = mode === "create" ? safeForCreate : (policy.shouldRetry ?? isRetryable);
-    return withRetry(() => this.http.request<unknown>(method, path, options), { ...policy, shouldRetry }, {
-      ...this.retryEnvironment,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
+    return withRetry(
+      () => this.http.request<unknown>(method, path, options),
+      { ...policy, shouldRetry },
+      {
+        ...this.retryEnvironment,
+        ...defined({ signal: options.signal }),
+      },
+    );
   }
 
   /** Sends a request and validates the response with `schema`. */
@@ -140,8 +145,5 @@ export function isNotFound(error: unknown): boolean {
  * @example `if (isAlreadyExists(e)) return this.getExperimentByName(name);`
  */
 export function isAlreadyExists(error: unknown): boolean {
-  return (
-    error instanceof ApiError &&
-    (error.errorCode === "RESOURCE_ALREADY_EXISTS" || error.errorCode === "ALREADY_EXISTS" || error.status === 409)
-  );
+  return error instanceof ApiError && (error.errorCode === "RESOURCE_ALREADY_EXISTS" || error.errorCode === "ALREADY_EXISTS" || error.status === 409);
 }

@@ -6,25 +6,9 @@
  */
 import type { z } from "zod";
 import type { RunData, RunStatus } from "../../model/types.js";
-import type {
-  RemoteDataset,
-  RemoteExperiment,
-  RemoteMetric,
-  RemoteModelVersion,
-  RemoteRegisteredModel,
-  RemoteRun,
-  RemoteRunInfo,
-} from "./types.js";
+import type { RemoteDataset, RemoteExperiment, RemoteMetric, RemoteModelVersion, RemoteRegisteredModel, RemoteRun, RemoteRunInfo } from "./types.js";
 import { toRecord } from "./wire.js";
-import type {
-  DatasetSchema,
-  ExperimentSchema,
-  MetricSchema,
-  ModelVersionSchema,
-  RegisteredModelSchema,
-  RunInfoSchema,
-  RunSchema,
-} from "./wire.js";
+import type { DatasetSchema, ExperimentSchema, MetricSchema, ModelVersionSchema, RegisteredModelSchema, RunInfoSchema, RunSchema } from "./wire.js";
 import { MLFLOW_TAGS } from "../../model/system-tags.js";
 
 /** Copies only the defined entries, as `exactOptionalPropertyTypes` wants. */
@@ -88,11 +72,7 @@ function latestMetrics(metrics: readonly z.output<typeof MetricSchema>[] | undef
   for (const m of metrics ?? []) {
     const candidate = { step: m.step ?? 0, timestamp: m.timestamp ?? 0, value: m.value };
     const current = best.get(m.key);
-    if (
-      current === undefined ||
-      candidate.step > current.step ||
-      (candidate.step === current.step && candidate.timestamp >= current.timestamp)
-    ) {
+    if (current === undefined || candidate.step > current.step || (candidate.step === current.step && candidate.timestamp >= current.timestamp)) {
       best.set(m.key, candidate);
     }
   }

@@ -10,6 +10,7 @@ import { toExperiment } from "./convert.js";
 import type { KeyValueInput, Page, RemoteExperiment } from "./types.js";
 import { Responses, toKeyValues } from "./wire.js";
 import { MLFLOW_TAGS } from "../../model/system-tags.js";
+import { defined } from "../../internal/defined.js";
 
 /**
  * Which lifecycle stages a search returns.
@@ -139,14 +140,14 @@ export class MlflowExperimentsApi extends MlflowApiBase {
       body: {
         max_results: search.maxResults ?? 1000,
         view_type: search.viewType ?? "ACTIVE_ONLY",
-        ...(search.filter === undefined ? {} : { filter: search.filter }),
-        ...(search.orderBy === undefined ? {} : { order_by: search.orderBy }),
-        ...(search.pageToken === undefined ? {} : { page_token: search.pageToken }),
+        ...defined({ filter: search.filter }),
+        ...defined({ order_by: search.orderBy }),
+        ...defined({ page_token: search.pageToken }),
       },
     });
     return {
       items: (body.experiments ?? []).map(toExperiment),
-      ...(body.next_page_token === undefined ? {} : { nextPageToken: body.next_page_token }),
+      ...defined({ nextPageToken: body.next_page_token }),
     };
   }
 
@@ -158,9 +159,7 @@ export class MlflowExperimentsApi extends MlflowApiBase {
     search: Omit<SearchExperimentsOptions, "pageToken"> = {},
     options: RequestOptions = {},
   ): AsyncGenerator<RemoteExperiment, void, undefined> {
-    return this.paginate((pageToken) =>
-      this.searchExperiments(pageToken === undefined ? search : { ...search, pageToken }, options),
-    );
+    return this.paginate((pageToken) => this.searchExperiments(pageToken === undefined ? search : { ...search, pageToken }, options));
   }
 }
 

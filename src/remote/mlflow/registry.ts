@@ -10,6 +10,7 @@ import { toModelVersion, toRegisteredModel } from "./convert.js";
 import { MlflowRunsApi } from "./runs.js";
 import type { KeyValueInput, Page, RemoteModelVersion, RemoteRegisteredModel } from "./types.js";
 import { Responses, toKeyValues } from "./wire.js";
+import { defined } from "../../internal/defined.js";
 
 /**
  * Options of {@link MlflowRegistryApi.createModelVersion}.
@@ -59,7 +60,7 @@ export class MlflowRegistryApi extends MlflowRunsApi {
   ): Promise<RemoteRegisteredModel> {
     const body = await this.call("POST", `${API}/registered-models/create`, Responses.registeredModel, {
       ...options,
-      body: { name, tags: toKeyValues(init.tags), ...(init.description === undefined ? {} : { description: init.description }) },
+      body: { name, tags: toKeyValues(init.tags), ...defined({ description: init.description }) },
     });
     return toRegisteredModel(body.registered_model);
   }
@@ -132,10 +133,10 @@ export class MlflowRegistryApi extends MlflowRunsApi {
           name: version.name,
           source: version.source,
           tags: toKeyValues(version.tags),
-          ...(version.runId === undefined ? {} : { run_id: version.runId }),
-          ...(version.description === undefined ? {} : { description: version.description }),
-          ...(version.runLink === undefined ? {} : { run_link: version.runLink }),
-          ...(version.modelId === undefined ? {} : { model_id: version.modelId }),
+          ...defined({ run_id: version.runId }),
+          ...defined({ description: version.description }),
+          ...defined({ run_link: version.runLink }),
+          ...defined({ model_id: version.modelId }),
         },
       },
       "create",
@@ -198,7 +199,7 @@ export class MlflowRegistryApi extends MlflowRunsApi {
     });
     return {
       items: (body.model_versions ?? []).map(toModelVersion),
-      ...(body.next_page_token === undefined ? {} : { nextPageToken: body.next_page_token }),
+      ...defined({ nextPageToken: body.next_page_token }),
     };
   }
 
@@ -210,9 +211,7 @@ export class MlflowRegistryApi extends MlflowRunsApi {
     search: Omit<SearchModelVersionsOptions, "pageToken"> = {},
     options: RequestOptions = {},
   ): AsyncGenerator<RemoteModelVersion, void, undefined> {
-    return this.paginate((pageToken) =>
-      this.searchModelVersions(pageToken === undefined ? search : { ...search, pageToken }, options),
-    );
+    return this.paginate((pageToken) => this.searchModelVersions(pageToken === undefined ? search : { ...search, pageToken }, options));
   }
 
   /** Sets a model-version tag. @example `await client.setModelVersionTag("churn", "3", "semver", "1.2.0");` */

@@ -12,6 +12,7 @@ import type { ViewType } from "./experiments.js";
 import type { KeyValue, KeyValueInput, Page, RemoteDatasetInput, RemoteMetric, RemoteRun, RemoteRunInfo } from "./types.js";
 import { encodeMetric, Responses, toKeyValues, toRecord } from "./wire.js";
 import { MLFLOW_TAGS } from "../../model/system-tags.js";
+import { defined } from "../../internal/defined.js";
 
 /** Page size the Python client uses for metric history; sent on every call. */
 export const METRIC_HISTORY_PAGE_SIZE = 25_000;
@@ -96,7 +97,7 @@ export class MlflowRunsApi extends MlflowExperimentsApi {
           start_time: run.startTime,
           tags,
           user_id: userId,
-          ...(run.runName === undefined ? {} : { run_name: run.runName }),
+          ...defined({ run_name: run.runName }),
         },
       },
       "create",
@@ -117,9 +118,9 @@ export class MlflowRunsApi extends MlflowExperimentsApi {
         ...options,
         body: {
           run_id: update.runId,
-          ...(update.status === undefined ? {} : { status: update.status }),
-          ...(update.endTime === undefined ? {} : { end_time: update.endTime }),
-          ...(update.runName === undefined ? {} : { run_name: update.runName }),
+          ...defined({ status: update.status }),
+          ...defined({ end_time: update.endTime }),
+          ...defined({ run_name: update.runName }),
         },
       },
       "none",
@@ -148,14 +149,14 @@ export class MlflowRunsApi extends MlflowExperimentsApi {
         experiment_ids: search.experimentIds,
         max_results: search.maxResults ?? 1000,
         run_view_type: search.viewType ?? "ACTIVE_ONLY",
-        ...(search.filter === undefined ? {} : { filter: search.filter }),
-        ...(search.orderBy === undefined ? {} : { order_by: search.orderBy }),
-        ...(search.pageToken === undefined ? {} : { page_token: search.pageToken }),
+        ...defined({ filter: search.filter }),
+        ...defined({ order_by: search.orderBy }),
+        ...defined({ page_token: search.pageToken }),
       },
     });
     return {
       items: (body.runs ?? []).map(toRun),
-      ...(body.next_page_token === undefined ? {} : { nextPageToken: body.next_page_token }),
+      ...defined({ nextPageToken: body.next_page_token }),
     };
   }
 
@@ -163,10 +164,7 @@ export class MlflowRunsApi extends MlflowExperimentsApi {
    * Every run matching `search`, following page tokens (`maxResults` is the page size).
    * @example `for await (const run of client.iterateRuns({ experimentIds: ["1"] })) …`
    */
-  iterateRuns(
-    search: Omit<SearchRunsRemoteOptions, "pageToken">,
-    options: RequestOptions = {},
-  ): AsyncGenerator<RemoteRun, void, undefined> {
+  iterateRuns(search: Omit<SearchRunsRemoteOptions, "pageToken">, options: RequestOptions = {}): AsyncGenerator<RemoteRun, void, undefined> {
     return this.paginate((pageToken) => this.searchRuns(pageToken === undefined ? search : { ...search, pageToken }, options));
   }
 
@@ -211,8 +209,8 @@ export class MlflowRunsApi extends MlflowExperimentsApi {
           digest: dataset.digest,
           source_type: dataset.sourceType,
           source: dataset.source,
-          ...(dataset.schema === undefined ? {} : { schema: dataset.schema }),
-          ...(dataset.profile === undefined ? {} : { profile: dataset.profile }),
+          ...defined({ schema: dataset.schema }),
+          ...defined({ profile: dataset.profile }),
         },
       })),
     };
@@ -233,7 +231,7 @@ export class MlflowRunsApi extends MlflowExperimentsApi {
       });
       return {
         items: (body.metrics ?? []).map(toMetric),
-        ...(body.next_page_token === undefined ? {} : { nextPageToken: body.next_page_token }),
+        ...defined({ nextPageToken: body.next_page_token }),
       };
     });
     for await (const point of pages) points.push(point);

@@ -165,9 +165,7 @@ export const DatasetSchema = z.object({
 export const RunSchema = z.object({
   info: RunInfoSchema,
   data: z.object({ metrics: z.array(MetricSchema).optional(), params: keyValues, tags: keyValues }).optional(),
-  inputs: z
-    .object({ dataset_inputs: z.array(z.object({ tags: keyValues, dataset: DatasetSchema })).optional() })
-    .optional(),
+  inputs: z.object({ dataset_inputs: z.array(z.object({ tags: keyValues, dataset: DatasetSchema })).optional() }).optional(),
 });
 
 /** MLflow `ModelVersion`. @example `ModelVersionSchema.parse(body.model_version)` */

@@ -9,6 +9,7 @@ import { crc32 } from "../../log/crc.js";
 import type { CorruptLine } from "../../log/segments.js";
 import { keyedRecord } from "../../internal/keyed.js";
 import type { EndStatus, RunRecord, RunStatus } from "../../model/types.js";
+import { defined } from "../../internal/defined.js";
 
 /** A latest metric point. */
 export interface LatestPoint {
@@ -57,7 +58,18 @@ export interface IndexRow {
 
 /** A fresh row with nothing folded. */
 export function emptyRow(runId: string, meta: RowMeta): IndexRow {
-  return { runId, meta, params: new Map(), tags: new Map(), latest: new Map(), end: undefined, lastSeq: 0, position: undefined, metaMtimeMs: undefined, corrupt: [] };
+  return {
+    runId,
+    meta,
+    params: new Map(),
+    tags: new Map(),
+    latest: new Map(),
+    end: undefined,
+    lastSeq: 0,
+    position: undefined,
+    metaMtimeMs: undefined,
+    corrupt: [],
+  };
 }
 
 type Encoded = number | "NaN" | "Infinity" | "-Infinity" | "-0";
@@ -100,8 +112,8 @@ export function encodeRow(row: IndexRow): string {
     n: row.meta.name,
     st: row.meta.startTime,
     s: row.meta.status,
-    ...(row.meta.endTime === undefined ? {} : { et: row.meta.endTime }),
-    ...(row.meta.parentRunId === undefined ? {} : { pr: row.meta.parentRunId }),
+    ...defined({ et: row.meta.endTime }),
+    ...defined({ pr: row.meta.parentRunId }),
     p: [...row.params],
     t: [...row.tags],
     l: [...row.latest].map(([k, p]) => [k, encodeValue(p.value), p.step, p.timestamp]),
@@ -109,7 +121,7 @@ export function encodeRow(row: IndexRow): string {
     q: row.lastSeq,
     ...(row.position === undefined ? {} : { g: [row.position.segment, row.position.offset, row.position.size, row.position.mtimeMs] }),
     ...(row.corrupt.length === 0 ? {} : { c: row.corrupt }),
-    ...(row.metaMtimeMs === undefined ? {} : { mm: row.metaMtimeMs }),
+    ...defined({ mm: row.metaMtimeMs }),
   };
   const json = JSON.stringify(doc);
   return `${crc32(json).toString(16).padStart(8, "0")} ${json}`;
@@ -130,7 +142,8 @@ export function decodeRow(line: string): IndexRow | undefined {
   } catch {
     return undefined;
   }
-  if (typeof doc.r !== "string" || typeof doc.n !== "string" || typeof doc.st !== "number" || !isPairs(doc.p) || !isPairs(doc.t) || !Array.isArray(doc.l)) return undefined;
+  if (typeof doc.r !== "string" || typeof doc.n !== "string" || typeof doc.st !== "number" || !isPairs(doc.p) || !isPairs(doc.t) || !Array.isArray(doc.l))
+    return undefined;
   const latest = new Map<string, LatestPoint>();
   try {
     for (const [k, v, step, timestamp] of doc.l) latest.set(k, { value: decodeValue(v), step, timestamp });
@@ -166,8 +179,8 @@ export function rowToRecord(experimentId: string, row: IndexRow, crashed: boolea
       name: row.tags.get("mlflow.runName") ?? row.meta.name,
       status,
       startTime: row.meta.startTime,
-      ...(endTime === undefined ? {} : { endTime }),
-      ...(row.meta.parentRunId === undefined ? {} : { parentRunId: row.meta.parentRunId }),
+      ...defined({ endTime }),
+      ...defined({ parentRunId: row.meta.parentRunId }),
       ...(crashed ? { crashed } : {}),
     },
     data: { params: keyedRecord(row.params), metrics, tags: keyedRecord(row.tags) },

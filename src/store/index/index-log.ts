@@ -102,34 +102,39 @@ function parseLines(buf: Buffer, from: number): Omit<LogRead, "ino"> {
 export async function compactLog(file: string): Promise<boolean> {
   const lock = `${file}.lock`;
   try {
-    return await withLock(lock, "the run index", async () => {
-      let fd: number;
-      try {
-        fd = fs.openSync(file, "r");
-      } catch {
-        return false;
-      }
-      try {
-        const read = parseLines(readRange(fd, 0, fs.fstatSync(fd).size), 0);
-        const latest = new Map<string, IndexRow>();
-        for (const row of read.rows) latest.set(row.runId, row);
-        const tmp = path.join(path.dirname(file), `.${INDEX_FILE}.${process.pid}.tmp`);
-        const out = fs.openSync(tmp, "w");
+    return await withLock(
+      lock,
+      "the run index",
+      async () => {
+        let fd: number;
         try {
-          fs.writeSync(out, `${[...latest.values()].map(encodeRow).join("\n")}\n`);
-          fs.fsyncSync(out);
-        } finally {
-          fs.closeSync(out);
+          fd = fs.openSync(file, "r");
+        } catch {
+          return false;
         }
-        fs.renameSync(tmp, file);
-        // Rows appended to the old file after it was read.
-        const rest = readRange(fd, read.end, fs.fstatSync(fd).size);
-        if (rest.length > 0) appendText(file, `\n${rest.toString("utf8")}\n`);
-        return true;
-      } finally {
-        fs.closeSync(fd);
-      }
-    }, 0);
+        try {
+          const read = parseLines(readRange(fd, 0, fs.fstatSync(fd).size), 0);
+          const latest = new Map<string, IndexRow>();
+          for (const row of read.rows) latest.set(row.runId, row);
+          const tmp = path.join(path.dirname(file), `.${INDEX_FILE}.${process.pid}.tmp`);
+          const out = fs.openSync(tmp, "w");
+          try {
+            fs.writeSync(out, `${[...latest.values()].map(encodeRow).join("\n")}\n`);
+            fs.fsyncSync(out);
+          } finally {
+            fs.closeSync(out);
+          }
+          fs.renameSync(tmp, file);
+          // Rows appended to the old file after it was read.
+          const rest = readRange(fd, read.end, fs.fstatSync(fd).size);
+          if (rest.length > 0) appendText(file, `\n${rest.toString("utf8")}\n`);
+          return true;
+        } finally {
+          fs.closeSync(fd);
+        }
+      },
+      0,
+    );
   } catch {
     return false;
   }

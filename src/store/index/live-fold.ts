@@ -42,6 +42,17 @@ export class LiveFold {
     if (last === undefined) return undefined;
     const st = fs.statSync(path.join(journalDir, last.name));
     const position: JournalPosition = { segment: last.name, offset: st.size, size: st.size, mtimeMs: st.mtimeMs };
-    return { runId, meta, params: new Map(this.params), tags: new Map(this.tags), latest: new Map([...this.latest].map(([k, p]) => [k, { ...p }])), end, lastSeq, position, metaMtimeMs: mtimeOf(paths.meta), corrupt: [] };
+    return {
+      runId,
+      meta,
+      params: new Map(this.params),
+      tags: new Map(this.tags),
+      latest: new Map([...this.latest].map(([k, p]) => [k, { ...p }])),
+      end,
+      lastSeq,
+      position,
+      metaMtimeMs: mtimeOf(paths.meta),
+      corrupt: [],
+    };
   }
 }

@@ -87,7 +87,12 @@ export class ExperimentIndex {
       const slot = this.slots.get(row.runId);
       // A row never replaces a fresher view of the same journal.
       if (slot !== undefined && (slot.row.lastSeq > row.lastSeq || (slot.row.end !== undefined && row.end === undefined))) continue;
-      this.slots.set(row.runId, { row, checked: false, record: row.end === undefined ? undefined : rowToRecord(this.experimentId, row, false), crashed: false });
+      this.slots.set(row.runId, {
+        row,
+        checked: false,
+        record: row.end === undefined ? undefined : rowToRecord(this.experimentId, row, false),
+        crashed: false,
+      });
     }
   }
 
@@ -159,7 +164,8 @@ export class ExperimentIndex {
     const paths = new RunPaths(dir);
     if (slot?.row.end !== undefined && slot.record !== undefined) {
       // An ended run's journal is final: a stat of it and of run.json confirms its row.
-      if (!slot.checked && unchanged(slot.row, `${dir}${path.sep}journal`) && mtimeOf(`${dir}${path.sep}run.json`) === slot.row.metaMtimeMs) slot.checked = true;
+      if (!slot.checked && unchanged(slot.row, `${dir}${path.sep}journal`) && mtimeOf(`${dir}${path.sep}run.json`) === slot.row.metaMtimeMs)
+        slot.checked = true;
       if (slot.checked) {
         if (slot.row.corrupt.length > 0) this.host.reportCorrupt(runId, paths, slot.row.corrupt);
         return slot.record;

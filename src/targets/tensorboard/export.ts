@@ -129,7 +129,12 @@ export async function exportToTensorBoard(source: TensorBoardSource, options: Te
   return { outDir: options.outDir, runs: out, points, bytes };
 }
 
-async function selectRuns(source: TensorBoardSource, experiments: readonly Experiment[], wanted: readonly string[] | undefined, runIds: readonly string[] | undefined): Promise<RunRecord[]> {
+async function selectRuns(
+  source: TensorBoardSource,
+  experiments: readonly Experiment[],
+  wanted: readonly string[] | undefined,
+  runIds: readonly string[] | undefined,
+): Promise<RunRecord[]> {
   if (runIds !== undefined) {
     const runs = await Promise.all(runIds.map((id) => source.getRun(id)));
     if (wanted === undefined) return runs;
@@ -158,7 +163,12 @@ function hparamValue(value: string): HParamValue {
   return value.trim() !== "" && Number.isFinite(n) && String(n) === value ? n : value;
 }
 
-function writeRun(dir: string, run: RunRecord, histories: Readonly<Record<string, readonly Metric[]>>, options: TensorBoardExportOptions): TensorBoardRunExport {
+function writeRun(
+  dir: string,
+  run: RunRecord,
+  histories: Readonly<Record<string, readonly Metric[]>>,
+  options: TensorBoardExportOptions,
+): TensorBoardRunExport {
   const { info, data } = run;
   const startSecs = info.startTime / 1000;
   const writer = EventFileWriter.open(dir, Date.now());

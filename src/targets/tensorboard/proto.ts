@@ -105,7 +105,15 @@ export function encodeTag(tag: string): Uint8Array {
  * written into `out` at `at`; returns the end offset. `tagField` comes from `encodeTag`.
  * The caller guarantees `out` has room for `scalarEventMaxSize(tagField)` bytes.
  */
-export function writeScalarEvent(out: Uint8Array, view: DataView, at: number, tagField: Uint8Array, wallTimeSeconds: number, step: number, value: number): number {
+export function writeScalarEvent(
+  out: Uint8Array,
+  view: DataView,
+  at: number,
+  tagField: Uint8Array,
+  wallTimeSeconds: number,
+  step: number,
+  value: number,
+): number {
   let p = at;
   out[p++] = 0x09; // field 1, fixed64
   view.setFloat64(p, wallTimeSeconds, true);
@@ -165,7 +173,10 @@ function summaryEvent(wallTimeSeconds: number, step: number, value: Msg): Uint8A
  */
 export function textEvent(wallTimeSeconds: number, step: number, tag: string, text: string): Uint8Array {
   const tensor = new Msg().uint(1, 7 /* DT_STRING */).message(2, new Msg()).string(8, text);
-  const value = new Msg().string(1, tag).message(9, pluginMetadata("text", new Uint8Array(0))).message(8, tensor);
+  const value = new Msg()
+    .string(1, tag)
+    .message(9, pluginMetadata("text", new Uint8Array(0)))
+    .message(8, tensor);
   return summaryEvent(wallTimeSeconds, step, value);
 }
 
@@ -183,7 +194,12 @@ function hparamsEvent(wallTimeSeconds: number, tag: string, pluginData: Msg): Ui
  * `_hparams_/session_start_info`: `HParamsPluginData { version = 1: 0; session_start_info = 3 {
  * hparams = 1 (map<string, Value>); group_name = 4; start_time_secs = 5 } }`.
  */
-export function sessionStartEvent(wallTimeSeconds: number, hparams: Readonly<Record<string, HParamValue>>, groupName: string, startTimeSecs: number): Uint8Array {
+export function sessionStartEvent(
+  wallTimeSeconds: number,
+  hparams: Readonly<Record<string, HParamValue>>,
+  groupName: string,
+  startTimeSecs: number,
+): Uint8Array {
   const info = new Msg();
   for (const [k, v] of Object.entries(hparams)) {
     const val = new Msg();
