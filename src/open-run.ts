@@ -77,7 +77,7 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
       const bound = await ReplicationState.load(paths.dir, input.target);
       if (input.remote !== undefined) {
         state = bound;
-        if (online === undefined) bound.state.createAttempted = true;
+        if (online === undefined) Object.assign(bound.state, { createAttempted: true, createAttemptedAt: Date.now() });
         else Object.assign(bound.state, { remoteRunId: online.runId, remoteExperimentId: online.experimentId });
       }
       await bound.save();

@@ -17,6 +17,8 @@ export interface TargetState {
   remoteExperimentId?: string;
   /** A create-run request was sent whose outcome is unknown: look the run up before creating again. */
   createAttempted?: boolean;
+  /** When that create-run request was sent (ms since the epoch): it may land until `settleMs` later. */
+  createAttemptedAt?: number;
   /** Sequence number of the last record the server acknowledged (or that was rejected). */
   ackedSeq: number;
   /** Records the server rejected (kept in rejected.jsonl). */
@@ -40,6 +42,7 @@ const targetSchema = z.object({
   remoteRunId: z.string().min(1).optional(),
   remoteExperimentId: z.string().min(1).optional(),
   createAttempted: z.boolean().optional(),
+  createAttemptedAt: z.number().optional(),
   ackedSeq: seq,
   rejected: seq,
   ended: z.boolean().optional(),

@@ -264,13 +264,22 @@ export class RunReplicator {
     // Unknown on this server: look it up by its key first, so a run already sent under another
     // spelling of the server, from a copy of the log, or by a lost create is never created twice.
     let remote = await this.services.findRunByKey(experimentId, this.source.runKey);
+    const landsUntil = st.createAttempted === true ? (st.createAttemptedAt ?? 0) + this.services.settleMs : 0;
+    if (remote === undefined && landsUntil > Date.now()) {
+      // An earlier create (a timed-out startRun, or a process that died mid-request) may still
+      // land on the server: look again once it no longer can, so the run is not created twice.
+      await new Promise((resolve) => setTimeout(resolve, landsUntil - Date.now()).unref());
+      remote = await this.services.findRunByKey(experimentId, this.source.runKey);
+    }
     if (remote === undefined) {
       st.createAttempted = true;
+      st.createAttemptedAt = Date.now();
       await this.source.state.save();
       remote = await this.services.createRun(experimentId, this.source);
     }
     st.remoteRunId = remote;
     st.createAttempted = false;
+    delete st.createAttemptedAt;
     await this.source.state.save();
     this.services.onRemoteId(this.source.runId, remote);
     return remote;
