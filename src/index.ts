@@ -59,7 +59,7 @@ export type { ArtifactOptions, ArtifactInfo, LogModelOptions, LoggedModel, Datas
 export type { ArtifactEntry, DownloadProgress } from "./store/artifact-queries.js";
 export type { Lineage, LineageTarget } from "./lineage.js";
 export type { ErrorDetail } from "./errors.js";
-export { compareRuns, compareModelVersions, defaultDirection } from "./compare/index.js";
+export { compareRuns, compareModelVersions, defaultDirection, compareImportances } from "./compare/index.js";
 export type {
   CompareRunsOptions,
   RunComparison,
@@ -72,6 +72,13 @@ export type {
   Direction,
   MetricSummary,
   BestBy,
+  CompareExplanationsOptions,
+  CompareReleaseExplanationsOptions,
+  ExplainedRelease,
+  ExplanationDiff,
+  ExplanationFlag,
+  FeatureChange,
+  ReleaseExplanationDiff,
 } from "./compare/index.js";
 export type { WriteReportOptions, WriteReportResult } from "./report/index.js";
 export type { ReportData, ChartData, ChartSeries } from "./report/data.js";

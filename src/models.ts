@@ -14,6 +14,7 @@ import {
   checkModelName,
   checkSignature,
   checkVersionUpdate,
+  explanationsOfRun,
   parseModelRef,
   planRelease,
   promote as promoteVersion,
@@ -206,6 +207,7 @@ export class Models {
     const contentDigest = options.contentDigest ?? logged.contentDigest;
     const architectureDigest = options.architectureDigest ?? logged.architectureDigest;
     const signatureUsed = signature ?? logged.signature;
+    const explanations = explanationsOfRun(run.data.tags);
     const next = {
       signature: signatureUsed,
       contentDigest,
@@ -240,6 +242,7 @@ export class Models {
             bump: p.bump,
             changes: p.changes.map((c) => c.description),
             changeDetails: details,
+            ...(explanations.length === 0 ? {} : { explanations }),
             deprecated: undefined,
             deletedAt: undefined,
             description: options.description,

@@ -53,3 +53,12 @@ export interface RunStarter {
   /** See `Tracker.startRun`. */
   startRun(options?: StartRunOptions): Promise<Run>;
 }
+
+/**
+ * Reading a run's artifacts, as `Tracker` offers it.
+ * @example `const artifacts: ArtifactReader = tracker;`
+ */
+export interface ArtifactReader {
+  /** See `Tracker.downloadArtifacts`. */
+  downloadArtifacts(runId: string, path: string, dest: string): Promise<string>;
+}

@@ -36,7 +36,16 @@ import { checkArtifactPath } from "./artifacts/paths.js";
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 import { checkDownloadDest, type ArtifactEntry, type DownloadProgress } from "./store/artifact-queries.js";
 import { buildLineage, parseLineageTarget, type Lineage, type LineageTarget } from "./lineage.js";
-import { compareModelVersions, compareRuns, type CompareRunsOptions, type ModelComparison, type RunComparison } from "./compare/index.js";
+import {
+  compareModelVersions,
+  compareReleaseExplanations,
+  compareRuns,
+  type CompareReleaseExplanationsOptions,
+  type CompareRunsOptions,
+  type ModelComparison,
+  type ReleaseExplanationDiff,
+  type RunComparison,
+} from "./compare/index.js";
 import type { WriteReportOptions, WriteReportResult } from "./report/index.js";
 import { createAbTest, type AbTest } from "./ab/test.js";
 import type { AbTestOptions } from "./ab/types.js";
@@ -609,6 +618,20 @@ export class Tracker implements AsyncDisposable {
     checkStringList("refs", refs);
     checkOptions("options", options);
     return compareModelVersions(this, name, refs, options);
+  }
+
+  /**
+   * Compares the explanations two releases carry (logged with `logExplanation` of
+   * `mltrail/explain` and picked up by `registerModel`): per feature the change in global
+   * importance, share and rank, flags for a rank moved by ≥ `rankMoved` or a share changed by
+   * ≥ `shareChanged`, and a one-line verdict.
+   * @example `const diff = await tracker.compareExplanations("churn@1.2.0", "churn@1.3.0", { rankMoved: 2, shareChanged: 0.1 })`
+   */
+  async compareExplanations(a: string, b: string, options?: CompareReleaseExplanationsOptions): Promise<ReleaseExplanationDiff> {
+    checkString("a", a);
+    checkString("b", b);
+    checkOptionalString("options.name", checkOptions<CompareReleaseExplanationsOptions>("options", options).name);
+    return compareReleaseExplanations(this, a, b, options);
   }
 
   /**

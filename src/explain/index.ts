@@ -24,4 +24,5 @@ export type { PredictFn } from "./validate.js";
 export { logExplanation, loadExplanation, globalImportance, explanationPath, EXPLANATION_FORMAT } from "./log.js";
 export type { Explanation, StoredExplanation, ExplanationRun, ExplanationSource, LogExplanationOptions, LoggedExplanation, ReleaseLike } from "./log.js";
 export { compareExplanations, compareReleaseExplanations } from "./compare.js";
-export type { CompareExplanationsOptions, ExplanationDiff, ExplanationFlag, FeatureChange } from "./compare.js";
+export { compareImportances } from "../index.js";
+export type { CompareExplanationsOptions, ExplanationDiff, ExplanationFlag, FeatureChange } from "../index.js";

@@ -71,10 +71,17 @@ export interface ExplanationRun {
   /** The run id. */
   readonly id: string;
   /** See `Run.logJSON`. */
-  logJSON(value: unknown, artifactPath: string): Promise<unknown>;
+  logJSON(value: unknown, artifactPath: string): Promise<{ readonly sha256: string }>;
   /** See `Run.logMetrics`. */
   logMetrics(metrics: Readonly<Record<string, number>>): void;
+  /** See `Run.setTag`. */
+  setTag(key: string, value: string): void;
 }
+
+/** The run tag that announces an explanation to `registerModel` (read by the registry). */
+const TAG_PREFIX = "mltrail.explanation/";
+/** MLflow's longest run tag value. */
+const TAG_LIMIT = 8000;
 
 /**
  * Options of {@link logExplanation}.
@@ -108,7 +115,9 @@ export function explanationPath(name = "explanation"): string {
 /**
  * Stores an explanation with a run: the metrics `<metricPrefix>/<feature>` (its global
  * importances; checked before anything is written, so a feature name that is no valid metric
- * key fails first) and the artifact `explanations/<name>.json`.
+ * key fails first), the artifact `explanations/<name>.json`, and the tag
+ * `mltrail.explanation/<name>` (method, artifact path, sha256 and, when they fit in a tag, the
+ * global importances) through which `registerModel` puts the explanation in the release record.
  *
  * @param run - An open run.
  * @param result - What `kernelShap` or `permutationImportance` returned.
@@ -130,7 +139,10 @@ export async function logExplanation(run: ExplanationRun, result: Explanation, o
   if (prefix !== false) run.logMetrics(Object.fromEntries(Object.entries(importance).map(([f, v]) => [`${prefix}/${f}`, v])));
   const stored: StoredExplanation = { format: EXPLANATION_FORMAT, name, ...result, globalImportance: importance };
   const artifactPath = explanationPath(name);
-  await run.logJSON(stored, artifactPath);
+  const { sha256 } = await run.logJSON(stored, artifactPath);
+  const announce = { method: result.method, artifactPath, digest: `sha256:${sha256}` };
+  const full = JSON.stringify({ ...announce, globalImportance: importance });
+  run.setTag(`${TAG_PREFIX}${name}`, full.length <= TAG_LIMIT ? full : JSON.stringify(announce));
   return { artifactPath, stored };
 }
 

@@ -17,6 +17,7 @@ export type { Bump, Change, ChangeKind, ModelSignature, TensorSpec } from "./sig
 export { ARCHITECTURE_HINT, changeCategory, compareBumps, inferChanges, requiredBump } from "./changes.js";
 export type { BumpPolicy, ChangeCategory, InferOptions, InferredChanges, ReleaseFacts } from "./changes.js";
 export { architectureDigestOf } from "./architecture.js";
+export { EXPLANATION_TAG_PREFIX, explanationsOfRun } from "./explanations.js";
 export { planRelease, releaseChangeLines, releaseChanges } from "./release.js";
 export type { ReleasePlan, ReleaseRequest } from "./release.js";
 export {

@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { ChangeCategory } from "./changes.js";
 import { checkSignature } from "./signature.js";
 import type { ChangeKind } from "./signature.js";
-import type { AuditEntry, ReleaseChange, StoredVersion } from "./store.js";
+import type { AuditEntry, ReleaseChange, ReleaseExplanation, StoredVersion } from "./store.js";
 import { defined } from "../internal/defined.js";
 
 /**
@@ -42,6 +42,33 @@ const changeDetailsSchema = z
     list?.map((c): ReleaseChange => ({ category: c.category as ChangeCategory, kind: c.kind as ChangeKind, bump: c.bump, description: c.description })),
   );
 
+const explanationSchema = z.object({
+  name: z.string().min(1),
+  method: z.string().min(1),
+  artifactPath: z.string().min(1),
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  globalImportance: userMap(isNumber).optional(),
+});
+
+/**
+ * Parses one explanation entry (of a release record, or of a run's `mltrail.explanation/<name>`
+ * tag with its name added), or `undefined` when damaged.
+ * @example `parseReleaseExplanation({ name: "shap", method: "kernel-shap", artifactPath: "explanations/shap.json", digest, globalImportance })`
+ */
+export function parseReleaseExplanation(raw: unknown): ReleaseExplanation | undefined {
+  const parsed = explanationSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const e = parsed.data;
+  return { name: e.name, method: e.method, artifactPath: e.artifactPath, digest: e.digest, ...defined({ globalImportance: e.globalImportance }) };
+}
+
+/** Explanations written by another mltrail version may not parse here: a damaged entry is left out, the record stays readable. */
+const explanationsSchema = z
+  .array(z.unknown())
+  .optional()
+  .catch(undefined)
+  .transform((list) => list?.map(parseReleaseExplanation).filter((e) => e !== undefined));
+
 /** The release fields stored next to the name, version and source (the MLflow `mltrail.release` tag holds these). */
 const releaseBodySchema = z.object({
   runId: optionalString,
@@ -58,6 +85,7 @@ const releaseBodySchema = z.object({
   bump: z.string(),
   changes: z.array(z.string()),
   changeDetails: changeDetailsSchema,
+  explanations: explanationsSchema,
   deprecated: optionalString,
   deletedAt: z.number().optional(),
   description: optionalString,
@@ -102,6 +130,7 @@ export function parseReleaseBody(raw: unknown): ReleaseBody | undefined {
     bump: b.bump,
     changes: b.changes,
     ...defined({ changeDetails: b.changeDetails }),
+    ...defined({ explanations: b.explanations }),
     deprecated: b.deprecated,
     deletedAt: b.deletedAt,
     description: b.description,

@@ -37,6 +37,27 @@ export interface DatasetRef {
 }
 
 /**
+ * An explanation the release's run logged (`logExplanation` of `mltrail/explain`), as the
+ * release record keeps it: where the attributions are and their global importances.
+ * @example `{ name: "shap", method: "kernel-shap", artifactPath: "explanations/shap.json", digest: "sha256:9f2c…", globalImportance: { income: 0.41, age: 0.12 } }`
+ */
+export interface ReleaseExplanation {
+  /** The explanation's name (`logExplanation`'s `name`). */
+  readonly name: string;
+  /** How it was computed: `"kernel-shap"`, `"permutation"`, … */
+  readonly method: string;
+  /** The JSON artifact in the release's run. */
+  readonly artifactPath: string;
+  /** `sha256:<hex>` of that artifact. */
+  readonly digest: string;
+  /**
+   * Per feature: mean |SHAP|, or the mean score drop of permutation importance. Absent when
+   * the run's tag had no room for them (about 150 features or more): read them from the artifact.
+   */
+  readonly globalImportance?: Readonly<Record<string, number>>;
+}
+
+/**
  * One release as stored. Files, digest, signature and lineage are immutable (rule 6);
  * `deprecated`, `description` and `tags` are not.
  * @example `(await tracker.getModelVersion("churn", "^1")).version`
@@ -81,6 +102,8 @@ export interface StoredVersion {
    * made before it was recorded and in promotions (whose `changes` say what was promoted).
    */
   readonly changeDetails?: readonly ReleaseChange[];
+  /** The explanations its run logged, by name. Absent in releases made before they were recorded and when the run logged none. */
+  readonly explanations?: readonly ReleaseExplanation[];
   /** Set when deprecated: the reason. Deprecated versions are skipped by range resolution. */
   readonly deprecated: string | undefined;
   /** Set when deleted: a tombstone, so the version is never reused (rule 5). */

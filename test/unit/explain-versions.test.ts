@@ -130,22 +130,22 @@ describe("compareExplanations across releases", () => {
       globalImportance: { x: 3, y: 2, z: 1 },
     } as const;
     const b = { ...a, featureNames: ["x", "y", "w"], globalImportance: { x: 30, y: 25, w: 1 } };
-    const diff = compareExplanations(a, b, { shareThreshold: 0.2 });
+    const diff = compareExplanations(a, b, { shareChanged: 0.2 });
     expect(diff.features.map((c) => c.feature)).toEqual(["x", "y", "w", "z"]);
     expect(diff.features.find((c) => c.feature === "w")?.flags).toEqual(["added"]);
     expect(diff.features.find((c) => c.feature === "z")?.flags).toEqual(["removed"]);
     expect(diff.features.find((c) => c.feature === "y")?.shareChange).toBeCloseTo(25 / 56 - 2 / 6, 12);
     expect(diff.features.find((c) => c.feature === "y")?.flags).toEqual([]);
-    expect(compareExplanations(a, b, { shareThreshold: 0.1 }).features.find((c) => c.feature === "y")?.flags).toEqual(["share"]);
+    expect(compareExplanations(a, b, { shareChanged: 0.1 }).features.find((c) => c.feature === "y")?.flags).toEqual(["share"]);
     const err = (() => {
       try {
-        compareExplanations(a, b, { rankThreshold: 0 });
+        compareExplanations(a, b, { rankMoved: 0 });
       } catch (e) {
         return e;
       }
     })();
     expect(err).toBeInstanceOf(ValidationError);
-    expect((err as ValidationError).field).toBe("options.rankThreshold");
+    expect((err as ValidationError).field).toBe("options.rankMoved");
   });
 
   it("says which explanation is missing or damaged", async () => {
