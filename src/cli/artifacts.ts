@@ -1,28 +1,13 @@
 /**
  * `mltrail artifacts list|get RUN [PATH]` and `mltrail lineage REF`.
  */
-import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import type { Lineage, Tracker } from "../index.js";
 import { table } from "../internal/table.js";
+import { print, size } from "./format.js";
+import { progress } from "./progress.js";
 
 type TrackerFactory = (cmd: Command) => Tracker;
-
-function print(text: string): void {
-  process.stdout.write(`${text}\n`);
-}
-
-function size(bytes: number | undefined): string {
-  if (bytes === undefined) return "";
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 /** The lineage as an indented tree. */
 export function lineageTree(l: Lineage): string {
@@ -95,26 +80,14 @@ export function registerArtifactCommands(program: Command, trackerFrom: TrackerF
     .option("-o, --output <dir>", "destination folder", ".")
     .action(async (runId: string, path: string, opts: { output: string }, cmd: Command) => {
       const t = trackerFrom(cmd);
-      const bar =
-        process.stderr.isTTY === true ? new SingleBar({ format: "download [{bar}] {percentage}% | {value}/{total} bytes", stream: process.stderr }) : undefined;
-      let started = false;
+      const shown = progress("download", "bytes");
       try {
         const clean = path.replace(/\/+$/, "");
-        const local = await t.downloadArtifacts(runId, clean, opts.output, {
-          onProgress: (done, total) => {
-            if (bar === undefined) return;
-            if (!started) {
-              bar.start(total ?? done, 0);
-              started = true;
-            }
-            if (total === undefined) bar.setTotal(done);
-            bar.update(done);
-          },
-        });
-        if (started) bar?.stop();
+        const local = await t.downloadArtifacts(runId, clean, opts.output, { onProgress: (done, total) => shown.update(done, total) });
+        shown.stop();
         print(`downloaded ${clean} → ${local}`);
       } finally {
-        if (started) bar?.stop();
+        shown.stop();
         await t.close();
       }
     });

@@ -1,22 +1,54 @@
 /**
- * `mltrail models list | show | history | promote | alias | deprecate`.
+ * `mltrail models list | show | history | register | promote | alias | deprecate`.
  */
 import type { Command } from "commander";
-import { releaseChangeLines, type AuditEntry, type ModelVersion, type Tracker } from "../index.js";
+import { releaseChangeLines, type AuditEntry, type Bump, type BumpPolicy, type ModelVersion, type PrereleaseChannel, type Tracker } from "../index.js";
 import { iso, table } from "../internal/table.js";
+import { defined } from "../internal/defined.js";
+import { print, using } from "./format.js";
 
 type TrackerFactory = (cmd: Command) => Tracker;
 
-function print(text: string): void {
-  process.stdout.write(`${text}\n`);
+interface RegisterOpts {
+  run: string;
+  artifactPath?: string;
+  source?: string;
+  version?: string;
+  bump?: string;
+  bumpPolicy?: string;
+  prerelease?: string;
+  initial?: string;
+  base?: string;
+  rationale?: string;
+  alias?: string[];
+  description?: string;
+  tag?: string[];
+  json?: boolean;
 }
 
-async function using<T>(tracker: Tracker, fn: (t: Tracker) => Promise<T>): Promise<T> {
-  try {
-    return await fn(tracker);
-  } finally {
-    await tracker.close();
+/** `k=v` options as a record; a value may itself hold `=`. */
+function tagsOf(items: readonly string[] | undefined): Record<string, string> | undefined {
+  if (items === undefined) return undefined;
+  const tags: Record<string, string> = {};
+  for (const item of items) {
+    const at = item.indexOf("=");
+    if (at <= 0) throw new Error(`--tag ${JSON.stringify(item)}: give key=value`);
+    tags[item.slice(0, at)] = item.slice(at + 1);
   }
+  return tags;
+}
+
+/** One row per model: its latest version (`latest` as `getModelVersion` resolves it), its aliases, how many versions. */
+async function modelRows(t: Tracker, names: readonly string[]): Promise<string[][]> {
+  return Promise.all(
+    names.map(async (name) => {
+      const versions = await t.listModelVersions(name);
+      const latest = await t.getModelVersion(name, "latest").catch(() => versions.at(-1));
+      const aliases = versions.flatMap((v) => v.aliases.map((a) => `${a}→${v.version}`));
+      const updated = Math.max(...versions.map((v) => v.createdAt));
+      return [name, latest?.version ?? "-", aliases.join(" ") || "-", String(versions.length), iso(Number.isFinite(updated) ? updated : undefined)];
+    }),
+  );
 }
 
 function versionRow(v: ModelVersion): string[] {
@@ -39,13 +71,14 @@ export function registerModelCommands(program: Command, trackerFrom: TrackerFact
 
   models
     .command("list [name]")
-    .description("list models, or the versions of one model")
+    .description("list models with their latest version and aliases, or the versions of one model")
     .option("--json", "print JSON")
     .action(async (name: string | undefined, opts: { json?: boolean }, cmd: Command) =>
       using(trackerFrom(cmd), async (t) => {
         if (name === undefined) {
           const names = await t.listModels();
-          print(opts.json === true ? JSON.stringify(names, null, 2) : names.join("\n"));
+          if (opts.json === true) print(JSON.stringify(names, null, 2));
+          else print(table(["model", "latest", "aliases", "versions", "last release"], await modelRows(t, names), ["left", "left", "left", "right"]));
           return;
         }
         const versions = await t.listModelVersions(name);
@@ -118,6 +151,49 @@ export function registerModelCommands(program: Command, trackerFrom: TrackerFact
               ]),
             ),
           );
+      }),
+    );
+
+  models
+    .command("register <name>")
+    .description("release a model logged by a run; the version follows the semver rules (inferred from what changed unless given)")
+    .requiredOption("--run <id>", "the run that produced the model")
+    .option("-p, --artifact-path <path>", "the model's path in the run's artifacts (default: \"model\")")
+    .option("--source <uri>", "where the model files are (default: runs:/<run>/<artifact-path>)")
+    .option("--version <version>", "an exact version, checked against the rules")
+    .option("--bump <bump>", "major, minor or patch (default: inferred from the changes)")
+    .option("--bump-policy <policy>", "semantic or strict")
+    .option("--prerelease <channel>", "release on a prerelease channel, e.g. rc")
+    .option("--initial <version>", "the first version of a new model: 1.0.0 or 0.1.0")
+    .option("--base <version>", "backport: the release whose line gets the new patch")
+    .option("-r, --rationale <text>", "why this release exists")
+    .option("-a, --alias <alias...>", "aliases to point at the new version")
+    .option("-d, --description <text>", "free description")
+    .option("-t, --tag <key=value...>", "free tags")
+    .option("--json", "print JSON")
+    .action(async (name: string, opts: RegisterOpts, cmd: Command) =>
+      using(trackerFrom(cmd), async (t) => {
+        // The SDK checks every value (bump, channel, version) and names the field it rejects.
+        const v = await t.registerModel(name, {
+          runId: opts.run,
+          ...defined({ artifactPath: opts.artifactPath }),
+          ...defined({ source: opts.source }),
+          ...defined({ version: opts.version }),
+          ...defined({ bump: opts.bump as Bump | undefined }),
+          ...defined({ bumpPolicy: opts.bumpPolicy as BumpPolicy | undefined }),
+          ...defined({ prerelease: opts.prerelease as PrereleaseChannel | undefined }),
+          ...defined({ initial: opts.initial as "1.0.0" | "0.1.0" | undefined }),
+          ...defined({ base: opts.base }),
+          ...defined({ rationale: opts.rationale }),
+          ...defined({ aliases: opts.alias }),
+          ...defined({ description: opts.description }),
+          ...defined({ tags: tagsOf(opts.tag) }),
+        });
+        if (opts.json === true) return print(JSON.stringify(v, null, 2));
+        const changes = releaseChangeLines(v);
+        print(
+          `registered ${v.name} ${v.version} (${v.bump}${changes.length === 0 ? "" : `: ${changes.join("; ")}`})${v.aliases.length > 0 ? ` as ${v.aliases.join(", ")}` : ""}`,
+        );
       }),
     );
 

@@ -3,7 +3,7 @@
  */
 import type { Command } from "commander";
 import { writeReport } from "../report/index.js";
-import { print, type TrackerFactory } from "./compare.js";
+import { print, type TrackerFactory } from "./format.js";
 import { defined } from "../internal/defined.js";
 
 interface ReportOpts {

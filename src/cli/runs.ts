@@ -1,27 +1,84 @@
 /**
- * `mltrail experiments`, `mltrail runs list`, `mltrail runs show`: aligned tables (cli-table3),
- * colour unless NO_COLOR (picocolors), or `--json`.
+ * `mltrail experiments`, `mltrail runs list`, `mltrail runs show`: aligned tables, colour
+ * unless NO_COLOR, or `--json`.
  */
 import type { Command } from "commander";
-import type { RunRecord, RunStatus } from "../index.js";
-import { colors, fmt, grid, print, type Colors, type TrackerFactory } from "./compare.js";
-import { iso } from "../internal/table.js";
+import type { RunRecord, Tracker } from "../index.js";
 import { defined } from "../internal/defined.js";
+import { iso, table } from "../internal/table.js";
+import { colors, duration, fmt, print, size, statusCell, type TrackerFactory } from "./format.js";
 
-function status(s: RunStatus, crashed: boolean, c: Colors): string {
-  const text = crashed ? `${s} (crashed)` : s;
-  if (s === "FINISHED") return c.green(text);
-  if (s === "FAILED" || s === "KILLED") return c.red(text);
-  return c.yellow(text);
+/** The first `max` entries as `k=v`, then `…+N`. */
+function pairs(values: Readonly<Record<string, string | number>>, max: number): string {
+  const entries = Object.entries(values);
+  const shown = entries.slice(0, max).map(([k, v]) => `${k}=${typeof v === "number" ? fmt(v) : v}`);
+  return entries.length > max ? `${shown.join(" ")} …+${entries.length - max}` : shown.join(" ");
 }
 
-function metricsCell(run: RunRecord): string {
-  const entries = Object.entries(run.data.metrics);
-  const shown = entries.slice(0, 4).map(([k, v]) => `${k}=${fmt(v)}`);
-  return entries.length > 4 ? `${shown.join(" ")} …+${entries.length - 4}` : shown.join(" ");
+/** Ended runs: end − start; running ones: so far. */
+function runDuration(run: RunRecord, now: number): string {
+  return duration((run.info.endTime ?? (run.info.status === "RUNNING" ? now : undefined) ?? Number.NaN) - run.info.startTime);
 }
 
-/** Registers the read-only run and experiment commands. @example `registerRunCommands(program, trackerFrom)` */
+/** `name (id)` of the run's experiment, or its id when the name cannot be read. */
+async function experimentLabel(tracker: Tracker, experimentId: string): Promise<string> {
+  const experiments = await tracker.listExperiments().catch(() => []);
+  const found = experiments.find((e) => e.experimentId === experimentId);
+  return found === undefined ? experimentId : `${found.name} (${experimentId})`;
+}
+
+/** The run's info, params, metrics, tags, datasets and top-level artifacts as tables. */
+async function showRun(tracker: Tracker, run: RunRecord): Promise<string> {
+  const c = colors();
+  const [experiment, datasets, artifacts] = await Promise.all([
+    experimentLabel(tracker, run.info.experimentId),
+    tracker.getRunDatasets(run.info.runId).catch(() => []),
+    tracker.listArtifacts(run.info.runId).catch(() => []),
+  ]);
+  const info: [string, string][] = [
+    ["name", c.bold(run.info.name)],
+    ["status", statusCell(run.info.status, run.info.crashed === true, c)],
+    ["experiment", experiment],
+    ["started", iso(run.info.startTime)],
+    ["ended", iso(run.info.endTime)],
+    ["duration", runDuration(run, Date.now())],
+  ];
+  if (run.info.parentRunId !== undefined) info.push(["parent", run.info.parentRunId]);
+  const out = [table(["run", run.info.runId], info)];
+  for (const [title, values] of [
+    ["param", run.data.params],
+    ["metric", run.data.metrics],
+    ["tag", run.data.tags],
+  ] as const) {
+    const entries = Object.entries(values);
+    if (entries.length === 0) continue;
+    out.push(
+      table(
+        [title, "value"],
+        entries.map(([k, v]) => [k, typeof v === "number" ? fmt(v) : v]),
+        ["left", title === "metric" ? "right" : "left"],
+      ),
+    );
+  }
+  if (datasets.length > 0)
+    out.push(
+      table(
+        ["dataset", "context", "digest", "source"],
+        datasets.map((d) => [d.name, d.context ?? "-", d.digest, d.source ?? "-"]),
+      ),
+    );
+  if (artifacts.length > 0)
+    out.push(
+      table(
+        ["artifact", "size"],
+        artifacts.map((a) => [a.isDir ? `${a.path}/` : a.path, size(a.size)]),
+        ["left", "right"],
+      ),
+    );
+  return out.join("\n\n");
+}
+
+/** Registers the run and experiment commands. @example `registerRunCommands(program, trackerFrom)` */
 export function registerRunCommands(program: Command, trackerFrom: TrackerFactory): void {
   program
     .command("experiments")
@@ -32,18 +89,22 @@ export function registerRunCommands(program: Command, trackerFrom: TrackerFactor
       try {
         const experiments = await tracker.listExperiments();
         if (opts.json === true) return print(JSON.stringify(experiments, null, 2));
-        const t = grid(["id", "name", "created"], ["right", "left", "left"]);
-        for (const e of experiments) t.push([e.experimentId, e.name, iso(e.creationTime)]);
-        print(t.toString());
+        print(
+          table(
+            ["id", "name", "created"],
+            experiments.map((e) => [e.experimentId, e.name, iso(e.creationTime)]),
+            ["right", "left", "left"],
+          ),
+        );
       } finally {
         await tracker.close();
       }
     });
 
-  const runs = program.command("runs").description("list and show runs");
+  const runs = program.command("runs").description("list, show, delete and restore runs");
   runs
     .command("list")
-    .description("list runs of an experiment")
+    .description("list runs of an experiment: status, start, duration, parent, params, latest metrics")
     .option("-e, --experiment <name>", "experiment name")
     .option("-f, --filter <filter>", 'MLflow search filter, e.g. "metrics.acc > 0.9"')
     .option("-o, --order-by <clause...>", 'order clauses, e.g. "metrics.acc DESC"')
@@ -59,13 +120,28 @@ export function registerRunCommands(program: Command, trackerFrom: TrackerFactor
         });
         if (opts.json === true) return print(JSON.stringify(found, null, 2));
         const c = colors();
-        const t = grid(["id", "name", "status", "started", "metrics"]);
-        for (const run of found)
-          t.push([run.info.runId, c.bold(run.info.name), status(run.info.status, run.info.crashed === true, c), iso(run.info.startTime), metricsCell(run)]);
+        if (found.length === 0)
+          return print(c.dim(`no runs in experiment "${tracker.options.experiment}" (see: mltrail experiments; choose one with --experiment)`));
+        // The parent column only when some run has one: most listings have none.
+        const nested = found.some((r) => r.info.parentRunId !== undefined);
+        const now = Date.now();
+        const header = ["id", "name", "status", "started", "duration", ...(nested ? ["parent"] : []), "params", "metrics"];
+        const rows = found.map((run) => [
+          run.info.runId,
+          c.bold(run.info.name),
+          statusCell(run.info.status, run.info.crashed === true, c),
+          iso(run.info.startTime),
+          runDuration(run, now),
+          ...(nested ? [run.info.parentRunId ?? "-"] : []),
+          pairs(run.data.params, 3),
+          pairs(run.data.metrics, 4),
+        ]);
         print(
-          found.length === 0
-            ? c.dim(`no runs in experiment "${tracker.options.experiment}" (see: mltrail experiments; choose one with --experiment)`)
-            : t.toString(),
+          table(
+            header,
+            rows,
+            header.map((h) => (h === "duration" ? "right" : "left")),
+          ),
         );
       } finally {
         await tracker.close();
@@ -73,36 +149,13 @@ export function registerRunCommands(program: Command, trackerFrom: TrackerFactor
     });
   runs
     .command("show <runId>")
-    .description("show one run: info, params, latest metrics, tags")
+    .description("show one run: info with its experiment's name, params, latest metrics, tags, datasets, artifacts")
     .option("--json", "print JSON")
     .action(async (runId: string, opts: { json?: boolean }, cmd: Command) => {
       const tracker = trackerFrom(cmd);
       try {
         const run = await tracker.getRun(runId);
-        if (opts.json === true) return print(JSON.stringify(run, null, 2));
-        const c = colors();
-        const info = grid(["run", run.info.runId]);
-        info.push(
-          ["name", c.bold(run.info.name)],
-          ["status", status(run.info.status, run.info.crashed === true, c)],
-          ["experiment", run.info.experimentId],
-          ["started", iso(run.info.startTime)],
-          ["ended", iso(run.info.endTime)],
-        );
-        if (run.info.parentRunId !== undefined) info.push(["parent", run.info.parentRunId]);
-        const out = [info.toString()];
-        for (const [title, values] of [
-          ["param", run.data.params],
-          ["metric", run.data.metrics],
-          ["tag", run.data.tags],
-        ] as const) {
-          const entries = Object.entries(values);
-          if (entries.length === 0) continue;
-          const t = grid([title, "value"], ["left", title === "metric" ? "right" : "left"]);
-          for (const [k, v] of entries) t.push([k, typeof v === "number" ? fmt(v) : v]);
-          out.push(t.toString());
-        }
-        print(out.join("\n"));
+        print(opts.json === true ? JSON.stringify(run, null, 2) : await showRun(tracker, run));
       } finally {
         await tracker.close();
       }

@@ -4,8 +4,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SingleBar } from "cli-progress";
 import { exportToTensorBoard, Tracker } from "../index.js";
+import { progress } from "./progress.js";
 
 /** The URI scheme that selects the TensorBoard export. */
 export const TENSORBOARD_SCHEME = "tensorboard:";
@@ -18,30 +18,21 @@ export async function syncToTensorBoard(to: string, opts: { dir?: string; run?: 
   if (!fs.existsSync(dir))
     throw new Error(`no local run log to export: ${dir} does not exist; give the folder runs were logged to with --dir (or MLTRAIL_SPOOL_DIR)`);
   const tracker = new Tracker({ trackingUri: dir, handleExit: false, captureContext: false, drainOnStart: false });
-  const showBar = opts.json !== true && process.stderr.isTTY === true;
-  const bar = new SingleBar({ format: "tensorboard [{bar}] {value}/{total} runs | {points} points", stream: process.stderr, hideCursor: true }, undefined);
-  let started = false;
+  const shown = opts.json === true ? undefined : progress("tensorboard", "runs");
   try {
     const result = await exportToTensorBoard(tracker, {
       outDir,
       ...(opts.run === undefined ? {} : { runIds: [opts.run] }),
-      onProgress: ({ runs, runsDone, points }) => {
-        if (!showBar) return;
-        if (!started) {
-          bar.start(runs, 0, { points });
-          started = true;
-        }
-        bar.update(runsDone, { points });
-      },
+      onProgress: ({ runs, runsDone, points }) => shown?.update(runsDone, runs, `${points} points`),
     });
-    if (started) bar.stop();
+    shown?.stop();
     if (opts.json === true) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } else {
       process.stdout.write(`exported ${result.runs.length} run(s), ${result.points} points, to ${outDir} (view with: tensorboard --logdir ${outDir})\n`);
     }
   } finally {
-    if (started) bar.stop();
+    shown?.stop();
     await tracker.close();
   }
 }

@@ -1,11 +1,11 @@
 /**
  * `mltrail sync`: sends what a local run log holds to a tracking server.
  */
-import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { syncRuns } from "../index.js";
 import { syncToTensorBoard, TENSORBOARD_SCHEME } from "./sync-tensorboard.js";
 import { defined } from "../internal/defined.js";
+import { progress } from "./progress.js";
 
 /** Registers `mltrail sync`. */
 export function registerSyncCommand(program: Command): void {
@@ -28,9 +28,7 @@ export function registerSyncCommand(program: Command): void {
       const globals = cmd.optsWithGlobals<{ trackingUri?: string }>();
       const to = opts.to ?? globals.trackingUri;
       if (to?.startsWith(TENSORBOARD_SCHEME)) return syncToTensorBoard(to, opts);
-      const showBar = opts.json !== true && process.stderr.isTTY === true;
-      const bar = new SingleBar({ format: "sync [{bar}] {value}/{total} records | {runs} runs", stream: process.stderr, hideCursor: true }, undefined);
-      let started = false;
+      const shown = opts.json === true ? undefined : progress("sync", "records");
       const summary = await syncRuns({
         ...defined({ spoolDir: opts.dir }),
         ...defined({ trackingUri: to }),
@@ -39,16 +37,9 @@ export function registerSyncCommand(program: Command): void {
         onError: (message) => {
           if (opts.json !== true) process.stderr.write(`mltrail sync: ${message} (retrying until --timeout)\n`);
         },
-        onProgress: ({ runs, sent, total }) => {
-          if (!showBar) return;
-          if (!started) {
-            bar.start(total, 0, { runs });
-            started = true;
-          }
-          bar.update(Math.min(sent, total), { runs });
-        },
+        onProgress: ({ runs, sent, total }) => shown?.update(Math.min(sent, total), total, `${runs} run(s)`),
       });
-      if (started) bar.stop();
+      shown?.stop();
       if (opts.json === true) {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       } else {

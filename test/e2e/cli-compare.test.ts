@@ -34,7 +34,11 @@ async function cli(args: readonly string[], env: Record<string, string> = { NO_C
 function stable(text: string): string {
   let out = text;
   ids.forEach((id, i) => (out = out.split(id).join(`<run${i}>`.padEnd(id.length))));
-  return out.replace(/\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}/g, "<time>".padEnd(19));
+  // Durations (right-aligned in lists, left in `runs show`) vary with the machine's load.
+  return out
+    .replace(/\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}/g, "<time>".padEnd(19))
+    .replace(/ +\d+(?:ms|s|m\d\ds|h\d\dm|d\d\dh)(?= )/g, (m) => " <dur>".padStart(m.length))
+    .replace(/^(duration +)\S+$/m, "$1<dur>");
 }
 
 beforeAll(async () => {
