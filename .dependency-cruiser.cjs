@@ -83,6 +83,13 @@ module.exports = {
       to: { path: "^src/(index|tracker)\\.ts$" },
     },
     {
+      name: "media-writes-through-artifacts",
+      severity: "error",
+      comment: "media/ (images, tables, figures) stores files only through artifacts/, the path that replicates them.",
+      from: { path: "^src/media/" },
+      to: { path: "^src/", pathNot: ["^src/media/", "^src/artifacts/", "^src/log/crc\\.ts$", "^src/model/", "^src/errors\\.ts$", "^src/internal/"] },
+    },
+    {
       name: "no-orphans",
       severity: "error",
       comment: "A module nothing imports is dead code (entries and declaration files aside).",

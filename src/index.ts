@@ -22,6 +22,8 @@ export type { ReplicationHealth } from "./remote/health.js";
 export type { HttpAuth } from "./remote/http.js";
 export { Run } from "./run.js";
 export type { MetricOptions, EndOptions } from "./run.js";
+export type { ImageOptions, LoggedImage, TableInput } from "./media/log.js";
+export type { ImageInput, RawImage, TensorLike } from "./media/image.js";
 export type { TrackerOptions, ResolvedOptions, NamePolicy, Backend, LocalBackend, MlflowBackend, Env } from "./options.js";
 export type { Durability } from "./log/journal.js";
 export type { LogLevel, LogSink } from "./internal/logger.js";

@@ -21,6 +21,8 @@ import {
   type LoggedModel,
   type LogModelOptions,
 } from "./artifacts/run-artifacts.js";
+import { logFigure, logImage, logTable, type ImageOptions, type LoggedImage, type TableInput } from "./media/log.js";
+import type { ImageInput } from "./media/image.js";
 import type { JournalWriter } from "./log/journal.js";
 import type { LiveFold } from "./store/index/live-fold.js";
 import { endJson, keyValueJson, metricJson } from "./log/record.js";
@@ -85,6 +87,16 @@ const END_STATUSES: readonly string[] = ["FINISHED", "FAILED", "KILLED"];
 /** Key of the exit-path end method: not a name users can call. @internal */
 export const END_QUEUED: unique symbol = Symbol("mltrail.endQueued");
 
+/** Key of the add-ons' access (system metrics, console capture): not a name users can call. @internal */
+export const RUN_ADDONS: unique symbol = Symbol("mltrail.runAddons");
+
+/** What add-ons get from a run: its artifact context, and hooks run synchronously before its end record. @internal */
+export interface RunAddonAccess {
+  readonly artifacts: ArtifactContext;
+  /** Runs `hook` once, synchronously, right before the end record (on `end()` and on the exit paths). */
+  onEnd(hook: () => void): void;
+}
+
 /**
  * A run being logged. Get one from `tracker.startRun()` or `tracker.withRun()`.
  *
@@ -120,6 +132,7 @@ export class Run implements AsyncDisposable {
   private ending: Promise<void> | undefined;
   /** Set when the process exit hooks ended the run: later logging calls are dropped, not errors. */
   private endedOnExit = false;
+  private readonly endHooks: (() => void)[] = [];
 
   /** @internal Created by the Tracker. */
   constructor(init: {
@@ -148,6 +161,7 @@ export class Run implements AsyncDisposable {
         if (!this.open()) throw StateError.of("run", this.id, "was ended by the process exit hooks (a signal or the exit)");
       },
       setTag: (key, value) => this.setTag(key, value),
+      getTag: (key) => this.live.tags.get(key),
     };
   }
 
@@ -357,6 +371,36 @@ export class Run implements AsyncDisposable {
   }
 
   /**
+   * Logs an image: PNG or JPEG bytes, raw pixels `{ data, width, height }` (RGBA, RGB or grey)
+   * or a TF.js tensor (`[h, w, c]`, floats in [0, 1]). With a key (`"samples"`, `"val/masks"`)
+   * it is stored by step in MLflow's layout, so MLflow's image grid shows it with a step
+   * slider; a path ending in `.png`/`.jpg` logs a plain file instead.
+   * @example `await run.logImage(tf.browser.fromPixels(canvas), "samples", { step: epoch })`
+   */
+  logImage(image: ImageInput, path: string, options?: ImageOptions): Promise<LoggedImage> {
+    return Promise.resolve().then(() => logImage(this.artifacts, image, path, options));
+  }
+
+  /**
+   * Logs a table in MLflow's format (`{"columns", "data"}` JSON, listed in the tag
+   * `mlflow.loggedArtifacts`), so `mlflow.load_table` reads it. Logging again to the same path
+   * appends rows, as MLflow does. The path must end in `.json`.
+   * @example `await run.logTable([{ text: "hi", score: 0.9 }], "eval/predictions.json")`
+   */
+  logTable(rows: TableInput, path: string): Promise<ArtifactInfo> {
+    return Promise.resolve().then(() => logTable(this.artifacts, rows, path));
+  }
+
+  /**
+   * Logs a chart as an SVG or HTML file (a `.svg` or `.html` path), shown by MLflow's
+   * artifact viewer.
+   * @example `await run.logFigure(svgText, "plots/roc.svg")`
+   */
+  logFigure(figure: string, path: string): Promise<ArtifactInfo> {
+    return logFigure(this.artifacts, figure, path);
+  }
+
+  /**
    * Logs a model folder as artifacts with one content digest over all its files (tag
    * `mltrail.model/<artifactPath>`); `registerModel` uses it, so identical files make no new version.
    * Symlinks are followed as in `logArtifacts` (a Hugging Face cache snapshot logs every file).
@@ -405,6 +449,7 @@ export class Run implements AsyncDisposable {
     if (!END_STATUSES.includes(status)) {
       return Promise.reject(new ValidationError("end status", status, "must be FINISHED, FAILED or KILLED"));
     }
+    this.runEndHooks();
     const endTime = this.host.clock();
     const s = this.writer.nextSeq();
     this.writer.append(endJson(s, status, endTime), s);
@@ -420,9 +465,25 @@ export class Run implements AsyncDisposable {
   /** @internal Marks the run ended with an end record, without I/O (exit paths write it synchronously). */
   [END_QUEUED](status: EndStatus, endTime: number, finish: Promise<void>): void {
     if (this.ending !== undefined) return;
+    this.runEndHooks();
     const s = this.writer.nextSeq();
     this.writer.append(endJson(s, status, endTime), s);
     this.ending = finish;
     this.endedOnExit = true;
+  }
+
+  private runEndHooks(): void {
+    for (const hook of this.endHooks.splice(0)) {
+      try {
+        hook();
+      } catch (err) {
+        this.host.warn?.(`run ${this.id}: ending an add-on failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+
+  /** @internal */
+  [RUN_ADDONS](): RunAddonAccess {
+    return { artifacts: this.artifacts, onEnd: (hook) => void this.endHooks.push(hook) };
   }
 }

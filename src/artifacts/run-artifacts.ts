@@ -16,7 +16,7 @@ import { readArchitectureDigest } from "./architecture.js";
 import { dvcDigest, treeSha256 } from "./digest.js";
 import { findDvcInfo } from "./dvc.js";
 import { checkArtifactPath, checkUserArtifactPath, joinArtifactPath } from "./paths.js";
-import { stageData, stageFile, type StagedFile, type StageOptions } from "./staging.js";
+import { stageData, stageDataSync, stageFile, type StagedFile, type StageOptions } from "./staging.js";
 import { checkSource, walkFiles } from "./walk.js";
 import { defined } from "../internal/defined.js";
 
@@ -115,6 +115,8 @@ export interface ArtifactContext {
   /** Throws StateError when the run has ended. */
   checkOpen(): void;
   setTag(key: string, value: string): void;
+  /** The run's current value of a tag, when set. */
+  getTag?(key: string): string | undefined;
 }
 
 function append(ctx: ArtifactContext, fields: Record<string, unknown>): void {
@@ -162,10 +164,22 @@ export async function logArtifacts(ctx: ArtifactContext, dir: string, options?: 
   return out;
 }
 
-/** `run.logText` / `run.logJSON`. @internal */
-export async function logData(ctx: ArtifactContext, data: string, artifactPath: string): Promise<ArtifactInfo> {
+/** `run.logText` / `run.logJSON` (and the media calls, with bytes). @internal */
+export async function logData(ctx: ArtifactContext, data: string | Uint8Array, artifactPath: string): Promise<ArtifactInfo> {
   const rel = checkUserArtifactPath(artifactPath);
   return record(ctx, rel, (o) => stageData(data, ctx.artifactsDir, rel, o));
+}
+
+/**
+ * {@link logData} in one synchronous step, for exit paths that cannot await (the console
+ * capture's last part when the run ends or the process dies). @internal
+ */
+export function logDataSync(ctx: ArtifactContext, data: string, artifactPath: string): ArtifactInfo {
+  const rel = checkUserArtifactPath(artifactPath);
+  ctx.checkOpen();
+  const staged = stageDataSync(data, ctx.artifactsDir, rel);
+  append(ctx, { t: "a", p: rel, sha256: staged.sha256, size: staged.size });
+  return { path: rel, ...staged };
 }
 
 /**

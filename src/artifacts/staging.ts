@@ -13,7 +13,7 @@
  * - At most {@link FILE_SLOTS} copies run at once in the process (no EMFILE).
  */
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, renameSync } from "node:fs";
+import { createReadStream, createWriteStream, fsyncSync, closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { Transform } from "node:stream";
@@ -158,4 +158,32 @@ export function stageData(data: string | Uint8Array, root: string, relPath: stri
     await fsp.writeFile(tmp, bytes, { flag: "wx" });
     return { sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.length };
   });
+}
+
+/**
+ * {@link stageData} without awaiting (exit paths): the same temp file, fsync and rename, in
+ * one synchronous step. Throws like {@link stageData}.
+ * @example `stageDataSync("last lines", run.artifactsDir, "console/output.log")`
+ */
+export function stageDataSync(data: string, root: string, relPath: string): StagedFile {
+  const bytes = Buffer.from(data, "utf8");
+  const dest = path.join(root, ...relPath.split("/"));
+  let tmp: string | undefined;
+  try {
+    mkdirSync(path.dirname(dest), { recursive: true });
+    tmp = tempPath(dest);
+    const fd = openSync(tmp, "wx");
+    try {
+      writeSync(fd, bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, dest);
+    tmp = undefined;
+    return { sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.length };
+  } catch (err) {
+    if (tmp !== undefined) rmSync(tmp, { force: true });
+    throw destinationError(err, "artifactPath", relPath, dest);
+  }
 }
