@@ -30,6 +30,12 @@ export const MLFLOW_VERSION = "3.18.0";
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MARKER_NAME = `.mltrail-mlflow-${MLFLOW_VERSION}.json`;
+/**
+ * Packages installed next to MLflow: the PostgreSQL driver of an MLflow server on PostgreSQL
+ * (`postgresql+psycopg2://` URIs) and the basic-auth app's dependency (`mlflow[auth]`).
+ */
+export const MLFLOW_EXTRAS = ["psycopg2-binary==2.9.13", "Flask-WTF==1.3.0"];
+const EXTRAS_MARKER_NAME = ".mltrail-mlflow-extras.json";
 const HEALTH_TIMEOUT_MS = 120_000;
 const INSTALL_LOCK_TIMEOUT_MS = 20 * 60_000;
 
@@ -41,6 +47,13 @@ const INSTALL_LOCK_TIMEOUT_MS = 20 * 60_000;
  *   else `<project>/.cache/mlflow-venv`.
  * @property {number} [port] Port to listen on. Default: a free port chosen at start.
  * @property {Logger} [log] Progress messages (install, start). Default: stderr.
+ * @property {string} [backendStoreUri] Backend store, e.g. a `postgresql+psycopg2://…` URI.
+ *   Default: a sqlite file in the server's temp directory.
+ * @property {number} [workers] Server worker processes; start resolves once every one of them
+ *   logged its startup. Default: 1.
+ * @property {string} [appName] `--app-name`, e.g. `basic-auth`. Default: none.
+ * @property {Record<string, string>} [env] Extra environment of the server (e.g.
+ *   `MLFLOW_AUTH_CONFIG_PATH`). Default: none.
  *
  * @typedef {object} MlflowServer
  * @property {string} url Base URL, e.g. `http://127.0.0.1:41234` (no trailing slash).
@@ -118,6 +131,35 @@ async function venvIsReady(venvDir) {
 }
 
 /**
+ * True when the extras marker lists exactly {@link MLFLOW_EXTRAS}.
+ * @param {string} venvDir
+ */
+function extrasAreReady(venvDir) {
+  try {
+    const marker = JSON.parse(fs.readFileSync(path.join(venvDir, EXTRAS_MARKER_NAME), "utf8"));
+    return JSON.stringify(marker.packages) === JSON.stringify(MLFLOW_EXTRAS);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Installs {@link MLFLOW_EXTRAS} into a ready MLflow venv (also into one installed before the
+ * extras existed) and writes their marker.
+ * @param {string} venvDir
+ * @param {Logger} log
+ */
+async function installExtras(venvDir, log) {
+  log(`installing ${MLFLOW_EXTRAS.join(", ")} next to MLflow…`);
+  const res = await run(venvBin(venvDir, "pip"), ["--disable-pip-version-check", "install", ...MLFLOW_EXTRAS], {
+    timeout: 10 * 60_000,
+    env: { ...process.env, PIP_NO_INPUT: "1", PIP_DISABLE_PIP_VERSION_CHECK: "1" },
+  });
+  if (res.code !== 0) throw new Error(`pip install ${MLFLOW_EXTRAS.join(" ")} failed (exit ${res.code}):\n${tail(res.stderr + res.stdout, 40)}`);
+  fs.writeFileSync(path.join(venvDir, EXTRAS_MARKER_NAME), `${JSON.stringify({ packages: MLFLOW_EXTRAS, installedAt: new Date().toISOString() }, null, 2)}\n`);
+}
+
+/**
  * A crude cross-process lock (mkdir is atomic), so two test runs do not install at once.
  * @param {string} lockDir
  * @param {Logger} log
@@ -168,7 +210,7 @@ export async function ensureMlflowVenv(opts = {}) {
   const log = opts.log ?? defaultLog;
   const venvDir = resolveVenvDir(opts.cacheDir);
   const mlflowBin = venvBin(venvDir, "mlflow");
-  if (await venvIsReady(venvDir)) return { venvDir, mlflowBin, installed: false, installMs: 0 };
+  if ((await venvIsReady(venvDir)) && extrasAreReady(venvDir)) return { venvDir, mlflowBin, installed: false, installMs: 0 };
 
   const python = await findPython();
   if (!python) {
@@ -180,7 +222,10 @@ export async function ensureMlflowVenv(opts = {}) {
   fs.mkdirSync(path.dirname(venvDir), { recursive: true });
   const release = await acquireLock(`${venvDir}.lock`, log);
   try {
-    if (await venvIsReady(venvDir)) return { venvDir, mlflowBin, installed: false, installMs: 0 };
+    if (await venvIsReady(venvDir)) {
+      if (!extrasAreReady(venvDir)) await installExtras(venvDir, log);
+      return { venvDir, mlflowBin, installed: false, installMs: 0 };
+    }
     const started = Date.now();
     // A half-built venv (no marker) is not trusted: start over.
     fs.rmSync(venvDir, { recursive: true, force: true });
@@ -209,6 +254,7 @@ export async function ensureMlflowVenv(opts = {}) {
     if (check.code !== 0 || !check.stdout.includes(MLFLOW_VERSION)) {
       throw new Error(`"mlflow --version" after install said: ${check.stdout}${check.stderr}`);
     }
+    await installExtras(venvDir, log);
     const installMs = Date.now() - started;
     fs.writeFileSync(
       path.join(venvDir, MARKER_NAME),
@@ -264,8 +310,11 @@ function tail(text, lines) {
   return text.split(/\r?\n/).slice(-lines).join("\n");
 }
 
-/** @param {string} file */
-function readTail(file, lines = 40) {
+/**
+ * Last lines of a log file, or a placeholder when it cannot be read.
+ * @param {string} file
+ */
+export function readTail(file, lines = 40) {
   try {
     return tail(fs.readFileSync(file, "utf8"), lines);
   } catch {
@@ -274,7 +323,7 @@ function readTail(file, lines = 40) {
 }
 
 /** @returns {Promise<number>} a port that was free a moment ago on 127.0.0.1 */
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -300,7 +349,7 @@ export async function startMlflowServer(opts = {}) {
   for (let attempt = 1; ; attempt++) {
     const port = opts.port ?? (await freePort());
     try {
-      return await launch(mlflowBin, port, log);
+      return await launch(mlflowBin, port, log, opts);
     } catch (err) {
       const portTaken = err instanceof Error && /address already in use|Errno 98/i.test(err.message);
       if (opts.port !== undefined || !portTaken || attempt >= 3) throw err;
@@ -313,14 +362,16 @@ export async function startMlflowServer(opts = {}) {
  * @param {string} mlflowBin
  * @param {number} port
  * @param {Logger} log
+ * @param {StartOptions} opts
  * @returns {Promise<MlflowServer>}
  */
-async function launch(mlflowBin, port, log) {
+async function launch(mlflowBin, port, log, opts) {
   const workDir = await fsp.mkdtemp(path.join(os.tmpdir(), "mltrail-mlflow-"));
   const artifactsDir = path.join(workDir, "artifacts");
   const logFile = path.join(workDir, "server.log");
   fs.mkdirSync(artifactsDir);
-  const dbUri = `sqlite:///${path.join(workDir, "mlflow.db")}`;
+  const dbUri = opts.backendStoreUri ?? `sqlite:///${path.join(workDir, "mlflow.db")}`;
+  const workers = opts.workers ?? 1;
   const args = [
     "server",
     "--host",
@@ -333,7 +384,8 @@ async function launch(mlflowBin, port, log) {
     artifactsDir,
     "--serve-artifacts",
     "--workers",
-    "1",
+    String(workers),
+    ...(opts.appName === undefined ? [] : ["--app-name", opts.appName]),
   ];
   // Environment: keep PATH & co., but no MLFLOW_* settings from the caller's shell leak in.
   /** @type {NodeJS.ProcessEnv} */
@@ -344,6 +396,7 @@ async function launch(mlflowBin, port, log) {
   env.DO_NOT_TRACK = "true";
   // The job runner (huey consumers for GenAI jobs) adds ~7 python processes; tests need none.
   env.MLFLOW_SERVER_ENABLE_JOB_EXECUTION = "false";
+  Object.assign(env, opts.env ?? {});
 
   const out = fs.openSync(logFile, "a");
   const started = Date.now();
@@ -397,12 +450,14 @@ async function launch(mlflowBin, port, log) {
 
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForHealth(url, () => exited, logFile);
+    await waitForHealth(url, () => exited, logFile, workers);
   } catch (err) {
     await stop();
     throw err;
   }
-  log(`MLflow ${MLFLOW_VERSION} is up at ${url} after ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${pid})`);
+  log(
+    `MLflow ${MLFLOW_VERSION}${workers > 1 ? ` (${workers} workers)` : ""}${opts.appName ? ` (${opts.appName})` : ""} is up at ${url} after ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${pid})`,
+  );
   return { url, port, pid, workDir, artifactsDir, logFile, stop };
 }
 
@@ -411,8 +466,10 @@ async function launch(mlflowBin, port, log) {
  * @param {string} url
  * @param {() => { code: number | null, signal: NodeJS.Signals | null } | null} exited
  * @param {string} logFile
+ * @param {number} workers `/health` answers once the first worker is up: with several, also wait
+ *   until each logged "Application startup complete".
  */
-async function waitForHealth(url, exited, logFile) {
+async function waitForHealth(url, exited, logFile, workers) {
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
   let lastError = "";
   for (;;) {
@@ -423,8 +480,10 @@ async function waitForHealth(url, exited, logFile) {
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
       const body = await res.text();
-      if (res.ok && body.trim() === "OK") return;
-      lastError = `HTTP ${res.status}: ${body.slice(0, 200)}`;
+      const started = workers > 1 ? (readTail(logFile, 100_000).match(/Application startup complete/g) ?? []).length : workers;
+      if (res.ok && body.trim() === "OK" && started >= workers) return;
+      if (res.ok) lastError = `${started} of ${workers} workers started`;
+      else lastError = `HTTP ${res.status}: ${body.slice(0, 200)}`;
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err);
     }
@@ -435,6 +494,26 @@ async function waitForHealth(url, exited, logFile) {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * CLI helper: on SIGINT, SIGTERM or SIGHUP, calls `stop` once and exits (1 when it failed).
+ * @param {string} tag prefix of the message
+ * @param {() => Promise<void>} stop
+ */
+export function stopOnSignals(tag, stop) {
+  let stopping = false;
+  /** @param {NodeJS.Signals} sig */
+  const shutdown = (sig) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\n[${tag}] ${sig}: stopping…\n`);
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  for (const sig of /** @type {NodeJS.Signals[]} */ (["SIGINT", "SIGTERM", "SIGHUP"])) process.on(sig, shutdown);
 }
 
 /** @param {string[]} argv */
@@ -466,19 +545,10 @@ async function main(argv) {
       `Server log: ${server.logFile}\nPress Ctrl-C to stop (the temp data is deleted).\n`,
   );
   let stopping = false;
-  /** @param {NodeJS.Signals} sig */
-  const shutdown = (sig) => {
-    if (stopping) return;
+  stopOnSignals("mlflow-server", () => {
     stopping = true;
-    process.stderr.write(`\n[mlflow-server] ${sig}: stopping…\n`);
-    server.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on("SIGINT", shutdown);
-  process.on("SIGTERM", shutdown);
-  process.on("SIGHUP", shutdown);
+    return server.stop();
+  });
   // Keep running; notice if the server dies on its own.
   const timer = setInterval(() => {
     if (!processAlive(server.pid) && !stopping) {

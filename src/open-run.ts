@@ -2,7 +2,8 @@
  * Opening and finishing one run: the local folder, lock and journal; with a server, the
  * quick online create and the replication source.
  */
-import type { MltrailError } from "./errors.js";
+import { type MltrailError, PermissionDeniedError } from "./errors.js";
+import { withAuthHint } from "./remote/auth-hint.js";
 import type { RunLog } from "./log/run-log.js";
 import { ReplicationState } from "./remote/replication-state.js";
 import { RUN_KEY_TAG, type RunSource } from "./remote/run-replicator.js";
@@ -16,7 +17,11 @@ import { defined } from "./internal/defined.js";
 
 export type { OpenRun, OpenRunInput } from "./open-run-base.js";
 
-/** Creates the run on the server, failing fast; undefined when the server does not answer. */
+/**
+ * Creates the run on the server, failing fast; undefined when the server does not answer (the
+ * run starts offline). A 403 is thrown: the credentials may not write there, and a run started
+ * anyway would only pile up records the server refuses.
+ */
 async function createOnline(
   input: OpenRunInput,
   experiment: string,
@@ -35,6 +40,7 @@ async function createOnline(
     );
     return { runId: run.info.runId, experimentId: exp };
   } catch (err) {
+    if (err instanceof PermissionDeniedError) throw withAuthHint(err, experiment, "startRun");
     input.onError(err as MltrailError);
     return undefined;
   }

@@ -20,6 +20,7 @@ import { ArtifactSync } from "./artifact-sync.js";
 import type { HttpClient } from "./http.js";
 import { RUN_KEY_TAG, RunReplicator, type ReplicatorServices, type RunSource, type StepResult } from "./run-replicator.js";
 import { defined } from "../internal/defined.js";
+import { withAuthHint } from "./auth-hint.js";
 
 /** Settings of a {@link Replicator}. */
 export interface ReplicatorOptions {
@@ -231,6 +232,8 @@ export class Replicator {
         if (this.stopped) return;
         await sleep(5, this.abort.signal).catch(() => undefined);
       }
+      // Another run's probe may have been refused while this one waited: one probe per period.
+      if (this.health.state === "PAUSED" && Date.now() < this.pausedUntil) return;
       this.inFlight++;
       const start = { at: Date.now() };
       this.started.add(start);
@@ -259,12 +262,18 @@ export class Replicator {
           this.runs.delete(rr.source.runId);
           rr.source.release?.();
           return;
-        case "auth":
+        case "auth": {
+          const first = this.health.state !== "PAUSED";
           this.health.pause();
           this.pausedUntil = Date.now() + this.opts.pausedProbeMs;
-          this.fail(result.error);
-          this.opts.log.error(`replication PAUSED: the server refused the credentials (${result.error.message}); data is kept and sent once a probe succeeds`);
+          const error = withAuthHint(result.error, rr.source.experimentName, "replication");
+          // Loud once per pause; every refused probe is still counted in lastError.
+          if (first) {
+            this.fail(error);
+            this.opts.log.error(`replication PAUSED for run ${rr.source.runId}: ${error.message}`);
+          } else this.lastError = error.message;
           return;
+        }
         case "blocked":
           this.fail(result.error);
           this.opts.log.error(`run ${rr.source.runId}: replication stopped: ${result.error.message}; its records stay in the run log`);

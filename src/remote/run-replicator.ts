@@ -84,7 +84,7 @@ export type StepResult =
   | { readonly kind: "later"; readonly delayMs: number }
   | { readonly kind: "done" }
   | { readonly kind: "retry"; readonly error: MltrailError; readonly retryAfterMs: number | undefined }
-  | { readonly kind: "auth"; readonly error: MltrailError }
+  | { readonly kind: "auth"; readonly error: ApiError }
   | { readonly kind: "blocked"; readonly error: MltrailError };
 
 /** Smallest batch a timeout shrinks to. */

@@ -5,16 +5,21 @@
  * - env `MLTRAIL_MLFLOW_URI` set: use that server instead of starting one (it must be MLflow 3.18).
  * - no Python: vitest.config.ts already kept the suites out of the run (or failed it under CI);
  *   this setup then provides an empty URI and starts nothing.
+ * - the team-deployment servers (MLflow on PostgreSQL with 4 workers, MLflow's basic-auth app)
+ *   start only when a test asks for one: see ./server-broker.ts and test/support/servers.ts.
  */
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { TestProject } from "vitest/node";
 import type {} from "vitest";
+import { startServerBroker } from "./server-broker.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
     /** Base URL of the shared MLflow server, e.g. `http://127.0.0.1:41234`; "" when none runs. */
     mlflowUri: string;
+    /** Base URL of the lazy server broker (./server-broker.ts); "" when none runs. */
+    serverBroker: string;
   }
 }
 
@@ -41,21 +46,26 @@ export async function loadMlflowServerModule(): Promise<MlflowServerModule> {
 }
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  const mod = await loadMlflowServerModule();
+  if ((await mod.findPython()) === null) {
+    project.provide("mlflowUri", process.env.MLTRAIL_MLFLOW_URI?.replace(/\/+$/, "") ?? "");
+    project.provide("serverBroker", "");
+    return undefined;
+  }
+  const log = (message: string): void => {
+    process.stderr.write(`[mlflow] ${message}\n`);
+  };
+  const broker = await startServerBroker(log);
+  project.provide("serverBroker", broker.url);
   const external = process.env.MLTRAIL_MLFLOW_URI;
   if (external) {
     project.provide("mlflowUri", external.replace(/\/+$/, ""));
-    return undefined;
+    return () => broker.close();
   }
-  const mod = await loadMlflowServerModule();
-  if ((await mod.findPython()) === null) {
-    project.provide("mlflowUri", "");
-    return undefined;
-  }
-  const server = await mod.startMlflowServer({
-    log: (message) => process.stderr.write(`[mlflow] ${message}\n`),
-  });
+  const server = await mod.startMlflowServer({ log });
   project.provide("mlflowUri", server.url);
   return async () => {
+    await broker.close();
     await server.stop();
   };
 }

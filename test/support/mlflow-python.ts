@@ -20,13 +20,20 @@ export function mlflowPython(): string {
   return bin;
 }
 
-/** Runs `code` with `MLFLOW_TRACKING_URI` set to the shared server; returns its last stdout line parsed as JSON. */
-export function runMlflowPython<T>(code: string, timeoutMs = 180_000): Promise<T> {
+/**
+ * Runs `code` with `MLFLOW_TRACKING_URI` set to the shared server (or `opts.uri`, with
+ * `opts.env` added); returns its last stdout line parsed as JSON.
+ */
+export function runMlflowPython<T>(code: string, timeoutMs = 180_000, opts: { uri?: string; env?: Record<string, string> } = {}): Promise<T> {
   return new Promise((resolve, reject) => {
     execFile(
       mlflowPython(),
       ["-c", code],
-      { env: { ...process.env, MLFLOW_TRACKING_URI: mlflowUri(), PYTHONWARNINGS: "ignore" }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      {
+        env: { ...process.env, MLFLOW_TRACKING_URI: opts.uri ?? mlflowUri(), PYTHONWARNINGS: "ignore", ...opts.env },
+        timeout: timeoutMs,
+        maxBuffer: 16 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         if (error) return reject(new Error(`python failed: ${error.message}\n${stderr}`));
         const last = stdout.trim().split("\n").pop() ?? "";

@@ -71,13 +71,16 @@ export async function mlflowRaw(
   }
   const res = await fetch(url, init);
   const text = await res.text();
-  let json: unknown;
+  return { status: res.status, text, json: parseJsonOrUndefined(text), contentType: res.headers.get("content-type") ?? "" };
+}
+
+/** The parsed JSON of a body, or undefined when it is empty or not JSON. */
+export function parseJsonOrUndefined(text: string): unknown {
   try {
-    json = text ? JSON.parse(text) : undefined;
+    return text ? JSON.parse(text) : undefined;
   } catch {
-    json = undefined;
+    return undefined;
   }
-  return { status: res.status, text, json, contentType: res.headers.get("content-type") ?? "" };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test convenience: callers pick the shape
