@@ -103,6 +103,9 @@ export type {
 } from "./ab/types.js";
 export type { RunReader, ModelReader, RunStarter } from "./tracker-api.js";
 export { exportToTensorBoard } from "./targets/tensorboard/index.js";
+export { exportToDvc } from "./targets/dvc/index.js";
+export type { DvcExportOptions, DvcExportProgress, DvcExportResult, DvcRunExport } from "./targets/dvc/index.js";
+export type { ExportSource } from "./targets/runs.js";
 export type {
   TensorBoardExportOptions,
   TensorBoardExportProgress,

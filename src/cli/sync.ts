@@ -3,7 +3,7 @@
  */
 import type { Command } from "commander";
 import { syncRuns } from "../index.js";
-import { syncToTensorBoard, TENSORBOARD_SCHEME } from "./sync-tensorboard.js";
+import { exportScheme, syncToFiles } from "./sync-export.js";
 import { defined } from "../internal/defined.js";
 import { progress } from "./progress.js";
 
@@ -17,7 +17,7 @@ export function registerSyncCommand(program: Command): void {
     .option("--dir <folder>", "the local run log (default: MLTRAIL_SPOOL_DIR, else ./mltrail)")
     .option(
       "--to <uri>",
-      "the tracking server URL (default: --tracking-uri, else MLFLOW_TRACKING_URI), or tensorboard:<folder> to export runs as TensorBoard event files",
+      "the tracking server URL (default: --tracking-uri, else MLFLOW_TRACKING_URI), or tensorboard:<folder> / dvc:<folder> to export runs as TensorBoard event files / DVCLive folders",
     )
     .option("--run <id>", "only this run (local or server id)")
     .option("--timeout <seconds>", "give up on what is still unsent after this long", "600")
@@ -27,7 +27,7 @@ export function registerSyncCommand(program: Command): void {
       if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`--timeout must be a number of seconds ≥ 0, got "${opts.timeout}"`);
       const globals = cmd.optsWithGlobals<{ trackingUri?: string }>();
       const to = opts.to ?? globals.trackingUri;
-      if (to?.startsWith(TENSORBOARD_SCHEME)) return syncToTensorBoard(to, opts);
+      if (exportScheme(to) !== undefined) return syncToFiles(to as string, opts);
       const shown = opts.json === true ? undefined : progress("sync", "records");
       const summary = await syncRuns({
         ...defined({ spoolDir: opts.dir }),

@@ -4,25 +4,17 @@
  *
  * @packageDocumentation
  */
-import * as path from "node:path";
-import { ValidationError } from "../../errors.js";
-import type { Experiment, Metric, RunRecord, RunStatus } from "../../model/types.js";
-import type { RunReader } from "../../tracker-api.js";
+import type { Metric, RunRecord, RunStatus } from "../../model/types.js";
+import { checkOutDir, type ExportSource, runPlacer, selectRuns } from "../runs.js";
 import { EventFileWriter } from "./event-file.js";
-import { runFolder, folderName, replacePrevious } from "./layout.js";
+import { MARKER, replacePrevious } from "./layout.js";
 import { encodeTag, sessionEndEvent, sessionStartEvent, textEvent, type HParamValue, type SessionStatus } from "./proto.js";
-
-/** Largest run search a tracker answers in one call. */
-const SEARCH_LIMIT = 50_000;
 
 /**
  * What `exportToTensorBoard` reads: a `Tracker` satisfies it.
  * @example `const source: TensorBoardSource = tracker;`
  */
-export interface TensorBoardSource extends Pick<RunReader, "getRun" | "getMetricHistories" | "searchRuns"> {
-  /** See `Tracker.listExperiments`. */
-  listExperiments(): Promise<Experiment[]>;
-}
+export interface TensorBoardSource extends ExportSource {}
 
 /**
  * Progress of an export, reported after each run.
@@ -103,22 +95,15 @@ export interface TensorBoardExportResult {
  * ```
  */
 export async function exportToTensorBoard(source: TensorBoardSource, options: TensorBoardExportOptions): Promise<TensorBoardExportResult> {
-  if (typeof options?.outDir !== "string" || options.outDir === "") {
-    throw new ValidationError("options.outDir", options?.outDir, "must be a non-empty folder path");
-  }
+  checkOutDir(options?.outDir);
   const experiments = await source.listExperiments();
-  const byId = new Map(experiments.map((e) => [e.experimentId, e.name]));
-  const wanted = options.experiment === undefined ? undefined : typeof options.experiment === "string" ? [options.experiment] : [...options.experiment];
-  const runs = await selectRuns(source, experiments, wanted, options.runIds);
-  const taken = new Map<string, Set<string>>();
+  const runs = await selectRuns(source, experiments, options.experiment, options.runIds);
+  const place = runPlacer(options.outDir, experiments, MARKER);
   const out: TensorBoardRunExport[] = [];
   let points = 0;
   let bytes = 0;
   for (const run of runs) {
-    const experimentDir = path.join(options.outDir, folderName(byId.get(run.info.experimentId) ?? run.info.experimentId));
-    const names = taken.get(experimentDir) ?? new Set<string>();
-    taken.set(experimentDir, names);
-    const dir = runFolder(experimentDir, run.info.name, run.info.runId, names);
+    const dir = place(run);
     const histories = await source.getMetricHistories(run.info.runId);
     const written = writeRun(dir, run, histories, options);
     out.push(written);
@@ -127,27 +112,6 @@ export async function exportToTensorBoard(source: TensorBoardSource, options: Te
     options.onProgress?.({ runs: runs.length, runsDone: out.length, points, runId: run.info.runId });
   }
   return { outDir: options.outDir, runs: out, points, bytes };
-}
-
-async function selectRuns(
-  source: TensorBoardSource,
-  experiments: readonly Experiment[],
-  wanted: readonly string[] | undefined,
-  runIds: readonly string[] | undefined,
-): Promise<RunRecord[]> {
-  if (runIds !== undefined) {
-    const runs = await Promise.all(runIds.map((id) => source.getRun(id)));
-    if (wanted === undefined) return runs;
-    const ids = new Set(experiments.filter((e) => wanted.includes(e.name)).map((e) => e.experimentId));
-    return runs.filter((r) => ids.has(r.info.experimentId));
-  }
-  const names = wanted ?? experiments.map((e) => e.name);
-  if (names.length === 0) return [];
-  const runs = await source.searchRuns({ experiment: names, orderBy: ["attributes.start_time ASC"], maxResults: SEARCH_LIMIT });
-  if (runs.length === SEARCH_LIMIT) {
-    throw new ValidationError("options.experiment", names, `matches ${SEARCH_LIMIT} runs or more; export fewer at a time with runIds`);
-  }
-  return runs;
 }
 
 /** HParams session status of a run status. */

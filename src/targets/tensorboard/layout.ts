@@ -7,6 +7,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+export { folderName } from "../runs.js";
+
 /** The file in each run folder naming the run and the event file mltrail wrote there. */
 export const MARKER = ".mltrail-tensorboard.json";
 
@@ -18,16 +20,6 @@ export interface ExportMarker {
   readonly file: string;
 }
 
-/**
- * One path segment from a user name: path separators, characters Windows forbids and control
- * characters become `_`; `""`, `.` and `..` become `_`; at most 120 characters.
- * @example `folderName("cv/fold 1")` → `"cv_fold 1"`
- */
-export function folderName(name: string): string {
-  const s = name.replace(/[/\\:*?"<>|\u0000-\u001f\u007f]/g, "_").slice(0, 120);
-  return s === "" || s === "." || s === ".." ? "_" : s;
-}
-
 /** Reads a run folder's marker; undefined when absent or not ours. */
 export function readMarker(dir: string): ExportMarker | undefined {
   try {
@@ -36,19 +28,6 @@ export function readMarker(dir: string): ExportMarker | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The folder for a run: `<experimentDir>/<runName>`, unless another run already owns that name
- * (in this export, or in an earlier one per its marker); then `<runName>-<runId>`.
- */
-export function runFolder(experimentDir: string, runName: string, runId: string, taken: Set<string>): string {
-  const base = folderName(runName === "" ? runId : runName);
-  let name = base;
-  const owner = readMarker(path.join(experimentDir, name))?.runId;
-  if (taken.has(name) || (owner !== undefined && owner !== runId)) name = folderName(`${base}-${runId}`);
-  taken.add(name);
-  return path.join(experimentDir, name);
 }
 
 /** Records `file` as the run's export and removes the file an earlier export wrote, if any. */
