@@ -1,11 +1,12 @@
 /**
- * `mltrail models list | show | history | register | promote | alias | deprecate`.
+ * `mltrail models list | show | history | register | promote | alias | deprecate | explain-diff`.
  */
 import type { Command } from "commander";
 import { releaseChangeLines, type AuditEntry, type Bump, type BumpPolicy, type ModelVersion, type PrereleaseChannel, type Tracker } from "../index.js";
 import { iso, table } from "../internal/table.js";
 import { defined } from "../internal/defined.js";
 import { print, using } from "./format.js";
+import { registerExplainDiff } from "./explain-diff.js";
 
 type TrackerFactory = (cmd: Command) => Tracker;
 
@@ -111,6 +112,7 @@ export function registerModelCommands(program: Command, trackerFrom: TrackerFact
           ["content digest", v.contentDigest ?? "-"],
           ["architecture", v.architectureDigest ?? "-"],
           ["backend version", v.backendVersion],
+          ["explanations", (v.explanations ?? []).map((e) => `${e.name} (${e.method}, ${e.artifactPath})`).join(", ") || "-"],
           [
             "metrics",
             Object.entries(v.metrics)
@@ -237,4 +239,6 @@ export function registerModelCommands(program: Command, trackerFrom: TrackerFact
         print(`deprecated ${name} ${v.version}: ${reason}`);
       }),
     );
+
+  registerExplainDiff(models, trackerFrom);
 }

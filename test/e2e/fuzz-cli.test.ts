@@ -114,6 +114,10 @@ describe(`fuzzing the CLI (seed ${SEED}, ${RUNS} runs; MLTRAIL_FUZZ_SEED to repl
       "--to",
       "-k",
       "-a",
+      "--rank-moved",
+      "--share-changed",
+      "--fail-on-change",
+      "--name",
     );
     const command = fc.constantFrom(
       ["experiments"],
@@ -125,6 +129,7 @@ describe(`fuzzing the CLI (seed ${SEED}, ${RUNS} runs; MLTRAIL_FUZZ_SEED to repl
       ["models", "promote"],
       ["models", "alias"],
       ["models", "deprecate"],
+      ["models", "explain-diff"],
       ["artifacts", "list"],
       ["artifacts", "get"],
       ["artifacts", "lineage"],
