@@ -14,6 +14,7 @@ import { LiveFold } from "./store/index/live-fold.js";
 import { openRunLog, recordEnd, type OpenRun, type OpenRunInput } from "./open-run-base.js";
 import { resumeRun } from "./resume-run.js";
 import { defined } from "./internal/defined.js";
+import { checkExperimentActive } from "./store/lifecycle-ops.js";
 
 export type { OpenRun, OpenRunInput } from "./open-run-base.js";
 
@@ -52,6 +53,7 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
   const plan = planRun(input.request, options);
   if (plan.resume !== undefined) return resumeRun(input, { ...plan, resume: plan.resume });
   const experiment = await store.getOrCreateExperiment(plan.experiment, clock());
+  checkExperimentActive(experiment);
   const startTime = clock();
   const context = await contextTags(options);
   const name = runName(plan, options, { runId: input.runKey, startTime, seq: (await store.countRuns(experiment.experimentId)) + 1, context });

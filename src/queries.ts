@@ -3,7 +3,7 @@
  * server (src/remote/queries.ts).
  */
 import { NotFoundError } from "./errors.js";
-import type { Experiment, Metric, RunRecord } from "./model/types.js";
+import type { Experiment, Metric, RunRecord, RunViewType } from "./model/types.js";
 import { searchRunRecords, type SearchRunRecordsOptions } from "./store/filter.js";
 import { copyRecord } from "./store/index/entry.js";
 import { searchRunRecordsPage, type RunsPage, type SearchRunsPageOptions } from "./store/paging.js";
@@ -19,8 +19,10 @@ export interface Queries {
   runFacts(runId: string): Promise<RunRecord>;
   getMetricHistory(runId: string, key: string): Promise<Metric[]>;
   getMetricHistories(runId: string, keys: readonly string[] | undefined): Promise<Record<string, Metric[]>>;
-  searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions): Promise<RunRecord[]>;
-  listExperiments(): Promise<Experiment[]>;
+  /** Runs of these experiments; `view` picks them by lifecycle stage (default active only). */
+  searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions, view?: RunViewType): Promise<RunRecord[]>;
+  /** Experiments; `view` picks them by lifecycle stage (default active only). */
+  listExperiments(view?: RunViewType): Promise<Experiment[]>;
   getExperimentByName(name: string): Promise<Experiment | undefined>;
   listArtifacts(runId: string, path: string | undefined): Promise<ArtifactEntry[]>;
   downloadArtifacts(runId: string, path: string, dest: string, onProgress?: DownloadProgress): Promise<string>;
@@ -31,6 +33,11 @@ export interface Queries {
 export function toDatasetInfo(r: DatasetRecord): DatasetInfo {
   const { s: _s, t: _t, ts: _ts, ...info } = r;
   return info;
+}
+
+/** The experiments in the lifecycle stages asked. @internal */
+export function byStage(experiments: readonly Experiment[], view: RunViewType): Experiment[] {
+  return experiments.filter((e) => view === "ALL" || (view === "DELETED_ONLY") === (e.deleted === true));
 }
 
 /** Queries answered by the local store. @internal */
@@ -63,8 +70,8 @@ export class LocalQueries implements Queries {
     return ids;
   }
 
-  async searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions): Promise<RunRecord[]> {
-    return searchRunRecords(await this.store.listRuns(await this.experimentIds(experimentNames)), options).map(copyRecord);
+  async searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions, view?: RunViewType): Promise<RunRecord[]> {
+    return searchRunRecords(await this.store.listRuns(await this.experimentIds(experimentNames), view), options).map(copyRecord);
   }
 
   /** One page of a search (MLflow's page tokens). */
@@ -73,8 +80,8 @@ export class LocalQueries implements Queries {
     return { ...page, runs: page.runs.map(copyRecord) };
   }
 
-  listExperiments(): Promise<Experiment[]> {
-    return this.store.listExperiments();
+  async listExperiments(view: RunViewType = "ACTIVE_ONLY"): Promise<Experiment[]> {
+    return byStage(await this.store.listExperiments(), view);
   }
 
   getExperimentByName(name: string): Promise<Experiment | undefined> {

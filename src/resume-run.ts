@@ -27,6 +27,7 @@ export async function resumeRun(input: OpenRunInput, plan: RunPlan & { resume: s
     );
   }
   const { paths } = await store.foldRun(runId); // NotFoundError for an unknown id
+  if ((await store.getRun(runId)).info.deleted === true) throw StateError.of("resume", runId, "is a deleted run: restore it first (tracker.restoreRun)");
   if (fs.existsSync(path.join(paths.dir, REPLICATION_FILE))) {
     throw StateError.of("resume", runId, "was logged for a tracking server: resume is supported for runs of the local store only in this version");
   }

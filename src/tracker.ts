@@ -13,7 +13,9 @@ import { systemClock, type Clock } from "./internal/clock.js";
 import { registerExitParticipant, unregisterExitParticipant, type ExitParticipant } from "./internal/exit-hooks.js";
 import { createLogger, type Logger } from "./internal/logger.js";
 import { MLFLOW_LIMITS } from "./model/limits.js";
-import type { EndStatus, Experiment, Metric, NestedParams, ParamValue, RunRecord, SearchRunsOptions } from "./model/types.js";
+import type { EndStatus, Experiment, Metric, NestedParams, ParamValue, RunRecord, RunViewType, SearchRunsOptions } from "./model/types.js";
+import { checkViewType } from "./lifecycle.js";
+import { collectGarbage, setExperimentDeleted, setRunDeleted, type GcResult } from "./store/lifecycle-ops.js";
 import { checkName, checkRunId, checkString } from "./model/validate.js";
 import { checkFunction, checkOptionalString, checkOptions, checkRequiredOptions, checkStringList, checkStringsIn } from "./model/args.js";
 import { resolveOptions, type ResolvedOptions, type TrackerOptions } from "./options.js";
@@ -535,7 +537,63 @@ export class Tracker implements AsyncDisposable {
     this.commitOpen();
     const names =
       options.experiment === undefined ? [this.options.experiment] : typeof options.experiment === "string" ? [options.experiment] : options.experiment;
-    return (await this.core()).queries.searchRuns(names, { filter: options.filter, orderBy: options.orderBy, maxResults: options.maxResults });
+    const view = checkViewType("searchRuns options.runViewType", options.runViewType);
+    return (await this.core()).queries.searchRuns(names, { filter: options.filter, orderBy: options.orderBy, maxResults: options.maxResults }, view);
+  }
+
+  /**
+   * Deletes a run (MLflow's lifecycle stage): it keeps everything it logged, searches skip it
+   * unless `runViewType` asks for it, `getRun` shows `deleted: true`, and {@link restoreRun}
+   * brings it back. On the local store it stays restorable until `mltrail gc`. Idempotent.
+   * Throws NotFoundError for an unknown run.
+   * @example `await tracker.deleteRun(runId)`
+   */
+  async deleteRun(runId: string): Promise<void> {
+    checkRunId("runId", runId);
+    await this.setRunStage(runId, true);
+  }
+
+  /** Restores a deleted run. Idempotent. Throws NotFoundError. @example `await tracker.restoreRun(runId)` */
+  async restoreRun(runId: string): Promise<void> {
+    checkRunId("runId", runId);
+    await this.setRunStage(runId, false);
+  }
+
+  private async setRunStage(runId: string, deleted: boolean): Promise<void> {
+    this.commitOpen(runId);
+    const { store } = await this.core();
+    await setRunDeleted(store, runId, deleted, this.clock());
+  }
+
+  /**
+   * Deletes an experiment by name and, as MLflow does, every run in it (restorable: see
+   * {@link restoreExperiment}); no run can start in it meanwhile. The `Default` experiment
+   * cannot be deleted. Idempotent. Resolves with the experiment (`deleted: true`).
+   * @example `await tracker.deleteExperiment("scratch")`
+   */
+  async deleteExperiment(name: string): Promise<Experiment> {
+    checkString("name", name);
+    return setExperimentDeleted((await this.core()).store, name, true, this.clock());
+  }
+
+  /**
+   * Removes deleted runs, and deleted experiments once empty, from the local run log for good
+   * (folders, journals, artifacts): restoring is impossible afterwards. `olderThanMs` keeps
+   * recent deletions; `runIds` limits it to those runs. A run a live process holds is skipped.
+   * @example `const { runs } = await tracker.gc({ olderThanMs: 30 * 86_400_000 })`
+   */
+  async gc(options: { readonly olderThanMs?: number; readonly runIds?: readonly string[] } = {}): Promise<GcResult> {
+    const o = checkOptions<{ olderThanMs?: unknown; runIds?: unknown }>("options", options);
+    if (o.olderThanMs !== undefined && (typeof o.olderThanMs !== "number" || !(o.olderThanMs >= 0)))
+      throw new ValidationError("options.olderThanMs", o.olderThanMs, "must be a number of milliseconds ≥ 0");
+    if (o.runIds !== undefined) checkStringList("options.runIds", o.runIds);
+    return collectGarbage((await this.core()).store, options, this.clock());
+  }
+
+  /** Restores a deleted experiment and every run in it, as MLflow does. Idempotent. @example `await tracker.restoreExperiment("scratch")` */
+  async restoreExperiment(name: string): Promise<Experiment> {
+    checkString("name", name);
+    return setExperimentDeleted((await this.core()).store, name, false, this.clock());
   }
 
   /**
@@ -656,9 +714,13 @@ export class Tracker implements AsyncDisposable {
     return createAbTest(this, options);
   }
 
-  /** All experiments. @example `await tracker.listExperiments()` */
-  async listExperiments(): Promise<Experiment[]> {
-    return (await this.core()).queries.listExperiments();
+  /**
+   * The experiments: active ones unless `viewType` asks for deleted ones (`"DELETED_ONLY"`, `"ALL"`).
+   * @example `await tracker.listExperiments({ viewType: "ALL" })`
+   */
+  async listExperiments(options: { readonly viewType?: RunViewType } = {}): Promise<Experiment[]> {
+    const view = checkViewType("listExperiments options.viewType", checkOptions<{ viewType?: unknown }>("options", options).viewType);
+    return (await this.core()).queries.listExperiments(view);
   }
 
   /** An experiment by name, or undefined. @example `await tracker.getExperimentByName("churn")` */

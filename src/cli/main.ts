@@ -11,6 +11,7 @@ import { registerArtifactCommands } from "./artifacts.js";
 import { registerCompareCommands } from "./compare.js";
 import { registerReportCommand } from "./report.js";
 import { registerAbCommands } from "./ab.js";
+import { registerGcCommand } from "./gc.js";
 import { defined } from "../internal/defined.js";
 
 const program = new Command();
@@ -39,6 +40,7 @@ registerArtifactCommands(program, (cmd) => trackerFrom(cmd));
 registerCompareCommands(program, (cmd) => trackerFrom(cmd));
 registerReportCommand(program, (cmd) => trackerFrom(cmd));
 registerAbCommands(program, (cmd) => trackerFrom(cmd));
+registerGcCommand(program, (cmd) => trackerFrom(cmd));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // mltrail's errors and the commands' usage messages (plain Errors) explain themselves; a

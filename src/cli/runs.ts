@@ -3,10 +3,10 @@
  * unless NO_COLOR, or `--json`.
  */
 import type { Command } from "commander";
-import type { RunRecord, Tracker } from "../index.js";
+import type { RunRecord, RunViewType, Tracker } from "../index.js";
 import { defined } from "../internal/defined.js";
 import { iso, table } from "../internal/table.js";
-import { colors, duration, fmt, print, size, statusCell, type TrackerFactory } from "./format.js";
+import { colors, duration, fmt, print, size, statusCell, using, type TrackerFactory } from "./format.js";
 
 /** The first `max` entries as `k=v`, then `…+N`. */
 function pairs(values: Readonly<Record<string, string | number>>, max: number): string {
@@ -37,7 +37,7 @@ async function showRun(tracker: Tracker, run: RunRecord): Promise<string> {
   ]);
   const info: [string, string][] = [
     ["name", c.bold(run.info.name)],
-    ["status", statusCell(run.info.status, run.info.crashed === true, c)],
+    ["status", `${statusCell(run.info.status, run.info.crashed === true, c)}${run.info.deleted === true ? " (deleted: mltrail runs restore)" : ""}`],
     ["experiment", experiment],
     ["started", iso(run.info.startTime)],
     ["ended", iso(run.info.endTime)],
@@ -80,19 +80,20 @@ async function showRun(tracker: Tracker, run: RunRecord): Promise<string> {
 
 /** Registers the run and experiment commands. @example `registerRunCommands(program, trackerFrom)` */
 export function registerRunCommands(program: Command, trackerFrom: TrackerFactory): void {
-  program
+  const experiments = program
     .command("experiments")
-    .description("list experiments")
+    .description("list experiments (active ones unless --view asks); delete or restore one")
+    .option("--view <type>", "ACTIVE_ONLY, DELETED_ONLY or ALL", "ACTIVE_ONLY")
     .option("--json", "print JSON")
-    .action(async (opts: { json?: boolean }, cmd: Command) => {
+    .action(async (opts: { json?: boolean; view: string }, cmd: Command) => {
       const tracker = trackerFrom(cmd);
       try {
-        const experiments = await tracker.listExperiments();
+        const experiments = await tracker.listExperiments({ viewType: opts.view as RunViewType });
         if (opts.json === true) return print(JSON.stringify(experiments, null, 2));
         print(
           table(
             ["id", "name", "created"],
-            experiments.map((e) => [e.experimentId, e.name, iso(e.creationTime)]),
+            experiments.map((e) => [e.experimentId, e.deleted === true ? `${e.name} (deleted)` : e.name, iso(e.creationTime)]),
             ["right", "left", "left"],
           ),
         );
@@ -101,7 +102,36 @@ export function registerRunCommands(program: Command, trackerFrom: TrackerFactor
       }
     });
 
+  for (const [verb, deleted] of [
+    ["delete", true],
+    ["restore", false],
+  ] as const)
+    experiments
+      .command(`${verb} <name>`)
+      .description(deleted ? "delete an experiment and its runs (restorable until mltrail gc)" : "restore a deleted experiment and its runs")
+      .action(async (name: string, _opts: unknown, cmd: Command) =>
+        using(trackerFrom(cmd), async (t) => {
+          const e = deleted ? await t.deleteExperiment(name) : await t.restoreExperiment(name);
+          print(`${deleted ? "deleted" : "restored"} experiment ${e.name} (${e.experimentId}) and its runs`);
+        }),
+      );
+
   const runs = program.command("runs").description("list, show, delete and restore runs");
+  for (const [verb, deleted] of [
+    ["delete", true],
+    ["restore", false],
+  ] as const)
+    runs
+      .command(`${verb} <runIds...>`)
+      .description(deleted ? "delete runs: searches skip them; restorable until mltrail gc" : "restore deleted runs")
+      .action(async (runIds: string[], _opts: unknown, cmd: Command) =>
+        using(trackerFrom(cmd), async (t) => {
+          for (const id of runIds) {
+            await (deleted ? t.deleteRun(id) : t.restoreRun(id));
+            print(`${deleted ? "deleted" : "restored"} run ${id}`);
+          }
+        }),
+      );
   runs
     .command("list")
     .description("list runs of an experiment: status, start, duration, parent, params, latest metrics")
@@ -109,11 +139,13 @@ export function registerRunCommands(program: Command, trackerFrom: TrackerFactor
     .option("-f, --filter <filter>", 'MLflow search filter, e.g. "metrics.acc > 0.9"')
     .option("-o, --order-by <clause...>", 'order clauses, e.g. "metrics.acc DESC"')
     .option("-n, --max-results <n>", "most runs to list", "100")
+    .option("--view <type>", "ACTIVE_ONLY, DELETED_ONLY or ALL", "ACTIVE_ONLY")
     .option("--json", "print JSON")
-    .action(async (opts: { experiment?: string; filter?: string; orderBy?: string[]; maxResults: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { experiment?: string; filter?: string; orderBy?: string[]; maxResults: string; view: string; json?: boolean }, cmd: Command) => {
       const tracker = trackerFrom(cmd, opts.experiment);
       try {
         const found = await tracker.searchRuns({
+          runViewType: opts.view as RunViewType,
           ...defined({ filter: opts.filter }),
           ...defined({ orderBy: opts.orderBy }),
           maxResults: Number(opts.maxResults),
@@ -129,7 +161,9 @@ export function registerRunCommands(program: Command, trackerFrom: TrackerFactor
         const rows = found.map((run) => [
           run.info.runId,
           c.bold(run.info.name),
-          statusCell(run.info.status, run.info.crashed === true, c),
+          run.info.deleted === true
+            ? `${statusCell(run.info.status, run.info.crashed === true, c)} ${c.dim("(deleted)")}`
+            : statusCell(run.info.status, run.info.crashed === true, c),
           iso(run.info.startTime),
           runDuration(run, now),
           ...(nested ? [run.info.parentRunId ?? "-"] : []),

@@ -64,6 +64,8 @@ export interface RunInfo {
   readonly parentRunId?: string;
   /** True when the writing process stopped without ending the run (SIGKILL, power loss, OOM). */
   readonly crashed?: boolean;
+  /** True when the run is deleted (`tracker.deleteRun`): searches skip it unless asked; `restoreRun` brings it back. Absent when active. */
+  readonly deleted?: boolean;
 }
 
 /**
@@ -103,6 +105,8 @@ export interface Experiment {
   readonly creationTime: number;
   /** Experiment tags. */
   readonly tags: Readonly<Record<string, string>>;
+  /** True when the experiment is deleted (`tracker.deleteExperiment`); absent when active. */
+  readonly deleted?: boolean;
 }
 
 /**
@@ -118,4 +122,16 @@ export interface SearchRunsOptions {
   readonly orderBy?: readonly string[];
   /** Most runs to return. @default 1000 */
   readonly maxResults?: number;
+  /**
+   * Which runs by lifecycle stage: `"ACTIVE_ONLY"`, `"DELETED_ONLY"` (deleted with
+   * `deleteRun` or with their experiment) or `"ALL"` (MLflow's `run_view_type`).
+   * @default "ACTIVE_ONLY"
+   */
+  readonly runViewType?: RunViewType;
 }
+
+/**
+ * Which runs a search returns by lifecycle stage (MLflow's `run_view_type`).
+ * @example `await tracker.searchRuns({ runViewType: "DELETED_ONLY" })`
+ */
+export type RunViewType = "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL";

@@ -10,12 +10,13 @@
  */
 import * as fsp from "node:fs/promises";
 import * as os from "node:os";
+import * as path from "node:path";
 import { CorruptDataError, NotFoundError, SpoolError } from "../errors.js";
 import { withLock, readLock, lockIsStale } from "../log/lock.js";
 import { forEachSegment } from "../log/segments.js";
 import { readJsonFile, writeFileAtomic, writeFileAtomicSync } from "../log/atomic.js";
 import { storageError } from "../log/fs-errors.js";
-import type { Experiment, Metric, RunRecord, RunStatus } from "../model/types.js";
+import type { Experiment, Metric, RunRecord, RunStatus, RunViewType } from "../model/types.js";
 import { keyedRecord } from "../internal/keyed.js";
 import { emptyFold, foldRecords, type FoldedRun } from "./fold.js";
 import { journalFingerprint, readSummary, writeSummary } from "./summary.js";
@@ -27,6 +28,7 @@ import { RunIndex } from "./index/run-index.js";
 import { copyRecord, type IndexRow } from "./index/entry.js";
 import { isLongJournal } from "./index/tail-fold.js";
 import { defined } from "../internal/defined.js";
+import { deletedAt, LIFECYCLE_FILE, LifecycleLogs } from "./lifecycle.js";
 
 /** The embedded default store. */
 export class LocalStore {
@@ -38,9 +40,12 @@ export class LocalStore {
   onDamage: ((error: CorruptDataError) => void) | undefined;
   private readonly runDirs = new Map<string, { experimentId: string; paths: RunPaths }>();
   private readonly index: RunIndex;
+  /** Which runs are deleted (see lifecycle.ts): source data, kept apart from the derived index. */
+  readonly lifecycle: LifecycleLogs;
 
   private constructor(root: string) {
     this.layout = new StoreLayout(root);
+    this.lifecycle = new LifecycleLogs((id) => path.join(this.layout.experimentDir(id), LIFECYCLE_FILE));
     this.index = new RunIndex({
       layout: this.layout,
       writerGone: (paths) => this.writerGone(paths),
@@ -218,7 +223,14 @@ export class LocalStore {
     // A long run is read through the run index (its row, plus what was appended since), not
     // re-read; a small one is folded (with the summary cache). A damaged run.json throws below.
     const indexed = (await isLongJournal(found.paths.journal)) ? await this.index.of(found.experimentId).get(runId) : undefined;
-    return indexed === undefined ? this.readRunAt(found.paths) : copyRecord(indexed);
+    const run = indexed === undefined ? await this.readRunAt(found.paths) : copyRecord(indexed);
+    return this.withStage(found.experimentId, run) ?? run;
+  }
+
+  /** The run marked `deleted` when its experiment's lifecycle log says so (a copy); undefined when it is active. */
+  private withStage(experimentId: string, run: RunRecord): RunRecord | undefined {
+    if (deletedAt(this.lifecycle.state(experimentId), run.info.runId) === undefined) return undefined;
+    return { info: { ...run.info, deleted: true }, data: run.data };
   }
 
   /**
@@ -346,13 +358,18 @@ export class LocalStore {
   }
 
   /**
-   * Every run of the given experiments (unfiltered), through the run index (see
+   * Every run of the given experiments in the lifecycle stages asked (deleted runs carry
+   * `deleted: true`), through the run index (see
    * index/run-index.ts); runs with a damaged `run.json` are reported and skipped. The
    * records are shared with the index: callers copy what they hand out.
    */
-  async listRuns(experimentIds: readonly string[]): Promise<RunRecord[]> {
+  async listRuns(experimentIds: readonly string[], view: RunViewType = "ACTIVE_ONLY"): Promise<RunRecord[]> {
     const out: RunRecord[] = [];
-    for (const experimentId of experimentIds) for (const run of await this.index.of(experimentId).runs()) out.push(run);
+    for (const experimentId of experimentIds)
+      for (const run of await this.index.of(experimentId).runs()) {
+        const deleted = this.withStage(experimentId, run);
+        if (view === "ALL" || (view === "DELETED_ONLY") === (deleted !== undefined)) out.push(deleted ?? run);
+      }
     return out;
   }
 

@@ -95,5 +95,11 @@ export function parseExperimentMeta(raw: unknown, file: string): ExperimentMeta 
 
 /** The public view of an experiment document. */
 export function toExperiment(meta: ExperimentMeta): Experiment {
-  return { experimentId: meta.experimentId, name: meta.name, creationTime: meta.creationTime, tags: { ...meta.tags } };
+  return {
+    experimentId: meta.experimentId,
+    name: meta.name,
+    creationTime: meta.creationTime,
+    tags: { ...meta.tags },
+    ...(meta.lifecycleStage === "deleted" ? { deleted: true } : {}),
+  };
 }

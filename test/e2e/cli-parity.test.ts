@@ -115,6 +115,35 @@ describe("mltrail CLI parity", () => {
     }
   });
 
+  it("runs delete / restore, experiments delete / restore, gc", async () => {
+    const tracker = new Tracker({ trackingUri: store, experiment: "trash", captureContext: false, handleExit: false });
+    const ids: string[] = [];
+    for (const name of ["keep", "drop"]) {
+      const run = await tracker.startRun({ name });
+      await run.end();
+      ids.push(run.id);
+    }
+    await tracker.close();
+    const [keep, drop] = ids as [string, string];
+    expect((await cli(["runs", "delete", drop])).stdout).toBe(`deleted run ${drop}\n`);
+    expect(row((await cli(["runs", "list", "-e", "trash"])).stdout, drop)).toBeUndefined();
+    expect(row((await cli(["runs", "list", "-e", "trash", "--view", "DELETED_ONLY"])).stdout, drop)?.[2]).toBe("FINISHED (deleted)");
+    expect(row((await cli(["runs", "show", drop])).stdout, "status")?.[1]).toMatch(/deleted/);
+    await cli(["runs", "restore", drop]);
+    expect(row((await cli(["runs", "list", "-e", "trash"])).stdout, drop)?.[2]).toBe("FINISHED");
+    expect((await cli(["experiments", "delete", "trash"])).stdout).toMatch(/^deleted experiment trash \(\d+\) and its runs/);
+    expect(row((await cli(["experiments"])).stdout, "trash")).toBeUndefined();
+    expect((await cli(["experiments", "--view", "ALL"])).stdout).toMatch(/trash \(deleted\)/);
+    await cli(["experiments", "restore", "trash"]);
+    expect(row((await cli(["runs", "list", "-e", "trash"])).stdout, keep)).toBeDefined();
+    await cli(["runs", "delete", drop]);
+    expect(JSON.parse((await cli(["gc", "--older-than", "1d", "--json"])).stdout)).toEqual({ runs: [], experiments: [], skipped: [] });
+    expect((await cli(["gc"])).stdout).toBe("removed 1 run(s) and 0 experiment(s) for good\n");
+    expect(row((await cli(["runs", "list", "-e", "trash", "--view", "ALL"])).stdout, drop)).toBeUndefined();
+    const gone = await cli(["runs", "restore", drop]).catch((e: { stderr: string }) => e);
+    expect(gone.stderr).toMatch(/not found/);
+  });
+
   it("artifacts get: plain progress lines with rate and ETA when stderr is not a terminal", async () => {
     const dest = path.join(store, "downloaded");
     const { stdout, stderr } = await cli(["artifacts", "get", childId, "model", "-o", dest]);

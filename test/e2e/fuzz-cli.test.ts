@@ -94,6 +94,9 @@ describe(`fuzzing the CLI (seed ${SEED}, ${RUNS} runs; MLTRAIL_FUZZ_SEED to repl
     const arg = fc.oneof({ weight: 3, arbitrary: word }, { weight: 1, arbitrary: fc.constant("<run>") });
     const flag = fc.constantFrom(
       "--json",
+      "--view",
+      "--older-than",
+      "--bump",
       "-e",
       "-f",
       "-o",
@@ -123,6 +126,12 @@ describe(`fuzzing the CLI (seed ${SEED}, ${RUNS} runs; MLTRAIL_FUZZ_SEED to repl
       ["experiments"],
       ["runs", "list"],
       ["runs", "show"],
+      ["runs", "delete"],
+      ["runs", "restore"],
+      ["experiments", "delete"],
+      ["experiments", "restore"],
+      ["gc"],
+      ["models", "register"],
       ["models", "list"],
       ["models", "show"],
       ["models", "history"],
