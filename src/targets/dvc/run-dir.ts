@@ -56,7 +56,7 @@ export class DvcRunDir {
   /** Bytes written to TSV files so far. */
   bytes = 0;
   /** Highest step written so far. */
-  private maxStep: number | undefined;
+  maxStep: number | undefined;
   private readonly plotsDir: string;
 
   private constructor(
@@ -88,6 +88,13 @@ export class DvcRunDir {
     fs.mkdirSync(dir, { recursive: true });
     replaceFile(path.join(dir, DVC_MARKER), `${JSON.stringify({ runId })}\n`);
     return new DvcRunDir(dir, runId);
+  }
+
+  /** Continues the folder of `runId` written by a live target (its files are kept). */
+  static resume(dir: string, runId: string, maxStep: number | undefined): DvcRunDir {
+    const d = new DvcRunDir(dir, runId);
+    d.maxStep = maxStep;
+    return d;
   }
 
   /** Appends `points` of metric `key` to its TSV file (created with its header when new). */

@@ -26,7 +26,8 @@ export function eventFileName(nowMs: number): string {
 /**
  * Writes one event file. Create it with `EventFileWriter.open`, add events, then `close()`.
  * The file is written under a `.tmp` name and renamed on close, so TensorBoard never reads a
- * half-written export.
+ * half-written export. `EventFileWriter.live` writes under the final name instead, and
+ * `flush()` hands what is buffered to the file so a running TensorBoard sees it.
  * @example
  * ```ts
  * const w = EventFileWriter.open(dir, Date.now());
@@ -57,6 +58,20 @@ export class EventFileWriter {
     const w = new EventFileWriter(fs.openSync(tmp, "w"), tmp, final);
     w.record(fileVersionEvent(nowMs / 1000));
     return w;
+  }
+
+  /** Opens a new event file in `dir` under its final name, to be appended to while it is read. */
+  static live(dir: string, nowMs: number): EventFileWriter {
+    fs.mkdirSync(dir, { recursive: true });
+    const final = path.join(dir, eventFileName(nowMs));
+    const w = new EventFileWriter(fs.openSync(final, "wx"), final, final);
+    w.record(fileVersionEvent(nowMs / 1000));
+    return w;
+  }
+
+  /** Writes what is buffered to the file (whole records only). */
+  flush(): void {
+    if (!this.closed) this.drain();
   }
 
   private reserve(n: number): void {
@@ -110,7 +125,7 @@ export class EventFileWriter {
     } finally {
       fs.closeSync(this.fd);
     }
-    fs.renameSync(this.tmpPath, this.path);
+    if (this.tmpPath !== this.path) fs.renameSync(this.tmpPath, this.path);
     return this.path;
   }
 

@@ -115,14 +115,14 @@ export async function exportToTensorBoard(source: TensorBoardSource, options: Te
 }
 
 /** HParams session status of a run status. */
-function sessionStatus(status: RunStatus): SessionStatus {
+export function sessionStatus(status: RunStatus): SessionStatus {
   if (status === "FINISHED") return 1;
   if (status === "FAILED" || status === "KILLED") return 2;
   return 3;
 }
 
 /** A param as an hparam: a string that is exactly a number's shortest form becomes that number. */
-function hparamValue(value: string): HParamValue {
+export function hparamValue(value: string): HParamValue {
   const n = Number(value);
   return value.trim() !== "" && Number.isFinite(n) && String(n) === value ? n : value;
 }
