@@ -90,6 +90,20 @@ module.exports = {
       to: { path: "^src/", pathNot: ["^src/media/", "^src/artifacts/", "^src/log/crc\\.ts$", "^src/model/", "^src/errors\\.ts$", "^src/internal/"] },
     },
     {
+      name: "system-metrics-are-self-contained",
+      severity: "error",
+      comment: "system-metrics/ reads the machine and hands numbers to a sink: it knows nothing of runs, stores or servers.",
+      from: { path: "^src/system-metrics/" },
+      to: { path: "^src/", pathNot: ["^src/system-metrics/"] },
+    },
+    {
+      name: "console-capture-stores-through-artifacts",
+      severity: "error",
+      comment: "console-capture/ writes only through artifacts/ (so the output replicates) and masks with capture/'s argv rules.",
+      from: { path: "^src/console-capture/" },
+      to: { path: "^src/", pathNot: ["^src/console-capture/", "^src/artifacts/", "^src/capture/environment\\.ts$", "^src/internal/"] },
+    },
+    {
       name: "no-orphans",
       severity: "error",
       comment: "A module nothing imports is dead code (entries and declaration files aside).",

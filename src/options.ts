@@ -16,6 +16,7 @@ import type { Durability } from "./log/journal.js";
 import { MLFLOW_LIMITS, type BackendLimits } from "./model/limits.js";
 import { authFromEnv, sealAuth, type HttpAuth } from "./remote/http.js";
 import { canonicalServerUri } from "./remote/server-uri.js";
+import { type AddonSettings, type ConsoleCaptureOptions, resolveAddons, type SystemMetricsOptions } from "./run-addons.js";
 
 /**
  * Regular expressions that names must match, enforced with a ValidationError.
@@ -87,6 +88,23 @@ export interface TrackerOptions {
    * @default true
    */
   readonly captureContext?: boolean;
+  /**
+   * System metrics for every run (a run's own `systemMetrics` option wins): CPU, memory, disk,
+   * network, event loop and GPU (through `nvidia-smi`), logged under MLflow's `system/` names
+   * every `intervalMs`. Env: MLflow's `MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING` and
+   * `MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL` (seconds).
+   * @default false
+   * @example `new Tracker({ systemMetrics: { intervalMs: 5000 } })`
+   */
+  readonly systemMetrics?: boolean | SystemMetricsOptions;
+  /**
+   * Store what the process prints to stdout/stderr while a run is open as the run's artifacts
+   * `console/output*.log`, secrets masked, at most `maxBytes` per run (a run's own
+   * `captureConsole` option wins). Env: `MLTRAIL_CAPTURE_CONSOLE`.
+   * @default false
+   * @example `new Tracker({ captureConsole: { maxBytes: 1_000_000 } })`
+   */
+  readonly captureConsole?: boolean | ConsoleCaptureOptions;
   /**
    * Template of run names when `startRun` gets none. Placeholders: `{experiment}`, `{date}`,
    * `{time}`, `{datetime}`, `{seq}`, `{user}`, `{branch}`, `{commit}`, `{random}`, `{id}`.
@@ -258,16 +276,17 @@ export type Backend = LocalBackend | MlflowBackend;
  * Each field means what the {@link TrackerOptions} field of the same name means.
  * @example `tracker.options.durability // "interval"`
  */
-export type ResolvedOptions = Readonly<Required<Omit<TrackerOptions, "logger" | "limits" | "syncEarlierRuns">>> & {
-  /** See {@link TrackerOptions.syncEarlierRuns}; `undefined` when neither the option nor its env var is set. */
-  readonly syncEarlierRuns: boolean | undefined;
-  /** Where diagnostics go; `undefined` means stderr. */
-  readonly logger: LogSink | undefined;
-  /** The server's limits (MLflow's, with the `limits` option applied). */
-  readonly limits: BackendLimits;
-  /** The store `trackingUri` selects. */
-  readonly backend: Backend;
-};
+export type ResolvedOptions = Readonly<Required<Omit<TrackerOptions, "logger" | "limits" | "syncEarlierRuns" | "systemMetrics" | "captureConsole">>> &
+  AddonSettings & {
+    /** See {@link TrackerOptions.syncEarlierRuns}; `undefined` when neither the option nor its env var is set. */
+    readonly syncEarlierRuns: boolean | undefined;
+    /** Where diagnostics go; `undefined` means stderr. */
+    readonly logger: LogSink | undefined;
+    /** The server's limits (MLflow's, with the `limits` option applied). */
+    readonly limits: BackendLimits;
+    /** The store `trackingUri` selects. */
+    readonly backend: Backend;
+  };
 
 const regex = z.custom<RegExp>((v) => v instanceof RegExp, { message: "must be a RegExp" });
 
@@ -296,6 +315,8 @@ const schema = z.strictObject({
   logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).optional(),
   logger: z.custom<LogSink>((v) => typeof v === "function", { message: "must be a function" }).optional(),
   captureContext: z.boolean().optional(),
+  systemMetrics: z.unknown().optional(),
+  captureConsole: z.unknown().optional(),
   runNameTemplate: z.string().min(1).optional(),
   namePolicy: z.strictObject({ run: regex.optional(), experiment: regex.optional(), model: regex.optional() }).optional(),
   handleExit: z.boolean().optional(),
@@ -425,6 +446,7 @@ export function resolveOptions(options: TrackerOptions | undefined, env: Env = p
     logLevel: o.logLevel ?? envEnum(env, "MLTRAIL_LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const) ?? "warn",
     logger: o.logger,
     captureContext: o.captureContext ?? envBool(env, "MLTRAIL_CAPTURE_CONTEXT") ?? true,
+    ...resolveAddons(o, env),
     runNameTemplate: o.runNameTemplate ?? (env["MLTRAIL_RUN_NAME_TEMPLATE"] || undefined) ?? "{random}-{seq}",
     namePolicy: Object.freeze({ ...(o.namePolicy ?? {}) }) as NamePolicy,
     handleExit: o.handleExit ?? envBool(env, "MLTRAIL_HANDLE_EXIT") ?? true,

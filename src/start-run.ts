@@ -11,6 +11,7 @@ import { flattenParams } from "./model/flatten-params.js";
 import { checkKey, checkName, checkParamValue, checkRecord, checkRunId, checkTagValue } from "./model/validate.js";
 import type { ResolvedOptions } from "./options.js";
 import { defined } from "./internal/defined.js";
+import { checkCaptureConsole, checkSystemMetrics, type ConsoleCaptureOptions, type SystemMetricsOptions } from "./run-addons.js";
 
 /**
  * Options of `startRun` and `withRun`.
@@ -38,9 +39,23 @@ export interface StartRunOptions {
    * @example `await tracker.startRun({ resume: "0190a1b2c3d4e5f6" })`
    */
   readonly resume?: string;
+  /**
+   * System metrics for this run, over the tracker's `systemMetrics` option: `true` samples
+   * every 10 s (MLflow's default), `{ intervalMs }` sets the period, `false` turns them off.
+   * @default the tracker's `systemMetrics` (off)
+   * @example `await tracker.startRun({ systemMetrics: { intervalMs: 5000 } })`
+   */
+  readonly systemMetrics?: boolean | SystemMetricsOptions;
+  /**
+   * Console capture for this run, over the tracker's `captureConsole` option: stdout and stderr
+   * stored as `console/output*.log`, secrets masked, at most `maxBytes`.
+   * @default the tracker's `captureConsole` (off)
+   * @example `await tracker.startRun({ captureConsole: true })`
+   */
+  readonly captureConsole?: boolean | ConsoleCaptureOptions;
 }
 
-const KNOWN = new Set(["name", "experiment", "params", "tags", "parentRunId", "description", "resume"]);
+const KNOWN = new Set(["name", "experiment", "params", "tags", "parentRunId", "description", "resume", "systemMetrics", "captureConsole"]);
 /** Options a resumed run keeps from its first start. */
 const NOT_WITH_RESUME = ["name", "experiment", "parentRunId", "description"] as const;
 
@@ -64,9 +79,11 @@ export function planRun(options: unknown, resolved: ResolvedOptions): RunPlan {
       throw new ValidationError(
         `startRun options.${key}`,
         (opts as Record<string, unknown>)[key],
-        "is not a known option (name, experiment, params, tags, parentRunId, description, resume)",
+        "is not a known option (name, experiment, params, tags, parentRunId, description, resume, systemMetrics, captureConsole)",
       );
   }
+  checkSystemMetrics("startRun options.systemMetrics", opts.systemMetrics);
+  checkCaptureConsole("startRun options.captureConsole", opts.captureConsole);
   if (opts.resume !== undefined) {
     checkRunId("resume", opts.resume);
     for (const key of NOT_WITH_RESUME) {

@@ -24,6 +24,7 @@ import { connectRemote, type RemoteSide } from "./remote/connect.js";
 import { claimPendingRuns, earlierRunsNotice, syncCommand } from "./remote/drain.js";
 import { RemoteQueries } from "./remote/queries.js";
 import type { ReplicationState } from "./remote/replication-state.js";
+import { attachAddons } from "./run-addons.js";
 import { END_QUEUED, type Run, type MetricOptions, type RunHost } from "./run.js";
 import { openRun, type OpenRun } from "./open-run.js";
 import type { StartRunOptions } from "./start-run.js";
@@ -316,6 +317,7 @@ export class Tracker implements AsyncDisposable {
     if (this.options.handleExit && this.open.size === 1) registerExitParticipant(this.exitParticipant);
     if (entry.source !== undefined) this.replicating?.add(entry.source);
     entry.begin();
+    attachAddons(entry.run, this.options, options);
     return entry.run;
   }
 

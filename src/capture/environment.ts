@@ -324,3 +324,33 @@ export async function captureEnvironment(opts: { cwd: string; argv?: readonly st
     return base;
   }
 }
+
+/**
+ * Masks secrets in free text, such as a line a program printed, with the rules of
+ * {@link maskArgs}: `--token x` and `password=x` forms, the same names inside JSON or YAML-ish
+ * text, URL credentials and query strings, and bearer- or token-shaped values. Whitespace is
+ * kept as it was.
+ * @example `maskText("connecting with --api-key k1 to https://u:p@host") // "connecting with --api-key *** to https://***@host"`
+ */
+export function maskText(text: string): string {
+  // As maskValue, but `token x` / `Bearer x` keep their word: in prose the word is not the secret.
+  const once = maskEmbedded(
+    hideUrlCredentials(text)
+      .replace(URL_QUERY, `$1?${MASK}`)
+      .replace(SECRET_VALUE, (_m, word: string | undefined) => (word === undefined ? MASK : `${word} ${MASK}`)),
+  );
+  const parts = once.split(/(\s+)/);
+  const at: number[] = [];
+  const tokens: string[] = [];
+  parts.forEach((part, i) => {
+    if (i % 2 === 0 && part !== "") {
+      at.push(i);
+      tokens.push(part);
+    }
+  });
+  const masked = maskArgs(tokens);
+  at.forEach((i, k) => {
+    parts[i] = masked[k] as string;
+  });
+  return parts.join("");
+}
