@@ -12,5 +12,5 @@ export type { Direction } from "./direction.js";
 export type { MetricSummary, BestBy } from "./summary.js";
 export { compareImportances } from "./explanations.js";
 export type { CompareExplanationsOptions, ExplanationDiff, ExplanationFlag, FeatureChange } from "./explanations.js";
-export { compareReleaseExplanations } from "./release-explanations.js";
+export { compareReleaseExplanations, explainedRelease } from "./release-explanations.js";
 export type { CompareReleaseExplanationsOptions, ExplainedRelease, ExplanationReleaseSource, ReleaseExplanationDiff } from "./release-explanations.js";

@@ -6,7 +6,9 @@
  */
 import type { Metric, RunRecord } from "../model/types.js";
 import type { AuditEntry } from "../registry/store.js";
-import type { ModelReader } from "../tracker-api.js";
+import type { ArtifactReader, ModelReader } from "../tracker-api.js";
+import type { CompareReleaseExplanationsOptions } from "../compare/release-explanations.js";
+import { collectExplanations, type ReportExplanations } from "./explanations.js";
 import { compareModelVersions, type ModelComparison } from "../compare/models.js";
 import { buildRunComparison, metricKeys, readDatasets, readHistories, readRuns, type CompareSource, type RunComparison } from "../compare/runs.js";
 import { directionOf, type Direction } from "../compare/direction.js";
@@ -36,6 +38,8 @@ export interface ReportSource {
   readonly title?: string;
   /** Points kept per curve; longer histories are downsampled with LTTB. @default 2000 */
   readonly maxPointsPerSeries?: number;
+  /** For a model: which explanation the releases are compared by, and the thresholds of `tracker.compareExplanations`. @default the explanation most releases carry */
+  readonly explanation?: CompareReleaseExplanationsOptions;
 }
 
 /**
@@ -92,11 +96,13 @@ export interface ReportData {
     readonly comparison: ModelComparison;
     /** Every registry change of the model (releases, alias moves, deprecations, …), as `tracker.modelHistory` returns it. */
     readonly history: readonly AuditEntry[];
+    /** The feature importances the releases carry (`logExplanation` of `mltrail/explain`), when any does. */
+    readonly explanations?: ReportExplanations;
   };
 }
 
 /** The tracker API a report reads. @example `collectReportData(tracker, { runs: [a, b] })` */
-export type ReportTracker = CompareSource & ModelReader;
+export type ReportTracker = CompareSource & ModelReader & ArtifactReader;
 
 /** Sorts a history by step (stable), drops non-finite values, downsamples. */
 export function toSeries(runId: string, label: string, history: readonly Metric[], maxPoints: number): ChartSeries {
@@ -125,6 +131,9 @@ async function modelRuns(
     ...(source.direction ? { direction: source.direction } : {}),
   });
   const history = await tracker.modelHistory(source.model);
+  const shown = new Set(comparison.versions.map((v) => v.version));
+  const releases = (await tracker.listModelVersions(source.model)).filter((v) => shown.has(v.version));
+  const explanations = await collectExplanations(tracker, releases, source.explanation);
   const records: RunRecord[] = [];
   const labels: string[] = [];
   for (const v of comparison.versions) {
@@ -137,7 +146,7 @@ async function modelRuns(
       // the source run is gone: the version still shows in the timeline and lineage
     }
   }
-  return { model: { comparison, history }, records, labels };
+  return { model: { comparison, history, ...defined({ explanations }) }, records, labels };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { ReportData } from "./data.js";
 import { esc, jsonForScript, scriptSafe, styleSafe, when } from "./html.js";
 import { chartsSection, lineageSection, metricsTable, paramsSection, runsTable, timelineSection } from "./sections.js";
 import { REPORT_CSS } from "./styles.js";
+import { explanationsSection } from "./explanations.js";
 
 /**
  * Renders report data as one HTML document that works offline, opened from disk. All user
@@ -28,7 +29,9 @@ export function renderReport(data: ReportData, assets: ChartAssets = loadChartAs
   const modelBlock =
     model === undefined
       ? ""
-      : `<h2>Releases of ${esc(model.comparison.model)}</h2>${timelineSection(model.comparison, model.history)}<h2>Lineage</h2>${lineageSection(model.comparison)}`;
+      : `<h2>Releases of ${esc(model.comparison.model)}</h2>${timelineSection(model.comparison, model.history)}${
+          model.explanations === undefined ? "" : `<h2>Feature importance by release</h2>${explanationsSection(model.explanations)}`
+        }<h2>Lineage</h2>${lineageSection(model.comparison)}`;
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -47,6 +47,14 @@ ol.timeline > li { position: relative; padding: 0 0 14px 12px; }
 ol.timeline > li::before { content: ""; position: absolute; left: -25px; top: 5px; width: 10px; height: 10px; border-radius: 50%; background: var(--accent); border: 2px solid var(--bg); }
 ol.timeline .rationale { margin: 2px 0; }
 ol.timeline ul { margin: 2px 0 0; padding-left: 18px; color: var(--muted); font-size: 13px; }
+table.explain td.xcell { min-width: 170px; white-space: nowrap; }
+.xbar { display: inline-block; width: 120px; height: 10px; background: var(--panel); border-radius: 2px; vertical-align: middle; margin-right: 6px; }
+.xbar > span { display: block; height: 100%; border-radius: 2px; }
+.xval { font-size: 12px; font-variant-numeric: tabular-nums; }
+table.explain tr.flagged > * { background: var(--diff); }
+table.explain tr.flagged > th { box-shadow: inset 3px 0 0 #d9822b; }
+ul.verdicts { margin: 4px 0 10px; padding-left: 18px; }
+ul.verdicts li.changed { color: #a11d1d; font-weight: 600; }
 details summary { cursor: pointer; color: var(--muted); margin: 8px 0; }
 .empty { color: var(--muted); font-style: italic; }
 footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
@@ -61,6 +69,6 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
   h2 { break-after: avoid; page-break-after: avoid; }
   .scroll { overflow: visible; }
   details > *:not(summary) { display: block; }
-  td.best, td.diff, th, .badge, .swatch { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  td.best, td.diff, th, .badge, .swatch, .xbar > span, tr.flagged > * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 `;

@@ -13,6 +13,8 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Tracker } from "../../src/index.js";
 import { writeReport } from "../../src/report/index.js";
+import { type PredictFn, kernelShap, logExplanation } from "../../src/explain/index.js";
+import { fakeDigest } from "../support/registry.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const artifacts = path.join(root, "test-results");
@@ -133,6 +135,67 @@ describe.skipIf(!haveChromium)("HTML report in headless Chromium", () => {
     expect(r.report).toMatchObject({ charts: 3, failed: 0 });
     expect(r.charts).toHaveLength(3);
     for (const c of r.charts) expect(c.painted, c.metric).toBeGreaterThan(2000);
+  });
+
+  it("draws each release's feature importances side by side and highlights the leaked feature", async () => {
+    const tracker = new Tracker({ trackingUri: store, experiment: "explained", captureContext: false, handleExit: false });
+    const features = ["tenure", "spend", "tickets", "region", "account_closed"];
+    const rows = Array.from({ length: 24 }, (_, i) => features.map((_, j) => Math.sin(i * 5.1 + j * 2.3)));
+    const models: [string, PredictFn][] = [
+      ["honest", (b) => b.map(([t = 0, s = 0, k = 0, r = 0]) => k - t - 0.5 * s + 0.05 * r)],
+      ["retrained", (b) => b.map(([t = 0, s = 0, k = 0, r = 0]) => 1.05 * k - 0.95 * t - 0.5 * s + 0.05 * r)],
+      ["leaky", (b) => b.map(([t = 0, s = 0, k = 0, r = 0, leak = 0]) => 0.2 * k - 0.2 * t - 0.1 * s + 0.02 * r + 3 * leak)],
+    ];
+    for (const [i, [label, f]] of models.entries()) {
+      const shap = await kernelShap(f, rows.slice(0, 6), { background: rows.slice(12), featureNames: features, seed: 1 });
+      const runId = await tracker.withRun({ name: label }, async (run) => {
+        await logExplanation(run, shap, { name: "shap" });
+        return run.id;
+      });
+      await tracker.registerModel("explained", { runId, contentDigest: fakeDigest(label), ...(i === 0 ? {} : { bump: "minor" as const }) });
+    }
+    const file = path.join(store, "explained.html");
+    const { data } = await writeReport(tracker, { model: "explained", output: file });
+    await tracker.close();
+    expect(data.model?.explanations?.versions.map((v) => v.version)).toEqual(["1.0.0", "1.1.0", "1.2.0"]);
+    expect(data.model?.explanations?.steps.map((s) => Object.keys(s.flagged))).toEqual([[], expect.arrayContaining(["account_closed"])]);
+
+    const r = await open(file, "report-explanations.png");
+    expect(r.errors).toEqual([]);
+    expect(r.requests).toEqual([]);
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector("html[data-rendered=true]", { timeout: 60_000 });
+    const table = await page.$$eval("table.explain tbody tr", (trs) =>
+      trs.map((tr) => ({
+        feature: tr.getAttribute("data-feature"),
+        flagged: tr.classList.contains("flagged"),
+        background: getComputedStyle(tr.querySelector("th") as Element).backgroundColor,
+        bars: [...tr.querySelectorAll("td.xcell")].map((td) => {
+          const outer = (td.querySelector(".xbar") as HTMLElement).getBoundingClientRect();
+          const inner = (td.querySelector(".xbar > span") as HTMLElement).getBoundingClientRect();
+          return { version: td.getAttribute("data-version"), share: Number(td.getAttribute("data-share")), drawn: inner.width / outer.width, top: inner.top };
+        }),
+      })),
+    );
+    await page.close();
+    // The latest release's order: the leaked feature first and highlighted; a feature that kept its place is not.
+    expect(table[0]?.feature).toBe("account_closed");
+    expect(table.filter((t) => t.flagged).map((t) => t.feature)).toContain("account_closed");
+    const plain = table.find((t) => t.feature === "region");
+    expect(plain?.flagged).toBe(false);
+    expect(table[0]?.background).not.toBe(plain?.background);
+    // One bar per release, side by side on the row, each drawn to its share (the largest share fills its bar).
+    const max = Math.max(...table.flatMap((t) => t.bars.map((b) => b.share)));
+    for (const t of table) {
+      expect(t.bars.map((b) => b.version)).toEqual(["1.0.0", "1.1.0", "1.2.0"]);
+      expect(new Set(t.bars.map((b) => Math.round(b.top))).size).toBe(1);
+      for (const b of t.bars) expect(b.drawn).toBeCloseTo(b.share / max, 2);
+    }
+    const leak = table[0]?.bars ?? [];
+    expect(leak[0]?.share).toBeLessThan(0.01);
+    expect(leak[2]?.share).toBeGreaterThan(0.5);
   });
 
   it("renders a report over 3 runs × 5 metrics × 200k steps (downsampled with LTTB)", async () => {
