@@ -167,18 +167,20 @@ describe.skipIf(!haveChromium)("HTML report in headless Chromium", () => {
     await page.setViewportSize({ width: 1366, height: 900 });
     await page.goto(pathToFileURL(file).href);
     await page.waitForSelector("html[data-rendered=true]", { timeout: 60_000 });
-    const table = await page.$$eval("table.explain tbody tr", (trs) =>
-      trs.map((tr) => ({
+    const table = await page.$$eval("table.explain tbody tr", (trs) => {
+      type Box = { getBoundingClientRect(): { width: number; top: number } };
+      const style = (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle;
+      return trs.map((tr) => ({
         feature: tr.getAttribute("data-feature"),
         flagged: tr.classList.contains("flagged"),
-        background: getComputedStyle(tr.querySelector("th") as Element).backgroundColor,
+        background: style(tr.querySelector("th")).backgroundColor,
         bars: [...tr.querySelectorAll("td.xcell")].map((td) => {
-          const outer = (td.querySelector(".xbar") as HTMLElement).getBoundingClientRect();
-          const inner = (td.querySelector(".xbar > span") as HTMLElement).getBoundingClientRect();
+          const outer = (td.querySelector(".xbar") as unknown as Box).getBoundingClientRect();
+          const inner = (td.querySelector(".xbar > span") as unknown as Box).getBoundingClientRect();
           return { version: td.getAttribute("data-version"), share: Number(td.getAttribute("data-share")), drawn: inner.width / outer.width, top: inner.top };
         }),
-      })),
-    );
+      }));
+    });
     await page.close();
     // The latest release's order: the leaked feature first and highlighted; a feature that kept its place is not.
     expect(table[0]?.feature).toBe("account_closed");
