@@ -1,14 +1,16 @@
 /**
  * Explanations across releases: two TF.js versions of a churn model are trained and released,
- * each with its Kernel SHAP explanation stored in its run. The second version is trained on
- * data where a column leaks the label; the diff between the releases flags that column.
+ * each with its Kernel SHAP explanation stored in its run and recorded in its release. The
+ * second version is trained on data where a column leaks the label;
+ * `tracker.compareExplanations` between the releases flags that column (as does
+ * `mltrail models explain-diff churn-explained@1.0.0 churn-explained@1.1.0`).
  *
  * Run it with `npx tsx examples/explain-leak.ts` (needs the pure-JS `@tensorflow/tfjs`). Set
  * MLFLOW_TRACKING_URI to log to a folder or an MLflow server instead of ./mltrail.
  */
 import * as tf from "@tensorflow/tfjs";
 import { Tracker } from "mltrail";
-import { compareReleaseExplanations, kernelShap, logExplanation, tfjsPredict } from "mltrail/explain";
+import { kernelShap, logExplanation, tfjsPredict } from "mltrail/explain";
 import { saveModel } from "mltrail/tfjs";
 
 const MODEL = process.env["MLTRAIL_EXAMPLE_MODEL"] ?? "churn-explained";
@@ -45,15 +47,19 @@ for (const [version, data] of [
       ...(version === "2" ? { bump: "minor" as const } : {}),
       rationale: `v${version}`,
     });
-    console.log(`released ${MODEL}@${mv.version}`);
+    const recorded = (mv.explanations ?? []).map((e) => `${e.name} (${e.method}, ${e.digest.slice(0, 19)}…)`).join(", ");
+    console.log(`released ${MODEL}@${mv.version} with explanation ${recorded}`);
   });
 }
 const versions = await tracker.listModelVersions(MODEL);
 const [previous, latest] = versions.slice(-2).map((v) => `${MODEL}@${v.version}`);
-const diff = await compareReleaseExplanations(tracker, previous ?? "", latest ?? "", { name: "shap" });
+const diff = await tracker.compareExplanations(previous ?? "", latest ?? "", { rankMoved: 2, shareChanged: 0.1 });
 console.log(diff.verdict);
 for (const c of diff.features)
   console.log(
     `  ${c.feature.padEnd(15)} rank ${c.rankA}→${c.rankB}  share ${(c.shareA * 100).toFixed(0)}%→${(c.shareB * 100).toFixed(0)}%  ${c.flags.join(",")}`,
   );
+const report = await tracker.report({ model: MODEL, output: process.env["MLTRAIL_EXAMPLE_REPORT"] ?? "explain-leak-report.html" });
+console.log(`report: ${report.path}`);
+console.log(diff.flagged.some((c) => c.feature === "account_closed") ? "leak caught: account_closed" : "leak missed");
 await tracker.close();
