@@ -1,10 +1,11 @@
 // Queries of the local store against MLflow's SQLite store, on the same runs.
-// Usage: node bench/local-queries.mjs [--runs 10000] [--points 2000000] [--quick]
+// Usage: node bench/local-queries.mjs [--runs 10000] [--points 2000000] [--quick] [--only queries|create-end|long]
 // Builds N runs (5 params, 3 metrics × 5 steps, 1 tag) through the SDK and the same runs in an
 // MLflow SQLite database (MlflowClient, sqlite:/// URI, from .cache/mlflow-venv; cached under
 // bench/results/cache), then times each query cold (a new process: opening the store is timed,
 // process start-up and imports are not) and warm (median of 5 more calls in that process),
-// the long-run reads (getRun, getMetricHistory of one key) and create + end of a run, and
+// the long-run reads (getRun; getMetricHistory of one key, first and cold, a step range,
+// maxResults, a sampled read) and create + end of a run, and
 // prints each ratio. Figures, not assertions.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -67,7 +68,8 @@ function py(cmdArgs) {
 }
 
 function node(childArgs) {
-  const out = spawnSync(process.execPath, [SELF, ...childArgs], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const flags = childArgs[0] === "--expose-gc" ? [childArgs.shift()] : [];
+  const out = spawnSync(process.execPath, [...flags, SELF, ...childArgs], { encoding: "utf8", maxBuffer: 64 << 20 });
   if (out.status !== 0) throw new Error(`child ${childArgs[0]} failed: ${out.stderr.slice(-2000)}`);
   return JSON.parse(out.stdout.trim().split("\n").pop());
 }
@@ -99,15 +101,28 @@ if (args["child-query"] !== undefined) {
 if (args["child-long"] !== undefined) {
   const { Tracker } = await loadMltrail();
   const tracker = new Tracker(opts(args.root, "bench-long"));
-  let peak = process.memoryUsage().rss;
+  const mode = args["child-long"];
+  globalThis.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const rssBefore = process.memoryUsage().rss;
+  let peak = rssBefore;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
   const t = performance.now();
   const out = {};
-  if (args["child-long"] === "getRun") out.points = Object.keys((await tracker.getRun(args.run)).data.metrics).length;
-  else out.points = (await tracker.getMetricHistory(args.run, "m0")).length;
+  let kept;
+  if (mode === "getRun") out.points = Object.keys((kept = await tracker.getRun(args.run)).data.metrics).length;
+  else if (mode === "range") out.points = (kept = await tracker.getMetricHistory(args.run, "m0", { startStep: 100_000, endStep: 100_999 })).length;
+  else if (mode === "first") out.points = (kept = await tracker.getMetricHistory(args.run, "m0", { maxResults: 1000 })).length;
+  else if (mode === "sampled") out.points = (kept = await tracker.getSampledMetricHistory(args.run, "m0", { maxResults: 2500 })).length;
+  else out.points = (kept = await tracker.getMetricHistory(args.run, "m0")).length;
   out.ms = performance.now() - t;
   clearInterval(timer);
   out.peakRssMB = Math.max(peak, process.memoryUsage().rss) / 2 ** 20;
+  // The returned data: heap held by the answer (after a GC), against the RSS the read added.
+  globalThis.gc?.();
+  out.returnedMB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+  out.rssGrowthMB = out.peakRssMB - rssBefore / 2 ** 20;
+  if (kept === undefined) throw new Error("no answer");
   await tracker.close();
   console.log(JSON.stringify(out));
   process.exit(0);
@@ -125,7 +140,8 @@ const specFile = path.join(cache, "spec.json");
 fs.writeFileSync(specFile, JSON.stringify(theSpec));
 const { Tracker } = await loadMltrail();
 
-if (!fs.existsSync(path.join(cache, "mltrail.done"))) {
+const part = (name) => args.only === undefined || args.only === name;
+if (part("queries") && !fs.existsSync(path.join(cache, "mltrail.done"))) {
   fs.rmSync(root, { recursive: true, force: true });
   const tracker = new Tracker(opts(root, "bench-queries"));
   const t = performance.now();
@@ -143,7 +159,7 @@ if (!fs.existsSync(path.join(cache, "mltrail.done"))) {
   fs.writeFileSync(path.join(cache, "mltrail.done"), "");
   console.log(`built ${N} mltrail runs in ${fmt((performance.now() - t) / 1000, 1)} s`);
 }
-if (!fs.existsSync(path.join(cache, "mlflow.done"))) {
+if (part("queries") && !fs.existsSync(path.join(cache, "mlflow.done"))) {
   fs.rmSync(db, { force: true });
   const t = performance.now();
   py(["build", "--db", db, "--spec", specFile]);
@@ -152,39 +168,41 @@ if (!fs.existsSync(path.join(cache, "mlflow.done"))) {
 }
 
 // start_time threshold: the median start time of each store's runs (half the runs match).
-const probe = new Tracker(opts(root, "bench-queries"));
-const starts = (await probe.searchRuns({ maxResults: 50_000 })).map((r) => r.info.startTime).sort((a, b) => a - b);
-await probe.close();
 const rows = [];
 const results = { runs: N, queries: {} };
-for (const [i, q] of queries(0).entries()) {
-  const ours = node(["--child-query", JSON.stringify(queries(starts[starts.length >> 1])[i]), "--root", root]);
-  const qfile = path.join(cache, `q-${i}.json`);
-  fs.writeFileSync(qfile, JSON.stringify({ experiment: theSpec.experiment, queries: [queries(theSpec.runs[N >> 1].startTime)[i]] }));
-  const theirs = py(["query", "--db", db, "--queries", qfile, "--repeat", "5"]);
-  const t = theirs.queries[q.name];
-  const cold = t.cold_ms + theirs.open_ms;
-  results.queries[q.name] = { mltrail: ours, mlflow: { cold_ms: cold, warm_ms: t.warm_ms, results: t.results } };
-  rows.push([
-    q.name,
-    ours.results,
-    t.results,
-    fmt(ours.cold_ms, 0),
-    fmt(cold, 0),
-    `${fmt(cold / ours.cold_ms, 1)}×`,
-    fmt(ours.warm_ms, 1),
-    fmt(t.warm_ms, 1),
-    `${fmt(t.warm_ms / ours.warm_ms, 1)}×`,
-  ]);
+if (part("queries")) {
+  const probe = new Tracker(opts(root, "bench-queries"));
+  const starts = (await probe.searchRuns({ maxResults: 50_000 })).map((r) => r.info.startTime).sort((a, b) => a - b);
+  await probe.close();
+  for (const [i, q] of queries(0).entries()) {
+    const ours = node(["--child-query", JSON.stringify(queries(starts[starts.length >> 1])[i]), "--root", root]);
+    const qfile = path.join(cache, `q-${i}.json`);
+    fs.writeFileSync(qfile, JSON.stringify({ experiment: theSpec.experiment, queries: [queries(theSpec.runs[N >> 1].startTime)[i]] }));
+    const theirs = py(["query", "--db", db, "--queries", qfile, "--repeat", "5"]);
+    const t = theirs.queries[q.name];
+    const cold = t.cold_ms + theirs.open_ms;
+    results.queries[q.name] = { mltrail: ours, mlflow: { cold_ms: cold, warm_ms: t.warm_ms, results: t.results } };
+    rows.push([
+      q.name,
+      ours.results,
+      t.results,
+      fmt(ours.cold_ms, 0),
+      fmt(cold, 0),
+      `${fmt(cold / ours.cold_ms, 1)}×`,
+      fmt(ours.warm_ms, 1),
+      fmt(t.warm_ms, 1),
+      `${fmt(t.warm_ms / ours.warm_ms, 1)}×`,
+    ]);
+  }
+  printTable(
+    `Queries over ${N.toLocaleString("en-US")} runs (ms; ratio = MLflow SQLite / mltrail, higher is better)`,
+    ["query", "n", "n mlflow", "cold", "cold mlflow", "ratio", "warm", "warm mlflow", "ratio"],
+    rows,
+  );
 }
-printTable(
-  `Queries over ${N.toLocaleString("en-US")} runs (ms; ratio = MLflow SQLite / mltrail, higher is better)`,
-  ["query", "n", "n mlflow", "cold", "cold mlflow", "ratio", "warm", "warm mlflow", "ratio"],
-  rows,
-);
 
 // create + end of a run, median of 100 (durability "interval")
-{
+if (part("create-end")) {
   const ceRoot = path.join(cache, "create-end");
   fs.rmSync(ceRoot, { recursive: true, force: true });
   const tracker = new Tracker(opts(ceRoot, "create-end"));
@@ -211,7 +229,7 @@ printTable(
 }
 
 // long run: POINTS metric points over 5 keys (m0..m4), then cold reads in new processes
-{
+if (part("long")) {
   const longRoot = path.join(cache, `long-${POINTS}`);
   let runId;
   const idFile = path.join(longRoot, "run-id");
@@ -230,16 +248,25 @@ printTable(
     runId = run.id;
     fs.writeFileSync(idFile, runId);
   }
-  const get = node(["--child-long", "getRun", "--root", longRoot, "--run", runId]);
-  const hist = node(["--child-long", "history", "--root", longRoot, "--run", runId]);
-  results.longRun = { points: POINTS, getRun: get, history: hist };
+  // Point files are derived on the first history read of a long run: start without them.
+  for (const d of fs.readdirSync(path.join(longRoot, "experiments"))) {
+    const runDir = path.join(longRoot, "experiments", d, "runs", runId);
+    if (fs.existsSync(runDir)) fs.rmSync(path.join(runDir, "series"), { recursive: true, force: true });
+  }
+  const long = (mode) => node(["--expose-gc", "--child-long", mode, "--root", longRoot, "--run", runId]);
+  const reads = [
+    ["getRun", long("getRun")],
+    ["getMetricHistory (1 key), first read: builds the point files", long("history")],
+    ["getMetricHistory (1 key), cold", long("history")],
+    ["getMetricHistory steps 100,000–100,999, cold", long("range")],
+    ["getMetricHistory maxResults 1,000, cold", long("first")],
+    ["getSampledMetricHistory maxResults 2,500, cold", long("sampled")],
+  ];
+  results.longRun = { points: POINTS, reads: Object.fromEntries(reads) };
   printTable(
     `A run with ${POINTS.toLocaleString("en-US")} metric points (5 keys), cold in a new process`,
-    ["read", "ms", "peak RSS MB", "points"],
-    [
-      ["getRun", fmt(get.ms, 0), fmt(get.peakRssMB, 0), get.points],
-      ["getMetricHistory (1 key)", fmt(hist.ms, 0), fmt(hist.peakRssMB, 0), hist.points],
-    ],
+    ["read", "ms", "peak RSS MB", "RSS growth MB", "returned MB", "points"],
+    reads.map(([name, r]) => [name, fmt(r.ms, 0), fmt(r.peakRssMB, 0), fmt(r.rssGrowthMB, 0), fmt(r.returnedMB, 1), r.points]),
   );
 }
 writeResult("local-queries", results);

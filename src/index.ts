@@ -27,6 +27,7 @@ export type { ImageOptions, LoggedImage, TableInput } from "./media/log.js";
 export type { ImageInput, RawImage, TensorLike } from "./media/image.js";
 export type { TrackerOptions, ResolvedOptions, NamePolicy, Backend, LocalBackend, MlflowBackend, Env } from "./options.js";
 export type { Durability } from "./log/journal.js";
+export type { MetricHistoryOptions, SampledHistoryOptions } from "./store/series/history-options.js";
 export type { LogLevel, LogSink } from "./internal/logger.js";
 export {
   MltrailError,

@@ -8,6 +8,7 @@ import { searchRunRecords, type SearchRunRecordsOptions } from "./store/filter.j
 import { copyRecord } from "./store/index/entry.js";
 import { searchRunRecordsPage, type RunsPage, type SearchRunsPageOptions } from "./store/paging.js";
 import type { LocalStore } from "./store/local-store.js";
+import type { HistoryQuery } from "./store/series/history.js";
 import { downloadLocal, listManifest, type ArtifactEntry, type DownloadProgress } from "./store/artifact-queries.js";
 import type { DatasetRecord } from "./log/record.js";
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
@@ -17,7 +18,8 @@ export interface Queries {
   getRun(runId: string): Promise<RunRecord>;
   /** The run as a release records it: from facts that are complete (the local log when it holds the run). */
   runFacts(runId: string): Promise<RunRecord>;
-  getMetricHistory(runId: string, key: string): Promise<Metric[]>;
+  /** A metric's history, or the part `query` selects (a step range, the first points, a sample). */
+  getMetricHistory(runId: string, key: string, query?: HistoryQuery): Promise<Metric[]>;
   getMetricHistories(runId: string, keys: readonly string[] | undefined): Promise<Record<string, Metric[]>>;
   /** Runs of these experiments; `view` picks them by lifecycle stage (default active only). */
   searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions, view?: RunViewType): Promise<RunRecord[]>;
@@ -52,8 +54,8 @@ export class LocalQueries implements Queries {
     return this.store.getRun(runId);
   }
 
-  getMetricHistory(runId: string, key: string): Promise<Metric[]> {
-    return this.store.getMetricHistory(runId, key);
+  getMetricHistory(runId: string, key: string, query?: HistoryQuery): Promise<Metric[]> {
+    return this.store.getMetricHistory(runId, key, query);
   }
 
   getMetricHistories(runId: string, keys: readonly string[] | undefined): Promise<Record<string, Metric[]>> {

@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import type { MetricHistoryOptions, SampledHistoryOptions } from "./store/series/history-options.js";
 import type { DatasetInfo } from "./artifacts/run-artifacts.js";
 import type { Experiment, Metric, RunRecord, SearchRunsOptions } from "./model/types.js";
 import type { ModelVersion } from "./models.js";
@@ -21,7 +22,9 @@ export interface RunReader {
   /** See `Tracker.getRun`. */
   getRun(runId: string): Promise<RunRecord>;
   /** See `Tracker.getMetricHistory`. */
-  getMetricHistory(runId: string, key: string): Promise<Metric[]>;
+  getMetricHistory(runId: string, key: string, options?: MetricHistoryOptions): Promise<Metric[]>;
+  /** See `Tracker.getSampledMetricHistory`. */
+  getSampledMetricHistory(runId: string, key: string, options?: SampledHistoryOptions): Promise<Metric[]>;
   /** See `Tracker.getMetricHistories`. */
   getMetricHistories(runId: string, keys?: readonly string[]): Promise<Record<string, Metric[]>>;
   /** See `Tracker.searchRuns`. */

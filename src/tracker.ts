@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { checkHistoryOptions, type MetricHistoryOptions, type SampledHistoryOptions } from "./store/series/history-options.js";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { EventEmitter } from "node:events";
 import { v7 as uuidv7 } from "uuid";
@@ -509,12 +510,31 @@ export class Tracker implements AsyncDisposable {
     return (await this.core()).queries.runFacts(runId);
   }
 
-  /** A metric's history in logged order. @example `await tracker.getMetricHistory(id, "loss")` */
-  async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
+  /**
+   * A metric's history in logged order; `options` keeps a step range and/or the first
+   * `maxResults` points (on the local store only those are read).
+   * @example `await tracker.getMetricHistory(id, "loss", { startStep: 100, endStep: 199 })`
+   */
+  async getMetricHistory(runId: string, key: string, options?: MetricHistoryOptions): Promise<Metric[]> {
+    return this.history(runId, key, options, false);
+  }
+
+  /**
+   * A sample of a metric's history for charts: at most `maxResults` points (default and limit
+   * 2500) spread evenly over the step range in (step, timestamp, value) order, the first and
+   * last kept; MLflow's `get-history-bulk-interval` on a server.
+   * @example `await tracker.getSampledMetricHistory(id, "loss", { maxResults: 500 })`
+   */
+  async getSampledMetricHistory(runId: string, key: string, options?: SampledHistoryOptions): Promise<Metric[]> {
+    return this.history(runId, key, options, true);
+  }
+
+  private async history(runId: string, key: string, options: MetricHistoryOptions | undefined, sampled: boolean): Promise<Metric[]> {
     checkRunId("runId", runId);
     if (typeof key !== "string") throw new ValidationError("metric key", key, "must be a string");
+    const { range, maxResults } = checkHistoryOptions(options, sampled);
     this.commitOpen(runId);
-    return (await this.core()).queries.getMetricHistory(runId, key);
+    return (await this.core()).queries.getMetricHistory(runId, key, options === undefined && !sampled ? undefined : { range, maxResults, sampled });
   }
 
   /**

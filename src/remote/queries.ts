@@ -23,6 +23,8 @@ import type { MlflowClient } from "./mlflow/client.js";
 import { LocalView, type LocalRun } from "./local-view.js";
 import { MLFLOW_TAGS } from "../model/system-tags.js";
 import { defined } from "../internal/defined.js";
+import type { HistoryQuery } from "../store/series/history.js";
+import { remoteHistory } from "./history.js";
 
 /** Queries answered by the server, with the local log for what the server lacks. @internal */
 export class RemoteQueries implements Queries {
@@ -74,11 +76,10 @@ export class RemoteQueries implements Queries {
     return this.view.record(where.local);
   }
 
-  async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
+  async getMetricHistory(runId: string, key: string, query?: HistoryQuery): Promise<Metric[]> {
     const where = await this.view.locate(runId);
-    if ("local" in where) return this.spool.getMetricHistory(where.local.localId, key);
-    const history = await this.client.getMetricHistory(where.remote, key);
-    return history.map(({ key: k, value, step, timestamp }) => ({ key: k, value, step, timestamp }));
+    if ("local" in where) return this.spool.getMetricHistory(where.local.localId, key, query);
+    return remoteHistory(this.client, where.remote, key, query);
   }
 
   async getMetricHistories(runId: string, keys: readonly string[] | undefined): Promise<Record<string, Metric[]>> {

@@ -29,6 +29,7 @@ import { copyRecord, type IndexRow } from "./index/entry.js";
 import { isLongJournal } from "./index/tail-fold.js";
 import { defined } from "../internal/defined.js";
 import { deletedAt, LIFECYCLE_FILE, LifecycleLogs } from "./lifecycle.js";
+import { readHistories, type HistoryQuery } from "./series/history.js";
 
 /** The embedded default store. */
 export class LocalStore {
@@ -319,15 +320,12 @@ export class LocalStore {
     return owner === undefined || (owner.host === os.hostname() && lockIsStale(owner));
   }
 
-  /** A metric's history in logged order. Throws {@link NotFoundError} for an unknown run. */
-  async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
-    const paths = await this.requireRun(runId);
-    const out: Metric[] = [];
-    const report = await forEachSegment(paths.journal, 0, (records) => {
-      for (const r of records) if (r.t === "m" && r.k === key) out.push({ key, value: r.v, step: r.st, timestamp: r.ts });
-    });
-    this.reportCorrupt(runId, paths, report.corrupt);
-    return out;
+  /**
+   * A metric's history in logged order, or the part `query` selects (a step range, the first
+   * points, a sample). Throws {@link NotFoundError} for an unknown run.
+   */
+  async getMetricHistory(runId: string, key: string, query?: HistoryQuery): Promise<Metric[]> {
+    return (await this.getMetricHistories(runId, [key], query))[key] ?? [];
   }
 
   /** A run's artifact manifest (path → sha256, size) and dataset inputs, from its journal. */
@@ -337,24 +335,12 @@ export class LocalStore {
     return { paths, artifacts: state.artifacts, datasets: state.datasets };
   }
 
-  /** Several metrics' histories in one pass over the journal (all metrics when `keys` is undefined). */
-  async getMetricHistories(runId: string, keys: readonly string[] | undefined): Promise<Record<string, Metric[]>> {
+  /** Several metrics' histories (all metrics when `keys` is undefined), each selected by `query`. */
+  async getMetricHistories(runId: string, keys: readonly string[] | undefined, query?: HistoryQuery): Promise<Record<string, Metric[]>> {
     const paths = await this.requireRun(runId);
-    const wanted = keys === undefined ? undefined : new Set(keys);
-    const out = new Map<string, Metric[]>((keys ?? []).map((k) => [k, []]));
-    const report = await forEachSegment(paths.journal, 0, (records) => {
-      for (const r of records) {
-        if (r.t !== "m" || (wanted !== undefined && !wanted.has(r.k))) continue;
-        let list = out.get(r.k);
-        if (list === undefined) {
-          list = [];
-          out.set(r.k, list);
-        }
-        list.push({ key: r.k, value: r.v, step: r.st, timestamp: r.ts });
-      }
-    });
-    this.reportCorrupt(runId, paths, report.corrupt);
-    return keyedRecord(out);
+    const read = await readHistories(paths, keys, query);
+    this.reportCorrupt(runId, paths, read.corrupt);
+    return keyedRecord(read.histories);
   }
 
   /**

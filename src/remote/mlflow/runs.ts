@@ -218,24 +218,47 @@ export class MlflowRunsApi extends MlflowExperimentsApi {
   }
 
   /**
-   * Every data point of one metric, following page tokens; always sends `max_results=25000`.
+   * Every data point of one metric, following page tokens; sends `max_results=25000` (less
+   * when `limit` asks for fewer points, and pages stop once `limit` points came back).
    * NaN and ±Infinity come back as numbers.
    * @example `const points = await client.getMetricHistory(runId, "loss");`
    */
-  async getMetricHistory(runId: string, key: string, options: RequestOptions = {}): Promise<RemoteMetric[]> {
+  async getMetricHistory(runId: string, key: string, options: RequestOptions = {}, limit = Number.POSITIVE_INFINITY): Promise<RemoteMetric[]> {
     const points: RemoteMetric[] = [];
     const pages = this.paginate(async (pageToken) => {
       const body = await this.call("GET", `${API}/metrics/get-history`, Responses.metrics, {
         ...options,
-        query: { run_id: runId, metric_key: key, max_results: METRIC_HISTORY_PAGE_SIZE, page_token: pageToken },
+        query: { run_id: runId, metric_key: key, max_results: Math.min(METRIC_HISTORY_PAGE_SIZE, limit - points.length), page_token: pageToken },
       });
       return {
         items: (body.metrics ?? []).map(toMetric),
         ...defined({ nextPageToken: body.next_page_token }),
       };
     });
-    for await (const point of pages) points.push(point);
+    for await (const point of pages) {
+      points.push(point);
+      if (points.length >= limit) break;
+    }
     return points;
+  }
+
+  /**
+   * A sample of one metric's history for charts (`metrics/get-history-bulk-interval`): at most
+   * `maxResults` points (1 to 2500) of the steps `startStep`..`endStep` (both or neither).
+   * @example `const points = await client.getMetricHistorySampled(runId, "loss", 500);`
+   */
+  async getMetricHistorySampled(
+    runId: string,
+    key: string,
+    maxResults: number,
+    steps?: { startStep: number; endStep: number },
+    options: RequestOptions = {},
+  ): Promise<RemoteMetric[]> {
+    const body = await this.call("GET", `${API}/metrics/get-history-bulk-interval`, Responses.metrics, {
+      ...options,
+      query: { run_ids: runId, metric_key: key, max_results: maxResults, ...defined({ start_step: steps?.startStep, end_step: steps?.endStep }) },
+    });
+    return (body.metrics ?? []).map(toMetric);
   }
 
   /** Sets (upserts) a run tag. Not retried. @example `await client.setTag(runId, "stage", "tuning");` */
