@@ -109,12 +109,15 @@ if (args["child-long"] !== undefined) {
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
   const t = performance.now();
   const out = {};
-  let kept;
-  if (mode === "getRun") out.points = Object.keys((kept = await tracker.getRun(args.run)).data.metrics).length;
-  else if (mode === "range") out.points = (kept = await tracker.getMetricHistory(args.run, "m0", { startStep: 100_000, endStep: 100_999 })).length;
-  else if (mode === "first") out.points = (kept = await tracker.getMetricHistory(args.run, "m0", { maxResults: 1000 })).length;
-  else if (mode === "sampled") out.points = (kept = await tracker.getSampledMetricHistory(args.run, "m0", { maxResults: 2500 })).length;
-  else out.points = (kept = await tracker.getMetricHistory(args.run, "m0")).length;
+  const read = {
+    getRun: () => tracker.getRun(args.run),
+    range: () => tracker.getMetricHistory(args.run, "m0", { startStep: 100_000, endStep: 100_999 }),
+    first: () => tracker.getMetricHistory(args.run, "m0", { maxResults: 1000 }),
+    sampled: () => tracker.getSampledMetricHistory(args.run, "m0", { maxResults: 2500 }),
+    history: () => tracker.getMetricHistory(args.run, "m0"),
+  }[mode];
+  const kept = await read();
+  out.points = mode === "getRun" ? Object.keys(kept.data.metrics).length : kept.length;
   out.ms = performance.now() - t;
   clearInterval(timer);
   out.peakRssMB = Math.max(peak, process.memoryUsage().rss) / 2 ** 20;
@@ -122,7 +125,7 @@ if (args["child-long"] !== undefined) {
   globalThis.gc?.();
   out.returnedMB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
   out.rssGrowthMB = out.peakRssMB - rssBefore / 2 ** 20;
-  if (kept === undefined) throw new Error("no answer");
+  if (kept === undefined) throw new Error("no answer"); // keeps the answer alive through the GC above
   await tracker.close();
   console.log(JSON.stringify(out));
   process.exit(0);
