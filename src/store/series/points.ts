@@ -39,14 +39,20 @@ function metricAt(key: string, d: Float64Array, i: number): Metric {
 
 /** Points of `blocks` (in order) whose step is in `range`, at most `max`, in logged order. */
 export function selectFrom(key: string, blocks: readonly Float64Array[], range: StepRange, max: number | undefined): Metric[] {
-  const limit = max ?? Number.POSITIVE_INFINITY;
-  const out: Metric[] = [];
   const all = range.lo === -Infinity && range.hi === Infinity;
+  // Counted first, so the answer is allocated once at its size (long histories are millions of points).
+  let count = 0;
+  for (const d of blocks) {
+    if (all) count += d.length / 3;
+    else for (let i = 0; i < d.length; i += 3) if ((d[i] as number) >= range.lo && (d[i] as number) <= range.hi) count++;
+  }
+  const out = new Array<Metric>(Math.min(count, max ?? count));
+  let at = 0;
   for (const d of blocks) {
     const n = d.length / 3;
-    for (let i = 0; i < n && out.length < limit; i++) {
+    for (let i = 0; i < n && at < out.length; i++) {
       const step = d[3 * i] as number;
-      if (all || (step >= range.lo && step <= range.hi)) out.push(metricAt(key, d, i));
+      if (all || (step >= range.lo && step <= range.hi)) out[at++] = metricAt(key, d, i);
     }
   }
   return out;
