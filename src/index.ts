@@ -25,6 +25,7 @@ export { Run } from "./run.js";
 export type { MetricOptions, EndOptions } from "./run.js";
 export type { ImageOptions, LoggedImage, TableInput } from "./media/log.js";
 export type { ImageInput, RawImage, TensorLike } from "./media/image.js";
+export type { SystemMetricsOptions, ConsoleCaptureOptions } from "./run-addons.js";
 export type { TrackerOptions, ResolvedOptions, NamePolicy, Backend, LocalBackend, MlflowBackend, Env } from "./options.js";
 export type { Durability } from "./log/journal.js";
 export type { MetricHistoryOptions, SampledHistoryOptions } from "./store/series/history-options.js";

@@ -10,7 +10,7 @@ import { ValidationError } from "./errors.js";
 import { ConsoleCapture, DEFAULT_CONSOLE_MAX_BYTES } from "./console-capture/capture.js";
 import { envBool, type EnvVars } from "./internal/env.js";
 import { RUN_ADDONS, type Run } from "./run.js";
-import { DEFAULT_SYSTEM_METRICS_INTERVAL_MS, SystemMetricsMonitor } from "./system-metrics/monitor.js";
+import { DEFAULT_SYSTEM_METRICS_INTERVAL_MS, SYSTEM_PREFIX, SystemMetricsMonitor } from "./system-metrics/monitor.js";
 
 /**
  * Settings of system metrics.
@@ -100,9 +100,11 @@ export function attachAddons(
   if (systemMetrics === undefined && captureConsole === undefined) return;
   const access = run[RUN_ADDONS]();
   if (systemMetrics !== undefined) {
+    // A resumed run continues its system metrics' steps, as MLflow's monitor does.
+    const firstStep = (access.maxStep(SYSTEM_PREFIX) ?? -1) + 1;
     const monitor = new SystemMetricsMonitor(
       { log: (metrics, step, timestamp) => run.logMetrics(metrics, { step, timestamp }), clock: access.artifacts.clock },
-      systemMetrics.intervalMs,
+      { intervalMs: systemMetrics.intervalMs, firstStep },
     );
     access.onEnd(() => monitor.stop());
   }

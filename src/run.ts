@@ -95,6 +95,8 @@ export interface RunAddonAccess {
   readonly artifacts: ArtifactContext;
   /** Runs `hook` once, synchronously, right before the end record (on `end()` and on the exit paths). */
   onEnd(hook: () => void): void;
+  /** The highest step of the metrics whose key starts with `prefix` (a resumed run's earlier ones included). */
+  maxStep(prefix: string): number | undefined;
 }
 
 /**
@@ -484,6 +486,11 @@ export class Run implements AsyncDisposable {
 
   /** @internal */
   [RUN_ADDONS](): RunAddonAccess {
-    return { artifacts: this.artifacts, onEnd: (hook) => void this.endHooks.push(hook) };
+    const maxStep = (prefix: string): number | undefined => {
+      let max: number | undefined;
+      for (const [key, point] of this.live.latest) if (key.startsWith(prefix) && (max === undefined || point.step > max)) max = point.step;
+      return max;
+    };
+    return { artifacts: this.artifacts, onEnd: (hook) => void this.endHooks.push(hook), maxStep };
   }
 }

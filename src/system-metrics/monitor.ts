@@ -44,18 +44,24 @@ export class SystemMetricsMonitor {
   private disks: ReadonlySet<string> = new Set();
   private base: Counters | undefined;
   private last: { counters: Counters; cpu: NodeJS.CpuUsage; elu: EventLoopUtilization; at: number } | undefined;
-  private step = 0;
+  private step: number;
   private busy = false;
   private stopped = false;
 
+  /**
+   * @param settings.intervalMs - Sampling period. @default 10000
+   * @param settings.firstStep - Step of the first sample (a resumed run continues its own). @default 0
+   * @example `const m = new SystemMetricsMonitor({ log, clock: Date.now }, { intervalMs: 5000 }); …; m.stop();`
+   */
   constructor(
     private readonly sink: MonitorSink,
-    readonly intervalMs: number = DEFAULT_SYSTEM_METRICS_INTERVAL_MS,
-    gpuCommand?: string,
+    settings: { readonly intervalMs?: number; readonly firstStep?: number } = {},
   ) {
+    const intervalMs = settings.intervalMs ?? DEFAULT_SYSTEM_METRICS_INTERVAL_MS;
+    this.step = settings.firstStep ?? 0;
     this.lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
     this.lag.enable();
-    this.gpu = new GpuWatcher(intervalMs, gpuCommand);
+    this.gpu = new GpuWatcher(intervalMs);
     this.timer = setInterval(() => void this.sample(), intervalMs);
     this.timer.unref();
     void this.baseline();

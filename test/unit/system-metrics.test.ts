@@ -122,6 +122,21 @@ describe("system metrics", () => {
     expect(errors).toEqual([]);
   });
 
+  it("a resumed run continues its system metrics' steps instead of starting again at 0", async () => {
+    process.env.PATH = tmp; // no nvidia-smi
+    const t = tracker({ systemMetrics: { intervalMs: 100 } });
+    const key = "system/process_memory_rss_megabytes";
+    const first = await t.startRun();
+    await until(async () => (await t.getMetricHistory(first.id, key)).length >= 2);
+    await first.end();
+    const before = (await t.getMetricHistory(first.id, key)).length;
+    const resumed = await t.startRun({ resume: first.id });
+    await until(async () => (await t.getMetricHistory(first.id, key)).length >= before + 2);
+    await resumed.end();
+    const steps = (await t.getMetricHistory(first.id, key)).map((m) => m.step);
+    expect(steps).toEqual(steps.map((_, i) => i));
+  });
+
   it("rejects bad settings with a ValidationError naming the field; reads MLflow's environment variables", async () => {
     expect(() => tracker({ systemMetrics: { intervalMs: 5 } })).toThrow(/options\.systemMetrics\.intervalMs/);
     expect(() => tracker({ systemMetrics: { every: 1 } as never })).toThrow(ValidationError);
