@@ -7,7 +7,8 @@
  * `maxBytes` are stored per run, and past that the bytes are only counted (one closing line
  * says how many). The last part is written synchronously when the run ends, by `end()` or by
  * the process exit hooks (a signal, an uncaught error, the exit), which also restore the
- * streams; a SIGKILL loses the part not yet written.
+ * streams; an uncaught error's stack is stored too (`Uncaught Error: …`). A SIGKILL loses the
+ * part not yet written.
  *
  * @packageDocumentation
  */
@@ -47,7 +48,15 @@ export class ConsoleCapture {
   ) {
     this.partBytes = Math.min(CONSOLE_PART_BYTES, Math.max(1024, Math.floor(maxBytes / 4)));
     this.unlisten = listen((stream, text) => this.take(stream, text));
+    // Node prints an uncaught error only after the exit hooks have ended the run: keep its stack
+    // here first (prepended, so it runs before the hook that ends the run).
+    process.prependListener("uncaughtExceptionMonitor", this.onUncaught);
   }
+
+  private readonly onUncaught = (error: unknown): void => {
+    const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+    this.take("stderr", `Uncaught ${text}\n`);
+  };
 
   private take(stream: StreamName, text: string): void {
     const lines = (this.partial[stream] + text).split("\n");
@@ -91,6 +100,7 @@ export class ConsoleCapture {
     if (this.stopped) return;
     this.stopped = true;
     this.unlisten();
+    process.off("uncaughtExceptionMonitor", this.onUncaught);
     for (const stream of ["stdout", "stderr"] as const) if (this.partial[stream] !== "") this.add(`${maskText(this.partial[stream])}\n`);
     if (this.dropped > 0) {
       this.current += `[mltrail] console capture stopped storing at maxBytes (${this.maxBytes}); ${this.dropped} more bytes were printed and not stored\n`;

@@ -154,7 +154,9 @@ describe("console capture when the process ends without run.end()", () => {
       const [run] = await t.searchRuns();
       expect(run?.info.status).toBe(mode === "crash" ? "FAILED" : "FINISHED");
       const dir = path.join(store, "experiments", run?.info.experimentId ?? "", "runs", run?.info.runId ?? "", "artifacts");
-      expect(fs.readFileSync(path.join(dir, "console", "output.log"), "utf8")).toBe("started --token ***\nto stderr\n");
+      const text = fs.readFileSync(path.join(dir, "console", "output.log"), "utf8");
+      if (mode === "natural") expect(text).toBe("started --token ***\nto stderr\n");
+      else expect(text).toMatch(/^started --token \*\*\*\nto stderr\nUncaught Error: boom\n {4}at /);
     } finally {
       await t.close();
     }
