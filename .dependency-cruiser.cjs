@@ -104,6 +104,35 @@ module.exports = {
       to: { path: "^src/", pathNot: ["^src/console-capture/", "^src/artifacts/", "^src/capture/environment\\.ts$", "^src/internal/"] },
     },
     {
+      name: "mlflow-only-through-its-backend",
+      severity: "error",
+      comment:
+        "The MLflow protocol (REST client, HTTP transport, artifact proxy, registry on tags) is reached only through src/backends/mlflow/: the tracker, runs and the replicator speak the backend interface (src/backends/types.ts). options.ts and the entry use the HTTP auth helpers and type.",
+      from: { path: "^src/", pathNot: ["^src/backends/mlflow/", "^src/(options|index)\\.ts$", "^src/remote/(mlflow/|http\\.ts$|artifacts\\.ts$|artifact-sync\\.ts$|registry\\.ts$|registry-audit\\.ts$|history\\.ts$|errors\\.ts$)"] },
+      to: { path: "^src/remote/(mlflow/|http\\.ts$|artifacts\\.ts$|artifact-sync\\.ts$|registry\\.ts$|registry-audit\\.ts$|history\\.ts$)" },
+    },
+    {
+      name: "http-auth-helpers-only",
+      severity: "error",
+      comment: "Outside the MLflow backend, only options.ts (auth from env, sealing) and the entry (the HttpAuth type) touch the transport module.",
+      from: { path: "^src/(options|index)\\.ts$" },
+      to: { path: "^src/remote/(mlflow/|artifacts\\.ts$|artifact-sync\\.ts$|registry\\.ts$|registry-audit\\.ts$)" },
+    },
+    {
+      name: "backend-interface-is-types-only",
+      severity: "error",
+      comment: "src/backends/types.ts is the seam: it declares interfaces and imports nothing but types.",
+      from: { path: "^src/backends/types\\.ts$" },
+      to: { path: "^src/", dependencyTypesNot: ["type-only"] },
+    },
+    {
+      name: "backends-do-not-know-each-other",
+      severity: "error",
+      comment: "One folder or file per backend under src/backends/; they share only the interface, and only the factory (index.ts) knows them all.",
+      from: { path: "^src/backends/(mlflow)/" },
+      to: { path: "^src/backends/", pathNot: ["^src/backends/mlflow/", "^src/backends/types\\.ts$"] },
+    },
+    {
       name: "no-orphans",
       severity: "error",
       comment: "A module nothing imports is dead code (entries and declaration files aside).",

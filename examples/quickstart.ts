@@ -31,7 +31,7 @@ const ids = [await train(0.01, 10), await train(0.03, 10)];
 const best = await tracker.searchRuns({ filter: "tags.example = 'quickstart'", orderBy: ["metrics.loss ASC"], maxResults: 1 });
 const top = best[0];
 const { backend } = tracker.options;
-const where = backend.kind === "local" ? `the local store at ${backend.root}` : `the tracking server ${backend.url}`;
+const where = backend.kind === "local" ? `the local store at ${backend.root}` : backend.kind === "mlflow" ? `the tracking server ${backend.url}` : backend.uri;
 console.log(`Logged ${ids.length} runs to ${where} (experiment "${tracker.options.experiment}").`);
 for (const id of ids) {
   const { info, data } = await tracker.getRun(id);

@@ -25,8 +25,22 @@ export { Run } from "./run.js";
 export type { MetricOptions, EndOptions } from "./run.js";
 export type { ImageOptions, LoggedImage, TableInput } from "./media/log.js";
 export type { ImageInput, RawImage, TensorLike } from "./media/image.js";
-export type { SystemMetricsOptions, ConsoleCaptureOptions } from "./run-addons.js";
-export type { TrackerOptions, ResolvedOptions, NamePolicy, Backend, LocalBackend, MlflowBackend, Env } from "./options.js";
+export type { TrackerOptions, ResolvedOptions, NamePolicy, Backend, LocalBackend, MlflowBackend, ExternalBackend, Env } from "./options.js";
+// Backends: the interface every backend implements, and the registration of URI schemes (docs/backends.md).
+export { registerBackend } from "./backends/schemes.js";
+export type {
+  TrackingBackend,
+  BackendCapabilities,
+  BackendQueries,
+  BackendSearch,
+  BackendContext,
+  BackendFactory,
+  CreateRunNow,
+  ReplicationSink,
+  SinkRun,
+  SinkBatch,
+} from "./backends/types.js";
+export type { RegistryStore } from "./registry/store.js";
 export type { Durability } from "./log/journal.js";
 export type { MetricHistoryOptions, SampledHistoryOptions } from "./store/series/history-options.js";
 export type { LogLevel, LogSink } from "./internal/logger.js";

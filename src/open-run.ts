@@ -2,11 +2,11 @@
  * Opening and finishing one run: the local folder, lock and journal; with a server, the
  * quick online create and the replication source.
  */
-import { type MltrailError, PermissionDeniedError } from "./errors.js";
+import { MltrailError, PermissionDeniedError } from "./errors.js";
 import { withAuthHint } from "./remote/auth-hint.js";
 import type { RunLog } from "./log/run-log.js";
 import { ReplicationState } from "./remote/replication-state.js";
-import { RUN_KEY_TAG, type RunSource } from "./remote/run-replicator.js";
+import type { RunSource } from "./remote/run-replicator.js";
 import { Run } from "./run.js";
 import { contextTags, initialTags, planRun, runName } from "./start-run.js";
 import type { RunMeta } from "./store/meta.js";
@@ -19,9 +19,9 @@ import { checkExperimentActive } from "./store/lifecycle-ops.js";
 export type { OpenRun, OpenRunInput } from "./open-run-base.js";
 
 /**
- * Creates the run on the server, failing fast; undefined when the server does not answer (the
- * run starts offline). A 403 is thrown: the credentials may not write there, and a run started
- * anyway would only pile up records the server refuses.
+ * Creates the run on the backend at once, failing fast; undefined when it cannot or does not
+ * answer (the run starts offline). A 403 is thrown: the credentials may not write there, and a
+ * run started anyway would only pile up records the backend refuses.
  */
 async function createOnline(
   input: OpenRunInput,
@@ -30,19 +30,14 @@ async function createOnline(
   startTime: number,
   user: string | undefined,
 ): Promise<{ runId: string; experimentId: string } | undefined> {
-  const remote = input.remote;
-  if (remote === undefined) return undefined;
+  const create = input.remote?.backend.createRunNow;
+  if (create === undefined) return undefined;
   const timeoutMs = Math.min(input.options.requestTimeoutMs, 10_000);
   try {
-    const exp = (await remote.quick.getOrCreateExperiment(experiment, undefined, { timeoutMs })).experimentId;
-    const run = await remote.quick.createRun(
-      { experimentId: exp, runName: name, startTime, tags: { [RUN_KEY_TAG]: input.runKey }, ...defined({ userId: user }) },
-      { timeoutMs },
-    );
-    return { runId: run.info.runId, experimentId: exp };
+    return await create({ experimentName: experiment, name, startTime, runKey: input.runKey, user }, timeoutMs);
   } catch (err) {
     if (err instanceof PermissionDeniedError) throw withAuthHint(err, experiment, "startRun");
-    input.onError(err as MltrailError);
+    input.onError(err instanceof MltrailError ? err : new MltrailError(`could not create the run on ${input.remote?.target}: ${String(err)}`, { cause: err }));
     return undefined;
   }
 }

@@ -17,6 +17,7 @@ import { MLFLOW_LIMITS, type BackendLimits } from "./model/limits.js";
 import { authFromEnv, sealAuth, type HttpAuth } from "./remote/http.js";
 import { canonicalServerUri } from "./remote/server-uri.js";
 import { type AddonSettings, type ConsoleCaptureOptions, resolveAddons, type SystemMetricsOptions } from "./run-addons.js";
+import { registeredScheme } from "./backends/schemes.js";
 
 /**
  * Regular expressions that names must match, enforced with a ValidationError.
@@ -266,10 +267,23 @@ export interface MlflowBackend {
 }
 
 /**
- * Which store a tracker uses, derived from `trackingUri`.
+ * A backend of a scheme registered with `registerBackend` (docs/backends.md).
+ * @example `{ kind: "external", scheme: "jsonl", uri: "jsonl:./runs" }`
+ */
+export interface ExternalBackend {
+  /** Always `"external"`. */
+  readonly kind: "external";
+  /** The URI's scheme, lower case, e.g. `"jsonl"`. */
+  readonly scheme: string;
+  /** The tracking URI, with any password hidden. */
+  readonly uri: string;
+}
+
+/**
+ * Which store a tracker uses, derived from `trackingUri` (by its scheme: see docs/backends.md).
  * @example `tracker.options.backend.kind`
  */
-export type Backend = LocalBackend | MlflowBackend;
+export type Backend = LocalBackend | MlflowBackend | ExternalBackend;
 
 /**
  * Options after defaults and environment variables are applied: every field present, frozen.
@@ -378,6 +392,8 @@ export function resolveBackend(uri: string, cwd: string): Backend {
       );
     }
   }
+  const scheme = registeredScheme(uri);
+  if (scheme !== undefined) return { kind: "external", scheme, uri: shown };
   // "localhost:5000" is a server without its scheme, not a folder of that name.
   if (/^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\]):\d{1,5}(?:[/?#]|$)/i.test(uri)) {
     throw new ValidationError(
@@ -398,7 +414,11 @@ export function resolveBackend(uri: string, cwd: string): Backend {
     }
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) || /^(databricks|sqlite|postgresql|mysql)/i.test(uri)) {
-    throw new ValidationError("options.trackingUri", shown, "must be a folder path, a file: URI, or an http(s) URL of an MLflow-compatible server");
+    throw new ValidationError(
+      "options.trackingUri",
+      shown,
+      "must be a folder path, a file: URI, an http(s) URL of an MLflow-compatible server, or a URI of a scheme registered with registerBackend",
+    );
   }
   return { kind: "local", root: path.resolve(cwd, uri) };
 }

@@ -21,6 +21,7 @@ import { checkName, checkRunId, checkString } from "./model/validate.js";
 import { checkFunction, checkOptionalString, checkOptions, checkRequiredOptions, checkStringList, checkStringsIn } from "./model/args.js";
 import { resolveOptions, type ResolvedOptions, type TrackerOptions } from "./options.js";
 import { LocalQueries, type Queries } from "./queries.js";
+import { createBackend, localBackend, type TrackingBackend } from "./backends/index.js";
 import { connectRemote, type RemoteSide } from "./remote/connect.js";
 import { claimPendingRuns, earlierRunsNotice, syncCommand } from "./remote/drain.js";
 import { RemoteQueries } from "./remote/queries.js";
@@ -30,10 +31,8 @@ import { END_QUEUED, type Run, type MetricOptions, type RunHost } from "./run.js
 import { openRun, type OpenRun } from "./open-run.js";
 import type { StartRunOptions } from "./start-run.js";
 import { LocalStore } from "./store/local-store.js";
-import { LocalRegistry } from "./store/registry.js";
-import { MlflowRegistry } from "./remote/registry.js";
 import { Models, type ModelVersion, type RegisterModelOptions } from "./models.js";
-import type { AuditEntry } from "./registry/store.js";
+import type { AuditEntry, RegistryStore } from "./registry/store.js";
 import { checkVersionUpdate } from "./registry/rules.js";
 import { checkVersionChange } from "./registry/arguments.js";
 import { checkArtifactPath } from "./artifacts/paths.js";
@@ -61,6 +60,8 @@ import type { RunTarget, TrackerState, TrackerStats, FlushResult, FlushOptions, 
 interface Core {
   readonly store: LocalStore;
   readonly queries: Queries;
+  /** The backend's registry, else the local store's. */
+  readonly registry: RegistryStore;
 }
 
 const activeContext = new AsyncLocalStorage<Run>();
@@ -113,6 +114,9 @@ export class Tracker implements AsyncDisposable {
   private readonly log: Logger;
   private readonly clock: Clock = systemClock;
   private readonly events = new EventEmitter();
+  /** The backend `trackingUri` names; undefined for the local store (opened with the core). */
+  private readonly backend: TrackingBackend | undefined;
+  /** Replication to the backend, when it receives records. */
   private readonly remote: RemoteSide | undefined;
   private corePromise: Promise<Core> | undefined;
   private readonly warnedCodes = new Set<string>();
@@ -144,15 +148,19 @@ export class Tracker implements AsyncDisposable {
     checkName("options.experiment", this.options.experiment, MLFLOW_LIMITS.experimentNameLength);
     checkNamePolicy("experiment", this.options.experiment, this.options.namePolicy.experiment);
     this.log = createLogger(this.options.logLevel, this.options.logger);
-    const backend = this.options.backend;
-    if (backend.kind === "mlflow") {
-      if (backend.notice !== undefined) this.log.warn(backend.notice);
-      this.remote = connectRemote(backend.url, this.options, this.log, {
-        onState: (state) => this.events.emit("state", state),
-        onError: (error) => this.emitError(error),
-        onRejected: (info) => this.events.emit("rejected", info),
-        spool: async () => (await this.core()).store,
-      });
+    const described = this.options.backend;
+    if (described.kind === "mlflow" && described.notice !== undefined) this.log.warn(described.notice);
+    this.backend = createBackend(this.options, (error) => this.emitError(error));
+    this.remote =
+      this.backend === undefined
+        ? undefined
+        : connectRemote(this.backend, this.options, this.log, {
+            onState: (state) => this.events.emit("state", state),
+            onError: (error) => this.emitError(error),
+            onRejected: (info) => this.events.emit("rejected", info),
+            spool: async () => (await this.core()).store,
+          });
+    if (this.remote !== undefined) {
       if (this.options.mode === "offline") this.remote.replicator.close();
       // Runs earlier processes left pending start going out now, not at the first call.
       else if (this.options.drainOnStart)
@@ -166,19 +174,14 @@ export class Tracker implements AsyncDisposable {
       remoteId: (run) => this.progress.get(run)?.state.remoteRunId,
       runUrl: (run) => {
         const st = this.progress.get(run)?.state;
-        return backend.kind !== "mlflow" || st?.remoteRunId === undefined || st.remoteExperimentId === undefined
+        return st?.remoteRunId === undefined || st.remoteExperimentId === undefined
           ? undefined
-          : `${backend.url}/#/experiments/${st.remoteExperimentId}/runs/${st.remoteRunId}`;
+          : this.remote?.backend.runUrl?.(st.remoteExperimentId, st.remoteRunId);
       },
     };
-    const remote = this.remote;
-    const registry =
-      remote === undefined
-        ? (async () => new LocalRegistry((await this.core()).store.layout.root, (error) => this.emitError(error)))()
-        : Promise.resolve(new MlflowRegistry(remote.client, this.options.versionTag, (error) => this.emitError(error)));
-    registry.catch(() => undefined);
+    const ownRegistry = this.backend?.registry;
     this.models = new Models({
-      store: () => registry,
+      store: async () => ownRegistry ?? (await this.core()).registry,
       getRun: (runId) => this.runFacts(runId),
       runDatasets: (runId) => this.getRunDatasets(runId),
       requireRationale: this.options.requireRationale,
@@ -250,8 +253,8 @@ export class Tracker implements AsyncDisposable {
   }
 
   private async openCore(): Promise<Core> {
-    const backend = this.options.backend;
-    const store = await LocalStore.open(backend.kind === "local" ? backend.root : this.options.spoolDir);
+    const described = this.options.backend;
+    const store = await LocalStore.open(described.kind === "local" ? described.root : this.options.spoolDir);
     store.onDamage = (error) => {
       this.log.error(error.message);
       this.emitError(error);
@@ -262,7 +265,11 @@ export class Tracker implements AsyncDisposable {
       await this.draining;
       await this.replicating?.flush(this.options.closeTimeoutMs);
     };
-    const queries = remote === undefined ? new LocalQueries(store) : new RemoteQueries(remote.client, store, remote.target, remote.http, settle);
+    // The local store answers what the backend cannot (and everything when it is the backend).
+    const local = localBackend(store, (error) => this.emitError(error));
+    const own = this.backend?.queries;
+    const queries = remote === undefined || own === undefined ? new LocalQueries(store) : new RemoteQueries(own, store, remote.target, settle);
+    const registry = this.backend?.registry ?? (local.registry as RegistryStore);
     if (remote !== undefined && this.replicating !== undefined && this.options.drainOnStart) {
       const earlierToo = this.options.syncEarlierRuns === true;
       this.draining = claimPendingRuns(store, remote.target, { skip: new Set(this.open.keys()), earlier: earlierToo }).then(
@@ -278,7 +285,7 @@ export class Tracker implements AsyncDisposable {
         (err: unknown) => this.emitError(err instanceof MltrailError ? err : new MltrailError(`could not scan for pending runs: ${String(err)}`)),
       );
     }
-    return { store, queries };
+    return { store, queries, registry };
   }
 
   /**
@@ -962,7 +969,7 @@ export class Tracker implements AsyncDisposable {
       this.warnPending();
       this.closed = true;
       this.remote?.replicator.close();
-      this.remote?.http.close();
+      this.backend?.close();
       unregisterExitParticipant(this.exitParticipant);
     }
     const s = this.stats();

@@ -19,3 +19,6 @@ export const MLFLOW_TAGS = {
   dataContext: "mlflow.data.context",
   experimentKind: "mlflow.experimentKind",
 } as const;
+
+/** Tag that carries a run's client-side key on every backend, for idempotent creation and read-your-writes. */
+export const RUN_KEY_TAG = "mltrail.runKey";

@@ -139,7 +139,12 @@ export interface AuditEntry {
   readonly changes?: readonly string[];
 }
 
-/** Storage of a model registry. @internal */
+/**
+ * Storage of a model registry: what a backend implements to hold releases (the semver rules
+ * run in mltrail, above it). A store only has to make version allocation and alias changes
+ * atomic; the local store takes a lock per model, MLflow's checks after creating.
+ * @example `const versions = await store.listVersions("churn")`
+ */
 export interface RegistryStore {
   listModels(): Promise<string[]>;
   /** All versions, including tombstones, by backend version. */

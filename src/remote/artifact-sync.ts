@@ -10,7 +10,7 @@ import { readJournal } from "../log/segments.js";
 import { uploadFile } from "./artifacts.js";
 import type { HttpClient } from "./http.js";
 import type { MlflowClient } from "./mlflow/client.js";
-import type { RunSource } from "./run-replicator.js";
+import type { SinkRun } from "../backends/types.js";
 import { RunPaths } from "../store/layout.js";
 import { MLFLOW_TAGS } from "../model/system-tags.js";
 import { defined } from "../internal/defined.js";
@@ -53,7 +53,7 @@ export class ArtifactSync {
     return uri;
   }
 
-  async upload(remoteRunId: string, source: RunSource, record: ArtifactRecord): Promise<void> {
+  async upload(remoteRunId: string, source: SinkRun, record: ArtifactRecord): Promise<void> {
     const file = path.join(new RunPaths(source.runDir).artifacts, ...record.p.split("/"));
     await uploadFile(this.http, await this.artifactUri(remoteRunId), record.p, file, NO_RETRY(this.signal));
   }
@@ -78,7 +78,7 @@ export class ArtifactSync {
     );
   }
 
-  async finish(remoteRunId: string, source: RunSource): Promise<void> {
+  async finish(remoteRunId: string, source: SinkRun): Promise<void> {
     const manifest = await manifestOf(source.journalDir);
     if (Object.keys(manifest).length === 0) return;
     const file = path.join(source.runDir, "manifest.json");

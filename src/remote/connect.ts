@@ -1,27 +1,24 @@
 /**
- * Builds the server side of a tracker from resolved options: one HTTP transport, a client
- * for queries and one-off calls (with retries), a client without retries for the quick
- * online `startRun`, and the replicator.
+ * The replication side of a tracker with a backend that receives records: the backend and a
+ * replicator over one of its sinks. Speaks only the backend interface.
  */
 import type { MltrailError } from "../errors.js";
 import type { Logger } from "../internal/logger.js";
 import type { JournalRecord } from "../log/record.js";
 import type { ResolvedOptions } from "../options.js";
 import type { ApiError } from "../errors.js";
+import type { TrackingBackend } from "../backends/types.js";
 import type { ReplicationHealth } from "./health.js";
-import { createHttpClient, type HttpClient } from "./http.js";
-import { MlflowClient } from "./mlflow/client.js";
 import { Replicator } from "./replicator.js";
 import { ReplicationState } from "./replication-state.js";
 import type { LocalStore } from "../store/local-store.js";
 
-/** The server side of a tracker. @internal */
+/** The replication side of a tracker. @internal */
 export interface RemoteSide {
+  /** The backend records go to. */
+  readonly backend: TrackingBackend;
+  /** Its identity (the key of each run's cursor). */
   readonly target: string;
-  readonly http: HttpClient;
-  readonly client: MlflowClient;
-  /** No retries: for calls that must fail fast, such as creating a run at `startRun`. */
-  readonly quick: MlflowClient;
   readonly replicator: Replicator;
 }
 
@@ -34,14 +31,15 @@ export interface RemoteEvents {
   spool(): Promise<LocalStore>;
 }
 
-/** Connects to the server named by `options.backend` (no request is made yet). */
-export function connectRemote(url: string, options: ResolvedOptions, log: Logger, events: RemoteEvents): RemoteSide {
-  const http = createHttpClient({ ...options.auth, trackingUri: url, timeoutMs: options.requestTimeoutMs });
-  const client = new MlflowClient({ http, retry: { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs } });
-  const quick = new MlflowClient({ http, retry: false });
+/**
+ * A replicator to `backend` (no request is made yet); undefined when the backend receives no
+ * records (the local store).
+ */
+export function connectRemote(backend: TrackingBackend, options: ResolvedOptions, log: Logger, events: RemoteEvents): RemoteSide | undefined {
+  if (backend.sink === undefined) return undefined;
+  const target = backend.target;
   const replicator = new Replicator({
-    http,
-    limits: options.limits,
+    sink: backend.sink(),
     maxConcurrentRequests: options.maxConcurrentRequests,
     intervalMs: options.replicationIntervalMs,
     retryBaseMs: options.retryBaseMs,
@@ -56,8 +54,8 @@ export function connectRemote(url: string, options: ResolvedOptions, log: Logger
     lookupRemoteId: async (localRunId) => {
       const store = await events.spool();
       const found = await store.findRun(localRunId);
-      return found === undefined ? undefined : (await ReplicationState.load(found.paths.dir, url)).state.remoteRunId;
+      return found === undefined ? undefined : (await ReplicationState.load(found.paths.dir, target)).state.remoteRunId;
     },
   });
-  return { target: url, http, client, quick, replicator };
+  return { backend, target, replicator };
 }

@@ -17,8 +17,8 @@ import { JournalTail } from "../log/tail.js";
 import type { EndRecord } from "../log/record.js";
 import { BadRequestError } from "../errors.js";
 import type { Batch } from "./batcher.js";
-import type { BackendLimits } from "../model/limits.js";
-import type { RemoteRun } from "./mlflow/types.js";
+import type { EndStatus, RunRecord } from "../model/types.js";
+import type { ReplicationSink } from "../backends/types.js";
 import { REJECTED_FILE, type ReplicationState } from "./replication-state.js";
 import { MLFLOW_TAGS } from "../model/system-tags.js";
 
@@ -95,7 +95,7 @@ export async function readLocalFinal(journalDir: string, runDir: string): Promis
 /** How the server's copy of a run differs from the local log. @internal */
 export interface Drift {
   /** Status and end time to send again. */
-  readonly end: { readonly status: string; readonly endTime: number } | undefined;
+  readonly end: { readonly status: EndStatus; readonly endTime: number } | undefined;
   /** Name to send again (as a rename). */
   readonly name: string | undefined;
   /** Tags whose server value is not the last value logged. */
@@ -124,7 +124,7 @@ export function isClean(d: Drift): boolean {
  * created with (used when the log has no `mlflow.runName` tag).
  * @internal
  */
-export function driftOf(local: LocalFinal, server: RemoteRun, parentId: string | undefined, createdName: string): Drift {
+export function driftOf(local: LocalFinal, server: RunRecord, parentId: string | undefined, createdName: string): Drift {
   const tags: { key: string; value: string }[] = [];
   for (const [key, value] of local.tags) {
     if (key === RUN_NAME_TAG) continue;
@@ -176,13 +176,8 @@ export interface CheckSource {
 
 /** The requests and reports the check uses (the replicator's services have them). @internal */
 export interface CheckServices {
-  readonly limits: BackendLimits;
-  /** How long a write that may still be in flight can take to land, ms. */
-  readonly settleMs: number;
-  getRun(remoteRunId: string): Promise<RemoteRun>;
-  logBatch(remoteRunId: string, batch: Batch): Promise<void>;
-  renameRun(remoteRunId: string, name: string): Promise<void>;
-  endRun(remoteRunId: string, status: string, endTime: number): Promise<void>;
+  /** The target: its limits, settle time, read-back and the calls a repair makes. */
+  readonly sink: Pick<ReplicationSink, "limits" | "settleMs" | "readRun" | "logBatch" | "renameRun" | "endRun">;
   remoteIdOf(localRunId: string): Promise<string | undefined>;
   onAcked(source: CheckSource, count: number): void;
   onNotKept(source: CheckSource, what: string): void;
@@ -212,12 +207,15 @@ export class FinalCheck {
   /** One round: wait, check, repair or finish. */
   async step(remoteRunId: string): Promise<CheckResult> {
     const st = this.source.state.state;
-    const wait = (st.uncertainAt ?? 0) + this.services.settleMs - Date.now();
+    const sink = this.services.sink;
+    // A sink that cannot read back (append-only files) has nothing to compare: the end is final.
+    if (sink.readRun === undefined) return this.finish();
+    const wait = (st.uncertainAt ?? 0) + sink.settleMs - Date.now();
     if (wait > 0) return { kind: "later", delayMs: wait };
     this.final ??= await readLocalFinal(this.source.journalDir, this.source.runDir);
     const parent = this.final.tags.get(PARENT_TAG);
     const parentId = parent === undefined ? undefined : await this.services.remoteIdOf(parent);
-    const drift = driftOf(this.final, await this.services.getRun(remoteRunId), parentId, this.source.name);
+    const drift = driftOf(this.final, await sink.readRun(remoteRunId), parentId, this.source.name);
     if (isRepairable(drift) && this.repairs < MAX_REPAIRS) {
       this.repairs++;
       try {
@@ -234,13 +232,13 @@ export class FinalCheck {
   }
 
   private async repair(remoteRunId: string, drift: Drift): Promise<void> {
-    const n = Math.min(this.services.limits.tagsPerBatch, this.services.limits.paramsPerBatch);
+    const n = Math.min(this.services.sink.limits.tagsPerBatch, this.services.sink.limits.paramsPerBatch);
     for (let i = 0; i < Math.max(drift.tags.length, drift.params.length); i += n) {
       const batch: Batch = { metrics: [], params: drift.params.slice(i, i + n), tags: drift.tags.slice(i, i + n), count: 0, lastSeq: 0 };
-      await this.services.logBatch(remoteRunId, batch);
+      await this.services.sink.logBatch(remoteRunId, batch);
     }
-    if (drift.name !== undefined) await this.services.renameRun(remoteRunId, drift.name);
-    if (drift.end !== undefined) await this.services.endRun(remoteRunId, drift.end.status, drift.end.endTime);
+    if (drift.name !== undefined) await this.services.sink.renameRun(remoteRunId, drift.name);
+    if (drift.end !== undefined) await this.services.sink.endRun(remoteRunId, drift.end.status, drift.end.endTime);
   }
 
   private async finish(): Promise<CheckResult> {

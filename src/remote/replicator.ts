@@ -1,5 +1,5 @@
 /**
- * The replicator: ships run journals to an MLflow-compatible server. One request in flight
+ * The replicator: ships run journals to one target through its {@link ReplicationSink}. One request in flight
  * per run, a bounded number overall; a pass every `intervalMs` and at once when a run has a
  * full batch; exponential backoff with jitter that honours Retry-After; DEGRADED on a failure
  * or a hanging request, DOWN after repeated failures or a long time without a success (one
@@ -11,22 +11,16 @@ import { setMaxListeners } from "node:events";
 import { MltrailError, SpoolError, type ApiError } from "../errors.js";
 import type { Logger } from "../internal/logger.js";
 import type { JournalRecord } from "../log/record.js";
-import type { BackendLimits } from "../model/limits.js";
-import type { Batch } from "./batcher.js";
+import type { ReplicationSink } from "../backends/types.js";
 import { Health, healthThresholds, type ReplicationHealth } from "./health.js";
-import { MlflowClient } from "./mlflow/client.js";
 import { backoffDelay, sleep } from "./retry.js";
-import { ArtifactSync } from "./artifact-sync.js";
-import type { HttpClient } from "./http.js";
-import { RUN_KEY_TAG, RunReplicator, type ReplicatorServices, type RunSource, type StepResult } from "./run-replicator.js";
-import { defined } from "../internal/defined.js";
+import { RunReplicator, type ReplicatorServices, type RunSource, type StepResult } from "./run-replicator.js";
 import { withAuthHint } from "./auth-hint.js";
 
 /** Settings of a {@link Replicator}. */
 export interface ReplicatorOptions {
-  /** The transport; the replicator builds its own client on it, without retries. */
-  readonly http: HttpClient;
-  readonly limits: BackendLimits;
+  /** Where the records go: the target's sink, which makes each call once (this loop retries). */
+  readonly sink: ReplicationSink;
   readonly maxConcurrentRequests: number;
   readonly intervalMs: number;
   readonly retryBaseMs: number;
@@ -76,9 +70,6 @@ export class Replicator {
   /** Records still unacknowledged when {@link close} let go of the runs (they stay in the journals). */
   private pendingAtClose = 0;
   private readonly services: ReplicatorServices;
-  /** The client of every replication request (no retries of its own). */
-  private readonly client: MlflowClient;
-  private readonly artifacts: ArtifactSync;
   /** Start times of the steps waiting for the server, for the hanging-request check. */
   private readonly started = new Set<{ at: number }>();
 
@@ -92,45 +83,10 @@ export class Replicator {
     setMaxListeners(0, this.abort.signal);
     this.timer = setInterval(() => this.tick(), Math.min(opts.intervalMs, 1000));
     this.timer.unref();
-    // No retries inside calls: this replicator's loop retries, and the health sees each failure.
-    const client = new MlflowClient({ http: opts.http, retry: false });
-    this.client = client;
-    this.artifacts = new ArtifactSync(client, opts.http, this.abort.signal);
+    const sink = opts.sink;
     this.services = {
-      limits: opts.limits,
+      sink,
       experimentId: (name) => this.experimentId(name),
-      findRunByKey: async (experimentId, runKey) => {
-        const page = await client.searchRuns(
-          { experimentIds: [experimentId], filter: `tags.\`${RUN_KEY_TAG}\` = '${runKey}'`, maxResults: 2, viewType: "ALL" },
-          { signal: this.abort.signal },
-        );
-        return page.items[0]?.info.runId;
-      },
-      createRun: async (experimentId, source) => {
-        const run = await client.createRun(
-          {
-            experimentId,
-            runName: source.name,
-            startTime: source.startTime,
-            tags: { [RUN_KEY_TAG]: source.runKey },
-            ...defined({ userId: source.user }),
-          },
-          { signal: this.abort.signal },
-        );
-        return run.info.runId;
-      },
-      logBatch: (remoteRunId, batch: Batch) => client.logBatch(remoteRunId, batch, { signal: this.abort.signal }),
-      endRun: async (remoteRunId, status, endTime) => {
-        await client.updateRun({ runId: remoteRunId, status: status as "FINISHED", endTime }, { signal: this.abort.signal });
-      },
-      renameRun: async (remoteRunId, runName) => {
-        await client.updateRun({ runId: remoteRunId, runName }, { signal: this.abort.signal });
-      },
-      getRun: (remoteRunId) => client.getRun(remoteRunId, { signal: this.abort.signal }),
-      settleMs: requestTimeoutMs,
-      uploadArtifact: (remoteRunId, source, record) => this.artifacts.upload(remoteRunId, source, record),
-      logDataset: (remoteRunId, record) => this.artifacts.dataset(remoteRunId, record),
-      finishArtifacts: (remoteRunId, source) => this.artifacts.finish(remoteRunId, source),
       remoteIdOf: async (localRunId) =>
         this.remoteIds.get(localRunId) ?? this.runs.get(localRunId)?.source.state.state.remoteRunId ?? (await opts.lookupRemoteId?.(localRunId)),
       awaitingCreation: (localRunId) => {
@@ -172,7 +128,7 @@ export class Replicator {
   experimentId(name: string): Promise<string> {
     let id = this.experimentIds.get(name);
     if (id === undefined) {
-      id = this.client.getOrCreateExperiment(name, undefined, { signal: this.abort.signal }).then((e) => e.experimentId);
+      id = this.opts.sink.experimentId(name);
       id.catch(() => this.experimentIds.delete(name));
       this.experimentIds.set(name, id);
     }
@@ -191,7 +147,7 @@ export class Replicator {
   /** Tells the replicator a run has new records; sends at once when a full batch is ready. */
   notify(runId: string): void {
     const rr = this.runs.get(runId);
-    if (rr !== undefined && rr.pending >= this.opts.limits.metricsPerBatch) this.kick(runId);
+    if (rr !== undefined && rr.pending >= this.opts.sink.limits.metricsPerBatch) this.kick(runId);
   }
 
   /** Counts across all runs. */
@@ -320,6 +276,7 @@ export class Replicator {
     this.stopped = true;
     clearInterval(this.timer);
     this.abort.abort();
+    this.opts.sink.close();
     for (const rr of this.runs.values()) rr.source.release?.();
     this.runs.clear();
   }

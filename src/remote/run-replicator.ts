@@ -8,59 +8,34 @@
  */
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { ApiError, AuthenticationError, BadRequestError, ConnectionError, MltrailError, PayloadTooLargeError, PermissionDeniedError } from "../errors.js";
+import { type ApiError, AuthenticationError, BadRequestError, MltrailError, PayloadTooLargeError, PermissionDeniedError } from "../errors.js";
 import { JournalTail } from "../log/tail.js";
-import type { ArtifactRecord, DatasetRecord, JournalRecord } from "../log/record.js";
-import type { BackendLimits } from "../model/limits.js";
+import type { JournalRecord } from "../log/record.js";
+import type { ReplicationSink, SinkRun } from "../backends/types.js";
 import { nextWork, type Batch } from "./batcher.js";
 import { connectionErrorKind, isRetryable, retryAfterOf } from "./errors.js";
 import { FinalCheck, lastValue, RUN_NAME_TAG } from "./final-check.js";
-import type { RemoteRun } from "./mlflow/types.js";
 import { REJECTED_FILE, type ReplicationState } from "./replication-state.js";
 import { MLFLOW_TAGS } from "../model/system-tags.js";
 
-/** Tag that carries a run's client-side key on the server, for idempotent creation. */
-export const RUN_KEY_TAG = "mltrail.runKey";
+export { RUN_KEY_TAG } from "../model/system-tags.js";
 
 /** What a run replicator needs to know about its run. */
-export interface RunSource {
-  /** The run's id in the local store (its folder name). */
-  readonly runId: string;
-  /** Client-side key of the run, sent as the `mltrail.runKey` tag. */
-  readonly runKey: string;
-  readonly runDir: string;
-  readonly journalDir: string;
-  readonly experimentName: string;
-  readonly name: string;
-  readonly startTime: number;
-  readonly user: string | undefined;
+export interface RunSource extends SinkRun {
   /** Highest sequence number written to the journal so far. */
   writtenSeq(): number;
+  /** The run's progress towards this target (its ack cursor). */
   readonly state: ReplicationState;
   /** Called when the replicator no longer needs the run (done, or the tracker closes). */
   release?(): void;
 }
 
-/** The replicator services a run replicator uses. @internal */
+/** What a run replicator uses: the target's sink, and the replicator's shared bookkeeping. @internal */
 export interface ReplicatorServices {
-  readonly limits: BackendLimits;
+  /** Where the records go. */
+  readonly sink: ReplicationSink;
+  /** The sink's id of an experiment (cached by the replicator). */
   experimentId(name: string): Promise<string>;
-  findRunByKey(experimentId: string, runKey: string): Promise<string | undefined>;
-  createRun(experimentId: string, source: RunSource): Promise<string>;
-  logBatch(remoteRunId: string, batch: Batch): Promise<void>;
-  endRun(remoteRunId: string, status: string, endTime: number): Promise<void>;
-  /** Renames the run (a `runs/update` with only the name: it never touches the status). */
-  renameRun(remoteRunId: string, name: string): Promise<void>;
-  /** Reads the run back, for the end-of-run check. */
-  getRun(remoteRunId: string): Promise<RemoteRun>;
-  /** How long a write that may still be in flight can take to land on the server, ms. */
-  readonly settleMs: number;
-  /** Uploads one artifact file from the run's folder. */
-  uploadArtifact(remoteRunId: string, source: RunSource, record: ArtifactRecord): Promise<void>;
-  /** Records one dataset input (log-inputs). */
-  logDataset(remoteRunId: string, record: DatasetRecord): Promise<void>;
-  /** Uploads the run's artifact manifest (sha256 and size per file) before its end. */
-  finishArtifacts(remoteRunId: string, source: RunSource): Promise<void>;
   /** Maps a local run id (e.g. a parent's) to its server id when known. */
   remoteIdOf(localRunId: string): Promise<string | undefined>;
   /** True while a run is queued in this replicator and not yet created on the server. */
@@ -91,24 +66,6 @@ export type StepResult =
 const MIN_AFTER_TIMEOUT = 50;
 
 const INACTIVE_RUN = /must be in the 'active' (lifecycle_)?state|run .* (is )?deleted|is not active/i;
-
-/** Endpoints whose late arrival can overwrite a run's status, name or tag values. */
-const LAST_WRITER_WINS = /\/runs\/(log-batch|update|set-tag)$/;
-
-/**
- * True when the request may still be executing on the server and land after later ones: a
- * timeout, a reset or another lost connection, a 502/504 from a gateway, or a 2xx body that
- * could not be read, on an endpoint that writes last-writer-wins fields. A 500 or 503 was
- * answered by the server itself: the request is over, whatever it applied.
- */
-export function mayLandLate(error: MltrailError): boolean {
-  if (error instanceof ApiError) return (error.status === 502 || error.status === 504) && LAST_WRITER_WINS.test(error.endpoint);
-  if (error instanceof ConnectionError) {
-    const kind = connectionErrorKind(error);
-    return kind !== "refused" && kind !== "dns" && kind !== "tls" && LAST_WRITER_WINS.test(error.endpoint);
-  }
-  return error.code === "INVALID_RESPONSE";
-}
 
 /** Replication of one run. */
 export class RunReplicator {
@@ -166,19 +123,19 @@ export class RunReplicator {
         return result;
       }
       if (this.pos >= this.buffer.length) await this.refill();
-      let work = nextWork(this.buffer, this.pos, this.services.limits, this.maxRecords);
+      let work = nextWork(this.buffer, this.pos, this.services.sink.limits, this.maxRecords);
       if (work.kind === "end" && this.pos + 1 >= this.buffer.length) {
         // A resume record may follow the end (a resumed run): read on before ending the run.
         await this.refill();
-        work = nextWork(this.buffer, this.pos, this.services.limits, this.maxRecords);
+        work = nextWork(this.buffer, this.pos, this.services.sink.limits, this.maxRecords);
       }
       if (work.kind === "idle") {
         await this.saveIfDue(true);
         return { kind: "idle" };
       }
       if (work.kind === "artifact" || work.kind === "dataset") {
-        if (work.kind === "artifact") await this.services.uploadArtifact(remoteRunId, this.source, work.artifact);
-        else await this.services.logDataset(remoteRunId, work.dataset);
+        if (work.kind === "artifact") await this.services.sink.uploadArtifact(remoteRunId, this.source, work.artifact);
+        else await this.services.sink.logDataset(remoteRunId, this.source, work.dataset);
         const seq = work.kind === "artifact" ? work.artifact.s : work.dataset.s;
         this.failures = 0;
         this.advance(1, seq);
@@ -187,8 +144,8 @@ export class RunReplicator {
         return { kind: "progress" };
       }
       if (work.kind === "end") {
-        await this.services.finishArtifacts(remoteRunId, this.source);
-        await this.services.endRun(remoteRunId, work.end.status, work.end.ts);
+        await this.services.sink.finishArtifacts(remoteRunId, this.source);
+        await this.services.sink.endRun(remoteRunId, work.end.status, work.end.ts);
         this.advance(1, work.end.s); // counted as acknowledged once the end-of-run check passes
         this.source.state.state.ended = true;
         await this.source.state.save();
@@ -198,15 +155,15 @@ export class RunReplicator {
       if (batch === undefined) return { kind: "wait" };
       const name = lastValue(batch.tags, RUN_NAME_TAG);
       if (name !== undefined && name !== this.serverName) {
-        await this.services.renameRun(remoteRunId, name);
+        await this.services.sink.renameRun(remoteRunId, name);
         this.serverName = name;
       }
       const sent = { ...batch, tags: batch.tags.filter((t) => t.key !== RUN_NAME_TAG) };
-      if (sent.metrics.length + sent.params.length + sent.tags.length > 0) await this.services.logBatch(remoteRunId, sent);
+      if (sent.metrics.length + sent.params.length + sent.tags.length > 0) await this.services.sink.logBatch(remoteRunId, sent);
       this.failures = 0;
       // Grow back after a shrink (timeouts, bisection); a bisection still converges.
       if (Number.isFinite(this.maxRecords))
-        this.maxRecords = this.maxRecords * 2 > this.services.limits.entitiesPerBatch ? Number.POSITIVE_INFINITY : this.maxRecords * 2;
+        this.maxRecords = this.maxRecords * 2 > this.services.sink.limits.entitiesPerBatch ? Number.POSITIVE_INFINITY : this.maxRecords * 2;
       this.advance(work.batch.count, work.batch.lastSeq);
       this.services.onAcked(this.source, work.batch.count);
       await this.saveIfDue(false);
@@ -263,19 +220,19 @@ export class RunReplicator {
     st.remoteExperimentId = experimentId;
     // Unknown on this server: look it up by its key first, so a run already sent under another
     // spelling of the server, from a copy of the log, or by a lost create is never created twice.
-    let remote = await this.services.findRunByKey(experimentId, this.source.runKey);
-    const landsUntil = st.createAttempted === true ? (st.createAttemptedAt ?? 0) + this.services.settleMs : 0;
+    let remote = await this.services.sink.findRun(experimentId, this.source);
+    const landsUntil = st.createAttempted === true ? (st.createAttemptedAt ?? 0) + this.services.sink.settleMs : 0;
     if (remote === undefined && landsUntil > Date.now()) {
       // An earlier create (a timed-out startRun, or a process that died mid-request) may still
       // land on the server: look again once it no longer can, so the run is not created twice.
       await new Promise((resolve) => setTimeout(resolve, landsUntil - Date.now()).unref());
-      remote = await this.services.findRunByKey(experimentId, this.source.runKey);
+      remote = await this.services.sink.findRun(experimentId, this.source);
     }
     if (remote === undefined) {
       st.createAttempted = true;
       st.createAttemptedAt = Date.now();
       await this.source.state.save();
-      remote = await this.services.createRun(experimentId, this.source);
+      remote = await this.services.sink.createRun(experimentId, this.source);
     }
     st.remoteRunId = remote;
     st.createAttempted = false;
@@ -287,19 +244,19 @@ export class RunReplicator {
 
   private async classify(err: unknown): Promise<StepResult> {
     const error = err instanceof MltrailError ? err : new MltrailError(`replication failed: ${String(err)}`, { cause: err });
-    if (mayLandLate(error)) this.source.state.state.uncertainAt = Date.now();
+    if (this.services.sink.mayLandLate?.(error) === true) this.source.state.state.uncertainAt = Date.now();
     if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) return { kind: "auth", error };
     if (isRetryable(error) || error.code === "INVALID_RESPONSE") {
       this.failures++;
       if (connectionErrorKind(error) === "timeout") {
         // A server slower than the timeout would time out the same full batch forever: send less.
-        const work = nextWork(this.buffer, this.pos, this.services.limits, this.maxRecords);
+        const work = nextWork(this.buffer, this.pos, this.services.sink.limits, this.maxRecords);
         if (work.kind === "batch") this.maxRecords = Math.max(MIN_AFTER_TIMEOUT, Math.ceil(work.batch.count / 2));
       }
       return { kind: "retry", error, retryAfterMs: retryAfterOf(error) };
     }
     if ((error instanceof BadRequestError && !INACTIVE_RUN.test(error.message)) || error instanceof PayloadTooLargeError) {
-      const work = nextWork(this.buffer, this.pos, this.services.limits, this.maxRecords);
+      const work = nextWork(this.buffer, this.pos, this.services.sink.limits, this.maxRecords);
       if (work.kind === "batch" && work.batch.count > 1) {
         this.maxRecords = Math.ceil(work.batch.count / 2); // bisect towards the bad record
         return { kind: "progress" };

@@ -10,6 +10,7 @@ import { NotFoundError, ValidationError, type MltrailError } from "../errors.js"
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { STORE_MARKER } from "../store/layout.js";
+import { createBackend } from "../backends/index.js";
 import { connectRemote } from "./connect.js";
 import { claimPendingRuns } from "./drain.js";
 import { defined } from "../internal/defined.js";
@@ -80,8 +81,12 @@ export async function syncRuns(options: SyncOptions = {}): Promise<SyncSummary> 
     handleExit: false,
     captureContext: false,
   });
-  if (resolved.backend.kind !== "mlflow") {
-    throw new ValidationError("trackingUri", resolved.trackingUri, "sync needs an http(s) URL of a tracking server (option --to or MLFLOW_TRACKING_URI)");
+  if (resolved.backend.kind === "local") {
+    throw new ValidationError(
+      "trackingUri",
+      resolved.trackingUri,
+      "sync needs an http(s) URL of a tracking server or the URI of a registered backend (option --to or MLFLOW_TRACKING_URI)",
+    );
   }
   // A mistyped folder is an error, not "synced 0 run(s)" (and opening it would create a store).
   if (!existsSync(path.join(resolved.spoolDir, STORE_MARKER))) {
@@ -90,19 +95,27 @@ export async function syncRuns(options: SyncOptions = {}): Promise<SyncSummary> 
   }
   const errors: string[] = [];
   const log = createLogger(resolved.logLevel, resolved.logger);
-  if (resolved.backend.notice !== undefined) log.warn(resolved.backend.notice);
+  if (resolved.backend.kind === "mlflow" && resolved.backend.notice !== undefined) log.warn(resolved.backend.notice);
   const spool = LocalStore.open(resolved.spoolDir);
   spool.catch(() => undefined);
-  const remote = connectRemote(resolved.backend.url, resolved, log, {
-    spool: () => spool,
-    onState: () => undefined,
-    onError: (e: MltrailError) => {
-      if (errors.includes(e.message)) return;
-      errors.push(e.message);
-      onError?.(e.message);
-    },
-    onRejected: () => undefined,
-  });
+  const report = (e: MltrailError): void => {
+    if (errors.includes(e.message)) return;
+    errors.push(e.message);
+    onError?.(e.message);
+  };
+  const backend = createBackend(resolved, report);
+  const remote =
+    backend === undefined
+      ? undefined
+      : connectRemote(backend, resolved, log, { spool: () => spool, onState: () => undefined, onError: report, onRejected: () => undefined });
+  if (remote === undefined) {
+    backend?.close();
+    throw new ValidationError(
+      "trackingUri",
+      resolved.trackingUri,
+      `the ${backend?.kind ?? "local"} backend receives no replicated runs, so there is nothing to sync to`,
+    );
+  }
   try {
     const store = await spool;
     const { sources } = await claimPendingRuns(store, remote.target, { earlier: true, ...defined({ runId }) });
@@ -120,6 +133,6 @@ export async function syncRuns(options: SyncOptions = {}): Promise<SyncSummary> 
     return { runs: sources.length, acked: stats.acked, rejected: stats.rejected, pending: stats.pending, errors };
   } finally {
     remote.replicator.close();
-    remote.http.close();
+    backend?.close();
   }
 }

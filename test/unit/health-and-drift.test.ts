@@ -8,7 +8,7 @@ import { driftOf, isClean, isRepairable, type LocalFinal } from "../../src/remot
 import { Health, healthThresholds, type ReplicationHealth } from "../../src/remote/health.js";
 import type { RemoteRun } from "../../src/remote/mlflow/types.js";
 import { apiErrorFromResponse, connectionErrorFrom } from "../../src/remote/errors.js";
-import { mayLandLate } from "../../src/remote/run-replicator.js";
+import { mayLandLate } from "../../src/backends/mlflow/sink.js";
 import { MltrailError } from "../../src/errors.js";
 
 function health(): { h: Health; states: ReplicationHealth[] } {

@@ -1,0 +1,55 @@
+/**
+ * MLflow as a backend: an MLflow-compatible tracking server reached over HTTP (`http:`/`https:`
+ * tracking URIs). Assembles the MLflow protocol code of src/remote (transport, REST client,
+ * artifact proxy, registry on model-version tags) behind the backend interface.
+ */
+import type { MltrailError } from "../../errors.js";
+import { defined } from "../../internal/defined.js";
+import { RUN_KEY_TAG } from "../../model/system-tags.js";
+import type { ResolvedOptions } from "../../options.js";
+import { createHttpClient } from "../../remote/http.js";
+import { MlflowClient } from "../../remote/mlflow/client.js";
+import { MlflowRegistry } from "../../remote/registry.js";
+import type { BackendCapabilities, TrackingBackend } from "../types.js";
+import { MlflowQueries } from "./queries.js";
+import { MlflowSink } from "./sink.js";
+
+/** What an MLflow server can do. */
+export const MLFLOW_CAPABILITIES: BackendCapabilities = Object.freeze({
+  replication: true,
+  queries: true,
+  search: true,
+  registry: true,
+  artifacts: true,
+  readBack: true,
+  appendOnly: false,
+});
+
+/**
+ * The MLflow backend for a server URL (canonical, credentials already moved to `options.auth`).
+ * Makes no request until the first call. @internal
+ */
+export function mlflowBackend(url: string, options: ResolvedOptions, onError: (error: MltrailError) => void): TrackingBackend {
+  const http = createHttpClient({ ...options.auth, trackingUri: url, timeoutMs: options.requestTimeoutMs });
+  const client = new MlflowClient({ http, retry: { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs } });
+  // No retries: creating a run at startRun must fail fast.
+  const quick = new MlflowClient({ http, retry: false });
+  return {
+    kind: "mlflow",
+    target: url,
+    capabilities: MLFLOW_CAPABILITIES,
+    sink: () => new MlflowSink(http, options.limits, options.requestTimeoutMs),
+    queries: new MlflowQueries(client, http),
+    registry: new MlflowRegistry(client, options.versionTag, onError),
+    createRunNow: async (run, timeoutMs) => {
+      const experimentId = (await quick.getOrCreateExperiment(run.experimentName, undefined, { timeoutMs })).experimentId;
+      const created = await quick.createRun(
+        { experimentId, runName: run.name, startTime: run.startTime, tags: { [RUN_KEY_TAG]: run.runKey }, ...defined({ userId: run.user }) },
+        { timeoutMs },
+      );
+      return { runId: created.info.runId, experimentId };
+    },
+    runUrl: (experimentId, runId) => `${url}/#/experiments/${experimentId}/runs/${runId}`,
+    close: () => http.close(),
+  };
+}

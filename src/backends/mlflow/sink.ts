@@ -1,0 +1,101 @@
+/**
+ * The MLflow replication sink: each sink call is one MLflow REST request (experiments,
+ * runs/create, log-batch, runs/update, log-inputs, the artifact proxy), made once without
+ * retries: the replicator's loop retries, so its health sees every failure.
+ */
+import { ApiError, ConnectionError, type MltrailError } from "../../errors.js";
+import { defined } from "../../internal/defined.js";
+import type { BackendLimits } from "../../model/limits.js";
+import { ArtifactSync } from "../../remote/artifact-sync.js";
+import { connectionErrorKind } from "../../remote/errors.js";
+import type { HttpClient } from "../../remote/http.js";
+import { MlflowClient } from "../../remote/mlflow/client.js";
+import { RUN_KEY_TAG } from "../../model/system-tags.js";
+import type { ReplicationSink, SinkBatch, SinkRun } from "../types.js";
+
+/** Endpoints whose late arrival can overwrite a run's status, name or tag values. */
+const LAST_WRITER_WINS = /\/runs\/(log-batch|update|set-tag)$/;
+
+/**
+ * True when the request may still be executing on the server and land after later ones: a
+ * timeout, a reset or another lost connection, a 502/504 from a gateway, or a 2xx body that
+ * could not be read, on an endpoint that writes last-writer-wins fields. A 500 or 503 was
+ * answered by the server itself: the request is over, whatever it applied.
+ */
+export function mayLandLate(error: MltrailError): boolean {
+  if (error instanceof ApiError) return (error.status === 502 || error.status === 504) && LAST_WRITER_WINS.test(error.endpoint);
+  if (error instanceof ConnectionError) {
+    const kind = connectionErrorKind(error);
+    return kind !== "refused" && kind !== "dns" && kind !== "tls" && LAST_WRITER_WINS.test(error.endpoint);
+  }
+  return error.code === "INVALID_RESPONSE";
+}
+
+/** Replication to an MLflow-compatible server. @internal */
+export class MlflowSink implements ReplicationSink {
+  private readonly abort = new AbortController();
+  /** No retries inside calls: the replicator's loop retries, and its health sees each failure. */
+  private readonly client: MlflowClient;
+  private readonly artifacts: ArtifactSync;
+
+  constructor(
+    http: HttpClient,
+    readonly limits: BackendLimits,
+    readonly settleMs: number,
+  ) {
+    this.client = new MlflowClient({ http, retry: false });
+    this.artifacts = new ArtifactSync(this.client, http, this.abort.signal);
+  }
+
+  private get signal(): { signal: AbortSignal } {
+    return { signal: this.abort.signal };
+  }
+
+  async experimentId(name: string): Promise<string> {
+    return (await this.client.getOrCreateExperiment(name, undefined, this.signal)).experimentId;
+  }
+
+  async findRun(experimentId: string, run: SinkRun): Promise<string | undefined> {
+    const page = await this.client.searchRuns(
+      { experimentIds: [experimentId], filter: `tags.\`${RUN_KEY_TAG}\` = '${run.runKey}'`, maxResults: 2, viewType: "ALL" },
+      this.signal,
+    );
+    return page.items[0]?.info.runId;
+  }
+
+  async createRun(experimentId: string, run: SinkRun): Promise<string> {
+    const created = await this.client.createRun(
+      { experimentId, runName: run.name, startTime: run.startTime, tags: { [RUN_KEY_TAG]: run.runKey }, ...defined({ userId: run.user }) },
+      this.signal,
+    );
+    return created.info.runId;
+  }
+
+  logBatch(runId: string, batch: SinkBatch): Promise<void> {
+    return this.client.logBatch(runId, batch, this.signal);
+  }
+
+  async renameRun(runId: string, name: string): Promise<void> {
+    await this.client.updateRun({ runId, runName: name }, this.signal);
+  }
+
+  async endRun(runId: string, status: "FINISHED" | "FAILED" | "KILLED", endTime: number): Promise<void> {
+    await this.client.updateRun({ runId, status, endTime }, this.signal);
+  }
+
+  readRun(runId: string): ReturnType<MlflowClient["getRun"]> {
+    return this.client.getRun(runId, this.signal);
+  }
+
+  uploadArtifact: ReplicationSink["uploadArtifact"] = (runId, run, record) => this.artifacts.upload(runId, run, record);
+  logDataset: ReplicationSink["logDataset"] = (runId, _run, record) => this.artifacts.dataset(runId, record);
+  finishArtifacts: ReplicationSink["finishArtifacts"] = (runId, run) => this.artifacts.finish(runId, run);
+
+  mayLandLate(error: MltrailError): boolean {
+    return mayLandLate(error);
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+}
