@@ -326,6 +326,14 @@ export async function captureEnvironment(opts: { cwd: string; argv?: readonly st
 }
 
 /**
+ * Everything one of the masking rules needs to see before it can match: a URL, a secret word
+ * (the names of {@link isSecretName} without separators: `apikey` holds `key`, `password` holds
+ * `pass`), or a token prefix. A line without any is returned as it is, without running them.
+ */
+const MAY_HOLD_SECRET =
+  /:\/\/|secret|pass|credential|key|token|auth|pwd|bearer|basic|sig|pw|\b(?:sk|pk|rk|ghp|gho|ghs|ghu|github_pat|glpat|hf|xox[abprs]|AKIA)[-_]/i;
+
+/**
  * Masks secrets in free text, such as a line a program printed, with the rules of
  * {@link maskArgs}: `--token x` and `password=x` forms, the same names inside JSON or YAML-ish
  * text, URL credentials and query strings, and bearer- or token-shaped values. Whitespace is
@@ -333,6 +341,7 @@ export async function captureEnvironment(opts: { cwd: string; argv?: readonly st
  * @example `maskText("connecting with --api-key k1 to https://u:p@host") // "connecting with --api-key *** to https://***@host"`
  */
 export function maskText(text: string): string {
+  if (!MAY_HOLD_SECRET.test(text)) return text; // most printed lines: nothing any rule below could match
   // As maskValue, but `token x` / `Bearer x` keep their word: in prose the word is not the secret.
   const once = maskEmbedded(
     hideUrlCredentials(text)

@@ -117,6 +117,9 @@ describe("console capture", () => {
     expect(maskText('{"password": "p w", "user": "bob"}')).toBe('{"password": "***", "user": "bob"}');
     expect(maskText("GET https://bucket.s3/x?X-Amz-Signature=abc done")).toBe("GET https://bucket.s3/x?*** done");
     expect(maskText("loss 0.25 at --max-tokens 512")).toBe("loss 0.25 at --max-tokens 512");
+    // Every rule still applies behind the quick check that skips ordinary lines.
+    expect(maskText("cfg apiKey: abc DB_PASS=x1 --pw x2 clientSecret=x3 AKIA_ABCDEFGHIJKL")).toBe("cfg apiKey: *** DB_PASS=*** --pw *** clientSecret=*** ***");
+    expect(maskText("epoch 3 loss=0.1 acc=0.9")).toBe("epoch 3 loss=0.1 acc=0.9");
   });
 });
 
