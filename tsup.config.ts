@@ -49,4 +49,15 @@ export default defineConfig([
     esbuildPlugins: [sdkAsPackage],
   },
   { ...common, entry: { "cli/main": "src/cli/main.ts" }, format: ["esm"] },
+  // The dashboard's browser app (mltrail ui), served as /app.js: one script, no inline code.
+  {
+    entry: { "ui/app": "src/ui/client/main.ts" },
+    format: ["iife"],
+    platform: "browser",
+    target: "es2020",
+    minify: true,
+    sourcemap: false,
+    clean: false,
+    splitting: false,
+  },
 ]);

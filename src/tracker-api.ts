@@ -13,6 +13,7 @@ import type { ModelVersion } from "./models.js";
 import type { AuditEntry } from "./registry/store.js";
 import type { Run } from "./run.js";
 import type { StartRunOptions } from "./start-run.js";
+import type { ArtifactEntry } from "./store/artifact-queries.js";
 
 /**
  * Read access to runs, as `Tracker` offers it.
@@ -58,10 +59,30 @@ export interface RunStarter {
 }
 
 /**
+ * Listing what a store holds: experiments and registered models, as `Tracker` offers it.
+ * @example `const catalog: CatalogReader = tracker;`
+ */
+export interface CatalogReader {
+  /** See `Tracker.listExperiments`. */
+  listExperiments(): Promise<Experiment[]>;
+  /** See `Tracker.listModels`. */
+  listModels(): Promise<string[]>;
+}
+
+/**
  * Reading a run's artifacts, as `Tracker` offers it.
  * @example `const artifacts: ArtifactReader = tracker;`
  */
 export interface ArtifactReader {
   /** See `Tracker.downloadArtifacts`. */
   downloadArtifacts(runId: string, path: string, dest: string): Promise<string>;
+}
+
+/**
+ * Browsing a run's artifacts: listing folders and downloading files, as `Tracker` offers it.
+ * @example `const artifacts: ArtifactBrowser = tracker;`
+ */
+export interface ArtifactBrowser extends ArtifactReader {
+  /** See `Tracker.listArtifacts`. */
+  listArtifacts(runId: string, path?: string): Promise<ArtifactEntry[]>;
 }

@@ -12,6 +12,7 @@ import { registerCompareCommands } from "./compare.js";
 import { registerReportCommand } from "./report.js";
 import { registerAbCommands } from "./ab.js";
 import { registerGcCommand } from "./gc.js";
+import { registerUiCommand } from "./ui.js";
 import { defined } from "../internal/defined.js";
 
 const program = new Command();
@@ -41,6 +42,7 @@ registerCompareCommands(program, (cmd) => trackerFrom(cmd));
 registerReportCommand(program, (cmd) => trackerFrom(cmd));
 registerAbCommands(program, (cmd) => trackerFrom(cmd));
 registerGcCommand(program, (cmd) => trackerFrom(cmd));
+registerUiCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // mltrail's errors and the commands' usage messages (plain Errors) explain themselves; a

@@ -30,6 +30,20 @@ export function defaultDirection(key: string): Direction {
 }
 
 /**
+ * The direction for `key` when one is known: the explicit one, else the one its name implies
+ * (the lists of {@link defaultDirection}); `undefined` for any other name, where a page shows
+ * no arrow and marks no best run rather than guess.
+ * @example `knownDirection("lr_schedule", undefined) // undefined`
+ */
+export function knownDirection(key: string, explicit: Readonly<Record<string, Direction>> | undefined): Direction | undefined {
+  const given = ownValue(explicit, key);
+  if (given !== undefined) return given;
+  if (MINIMISE.test(key)) return "min";
+  if (MAXIMISE.test(key)) return "max";
+  return undefined;
+}
+
+/**
  * The direction for `key`: the explicit one when given, else {@link defaultDirection}.
  * @example `directionOf("latency_ms", { latency_ms: "min" }) // "min"`
  */

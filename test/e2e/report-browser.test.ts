@@ -15,11 +15,10 @@ import { Tracker } from "../../src/index.js";
 import { writeReport } from "../../src/report/index.js";
 import { type PredictFn, kernelShap, logExplanation } from "../../src/explain/index.js";
 import { fakeDigest } from "../support/registry.js";
+import { CHROMIUM_ARGS, executablePath, haveChromium } from "../support/chromium.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const artifacts = path.join(root, "test-results");
-const executablePath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-const haveChromium = fs.existsSync(executablePath);
 const MISSING = `Chromium was not found at ${executablePath} (set CHROMIUM_PATH, or apt-get install chromium): the report browser tests`;
 
 if (!haveChromium && !process.env["CI"]) process.stderr.write(`\n${"!".repeat(78)}\nSKIPPED: ${MISSING} are skipped.\n${"!".repeat(78)}\n`);
@@ -75,16 +74,7 @@ describe.skipIf(!haveChromium)("HTML report in headless Chromium", () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath,
       headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: [...CHROMIUM_ARGS],
     });
   });
   afterAll(async () => {
