@@ -129,7 +129,10 @@ describe("console capture when the process ends without run.end()", () => {
   }, 240_000);
 
   /** Runs a child that starts a capturing run with system metrics, prints, then crashes or just returns. */
-  function child(mode: "crash" | "natural", store: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  function child(
+    mode: "crash" | "natural" | "sigterm",
+    store: string,
+  ): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
     const dist = pathToFileURL(path.join(projectRoot, "dist", "index.js")).href;
     const script = `
       import { Tracker } from ${JSON.stringify(dist)};
@@ -138,27 +141,28 @@ describe("console capture when the process ends without run.end()", () => {
       console.log("started --token tok-1");
       console.error("to stderr");
       process.on("exit", () => { if (Object.hasOwn(process.stdout, "write") || Object.hasOwn(process.stderr, "write")) process.exitCode = 42; });
-      ${mode === "crash" ? 'setTimeout(() => { throw new Error("boom"); }, 0);' : ""}
+      ${mode === "crash" ? 'setTimeout(() => { throw new Error("boom"); }, 0);' : mode === "sigterm" ? 'setTimeout(() => process.kill(process.pid, "SIGTERM"), 0);' : ""}
     `;
     return new Promise((resolve) => {
       execFile(process.execPath, ["--input-type=module", "-e", script], { timeout: 60_000 }, (error, stdout, stderr) =>
-        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr }),
+        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, signal: error?.signal ?? null, stdout, stderr }),
       );
     });
   }
 
-  it.each(["crash", "natural"] as const)("%s: the output is stored, the streams restored, the process not kept alive", async (mode) => {
+  it.each(["crash", "natural", "sigterm"] as const)("%s: the output is stored, the streams restored, the process not kept alive", async (mode) => {
     const store = path.join(tmp, `store-${mode}`);
     const result = await child(mode, store);
-    expect(result.code).toBe(mode === "crash" ? 1 : 0);
+    if (mode === "sigterm") expect(result.signal).toBe("SIGTERM");
+    else expect(result.code).toBe(mode === "crash" ? 1 : 0);
     expect(result.stdout).toContain("started --token tok-1");
     const t = new Tracker({ trackingUri: store, experiment: "exit", captureContext: false, handleExit: false, logLevel: "error" });
     try {
       const [run] = await t.searchRuns();
-      expect(run?.info.status).toBe(mode === "crash" ? "FAILED" : "FINISHED");
+      expect(run?.info.status).toBe({ crash: "FAILED", natural: "FINISHED", sigterm: "KILLED" }[mode]);
       const dir = path.join(store, "experiments", run?.info.experimentId ?? "", "runs", run?.info.runId ?? "", "artifacts");
       const text = fs.readFileSync(path.join(dir, "console", "output.log"), "utf8");
-      if (mode === "natural") expect(text).toBe("started --token ***\nto stderr\n");
+      if (mode !== "crash") expect(text).toBe("started --token ***\nto stderr\n");
       else expect(text).toMatch(/^started --token \*\*\*\nto stderr\nUncaught Error: boom\n {4}at /);
     } finally {
       await t.close();
