@@ -150,6 +150,17 @@ export interface TrackerOptions {
    */
   readonly spoolDir?: string;
   /**
+   * Further targets the run log is replicated to, besides `trackingUri` (fan-out): MLflow
+   * servers (`http(s)://…`), `tensorboard:<folder>` (event files), `dvc:<folder>` (DVCLive
+   * folders), or a scheme registered with `registerBackend`. Each has its own replicator, its
+   * own cursor per run and its own state in `tracker.stats().targets`; a slow or failed target
+   * never holds up another. Reads still come from `trackingUri` (the local run log when it is a
+   * folder). Env: `MLTRAIL_TARGETS`, comma-separated.
+   * @default []
+   * @example `targets: ["http://mlflow:5000", "tensorboard:./tb", "dvc:./dvclive"]`
+   */
+  readonly targets?: readonly string[];
+  /**
    * Credentials and TLS for the server. Unset fields come from `MLFLOW_TRACKING_TOKEN`
    * (Bearer), `MLFLOW_TRACKING_USERNAME` / `MLFLOW_TRACKING_PASSWORD` (Basic; wins over a
    * token, as in MLflow's Python client), `MLFLOW_TRACKING_INSECURE_TLS`,
@@ -300,6 +311,8 @@ export type ResolvedOptions = Readonly<Required<Omit<TrackerOptions, "logger" | 
     readonly limits: BackendLimits;
     /** The store `trackingUri` selects. */
     readonly backend: Backend;
+    /** Further replication targets (`targets`), each once, without `trackingUri`'s own. */
+    readonly targets: readonly string[];
   };
 
 const regex = z.custom<RegExp>((v) => v instanceof RegExp, { message: "must be a RegExp" });
@@ -338,6 +351,7 @@ const schema = z.strictObject({
   cwd: z.string().min(1).optional(),
   mode: z.enum(["online", "offline"]).optional(),
   spoolDir: z.string().min(1).optional(),
+  targets: z.array(z.string().min(1)).optional(),
   auth: z
     .strictObject({
       token: z.string().optional(),
@@ -424,6 +438,38 @@ export function resolveBackend(uri: string, cwd: string): Backend {
 }
 
 /**
+ * The `targets` option checked: each must receive records (a server or a registered scheme, not
+ * a folder: the local run log is always written), carry no credentials (they come from `auth`
+ * and the environment), and appear once; `trackingUri`'s own target is left out.
+ */
+function resolveTargets(given: readonly string[], cwd: string, primary: Backend): string[] {
+  const key = (b: Backend): string => (b.kind === "mlflow" ? b.url : b.kind === "local" ? b.root : b.uri);
+  const seen = new Set([key(primary)]);
+  const out: string[] = [];
+  for (const [i, uri] of given.entries()) {
+    const field = `options.targets[${i}]`;
+    let backend: Backend;
+    try {
+      backend = resolveBackend(uri, cwd);
+    } catch (err) {
+      throw err instanceof ValidationError ? new ValidationError(field, uri.replace(/\/\/[^@/]*@/, "//***@"), err.rule) : err;
+    }
+    if (backend.kind === "local")
+      throw new ValidationError(
+        field,
+        uri,
+        "must be an http(s) MLflow URL, tensorboard:<folder>, dvc:<folder> or a registered scheme: the local run log is always written",
+      );
+    if (backend.kind === "mlflow" && (new URL(uri).username !== "" || new URL(uri).password !== ""))
+      throw new ValidationError(field, backend.url, "must carry no credentials: give them with the auth option or MLFLOW_TRACKING_USERNAME/PASSWORD");
+    if (seen.has(key(backend))) continue;
+    seen.add(key(backend));
+    out.push(backend.kind === "mlflow" ? backend.url : uri);
+  }
+  return out;
+}
+
+/**
  * Applies environment variables and defaults to options. Throws ValidationError naming the
  * option for unknown or ill-typed options.
  *
@@ -456,9 +502,19 @@ export function resolveOptions(options: TrackerOptions | undefined, env: Env = p
       trackingUri = backend.url;
     }
   }
+  const targets = resolveTargets(
+    o.targets ??
+      (env["MLTRAIL_TARGETS"] || "")
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+    cwd,
+    backend,
+  );
   const resolved: ResolvedOptions = {
     trackingUri,
     backend,
+    targets,
     experiment: o.experiment ?? (env["MLFLOW_EXPERIMENT_NAME"] || undefined) ?? "Default",
     durability: o.durability ?? envEnum(env, "MLTRAIL_DURABILITY", ["interval", "always"] as const) ?? "interval",
     fsyncIntervalMs: o.fsyncIntervalMs ?? envInt(env, "MLTRAIL_FSYNC_INTERVAL_MS", BOUNDS.fsyncIntervalMs) ?? 1000,
@@ -475,7 +531,9 @@ export function resolveOptions(options: TrackerOptions | undefined, env: Env = p
     mode: o.mode ?? envEnum(env, "MLTRAIL_MODE", ["online", "offline"] as const) ?? "online",
     spoolDir: path.resolve(cwd, o.spoolDir ?? (env["MLTRAIL_SPOOL_DIR"] || undefined) ?? "./mltrail"),
     auth: sealAuth(
-      (backend.kind === "mlflow" ? { ...authFromEnv(env), ...uriAuth, ...stripUndefined(o.auth ?? {}) } : { ...stripUndefined(o.auth ?? {}) }) as HttpAuth,
+      (backend.kind === "mlflow" || targets.some((t) => /^https?:/i.test(t))
+        ? { ...authFromEnv(env), ...uriAuth, ...stripUndefined(o.auth ?? {}) }
+        : { ...stripUndefined(o.auth ?? {}) }) as HttpAuth,
     ),
     requestTimeoutMs: o.requestTimeoutMs ?? envInt(env, "MLTRAIL_REQUEST_TIMEOUT_MS", BOUNDS.requestTimeoutMs) ?? 30_000,
     limits: Object.freeze({ ...MLFLOW_LIMITS, ...stripUndefined(o.limits ?? {}) }) as BackendLimits,

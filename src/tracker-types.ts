@@ -3,7 +3,10 @@
  */
 import type { ApiError, MltrailError } from "./errors.js";
 import type { JournalRecord } from "./log/record.js";
+import type { TargetStats } from "./remote/fan-out.js";
 import type { ReplicationHealth } from "./remote/health.js";
+
+export type { TargetStats } from "./remote/fan-out.js";
 
 /**
  * Targets a tracker-level logging call at a run by id instead of the active run.
@@ -44,6 +47,12 @@ export interface TrackerStats {
   readonly state: TrackerState;
   /** The last error seen, if any. */
   readonly lastError: string | undefined;
+  /**
+   * With `targets` (fan-out): each further target's own state and counts, by target (an MLflow
+   * server's URL, `tensorboard:<absolute folder>`, `dvc:<absolute folder>`). The fields above
+   * are about `trackingUri`.
+   */
+  readonly targets?: Readonly<Record<string, TargetStats>>;
 }
 
 /**

@@ -23,6 +23,7 @@ import { resolveOptions, type ResolvedOptions, type TrackerOptions } from "./opt
 import { LocalQueries, type Queries } from "./queries.js";
 import { createBackend, localBackend, type TrackingBackend } from "./backends/index.js";
 import { connectRemote, type RemoteSide } from "./remote/connect.js";
+import { FanOut } from "./remote/fan-out.js";
 import { claimPendingRuns, earlierRunsNotice, syncCommand } from "./remote/drain.js";
 import { RemoteQueries } from "./remote/queries.js";
 import type { ReplicationState } from "./remote/replication-state.js";
@@ -118,6 +119,8 @@ export class Tracker implements AsyncDisposable {
   private readonly backend: TrackingBackend | undefined;
   /** Replication to the backend, when it receives records. */
   private readonly remote: RemoteSide | undefined;
+  /** Replication to the further `targets`, each on its own. */
+  private readonly fanOut: FanOut | undefined;
   private corePromise: Promise<Core> | undefined;
   private readonly warnedCodes = new Set<string>();
   /** Settles once runs left pending by earlier processes have been handed to the replicator. */
@@ -160,6 +163,14 @@ export class Tracker implements AsyncDisposable {
             onRejected: (info) => this.events.emit("rejected", info),
             spool: async () => (await this.core()).store,
           });
+    this.fanOut = FanOut.create(this.options, this.log, {
+      onError: (error) => this.emitError(error),
+      onRejected: (info) => this.events.emit("rejected", info),
+      spool: async () => (await this.core()).store,
+    });
+    if (this.fanOut !== undefined && this.options.mode === "offline") this.fanOut.close();
+    else if (this.fanOut !== undefined && this.options.drainOnStart)
+      this.core().catch((err: unknown) => this.emitError(err instanceof MltrailError ? err : new MltrailError(String(err))));
     if (this.remote !== undefined) {
       if (this.options.mode === "offline") this.remote.replicator.close();
       // Runs earlier processes left pending start going out now, not at the first call.
@@ -191,7 +202,7 @@ export class Tracker implements AsyncDisposable {
     this.exitParticipant = {
       endAllSync: (status) => this.endAllSync(status),
       flushForExit: async (timeoutMs) => {
-        await this.replicating?.flush(timeoutMs);
+        await Promise.all([this.replicating?.flush(timeoutMs), this.fanningOut?.flush(timeoutMs)]);
         this.warnPending();
       },
       exitFlushTimeoutMs: this.options.exitFlushTimeoutMs,
@@ -199,7 +210,12 @@ export class Tracker implements AsyncDisposable {
     };
     // With a server, the hooks stay while the tracker is open, so a script that ends without
     // close() still sends its runs' ends and last records (bounded by exitFlushTimeoutMs).
-    if (this.options.handleExit && this.replicating !== undefined) registerExitParticipant(this.exitParticipant);
+    if (this.options.handleExit && (this.replicating !== undefined || this.fanningOut !== undefined)) registerExitParticipant(this.exitParticipant);
+  }
+
+  /** The fan-out, when records go to further targets. */
+  private get fanningOut(): FanOut | undefined {
+    return this.options.mode === "online" ? this.fanOut : undefined;
   }
 
   /** The replicator, when records go to a server. */
@@ -285,6 +301,16 @@ export class Tracker implements AsyncDisposable {
         (err: unknown) => this.emitError(err instanceof MltrailError ? err : new MltrailError(`could not scan for pending runs: ${String(err)}`)),
       );
     }
+    const fanOut = this.fanningOut;
+    if (fanOut !== undefined && this.options.drainOnStart) {
+      const previous = this.draining;
+      this.draining = Promise.all([previous, fanOut.drain(store, new Set(this.open.keys()))]).then(
+        ([, count]) => {
+          if (count > 0) this.log.info(`replicating ${count} run(s) left pending by earlier processes to ${fanOut.targets.join(", ")}`);
+        },
+        (err: unknown) => this.emitError(err instanceof MltrailError ? err : new MltrailError(`could not scan for pending runs: ${String(err)}`)),
+      );
+    }
     return { store, queries, registry };
   }
 
@@ -311,7 +337,10 @@ export class Tracker implements AsyncDisposable {
         this.log.error(error.message);
         this.emitError(error);
       },
-      onCommit: (runId) => this.replicating?.notify(runId),
+      onCommit: (runId) => {
+        this.replicating?.notify(runId);
+        this.fanningOut?.notify(runId);
+      },
     });
     this.open.set(entry.run.id, entry);
     this.stack.push(entry.run);
@@ -324,6 +353,7 @@ export class Tracker implements AsyncDisposable {
       );
     if (this.options.handleExit && this.open.size === 1) registerExitParticipant(this.exitParticipant);
     if (entry.source !== undefined) this.replicating?.add(entry.source);
+    await this.fanningOut?.attach(entry, (await store.getExperiment(entry.meta.experimentId)).name);
     entry.begin();
     attachAddons(entry.run, this.options, options);
     return entry.run;
@@ -457,17 +487,18 @@ export class Tracker implements AsyncDisposable {
 
   /** A natural exit without close(): end open runs and flush replication, once, bounded. */
   private beforeExit(): Promise<void> | undefined {
-    // Only a server needs this: on the local store the exit hook ends runs synchronously.
+    // Only replication needs this: on the local store the exit hook ends runs synchronously.
     const replicator = this.replicating;
-    if (this.beforeExitDone || this.closed || replicator === undefined) return undefined;
-    if (this.open.size === 0 && replicator.stats().pending === 0) return undefined;
+    const fanOut = this.fanningOut;
+    if (this.beforeExitDone || this.closed || (replicator === undefined && fanOut === undefined)) return undefined;
+    if (this.open.size === 0 && this.stats().pending === 0 && Object.values(fanOut?.stats() ?? {}).every((t) => t.pending === 0)) return undefined;
     this.beforeExitDone = true;
     const code = process.exitCode;
     const status = code === undefined || code === 0 || code === "0" ? "FINISHED" : "FAILED";
     const timeout = this.options.exitFlushTimeoutMs;
     return (async () => {
       await Promise.allSettled([...this.open.values()].map((e) => e.run.end({ status })));
-      await replicator.flush(timeout);
+      await Promise.all([replicator?.flush(timeout), fanOut?.flush(timeout)]);
       this.warnPending();
     })();
   }
@@ -918,7 +949,7 @@ export class Tracker implements AsyncDisposable {
     // The drain started by the constructor is set once the spool is open: wait for that first.
     await this.corePromise?.catch(() => undefined);
     await this.draining;
-    await this.replicating?.flush(timeoutMs);
+    await Promise.all([this.replicating?.flush(timeoutMs), this.fanningOut?.flush(timeoutMs)]);
     const s = this.stats();
     return { acked: s.acked, pending: s.pending, rejected: s.rejected };
   }
@@ -935,7 +966,8 @@ export class Tracker implements AsyncDisposable {
       written += e.log.writer.writtenSeq - e.baseSeq;
       durable += e.log.writer.syncedSeq - e.baseSeq;
     }
-    const base = { logged, written, durable, activeRuns: this.open.size };
+    const targets = this.fanOut?.stats();
+    const base = { logged, written, durable, activeRuns: this.open.size, ...(targets === undefined ? {} : { targets }) };
     const replicator = this.replicating;
     if (replicator === undefined) {
       const state: TrackerState = this.remote === undefined ? "LOCAL" : "OFFLINE";
@@ -965,10 +997,11 @@ export class Tracker implements AsyncDisposable {
       await Promise.all([...this.open.values()].map((e) => e.run.end()));
       await this.corePromise?.catch(() => undefined);
       await this.draining;
-      await this.replicating?.flush(timeoutMs);
+      await Promise.all([this.replicating?.flush(timeoutMs), this.fanningOut?.flush(timeoutMs)]);
       this.warnPending();
       this.closed = true;
       this.remote?.replicator.close();
+      this.fanOut?.close();
       this.backend?.close();
       unregisterExitParticipant(this.exitParticipant);
     }

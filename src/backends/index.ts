@@ -1,11 +1,13 @@
 /**
  * The backend factory: the tracking URI's scheme picks the implementation. `http:`/`https:` →
  * MLflow (./mlflow); `file:` or a path → the local store (./local.ts, built once the store is
- * open); a scheme registered with `registerBackend` → its factory (./schemes.ts).
+ * open); `tensorboard:` and `dvc:` → the file targets (./files.ts, registered at load); a scheme
+ * registered with `registerBackend` → its factory (./schemes.ts).
  */
 import { MltrailError, ValidationError } from "../errors.js";
 import type { ResolvedOptions } from "../options.js";
 import { mlflowBackend } from "./mlflow/index.js";
+import "./files.js";
 import { factoryOf } from "./schemes.js";
 import type { TrackingBackend } from "./types.js";
 

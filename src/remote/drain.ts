@@ -39,20 +39,39 @@ export interface ClaimedRuns {
 
 /** Claims every pending run of `store` for `target`. The caller must call `release()` on each source. */
 export async function claimPendingRuns(store: LocalStore, target: string, options: ClaimOptions = {}): Promise<ClaimedRuns> {
-  const out: RunSource[] = [];
+  const { sources, earlier } = await claimPendingRunsFor(store, [target], options);
+  return { sources: sources.get(target) ?? [], earlier };
+}
+
+/**
+ * Claims every pending run of `store` for any of `targets` (a fan-out): a run's writer lock is
+ * taken once for all the targets it is pending for, and released when the last of their
+ * sources is released. `earlier` counts runs left alone for every target together.
+ */
+export async function claimPendingRunsFor(
+  store: LocalStore,
+  targets: readonly string[],
+  options: ClaimOptions = {},
+): Promise<{ sources: Map<string, RunSource[]>; earlier: number }> {
+  const out = new Map<string, RunSource[]>(targets.map((t) => [t, []]));
   let earlier = 0;
   for (const exp of await store.listExperiments()) {
     const runIds = await fsp.readdir(store.layout.runsDir(exp.experimentId)).catch(() => [] as string[]);
     for (const runId of runIds) {
       if (options.skip?.has(runId)) continue;
       const paths = new RunPaths(store.layout.runDir(exp.experimentId, runId));
-      const state = await ReplicationState.load(paths.dir, target);
-      if (options.runId !== undefined && options.runId !== runId && options.runId !== state.state.remoteRunId) continue;
-      if (state.state.done) continue;
-      if (!state.bound && options.earlier !== true && options.runId === undefined) {
-        earlier++;
-        continue;
+      const wanted: [string, ReplicationState][] = [];
+      for (const target of targets) {
+        const state = await ReplicationState.load(paths.dir, target);
+        if (options.runId !== undefined && options.runId !== runId && options.runId !== state.state.remoteRunId) continue;
+        if (state.state.done) continue;
+        if (!state.bound && options.earlier !== true && options.runId === undefined) {
+          earlier++;
+          continue;
+        }
+        wanted.push([target, state]);
       }
+      if (wanted.length === 0) continue;
       let meta: Awaited<ReturnType<typeof store.readRunMeta>>;
       try {
         meta = await store.readRunMeta(paths);
@@ -67,19 +86,27 @@ export async function claimPendingRuns(store: LocalStore, target: string, option
       }
       try {
         const lastSeq = await endIfCrashed(paths, meta.startTime);
-        out.push({
-          runId,
-          runKey: meta.runKey ?? runId,
-          runDir: paths.dir,
-          journalDir: paths.journal,
-          experimentName: exp.name,
-          name: meta.name,
-          startTime: meta.startTime,
-          user: meta.user,
-          writtenSeq: () => lastSeq,
-          state: await ReplicationState.load(paths.dir, target),
-          release: () => releaseLockSync(paths.lock),
-        });
+        let holders = wanted.length;
+        for (const [target, state] of wanted) {
+          let released = false;
+          out.get(target)?.push({
+            runId,
+            runKey: meta.runKey ?? runId,
+            runDir: paths.dir,
+            journalDir: paths.journal,
+            experimentName: exp.name,
+            name: meta.name,
+            startTime: meta.startTime,
+            user: meta.user,
+            writtenSeq: () => lastSeq,
+            state,
+            release: () => {
+              if (released) return;
+              released = true;
+              if (--holders === 0) releaseLockSync(paths.lock);
+            },
+          });
+        }
       } catch (err) {
         releaseLockSync(paths.lock);
         throw err;

@@ -75,6 +75,9 @@ export const REPLICATION_FILE = "replication.json";
 /** File name of the rejected records in a run folder. */
 export const REJECTED_FILE = "rejected.jsonl";
 
+/** The save in progress of each state file in this process (saves of one file are chained). */
+const saving = new Map<string, Promise<void>>();
+
 /** Loads and saves one run's state for one target. */
 export class ReplicationState {
   private constructor(
@@ -120,9 +123,30 @@ export class ReplicationState {
     return new ReplicationState(file, key, doc, state, found !== undefined);
   }
 
-  /** Writes the state atomically. */
-  async save(): Promise<void> {
-    this.doc.targets[this.target] = this.state;
-    await writeFileAtomic(this.file, `${JSON.stringify(this.doc, null, 2)}\n`);
+  /**
+   * Writes the state atomically. Only this target's entry changes: the file is read again and
+   * the other targets' entries kept as they are now (a fan-out saves several targets' states of
+   * one run), and saves of one file in this process are made one after the other.
+   */
+  save(): Promise<void> {
+    const previous = saving.get(this.file) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      let current: Record<string, TargetState> = {};
+      try {
+        current = readTargets(await readJsonFile(this.file));
+      } catch {
+        // Unreadable: this process's view of the other targets is all there is.
+        current = { ...this.doc.targets };
+      }
+      for (const [k, v] of Object.entries(current)) if (k !== this.target && serverKey(k) !== this.target) this.doc.targets[k] = v;
+      this.doc.targets[this.target] = this.state;
+      await writeFileAtomic(this.file, `${JSON.stringify(this.doc, null, 2)}\n`);
+    });
+    const settled = next.catch(() => undefined);
+    saving.set(this.file, settled);
+    void settled.then(() => {
+      if (saving.get(this.file) === settled) saving.delete(this.file);
+    });
+    return next;
   }
 }

@@ -7,6 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { ReplicationSink } from "../../backends/types.js";
 import type { BackendLimits } from "../../model/limits.js";
 import type { Metric } from "../../model/types.js";
 import { FileSink, type LiveRun } from "../live-folders.js";
@@ -31,7 +32,7 @@ const toText = (v: number): string => (Object.is(v, -0) ? "-0" : String(v));
  * timestamp), as MLflow's latest value. Tags, artifacts and datasets are not written.
  * @example `const sink = new DvcSink("./dvclive", MLFLOW_LIMITS);`
  */
-export class DvcSink extends FileSink {
+export class DvcSink extends FileSink implements ReplicationSink {
   private readonly runs = new Map<string, { dir: DvcRunDir; state: LiveState }>();
 
   constructor(outDir: string, limits: BackendLimits) {

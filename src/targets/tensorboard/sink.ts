@@ -8,6 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { ReplicationSink } from "../../backends/types.js";
 import type { BackendLimits } from "../../model/limits.js";
 import type { EndStatus, Metric } from "../../model/types.js";
 import { FileSink, type LiveRun } from "../live-folders.js";
@@ -40,7 +41,7 @@ interface OpenRun {
  * tags become text summaries; the end writes the session's status.
  * @example `const sink = new TensorBoardSink("./tb", MLFLOW_LIMITS);`
  */
-export class TensorBoardSink extends FileSink {
+export class TensorBoardSink extends FileSink implements ReplicationSink {
   private readonly runs = new Map<string, OpenRun>();
   private readonly tags = new Map<string, Uint8Array>();
 
