@@ -1,6 +1,7 @@
 /**
  * The replicator: ships run journals to one target through its {@link ReplicationSink}. One request in flight
- * per run, a bounded number overall; a pass every `intervalMs` and at once when a run has a
+ * per run (two when both carry metrics only, the target answers the run quickly and a slot is
+ * free), a bounded number overall; a pass every `intervalMs` and at once when a run has a
  * full batch; exponential backoff with jitter that honours Retry-After; DEGRADED on a failure
  * or a hanging request, DOWN after repeated failures or a long time without a success (one
  * probe at a time); PAUSED on 401/403 until a probe succeeds. Every request goes out once:
@@ -92,6 +93,14 @@ export class Replicator {
       awaitingCreation: (localRunId) => {
         const rr = this.runs.get(localRunId);
         return rr !== undefined && rr.source.state.state.remoteRunId === undefined && rr.blocked === undefined;
+      },
+      acquireExtraRequest: () => {
+        if (this.inFlight >= this.health.capacity(this.opts.maxConcurrentRequests)) return false;
+        this.inFlight++;
+        return true;
+      },
+      releaseExtraRequest: () => {
+        this.inFlight--;
       },
       onRemoteId: (localRunId, remoteRunId) => this.remoteIds.set(localRunId, remoteRunId),
       onAcked: (_source, count) => {

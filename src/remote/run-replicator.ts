@@ -1,6 +1,7 @@
 /**
  * Replicates one run's journal to a tracking server: creates the run there idempotently,
- * sends log-batch requests from the ack cursor (one in flight), isolates rejected records by
+ * sends log-batch requests from the ack cursor (one in flight, or two metric-only batches at once
+ * when the replicator has a request to spare), isolates rejected records by
  * bisection, sends status and end time after every other record, and then checks the
  * server's copy against the local log (see ./final-check.ts) once late requests have settled.
  * `mlflow.runName` never travels in a batch: MLflow's log-batch rewrites the whole run row
@@ -40,6 +41,13 @@ export interface ReplicatorServices {
   remoteIdOf(localRunId: string): Promise<string | undefined>;
   /** True while a run is queued in this replicator and not yet created on the server. */
   awaitingCreation(localRunId: string): boolean;
+  /**
+   * Takes one more request slot for a second metric-only batch in flight, when the overall limit
+   * allows (false: send one batch). Omitted: never.
+   */
+  acquireExtraRequest?(): boolean;
+  /** Gives back a slot taken by {@link acquireExtraRequest}. */
+  releaseExtraRequest?(): void;
   /** Records a run's server id once it is known. */
   onRemoteId(localRunId: string, remoteRunId: string): void;
   onAcked(source: RunSource, count: number): void;
@@ -62,10 +70,22 @@ export type StepResult =
   | { readonly kind: "auth"; readonly error: ApiError }
   | { readonly kind: "blocked"; readonly error: MltrailError };
 
+/**
+ * A second metric-only batch goes out only while this run's last log-batch was answered within
+ * this many ms: a busy server answers slowly, and then one request per run is what it gets
+ * (twice the requests would only lengthen its queue into timeouts and resends).
+ */
+const PIPELINE_MAX_LATENCY_MS = 1000;
+
 /** Smallest batch a timeout shrinks to. */
 const MIN_AFTER_TIMEOUT = 50;
 
 const INACTIVE_RUN = /must be in the 'active' (lifecycle_)?state|run .* (is )?deleted|is not active/i;
+
+/** True when a batch carries metrics only (their order on the server does not matter). */
+function metricsOnly(batch: Batch): boolean {
+  return batch.params.length === 0 && batch.tags.length === 0;
+}
 
 /** Replication of one run. */
 export class RunReplicator {
@@ -81,6 +101,8 @@ export class RunReplicator {
   /** The name the server holds (set at creation; changed only by a rename). */
   private serverName: string;
   private readonly check: FinalCheck;
+  /** How long this run's last log-batch (or pair) took to be answered, ms. */
+  private lastBatchMs = Number.POSITIVE_INFINITY;
 
   constructor(
     readonly source: RunSource,
@@ -159,18 +181,64 @@ export class RunReplicator {
         this.serverName = name;
       }
       const sent = { ...batch, tags: batch.tags.filter((t) => t.key !== RUN_NAME_TAG) };
-      if (sent.metrics.length + sent.params.length + sent.tags.length > 0) await this.services.sink.logBatch(remoteRunId, sent);
+      const second = metricsOnly(sent) && sent.metrics.length > 0 ? this.secondMetricBatch(work.batch) : undefined;
+      if (second !== undefined) return await this.sendTwo(remoteRunId, sent, work.batch, second);
+      if (sent.metrics.length + sent.params.length + sent.tags.length > 0) {
+        const sentAt = performance.now();
+        await this.services.sink.logBatch(remoteRunId, sent);
+        this.lastBatchMs = performance.now() - sentAt;
+      }
       this.failures = 0;
       // Grow back after a shrink (timeouts, bisection); a bisection still converges.
       if (Number.isFinite(this.maxRecords))
         this.maxRecords = this.maxRecords * 2 > this.services.sink.limits.entitiesPerBatch ? Number.POSITIVE_INFINITY : this.maxRecords * 2;
-      this.advance(work.batch.count, work.batch.lastSeq);
-      this.services.onAcked(this.source, work.batch.count);
+      this.acked(work.batch);
       await this.saveIfDue(false);
       return { kind: "progress" };
     } catch (err) {
       return this.classify(err);
     }
+  }
+
+  /**
+   * The metric-only batch right after `first`, when one is buffered, no batch is being shrunk
+   * (timeouts, bisection), the server answered this run's last batch quickly and a second
+   * request slot is free (then taken).
+   */
+  private secondMetricBatch(first: Batch): Batch | undefined {
+    if (Number.isFinite(this.maxRecords) || this.lastBatchMs > PIPELINE_MAX_LATENCY_MS) return undefined;
+    const next = nextWork(this.buffer, this.pos + first.count, this.services.sink.limits);
+    if (next.kind !== "batch" || !metricsOnly(next.batch) || next.batch.metrics.length === 0) return undefined;
+    return this.services.acquireExtraRequest?.() === true ? next.batch : undefined;
+  }
+
+  /**
+   * Sends two metric-only batches at once. MLflow keys metric history by step and timestamp, so
+   * their order on the server does not matter, and a resend of one that landed adds no row; the
+   * cursor still moves in journal order: past the second only once the first is acknowledged.
+   */
+  private async sendTwo(remoteRunId: string, first: Batch, firstWork: Batch, second: Batch): Promise<StepResult> {
+    let results: PromiseSettledResult<void>[];
+    const sentAt = performance.now();
+    try {
+      results = await Promise.allSettled([this.services.sink.logBatch(remoteRunId, first), this.services.sink.logBatch(remoteRunId, second)]);
+    } finally {
+      this.services.releaseExtraRequest?.();
+    }
+    this.lastBatchMs = performance.now() - sentAt;
+    const [a, b] = results;
+    if (a?.status === "rejected") throw a.reason;
+    this.failures = 0;
+    this.acked(firstWork);
+    if (b?.status === "rejected") throw b.reason;
+    this.acked(second);
+    await this.saveIfDue(false);
+    return { kind: "progress" };
+  }
+
+  private acked(batch: Batch): void {
+    this.advance(batch.count, batch.lastSeq);
+    this.services.onAcked(this.source, batch.count);
   }
 
   private async refill(): Promise<void> {

@@ -12,7 +12,7 @@ import type { ReplicationHealth } from "../../src/remote/health.js";
 import { Tracker, type RejectedRecord } from "../../src/tracker.js";
 import { pass, startFaultProxy, status, type FaultProxy } from "../support/fault-proxy.js";
 import { mlflowPost, mlflowUri, uniqueName } from "../support/mlflow.js";
-import { experimentIdOf, metricHistory, metricRow, searchAllRuns, tempDir, testOptions, toRecord, waitFor } from "./helpers.js";
+import { expectExactHistory, experimentIdOf, metricHistory, metricRow, onlyRun, searchAllRuns, tempDir, testOptions, toRecord, waitFor } from "./helpers.js";
 
 let proxy: FaultProxy;
 const cleanups: (() => Promise<void>)[] = [];
@@ -90,16 +90,11 @@ describe("401 pauses replication until credentials are fixed", () => {
     await tracker.close({ timeoutMs: 5_000 });
     removeAuth();
 
-    const runs = await searchAllRuns(await experimentIdOf(experiment));
-    expect(runs).toHaveLength(1);
-    const serverRun = runs[0];
-    if (serverRun === undefined) throw new Error("no run");
+    const serverRun = await onlyRun(experiment);
     expect(serverRun.info.status).toBe("FINISHED");
     expect(toRecord(serverRun.data.params)).toEqual({ lr: "0.1" });
     expect(toRecord(serverRun.data.tags)["state"]).toBe("paused-then-resumed");
-    const rows = (await metricHistory(serverRun.info.run_id, "acc")).map(metricRow);
-    expect(rows).toHaveLength(expected.size);
-    expect(new Set(rows)).toEqual(expected);
+    await expectExactHistory(serverRun.info.run_id, "acc", expected);
     console.log(`[auth] states ${states.join(" → ")}; resumed ${resumedAfter.toFixed(0)} ms after the token was fixed`);
   });
 });

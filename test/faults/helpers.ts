@@ -5,6 +5,7 @@
 import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { expect } from "vitest";
 import type { TrackerOptions } from "../../src/options.js";
 import type { FlushResult, Tracker } from "../../src/tracker.js";
 import { mlflowGet, mlflowPost } from "../support/mlflow.js";
@@ -122,4 +123,20 @@ export async function flushUntilDone(tracker: Tracker, stallMs = 120_000): Promi
       throw new Error(`replication made no progress for ${stallMs} ms: ${JSON.stringify(tracker.stats())}`);
     }
   }
+}
+
+/** The one run of an experiment on the server (fails when there is none, or several). */
+export async function onlyRun(experiment: string): Promise<ServerRun> {
+  const runs = await searchAllRuns(await experimentIdOf(experiment));
+  expect(runs).toHaveLength(1);
+  const run = runs[0];
+  if (run === undefined) throw new Error("no run");
+  return run;
+}
+
+/** The server's history of `key` holds exactly the `expected` rows: none missing, none twice. */
+export async function expectExactHistory(runId: string, key: string, expected: ReadonlySet<string>): Promise<void> {
+  const rows = (await metricHistory(runId, key)).map(metricRow);
+  expect(rows).toHaveLength(expected.size);
+  expect(new Set(rows)).toEqual(expected);
 }

@@ -5,6 +5,9 @@
  * - env `MLTRAIL_MLFLOW_URI` set: use that server instead of starting one (it must be MLflow 3.18).
  * - no Python: vitest.config.ts already kept the suites out of the run (or failed it under CI);
  *   this setup then provides an empty URI and starts nothing.
+ * - env `MLTRAIL_MLFLOW_BACKEND=postgres`: the shared server is MLflow with 4 workers on a real
+ *   PostgreSQL (the same one test/support/servers.ts `postgresMlflow()` hands out), so any suite
+ *   runs against the team setup.
  * - the team-deployment servers (MLflow on PostgreSQL with 4 workers, MLflow's basic-auth app)
  *   start only when a test asks for one: see ./server-broker.ts and test/support/servers.ts.
  */
@@ -60,6 +63,12 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const external = process.env.MLTRAIL_MLFLOW_URI;
   if (external) {
     project.provide("mlflowUri", external.replace(/\/+$/, ""));
+    return () => broker.close();
+  }
+  if (process.env.MLTRAIL_MLFLOW_BACKEND === "postgres") {
+    const res = await fetch(`${broker.url}/postgres`);
+    if (!res.ok) throw new Error(`MLTRAIL_MLFLOW_BACKEND=postgres: ${await res.text()}`);
+    project.provide("mlflowUri", ((await res.json()) as { url: string }).url);
     return () => broker.close();
   }
   const server = await mod.startMlflowServer({ log });

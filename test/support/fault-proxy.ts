@@ -91,6 +91,8 @@ export interface ProxyEvent {
   readonly fault: FaultKind;
   /** Status relayed or answered, when the client got one. */
   status?: number;
+  /** `performance.now()` when the server's answer was relayed (requests that were forwarded). */
+  answeredAt?: number;
   /** The client's `x-test-client` header, when it sends one (to tell trackers apart). */
   readonly client: string | undefined;
 }
@@ -290,6 +292,7 @@ export class FaultProxy {
           return;
         }
         event.status = late.status;
+        event.answeredAt = performance.now();
         res.writeHead(late.status, { "content-type": "application/json", "content-length": String(late.body.length) }).end(late.body);
         return;
       }
@@ -310,6 +313,7 @@ export class FaultProxy {
         for (const [k, v] of Object.entries(answer.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
         headers["content-length"] = String(answer.body.length);
         event.status = answer.status;
+        event.answeredAt = performance.now();
         res.writeHead(answer.status, headers).end(answer.body);
         this.relayed(event);
         return;

@@ -1,0 +1,193 @@
+// Benchmark: many training processes logging to one shared MLflow server, all in one command.
+//   (1) aggregate throughput of N processes (default 16) through mltrail vs N bare log-batch
+//       loops (pre-built 1000-metric bodies, node:http keep-alive, one request in flight, resent
+//       on a reset, 429 or 5xx), against the same server: MLflow with 4 workers on PostgreSQL,
+//       and MLflow on SQLite (1 worker); bare, mltrail, bare again (the two bare figures show
+//       the drift of a loaded machine)
+//   (2) overload: 64 processes on PostgreSQL, each way; the share of 429/5xx answers and resets
+//       the clients saw, and a count in PostgreSQL that every metric row landed
+//   (3) one run alone: one mltrail process vs a bare loop keeping 2 log-batch requests in
+//       flight for one run, on SQLite and on PostgreSQL
+// Processes: test/fixtures/trainers/trainer.mjs (values a pure function of process, run, step, key).
+//
+// Usage: node bench/many-trainers.mjs [--quick] [--procs 16] [--overload 64] [--steps N] [--keys K]
+import { spawn, execFileSync } from "node:child_process";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { BENCH_DIR, fmt, fmtInt, loadMltrail, parseArgs, printTable, tempDir, writeResult } from "./common.mjs";
+
+const args = parseArgs();
+const QUICK = args.quick;
+const PROCS = Number(args.procs ?? 16);
+const OVERLOAD = Number(args.overload ?? 64);
+const RUNS = 2;
+const KEYS = Number(args.keys ?? 4);
+const STEPS = Number(args.steps ?? (QUICK ? 600 : 2500)); // per run: 2 runs × STEPS × KEYS metrics per process
+const OVERLOAD_STEPS = Math.max(100, Math.round(STEPS / 4));
+const SINGLE_STEPS = Number(args["single-steps"] ?? (QUICK ? 5_000 : 25_000)); // × KEYS metrics, one run
+const ROOT = path.join(BENCH_DIR, "..");
+const TRAINER = path.join(ROOT, "test", "fixtures", "trainers", "trainer.mjs");
+const scripts = (name) => import(pathToFileURL(path.join(ROOT, "scripts", name)).href);
+
+await loadMltrail(); // exits with a hint when dist/ is missing
+const { startMlflowServer } = await scripts("mlflow-server.mjs");
+const { startPostgres, findPostgresBin, PG_USER } = await scripts("postgres-server.mjs");
+const log = (m) => process.stderr.write(`[bench] ${m}\n`);
+// Ctrl-C or a kill: exit through the servers' exit hooks (they stop PostgreSQL and MLflow).
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
+const spool = tempDir("many-trainers");
+
+/** Runs `procs` trainers at once; resolves with their reports and the wall time. */
+async function wave(mode, url, experiment, procs, runs, steps, inflight = 1) {
+  const started = performance.now();
+  const reports = await Promise.all(
+    Array.from({ length: procs }, (_, proc) => {
+      const argv = [
+        TRAINER,
+        mode,
+        url,
+        path.join(spool.dir, `${experiment}-${proc}`),
+        experiment,
+        String(proc),
+        String(runs),
+        String(steps),
+        String(KEYS),
+        String(inflight),
+      ];
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "inherit"] });
+        let out = "";
+        child.stdout.on("data", (d) => {
+          out += d;
+        });
+        child.on("exit", (code) =>
+          code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop())) : reject(new Error(`${mode} trainer ${proc} exited ${code}`)),
+        );
+      });
+    }),
+  );
+  const ms = performance.now() - started;
+  const metrics = reports.reduce((n, r) => n + r.metrics, 0);
+  const answers = reports.reduce((n, r) => n + Object.values(r.statuses).reduce((a, b) => a + b, 0), 0);
+  const errors = reports.reduce((n, r) => n + (r.statuses["5xx"] ?? 0) + (r.statuses["429"] ?? 0), 0);
+  const resets = reports.reduce((n, r) => n + r.resets, 0);
+  const pending = reports.reduce((n, r) => n + r.pending, 0);
+  const slowest = Math.max(...reports.map((r) => r.ms));
+  const fastest = Math.min(...reports.map((r) => r.ms));
+  return {
+    mode,
+    procs,
+    metrics,
+    ms,
+    rate: metrics / (ms / 1000),
+    answers,
+    errors,
+    errorRate: answers === 0 ? 0 : errors / answers,
+    resets,
+    pending,
+    fairness: fastest / slowest,
+  };
+}
+
+async function createExperiment(url, name) {
+  const res = await fetch(`${url}/api/2.0/mlflow/experiments/create`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  if (!res.ok) throw new Error(`experiments/create: HTTP ${res.status}`);
+  return (await res.json()).experiment_id;
+}
+
+/** Compares mltrail with bare loops on one server: bare, mltrail, bare again. */
+async function compare(label, url, procs, steps) {
+  const runWave = async (mode, tag) => {
+    const exp = `${label}-${mode}-${tag}-${Date.now()}`;
+    await createExperiment(url, exp);
+    const w = await wave(mode, url, exp, procs, RUNS, steps);
+    log(`${label} ${mode} ×${procs}: ${fmtInt(w.rate)} metrics/s (${fmt(w.errorRate * 100, 2)}% 429/5xx, ${w.resets} resets)`);
+    return { ...w, experiment: exp };
+  };
+  const bare1 = await runWave("bare", "a");
+  const mltrail = await runWave("mltrail", "b");
+  const bare2 = await runWave("bare", "c");
+  const bare = (bare1.rate + bare2.rate) / 2;
+  return { label, procs, bare1, mltrail, bare2, ratio: mltrail.rate / bare };
+}
+
+/** Metric rows PostgreSQL holds for an experiment (the ground truth of "every record landed"). */
+function pgCount(db, experiment) {
+  const sql = `SELECT count(*) FROM metrics m JOIN runs r ON r.run_uuid = m.run_uuid JOIN experiments e ON e.experiment_id = r.experiment_id WHERE e.name = '${experiment}'`;
+  const psql = path.join(findPostgresBin(), "psql");
+  return Number(execFileSync(psql, ["-h", "127.0.0.1", "-p", String(db.port), "-U", PG_USER, "-d", "mlflow", "-Atc", sql], { encoding: "utf8" }).trim());
+}
+
+async function single(label, url) {
+  const expB = `${label}-single-bare-${Date.now()}`;
+  const expM = `${label}-single-mltrail-${Date.now()}`;
+  await createExperiment(url, expB);
+  await createExperiment(url, expM);
+  const bare = await wave("bare", url, expB, 1, 1, SINGLE_STEPS, 2);
+  const mltrail = await wave("mltrail", url, expM, 1, 1, SINGLE_STEPS);
+  log(`${label} one run: mltrail ${fmtInt(mltrail.rate)}/s vs bare 2-in-flight ${fmtInt(bare.rate)}/s`);
+  return { label, bare, mltrail, ratio: mltrail.rate / bare.rate };
+}
+
+const results = { procs: PROCS, overload: OVERLOAD, runs: RUNS, steps: STEPS, keys: KEYS, singleSteps: SINGLE_STEPS };
+try {
+  // SQLite, one worker: the laptop setup.
+  const sqlite = await startMlflowServer({ log });
+  try {
+    results.sqlite = await compare("sqlite", sqlite.url, PROCS, STEPS);
+    results.singleSqlite = await single("sqlite", sqlite.url);
+  } finally {
+    await sqlite.stop();
+  }
+  // PostgreSQL, 4 workers: the team setup.
+  const db = await startPostgres({ log });
+  try {
+    const pg = await startMlflowServer({ backendStoreUri: await db.createDatabase("mlflow"), workers: 4, log });
+    try {
+      results.postgres = await compare("postgres", pg.url, PROCS, STEPS);
+      results.singlePostgres = await single("postgres", pg.url);
+      const over = await compare("overload", pg.url, OVERLOAD, OVERLOAD_STEPS);
+      for (const w of [over.bare1, over.mltrail, over.bare2]) w.landed = pgCount(db, w.experiment);
+      results.overload = over;
+    } finally {
+      await pg.stop();
+    }
+  } finally {
+    await db.stop();
+  }
+} finally {
+  spool.cleanup();
+}
+
+const row = (c) => [c.label, c.procs, fmtInt(c.bare1.rate), fmtInt(c.mltrail.rate), fmtInt(c.bare2.rate), `${fmt(c.ratio)}×`, `${fmt(c.mltrail.fairness)}`];
+printTable(
+  `${PROCS} processes × ${fmtInt(RUNS * STEPS * KEYS)} metrics, aggregate metrics/s`,
+  ["server", "procs", "bare", "mltrail", "bare again", "mltrail/bare", "mltrail fastest/slowest"],
+  [row(results.sqlite), row(results.postgres)],
+);
+console.log(
+  `PostgreSQL 4 workers vs SQLite: bare ${fmt(results.postgres.bare1.rate / results.sqlite.bare1.rate)}×, mltrail ${fmt(results.postgres.mltrail.rate / results.sqlite.mltrail.rate)}×`,
+);
+const o = results.overload;
+printTable(
+  `Overload: ${OVERLOAD} processes × ${fmtInt(RUNS * OVERLOAD_STEPS * KEYS)} metrics on PostgreSQL (4 workers)`,
+  ["client", "metrics/s", "429/5xx share", "resets", "rows in PostgreSQL", "rows logged"],
+  [o.bare1, o.mltrail, o.bare2].map((w, i) => [
+    i === 1 ? "mltrail" : i === 0 ? "bare" : "bare again",
+    fmtInt(w.rate),
+    `${fmt(w.errorRate * 100, 2)}%`,
+    w.resets,
+    fmtInt(w.landed),
+    fmtInt(w.metrics),
+  ]),
+);
+printTable(
+  `One run alone (${fmtInt(SINGLE_STEPS * KEYS)} metrics): mltrail vs a bare loop with 2 log-batch requests in flight`,
+  ["server", "bare ×2 in flight", "mltrail", "ratio"],
+  [results.singleSqlite, results.singlePostgres].map((s) => [s.label, fmtInt(s.bare.rate), fmtInt(s.mltrail.rate), `${fmt(s.ratio)}×`]),
+);
+writeResult("many-trainers", results);
