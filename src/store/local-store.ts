@@ -229,8 +229,8 @@ export class LocalStore {
   }
 
   /** The run marked `deleted` when its experiment's lifecycle log says so (a copy); undefined when it is active. */
-  private withStage(experimentId: string, run: RunRecord): RunRecord | undefined {
-    if (deletedAt(this.lifecycle.state(experimentId), run.info.runId) === undefined) return undefined;
+  private withStage(experimentId: string, run: RunRecord, stage = this.lifecycle.state(experimentId)): RunRecord | undefined {
+    if (deletedAt(stage, run.info.runId) === undefined) return undefined;
     return { info: { ...run.info, deleted: true }, data: run.data };
   }
 
@@ -351,11 +351,15 @@ export class LocalStore {
    */
   async listRuns(experimentIds: readonly string[], view: RunViewType = "ACTIVE_ONLY"): Promise<RunRecord[]> {
     const out: RunRecord[] = [];
-    for (const experimentId of experimentIds)
-      for (const run of await this.index.of(experimentId).runs()) {
-        const deleted = this.withStage(experimentId, run);
+    for (const experimentId of experimentIds) {
+      const runs = await this.index.of(experimentId).runs();
+      // One look at the lifecycle log per experiment, not per run (it is a stat each time).
+      const stage = this.lifecycle.state(experimentId);
+      for (const run of runs) {
+        const deleted = this.withStage(experimentId, run, stage);
         if (view === "ALL" || (view === "DELETED_ONLY") === (deleted !== undefined)) out.push(deleted ?? run);
       }
+    }
     return out;
   }
 

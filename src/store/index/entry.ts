@@ -131,11 +131,19 @@ function isPairs(v: unknown): v is [string, string][] {
   return Array.isArray(v) && v.every((p) => Array.isArray(p) && typeof p[0] === "string" && typeof p[1] === "string");
 }
 
-/** Decodes one index line; undefined for a line that fails its checksum or its shape (it is skipped). */
-export function decodeRow(line: string): IndexRow | undefined {
-  if (line.length < 10 || line.charCodeAt(8) !== 0x20) return undefined;
-  const json = line.slice(9);
-  if (crc32(json) !== Number.parseInt(line.slice(0, 8), 16)) return undefined;
+/**
+ * Decodes bytes `[start, end)` of `buf`, one index line without its newline; undefined for a
+ * line that fails its checksum or its shape (it is skipped). The checksum is computed on the
+ * bytes as they are (no string round trip), then the JSON is parsed.
+ */
+export function decodeRowAt(buf: Buffer, start: number, end: number): IndexRow | undefined {
+  if (end - start < 10 || buf[start + 8] !== 0x20) return undefined;
+  const expected = Number.parseInt(buf.toString("latin1", start, start + 8), 16);
+  if (crc32(buf.subarray(start + 9, end)) !== expected) return undefined;
+  return decodeRowJson(buf.toString("utf8", start + 9, end));
+}
+
+function decodeRowJson(json: string): IndexRow | undefined {
   let doc: RowDoc;
   try {
     doc = JSON.parse(json) as RowDoc;

@@ -18,7 +18,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { withLock } from "../../log/lock.js";
-import { decodeRow, encodeRow, type IndexRow } from "./entry.js";
+import { decodeRowAt, encodeRow, type IndexRow } from "./entry.js";
 import { readRange, readTail } from "./read-tail.js";
 
 /** File name of an experiment's index log inside its `index/` folder. */
@@ -86,11 +86,15 @@ function parseLines(buf: Buffer, from: number): Omit<LogRead, "ino"> {
   const rows: IndexRow[] = [];
   let lines = 0;
   if (last === -1) return { rows, end: from, lines };
-  for (const line of buf.toString("utf8", 0, last).split("\n")) {
-    if (line.length === 0) continue;
-    lines++;
-    const row = decodeRow(line);
-    if (row !== undefined) rows.push(row);
+  for (let start = 0; start < last; ) {
+    let end = buf.indexOf(0x0a, start);
+    if (end === -1 || end > last) end = last;
+    if (end > start) {
+      lines++;
+      const row = decodeRowAt(buf, start, end);
+      if (row !== undefined) rows.push(row);
+    }
+    start = end + 1;
   }
   return { rows, end: from + last + 1, lines };
 }
