@@ -17,7 +17,12 @@ for dirpath, _dirs, files in sorted(os.walk(root)):
         for e in acc.Scalars(tag):
             print(json.dumps({"run": run, "tag": tag, "step": e.step,
                               "wall": struct.pack("<d", e.wall_time).hex(), "value": struct.pack("<f", e.value).hex()}))
-    for tag, content in acc.PluginTagToContent("hparams").items():
+    def plugin(name):
+        try:
+            return acc.PluginTagToContent(name)
+        except KeyError:  # no summary of that plugin in this run
+            return {}
+    for tag, content in plugin("hparams").items():
         data = plugin_data_pb2.HParamsPluginData.FromString(content)
         if data.HasField("session_start_info"):
             hp = {}
@@ -27,6 +32,6 @@ for dirpath, _dirs, files in sorted(os.walk(root)):
             print(json.dumps({"run": run, "hparams": hp, "group": data.session_start_info.group_name}))
         if data.HasField("session_end_info"):
             print(json.dumps({"run": run, "status": data.session_end_info.status}))
-    for tag in acc.PluginTagToContent("text"):
+    for tag in plugin("text"):
         t = tensor_util.make_ndarray(acc.Tensors(tag)[0].tensor_proto)
         print(json.dumps({"run": run, "text": tag, "value": t.item().decode("utf-8")}))
