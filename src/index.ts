@@ -18,6 +18,7 @@ export { VERSION } from "./version.js";
 export { syncRuns } from "./remote/sync.js";
 export type { SyncOptions, SyncProgress, SyncSummary } from "./remote/sync.js";
 export type { StartRunOptions, RunTarget, TrackerStats, TrackerState, TrackerEvents, FlushResult, FlushOptions, RejectedRecord } from "./tracker.js";
+export type { TargetStats } from "./tracker-types.js";
 export type { GcResult } from "./store/lifecycle-ops.js";
 export type { ReplicationHealth } from "./remote/health.js";
 export type { HttpAuth } from "./remote/http.js";
