@@ -49,8 +49,11 @@ export class MlflowQueries implements BackendQueries {
     return orNotFound(`run "${runId}"`, () => this.client.getRun(runId));
   }
 
-  getMetricHistory(runId: string, key: string, query?: HistoryQuery): Promise<Metric[]> {
-    return orNotFound(`run "${runId}"`, () => remoteHistory(this.client, runId, key, query));
+  async getMetricHistory(runId: string, key: string, query?: HistoryQuery): Promise<Metric[]> {
+    const points = await orNotFound(`run "${runId}"`, () => remoteHistory(this.client, runId, key, query));
+    // MLflow answers the history of a run it does not have with no points: tell a miss from an empty history.
+    if (points.length === 0) await this.getRun(runId);
+    return points;
   }
 
   async searchRuns(experimentIds: readonly string[], search: BackendSearch): Promise<RunRecord[]> {
