@@ -91,23 +91,27 @@ function solve(a: number[][], b: number[]): number[] {
 function attribute(masks: readonly Uint8Array[], weights: readonly number[], ey: readonly number[], fx: number, fnull: number, m: number): number[] {
   const total = fx - fnull;
   const k = m - 1;
-  const ata = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  const atb = new Array<number>(k).fill(0);
-  masks.forEach((mask, s) => {
+  // AᵀWA is symmetric: accumulate its upper triangle in one flat array, mirror it after.
+  const ata = new Float64Array(k * k);
+  const atb = new Float64Array(k);
+  const e = new Float64Array(k);
+  for (let s = 0; s < masks.length; s++) {
+    const mask = masks[s] as Uint8Array;
     const w = weights[s] ?? 0;
     const last = mask[k] ?? 0;
     const y = (ey[s] ?? 0) - fnull - last * total;
-    const e = Array.from({ length: k }, (_, j) => (mask[j] ?? 0) - last);
+    for (let j = 0; j < k; j++) e[j] = (mask[j] ?? 0) - last;
     for (let i = 0; i < k; i++) {
-      const ei = (e[i] ?? 0) * w;
+      const ei = (e[i] as number) * w;
       if (ei === 0) continue;
-      atb[i] = (atb[i] ?? 0) + ei * y;
-      const r = ata[i] as number[];
-      for (let j = 0; j < k; j++) r[j] = (r[j] ?? 0) + ei * (e[j] ?? 0);
+      atb[i] = (atb[i] as number) + ei * y;
+      const row = i * k;
+      for (let j = i; j < k; j++) ata[row + j] = (ata[row + j] as number) + ei * (e[j] as number);
     }
-  });
-  const phi = solve(ata, atb);
-  phi.push(total - phi.reduce((a, b) => a + b, 0));
+  }
+  const a = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => (i <= j ? ata[i * k + j] : ata[j * k + i]) as number));
+  const phi = solve(a, [...atb]);
+  phi.push(total - phi.reduce((x, y) => x + y, 0));
   return phi;
 }
 
@@ -182,26 +186,41 @@ export async function kernelShap(predict: PredictFn, rows: readonly (readonly nu
     return { x, varying, ...design, ey: new Array<number>(design.masks.length).fill(0) };
   });
 
+  // The coalition rows live in one pool of row arrays, refilled for every batch: a batch is
+  // built, predicted and read before the next one overwrites it, so millions of synthetic rows
+  // cost one batch's worth of arrays (no garbage to collect per coalition).
+  const pool: number[][] = [];
+  let filled = 0;
   let pending: { plan: (typeof plans)[number]; s: number }[] = [];
-  let batch: number[][] = [];
   const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const ys = await predictColumn(predict, batch, o.output);
+    if (filled === 0) return;
+    const ys = await predictColumn(predict, filled === pool.length ? pool : pool.slice(0, filled), o.output);
     pending.forEach(({ plan, s }, i) => {
       plan.ey[s] = weightedMean(ys, i * bg.length);
     });
     pending = [];
-    batch = [];
+    filled = 0;
   };
   for (const plan of plans) {
+    const on = new Array<number>(plan.varying.length);
     for (let s = 0; s < plan.masks.length; s++) {
-      if (batch.length + bg.length > o.batchSize) await flush();
+      if (filled + bg.length > o.batchSize) await flush();
       const mask = plan.masks[s] as Uint8Array;
-      const on = plan.varying.filter((_, k) => mask[k] === 1);
+      let n = 0;
+      for (let k = 0; k < plan.varying.length; k++) if (mask[k] === 1) on[n++] = plan.varying[k] as number;
       for (const r of bg) {
-        const synth = r.slice();
-        for (const j of on) synth[j] = plan.x[j] ?? 0;
-        batch.push(synth);
+        let synth = pool[filled];
+        if (synth === undefined) {
+          synth = r.slice();
+          pool.push(synth);
+        } else {
+          for (let j = 0; j < r.length; j++) synth[j] = r[j] as number;
+        }
+        for (let q = 0; q < n; q++) {
+          const j = on[q] as number;
+          synth[j] = plan.x[j] as number;
+        }
+        filled++;
       }
       pending.push({ plan, s });
     }

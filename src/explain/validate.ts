@@ -4,7 +4,11 @@
  */
 import { ValidationError } from "../index.js";
 
-/** A batch of rows in, one prediction per row out: a number, or a vector (one per output). */
+/**
+ * A batch of rows in, one prediction per row out: a number, or a vector (one per output).
+ * `kernelShap` refills the batch's row arrays for its next call once this returned (or its
+ * promise settled): copy rows that must outlive the call.
+ */
 export type PredictFn = (batch: number[][]) => number[] | number[][] | Promise<number[] | number[][]>;
 
 /** Checks a non-empty rectangular matrix of finite numbers; returns its width. */

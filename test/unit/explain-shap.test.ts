@@ -162,6 +162,23 @@ describe("kernelShap batching", () => {
     expect(sizes.slice(2).reduce((a, b) => a + b, 0)).toBe(6 * 30 * 7);
     for (const [i, r] of chunked.values.entries()) expect(maxDiff(whole.values[i], r)).toBeLessThan(1e-12);
   });
+
+  it("reuses the batch's row arrays only after predict settled: an async predict reading rows late sees its own batch", async () => {
+    const bg = matrix(7, 5, 12);
+    const rows = matrix(6, 5, 13);
+    const seen: number[][][] = [];
+    const late: PredictFn = async (batch) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      seen.push(batch.map((r) => [...r]));
+      return nonlinear(batch);
+    };
+    const whole = await kernelShap(nonlinear, rows, { background: bg });
+    const chunked = await kernelShap(late, rows, { background: bg, batchSize: 70 });
+    for (const [i, r] of chunked.values.entries()) expect(maxDiff(whole.values[i], r)).toBeLessThan(1e-12);
+    // Each batch's blocks are background rows with some features set from an explained row.
+    expect(seen.length).toBeGreaterThan(3);
+    for (const batch of seen.slice(2)) for (const [b, row] of batch.entries()) expect(row.some((v, j) => v === bg[b % 7]?.[j])).toBe(true);
+  });
 });
 
 describe("kernelShap on a TF.js model", () => {
