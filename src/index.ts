@@ -24,8 +24,9 @@ export type { ReplicationHealth } from "./remote/health.js";
 export type { HttpAuth } from "./remote/http.js";
 export { Run } from "./run.js";
 export type { MetricOptions, EndOptions } from "./run.js";
-export type { ImageOptions, LoggedImage, TableInput } from "./media/log.js";
+export type { ImageOptions, LoggedImage, TableInput, TableColumnsAndRows } from "./media/log.js";
 export type { ImageInput, RawImage, TensorLike } from "./media/image.js";
+export type { SystemMetricsOptions, ConsoleCaptureOptions, AddonSettings } from "./run-addons.js";
 export type { TrackerOptions, ResolvedOptions, NamePolicy, Backend, LocalBackend, MlflowBackend, ExternalBackend, Env } from "./options.js";
 // Backends: the interface every backend implements, and the registration of URI schemes (docs/backends.md).
 export { registerBackend } from "./backends/schemes.js";

@@ -30,10 +30,26 @@ export interface ConsoleCaptureOptions {
   readonly maxBytes?: number;
 }
 
-/** Resolved add-on settings: undefined means off. @internal */
+/**
+ * The resolved `systemMetrics` and `captureConsole` options of a tracker (part of
+ * `ResolvedOptions`): undefined means off.
+ * @example `{ systemMetrics: { intervalMs: 10000 }, captureConsole: undefined }`
+ */
 export interface AddonSettings {
-  readonly systemMetrics: { readonly intervalMs: number } | undefined;
-  readonly captureConsole: { readonly maxBytes: number } | undefined;
+  /** System metrics, when on. */
+  readonly systemMetrics:
+    | {
+        /** Sampling period, ms. */
+        readonly intervalMs: number;
+      }
+    | undefined;
+  /** Console capture, when on. */
+  readonly captureConsole:
+    | {
+        /** Most bytes stored per run. */
+        readonly maxBytes: number;
+      }
+    | undefined;
 }
 
 const INTERVAL: readonly [number, number] = [100, 3_600_000];

@@ -16,8 +16,11 @@ import { decodePng, encodePng, MAX_PIXELS, type RgbaPixels } from "./png.js";
  * @example `{ data: new Uint8Array(28 * 28 * 4), width: 28, height: 28 }`
  */
 export interface RawImage {
+  /** The values, row by row. */
   readonly data: Uint8Array | Uint8ClampedArray | Float32Array | Float64Array | Int32Array | readonly number[];
+  /** Pixels per row. */
   readonly width: number;
+  /** Rows. */
   readonly height: number;
   /** Values per pixel: 1, 3 or 4. @default inferred from `data.length / (width * height)` */
   readonly channels?: 1 | 3 | 4;
@@ -29,8 +32,11 @@ export interface RawImage {
  * @example `run.logImage(tf.browser.fromPixels(canvas), "samples", { step })`
  */
 export interface TensorLike {
+  /** `[h, w]`, `[h, w, c]` or `[1, h, w, c]`. */
   readonly shape: readonly number[];
+  /** `"float32"` (values in [0, 1]), `"int32"` (0..255) or `"bool"`. @default from the array type of `dataSync()` */
   readonly dtype?: string;
+  /** The values, row by row. */
   dataSync(): ArrayLike<number>;
 }
 

@@ -51,7 +51,18 @@ export interface LoggedImage extends ArtifactInfo {
  * columns and rows as MLflow stores them.
  * @example `[{ input: "a", score: 0.9 }, { input: "b", score: 0.4 }]`
  */
-export type TableInput = readonly Readonly<Record<string, unknown>>[] | { readonly columns: readonly string[]; readonly data: readonly (readonly unknown[])[] };
+export type TableInput = readonly Readonly<Record<string, unknown>>[] | TableColumnsAndRows;
+
+/**
+ * A table as MLflow stores it: column names, and rows of values in that order.
+ * @example `{ columns: ["text", "score"], data: [["hi", 0.9]] }`
+ */
+export interface TableColumnsAndRows {
+  /** Column names, unique. */
+  readonly columns: readonly string[];
+  /** Rows, each with one value per column. */
+  readonly data: readonly (readonly unknown[])[];
+}
 
 /** What MLflow's image grid parses: the characters `log_image` allows in a key. */
 const IMAGE_KEY = /^[A-Za-z0-9_\-./ ]+$/;
