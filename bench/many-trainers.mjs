@@ -10,7 +10,7 @@
 //       flight for one run, on SQLite and on PostgreSQL
 // Processes: test/fixtures/trainers/trainer.mjs (values a pure function of process, run, step, key).
 //
-// Usage: node bench/many-trainers.mjs [--quick] [--procs 16] [--overload 64] [--steps N] [--keys K]
+// Usage: node bench/many-trainers.mjs [--quick] [--procs 16] [--overload 64] [--steps N] [--keys K] [--part overload]
 import { spawn, execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -133,23 +133,29 @@ async function single(label, url) {
   return { label, bare, mltrail, ratio: mltrail.rate / bare.rate };
 }
 
+/** `--part overload`: only the overload part (64 processes on PostgreSQL). */
+const all = args.part === undefined;
 const results = { procs: PROCS, overload: OVERLOAD, runs: RUNS, steps: STEPS, keys: KEYS, singleSteps: SINGLE_STEPS };
 try {
   // SQLite, one worker: the laptop setup.
-  const sqlite = await startMlflowServer({ log });
-  try {
-    results.sqlite = await compare("sqlite", sqlite.url, PROCS, STEPS);
-    results.singleSqlite = await single("sqlite", sqlite.url);
-  } finally {
-    await sqlite.stop();
+  if (all) {
+    const sqlite = await startMlflowServer({ log });
+    try {
+      results.sqlite = await compare("sqlite", sqlite.url, PROCS, STEPS);
+      results.singleSqlite = await single("sqlite", sqlite.url);
+    } finally {
+      await sqlite.stop();
+    }
   }
   // PostgreSQL, 4 workers: the team setup.
   const db = await startPostgres({ log });
   try {
     const pg = await startMlflowServer({ backendStoreUri: await db.createDatabase("mlflow"), workers: 4, log });
     try {
-      results.postgres = await compare("postgres", pg.url, PROCS, STEPS);
-      results.singlePostgres = await single("postgres", pg.url);
+      if (all) {
+        results.postgres = await compare("postgres", pg.url, PROCS, STEPS);
+        results.singlePostgres = await single("postgres", pg.url);
+      }
       const over = await compare("overload", pg.url, OVERLOAD, OVERLOAD_STEPS);
       for (const w of [over.bare1, over.mltrail, over.bare2]) w.landed = pgCount(db, w.experiment);
       results.overload = over;
@@ -163,6 +169,15 @@ try {
   spool.cleanup();
 }
 
+if (!all) {
+  const o = results.overload;
+  console.log(
+    JSON.stringify(
+      [o.bare1, o.mltrail, o.bare2].map(({ mode, rate, errorRate, resets, landed, metrics }) => ({ mode, rate, errorRate, resets, landed, metrics })),
+    ),
+  );
+  process.exit(0);
+}
 const row = (c) => [c.label, c.procs, fmtInt(c.bare1.rate), fmtInt(c.mltrail.rate), fmtInt(c.bare2.rate), `${fmt(c.ratio)}×`, `${fmt(c.mltrail.fairness)}`];
 printTable(
   `${PROCS} processes × ${fmtInt(RUNS * STEPS * KEYS)} metrics, aggregate metrics/s`,
