@@ -103,6 +103,7 @@ export type {
 } from "./compare/index.js";
 export type { WriteReportOptions, WriteReportResult } from "./report/index.js";
 export type { ReportData, ChartData, ChartSeries } from "./report/data.js";
+export type { ReportExplanations } from "./report/explanations.js";
 export type { JournalRecord, MetricRecord, ParamRecord, TagRecord, EndRecord, ResumeRecord, ArtifactRecord, DatasetRecord } from "./log/record.js";
 // A/B tests: the API a service uses. Hashing and statistics internals live in `mltrail/ab`.
 export { createAbTest, openAbTest, AbTest, AB_KEY_TAG, AB_DEFAULT_EXPERIMENT, type AbTestView, type AbTracker } from "./ab/test.js";
@@ -133,7 +134,7 @@ export type {
   TensorBoardSource,
 } from "./targets/tensorboard/index.js";
 export { TrainingLogger, type TrainingLoggerOptions, type TrainingRun } from "./training/logger.js";
-export type { AuditEntry, DatasetRef, ReleaseChange, StoredVersion } from "./registry/store.js";
+export type { AuditEntry, DatasetRef, ReleaseChange, ReleaseExplanation, StoredVersion } from "./registry/store.js";
 export type { BackendLimits } from "./model/limits.js";
 export type {
   RunStatus,
