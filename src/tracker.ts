@@ -284,7 +284,10 @@ export class Tracker implements AsyncDisposable {
     // The local store answers what the backend cannot (and everything when it is the backend).
     const local = localBackend(store, (error) => this.emitError(error));
     const own = this.backend?.queries;
-    const queries = remote === undefined || own === undefined ? new LocalQueries(store) : new RemoteQueries(own, store, remote.target, settle);
+    const queries =
+      remote === undefined || own === undefined
+        ? new LocalQueries(store)
+        : new RemoteQueries(own, store, remote.target, settle, remote.backend.capabilities.search);
     const registry = this.backend?.registry ?? (local.registry as RegistryStore);
     if (remote !== undefined && this.replicating !== undefined && this.options.drainOnStart) {
       const earlierToo = this.options.syncEarlierRuns === true;

@@ -92,7 +92,7 @@ export interface SinkBatch {
  *
  * Every call must be idempotent under replay: after a crash the replicator resends from the
  * last saved cursor.
- * @example see `examples/backend-jsonl/` and docs/backends.md
+ * @example see `examples/backend-jsonl.ts` and docs/backends.md
  */
 export interface ReplicationSink {
   /** Limits per batch (metrics, params, tags, bytes). */

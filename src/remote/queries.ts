@@ -31,6 +31,8 @@ export class RemoteQueries implements Queries {
     private readonly spool: LocalStore,
     target: string,
     private readonly settle: () => Promise<void> = async () => undefined,
+    /** False when the backend's `searchRuns` ignores filter and order: they are applied here. */
+    private readonly searches = true,
   ) {
     this.view = new LocalView(spool, target);
   }
@@ -93,7 +95,9 @@ export class RemoteQueries implements Queries {
     // Runs this log holds that the server lacks part of replace the server's copies, and
     // the server is asked for that many more so none of its own runs is cut off.
     const serverMax = Math.min(SEARCH_MAX_RESULTS_LIMIT, (options.maxResults ?? SEARCH_MAX_RESULTS_DEFAULT) + unsent.length);
-    const fromServer = await this.backend.searchRuns(ids, { ...options, maxResults: serverMax });
+    const fromServer = this.searches
+      ? await this.backend.searchRuns(ids, { ...options, maxResults: serverMax })
+      : searchRunRecords(await this.backend.searchRuns(ids, { maxResults: SEARCH_MAX_RESULTS_LIMIT }), { ...options, maxResults: serverMax });
     if (unsent.length === 0) return fromServer;
     return this.merge(fromServer, unsent, Object.fromEntries(experimentNames.map((n, i) => [n, ids[i] as string])), options);
   }
