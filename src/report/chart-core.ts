@@ -8,6 +8,12 @@
  */
 
 /**
+ * Run colours, in run order; the same run has the same colour in every chart and table.
+ * @example `PALETTE[0] // "#1f77b4"`
+ */
+export const PALETTE: readonly string[] = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
+
+/**
  * One curve to draw.
  * @example `{ label: "lr=0.1", color: "#1f77b4", x: [0, 1], y: [0.9, 0.7] }`
  */

@@ -11,7 +11,7 @@ import type { CompareReleaseExplanationsOptions } from "../compare/release-expla
 import { collectExplanations, type ReportExplanations } from "./explanations.js";
 import { compareModelVersions, type ModelComparison } from "../compare/models.js";
 import { buildRunComparison, metricKeys, readDatasets, readHistories, readRuns, type CompareSource, type RunComparison } from "../compare/runs.js";
-import { directionOf, type Direction } from "../compare/direction.js";
+import { directionOf, knownDirection, type Direction } from "../compare/direction.js";
 import { lttb } from "./lttb.js";
 import { defined } from "../internal/defined.js";
 
@@ -68,6 +68,8 @@ export interface ChartData {
   readonly metric: string;
   /** Which way is better. */
   readonly direction: Direction;
+  /** True when the direction was given or the metric's name implies it; otherwise the report shows no arrow and marks no best run. */
+  readonly directionKnown?: boolean;
   /** One curve per run having the metric. */
   readonly series: readonly ChartSeries[];
 }
@@ -103,6 +105,36 @@ export interface ReportData {
 
 /** The tracker API a report reads. @example `collectReportData(tracker, { runs: [a, b] })` */
 export type ReportTracker = CompareSource & ModelReader & ArtifactReader;
+
+/**
+ * Orders runs so each child follows its parent (when both are reported), its label prefixed
+ * with `↳ `.
+ * @example `groupByParent(records, labels).labels // ["sweep", "↳ lr=0.1", …]`
+ */
+export function groupByParent(records: readonly RunRecord[], labels: readonly string[]): { records: RunRecord[]; labels: string[] } {
+  const ids = new Set(records.map((r) => r.info.runId));
+  const kids = new Map<string, number[]>();
+  records.forEach((r, i) => {
+    const p = r.info.parentRunId;
+    if (p !== undefined && ids.has(p)) kids.set(p, [...(kids.get(p) ?? []), i]);
+  });
+  const out: { records: RunRecord[]; labels: string[] } = { records: [], labels: [] };
+  const seen = new Set<number>();
+  const visit = (i: number, depth: number): void => {
+    if (seen.has(i)) return;
+    seen.add(i);
+    const r = records[i] as RunRecord;
+    out.records.push(r);
+    out.labels.push(`${"↳ ".repeat(depth)}${labels[i] ?? r.info.name}`);
+    for (const k of kids.get(r.info.runId) ?? []) visit(k, depth + 1);
+  };
+  records.forEach((r, i) => {
+    const p = r.info.parentRunId;
+    if (p === undefined || !ids.has(p)) visit(i, 0);
+  });
+  for (let i = 0; i < records.length; i++) visit(i, 0);
+  return out;
+}
 
 /** Sorts a history by step (stable), drops non-finite values, downsamples. */
 export function toSeries(runId: string, label: string, history: readonly Metric[], maxPoints: number): ChartSeries {
@@ -172,6 +204,7 @@ export async function collectReportData(tracker: ReportTracker, source: ReportSo
     subject =
       source.runs !== undefined ? `${records.length} runs` : source.experiment !== undefined ? `experiment "${source.experiment}"` : "the default experiment";
   }
+  ({ records, labels } = groupByParent(records, labels));
   const keys = metricKeys(records, source.metrics);
   const [histories, datasets] = await Promise.all([readHistories(tracker, records, keys), readDatasets(tracker, records)]);
   const options = { allParams: true, ...(source.metrics ? { metrics: source.metrics } : {}), ...(source.direction ? { direction: source.direction } : {}) };
@@ -180,6 +213,7 @@ export async function collectReportData(tracker: ReportTracker, source: ReportSo
   const charts: ChartData[] = keys.map((metric) => ({
     metric,
     direction: directionOf(metric, source.direction),
+    directionKnown: knownDirection(metric, source.direction) !== undefined,
     series: records.flatMap((r, i) => {
       const h = histories.get(r.info.runId)?.get(metric);
       return h === undefined || h.length === 0 ? [] : [toSeries(r.info.runId, labels[i] ?? r.info.name, h, maxPoints)];

@@ -48,7 +48,7 @@ export function renderReport(data: ReportData, assets: ChartAssets = loadChartAs
 <header class="top"><h1>${esc(data.title)}</h1><div class="meta"><span>${esc(data.subject)}</span><span>${cmp.runs.length} run${cmp.runs.length === 1 ? "" : "s"}</span><span>${data.charts.length} metric${data.charts.length === 1 ? "" : "s"}</span><span>${points.toLocaleString("en-US")} points</span><span>generated ${esc(when(data.generatedAt))}</span></div></header>
 ${modelBlock}
 <h2>Summary</h2>
-${metricsTable(cmp, data.labels)}
+${metricsTable(cmp, data.labels, (key) => data.charts.find((c) => c.metric === key)?.directionKnown !== false)}
 <h2>Metric curves</h2>
 ${chartsSection(data.charts)}
 <h2>Params</h2>

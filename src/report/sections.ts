@@ -40,22 +40,25 @@ export function runsTable(cmp: RunComparison, labels: readonly string[]): string
 }
 
 /** Metrics × runs: last value, best and its step; the best run's cell highlighted. */
-export function metricsTable(cmp: RunComparison, labels: readonly string[]): string {
+export function metricsTable(cmp: RunComparison, labels: readonly string[], known: (key: string) => boolean = () => true): string {
   const keys = Object.keys(cmp.metrics);
   if (keys.length === 0) return `<p class="empty">No metrics.</p>`;
   const rows = keys.map((key) => {
     const m = cmp.metrics[key];
     if (m === undefined) return "";
-    const arrow = m.direction === "min" ? "↓" : "↑";
+    // No arrow and no ★ unless the direction was given or the name implies it (`lr_schedule` has neither).
+    const directed = known(key);
+    const arrow = directed ? (m.direction === "min" ? " ↓" : " ↑") : "";
     const cells = m.perRun.map((s, i) => {
-      const best = m.best?.index === i;
+      const best = directed && m.best?.index === i;
       const sub =
         s.best === null
           ? ""
           : `<span class="sub">best ${esc(num(s.best))}${s.bestStep === null ? "" : ` @ step ${esc(s.bestStep)}`} · ${esc(num(s.min))}…${esc(num(s.max))}</span>`;
       return `<td class="num${best ? " best" : ""}">${best ? "★ " : ""}${esc(num(s.last))}${sub}</td>`;
     });
-    return `<tr><th scope="row" title="${m.direction === "min" ? "lower is better" : "higher is better"}">${esc(key)} ${arrow}</th>${cells.join("")}</tr>`;
+    const title = directed ? (m.direction === "min" ? "lower is better" : "higher is better") : "direction unknown: pass it to mark the best run";
+    return `<tr><th scope="row" title="${title}">${esc(key)}${arrow}</th>${cells.join("")}</tr>`;
   });
   return `<div class="scroll"><table><thead><tr><th>Metric (last)</th>${runHeader(labels)}</tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
@@ -68,10 +71,13 @@ export function paramsSection(cmp: RunComparison, labels: readonly string[]): st
     differing.length === 0
       ? `<p class="empty">${cmp.runs.length < 2 ? "One run: nothing to compare." : "All params are equal."}</p>`
       : `<div class="scroll"><table><thead><tr><th>Param</th>${runHeader(labels)}</tr></thead><tbody>${differing
-          .map(
-            ([k, values]) =>
-              `<tr><th scope="row">${esc(k)}</th>${values.map((v) => `<td class="diff mono">${v === null ? `<span class="muted">(unset)</span>` : esc(v)}</td>`).join("")}</tr>`,
-          )
+          .map(([k, values]) => {
+            // A param with one value, unset only in some runs (a sweep's parent), does not differ.
+            const differs = new Set(values.filter((v) => v !== null)).size > 1;
+            const cell = (v: string | null): string =>
+              `<td class="${differs ? "diff " : ""}mono">${v === null ? `<span class="muted">(unset)</span>` : esc(v)}</td>`;
+            return `<tr${differs ? ` class="differs"` : ""}><th scope="row">${esc(k)}</th>${values.map(cell).join("")}</tr>`;
+          })
           .join("")}</tbody></table></div>`;
   const sameBlock =
     same.length === 0
@@ -89,7 +95,7 @@ export function chartsSection(charts: readonly ChartData[]): string {
       const shown = c.series.reduce((n, s) => n + s.x.length, 0);
       const note =
         shown < points ? `${shown.toLocaleString("en-US")} of ${points.toLocaleString("en-US")} points (LTTB)` : `${points.toLocaleString("en-US")} points`;
-      return `<section class="card"><header><h3>${esc(c.metric)} <span class="muted">${c.direction === "min" ? "↓ lower is better" : "↑ higher is better"}</span></h3><span class="muted">${esc(note)}</span></header><div class="chart" data-chart="${i}" role="img" aria-label="${esc(c.metric)} over steps"></div></section>`;
+      return `<section class="card"><header><h3>${esc(c.metric)}${c.directionKnown === false ? "" : ` <span class="muted">${c.direction === "min" ? "↓ lower is better" : "↑ higher is better"}</span>`}</h3><span class="muted">${esc(note)}</span></header><div class="chart" data-chart="${i}" role="img" aria-label="${esc(c.metric)} over steps"></div></section>`;
     })
     .join("")}</div>`;
 }

@@ -4,13 +4,13 @@
  *
  * @packageDocumentation
  */
+import { PALETTE } from "../../report/chart-core.js";
 import { get, route, setQuery } from "./api.js";
 import { MetricChart, type ChartSettings } from "./chart.js";
 import { h } from "./dom.js";
 import { follow } from "./live.js";
 
-/** Run colours, in run order (the report's palette). */
-export const PALETTE: readonly string[] = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
+export { PALETTE };
 
 /** A run shown in the panel. */
 export interface PanelRun {
