@@ -16,11 +16,13 @@ import { withLock } from "../../log/lock.js";
 import { listSegments, scanSegment, type CorruptLine, type SegmentFile } from "../../log/segments.js";
 import { writeFileAtomic } from "../../log/atomic.js";
 import type { JournalPosition } from "../index/entry.js";
-import { readTail } from "../index/read-tail.js";
+import { readRange as readBytes } from "../index/read-tail.js";
 import { MANIFEST_FILE, POINT_BYTES, pointFile, readManifest, type SeriesKey, type SeriesManifest } from "./manifest.js";
 import { PointBuffer } from "./points.js";
 import type { StepRange } from "./history-options.js";
 
+/** Journal bytes read at a time when folding points. */
+const FOLD_CHUNK_BYTES = 8 * 1024 * 1024;
 /** Unindexed journal bytes from which a read brings the point files up to date. */
 export const SERIES_UPDATE_BYTES = 1024 * 1024;
 /** Point files are float64 in the machine's order; they are used on little-endian machines only. */
@@ -60,9 +62,9 @@ export interface Folded {
 
 /**
  * Folds the metric points of the journal past `pos` (from the start when undefined), for
- * `key` only or for every key; `afterSegment` sees each segment's points (then cleared).
+ * `key` only or for every key; `afterChunk` sees the points of each chunk read (then cleared).
  */
-async function foldPoints(journal: string, pos: JournalPosition | undefined, key: string | undefined, afterSegment?: (f: Folded) => void): Promise<Folded> {
+async function foldPoints(journal: string, pos: JournalPosition | undefined, key: string | undefined, afterChunk?: (f: Folded) => void): Promise<Folded> {
   const segments = await listSegments(journal);
   const keys = new Map<string, PointBuffer>();
   const corrupt: CorruptLine[] = [];
@@ -71,22 +73,44 @@ async function foldPoints(journal: string, pos: JournalPosition | undefined, key
   if (start === -1) start = segments.length;
   for (let i = start; i < segments.length; i++) {
     const name = (segments[i] as SegmentFile).name;
-    const offset = position !== undefined && position.segment === name ? position.offset : 0;
-    const read = readTail(path.join(journal, name), offset);
-    if (read === undefined) continue;
-    const scan = scanSegment(read.buf, name);
-    for (const c of scan.corrupt) corrupt.push({ ...c, offset: c.offset + offset });
-    for (const r of scan.records) {
-      if (r.t !== "m" || (key !== undefined && r.k !== key)) continue;
-      let buf = keys.get(r.k);
-      if (buf === undefined) {
-        buf = new PointBuffer();
-        keys.set(r.k, buf);
-      }
-      buf.push(r.st, r.ts, r.v);
+    let offset = position !== undefined && position.segment === name ? position.offset : 0;
+    let fd: number;
+    try {
+      fd = fs.openSync(path.join(journal, name), "r");
+    } catch {
+      continue;
     }
-    position = { segment: name, offset: offset + scan.validEnd, size: read.size, mtimeMs: read.mtimeMs };
-    afterSegment?.({ keys, corrupt, position });
+    try {
+      const st = fs.fstatSync(fd);
+      // In chunks, so a build holds one chunk of journal and its points at a time, not a segment.
+      for (let chunk = FOLD_CHUNK_BYTES; offset < st.size; ) {
+        const buf = readBytes(fd, offset, Math.min(st.size, offset + chunk));
+        const scan = scanSegment(buf, name);
+        if (buf.length === 0) break; // shrank while read: the next read finds the position gone
+        const atEnd = offset + buf.length >= st.size;
+        if (scan.validEnd === 0 && !atEnd) {
+          chunk *= 2; // a line longer than the chunk
+          continue;
+        }
+        for (const c of scan.corrupt) corrupt.push({ ...c, offset: c.offset + offset });
+        for (const r of scan.records) {
+          if (r.t !== "m" || (key !== undefined && r.k !== key)) continue;
+          let points = keys.get(r.k);
+          if (points === undefined) {
+            points = new PointBuffer();
+            keys.set(r.k, points);
+          }
+          points.push(r.st, r.ts, r.v);
+        }
+        offset += scan.validEnd;
+        position = { segment: name, offset, size: st.size, mtimeMs: st.mtimeMs };
+        afterChunk?.({ keys, corrupt, position });
+        if (atEnd) break;
+      }
+      position = { segment: name, offset, size: st.size, mtimeMs: st.mtimeMs };
+    } finally {
+      fs.closeSync(fd);
+    }
   }
   return { keys, corrupt, position };
 }
