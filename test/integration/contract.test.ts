@@ -31,7 +31,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 describe.each(BACKENDS)("backend contract: $name", (backend) => {
   let where: Pick<TrackerOptions, "trackingUri" | "auth">;
   let tracker: Tracker;
-  const cleanups: (() => void | Promise<unknown>)[] = [];
+  const cleanups: (() => unknown)[] = [];
 
   beforeAll(async () => {
     where = await backend.open();
