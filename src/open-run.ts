@@ -2,7 +2,7 @@
  * Opening and finishing one run: the local folder, lock and journal; with a server, the
  * quick online create and the replication source.
  */
-import { MltrailError, PermissionDeniedError } from "./errors.js";
+import { ConflictError, MltrailError, PermissionDeniedError } from "./errors.js";
 import { withAuthHint } from "./remote/auth-hint.js";
 import type { RunLog } from "./log/run-log.js";
 import { ReplicationState } from "./remote/replication-state.js";
@@ -37,6 +37,7 @@ async function createOnline(
     return await create({ experimentName: experiment, name, startTime, runKey: input.runKey, user }, timeoutMs);
   } catch (err) {
     if (err instanceof PermissionDeniedError) throw withAuthHint(err, experiment, "startRun");
+    if (err instanceof ConflictError) throw err; // the experiment is deleted there: a run started anyway could never be sent
     input.onError(err instanceof MltrailError ? err : new MltrailError(`could not create the run on ${input.remote?.target}: ${String(err)}`, { cause: err }));
     return undefined;
   }

@@ -8,7 +8,9 @@ import * as path from "node:path";
 import { StateError } from "./errors.js";
 import { resumeJson } from "./log/record.js";
 import { openRunLog, recordEnd, type OpenRun, type OpenRunInput } from "./open-run-base.js";
-import { REPLICATION_FILE } from "./remote/replication-state.js";
+import { REPLICATION_FILE, ReplicationState } from "./remote/replication-state.js";
+import type { RunSource } from "./remote/run-replicator.js";
+import { importRemoteRun, localRunId } from "./resume-remote.js";
 import { Run } from "./run.js";
 import type { RunPlan } from "./start-run.js";
 import type { LocalStore } from "./store/local-store.js";
@@ -17,19 +19,23 @@ import { LiveFold } from "./store/index/live-fold.js";
 
 /** Opens an existing run of the local store for writing again. @internal */
 export async function resumeRun(input: OpenRunInput, plan: RunPlan & { resume: string }): Promise<OpenRun> {
-  const { store, clock } = input;
-  const runId = plan.resume;
-  if (input.target !== undefined) {
+  const { store, clock, target } = input;
+  let runId = plan.resume;
+  if (target !== undefined) {
+    // A run of another machine (or a removed log) is brought into this log first.
+    runId = (await localRunId(store, target, runId)) ?? runId;
+    await importRemoteRun(input, runId);
+  }
+  const { paths } = await store.foldRun(runId); // NotFoundError for an unknown id
+  if (target !== undefined && !(await ReplicationState.load(paths.dir, target)).bound)
+    throw StateError.of("resume", runId, `was logged before ${target} was configured: send it there first (mltrail sync), then resume it`);
+  if ((await store.getRun(runId)).info.deleted === true) throw StateError.of("resume", runId, "is a deleted run: restore it first (tracker.restoreRun)");
+  if (target === undefined && fs.existsSync(path.join(paths.dir, REPLICATION_FILE))) {
     throw StateError.of(
       "resume",
       runId,
-      `cannot be resumed by a tracker that replicates to ${input.target}: resume is supported on the local store only in this version`,
+      "was logged for a tracking server: resume it with a tracker of that server (trackingUri), so what it logs next is sent there too",
     );
-  }
-  const { paths } = await store.foldRun(runId); // NotFoundError for an unknown id
-  if ((await store.getRun(runId)).info.deleted === true) throw StateError.of("resume", runId, "is a deleted run: restore it first (tracker.restoreRun)");
-  if (fs.existsSync(path.join(paths.dir, REPLICATION_FILE))) {
-    throw StateError.of("resume", runId, "was logged for a tracking server: resume is supported for runs of the local store only in this version");
   }
   const live = new LiveFold();
   const log = await openRunLog(input, paths, runId, live);
@@ -54,17 +60,44 @@ export async function resumeRun(input: OpenRunInput, plan: RunPlan & { resume: s
     log.writer.append(resumeJson(s, clock()), s);
   }
   store.runReopened(experimentId, runId);
+  // With a server: the run is not done there any more; what follows the cursor is sent, then the new end.
+  const replication = target === undefined ? undefined : await ReplicationState.load(paths.dir, target);
+  if (replication !== undefined) {
+    Object.assign(replication.state, { done: false, ended: false });
+    await replication.save();
+  }
   const name = state.tags.get("mlflow.runName") ?? meta.name;
   const run = new Run({ id: runId, experimentId, name, startTime: meta.startTime, writer: log.writer, host: input.host, artifactsDir: paths.artifacts, live });
   let finished = false;
+  let releaseWanted = false;
+  // Replicated by this tracker when it is online (as a new run is); offline, a later tracker or `mltrail sync` sends it.
+  const source: RunSource | undefined =
+    replication === undefined || input.remote === undefined
+      ? undefined
+      : {
+          runId,
+          runKey: meta.runKey ?? runId,
+          runDir: paths.dir,
+          journalDir: paths.journal,
+          experimentName: (await store.getExperiment(experimentId)).name,
+          name,
+          startTime: meta.startTime,
+          user: meta.user,
+          writtenSeq: () => log.writer.writtenSeq,
+          state: replication,
+          release: () => {
+            if (finished) log.releaseLock();
+            else releaseWanted = true;
+          },
+        };
   return {
     run,
     log,
     paths,
     meta,
     baseSeq,
-    state: undefined,
-    source: undefined,
+    state: source === undefined ? undefined : replication,
+    source,
     begin() {
       run.setTags(plan.tags);
       run.logParams(plan.params);
@@ -72,7 +105,12 @@ export async function resumeRun(input: OpenRunInput, plan: RunPlan & { resume: s
     async finish(status, endTime) {
       if (finished) return;
       finished = true;
-      await log.close();
+      if (source === undefined) await log.close();
+      else {
+        await log.closeKeepLock();
+        if (releaseWanted) log.releaseLock();
+        input.onCommit(runId);
+      }
       await recordEnd(store, paths, { ...meta, status: "RUNNING" }, live, log.writer.seq, status, endTime);
     },
   };

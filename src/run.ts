@@ -272,6 +272,15 @@ export class Run implements AsyncDisposable {
   }
 
   /**
+   * The highest step logged for `key` in this run, a resumed run's earlier life included (on a
+   * server, read from it when the run was logged elsewhere); undefined before any point.
+   * @example `for (let step = (run.lastStep("loss") ?? -1) + 1; step < 100; step++) run.logMetric("loss", train(), { step })`
+   */
+  lastStep(key: string): number | undefined {
+    return this.live.latest.get(key)?.step;
+  }
+
+  /**
    * Logs several metrics with one step and timestamp; all are checked first.
    * @example `run.logMetrics({ loss: 0.31, acc: 0.9 }, { step: 10 })`
    */

@@ -31,11 +31,14 @@ export interface StartRunOptions {
   /** Description (tag `mlflow.note.content`). @default none */
   readonly description?: string;
   /**
-   * Id of a run logged earlier in this local store, to continue it: a finished, failed or
-   * crashed (KILLED) run. New records append to its history; its status is RUNNING again until
-   * it ends anew. Combines with `params` and `tags` only (the run keeps its name, experiment,
-   * parent and description). A run another process holds is a {@link ConflictError}; an
-   * unknown id a {@link NotFoundError}. @default none (a new run)
+   * Id of a run logged earlier, to continue it: a finished, failed or crashed (KILLED) run of
+   * the local store, or, with a server, a run of this run log bound for it or a run that is
+   * only on the server (logged on another machine: it is read from the server first). New
+   * records append to its history (`run.lastStep(key)` tells where steps continue); its status
+   * is RUNNING again until it ends anew, with the new status and end time. Combines with
+   * `params` and `tags` only (the run keeps its name, experiment, parent and description). A
+   * run another process holds is a {@link ConflictError}; an unknown id a
+   * {@link NotFoundError}; a deleted run a {@link StateError}. @default none (a new run)
    * @example `await tracker.startRun({ resume: "0190a1b2c3d4e5f6" })`
    */
   readonly resume?: string;

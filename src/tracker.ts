@@ -15,8 +15,8 @@ import { registerExitParticipant, unregisterExitParticipant, type ExitParticipan
 import { createLogger, type Logger } from "./internal/logger.js";
 import { MLFLOW_LIMITS } from "./model/limits.js";
 import type { EndStatus, Experiment, Metric, NestedParams, ParamValue, RunRecord, RunViewType, SearchRunsOptions } from "./model/types.js";
-import { checkViewType } from "./lifecycle.js";
-import { collectGarbage, setExperimentDeleted, setRunDeleted, type GcResult } from "./store/lifecycle-ops.js";
+import { checkViewType, setExperimentStage, setRunStage, syncLifecycle, type LifecycleContext } from "./lifecycle.js";
+import { collectGarbage, type GcResult } from "./store/lifecycle-ops.js";
 import { checkName, checkRunId, checkString } from "./model/validate.js";
 import { checkFunction, checkOptionalString, checkOptions, checkRequiredOptions, checkStringList, checkStringsIn } from "./model/args.js";
 import { resolveOptions, type ResolvedOptions, type TrackerOptions } from "./options.js";
@@ -327,6 +327,12 @@ export class Tracker implements AsyncDisposable {
    */
   async startRun(options: StartRunOptions = {}): Promise<Run> {
     const { store } = await this.core();
+    const resume = (options as { resume?: unknown } | null)?.resume;
+    if (typeof resume === "string" && this.replicating !== undefined) {
+      // A crashed run of this log that the start-up drain is still sending holds its lock: let it finish first.
+      await this.draining;
+      if (this.replicating.holds(resume)) await this.replicating.flush(this.options.closeTimeoutMs);
+    }
     const entry = await openRun({
       options: this.options,
       store,
@@ -624,8 +630,12 @@ export class Tracker implements AsyncDisposable {
 
   private async setRunStage(runId: string, deleted: boolean): Promise<void> {
     this.commitOpen(runId);
-    const { store } = await this.core();
-    await setRunDeleted(store, runId, deleted, this.clock());
+    await setRunStage(await this.lifecycleContext(), runId, deleted);
+  }
+
+  private async lifecycleContext(): Promise<LifecycleContext> {
+    const { store, queries } = await this.core();
+    return { store, queries, remote: this.remote, now: this.clock(), onError: (e) => this.emitError(e) };
   }
 
   /**
@@ -636,7 +646,7 @@ export class Tracker implements AsyncDisposable {
    */
   async deleteExperiment(name: string): Promise<Experiment> {
     checkString("name", name);
-    return setExperimentDeleted((await this.core()).store, name, true, this.clock());
+    return setExperimentStage(await this.lifecycleContext(), name, true);
   }
 
   /**
@@ -656,7 +666,7 @@ export class Tracker implements AsyncDisposable {
   /** Restores a deleted experiment and every run in it, as MLflow does. Idempotent. @example `await tracker.restoreExperiment("scratch")` */
   async restoreExperiment(name: string): Promise<Experiment> {
     checkString("name", name);
-    return setExperimentDeleted((await this.core()).store, name, false, this.clock());
+    return setExperimentStage(await this.lifecycleContext(), name, false);
   }
 
   /**
@@ -953,8 +963,18 @@ export class Tracker implements AsyncDisposable {
     await this.corePromise?.catch(() => undefined);
     await this.draining;
     await Promise.all([this.replicating?.flush(timeoutMs), this.fanningOut?.flush(timeoutMs)]);
+    await this.sendLifecycle();
     const s = this.stats();
     return { acked: s.acked, pending: s.pending, rejected: s.rejected };
+  }
+
+  /** Deletions and restores of runs in the log that the backend has not received yet (now that their runs are there). */
+  private async sendLifecycle(): Promise<void> {
+    const core = this.replicating === undefined ? undefined : await this.corePromise?.catch(() => undefined);
+    if (core === undefined) return;
+    await syncLifecycle({ store: core.store, remote: this.remote, onError: (e) => this.emitError(e) }).catch((err: unknown) =>
+      this.emitError(err instanceof MltrailError ? err : new MltrailError(String(err))),
+    );
   }
 
   /**
@@ -1001,6 +1021,7 @@ export class Tracker implements AsyncDisposable {
       await this.corePromise?.catch(() => undefined);
       await this.draining;
       await Promise.all([this.replicating?.flush(timeoutMs), this.fanningOut?.flush(timeoutMs)]);
+      await this.sendLifecycle();
       this.warnPending();
       this.closed = true;
       this.remote?.replicator.close();

@@ -4,7 +4,7 @@
  */
 import type { DatasetInfo } from "../artifacts/run-artifacts.js";
 import type { MltrailError } from "../errors.js";
-import type { Experiment, Metric, RunRecord } from "../model/types.js";
+import type { Experiment, Metric, RunRecord, RunViewType } from "../model/types.js";
 import { LocalQueries } from "../queries.js";
 import type { ArtifactEntry, DownloadProgress } from "../store/artifact-queries.js";
 import { searchRunRecords } from "../store/filter.js";
@@ -42,11 +42,11 @@ class LocalBackendQueries implements BackendQueries {
   }
 
   async searchRuns(experimentIds: readonly string[], search: BackendSearch): Promise<RunRecord[]> {
-    return searchRunRecords(await this.store.listRuns(experimentIds), search).map(copyRecord);
+    return searchRunRecords(await this.store.listRuns(experimentIds, search.view), search).map(copyRecord);
   }
 
-  listExperiments(): Promise<Experiment[]> {
-    return this.local.listExperiments();
+  listExperiments(view?: RunViewType): Promise<Experiment[]> {
+    return this.local.listExperiments(view);
   }
 
   getExperimentByName(name: string): Promise<Experiment | undefined> {

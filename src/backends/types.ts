@@ -15,7 +15,7 @@ import type { DatasetInfo } from "../artifacts/run-artifacts.js";
 import type { MltrailError } from "../errors.js";
 import type { ArtifactRecord, DatasetRecord } from "../log/record.js";
 import type { BackendLimits } from "../model/limits.js";
-import type { EndStatus, Experiment, Metric, RunRecord } from "../model/types.js";
+import type { EndStatus, Experiment, Metric, RunRecord, RunViewType } from "../model/types.js";
 import type { RegistryStore } from "../registry/store.js";
 import type { HistoryQuery } from "../store/series/history.js";
 import type { ArtifactEntry, DownloadProgress } from "../store/artifact-queries.js";
@@ -147,6 +147,8 @@ export interface BackendSearch {
   readonly orderBy?: readonly string[] | undefined;
   /** At most this many runs. @default 1000 */
   readonly maxResults?: number | undefined;
+  /** Runs by lifecycle stage; deleted runs carry `info.deleted: true`. @default "ACTIVE_ONLY" */
+  readonly view?: RunViewType | undefined;
 }
 
 /**
@@ -168,8 +170,8 @@ export interface BackendQueries {
   getMetricHistory(runId: string, key: string, query?: HistoryQuery): Promise<Metric[]>;
   /** Runs of these experiments (by id) matching the search. */
   searchRuns(experimentIds: readonly string[], search: BackendSearch): Promise<RunRecord[]>;
-  /** Every experiment. */
-  listExperiments(): Promise<Experiment[]>;
+  /** Every experiment in the lifecycle stages asked (deleted ones carry `deleted: true`). @default view "ACTIVE_ONLY" */
+  listExperiments(view?: RunViewType): Promise<Experiment[]>;
   /** An experiment by name, or undefined. */
   getExperimentByName(name: string): Promise<Experiment | undefined>;
   /** Artifacts directly under `path` (the root when undefined). Throws `NotFoundError` for an unknown run. */
@@ -178,6 +180,20 @@ export interface BackendQueries {
   downloadArtifacts(runId: string, path: string, dest: string, onProgress?: DownloadProgress): Promise<string>;
   /** The dataset inputs a run recorded. Throws `NotFoundError` for an unknown run. */
   runDatasets(runId: string): Promise<DatasetInfo[]>;
+}
+
+/**
+ * Deleting and restoring by the backend's ids (MLflow's lifecycle stage). A deletion keeps the
+ * run's data; deleting an experiment deletes its runs and restoring it restores them all.
+ * Calls are idempotent. Deletions made in the local run log reach the backend through
+ * {@link setRunDeleted} once the run is there.
+ * @example `await backend.lifecycle?.setRunDeleted(serverRunId, true)`
+ */
+export interface BackendLifecycle {
+  /** Deletes (`true`) or restores (`false`) a run. Throws `NotFoundError` for an unknown run. */
+  setRunDeleted(runId: string, deleted: boolean): Promise<void>;
+  /** Deletes or restores an experiment and its runs. Throws `NotFoundError` for an unknown experiment. */
+  setExperimentDeleted(experimentId: string, deleted: boolean): Promise<void>;
 }
 
 /**
@@ -211,6 +227,8 @@ export interface TrackingBackend {
   sink?(): ReplicationSink;
   /** Reads by the backend's ids; required when `capabilities.queries`. */
   readonly queries?: BackendQueries;
+  /** Delete and restore of runs and experiments; absent: the backend keeps every run active. */
+  readonly lifecycle?: BackendLifecycle;
   /** The model registry; required when `capabilities.registry`. */
   readonly registry?: RegistryStore;
   /** Eager creation at `startRun`; absent: runs are created by the replicator. */

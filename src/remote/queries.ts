@@ -5,7 +5,7 @@
  * backend id.
  */
 import { NotFoundError, StateError } from "../errors.js";
-import type { Experiment, Metric, RunRecord } from "../model/types.js";
+import type { Experiment, Metric, RunRecord, RunViewType } from "../model/types.js";
 import { LocalQueries, type Queries } from "../queries.js";
 import type { DatasetInfo } from "../artifacts/run-artifacts.js";
 import type { ArtifactEntry, DownloadProgress } from "../store/artifact-queries.js";
@@ -81,7 +81,7 @@ export class RemoteQueries implements Queries {
     return out;
   }
 
-  async searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions): Promise<RunRecord[]> {
+  async searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions, view: RunViewType = "ACTIVE_ONLY"): Promise<RunRecord[]> {
     const ids: string[] = [];
     for (const name of experimentNames) {
       const exp = await this.backend.getExperimentByName(name);
@@ -96,10 +96,10 @@ export class RemoteQueries implements Queries {
     // the server is asked for that many more so none of its own runs is cut off.
     const serverMax = Math.min(SEARCH_MAX_RESULTS_LIMIT, (options.maxResults ?? SEARCH_MAX_RESULTS_DEFAULT) + unsent.length);
     const fromServer = this.searches
-      ? await this.backend.searchRuns(ids, { ...options, maxResults: serverMax })
-      : searchRunRecords(await this.backend.searchRuns(ids, { maxResults: SEARCH_MAX_RESULTS_LIMIT }), { ...options, maxResults: serverMax });
+      ? await this.backend.searchRuns(ids, { ...options, maxResults: serverMax, view })
+      : searchRunRecords(await this.backend.searchRuns(ids, { maxResults: SEARCH_MAX_RESULTS_LIMIT, view }), { ...options, maxResults: serverMax });
     if (unsent.length === 0) return fromServer;
-    return this.merge(fromServer, unsent, Object.fromEntries(experimentNames.map((n, i) => [n, ids[i] as string])), options);
+    return this.merge(fromServer, unsent, Object.fromEntries(experimentNames.map((n, i) => [n, ids[i] as string])), options, view);
   }
 
   /** The server's answer with the log's copies of runs it lacks part of; filter and order applied to both. */
@@ -108,12 +108,15 @@ export class RemoteQueries implements Queries {
     unsent: readonly LocalRun[],
     experimentIds: Readonly<Record<string, string>>,
     options: SearchRunRecordsOptions,
+    view: RunViewType,
   ): Promise<RunRecord[]> {
     // A run that cannot be read (being created, damaged) is left out, as the local store does.
     const read = await Promise.allSettled(unsent.map((r) => this.view.record(r, experimentIds[r.experimentName])));
     const local = read.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     const replaced = new Set(local.map((r) => r.info.runId));
-    const matching = searchRunRecords(local, { ...defined({ filter: options.filter }), maxResults: SEARCH_MAX_RESULTS_LIMIT });
+    // The log's stage of its runs is the newer one (a deletion may still be on its way).
+    const inView = local.filter((r) => view === "ALL" || (view === "DELETED_ONLY") === (r.info.deleted === true));
+    const matching = searchRunRecords(inView, { ...defined({ filter: options.filter }), maxResults: SEARCH_MAX_RESULTS_LIMIT });
     const merged = sortRunRecords([...fromServer.filter((r) => !replaced.has(r.info.runId)), ...matching], parseOrderBy(options.orderBy ?? []));
     return merged.slice(0, options.maxResults ?? SEARCH_MAX_RESULTS_DEFAULT);
   }
@@ -143,8 +146,15 @@ export class RemoteQueries implements Queries {
     return this.backend.runDatasets(runId);
   }
 
-  listExperiments(): Promise<Experiment[]> {
-    return this.backend.listExperiments();
+  listExperiments(view?: RunViewType): Promise<Experiment[]> {
+    return this.backend.listExperiments(view);
+  }
+
+  /** The log's folder name of a run it holds and the server has not fully acknowledged, or of a run created online (`runId` a local or server id). */
+  async localId(runId: string): Promise<string | undefined> {
+    if ((await this.spool.findRun(runId)) !== undefined) return runId;
+    const where = await this.view.locate(runId);
+    return "local" in where ? where.local.localId : undefined;
   }
 
   getExperimentByName(name: string): Promise<Experiment | undefined> {

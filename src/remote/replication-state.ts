@@ -29,6 +29,8 @@ export interface TargetState {
   uncertainAt?: number;
   /** The end was acknowledged and the server's copy checked: nothing more to send. */
   done: boolean;
+  /** What the server was last told of the run's lifecycle stage (true: deleted); absent: never told, so active. */
+  deleted?: boolean;
 }
 
 interface StateFile {
@@ -48,6 +50,7 @@ const targetSchema = z.object({
   ended: z.boolean().optional(),
   uncertainAt: z.number().optional(),
   done: z.boolean(),
+  deleted: z.boolean().optional(),
 });
 
 /**

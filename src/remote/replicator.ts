@@ -153,6 +153,11 @@ export class Replicator {
     this.kick(source.runId);
   }
 
+  /** True while the replicator holds the run (its lock included) until it is fully sent. */
+  holds(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
   /** Tells the replicator a run has new records; sends at once when a full batch is ready. */
   notify(runId: string): void {
     const rr = this.runs.get(runId);

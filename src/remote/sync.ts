@@ -13,6 +13,7 @@ import { STORE_MARKER } from "../store/layout.js";
 import { createBackend } from "../backends/index.js";
 import { connectRemote } from "./connect.js";
 import { claimPendingRuns } from "./drain.js";
+import { replicateLifecycle } from "./lifecycle-sync.js";
 import { defined } from "../internal/defined.js";
 
 /**
@@ -130,7 +131,14 @@ export async function syncRuns(options: SyncOptions = {}): Promise<SyncSummary> 
     }
     const stats = remote.replicator.stats();
     onProgress?.({ runs: sources.length, sent: stats.acked, total });
-    return { runs: sources.length, acked: stats.acked, rejected: stats.rejected, pending: stats.pending, errors };
+    // Then deletions and restores, now that the runs they concern are on the server.
+    const lifecycle = remote.backend.lifecycle;
+    const stages =
+      lifecycle === undefined
+        ? { pending: 0, errors: [] }
+        : await replicateLifecycle(store, remote.target, (id, deleted) => lifecycle.setRunDeleted(id, deleted));
+    for (const e of stages.errors) if (!errors.includes(e)) errors.push(e);
+    return { runs: sources.length, acked: stats.acked, rejected: stats.rejected, pending: stats.pending + stages.pending, errors };
   } finally {
     remote.replicator.close();
     backend?.close();

@@ -11,7 +11,7 @@ import { createHttpClient } from "../../remote/http.js";
 import { MlflowClient } from "../../remote/mlflow/client.js";
 import { MlflowRegistry } from "../../remote/registry.js";
 import type { BackendCapabilities, TrackingBackend } from "../types.js";
-import { MlflowQueries } from "./queries.js";
+import { mlflowLifecycle, MlflowQueries } from "./queries.js";
 import { MlflowSink } from "./sink.js";
 
 /** What an MLflow server can do. */
@@ -49,6 +49,7 @@ export function mlflowBackend(url: string, options: ResolvedOptions, onError: (e
       );
       return { runId: created.info.runId, experimentId };
     },
+    lifecycle: mlflowLifecycle(client),
     runUrl: (experimentId, runId) => `${url}/#/experiments/${experimentId}/runs/${runId}`,
     close: () => http.close(),
   };

@@ -9,7 +9,7 @@ import type { DatasetInfo } from "../../artifacts/run-artifacts.js";
 import { NotFoundError } from "../../errors.js";
 import { defined } from "../../internal/defined.js";
 import { MLFLOW_TAGS } from "../../model/system-tags.js";
-import type { Experiment, Metric, RunRecord } from "../../model/types.js";
+import type { Experiment, Metric, RunRecord, RunViewType } from "../../model/types.js";
 import { MANIFEST_PATH } from "../../remote/artifact-sync.js";
 import { downloadFile, listArtifacts as listRemote } from "../../remote/artifacts.js";
 import { remoteHistory } from "../../remote/history.js";
@@ -20,7 +20,7 @@ import type { RemoteExperiment } from "../../remote/mlflow/types.js";
 import { SEARCH_MAX_RESULTS_DEFAULT } from "../../store/filter.js";
 import type { ArtifactEntry, DownloadProgress } from "../../store/artifact-queries.js";
 import type { HistoryQuery } from "../../store/series/history.js";
-import type { BackendQueries, BackendSearch } from "../types.js";
+import type { BackendLifecycle, BackendQueries, BackendSearch } from "../types.js";
 
 type Manifest = Record<string, { sha256: string; size: number }>;
 
@@ -35,7 +35,22 @@ async function orNotFound<T>(what: string, call: () => Promise<T>): Promise<T> {
 }
 
 function experimentOf(e: RemoteExperiment): Experiment {
-  return { experimentId: e.experimentId, name: e.name, creationTime: e.creationTime ?? 0, tags: e.tags };
+  return {
+    experimentId: e.experimentId,
+    name: e.name,
+    creationTime: e.creationTime ?? 0,
+    tags: e.tags,
+    ...(e.lifecycleStage === "deleted" ? { deleted: true } : {}),
+  };
+}
+
+/** MLflow's runs/delete, runs/restore, experiments/delete, experiments/restore as {@link BackendLifecycle}. @internal */
+export function mlflowLifecycle(client: MlflowClient): BackendLifecycle {
+  return {
+    setRunDeleted: (runId, deleted) => orNotFound(`run "${runId}"`, () => (deleted ? client.deleteRun(runId) : client.restoreRun(runId))),
+    setExperimentDeleted: (experimentId, deleted) =>
+      orNotFound(`experiment id "${experimentId}"`, () => (deleted ? client.deleteExperiment(experimentId) : client.restoreExperiment(experimentId))),
+  };
 }
 
 /** MLflow's answers as {@link BackendQueries}. @internal */
@@ -67,6 +82,7 @@ export class MlflowQueries implements BackendQueries {
         ...defined({ filter: search.filter }),
         ...defined({ orderBy: search.orderBy }),
         ...defined({ pageToken }),
+        ...defined({ viewType: search.view }),
       });
       out.push(...page.items);
       pageToken = page.nextPageToken;
@@ -74,9 +90,9 @@ export class MlflowQueries implements BackendQueries {
     return out;
   }
 
-  async listExperiments(): Promise<Experiment[]> {
+  async listExperiments(view?: RunViewType): Promise<Experiment[]> {
     const out: Experiment[] = [];
-    for await (const e of this.client.iterateExperiments()) out.push(experimentOf(e));
+    for await (const e of this.client.iterateExperiments(defined({ viewType: view }))) out.push(experimentOf(e));
     return out;
   }
 

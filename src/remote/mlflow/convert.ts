@@ -44,6 +44,7 @@ export function toRunInfo(i: z.output<typeof RunInfoSchema>, tags: Readonly<Reco
     status,
     startTime: i.start_time ?? 0,
     lifecycleStage: i.lifecycle_stage ?? "active",
+    ...(i.lifecycle_stage === "deleted" ? { deleted: true } : {}),
     ...defined({
       endTime: i.end_time,
       artifactUri: i.artifact_uri,

@@ -131,6 +131,22 @@ export class MlflowExperimentsApi extends MlflowApiBase {
   }
 
   /**
+   * Marks an experiment deleted; MLflow marks its runs deleted with it. Idempotent.
+   * @example `await client.deleteExperiment("3")`
+   */
+  async deleteExperiment(experimentId: string, options: RequestOptions = {}): Promise<void> {
+    await this.send("POST", `${API}/experiments/delete`, { ...options, body: { experiment_id: experimentId } }, "idempotent");
+  }
+
+  /**
+   * Restores a deleted experiment; MLflow restores its runs with it. Idempotent.
+   * @example `await client.restoreExperiment("3")`
+   */
+  async restoreExperiment(experimentId: string, options: RequestOptions = {}): Promise<void> {
+    await this.send("POST", `${API}/experiments/restore`, { ...options, body: { experiment_id: experimentId } }, "idempotent");
+  }
+
+  /**
    * One page of experiments. Always sends `max_results` (the server rejects a missing one).
    * @example `const { items, nextPageToken } = await client.searchExperiments({ maxResults: 50 });`
    */
