@@ -38,8 +38,14 @@ export interface StartRunOptions {
    * is RUNNING again until it ends anew, with the new status and end time. Combines with
    * `params` and `tags` only (the run keeps its name, experiment, parent and description). A
    * run another process holds is a {@link ConflictError}; an unknown id a
-   * {@link NotFoundError}; a deleted run a {@link StateError}. @default none (a new run)
+   * {@link NotFoundError}; a deleted run a {@link StateError}.
+   *
+   * `"auto"` (with `name`) continues the newest run of that name in this run log's experiment
+   * when its process died without ending it (`crashed`), and otherwise starts a new run with
+   * every option given: run the same script again after a crash and it picks up where it
+   * stopped. Runs logged on other machines are not considered. @default none (a new run)
    * @example `await tracker.startRun({ resume: "0190a1b2c3d4e5f6" })`
+   * @example `await tracker.startRun({ name: "nightly", resume: "auto", params: { lr: 1e-3 } })`
    */
   readonly resume?: string;
   /**

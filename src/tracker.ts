@@ -19,6 +19,7 @@ import { checkViewType, setExperimentStage, setRunStage, syncLifecycle, type Lif
 import { collectGarbage, type GcResult } from "./store/lifecycle-ops.js";
 import { checkName, checkRunId, checkString } from "./model/validate.js";
 import { checkFunction, checkOptionalString, checkOptions, checkRequiredOptions, checkStringList, checkStringsIn } from "./model/args.js";
+import { resolveAutoResume } from "./resume-auto.js";
 import { resolveOptions, type ResolvedOptions, type TrackerOptions } from "./options.js";
 import { LocalQueries, type Queries } from "./queries.js";
 import { createBackend, localBackend, type TrackingBackend } from "./backends/index.js";
@@ -325,8 +326,9 @@ export class Tracker implements AsyncDisposable {
    * {@link StartRunOptions.resume}).
    * @example `const run = await tracker.startRun({ name: "baseline", params: { lr: 1e-3 } });`
    */
-  async startRun(options: StartRunOptions = {}): Promise<Run> {
+  async startRun(request: StartRunOptions = {}): Promise<Run> {
     const { store } = await this.core();
+    const options = await resolveAutoResume(store, request, this.options.experiment);
     const resume = (options as { resume?: unknown } | null)?.resume;
     if (typeof resume === "string" && this.replicating !== undefined) {
       // A crashed run of this log that the start-up drain is still sending holds its lock: let it finish first.
