@@ -110,13 +110,20 @@ describe.each(BACKENDS)("backend contract: $name", (backend) => {
   it("a miss is a NotFoundError everywhere, with the backend's own answer as its cause", async () => {
     const dest = fs.mkdtempSync(path.join(os.tmpdir(), "mltrail-contract-dl-"));
     cleanups.push(() => fs.rmSync(dest, { recursive: true, force: true }));
-    const misses: [string, () => Promise<unknown>][] = [
+    const runMisses: [string, () => Promise<unknown>][] = [
       ["getRun", () => tracker.getRun(UNKNOWN_RUN)],
       ["getMetricHistory", () => tracker.getMetricHistory(UNKNOWN_RUN, "loss")],
       ["getMetricHistories", () => tracker.getMetricHistories(UNKNOWN_RUN)],
       ["getRunDatasets", () => tracker.getRunDatasets(UNKNOWN_RUN)],
       ["listArtifacts", () => tracker.listArtifacts(UNKNOWN_RUN)],
       ["downloadArtifacts", () => tracker.downloadArtifacts(UNKNOWN_RUN, "model", dest)],
+    ];
+    if (backend.runMiss !== undefined) {
+      // The server hides whether the run exists: the same class for every run read, and the same message.
+      for (const [call, p] of runMisses) expect(await rejection(p()), call).toBeInstanceOf(backend.runMiss);
+    }
+    const misses: [string, () => Promise<unknown>][] = [
+      ...(backend.runMiss === undefined ? runMisses : []),
       ["searchRuns of an unknown experiment", () => tracker.searchRuns({ experiment: uniqueName("no-such-experiment") })],
       ["getModelVersion of an unknown model", () => tracker.getModelVersion(uniqueName("no-such-model"), "1.0.0")],
     ];

@@ -2,7 +2,7 @@
  * The backends the contract suite (test/integration/contract.test.ts) runs its cases on: one
  * entry per backend, each giving tracker options for a fresh, isolated store.
  *
- * Adding a backend (e.g. "MLflow+PostgreSQL 4 workers", "MLflow basic-auth"):
+ * Adding a backend (as the PostgreSQL and basic-auth entries are added):
  * 1. Make its URI reachable from the tests: a server started by the global setup is provided
  *    with `project.provide(...)` (see test/setup/mlflow.global.ts), or started on first use by
  *    the server broker (test/support/servers.ts: `postgresMlflow()`, `basicAuthServer()`).
@@ -21,8 +21,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { TrackerOptions } from "../../src/index.js";
+import { PermissionDeniedError, type TrackerOptions } from "../../src/index.js";
 import { mlflowUri } from "./mlflow.js";
+import { basicAuthServer, postgresMlflow } from "./servers.js";
 
 /** One backend of the contract suite. */
 export interface BackendCase {
@@ -30,6 +31,13 @@ export interface BackendCase {
   readonly name: string;
   /** True when reads are answered by a server (after `flush`), false for the local store. */
   readonly server: boolean;
+  /**
+   * What a read of an unknown run id raises, when it is not `NotFoundError`: MLflow's basic-auth
+   * app answers 403 for a run id it does not have (it cannot check a permission on a run that
+   * does not exist, and it does not reveal which), so an ordinary user gets a permission error.
+   * @default NotFoundError
+   */
+  readonly runMiss?: typeof PermissionDeniedError;
   /** Where it is: the tracking URI and any option it needs (auth). Called once per block. */
   open(): Promise<Pick<TrackerOptions, "trackingUri" | "auth">>;
 }
@@ -46,6 +54,23 @@ export const BACKENDS: readonly BackendCase[] = [
     name: "MLflow (SQLite)",
     server: true,
     open: async () => ({ trackingUri: mlflowUri() }),
+  },
+  {
+    name: "MLflow (PostgreSQL, 4 workers)",
+    server: true,
+    open: async () => ({ trackingUri: (await postgresMlflow()).url }),
+  },
+  {
+    // alice: an ordinary user (no admin rights); experiments and models she creates are hers.
+    name: "MLflow basic-auth",
+    server: true,
+    runMiss: PermissionDeniedError,
+    open: async () => {
+      const server = await basicAuthServer();
+      const alice = server.users["alice"];
+      if (alice === undefined) throw new Error("the basic-auth server has no user alice");
+      return { trackingUri: server.url, auth: { username: alice.username, password: alice.password } };
+    },
   },
 ];
 
