@@ -114,6 +114,12 @@ export interface ReplicationSink {
   renameRun(runId: string, name: string): Promise<void>;
   /** Records the run's final status and end time; sent after every other record of the run. */
   endRun(runId: string, status: EndStatus, endTime: number): Promise<void>;
+  /**
+   * Marks a run RUNNING again: it was resumed (`startRun({ resume })`) after its end was sent.
+   * Optional: a target without a run status (append-only files) leaves it out.
+   * @example `await sink.reopenRun?.(serverRunId)`
+   */
+  reopenRun?(runId: string): Promise<void>;
   /** Stores one artifact file (`record.p` under the run's `artifacts/` folder); a sink without artifact storage resolves at once. */
   uploadArtifact(runId: string, run: SinkRun, record: ArtifactRecord): Promise<void>;
   /** Records one dataset input; a sink without datasets resolves at once. */

@@ -2,7 +2,7 @@
  * Cuts a run's pending journal records into log-batch requests within a backend's limits.
  * Pure: no I/O, no clock.
  */
-import type { ArtifactRecord, DatasetRecord, EndRecord, JournalRecord } from "../log/record.js";
+import type { ArtifactRecord, DatasetRecord, EndRecord, JournalRecord, ResumeRecord } from "../log/record.js";
 import type { BackendLimits } from "../model/limits.js";
 import type { Metric } from "../model/types.js";
 
@@ -23,6 +23,7 @@ export type NextWork =
   | { readonly kind: "end"; readonly end: EndRecord }
   | { readonly kind: "artifact"; readonly artifact: ArtifactRecord }
   | { readonly kind: "dataset"; readonly dataset: DatasetRecord }
+  | { readonly kind: "reopen"; readonly resume: ResumeRecord }
   | { readonly kind: "idle" };
 
 /** Rough size in bytes of a record in a log-batch body. */
@@ -47,6 +48,8 @@ export function nextWork(records: readonly JournalRecord[], start: number, limit
     if (after?.t === "resume") return { kind: "batch", batch: { metrics: [], params: [], tags: [], count: 2, lastSeq: after.s } };
     return { kind: "end", end: first };
   }
+  // A resume whose end was sent earlier: the target's run is running again (alone, in order).
+  if (first.t === "resume") return { kind: "reopen", resume: first };
   if (first.t === "a") return { kind: "artifact", artifact: first };
   if (first.t === "d") return { kind: "dataset", dataset: first };
   const metrics: Metric[] = [];

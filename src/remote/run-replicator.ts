@@ -165,6 +165,14 @@ export class RunReplicator {
         await this.source.state.save(); // an upload is costly to repeat: keep the cursor exact
         return { kind: "progress" };
       }
+      if (work.kind === "reopen") {
+        await this.services.sink.reopenRun?.(remoteRunId);
+        this.failures = 0;
+        this.advance(1, work.resume.s);
+        this.services.onAcked(this.source, 1);
+        await this.source.state.save();
+        return { kind: "progress" };
+      }
       if (work.kind === "end") {
         await this.services.sink.finishArtifacts(remoteRunId, this.source);
         await this.services.sink.endRun(remoteRunId, work.end.status, work.end.ts);

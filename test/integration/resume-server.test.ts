@@ -104,4 +104,32 @@ describe("resume after SIGKILL on the MLflow server", () => {
     expect(kv(remote.data.params)).toEqual({ lr: "0.001", seed: "42" });
     expect(remote.info.run_name).toBe("crashing");
   }, 240_000);
+
+  it("(c) a run that ended on the server reads RUNNING there while resumed, then its new end", async () => {
+    const spool = tempDir("resume-ended");
+    dirs.push(spool);
+    const experiment = uniqueName("resume-ended");
+    const t = newTracker(spool.dir, experiment);
+    try {
+      const run = await t.startRun({ name: "ended-first" });
+      run.logMetric("x", 0, { step: 0 });
+      await run.end();
+      expect((await t.flush({ timeoutMs: 90_000 })).pending).toBe(0);
+      const first = await serverRun(run.id);
+      expect(first.info.status).toBe("FINISHED");
+
+      const again = await t.startRun({ resume: run.id });
+      again.logMetric("x", 1, { step: 1 });
+      expect((await t.flush({ timeoutMs: 90_000 })).pending).toBe(0);
+      expect((await serverRun(run.id)).info.status).toBe("RUNNING");
+      await again.end({ status: "FAILED" });
+      expect((await t.flush({ timeoutMs: 90_000 })).pending).toBe(0);
+      const last = await serverRun(run.id);
+      expect(last.info.status).toBe("FAILED");
+      expect(Number(last.info.end_time)).toBeGreaterThanOrEqual(Number(first.info.end_time));
+      expect((await serverHistory(run.id, "x")).map((m) => m.step).sort()).toEqual([0, 1]);
+    } finally {
+      await t.close({ timeoutMs: 5000 });
+    }
+  }, 240_000);
 });

@@ -83,6 +83,11 @@ export class MlflowSink implements ReplicationSink {
     await this.client.updateRun({ runId, status, endTime }, this.signal);
   }
 
+  async reopenRun(runId: string): Promise<void> {
+    // MLflow keeps end_time until the new end overwrites it; the status says RUNNING meanwhile.
+    await this.client.updateRun({ runId, status: "RUNNING" }, this.signal);
+  }
+
   readRun(runId: string): ReturnType<MlflowClient["getRun"]> {
     return this.client.getRun(runId, this.signal);
   }
