@@ -4,7 +4,19 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { BENCH_DIR, loadMltrail, parseArgs } from "./common.mjs";
 
-const BENCHMARKS = ["local-log", "training-loop", "replication", "many-trainers", "artifacts", "report", "tfjs", "ab", "export-targets", "explain", "system-metrics"];
+const BENCHMARKS = [
+  "local-log",
+  "training-loop",
+  "replication",
+  "many-trainers",
+  "artifacts",
+  "report",
+  "tfjs",
+  "ab",
+  "export-targets",
+  "explain",
+  "system-metrics",
+];
 
 const args = parseArgs();
 if (args.only !== undefined && !BENCHMARKS.includes(args.only)) {

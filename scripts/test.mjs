@@ -8,7 +8,10 @@
  *   3. npx depcruise src                   (the layering rules of .dependency-cruiser.cjs)
  *   4. npx biome ci .                      (lint rules and formatting, biome.json)
  *   5. npx vitest run [extra args]         (all projects; extra CLI args are passed through)
- * Exits non-zero on the first failure.
+ *   6. the fault suites and the replication test again on MLflow with 4 workers on PostgreSQL
+ *      (env MLTRAIL_MLFLOW_BACKEND=postgres), when PostgreSQL is installed and no extra args
+ *      were given; with env CI set a missing PostgreSQL fails the run.
+ * Exits non-zero on the first failure; the closing line counts the tests of steps 5 and 6.
  *
  * The integration project needs Python to run a real MLflow server (scripts/mlflow-server.mjs).
  * Without python3: with env CI set the run fails; otherwise the integration project is excluded
@@ -23,6 +26,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { findPython } from "./mlflow-server.mjs";
+import { findPostgresBin } from "./postgres-server.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const npx = process.platform === "win32" ? "npx.cmd" : "npx";
@@ -50,6 +54,30 @@ function step(label, args, env = process.env) {
       resolve(rc === 0 ? 0 : rc || 1);
     });
   });
+}
+
+/**
+ * One vitest run with a JSON report whose counts are added to `counts` (`complete` turns false
+ * when vitest wrote no report: its exit code then speaks).
+ * @param {string} label
+ * @param {string[]} args
+ * @param {NodeJS.ProcessEnv} env
+ * @param {{ passed: number, failed: number, skipped: number, complete: boolean }} counts
+ * @returns {Promise<number>}
+ */
+async function vitestStep(label, args, env, counts) {
+  const report = path.join(os.tmpdir(), `mltrail-vitest-${process.pid}-${Date.now()}.json`);
+  const rc = await step(label, [...args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], env);
+  try {
+    const r = JSON.parse(fs.readFileSync(report, "utf8"));
+    counts.passed += r.numPassedTests;
+    counts.failed += r.numFailedTests;
+    counts.skipped += r.numPendingTests + r.numTodoTests;
+    fs.rmSync(report, { force: true });
+  } catch {
+    counts.complete = false;
+  }
+  return rc;
 }
 
 /** @param {string} text */
@@ -81,21 +109,34 @@ async function main() {
   if (rc !== 0) return rc;
   rc = await step("typecheck", ["tsc", "--noEmit", "-p", "tsconfig.json"]);
   if (rc !== 0) return rc;
+  rc = await step("typecheck of the dashboard's browser code", ["tsc", "--noEmit", "-p", "src/ui/client/tsconfig.json"]);
+  if (rc !== 0) return rc;
   rc = await step("layering", ["depcruise", "src", "--config", ".dependency-cruiser.cjs", "--output-type", "err-long"]);
   if (rc !== 0) return rc;
   rc = await step("lint and format", ["biome", "ci", "."]);
   if (rc !== 0) return rc;
-  const report = path.join(os.tmpdir(), `mltrail-vitest-${process.pid}.json`);
-  vitestArgs.push("--reporter=default", "--reporter=json", `--outputFile.json=${report}`);
-  rc = await step("tests", vitestArgs, vitestEnv);
-  try {
-    const counts = JSON.parse(fs.readFileSync(report, "utf8"));
-    // One plain closing line with the counts, for anything that reads the log.
-    process.stdout.write(`tests: ${counts.numPassedTests} passed, ${counts.numFailedTests} failed, ${counts.numPendingTests + counts.numTodoTests} skipped\n`);
-    fs.rmSync(report, { force: true });
-  } catch {
-    // No report (vitest crashed before writing it): the exit code speaks.
+  const counts = { passed: 0, failed: 0, skipped: 0, complete: true };
+  rc = await vitestStep("tests", vitestArgs, vitestEnv, counts);
+  const postgres = extra.length === 0 && haveServer && findPostgresBin() !== null;
+  if (extra.length === 0 && haveServer && !postgres) {
+    if (process.env.CI) {
+      loud(
+        "FAILING: CI is set and PostgreSQL is not installed (Debian: apt-get install postgresql),\nso the suites cannot run on MLflow with 4 workers on PostgreSQL.",
+      );
+      rc = rc || 1;
+    } else loud("SKIPPING the PostgreSQL re-run of the fault and replication suites: PostgreSQL is not installed.");
   }
+  if (rc === 0 && postgres) {
+    const pgArgs = ["vitest", "run", "--project", "integration", "test/faults", "test/integration/replication.test.ts"];
+    rc = await vitestStep(
+      "fault and replication suites on MLflow with 4 workers on PostgreSQL",
+      pgArgs,
+      { ...vitestEnv, MLTRAIL_MLFLOW_BACKEND: "postgres" },
+      counts,
+    );
+  }
+  // One plain closing line with the counts, for anything that reads the log.
+  if (counts.complete) process.stdout.write(`tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
   if (!haveServer) loud("Reminder: the integration and fault suites were SKIPPED (no python3).");
   return rc;
 }
