@@ -132,7 +132,8 @@ describe("TensorBoard export read back by TensorBoard's EventAccumulator", () =>
     await live.close();
     const out = path.join(work, "tb-live");
     await exportToTensorBoard(tracker, { outDir: out, experiment: "hparams é" });
-    const server = spawn(path.join(path.dirname(python), "tensorboard"), ["--logdir", out, "--host", "127.0.0.1", "--port", "0"], {
+    // The module, not the venv's `tensorboard` script: a script's shebang breaks when the cached venv moves.
+    const server = spawn(python, ["-m", "tensorboard.main", "--logdir", out, "--host", "127.0.0.1", "--port", "0"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     try {
@@ -146,6 +147,7 @@ describe("TensorBoard export read back by TensorBoard's EventAccumulator", () =>
         server.stdout.on("data", onData);
         server.stderr.on("data", onData);
         server.on("exit", (code) => reject(new Error(`tensorboard exited (${code}): ${text}`)));
+        server.on("error", reject);
       });
       const post = async (route: string, body: unknown): Promise<unknown> => {
         const res = await fetch(`${url}/data/plugin/hparams/${route}`, {
