@@ -20,9 +20,11 @@ let parentId: string;
 let childId: string;
 
 async function cli(args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
+  // FORCE_COLOR left out, not emptied: Node 22+ warns on stderr when it is set next to NO_COLOR.
+  const { FORCE_COLOR: _force, ...env } = process.env;
   return exec(process.execPath, [main, ...args], {
     cwd: store,
-    env: { ...process.env, FORCE_COLOR: "", NO_COLOR: "1", TZ: "UTC", MLFLOW_TRACKING_URI: store },
+    env: { ...env, NO_COLOR: "1", TZ: "UTC", MLFLOW_TRACKING_URI: store },
   });
 }
 
