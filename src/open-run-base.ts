@@ -82,3 +82,38 @@ export function openRunLog(input: OpenRunInput, paths: RunPaths, runId: string, 
     onCommit: () => input.onCommit(runId),
   });
 }
+
+/**
+ * Hands a run's writer lock over at its end: the replicator releases it once the run is fully
+ * sent (`release`, its `RunSource.release`), and `finish` closes the log; whichever comes last
+ * lets the lock go. @internal
+ */
+export class LockHandoff {
+  private finished = false;
+  private releaseWanted = false;
+
+  constructor(private readonly log: RunLog) {}
+
+  /** The replicator's call once the run is fully sent (or the tracker closes). */
+  readonly release = (): void => {
+    if (this.finished) this.log.releaseLock();
+    else this.releaseWanted = true;
+  };
+
+  /**
+   * Closes the log at the run's end, keeping the lock for the replicator when `replicated`
+   * (then `onCommit` tells it the end is written). False when the run had already finished.
+   */
+  async close(replicated: boolean, onCommit: () => void): Promise<boolean> {
+    if (this.finished) return false;
+    this.finished = true;
+    if (!replicated) {
+      await this.log.close();
+      return true;
+    }
+    await this.log.closeKeepLock();
+    if (this.releaseWanted) this.log.releaseLock();
+    onCommit();
+    return true;
+  }
+}

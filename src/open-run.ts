@@ -11,7 +11,7 @@ import { Run } from "./run.js";
 import { contextTags, initialTags, planRun, runName } from "./start-run.js";
 import type { RunMeta } from "./store/meta.js";
 import { LiveFold } from "./store/index/live-fold.js";
-import { openRunLog, recordEnd, type OpenRun, type OpenRunInput } from "./open-run-base.js";
+import { LockHandoff, openRunLog, recordEnd, type OpenRun, type OpenRunInput } from "./open-run-base.js";
 import { resumeRun } from "./resume-run.js";
 import { defined } from "./internal/defined.js";
 import { checkExperimentActive } from "./store/lifecycle-ops.js";
@@ -107,8 +107,7 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
     artifactsDir: paths.artifacts,
     live,
   });
-  let finished = false;
-  let releaseWanted = false;
+  const handoff = new LockHandoff(log);
   const source: RunSource | undefined =
     state === undefined
       ? undefined
@@ -123,11 +122,7 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
           user,
           writtenSeq: () => log.writer.writtenSeq,
           state,
-          // The replicator calls this once the run is fully sent (or the tracker closes).
-          release: () => {
-            if (finished) log.releaseLock();
-            else releaseWanted = true;
-          },
+          release: handoff.release,
         };
   return {
     run,
@@ -142,15 +137,7 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
       run.logParams(plan.params);
     },
     async finish(status, endTime) {
-      if (finished) return;
-      finished = true;
-      if (source === undefined) {
-        await log.close();
-      } else {
-        await log.closeKeepLock();
-        if (releaseWanted) log.releaseLock();
-        input.onCommit(runId);
-      }
+      if (!(await handoff.close(source !== undefined, () => input.onCommit(runId)))) return;
       await recordEnd(store, paths, meta, live, log.writer.seq, status, endTime);
     },
   };

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { StateError } from "./errors.js";
 import { resumeJson } from "./log/record.js";
-import { openRunLog, recordEnd, type OpenRun, type OpenRunInput } from "./open-run-base.js";
+import { LockHandoff, openRunLog, recordEnd, type OpenRun, type OpenRunInput } from "./open-run-base.js";
 import { REPLICATION_FILE, ReplicationState } from "./remote/replication-state.js";
 import type { RunSource } from "./remote/run-replicator.js";
 import { importRemoteRun, localRunId } from "./resume-remote.js";
@@ -68,8 +68,7 @@ export async function resumeRun(input: OpenRunInput, plan: RunPlan & { resume: s
   }
   const name = state.tags.get("mlflow.runName") ?? meta.name;
   const run = new Run({ id: runId, experimentId, name, startTime: meta.startTime, writer: log.writer, host: input.host, artifactsDir: paths.artifacts, live });
-  let finished = false;
-  let releaseWanted = false;
+  const handoff = new LockHandoff(log);
   // Replicated by this tracker when it is online (as a new run is); offline, a later tracker or `mltrail sync` sends it.
   const source: RunSource | undefined =
     replication === undefined || input.remote === undefined
@@ -85,10 +84,7 @@ export async function resumeRun(input: OpenRunInput, plan: RunPlan & { resume: s
           user: meta.user,
           writtenSeq: () => log.writer.writtenSeq,
           state: replication,
-          release: () => {
-            if (finished) log.releaseLock();
-            else releaseWanted = true;
-          },
+          release: handoff.release,
         };
   return {
     run,
@@ -103,14 +99,7 @@ export async function resumeRun(input: OpenRunInput, plan: RunPlan & { resume: s
       run.logParams(plan.params);
     },
     async finish(status, endTime) {
-      if (finished) return;
-      finished = true;
-      if (source === undefined) await log.close();
-      else {
-        await log.closeKeepLock();
-        if (releaseWanted) log.releaseLock();
-        input.onCommit(runId);
-      }
+      if (!(await handoff.close(source !== undefined, () => input.onCommit(runId)))) return;
       await recordEnd(store, paths, { ...meta, status: "RUNNING" }, live, log.writer.seq, status, endTime);
     },
   };
