@@ -111,8 +111,10 @@ it("point files are rebuilt when the journal no longer holds what they were buil
   const [segment] = fs.readdirSync(paths.journal);
   const file = path.join(paths.journal, segment as string);
   const text = fs.readFileSync(file, "latin1").replace('"v":5,', '"v":7,');
-  await new Promise((resolve) => setTimeout(resolve, 20)); // a later mtime on coarse clocks
+  const before = fs.statSync(file).mtime;
   fs.writeFileSync(file, text, "latin1");
+  // A later mtime set outright, not waited for: coarse clocks could give the same one.
+  fs.utimesSync(file, before, new Date(before.getTime() + 1000));
   const q: HistoryQuery = { range: { lo: -Infinity, hi: Infinity }, maxResults: undefined, sampled: false };
   const got = await readIndexedHistories(paths, ["loss"], q);
   // The edited line fails its checksum: the fold skips it and reports it, and so does the read.
