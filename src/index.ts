@@ -21,7 +21,7 @@ export type { StartRunOptions, RunTarget, TrackerStats, TrackerState, TrackerEve
 export type { TargetStats } from "./tracker-types.js";
 export type { GcResult } from "./store/lifecycle-ops.js";
 export type { ReplicationHealth } from "./remote/health.js";
-export type { HttpAuth } from "./remote/http.js";
+export type { HttpAuth } from "./remote/http-types.js";
 export { Run } from "./run.js";
 export type { MetricOptions, EndOptions } from "./run.js";
 export type { ImageOptions, LoggedImage, TableInput, TableColumnsAndRows } from "./media/log.js";

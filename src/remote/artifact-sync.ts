@@ -8,7 +8,7 @@ import * as path from "node:path";
 import type { ArtifactRecord, DatasetRecord } from "../log/record.js";
 import { readJournal } from "../log/segments.js";
 import { uploadFile } from "./artifacts.js";
-import type { HttpClient } from "./http.js";
+import type { StreamingHttpClient as HttpClient } from "./http.js";
 import type { MlflowClient } from "./mlflow/client.js";
 import type { SinkRun } from "../backends/types.js";
 import { RunPaths } from "../store/layout.js";

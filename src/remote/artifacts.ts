@@ -17,7 +17,7 @@ import { destinationError, hashingTap, tempPath } from "../artifacts/staging.js"
 import { ArtifactsNotProxiedError, ChecksumError } from "../artifacts/errors.js";
 import { ApiError, MltrailError } from "../errors.js";
 import { isRetryable } from "./errors.js";
-import type { HttpClient } from "./http.js";
+import type { StreamingHttpClient as HttpClient } from "./http.js";
 import { withRetry } from "./retry.js";
 import type { RetryPolicy } from "./retry.js";
 import { defined } from "../internal/defined.js";

@@ -90,7 +90,7 @@ function shorten(text: string, max: number): string {
 
 function textOf(data: unknown): string {
   if (typeof data === "string") return data.replace(/<[^>]*>/g, " ");
-  if (data instanceof Uint8Array) return Buffer.from(data).toString("utf8");
+  if (data instanceof Uint8Array) return new TextDecoder().decode(data);
   if (data === undefined || data === null) return "";
   try {
     return JSON.stringify(data);

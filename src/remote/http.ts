@@ -1,8 +1,10 @@
 /**
- * The HTTP transport to an MLflow-compatible server: one axios instance per tracker, with
- * keep-alive agents, auth headers, MLflow-style query encoding and errors from one factory.
- * No error thrown from here carries a credential (token, password, `Authorization`, URL
- * userinfo): raw axios errors are never attached, and messages pass through a redactor.
+ * The Node transport to an MLflow-compatible server: one axios instance per tracker, with
+ * keep-alive agents, TLS settings, streamed artifact transfers, auth headers, MLflow-style
+ * query encoding and errors from one factory. No error thrown from here carries a credential
+ * (token, password, `Authorization`, URL userinfo): raw axios errors are never attached, and
+ * messages pass through a redactor. The types and the node-free part live in `http-types.ts`
+ * and `http-shared.ts` (the browser's `fetch` transport shares them).
  *
  * @packageDocumentation
  */
@@ -12,78 +14,18 @@ import * as https from "node:https";
 import type { Readable } from "node:stream";
 import axios from "axios";
 import type { AxiosInstance, AxiosResponse } from "axios";
-import { MltrailError, ValidationError, type ApiError } from "../errors.js";
-import { apiErrorFromResponse, connectionErrorFrom } from "./errors.js";
+import { ValidationError } from "../errors.js";
+import { connectionErrorFrom } from "./errors.js";
+import { encodeQuery, parseBody, transportCore } from "./http-shared.js";
+import type { HttpAuth, HttpClient, HttpMethod, HttpOptions, QueryValue, RequestOptions } from "./http-types.js";
 import { envBool } from "../internal/env.js";
-import { hideUrlCredentials, uriCredentials } from "../internal/redact.js";
 import { defined } from "../internal/defined.js";
 
-/**
- * Credentials and connection settings for the tracking server: the tracker option
- * {@link TrackerOptions.auth | auth}, its unset fields read from MLflow's environment variables
- * (named on each field below).
- * When both `username` and `password` are set, Basic auth is sent and `token` is ignored,
- * as the MLflow Python client does.
- *
- * @example `{ token: process.env.MY_TOKEN, workspace: "team-a" }`
- */
-export interface HttpAuth {
-  /** Bearer token (`MLFLOW_TRACKING_TOKEN`). Ignored when username and password are both set. */
-  readonly token?: string;
-  /** Basic-auth user (`MLFLOW_TRACKING_USERNAME`). */
-  readonly username?: string;
-  /** Basic-auth password (`MLFLOW_TRACKING_PASSWORD`). */
-  readonly password?: string;
-  /** Extra headers on every request; they override the auth and workspace headers. */
-  readonly headers?: Readonly<Record<string, string>>;
-  /** Called before every request (e.g. to refresh a token); its headers override all others. */
-  readonly headerProvider?: () => Promise<Readonly<Record<string, string>>>;
-  /** Skip TLS certificate checks (`MLFLOW_TRACKING_INSECURE_TLS`). @default false */
-  readonly insecureTls?: boolean;
-  /** CA bundle (PEM) to trust (`MLFLOW_TRACKING_SERVER_CERT_PATH` holds its path). */
-  readonly caCert?: string | Uint8Array;
-  /** Sent as `X-MLFLOW-WORKSPACE` (`MLFLOW_WORKSPACE`). */
-  readonly workspace?: string;
-}
+export type { HttpAuth, HttpClient, HttpMethod, HttpOptions, QueryValue, RequestOptions } from "./http-types.js";
+export { encodeQuery } from "./http-shared.js";
 
 /**
- * Options of {@link createHttpClient}.
- * @example `{ trackingUri: "https://mlflow.example.com/prefix", token: "…", timeoutMs: 10_000 }`
- */
-export interface HttpOptions extends HttpAuth {
-  /** Server base URL; may carry a path prefix and `user:password@` (moved into Basic auth). */
-  readonly trackingUri: string;
-  /** Per-request timeout, ms. @default 30000 */
-  readonly timeoutMs?: number;
-  /** `User-Agent` header. @default "mltrail" */
-  readonly userAgent?: string;
-  /** Sockets per host kept by the keep-alive agents. @default 10 */
-  readonly maxSockets?: number;
-}
-
-/** HTTP methods the MLflow REST API uses. @example `"POST"` */
-export type HttpMethod = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
-
-/** A query value; arrays become repeated keys. @example `["a", "b"]` → `k=a&k=b` */
-export type QueryValue = string | number | boolean | readonly (string | number | boolean)[] | undefined;
-
-/**
- * Per-request options.
- * @example `{ query: { run_id: id }, timeoutMs: 5000 }`
- */
-export interface RequestOptions {
-  /** JSON body (POST, PATCH, PUT, DELETE); sent with `Content-Type: application/json`. */
-  readonly body?: unknown;
-  /** Query parameters (GET); `undefined` values are left out. */
-  readonly query?: Readonly<Record<string, QueryValue>>;
-  /** Overrides the client's timeout, ms. */
-  readonly timeoutMs?: number;
-  /** Aborts the request; it then fails with a non-retryable `ConnectionError`. */
-  readonly signal?: AbortSignal;
-}
-
-/**
- * Options of {@link HttpClient.stream}.
+ * Options of {@link StreamingHttpClient.stream}.
  * @example `{ body: createReadStream(file), contentLength: size, signal }`
  */
 export interface StreamRequestOptions {
@@ -100,7 +42,7 @@ export interface StreamRequestOptions {
 }
 
 /**
- * A 2xx answer of {@link HttpClient.stream}; read or `destroy()` its body.
+ * A 2xx answer of {@link StreamingHttpClient.stream}; read or `destroy()` its body.
  * @example `const { body } = await client.stream("GET", path); body.pipe(file);`
  */
 export interface StreamResponse {
@@ -113,17 +55,11 @@ export interface StreamResponse {
 }
 
 /**
- * A configured transport. Create one per tracker with {@link createHttpClient}.
- * @example `const info = await client.request("GET", "/api/2.0/mlflow/runs/get", { query: { run_id } });`
+ * The Node transport: JSON requests plus streamed artifact transfers. Create one per tracker
+ * with {@link createHttpClient}.
+ * @example `const { body } = await client.stream("GET", "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/model.bin");`
  */
-export interface HttpClient {
-  /** The base URL without credentials, e.g. `https://host/prefix`. */
-  readonly baseUrl: string;
-  /**
-   * Sends a request to `baseUrl + path` and returns the parsed JSON body (`{}` when empty).
-   * @throws ApiError (per-status subclass) for non-2xx, ConnectionError when there is no answer.
-   */
-  request<T = unknown>(method: HttpMethod, path: string, options?: RequestOptions): Promise<T>;
+export interface StreamingHttpClient extends HttpClient {
   /**
    * Sends one request with a streamed body and/or a streamed answer (artifact transfers):
    * same headers and error factory as `request`, no redirects followed (following one would
@@ -132,70 +68,6 @@ export interface HttpClient {
    * @throws ApiError (per-status subclass) for non-2xx, ConnectionError when there is no answer.
    */
   stream(method: HttpMethod, path: string, options?: StreamRequestOptions): Promise<StreamResponse>;
-  /** Closes the keep-alive sockets. */
-  close(): void;
-}
-
-const SENSITIVE_HEADER = /authorization|cookie|token|secret|api[-_]?key|password/i;
-
-/**
- * Encodes query parameters the way MLflow's server reads them: repeated keys for arrays
- * (`run_ids=a&run_ids=b`), `true`/`false` for booleans, `undefined` left out.
- *
- * @example
- * ```ts
- * encodeQuery({ run_ids: ["a", "b"], max_results: 10 }); // "run_ids=a&run_ids=b&max_results=10"
- * ```
- */
-export function encodeQuery(query: Readonly<Record<string, QueryValue>>): string {
-  const parts: string[] = [];
-  for (const [key, value] of Object.entries(query)) {
-    if (value === undefined) continue;
-    const values: readonly (string | number | boolean)[] = Array.isArray(value) ? value : [value as string];
-    for (const v of values) parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(v))}`);
-  }
-  return parts.join("&");
-}
-
-function parseTrackingUri(uri: string): { baseUrl: string; username?: string; password?: string } {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw new ValidationError("trackingUri", hideUrlCredentials(uri), "must be an absolute http(s) URL");
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ValidationError("trackingUri", hideUrlCredentials(uri), "must be an http(s) URL");
-  }
-  const { username, password } = uriCredentials(url, uri, "trackingUri");
-  const baseUrl = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
-  return { baseUrl, ...(username === "" ? {} : { username }), ...(url.password === "" ? {} : { password }) };
-}
-
-function makeRedactor(secrets: readonly string[]): (text: string) => string {
-  const list = [...new Set(secrets.filter((s) => s.length >= 3))].sort((a, b) => b.length - a.length);
-  return (text) => list.reduce((out, secret) => out.split(secret).join("***"), text);
-}
-
-function secretsOf(headers: Readonly<Record<string, string>> | undefined): string[] {
-  const out: string[] = [];
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (!SENSITIVE_HEADER.test(name)) continue;
-    out.push(value);
-    const credential = value.replace(/^(Bearer|Basic|Token)\s+/i, "");
-    out.push(credential);
-  }
-  return out;
-}
-
-function parseBody(text: unknown): unknown {
-  if (typeof text !== "string") return text;
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 /**
@@ -213,29 +85,12 @@ function parseBody(text: unknown): unknown {
  *   "/api/2.0/mlflow/experiments/get-by-name", { query: { experiment_name: "churn" } });
  * ```
  */
-export function createHttpClient(options: HttpOptions): HttpClient {
-  const parsed = parseTrackingUri(options.trackingUri);
+export function createHttpClient(options: HttpOptions): StreamingHttpClient {
+  const core = transportCore(options);
   if (options.insecureTls === true && options.caCert !== undefined) {
     throw new ValidationError("insecureTls", true, "cannot be combined with caCert (MLFLOW_TRACKING_SERVER_CERT_PATH)");
   }
-  const username = options.username ?? parsed.username;
-  const password = options.password ?? parsed.password;
-  const base: Record<string, string> = { "User-Agent": options.userAgent ?? "mltrail", Accept: "application/json" };
-  const secrets: string[] = [];
-  if (username !== undefined && password !== undefined) {
-    const basic = Buffer.from(`${username}:${password}`, "utf8").toString("base64");
-    base["Authorization"] = `Basic ${basic}`;
-    secrets.push(basic, password, encodeURIComponent(password), `${username}:${password}`);
-  } else if (options.token !== undefined && options.token !== "") {
-    base["Authorization"] = `Bearer ${options.token}`;
-  }
-  if (options.token !== undefined) secrets.push(options.token);
-  if (password !== undefined) secrets.push(password);
-  if (options.workspace !== undefined && options.workspace !== "") base["X-MLFLOW-WORKSPACE"] = options.workspace;
-  Object.assign(base, options.headers);
-  secrets.push(...secretsOf(options.headers));
-  const staticHeaders = Object.freeze(base);
-  const redactStatic = makeRedactor(secrets);
+  const { staticHeaders, prepare, failure } = core;
 
   const maxSockets = options.maxSockets ?? 10;
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets });
@@ -246,7 +101,7 @@ export function createHttpClient(options: HttpOptions): HttpClient {
     ...(options.caCert === undefined ? {} : { ca: typeof options.caCert === "string" ? options.caCert : Buffer.from(options.caCert) }),
   });
   const instance: AxiosInstance = axios.create({
-    baseURL: parsed.baseUrl,
+    baseURL: core.baseUrl,
     allowAbsoluteUrls: false,
     timeout: options.timeoutMs ?? 30_000,
     httpAgent,
@@ -260,38 +115,6 @@ export function createHttpClient(options: HttpOptions): HttpClient {
     paramsSerializer: { serialize: (params) => encodeQuery(params as Record<string, QueryValue>) },
     transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
   });
-
-  /** Checks the path, calls the header provider, and builds the redactor for this request. */
-  async function prepare(
-    path: string,
-    onFail?: () => void,
-  ): Promise<{ endpoint: string; provided: Readonly<Record<string, string>>; redact: (text: string) => string }> {
-    if (!path.startsWith("/")) throw new ValidationError("path", path, "must start with /");
-    const endpoint = path.split("?")[0] ?? path;
-    let provided: Readonly<Record<string, string>> = {};
-    if (options.headerProvider !== undefined) {
-      try {
-        provided = await options.headerProvider();
-      } catch (error) {
-        onFail?.();
-        throw new MltrailError(`${endpoint}: the headerProvider failed`, { cause: error, code: "HEADER_PROVIDER" });
-      }
-    }
-    const redact = secretsOf(provided).length === 0 ? redactStatic : makeRedactor([...secrets, ...secretsOf(provided)]);
-    return { endpoint, provided, redact };
-  }
-
-  /** The ApiError for a non-2xx answer, with any echoed secret redacted from message and stack. */
-  function failure(status: number, text: unknown, endpoint: string, retryAfter: unknown, redact: (text: string) => string): ApiError {
-    const body = parseBody(text);
-    const error = apiErrorFromResponse({ status, data: typeof body === "string" ? redact(body) : body, endpoint, headers: { "retry-after": retryAfter } });
-    const clean = redact(error.message);
-    if (clean !== error.message) {
-      Object.defineProperty(error, "message", { value: clean });
-      error.stack = redact(error.stack ?? "");
-    }
-    return error;
-  }
 
   async function request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
     const { endpoint, provided, redact } = await prepare(path);
@@ -370,7 +193,7 @@ export function createHttpClient(options: HttpOptions): HttpClient {
   }
 
   return {
-    baseUrl: parsed.baseUrl,
+    baseUrl: core.baseUrl,
     request,
     stream,
     close() {
@@ -378,39 +201,6 @@ export function createHttpClient(options: HttpOptions): HttpClient {
       httpsAgent.destroy();
     },
   };
-}
-
-const INSPECT = Symbol.for("nodejs.util.inspect.custom");
-
-/**
- * What `util.inspect` and `JSON.stringify` show of credentials: `token`, `password` and every
- * header value as `***`, the header provider as `[function]`; the user name, workspace and TLS
- * settings as they are.
- * @example `authView({ username: "bob", password: "pw" }) // { username: "bob", password: "***" }`
- */
-export function authView(auth: HttpAuth): Record<string, unknown> {
-  const view: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(auth)) {
-    if (value === undefined) continue;
-    if (key === "token" || key === "password") view[key] = "***";
-    else if (key === "headers") view[key] = Object.fromEntries(Object.keys(value as object).map((name) => [name, "***"]));
-    else if (key === "headerProvider") view[key] = "[function]";
-    else if (key === "caCert") view[key] = typeof value === "string" ? `[PEM, ${value.length} chars]` : `[PEM, ${(value as Uint8Array).length} bytes]`;
-    else view[key] = value;
-  }
-  return view;
-}
-
-/**
- * Freezes credentials so that printing them never shows a secret: `JSON.stringify` and
- * `util.inspect` (so `console.log`) see {@link authView}. The fields stay readable by code.
- * @example `JSON.stringify(sealAuth({ token: "t0k3n" })) // '{"token":"***"}'`
- */
-export function sealAuth(auth: HttpAuth): HttpAuth {
-  const sealed = { ...auth };
-  Object.defineProperty(sealed, "toJSON", { value: () => authView(auth), enumerable: false });
-  Object.defineProperty(sealed, INSPECT, { value: () => authView(auth), enumerable: false });
-  return Object.freeze(sealed);
 }
 
 /**

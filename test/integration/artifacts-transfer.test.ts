@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ValidationError } from "../../src/errors.js";
 import { ChecksumError, downloadFile, listArtifacts, uploadFile } from "../../src/remote/artifacts.js";
 import { createHttpClient } from "../../src/remote/http.js";
-import type { HttpClient } from "../../src/remote/http.js";
+import type { StreamingHttpClient as HttpClient } from "../../src/remote/http.js";
 import { createExperiment, mlflowPost, mlflowUri } from "../support/mlflow.js";
 
 const MB = 1024 * 1024;

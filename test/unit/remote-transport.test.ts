@@ -22,6 +22,7 @@ import { apiErrorFromResponse, connectionErrorFrom, connectionErrorKind, isRetry
 import { authFromEnv, createHttpClient, encodeQuery } from "../../src/remote/http.js";
 import type { HttpOptions } from "../../src/remote/http.js";
 import { MlflowClient } from "../../src/remote/mlflow/index.js";
+import { createMlflowClient } from "../../src/remote/mlflow/node.js";
 import { backoffDelay, withRetry } from "../../src/remote/retry.js";
 
 // nock 15 runs on @mswjs/interceptors 0.44, which calls Promise.withResolvers (Node >= 22) at
@@ -380,10 +381,11 @@ describe("client request shapes", () => {
     });
   });
 
-  it("rejects a malformed 2xx body with INVALID_RESPONSE", async () => {
+  it("rejects a malformed 2xx body with INVALID_RESPONSE (client built from a tracking URI)", async () => {
     nock(HOST).get(RUNS_GET).query(true).reply(200, "<html>login</html>");
-    const client = new MlflowClient({ http: createHttpClient({ trackingUri: HOST }), retry: false });
+    const client = createMlflowClient({ trackingUri: HOST });
     await expect(client.getRun("r1")).rejects.toMatchObject({ code: "INVALID_RESPONSE" });
+    client.close();
   });
 });
 

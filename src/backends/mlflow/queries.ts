@@ -13,7 +13,7 @@ import type { Experiment, Metric, RunRecord, RunViewType } from "../../model/typ
 import { MANIFEST_PATH } from "../../remote/artifact-sync.js";
 import { downloadFile, listArtifacts as listRemote } from "../../remote/artifacts.js";
 import { remoteHistory } from "../../remote/history.js";
-import type { HttpClient } from "../../remote/http.js";
+import type { StreamingHttpClient as HttpClient } from "../../remote/http.js";
 import { isNotFound } from "../../remote/mlflow/base.js";
 import type { MlflowClient } from "../../remote/mlflow/client.js";
 import type { RemoteExperiment } from "../../remote/mlflow/types.js";

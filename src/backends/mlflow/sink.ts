@@ -8,7 +8,7 @@ import { defined } from "../../internal/defined.js";
 import type { BackendLimits } from "../../model/limits.js";
 import { ArtifactSync } from "../../remote/artifact-sync.js";
 import { connectionErrorKind } from "../../remote/errors.js";
-import type { HttpClient } from "../../remote/http.js";
+import type { StreamingHttpClient as HttpClient } from "../../remote/http.js";
 import { MlflowClient } from "../../remote/mlflow/client.js";
 import { RUN_KEY_TAG } from "../../model/system-tags.js";
 import type { ReplicationSink, SinkBatch, SinkRun } from "../types.js";

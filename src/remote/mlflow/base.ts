@@ -7,8 +7,7 @@
 import type { z } from "zod";
 import { ApiError, ConnectionError } from "../../errors.js";
 import { connectionErrorKind, isRetryable } from "../errors.js";
-import { createHttpClient } from "../http.js";
-import type { HttpClient, HttpMethod, HttpOptions, RequestOptions } from "../http.js";
+import type { HttpClient, HttpMethod, RequestOptions } from "../http-types.js";
 import { withRetry } from "../retry.js";
 import type { RetryEnvironment, RetryPolicy } from "../retry.js";
 import type { Page } from "./types.js";
@@ -19,12 +18,16 @@ import { defined } from "../../internal/defined.js";
 export const API = "/api/2.0/mlflow";
 
 /**
- * Options of {@link MlflowClient}: an existing transport, or the options to build one.
- * @example `new MlflowClient({ http: createHttpClient({ trackingUri }) })`
+ * Options of {@link MlflowClient}: the transport (`createHttpClient` in Node,
+ * `createFetchHttpClient` in the browser) and the retry policy. Node code that has only a
+ * tracking URI uses `createMlflowClient` (`src/remote/mlflow/node.ts`).
+ * @example `new MlflowClient({ http: createFetchHttpClient({ trackingUri }) })`
  */
 export interface MlflowClientOptions {
-  /** The transport; shared, so {@link MlflowApiBase.close} leaves it open. */
+  /** The transport; shared unless `ownsHttp`, so {@link MlflowApiBase.close} leaves it open. */
   readonly http: HttpClient;
+  /** Whether {@link MlflowApiBase.close} closes the transport too. @default false */
+  readonly ownsHttp?: boolean;
   /** Retry policy of one-off calls; `false` turns retries off. @default `{}` (4 retries, see RetryPolicy) */
   readonly retry?: RetryPolicy | false;
   /** Clock and sleep used while retrying (inject fakes in tests). @default real timers */
@@ -63,20 +66,13 @@ export class MlflowApiBase {
   private readonly retryEnvironment: RetryEnvironment;
 
   /**
-   * @param options - a transport (`{ http }`) or the options to create one.
+   * @param options - the transport and the retry policy.
    */
-  constructor(options: MlflowClientOptions | HttpOptions) {
-    if ("http" in options) {
-      this.http = options.http;
-      this.ownsHttp = false;
-      this.retryPolicy = options.retry ?? {};
-      this.retryEnvironment = options.retryEnvironment ?? {};
-    } else {
-      this.http = createHttpClient(options);
-      this.ownsHttp = true;
-      this.retryPolicy = {};
-      this.retryEnvironment = {};
-    }
+  constructor(options: MlflowClientOptions) {
+    this.http = options.http;
+    this.ownsHttp = options.ownsHttp === true;
+    this.retryPolicy = options.retry ?? {};
+    this.retryEnvironment = options.retryEnvironment ?? {};
   }
 
   /** The server base URL (no credentials). @example `client.baseUrl // "http://127.0.0.1:5000"` */
@@ -84,7 +80,7 @@ export class MlflowApiBase {
     return this.http.baseUrl;
   }
 
-  /** Closes the transport's sockets if this client created it. @example `client.close()` */
+  /** Closes the transport if this client owns it (`ownsHttp`). @example `client.close()` */
   close(): void {
     if (this.ownsHttp) this.http.close();
   }

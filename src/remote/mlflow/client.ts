@@ -8,7 +8,8 @@ import { MlflowRegistryApi } from "./registry.js";
 
 /**
  * Typed client of an MLflow-compatible tracking server (experiments, runs, logging, metric
- * history, model registry), built on one {@link HttpClient}. Returns camelCase entities
+ * history, model registry), built on one {@link HttpClient} (any transport: axios in Node, `fetch` in the browser; this
+ * module imports nothing from Node). Returns camelCase entities
  * (`RemoteRun`, `RemoteExperiment`, `RemoteModelVersion`, …) validated with zod.
  *
  * Retries: reads, experiment and registered-model creation, registry updates and run
@@ -18,7 +19,7 @@ import { MlflowRegistryApi } from "./registry.js";
  *
  * @example
  * ```ts
- * const client = new MlflowClient({ trackingUri: "http://127.0.0.1:5000", ...authFromEnv(process.env) });
+ * const client = new MlflowClient({ http: createFetchHttpClient({ trackingUri: "http://127.0.0.1:5000" }), ownsHttp: true });
  * const exp = await client.getOrCreateExperiment("churn");
  * const run = await client.createRun({ experimentId: exp.experimentId, runName: "baseline", startTime: Date.now() });
  * await client.logBatch(run.info.runId, { metrics: [{ key: "loss", value: 0.31, step: 1, timestamp: Date.now() }] });

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { ConflictError } from "../../errors.js";
-import type { RequestOptions } from "../http.js";
+import type { RequestOptions } from "../http-types.js";
 import { API, isAlreadyExists, isNotFound, MlflowApiBase } from "./base.js";
 import { toExperiment } from "./convert.js";
 import type { KeyValueInput, Page, RemoteExperiment } from "./types.js";

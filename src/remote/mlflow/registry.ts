@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { ApiError } from "../../errors.js";
-import type { RequestOptions } from "../http.js";
+import type { RequestOptions } from "../http-types.js";
 import { API, isAlreadyExists, isNotFound } from "./base.js";
 import { toModelVersion, toRegisteredModel } from "./convert.js";
 import { MlflowRunsApi } from "./runs.js";

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { EndStatus, Metric, RunStatus } from "../../model/types.js";
-import type { RequestOptions } from "../http.js";
+import type { RequestOptions } from "../http-types.js";
 import { API } from "./base.js";
 import { toMetric, toRun, toRunInfo } from "./convert.js";
 import { MlflowExperimentsApi } from "./experiments.js";
