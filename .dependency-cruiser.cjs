@@ -80,6 +80,13 @@ module.exports = {
       severity: "error",
       comment: "compare/, report/ and ab/ use tracker-api.ts, never the Tracker class or the entry (the mltrail/ab entry re-exports the root's A/B API on purpose).",
       from: { path: "^src/(compare|report|ab)/", pathNot: "^src/ab/index\\.ts$" },
+      to: { path: "^src/(index|tracker)\\.ts$|^src/tracker/" },
+    },
+    {
+      name: "tracker-parts-sit-below-the-class",
+      severity: "error",
+      comment: "src/tracker/ holds the parts Tracker delegates to; they never reach back to the class or the entry.",
+      from: { path: "^src/tracker/" },
       to: { path: "^src/(index|tracker)\\.ts$" },
     },
     {
@@ -137,7 +144,7 @@ module.exports = {
       comment: "ui/ (the mltrail ui dashboard) reads through tracker-api.ts like report/: never the Tracker class, the entry, the stores or the remote client.",
       severity: "error",
       from: { path: "^src/ui/" },
-      to: { path: "^src/(index|tracker|run|open-run|queries)\\.ts$|^src/(store|log|remote|backends|registry/(?!store\\.ts$))", dependencyTypesNot: ["type-only"] },
+      to: { path: "^src/(index|tracker|run|open-run|queries)\\.ts$|^src/(tracker|store|log|remote|backends|registry/(?!store\\.ts$))", dependencyTypesNot: ["type-only"] },
     },
     {
       name: "nothing-imports-the-ui",
