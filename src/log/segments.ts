@@ -77,13 +77,19 @@ function checkLine(buf: Buffer, start: number, end: number): JournalRecord | str
   }
 }
 
+/** What scanning lines found besides their records. */
+export interface LineScan {
+  readonly corrupt: CorruptLine[];
+  /** Byte offset just past the last good line. */
+  readonly validEnd: number;
+}
+
 /**
- * Scans a segment's bytes. Invalid lines followed by a good line are corrupt; invalid bytes
- * after the last good line are counted in `tailBytes` (the caller decides if that is a torn
- * tail). Records with `s < fromSeq` are skipped.
+ * Scans a segment's lines: invalid lines followed by a good line are corrupt; `validEnd` is
+ * past the last good line. `fast(pos, nl)` may read line `buf[pos, nl)` itself (true: a good
+ * line); every other line is checked here and its record given to `onRecord`.
  */
-export function scanSegment(buf: Buffer, segment: string, fromSeq = 0): SegmentScan {
-  const records: JournalRecord[] = [];
+export function scanLines(buf: Buffer, segment: string, onRecord: (record: JournalRecord) => void, fast?: (pos: number, nl: number) => boolean): LineScan {
   const corrupt: CorruptLine[] = [];
   const pendingBad: CorruptLine[] = [];
   let validEnd = 0;
@@ -93,16 +99,34 @@ export function scanSegment(buf: Buffer, segment: string, fromSeq = 0): SegmentS
     line++;
     const nl = buf.indexOf(NEWLINE, pos);
     if (nl === -1) break; // an unterminated last line is never a record
-    const result = checkLine(buf, pos, nl);
-    if (typeof result === "string") {
-      pendingBad.push({ segment, line, offset: pos, reason: result });
-    } else {
+    let good = fast?.(pos, nl) === true;
+    if (!good) {
+      const result = checkLine(buf, pos, nl);
+      if (typeof result === "string") pendingBad.push({ segment, line, offset: pos, reason: result });
+      else {
+        good = true;
+        onRecord(result);
+      }
+    }
+    if (good) {
       if (pendingBad.length > 0) corrupt.push(...pendingBad.splice(0));
-      if (result.s >= fromSeq) records.push(result);
       validEnd = nl + 1;
     }
     pos = nl + 1;
   }
+  return { corrupt, validEnd };
+}
+
+/**
+ * Scans a segment's bytes. Invalid lines followed by a good line are corrupt; invalid bytes
+ * after the last good line are counted in `tailBytes` (the caller decides if that is a torn
+ * tail). Records with `s < fromSeq` are skipped.
+ */
+export function scanSegment(buf: Buffer, segment: string, fromSeq = 0): SegmentScan {
+  const records: JournalRecord[] = [];
+  const { corrupt, validEnd } = scanLines(buf, segment, (r) => {
+    if (r.s >= fromSeq) records.push(r);
+  });
   return { records, corrupt, validEnd, tailBytes: buf.length - validEnd };
 }
 

@@ -13,12 +13,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { withLock } from "../../log/lock.js";
-import { listSegments, scanSegment, type CorruptLine, type SegmentFile } from "../../log/segments.js";
+import { listSegments, type CorruptLine, type SegmentFile } from "../../log/segments.js";
 import { writeFileAtomic } from "../../log/atomic.js";
 import type { JournalPosition } from "../index/entry.js";
 import { readRange as readBytes } from "../index/read-tail.js";
 import { MANIFEST_FILE, POINT_BYTES, pointFile, readManifest, type SeriesKey, type SeriesManifest } from "./manifest.js";
-import { PointBuffer } from "./points.js";
+import type { PointBuffer } from "./points.js";
+import { scanPoints } from "./scan-points.js";
 import type { StepRange } from "./history-options.js";
 
 /** Journal bytes read at a time when folding points. */
@@ -85,23 +86,14 @@ async function foldPoints(journal: string, pos: JournalPosition | undefined, key
       // In chunks, so a build holds one chunk of journal and its points at a time, not a segment.
       for (let chunk = FOLD_CHUNK_BYTES; offset < st.size; ) {
         const buf = readBytes(fd, offset, Math.min(st.size, offset + chunk));
-        const scan = scanSegment(buf, name);
         if (buf.length === 0) break; // shrank while read: the next read finds the position gone
+        const scan = scanPoints(buf, name, keys, key);
         const atEnd = offset + buf.length >= st.size;
         if (scan.validEnd === 0 && !atEnd) {
           chunk *= 2; // a line longer than the chunk
           continue;
         }
         for (const c of scan.corrupt) corrupt.push({ ...c, offset: c.offset + offset });
-        for (const r of scan.records) {
-          if (r.t !== "m" || (key !== undefined && r.k !== key)) continue;
-          let points = keys.get(r.k);
-          if (points === undefined) {
-            points = new PointBuffer();
-            keys.set(r.k, points);
-          }
-          points.push(r.st, r.ts, r.v);
-        }
         offset += scan.validEnd;
         position = { segment: name, offset, size: st.size, mtimeMs: st.mtimeMs };
         afterChunk?.({ keys, corrupt, position });
