@@ -49,6 +49,8 @@ export default defineConfig([
     esbuildPlugins: [sdkAsPackage],
   },
   { ...common, entry: { "cli/main": "src/cli/main.ts" }, format: ["esm"] },
+  // Builds a long run's point files off the writer's thread (src/store/series/background.ts finds it next to the bundle).
+  { ...common, entry: { "series-worker": "src/store/series/series-worker.ts" }, format: ["esm"] },
   // The dashboard's browser app (mltrail ui), served as /app.js: one script, no inline code.
   {
     entry: { "ui/app": "src/ui/client/main.ts" },

@@ -1,14 +1,16 @@
 // Queries of the local store against MLflow's SQLite store, on the same runs.
-// Usage: node bench/local-queries.mjs [--runs 10000] [--points 2000000] [--quick] [--only queries|create-end|long]
+// Usage: node bench/local-queries.mjs [--runs 10000] [--points 2000000] [--quick] [--only queries|create-end|long] [--rebuild]
 // Builds N runs (5 params, 3 metrics × 5 steps, 1 tag) through the SDK and the same runs in an
 // MLflow SQLite database (MlflowClient, sqlite:/// URI, from .cache/mlflow-venv; cached under
 // bench/results/cache), then times each query cold (a new process: opening the store is timed,
 // process start-up and imports are not) and warm (median of 5 more calls in that process),
-// the long-run reads (getRun; getMetricHistory of one key, first and cold, a step range,
-// maxResults, a sampled read) and create + end of a run, and
+// the long-run reads (the run written by a child process that exits at once; getRun;
+// getMetricHistory of one key, first and cold, a step range, maxResults, a sampled read;
+// with --rebuild also a first read with no point files at all) and create + end of a run, and
 // prints each ratio. Figures, not assertions.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { BENCH_DIR, RESULTS_DIR, fmt, loadMltrail, median, parseArgs, printTable, writeResult } from "./common.mjs";
 
@@ -96,6 +98,23 @@ if (args["child-query"] !== undefined) {
   for (let i = 0; i < 5; i++) warm.push((await once()).ms);
   await tracker.close();
   console.log(JSON.stringify({ cold_ms: cold, warm_ms: median(warm), results: first.n }));
+  process.exit(0);
+}
+if (args["child-write"] !== undefined) {
+  // Writes the long run as a training script would, and exits right after: point files the
+  // writer built off its main thread are there, the rest is left to the first read.
+  const { Tracker } = await loadMltrail();
+  const tracker = new Tracker(opts(args.root, "bench-long"));
+  const run = await tracker.startRun();
+  const steps = Number(args["child-write"]) / 5;
+  const t = performance.now();
+  for (let s = 0; s < steps; s++) {
+    run.logMetrics({ m0: s, m1: 1 / (s + 1), m2: s % 7, m3: -s, m4: 0.5 }, { step: s });
+    if (s % 20_000 === 0) await new Promise(setImmediate);
+  }
+  await run.end();
+  await tracker.close();
+  console.log(JSON.stringify({ runId: run.id, ms: performance.now() - t }));
   process.exit(0);
 }
 if (args["child-long"] !== undefined) {
@@ -233,38 +252,57 @@ if (part("create-end")) {
 
 // long run: POINTS metric points over 5 keys (m0..m4), then cold reads in new processes
 if (part("long")) {
-  const longRoot = path.join(cache, `long-${POINTS}`);
+  // v2: written by a writer that builds the point files as it goes (older caches have none).
+  const longRoot = path.join(cache, `long-v2-${POINTS}`);
   let runId;
   const idFile = path.join(longRoot, "run-id");
   if (fs.existsSync(idFile)) runId = fs.readFileSync(idFile, "utf8");
   else {
     fs.rmSync(longRoot, { recursive: true, force: true });
-    const tracker = new Tracker(opts(longRoot, "bench-long"));
-    const run = await tracker.startRun();
-    const steps = POINTS / 5;
-    for (let s = 0; s < steps; s++) {
-      run.logMetrics({ m0: s, m1: 1 / (s + 1), m2: s % 7, m3: -s, m4: 0.5 }, { step: s });
-      if (s % 20_000 === 0) await new Promise(setImmediate);
-    }
-    await run.end();
-    await tracker.close();
-    runId = run.id;
+    fs.mkdirSync(longRoot, { recursive: true });
+    const written = node(["--child-write", String(POINTS), "--root", longRoot]);
+    runId = written.runId;
+    console.log(`wrote ${POINTS.toLocaleString("en-US")} points in ${fmt(written.ms / 1000, 1)} s`);
     fs.writeFileSync(idFile, runId);
   }
-  // Point files are derived on the first history read of a long run: start without them.
-  for (const d of fs.readdirSync(path.join(longRoot, "experiments"))) {
-    const runDir = path.join(longRoot, "experiments", d, "runs", runId);
-    if (fs.existsSync(runDir)) fs.rmSync(path.join(runDir, "series"), { recursive: true, force: true });
+  const runDir = fs
+    .readdirSync(path.join(longRoot, "experiments"))
+    .map((d) => path.join(longRoot, "experiments", d, "runs", runId))
+    .find((d) => fs.existsSync(d));
+  const seriesDir = path.join(runDir, "series");
+  // The point files as the writer left them (kept aside, so that every bench run starts there).
+  const asLeft = path.join(longRoot, "series-as-written");
+  if (!fs.existsSync(asLeft)) {
+    if (fs.existsSync(seriesDir)) fs.cpSync(seriesDir, asLeft, { recursive: true });
+    else fs.mkdirSync(asLeft); // the writer exited before any build finished
   }
+  const restore = () => {
+    fs.rmSync(seriesDir, { recursive: true, force: true });
+    fs.cpSync(asLeft, seriesDir, { recursive: true });
+  };
   const long = (mode) => node(["--expose-gc", "--child-long", mode, "--root", longRoot, "--run", runId]);
+  const load = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ");
+  console.log(`load average before the reads: ${load()}`);
+  restore();
   const reads = [
     ["getRun", long("getRun")],
-    ["getMetricHistory (1 key), first read: builds the point files", long("history")],
+    ["getMetricHistory (1 key), first read after the writer", long("history")],
     ["getMetricHistory (1 key), cold", long("history")],
     ["getMetricHistory steps 100,000–100,999, cold", long("range")],
     ["getMetricHistory maxResults 1,000, cold", long("first")],
     ["getSampledMetricHistory maxResults 2,500, cold", long("sampled")],
   ];
+  if (args.rebuild !== undefined) {
+    // A store whose point files are gone (an older release wrote it): the first read builds them all.
+    fs.rmSync(seriesDir, { recursive: true, force: true });
+    reads.push(["getMetricHistory (1 key), no point files: builds them", long("history")]);
+    restore();
+  }
+  console.log(`load average after the reads: ${load()}`);
   results.longRun = { points: POINTS, reads: Object.fromEntries(reads) };
   printTable(
     `A run with ${POINTS.toLocaleString("en-US")} metric points (5 keys), cold in a new process`,

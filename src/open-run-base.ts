@@ -17,6 +17,8 @@ import type { LocalStore } from "./store/local-store.js";
 import type { RunMeta } from "./store/meta.js";
 import type { LiveFold } from "./store/index/live-fold.js";
 import { rowMeta } from "./store/index/run-index.js";
+import { isLongJournal } from "./store/index/tail-fold.js";
+import { buildSeriesSoon } from "./store/series/background.js";
 
 /** A run open in a tracker. @internal */
 export interface OpenRun {
@@ -66,6 +68,7 @@ export async function recordEnd(
   await store.writeRunMeta(paths, ended);
   const row = await live.endedRow(meta.runId, rowMeta(ended), paths, { status, time: endTime }, lastSeq);
   if (row !== undefined) store.indexEndedRun(meta.experimentId, row);
+  if (await isLongJournal(paths.journal)) buildSeriesSoon(paths.dir, paths.journal);
 }
 
 /** Opens a run's log for writing (takes its lock; a write error marks the live fold failed). @internal */
@@ -80,6 +83,7 @@ export function openRunLog(input: OpenRunInput, paths: RunPaths, runId: string, 
       input.onError(err);
     },
     onCommit: () => input.onCommit(runId),
+    onRotate: () => buildSeriesSoon(paths.dir, paths.journal),
   });
 }
 

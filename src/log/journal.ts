@@ -39,6 +39,8 @@ export interface JournalWriterOptions {
   readonly onError?: (error: SpoolError) => void;
   /** Called after each successful group commit (replication listens). */
   readonly onCommit?: () => void;
+  /** Called after the writer moved on to a new segment: the previous one is sealed. */
+  readonly onRotate?: () => void;
   /**
    * Most bytes of records kept in memory while writes fail (a full disk). Past it, logging
    * calls throw {@link StorageFullError} for the records that do not fit (never a silent drop).
@@ -348,6 +350,7 @@ export class JournalWriter {
     this.syncedSeq = this.writtenSeq;
     this.fd = next;
     this.segmentSize = 0;
+    this.opts.onRotate?.();
   }
 
   /** fsyncs what has been written, synchronously. */

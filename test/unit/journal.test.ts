@@ -276,7 +276,8 @@ describe("corruption mid-file", () => {
 
 describe("segments", () => {
   it("rotates past segmentBytes, keeps order, reopens at the right seq, and readJournal(fromSeq) skips earlier segments", async () => {
-    const opts: JournalWriterOptions = { ...INTERVAL, segmentBytes: 300 };
+    let rotations = 0;
+    const opts: JournalWriterOptions = { ...INTERVAL, segmentBytes: 300, onRotate: () => rotations++ };
     const { writer } = await JournalWriter.open(tmp, opts);
     const expected: JournalRecord[] = [];
     for (let batch = 0; batch < 20; batch++) {
@@ -292,6 +293,7 @@ describe("segments", () => {
 
     const segs = await listSegments(tmp);
     expect(segs.length).toBeGreaterThan(5);
+    expect(rotations).toBe(segs.length - 1); // each sealed segment announced (long runs build point files then)
     expect(segs[0]?.name).toBe(segmentName(1));
     for (let i = 1; i < segs.length; i++) expect((segs[i] as { firstSeq: number }).firstSeq).toBeGreaterThan((segs[i - 1] as { firstSeq: number }).firstSeq);
     const all = await readJournal(tmp);
