@@ -115,8 +115,23 @@ module.exports = {
       severity: "error",
       comment:
         "The MLflow protocol (REST client, HTTP transport, artifact proxy, registry on tags) is reached only through src/backends/mlflow/: the tracker, runs and the replicator speak the backend interface (src/backends/types.ts). options.ts and the entry use the HTTP auth helpers and type.",
-      from: { path: "^src/", pathNot: ["^src/backends/mlflow/", "^src/(options|index)\\.ts$", "^src/remote/(mlflow/|http\\.ts$|artifacts\\.ts$|artifact-sync\\.ts$|registry\\.ts$|registry-audit\\.ts$|history\\.ts$|errors\\.ts$)"] },
+      from: { path: "^src/", pathNot: ["^src/backends/mlflow/", "^src/browser/", "^src/(options|index)\\.ts$", "^src/remote/(mlflow/|http\\.ts$|artifacts\\.ts$|artifact-sync\\.ts$|registry\\.ts$|registry-audit\\.ts$|history\\.ts$|errors\\.ts$)"] },
       to: { path: "^src/remote/(mlflow/|http\\.ts$|artifacts\\.ts$|artifact-sync\\.ts$|registry\\.ts$|registry-audit\\.ts$|history\\.ts$)" },
+    },
+    {
+      name: "browser-build-is-node-free",
+      severity: "error",
+      comment:
+        "mltrail/browser (src/browser) runs in web pages: nothing it imports, directly or through other modules, may need a Node built-in. It is the browser's counterpart of src/backends/mlflow/ and src/log/ (IndexedDB run log, fetch transport), so it may use the MLflow protocol modules that are node-free.",
+      from: { path: "^src/browser/" },
+      to: { path: "^(node:|(fs|path|os|http|https|net|tls|stream|events|child_process|crypto|zlib|url|util|worker_threads|perf_hooks|async_hooks|readline)(/|$))", reachable: true },
+    },
+    {
+      name: "browser-build-stays-out-of-the-node-sdk",
+      severity: "error",
+      comment: "Only the browser entry's own modules import src/browser; the Node SDK never loads it.",
+      from: { path: "^src/", pathNot: "^src/browser/" },
+      to: { path: "^src/browser/" },
     },
     {
       name: "http-auth-helpers-only",
@@ -157,7 +172,7 @@ module.exports = {
       name: "no-orphans",
       severity: "error",
       comment: "A module nothing imports is dead code (entries and declaration files aside).",
-      from: { orphan: true, path: "^src/", pathNot: ["^src/index\\.ts$", "^src/integrations/tfjs\\.ts$", "^src/cli/main\\.ts$", "^src/ab/index\\.ts$", "^src/explain/index\\.ts$", "^src/ui/client/main\\.ts$", "\\.d\\.ts$"] },
+      from: { orphan: true, path: "^src/", pathNot: ["^src/index\\.ts$", "^src/integrations/tfjs\\.ts$", "^src/cli/main\\.ts$", "^src/ab/index\\.ts$", "^src/explain/index\\.ts$", "^src/ui/client/main\\.ts$", "^src/browser/index\\.ts$", "\\.d\\.ts$"] },
       to: {},
     },
   ],

@@ -1,0 +1,294 @@
+/**
+ * The browser Tracker: the Node SDK's tracking calls for a page, with IndexedDB as the run log
+ * and `fetch` as the transport. Records are durable in IndexedDB once the group commit after
+ * the logging call's task has run; replication sends them to the MLflow server from there, and
+ * a later page load sends whatever an earlier one left.
+ *
+ * @packageDocumentation
+ */
+import { MltrailError, StateError } from "../errors.js";
+import { checkFunction, checkOptions } from "../model/args.js";
+import type { ReplicationHealth } from "../remote/health.js";
+import { createFetchHttpClient } from "../remote/fetch-http.js";
+import type { FlushOptions, FlushResult, RejectedRecord } from "./types.js";
+import { Core } from "./core.js";
+import { browserGlobals } from "./dom.js";
+import { type ResolvedBrowserOptions, type TrackerOptions, resolveBrowserOptions } from "./options.js";
+import { type BrowserRunHost, Run } from "./run.js";
+import { type StartRunOptions, newRun, planBrowserRun, runToResume, startRecords } from "./start.js";
+
+/**
+ * Counts kept by a browser tracker since it was created.
+ * @example `tracker.stats().pending`
+ */
+export interface BrowserTrackerStats {
+  /** Records logged through this tracker. */
+  readonly logged: number;
+  /** Records in IndexedDB (they survive a reload or a crashed tab). */
+  readonly written: number;
+  /** Same as `written`: IndexedDB commits with strict durability. */
+  readonly durable: number;
+  /** Records the server acknowledged (a drained earlier page load's included). */
+  readonly acked: number;
+  /** Records not yet acknowledged (they stay in IndexedDB until they are). */
+  readonly pending: number;
+  /** Records the server rejected (kept in IndexedDB's `rejected` store). */
+  readonly rejected: number;
+  /** Runs open in this tracker. */
+  readonly activeRuns: number;
+  /** Health of replication to the server. */
+  readonly state: ReplicationHealth;
+  /** The last error seen, if any. */
+  readonly lastError: string | undefined;
+}
+
+/**
+ * Events of a browser tracker.
+ * @example `tracker.on("error", (e) => console.warn(e.message))`
+ */
+export interface BrowserTrackerEvents {
+  /** A problem that did not throw: transport failures, a full storage quota, paused replication. */
+  error: [error: MltrailError];
+  /** A record the server rejected; it is kept in IndexedDB's `rejected` store. */
+  rejected: [record: RejectedRecord];
+  /** Replication changed state. */
+  state: [state: ReplicationHealth];
+}
+
+type Listeners = { [E in keyof BrowserTrackerEvents]: Set<(...args: BrowserTrackerEvents[E]) => void> };
+
+/**
+ * Tracks runs from a web page to an MLflow server (which must allow the page's origin with
+ * `--cors-allowed-origins`). Same calls as the Node SDK's `Tracker`; records go to IndexedDB
+ * first, so a reload, a crashed tab or a lost network loses nothing.
+ *
+ * @example
+ * ```ts
+ * import { Tracker } from "mltrail/browser";
+ * const tracker = new Tracker({ trackingUri: "https://mlflow.example.com", experiment: "in-browser" });
+ * const run = await tracker.startRun({ name: "fit", resume: "auto" });
+ * run.logMetric("loss", 0.3, { step: 1 });
+ * await run.end();
+ * await tracker.flush({ timeoutMs: 5000 });
+ * ```
+ */
+export class Tracker {
+  /** The options after defaults (credentials are not shown by `JSON.stringify`). */
+  readonly options: ResolvedBrowserOptions;
+  private readonly corePromise: Promise<Core>;
+  private readonly open = new Map<string, Run>();
+  private readonly listeners: Listeners = { error: new Set(), rejected: new Set(), state: new Set() };
+  private logged = 0;
+  private lastError: string | undefined;
+  private closed = false;
+  private readonly host: BrowserRunHost;
+  private readonly stopWatching: () => void;
+
+  /**
+   * @param options - see {@link TrackerOptions}; `trackingUri` is required.
+   * @throws ValidationError naming the first bad option; StateError without IndexedDB or Web Locks.
+   */
+  constructor(options: TrackerOptions) {
+    this.options = resolveBrowserOptions(options);
+    const g = browserGlobals();
+    const { auth } = this.options;
+    const http = createFetchHttpClient({ trackingUri: this.options.trackingUri, timeoutMs: this.options.requestTimeoutMs, ...auth });
+    this.corePromise = Core.open(this.options, g, http, {
+      error: (e) => this.emitError(e),
+      state: (s) => this.emit("state", s),
+      rejected: (doc, record, error) => this.emit("rejected", { runId: doc.remoteRunId ?? doc.rk, seq: record.s, record, error }),
+    });
+    this.corePromise.catch((e: unknown) => this.emitError(e instanceof MltrailError ? e : new MltrailError(String(e), { cause: e })));
+    this.host = {
+      append: (doc, records) => {
+        this.core.commit.append(doc, records);
+        this.logged += records.length;
+      },
+      finishRun: async (run) => {
+        this.open.delete(run.key);
+        await this.core.commit.flush();
+        this.core.pump.notify(run.key, true);
+      },
+      flushRun: () => this.core.commit.flush(),
+    };
+    const onHide = (): void => {
+      if (g.document?.visibilityState === undefined || g.document.visibilityState === "hidden") this.onPageHide();
+    };
+    g.addEventListener?.("pagehide", onHide);
+    g.addEventListener?.("visibilitychange", onHide);
+    this.stopWatching = () => {
+      g.removeEventListener?.("pagehide", onHide);
+      g.removeEventListener?.("visibilitychange", onHide);
+    };
+  }
+
+  private coreValue: Core | undefined;
+  private get core(): Core {
+    if (this.coreValue === undefined) throw new StateError("the tracker is not open yet (await startRun first)");
+    return this.coreValue;
+  }
+
+  private async ready(): Promise<Core> {
+    if (this.closed) throw StateError.of("tracker", "closed", "is closed: create a new Tracker");
+    this.coreValue ??= await this.corePromise;
+    return this.coreValue;
+  }
+
+  /** Adds a listener. @example `tracker.on("state", (s) => console.log(s))` */
+  on<E extends keyof BrowserTrackerEvents>(event: E, listener: (...args: BrowserTrackerEvents[E]) => void): this {
+    this.listeners[event].add(listener);
+    return this;
+  }
+
+  /** Removes a listener. @example `tracker.off("state", listener)` */
+  off<E extends keyof BrowserTrackerEvents>(event: E, listener: (...args: BrowserTrackerEvents[E]) => void): this {
+    this.listeners[event].delete(listener);
+    return this;
+  }
+
+  private emit<E extends keyof BrowserTrackerEvents>(event: E, ...args: BrowserTrackerEvents[E]): void {
+    for (const l of this.listeners[event]) (l as (...a: BrowserTrackerEvents[E]) => void)(...args);
+  }
+
+  private emitError(error: MltrailError): void {
+    this.lastError = error.message;
+    this.emit("error", error);
+  }
+
+  /**
+   * Starts a run (or continues one with `resume`). With a reachable server the run is created
+   * there first (so `run.id` is the server's id, within 10 s); otherwise it starts in
+   * IndexedDB and is created on the server later, once, by its run key.
+   * @example `const run = await tracker.startRun({ name: "fit", params: { lr: 1e-3 } });`
+   */
+  async startRun(options: StartRunOptions = {}): Promise<Run> {
+    const core = await this.ready();
+    const plan = planBrowserRun(options, this.options);
+    const now = Date.now();
+    const resumed = plan.resume === undefined ? undefined : await runToResume(core, plan);
+    let doc = resumed;
+    try {
+      if (doc !== undefined) {
+        const records = startRecords(doc, plan.params, plan.tags, doc.ended === true ? doc.seq + 1 : doc.seq, now);
+        if (doc.ended === true) records.unshift({ s: doc.seq + 1, t: "resume", ts: now });
+        core.own.add(doc.rk);
+        core.commit.append(doc, records);
+        this.logged += records.length;
+      } else {
+        const fresh = await newRun(core, { ...plan, resume: undefined }, now);
+        doc = fresh.doc;
+        await core.locks.take(doc.rk, 0); // a new key: always free
+        core.own.add(doc.rk);
+        core.commit.append(doc, fresh.records);
+        this.logged += fresh.records.length;
+        core.announce(doc.rk);
+      }
+      await core.commit.flush();
+    } finally {
+      if (resumed !== undefined) core.resuming.delete(resumed.rk);
+    }
+    const sender = core.pump.sender(doc);
+    await Promise.race([sender.ensureRemoteRun().catch(() => undefined), new Promise((r) => setTimeout(r, Math.min(10_000, this.options.requestTimeoutMs)))]);
+    core.pump.start(sender);
+    const run = new Run(doc, this.host, doc.seq);
+    this.open.set(run.key, run);
+    return run;
+  }
+
+  /**
+   * Runs `fn` inside a new run: it ends FINISHED when `fn` resolves and FAILED when it throws
+   * (the error is rethrown).
+   * @example `await tracker.withRun({ name: "fold-1" }, async (run) => train(run));`
+   */
+  async withRun<T>(options: StartRunOptions, fn: (run: Run) => Promise<T> | T): Promise<T> {
+    checkFunction("withRun fn", fn);
+    const run = await this.startRun(options);
+    let result: T;
+    try {
+      result = await fn(run);
+    } catch (err) {
+      await run.end({ status: "FAILED" });
+      throw err;
+    }
+    await run.end();
+    return result;
+  }
+
+  /** The most recently started run that is still open. @example `tracker.activeRun()?.id` */
+  activeRun(): Run | undefined {
+    return [...this.open.values()].at(-1);
+  }
+
+  /**
+   * Commits what is queued and waits up to `timeoutMs` for the server to acknowledge every
+   * pending record (this page's and the earlier page loads' it took over). Never throws for
+   * transport problems: what is not acknowledged stays in IndexedDB and counts in `pending`.
+   * @throws StorageFullError while IndexedDB refuses the queued records (they stay queued).
+   * @example `const { pending } = await tracker.flush({ timeoutMs: 5000 });`
+   */
+  async flush(options: FlushOptions = {}): Promise<FlushResult> {
+    checkOptions("options", options);
+    const core = await this.ready();
+    await core.commit.flush();
+    await core.pump.flush(options.timeoutMs ?? this.options.closeTimeoutMs);
+    const s = this.stats();
+    return { acked: s.acked, pending: s.pending, rejected: s.rejected };
+  }
+
+  /**
+   * Counts of logged, written, acknowledged, pending and rejected records, and the
+   * replication state.
+   * @example `console.log(tracker.stats())`
+   */
+  stats(): BrowserTrackerStats {
+    const core = this.coreValue;
+    const written = core?.commit.written ?? 0;
+    return {
+      logged: this.logged,
+      written,
+      durable: written,
+      acked: core?.pump.acked ?? 0,
+      pending: (core?.pump.pending ?? 0) + (core?.commit.queued ?? 0),
+      rejected: core?.pump.rejected ?? 0,
+      activeRuns: this.open.size,
+      state: core?.pump.state ?? "UP",
+      lastError: this.lastError ?? core?.pump.lastError,
+    };
+  }
+
+  /**
+   * Ends open runs (FINISHED), flushes, waits for the server up to `timeoutMs`, then stops;
+   * what is not acknowledged stays in IndexedDB for the next page load. Idempotent.
+   * @example `await tracker.close({ timeoutMs: 5000 })`
+   */
+  async close(options: FlushOptions = {}): Promise<FlushResult> {
+    if (!this.closed) {
+      await Promise.all([...this.open.values()].map((r) => r.end()));
+      const result = await this.flush(options);
+      this.closed = true;
+      this.stopWatching();
+      this.core.close();
+      return result;
+    }
+    const s = this.stats();
+    return { acked: s.acked, pending: s.pending, rejected: s.rejected };
+  }
+
+  /** The page is going away: commit what is queued and send the last batches with `keepalive`. */
+  private onPageHide(): void {
+    const core = this.coreValue;
+    if (core === undefined || this.closed) return;
+    void core.commit.flush().catch(() => undefined);
+    for (const run of this.open.values()) core.pump.sender(run.doc).sendWithKeepalive(core.commit.queuedOf(run.key));
+  }
+
+  /** What `JSON.stringify(tracker)` shows: options without credentials, and counts. @example `JSON.stringify(tracker)` */
+  toJSON(): Record<string, unknown> {
+    const { auth, ...rest } = this.options;
+    return {
+      options: { ...rest, auth: auth.token === undefined && auth.headers === undefined ? "none" : "***" },
+      activeRuns: this.open.size,
+      closed: this.closed,
+    };
+  }
+}
