@@ -6,33 +6,17 @@
  * @packageDocumentation
  */
 import { ConflictError, StateError, ValidationError } from "./errors.js";
-import {
-  logArtifact,
-  logArtifacts,
-  logData,
-  logDataset,
-  logJson,
-  logModel,
-  type ArtifactContext,
-  type ArtifactInfo,
-  type ArtifactOptions,
-  type DatasetInfo,
-  type DatasetOptions,
-  type LoggedModel,
-  type LogModelOptions,
-} from "./artifacts/run-artifacts.js";
-import { logFigure, logImage, logTable, type ImageOptions, type LoggedImage, type TableInput } from "./media/log.js";
-import type { ImageInput } from "./media/image.js";
+import type { ArtifactContext } from "./artifacts/run-artifacts.js";
+export { END_QUEUED, RUN_ADDONS, type EndOptions, type MetricOptions, type RunAddonAccess } from "./run-types.js";
+import { RunArtifacts } from "./run-artifacts.js";
 import type { JournalWriter } from "./log/journal.js";
 import type { LiveFold } from "./store/index/live-fold.js";
-import { endJson, keyValueJson, metricJson } from "./log/record.js";
-import type { Clock } from "./internal/clock.js";
+import { endJson, keyValueJson } from "./log/record.js";
 import type { EndStatus, NestedParams, ParamValue } from "./model/types.js";
+import { checkMetrics, END_QUEUED, RUN_ADDONS, type EndOptions, type MetricOptions, type RunAddonAccess, type RunHostOf } from "./run-types.js";
 import { flattenParams } from "./model/flatten-params.js";
-import { checkOptions, checkRequiredOptions } from "./model/args.js";
+import { checkOptions } from "./model/args.js";
 import {
-  ILL_FORMED_RULE,
-  isWellFormedText,
   checkKey,
   checkMetricOptions,
   checkMetricValue,
@@ -44,60 +28,13 @@ import {
   keyLabel,
 } from "./model/validate.js";
 
-/**
- * Options of a metric logging call.
- * @example `run.logMetric("loss", 0.3, { step: 10 })`
- */
-export interface MetricOptions {
-  /** Training step, an integer. @default 0 */
-  readonly step?: number;
-  /** Time of the measurement, integer ms since the epoch. @default the time of the call */
-  readonly timestamp?: number;
-}
-
-/**
- * Options of `run.end()`.
- * @example `await run.end({ status: "FAILED" })`
- */
-export interface EndOptions {
-  /** Final status. @default "FINISHED" */
-  readonly status?: EndStatus;
-}
-
 /** What a Run needs from its tracker. @internal */
-export interface RunHost {
-  readonly clock: Clock;
-  /** Durably ends the run: called once, after the end record is queued. */
-  finishRun(run: Run, status: EndStatus, endTime: number): Promise<void>;
-  /** Makes the run's records durable in the local log (never waits for a server). */
-  flushRun(run: Run): Promise<void>;
-  /** The run's id on the tracking server, once known. */
-  remoteId(run: Run): string | undefined;
-  /** The run's page in the server's UI, once the server has created the run. */
-  runUrl?(run: Run): string | undefined;
-  /** Prints a warning through the tracker's logger. */
-  warn?(message: string): void;
-}
+export type RunHost = RunHostOf<Run>;
 
 /** Whether the "logging after the exit hooks ended the run" warning was printed (once per process). */
 let lateCallWarned = false;
 
 const END_STATUSES: readonly string[] = ["FINISHED", "FAILED", "KILLED"];
-
-/** Key of the exit-path end method: not a name users can call. @internal */
-export const END_QUEUED: unique symbol = Symbol("mltrail.endQueued");
-
-/** Key of the add-ons' access (system metrics, console capture): not a name users can call. @internal */
-export const RUN_ADDONS: unique symbol = Symbol("mltrail.runAddons");
-
-/** What add-ons get from a run: its artifact context, and hooks run synchronously before its end record. @internal */
-export interface RunAddonAccess {
-  readonly artifacts: ArtifactContext;
-  /** Runs `hook` once, synchronously, right before the end record (on `end()` and on the exit paths). */
-  onEnd(hook: () => void): void;
-  /** The highest step of the metrics whose key starts with `prefix` (a resumed run's earlier ones included). */
-  maxStep(prefix: string): number | undefined;
-}
 
 /**
  * A run being logged. Get one from `tracker.startRun()` or `tracker.withRun()`.
@@ -116,7 +53,7 @@ export interface RunAddonAccess {
  * for (let step = 0; step < 100; step++) run.logMetric("loss", 1 / (step + 1), { step });
  * ```
  */
-export class Run implements AsyncDisposable {
+export class Run extends RunArtifacts implements AsyncDisposable {
   /** Run id (a 32-hex-digit local id, or the server's id for runs created online). */
   readonly id: string;
   /** Id of the experiment the run belongs to. */
@@ -128,7 +65,7 @@ export class Run implements AsyncDisposable {
 
   private readonly writer: JournalWriter;
   private readonly host: RunHost;
-  private readonly artifacts: ArtifactContext;
+  protected readonly artifacts: ArtifactContext;
   /** What this run logged, folded as it goes (its index row at the end). */
   private readonly live: LiveFold;
   private ending: Promise<void> | undefined;
@@ -147,6 +84,7 @@ export class Run implements AsyncDisposable {
     artifactsDir: string;
     live: LiveFold;
   }) {
+    super();
     this.id = init.id;
     this.live = init.live;
     this.experimentId = init.experimentId;
@@ -265,10 +203,9 @@ export class Run implements AsyncDisposable {
       if (options.step !== undefined) step = checkStep(key, options.step);
       if (options.timestamp !== undefined) timestamp = checkTimestamp(key, options.timestamp);
     }
-    const s = this.writer.nextSeq();
     const ts = timestamp ?? this.host.clock();
+    this.writer.appendMetric(keyJson, value, ts, step);
     this.live.metric(key, value, step, ts);
-    this.writer.append(metricJson(s, keyJson, value, ts, step), s);
   }
 
   /**
@@ -286,28 +223,11 @@ export class Run implements AsyncDisposable {
    */
   logMetrics(metrics: Readonly<Record<string, number>>, options?: MetricOptions): void {
     if (!this.open()) return;
-    checkRecord("metrics", metrics);
-    let step = 0;
-    let timestamp: number | undefined;
-    const keys: string[] = [];
-    const rawKeys: string[] = [];
-    const values: number[] = [];
-    for (const key in metrics) {
-      rawKeys.push(key);
-      keys.push(checkKey("metric", key));
-      values.push(checkMetricValue(key, metrics[key]));
-    }
-    if (options !== undefined) {
-      checkMetricOptions(options);
-      const first = Object.keys(metrics)[0] ?? "metrics";
-      if (options.step !== undefined) step = checkStep(first, options.step);
-      if (options.timestamp !== undefined) timestamp = checkTimestamp(first, options.timestamp);
-    }
+    const { keys, rawKeys, values, step, timestamp } = checkMetrics(metrics, options);
     const ts = timestamp ?? this.host.clock();
     for (let i = 0; i < keys.length; i++) {
+      this.writer.appendMetric(keys[i] as string, values[i] as number, ts, step);
       this.live.metric(rawKeys[i] as string, values[i] as number, step, ts);
-      const s = this.writer.nextSeq();
-      this.writer.append(metricJson(s, keys[i] as string, values[i] as number, ts, step), s);
     }
   }
 
@@ -337,99 +257,6 @@ export class Run implements AsyncDisposable {
       const s = this.writer.nextSeq();
       this.writer.append(keyValueJson(s, "t", keyJson, text, ts), s);
     }
-  }
-
-  /**
-   * Copies a file into the run's artifacts (hashing it with sha256) and records it in the run
-   * log; with a server it is uploaded in the background, surviving outages and crashes.
-   * Paths with `..`, absolute paths, backslashes or NUL are rejected. A symlink is followed
-   * (its target's bytes are stored under the link's name); a dangling link or a special file
-   * (FIFO, socket, device) throws `SourceEntryError`.
-   * @example `await run.logArtifact("plots/loss.png", { artifactPath: "plots" })`
-   */
-  logArtifact(localPath: string, options?: ArtifactOptions): Promise<ArtifactInfo> {
-    return logArtifact(this.artifacts, localPath, options);
-  }
-
-  /**
-   * Logs every file of a folder, keeping its structure under `artifactPath`. Symlinks are
-   * followed, to files and folders, inside or outside the folder; no entry is ever skipped. A
-   * dangling link, a link loop or a special file throws `SourceEntryError` naming its path,
-   * before anything is recorded.
-   * @example `await run.logArtifacts("out/", { artifactPath: "outputs" })`
-   */
-  logArtifacts(dir: string, options?: ArtifactOptions): Promise<ArtifactInfo[]> {
-    return logArtifacts(this.artifacts, dir, options);
-  }
-
-  /**
-   * Logs a text as an artifact file.
-   * @example `await run.logText(summary, "model_summary.txt")`
-   */
-  logText(text: string, artifactPath: string): Promise<ArtifactInfo> {
-    if (typeof text !== "string") return Promise.reject(new ValidationError("text", text, "must be a string"));
-    if (!isWellFormedText(text)) return Promise.reject(new ValidationError("text", text, ILL_FORMED_RULE));
-    return logData(this.artifacts, text, artifactPath);
-  }
-
-  /**
-   * Logs a JSON value as an artifact file (pretty-printed). A circular reference, a bigint or
-   * a value with no JSON form is rejected with a `ValidationError`.
-   * @example `await run.logJSON({ threshold: 0.4 }, "config.json")`
-   */
-  logJSON(value: unknown, artifactPath: string): Promise<ArtifactInfo> {
-    return logJson(this.artifacts, value, artifactPath);
-  }
-
-  /**
-   * Logs an image: PNG or JPEG bytes, raw pixels `{ data, width, height }` (RGBA, RGB or grey)
-   * or a TF.js tensor (`[h, w, c]`, floats in [0, 1]). With a key (`"samples"`, `"val/masks"`)
-   * it is stored by step in MLflow's layout, so MLflow's image grid shows it with a step
-   * slider; a path ending in `.png`/`.jpg` logs a plain file instead.
-   * @example `await run.logImage(tf.browser.fromPixels(canvas), "samples", { step: epoch })`
-   */
-  logImage(image: ImageInput, path: string, options?: ImageOptions): Promise<LoggedImage> {
-    return Promise.resolve().then(() => logImage(this.artifacts, image, path, options));
-  }
-
-  /**
-   * Logs a table in MLflow's format (`{"columns", "data"}` JSON, listed in the tag
-   * `mlflow.loggedArtifacts`), so `mlflow.load_table` reads it. Logging again to the same path
-   * appends rows, as MLflow does. The path must end in `.json`.
-   * @example `await run.logTable([{ text: "hi", score: 0.9 }], "eval/predictions.json")`
-   */
-  logTable(rows: TableInput, path: string): Promise<ArtifactInfo> {
-    return Promise.resolve().then(() => logTable(this.artifacts, rows, path));
-  }
-
-  /**
-   * Logs a chart as an SVG or HTML file (a `.svg` or `.html` path), shown by MLflow's
-   * artifact viewer.
-   * @example `await run.logFigure(svgText, "plots/roc.svg")`
-   */
-  logFigure(figure: string, path: string): Promise<ArtifactInfo> {
-    return logFigure(this.artifacts, figure, path);
-  }
-
-  /**
-   * Logs a model folder as artifacts with one content digest over all its files (tag
-   * `mltrail.model/<artifactPath>`); `registerModel` uses it, so identical files make no new version.
-   * Symlinks are followed as in `logArtifacts` (a Hugging Face cache snapshot logs every file).
-   * @example `const { contentDigest } = await run.logModel("model/", { artifactPath: "model", signature })`
-   */
-  logModel(dir: string, options: LogModelOptions): Promise<LoggedModel> {
-    return Promise.resolve().then(() => logModel(this.artifacts, dir, checkRequiredOptions("logModel options", options)));
-  }
-
-  /**
-   * Records a dataset input: its DVC-compatible md5 (equal to what `dvc add` records) and
-   * sha256 when given a `path`, and what DVC already knows about it from `.dvc` files or
-   * `dvc.lock`. With a server it becomes an MLflow dataset input. `path` must be a regular file
-   * or a folder (symlinks followed as in `logArtifacts`); anything else throws `SourceEntryError`.
-   * @example `await run.logDataset({ name: "churn-train", path: "data/train.csv", context: "training" })`
-   */
-  logDataset(options: DatasetOptions): Promise<DatasetInfo> {
-    return Promise.resolve().then(() => logDataset(this.artifacts, checkRequiredOptions("logDataset options", options)));
   }
 
   /**

@@ -1,110 +1,33 @@
 /**
- * The journal writer of one run. Logging calls hand it finished JSON lines (no I/O); it
- * appends everything queued in one event-loop turn with a single write (group commit),
- * checksums each line, fsyncs per the durability setting and rotates segments.
+ * The journal writer of one run. Logging calls hand it records (no I/O), which it encodes and
+ * checksums into its commit buffer at once (line-buffer.ts); it appends everything queued in
+ * one event-loop turn with a single write (group commit), fsyncs per the durability setting
+ * and rotates segments.
  *
  * A failed write (a full disk above all) never loses a record: the partial write is cut, the
  * records stay queued in memory (up to `maxPendingBytes`), the failure is reported once per
  * outage, and the write is retried with backoff until it succeeds.
  */
 import * as fs from "node:fs";
-import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { SpoolError, StorageFullError } from "../errors.js";
-import { crc32 } from "./crc.js";
-import { isDiskFull, storageError } from "./fs-errors.js";
-import { listSegments, scanSegment, segmentName, type CorruptLine } from "./segments.js";
+import { type SpoolError, StorageFullError } from "../errors.js";
+import { JournalFsync } from "./journal-fsync.js";
+import { storageError } from "./fs-errors.js";
+import { LineBuffer, metricLineMax, textLineMax } from "./line-buffer.js";
+import { recoverJournal, type RecoveryReport } from "./recover.js";
+import { listSegmentsSync, segmentName } from "./segments.js";
+import { WriteOutage } from "./write-outage.js";
+import type { JournalWriterOptions } from "./journal-options.js";
 
-/**
- * How often the run log is fsynced (reaches the disk): `"interval"` every `fsyncIntervalMs`
- * when something was written, `"always"` after every group commit (once per event-loop turn).
- * `flush()` and `end()` always fsync.
- * @example `new Tracker({ experiment: "churn", durability: "always" })`
- */
-export type Durability = "interval" | "always";
+export { recoverJournal, type RecoveryReport } from "./recover.js";
 
-/** Options of a {@link JournalWriter}. */
-export interface JournalWriterOptions {
-  readonly durability: Durability;
-  readonly fsyncIntervalMs: number;
-  /**
-   * 0: write at the end of every event-loop turn. > 0: gather records for up to this many ms
-   * and write them together (fewer writes; a SIGKILL can then lose up to this much).
-   * @default 0
-   */
-  readonly commitIntervalMs?: number;
-  /** Rotate to a new segment past this size. @default 64 MiB */
-  readonly segmentBytes?: number;
-  /** Called for write errors that happen outside a caller's await (group commits, timed fsyncs). */
-  readonly onError?: (error: SpoolError) => void;
-  /** Called after each successful group commit (replication listens). */
-  readonly onCommit?: () => void;
-  /** Called after the writer moved on to a new segment: the previous one is sealed. */
-  readonly onRotate?: () => void;
-  /**
-   * Most bytes of records kept in memory while writes fail (a full disk). Past it, logging
-   * calls throw {@link StorageFullError} for the records that do not fit (never a silent drop).
-   * @default 64 MiB
-   */
-  readonly maxPendingBytes?: number;
-  /** Called when a {@link JournalWriter.close} that failed on a full disk completed later. */
-  readonly onLateClose?: () => void;
-}
-
-/** What recovery found when a journal was opened for writing. */
-export interface RecoveryReport {
-  /** Bytes of a torn tail cut from the last segment (a crash mid-write). */
-  readonly truncatedBytes: number;
-  /** Corrupt lines kept in place (they are skipped by readers and reported). */
-  readonly corrupt: readonly CorruptLine[];
-  /** Sequence number of the last good record. */
-  readonly lastSeq: number;
-}
+export type { Durability, JournalWriterOptions } from "./journal-options.js";
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const INITIAL_BUFFER = 64 * 1024;
 /** A commit buffer grown past this (one huge turn) is dropped afterwards, so memory does not stay high. */
 const KEEP_BUFFER_MAX = 16 * 1024 * 1024;
-const HEX = Buffer.from("0123456789abcdef", "latin1");
 const DEFAULT_MAX_PENDING = 64 * 1024 * 1024;
-const RETRY_MIN_MS = 50;
-const RETRY_MAX_MS = 2000;
-
-/** Writes `value` as 8 lowercase hex digits at `buf[at..at+8)`. */
-function writeHex8(buf: Buffer, at: number, value: number): void {
-  for (let i = 7; i >= 0; i--) {
-    buf[at + i] = HEX[value & 0xf] as number;
-    value >>>= 4;
-  }
-}
-
-/**
- * Cuts a torn tail from the last segment and returns the last good sequence number. Only
- * the process holding the run's lock may call it.
- */
-export async function recoverJournal(dir: string): Promise<RecoveryReport> {
-  const segments = await listSegments(dir);
-  const corrupt: CorruptLine[] = [];
-  for (let i = segments.length - 1; i >= 0; i--) {
-    const seg = segments[i];
-    if (seg === undefined) break;
-    const file = path.join(dir, seg.name);
-    const buf = await fsp.readFile(file);
-    const scan = scanSegment(buf, seg.name);
-    corrupt.push(...scan.corrupt);
-    let truncatedBytes = 0;
-    if (i === segments.length - 1 && scan.tailBytes > 0) {
-      await fsp.truncate(file, scan.validEnd);
-      truncatedBytes = scan.tailBytes;
-    }
-    const last = scan.records[scan.records.length - 1];
-    if (last !== undefined || i === 0) {
-      return { truncatedBytes, corrupt, lastSeq: last?.s ?? (seg.firstSeq > 0 ? seg.firstSeq - 1 : 0) };
-    }
-    if (truncatedBytes > 0) return { truncatedBytes, corrupt, lastSeq: seg.firstSeq - 1 };
-  }
-  return { truncatedBytes: 0, corrupt, lastSeq: 0 };
-}
 
 /** Appends checksummed lines to a run's journal. */
 export class JournalWriter {
@@ -112,32 +35,26 @@ export class JournalWriter {
   private handedSeq: number;
   /** Last sequence number written to the OS (survives SIGKILL). */
   writtenSeq: number;
-  /** Last sequence number fsynced (survives power loss). */
-  syncedSeq: number;
-  /** The last write error, until a later write succeeds. */
-  lastError: SpoolError | undefined;
+  /** The current write outage, if any. */
+  private readonly outage: WriteOutage;
 
-  private readonly dir: string;
+  readonly dir: string;
   private readonly opts: JournalWriterOptions;
   private readonly segmentBytes: number;
-  /** Lines queued this turn, already UTF-8 encoded, each behind a 9-byte CRC placeholder. */
-  private buf: Buffer = Buffer.allocUnsafe(INITIAL_BUFFER);
-  private len = 0;
-  private lines = 0;
+  /** Lines queued this turn, encoded and checksummed. */
+  private readonly queue = new LineBuffer(INITIAL_BUFFER);
   private pendingLastSeq = 0;
+  private readonly fsyncs: JournalFsync;
   private scheduled = false;
-  private fd: number;
+  /** @internal The current segment's file descriptor. */
+  fd: number;
   private segmentSize: number;
   private timer: NodeJS.Timeout | undefined;
-  private syncing: Promise<void> | undefined;
-  private closed = false;
-  /** Set while writes fail: the retry timer owns the next commit. */
-  private retryTimer: NodeJS.Timeout | undefined;
-  private retryDelay = RETRY_MIN_MS;
+  /** @internal */
+  closed = false;
   /** A close() failed on a full disk: close once the backlog is written. */
   private closeWhenWritten = false;
   private drainWaiters: (() => void)[] = [];
-  private readonly exitReport = (): void => this.lastAttemptAtExit();
   private readonly commitCallback = (): void => {
     this.scheduled = false;
     try {
@@ -153,12 +70,21 @@ export class JournalWriter {
     this.segmentSize = size;
     this.handedSeq = lastSeq;
     this.writtenSeq = lastSeq;
-    this.syncedSeq = lastSeq;
+    this.fsyncs = new JournalFsync(this, lastSeq);
     this.opts = opts;
     this.segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.outage = new WriteOutage({
+      dir,
+      onError: opts.onError,
+      retry: () => {
+        this.scheduled = false;
+        this.commitCallback();
+      },
+      lastAttempt: () => this.lastAttemptAtExit(),
+    });
     if (opts.durability === "interval") {
       this.timer = setInterval(() => {
-        if (this.writtenSeq > this.syncedSeq) this.sync().catch((err: unknown) => this.opts.onError?.(err as SpoolError));
+        if (this.fsyncs.due) this.sync().catch((err: unknown) => this.opts.onError?.(err as SpoolError));
       }, opts.fsyncIntervalMs);
       this.timer.unref();
     }
@@ -166,9 +92,12 @@ export class JournalWriter {
 
   /** Opens (creating if needed) a journal for appending, after recovering a torn tail. */
   static async open(dir: string, opts: JournalWriterOptions): Promise<{ writer: JournalWriter; recovery: RecoveryReport }> {
-    await fsp.mkdir(dir, { recursive: true });
-    const recovery = await recoverJournal(dir);
-    const segments = await listSegments(dir);
+    // Synchronous calls: a new run's journal is an empty folder, and a few microseconds of
+    // syscalls beat trips through the thread pool on a loaded machine. Only an existing
+    // journal (a resumed run) is read off the main thread.
+    fs.mkdirSync(dir, { recursive: true });
+    const segments = listSegmentsSync(dir);
+    const recovery = segments.length === 0 ? { truncatedBytes: 0, corrupt: [], lastSeq: 0 } : await recoverJournal(dir, segments);
     const last = segments[segments.length - 1];
     const name = last?.name ?? segmentName(recovery.lastSeq + 1);
     const file = path.join(dir, name);
@@ -189,12 +118,30 @@ export class JournalWriter {
 
   /** Queues one record's JSON text (built with the `seq` from {@link nextSeq}); it is written at the end of this event-loop turn. */
   append(json: string, seq: number): void {
-    const need = this.len + 10 + json.length * 3;
-    if (need > this.buf.length) this.growFor(need, seq);
-    this.len += 9; // CRC placeholder, filled at commit
-    this.len += this.buf.write(json, this.len, "utf8");
-    this.buf[this.len++] = 0x0a;
-    this.lines++;
+    this.reserve(textLineMax(json), seq);
+    this.queue.text(json);
+    this.queued(seq);
+  }
+
+  /**
+   * Queues a metric record, numbered here (the hot path: its line is encoded straight into the
+   * commit buffer, the same bytes as `metricJson`). Returns its sequence number.
+   */
+  appendMetric(keyJson: string, value: number, timestamp: number, step: number): number {
+    const seq = this.handedSeq + 1;
+    this.reserve(metricLineMax(keyJson), seq);
+    this.handedSeq = seq;
+    this.queue.metric(seq, keyJson, value, timestamp, step);
+    this.queued(seq);
+    return seq;
+  }
+
+  private reserve(bytes: number, seq: number): void {
+    const need = this.queue.len + bytes;
+    if (need > this.queue.buf.length) this.growFor(need, seq);
+  }
+
+  private queued(seq: number): void {
     this.pendingLastSeq = seq;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -205,14 +152,28 @@ export class JournalWriter {
     }
   }
 
+  /**
+   * Adds files or folders to fsync along with the journal's next fsync (and every later one
+   * until it succeeds): with `"interval"` a new run's run.json and folders reach the disk with
+   * its first records instead of on their own, one fsync after another, at its start.
+   */
+  alsoSync(paths: readonly string[]): void {
+    this.fsyncs.alsoSync(paths);
+  }
+
+  /** Last sequence number fsynced (survives power loss). */
+  get syncedSeq(): number {
+    return this.fsyncs.syncedSeq;
+  }
+
   /** Number of queued records not yet written. */
   get pendingCount(): number {
-    return this.lines;
+    return this.queue.lines;
   }
 
   /** Bytes of records queued and not yet written. */
   get pendingBytes(): number {
-    return this.len;
+    return this.queue.len;
   }
 
   /**
@@ -220,33 +181,20 @@ export class JournalWriter {
    * `close()`, once the backlog is written and the file closed.
    */
   drained(): Promise<void> {
-    if (this.lines === 0 && !this.closeWhenWritten) return Promise.resolve();
+    if (this.queue.lines === 0 && !this.closeWhenWritten) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   private growFor(need: number, seq: number): void {
-    if (this.lastError !== undefined && need > (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING)) {
+    const outage = this.outage.error;
+    if (outage !== undefined && need > (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING)) {
       if (this.handedSeq === seq) this.handedSeq = seq - 1; // the record was not taken: no gap in the sequence
       throw new StorageFullError(
-        `the run log cannot be written (${this.lastError.message}) and ${this.lines} record(s) (${this.len} bytes) already wait in memory, the most it keeps: this record was not logged`,
+        `the run log cannot be written (${outage.message}) and ${this.queue.lines} record(s) (${this.queue.len} bytes) already wait in memory, the most it keeps: this record was not logged`,
         { path: this.dir },
       );
     }
-    const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
-  }
-
-  /** Fills each queued line's CRC placeholder. Lines hold no raw newline (JSON escapes it). */
-  private sealLines(): void {
-    const buf = this.buf;
-    let pos = 0;
-    while (pos < this.len) {
-      const nl = buf.indexOf(0x0a, pos + 9);
-      writeHex8(buf, pos, crc32(buf.subarray(pos + 9, nl)));
-      buf[pos + 8] = 0x20;
-      pos = nl + 1;
-    }
+    this.queue.grow(need);
   }
 
   /**
@@ -255,12 +203,12 @@ export class JournalWriter {
    * queued and a retry is scheduled.
    */
   commitSync(): void {
-    if (this.lines === 0 || this.closed) return;
-    this.sealLines();
-    const length = this.len;
+    const queue = this.queue;
+    if (queue.lines === 0 || this.closed) return;
+    const length = queue.len;
     try {
       let off = 0;
-      while (off < length) off += fs.writeSync(this.fd, this.buf, off, length - off);
+      while (off < length) off += fs.writeSync(this.fd, queue.buf, off, length - off);
     } catch (err) {
       // Cut a partial write so a retry cannot leave half a line in the middle of the file.
       try {
@@ -268,46 +216,17 @@ export class JournalWriter {
       } catch {
         // The tail is then a torn line, which recovery cuts.
       }
-      this.failed(err);
-      throw this.lastError;
+      this.scheduled = true; // appends wait for the retry instead of failing once per turn
+      throw this.outage.failed(err, queue.lines);
     }
-    if (this.lastError !== undefined) this.recovered();
-    this.len = 0;
-    this.lines = 0;
-    if (this.buf.length > KEEP_BUFFER_MAX) this.buf = Buffer.allocUnsafe(INITIAL_BUFFER);
+    if (this.outage.error !== undefined) this.outage.recovered();
+    queue.clear(KEEP_BUFFER_MAX);
     this.writtenSeq = this.pendingLastSeq;
     this.segmentSize += length;
     if (this.opts.durability === "always") this.syncSync();
     if (this.segmentSize >= this.segmentBytes) this.rotate();
     this.opts.onCommit?.();
-    if (this.lines === 0) this.settleDrain();
-  }
-
-  private failed(err: unknown): void {
-    const what = `cannot append ${this.lines} record(s) to the run log`;
-    const kept = "they stay queued in memory and are written as soon as it succeeds";
-    const began = this.lastError === undefined;
-    this.lastError = isDiskFull(err)
-      ? new StorageFullError(`${what}: the disk is full; ${kept}`, { cause: err, path: this.dir })
-      : new SpoolError(`${what}: ${(err as Error).message}; ${kept}`, { cause: err, path: this.dir });
-    if (began) this.opts.onError?.(this.lastError); // once per outage, however many retries fail
-    this.scheduled = true; // appends wait for the retry instead of failing once per turn
-    if (this.retryTimer === undefined) {
-      if (this.retryDelay === RETRY_MIN_MS) process.on("exit", this.exitReport);
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        this.scheduled = false;
-        this.commitCallback();
-      }, this.retryDelay);
-      this.retryTimer.unref();
-      this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
-    }
-  }
-
-  private recovered(): void {
-    this.lastError = undefined;
-    this.retryDelay = RETRY_MIN_MS;
-    process.off("exit", this.exitReport);
+    if (queue.lines === 0) this.settleDrain();
   }
 
   private settleDrain(): void {
@@ -325,13 +244,13 @@ export class JournalWriter {
 
   /** The process exits while writes fail: one last try, then say on stderr what was not written. */
   private lastAttemptAtExit(): void {
-    if (this.lines === 0 || this.closed) return;
+    if (this.queue.lines === 0 || this.closed) return;
     try {
       this.commitSync();
       this.syncSync();
     } catch {
       process.stderr.write(
-        `mltrail: ${this.lines} record(s) (sequence ${this.writtenSeq + 1}–${this.pendingLastSeq}) could not be written to the run log at ${this.dir}: ${this.lastError?.message ?? "write failed"}\n`,
+        `mltrail: ${this.queue.lines} record(s) (sequence ${this.writtenSeq + 1}–${this.pendingLastSeq}) could not be written to the run log at ${this.dir}: ${this.outage.error?.message ?? "write failed"}\n`,
       );
     }
   }
@@ -347,40 +266,21 @@ export class JournalWriter {
     }
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
-    this.syncedSeq = this.writtenSeq;
+    this.fsyncs.syncedSeq = this.writtenSeq;
     this.fd = next;
     this.segmentSize = 0;
+    this.alsoSync([this.dir]); // the new segment's name reaches the disk with its first fsync
     this.opts.onRotate?.();
   }
 
   /** fsyncs what has been written, synchronously. */
   syncSync(): void {
-    if (this.closed) return;
-    const target = this.writtenSeq;
-    fs.fsyncSync(this.fd);
-    this.syncedSeq = Math.max(this.syncedSeq, target);
+    this.fsyncs.syncSync();
   }
 
-  /** fsyncs what has been written, off the main thread. */
-  async sync(): Promise<void> {
-    if (this.syncing !== undefined) await this.syncing;
-    if (this.closed || this.syncedSeq >= this.writtenSeq) return;
-    const target = this.writtenSeq;
-    const fd = this.fd;
-    this.syncing = new Promise<void>((resolve, reject) => {
-      fs.fsync(fd, (err) => {
-        // A segment rotated or closed meanwhile was fsynced synchronously before closing.
-        if (err && fd === this.fd && !this.closed) {
-          reject(new SpoolError(`cannot fsync the run log: ${err.message}`, { cause: err, path: this.dir }));
-        } else resolve();
-      });
-    });
-    try {
-      await this.syncing;
-      this.syncedSeq = Math.max(this.syncedSeq, target);
-    } finally {
-      this.syncing = undefined;
-    }
+  /** fsyncs what has been written (and the paths of {@link alsoSync}), off the main thread. */
+  sync(): Promise<void> {
+    return this.fsyncs.sync();
   }
 
   /** Writes and fsyncs everything queued: once it resolves, the records survive power loss. */
@@ -399,10 +299,10 @@ export class JournalWriter {
     try {
       await this.flush();
     } catch (err) {
-      if (this.lines > 0) this.closeWhenWritten = true;
+      if (this.queue.lines > 0) this.closeWhenWritten = true;
       throw err;
     }
-    if (this.syncing !== undefined) await this.syncing;
+    await this.fsyncs.settled();
     this.closeSync();
   }
 
@@ -411,12 +311,12 @@ export class JournalWriter {
     if (this.closed) return;
     try {
       this.commitSync();
-      this.syncSync();
+      if (this.fsyncs.due) this.syncSync(); // not again after close()'s fsync
     } finally {
-      if (this.lines === 0 || this.retryTimer === undefined) {
+      if (this.queue.lines === 0 || !this.outage.retrying) {
         this.closed = true;
         if (this.timer !== undefined) clearInterval(this.timer);
-        if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+        this.outage.stop();
         fs.closeSync(this.fd);
       }
     }

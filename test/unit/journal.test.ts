@@ -359,6 +359,48 @@ describe("durability", () => {
       vi.useRealTimers();
     }
   });
+
+  it("fsyncs the paths of alsoSync in the journal's next fsync round, once, and not again on close", async () => {
+    const opened: string[] = [];
+    const openSync = fs.openSync.bind(fs);
+    vi.spyOn(fs, "openSync").mockImplementation((file, flags, mode) => {
+      if (flags === "r") opened.push(String(file));
+      return openSync(file, flags, mode);
+    });
+    const fsyncs = vi.spyOn(fs, "fsync");
+    const fsyncSyncs = vi.spyOn(fs, "fsyncSync");
+    syncBuiltinESMExports();
+    const { writer } = await JournalWriter.open(tmp, INTERVAL);
+    const other = path.join(tmp, "run.json");
+    fs.writeFileSync(other, "{}");
+    writer.alsoSync([tmp, other]);
+    const s = writer.nextSeq();
+    writer.append(metric(s, "m", 1, TS, 1).json, s);
+    await writer.flush();
+    expect(writer.syncedSeq).toBe(s);
+    expect(opened).toEqual([tmp, other]);
+    expect(fsyncs).toHaveBeenCalledTimes(3); // the journal and both paths, in parallel
+    await writer.flush(); // nothing new: no fsync
+    await writer.close();
+    expect(fsyncs).toHaveBeenCalledTimes(3);
+    expect(fsyncSyncs).not.toHaveBeenCalled(); // close() did not fsync a second time
+  });
+});
+
+describe("appendMetric", () => {
+  it("numbers its records in the writer's sequence and reads back as metricJson's", async () => {
+    const { writer } = await JournalWriter.open(tmp, INTERVAL);
+    const s1 = writer.nextSeq();
+    writer.append(tag(s1, "team", "a", TS).json, s1);
+    expect(writer.appendMetric(JSON.stringify("loss"), 0.25, TS, 3)).toBe(2);
+    expect(writer.appendMetric(JSON.stringify("损失"), Number.NaN, TS + 1, -4)).toBe(3);
+    await writer.close();
+    expectRecords((await readJournal(tmp)).records, [
+      tag(1, "team", "a", TS).expected,
+      metric(2, "loss", 0.25, TS, 3).expected,
+      metric(3, "损失", Number.NaN, TS + 1, -4).expected,
+    ]);
+  });
 });
 
 describe("group commit", () => {

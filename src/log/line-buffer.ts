@@ -1,0 +1,162 @@
+/**
+ * The journal writer's commit buffer: records queued in one event-loop turn, already as the
+ * bytes of their lines (`<crc32 hex> <json>\n`), checksummed as they are queued.
+ *
+ * Metric records, nearly all of a run's records, are written byte by byte in plain
+ * JavaScript: no JSON string is built, and the only allocation is the text of a fractional
+ * value (`String(value)`, the shortest text that reads back as the same double, as
+ * `JSON.stringify` gives). The bytes are exactly those of `metricJson`, so the journal format
+ * does not change. Other records are JSON text from `record.ts`.
+ */
+import { crc32Range } from "./crc.js";
+
+const HEX = Buffer.from("0123456789abcdef", "latin1");
+const ascii = (s: string): Uint8Array => Buffer.from(s, "latin1");
+const M_SEQ = ascii('{"s":');
+const M_KEY = ascii(',"t":"m","k":');
+const M_VALUE = ascii(',"v":');
+const M_TS = ascii(',"ts":');
+const M_STEP = ascii(',"st":');
+const NAN = ascii('"NaN"');
+const INF = ascii('"Infinity"');
+const NEG_INF = ascii('"-Infinity"');
+const NEG_ZERO = ascii("-0");
+
+/** Most bytes a metric line takes besides its key's JSON (CRC, fixed parts, 3 numbers of ≤ 24 characters, value). */
+const METRIC_FIXED_MAX = 160;
+
+/** Bytes to reserve for a metric line with this key JSON. */
+export function metricLineMax(keyJson: string): number {
+  return METRIC_FIXED_MAX + keyJson.length * 3;
+}
+
+/** Bytes to reserve for a line of this JSON text. */
+export function textLineMax(json: string): number {
+  return 10 + json.length * 3;
+}
+
+function put(buf: Uint8Array, at: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) buf[at + i] = bytes[i] as number;
+  return at + bytes.length;
+}
+
+/** Writes a non-negative integer below 2^31 in decimal. */
+function putSmall(buf: Uint8Array, at: number, n: number): number {
+  const digits = n < 1e5 ? (n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : n < 1e4 ? 4 : 5) : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10;
+  let end = at + digits;
+  for (let x = n; end > at; x = (x / 10) | 0) buf[--end] = 48 + (x % 10);
+  return at + digits;
+}
+
+/** Writes a safe integer in decimal, as `String(n)` would. */
+function putInt(buf: Uint8Array, at: number, n: number): number {
+  if (n < 0) {
+    buf[at++] = 45; // -
+    n = -n;
+  }
+  if (n < 0x80000000) return putSmall(buf, at, n);
+  const high = Math.floor(n / 1e9);
+  at = putSmall(buf, at, high);
+  let low = n - high * 1e9;
+  for (let i = at + 8; i >= at; i--) {
+    buf[i] = 48 + (low % 10);
+    low = (low / 10) | 0;
+  }
+  return at + 9;
+}
+
+/** Writes the characters of an ASCII string. */
+function putAscii(buf: Uint8Array, at: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[at + i] = s.charCodeAt(i);
+  return at + s.length;
+}
+
+/** Writes a metric value as `encodeMetricValue` does (finite numbers as JSON numbers, others as strings). */
+function putValue(buf: Uint8Array, at: number, v: number): number {
+  if ((v | 0) === v) return v === 0 && 1 / v < 0 ? put(buf, at, NEG_ZERO) : putInt(buf, at, v);
+  if (v - v === 0) return putAscii(buf, at, String(v));
+  if (Number.isNaN(v)) return put(buf, at, NAN);
+  return put(buf, at, v > 0 ? INF : NEG_INF);
+}
+
+/** A growable buffer of checksummed journal lines. */
+export class LineBuffer {
+  buf: Buffer;
+  /** Bytes queued. */
+  len = 0;
+  /** Lines queued. */
+  lines = 0;
+  /** The digits of the last timestamp written: calls of one millisecond share them. */
+  private readonly tsDigits = new Uint8Array(24);
+  private tsLength = 0;
+  private lastTimestamp = Number.NaN;
+
+  constructor(private readonly initial: number) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  /** Room for `need` bytes in total (the caller checks bounds first). */
+  grow(need: number): void {
+    const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  /** Empties the buffer; one grown past `keepMax` is dropped, so memory does not stay high. */
+  clear(keepMax: number): void {
+    this.len = 0;
+    this.lines = 0;
+    if (this.buf.length > keepMax) this.buf = Buffer.allocUnsafe(this.initial);
+  }
+
+  /** Queues the line of a metric record (room reserved with {@link metricLineMax}). */
+  metric(seq: number, keyJson: string, value: number, timestamp: number, step: number): void {
+    const buf = this.buf;
+    const start = this.len;
+    let at = put(buf, start + 9, M_SEQ);
+    at = putInt(buf, at, seq);
+    at = put(buf, at, M_KEY);
+    const keyAt = at;
+    for (let i = 0; i < keyJson.length; i++) {
+      const c = keyJson.charCodeAt(i);
+      if (c > 0x7f) {
+        at = keyAt + buf.write(keyJson, keyAt, "utf8"); // a key with letters beyond ASCII
+        break;
+      }
+      buf[at++] = c;
+    }
+    at = put(buf, at, M_VALUE);
+    at = putValue(buf, at, value);
+    at = put(buf, at, M_TS);
+    if (timestamp !== this.lastTimestamp) {
+      this.lastTimestamp = timestamp;
+      this.tsLength = putInt(this.tsDigits, 0, timestamp);
+    }
+    for (let i = 0; i < this.tsLength; i++) buf[at + i] = this.tsDigits[i] as number;
+    at += this.tsLength;
+    at = put(buf, at, M_STEP);
+    at = putInt(buf, at, step);
+    buf[at++] = 0x7d; // }
+    this.seal(start, at);
+  }
+
+  /** Queues the line of a record given as JSON text (room reserved with {@link textLineMax}). */
+  text(json: string): void {
+    const start = this.len;
+    this.seal(start, start + 9 + this.buf.write(json, start + 9, "utf8"));
+  }
+
+  /** Fills the CRC prefix of the line `[start, end)` and ends it. JSON holds no raw newline. */
+  private seal(start: number, end: number): void {
+    const buf = this.buf;
+    let crc = crc32Range(buf, start + 9, end);
+    for (let i = start + 7; i >= start; i--) {
+      buf[i] = HEX[crc & 0xf] as number;
+      crc >>>= 4;
+    }
+    buf[start + 8] = 0x20;
+    buf[end] = 0x0a;
+    this.len = end + 1;
+    this.lines++;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The hot path's byte encoder of metric lines writes exactly the line `metricJson` + CRC
+ * would: same JSON bytes, same checksum, for any value (NaN, ±Infinity, -0, huge and tiny
+ * doubles, integers past 2^31), any safe-integer step and timestamp, and any valid key
+ * (letters beyond ASCII included). The JS CRC equals zlib's.
+ */
+import * as zlib from "node:zlib";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { crc32Range } from "../../src/log/crc.js";
+import { LineBuffer, metricLineMax } from "../../src/log/line-buffer.js";
+import { metricJson } from "../../src/log/record.js";
+
+const line = (json: string): string => `${zlib.crc32(json).toString(16).padStart(8, "0")} ${json}\n`;
+
+const value = fc.oneof(
+  fc.double(),
+  fc.integer(),
+  fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0, 2 ** 31, -(2 ** 31), 2 ** 53, 1e21, 5e-324),
+  fc.maxSafeInteger(),
+);
+const key = fc.oneof(fc.stringMatching(/^[a-z_/.:-]{1,20}$/), fc.constantFrom("损失", "précision/val", "ключ 1", "metric_00"));
+const int = fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.constantFrom(0, -1, 2 ** 31 - 1, 2 ** 31, 1e9, 1e9 - 1, 1764170000000));
+
+describe("LineBuffer.metric", () => {
+  it("writes the bytes of metricJson with its CRC prefix, line after line", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(), key, value, int, int), { minLength: 1, maxLength: 20 }), (records) => {
+        const buf = new LineBuffer(64); // grows: every record reserves its room first
+        let expected = "";
+        for (const [seq, k, v, ts, step] of records) {
+          const keyJson = JSON.stringify(k);
+          if (buf.len + metricLineMax(keyJson) > buf.buf.length) buf.grow(buf.len + metricLineMax(keyJson));
+          buf.metric(seq + 1, keyJson, v, Math.abs(ts), step);
+          expected += line(metricJson(seq + 1, keyJson, v, Math.abs(ts), step));
+        }
+        expect(buf.buf.subarray(0, buf.len).toString("utf8")).toBe(expected);
+        expect(buf.lines).toBe(records.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("shares the digits of a repeated timestamp without mixing them up with a new one", () => {
+    const buf = new LineBuffer(4096);
+    const stamps = [1764170000000, 1764170000000, 1764170000001, 5, 1764170000001];
+    for (const [i, ts] of stamps.entries()) buf.metric(i + 1, '"loss"', 0.5, ts, i);
+    expect(buf.buf.subarray(0, buf.len).toString("utf8")).toBe(stamps.map((ts, i) => line(metricJson(i + 1, '"loss"', 0.5, ts, i))).join(""));
+  });
+});
+
+describe("crc32Range", () => {
+  it("equals zlib.crc32 over any range of any bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), (bytes, a, b) => {
+        const start = bytes.length === 0 ? 0 : a % (bytes.length + 1);
+        const end = start + (bytes.length === 0 ? 0 : b % (bytes.length - start + 1));
+        expect(crc32Range(bytes, start, end)).toBe(zlib.crc32(bytes.subarray(start, end)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
