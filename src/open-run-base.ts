@@ -1,8 +1,12 @@
 /**
  * What opening a run (new or resumed) hands the tracker, and the steps both ways share: taking
- * the run log with its lock, recording the end in run.json and the run index.
+ * the run log with its lock, writing run.json at the start, and ending the run on disk
+ * (journal, run.json, run index) with one round of fsyncs.
  */
+import * as path from "node:path";
 import type { MltrailError, SpoolError } from "./errors.js";
+import type { StagedFile } from "./log/atomic.js";
+import type { Durability } from "./log/journal.js";
 import type { Clock } from "./internal/clock.js";
 import { RunLog } from "./log/run-log.js";
 import type { EndStatus } from "./model/types.js";
@@ -54,21 +58,63 @@ export interface OpenRunInput {
   readonly onCommit: (runId: string) => void;
 }
 
-/** Writes a run's end to run.json and the run index, once its journal is closed. @internal */
-export async function recordEnd(
+/**
+ * Ends a run on disk: closes its journal (`close`: the end record written and fsynced) while
+ * run.json's end is written to a temp file and fsynced in the same round, then renames it
+ * into place and appends the run's index row. One round of fsyncs, run in parallel, instead
+ * of one fsync after another. run.json is renamed only once the journal holds the end (the
+ * journal's end record is what readers trust; a power loss can leave the older run.json, never
+ * an empty one). @internal
+ */
+export async function endRun(
   store: LocalStore,
   paths: RunPaths,
   meta: RunMeta,
   live: LiveFold,
-  lastSeq: number,
+  close: () => Promise<boolean>,
+  lastSeq: () => number,
   status: EndStatus,
   endTime: number,
 ): Promise<void> {
   const ended = { ...meta, status, endTime };
-  await store.writeRunMeta(paths, ended);
-  const row = await live.endedRow(meta.runId, rowMeta(ended), paths, { status, time: endTime }, lastSeq);
+  let staged: StagedFile | undefined;
+  try {
+    staged = store.stageRunMeta(paths, ended);
+  } catch {
+    staged = undefined; // a full disk: closing the journal says so, or run.json is written after it
+  }
+  const [closing, syncing] = await Promise.allSettled([close(), staged?.sync()]);
+  if (closing.status === "rejected" || !closing.value) {
+    staged?.abort();
+    if (closing.status === "rejected") throw closing.reason;
+    return;
+  }
+  if (staged !== undefined && syncing.status === "fulfilled") staged.commit();
+  else {
+    staged?.abort();
+    await store.writeRunMeta(paths, ended);
+  }
+  const row = await live.endedRow(meta.runId, rowMeta(ended), paths, { status, time: endTime }, lastSeq());
   if (row !== undefined) store.indexEndedRun(meta.experimentId, row);
   if (await isLongJournal(paths.journal)) buildSeriesSoon(paths.dir, paths.journal);
+}
+
+/**
+ * Writes a new run's run.json: fsynced before the rename (a power loss never leaves an empty
+ * one), and with `"interval"` the folders' fsyncs go with the journal's first fsync instead of
+ * one after another here; `"always"` waits for them. @internal
+ */
+export async function writeStartMeta(store: LocalStore, paths: RunPaths, meta: RunMeta, log: RunLog, durability: Durability): Promise<void> {
+  const staged = store.stageRunMeta(paths, meta);
+  try {
+    await staged.sync();
+    staged.commit();
+  } catch (err) {
+    staged.abort();
+    throw err;
+  }
+  log.writer.alsoSync([paths.dir, paths.journal, path.dirname(paths.dir)]);
+  if (durability === "always") await log.writer.sync();
 }
 
 /** Opens a run's log for writing (takes its lock; a write error marks the live fold failed). @internal */

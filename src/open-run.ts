@@ -11,7 +11,7 @@ import { Run } from "./run.js";
 import { contextTags, initialTags, planRun, runName } from "./start-run.js";
 import type { RunMeta } from "./store/meta.js";
 import { LiveFold } from "./store/index/live-fold.js";
-import { LockHandoff, openRunLog, recordEnd, type OpenRun, type OpenRunInput } from "./open-run-base.js";
+import { endRun, LockHandoff, openRunLog, writeStartMeta, type OpenRun, type OpenRunInput } from "./open-run-base.js";
 import { resumeRun } from "./resume-run.js";
 import { defined } from "./internal/defined.js";
 import { checkExperimentActive } from "./store/lifecycle-ops.js";
@@ -75,7 +75,7 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
   let state: ReplicationState | undefined;
   try {
     opened = await openRunLog(input, paths, runId, live);
-    await store.writeRunMeta(paths, meta);
+    await writeStartMeta(store, paths, meta, opened, options.durability);
     if (input.target !== undefined) {
       // Saved even offline: the run is bound for this server, and a later tracker sends it.
       const bound = await ReplicationState.load(paths.dir, input.target);
@@ -136,9 +136,9 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
       run.setTags(initialTags(plan, name, context));
       run.logParams(plan.params);
     },
-    async finish(status, endTime) {
-      if (!(await handoff.close(source !== undefined, () => input.onCommit(runId)))) return;
-      await recordEnd(store, paths, meta, live, log.writer.seq, status, endTime);
+    finish(status, endTime) {
+      const close = (): Promise<boolean> => handoff.close(source !== undefined, () => input.onCommit(runId));
+      return endRun(store, paths, meta, live, close, () => log.writer.seq, status, endTime);
     },
   };
 }

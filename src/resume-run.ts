@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { StateError } from "./errors.js";
 import { resumeJson } from "./log/record.js";
-import { LockHandoff, openRunLog, recordEnd, type OpenRun, type OpenRunInput } from "./open-run-base.js";
+import { LockHandoff, openRunLog, endRun, type OpenRun, type OpenRunInput } from "./open-run-base.js";
 import { REPLICATION_FILE, ReplicationState } from "./remote/replication-state.js";
 import type { RunSource } from "./remote/run-replicator.js";
 import { importRemoteRun, localRunId } from "./resume-remote.js";
@@ -98,9 +98,9 @@ export async function resumeRun(input: OpenRunInput, plan: RunPlan & { resume: s
       run.setTags(plan.tags);
       run.logParams(plan.params);
     },
-    async finish(status, endTime) {
-      if (!(await handoff.close(source !== undefined, () => input.onCommit(runId)))) return;
-      await recordEnd(store, paths, { ...meta, status: "RUNNING" }, live, log.writer.seq, status, endTime);
+    finish(status, endTime) {
+      const close = (): Promise<boolean> => handoff.close(source !== undefined, () => input.onCommit(runId));
+      return endRun(store, paths, { ...meta, status: "RUNNING" }, live, close, () => log.writer.seq, status, endTime);
     },
   };
 }

@@ -40,6 +40,27 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Writes a small new file with one `writeSync` (where a full disk is reported, and injected in tests). */
+function writeSmallFileSync(file: string, text: string): void {
+  const fd = fs.openSync(file, "w");
+  try {
+    const bytes = Buffer.from(text, "utf8");
+    let off = 0;
+    while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** {@link readLock}, synchronously. */
+function readLockSync(file: string): LockOwner | undefined {
+  try {
+    return parseLock(fs.readFileSync(file, "utf8"));
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ENOENT" ? undefined : UNREADABLE;
+  }
+}
+
 /** Reads a lock file's owner, or undefined when there is no (readable) lock. */
 export async function readLock(file: string): Promise<LockOwner | undefined> {
   let text: string;
@@ -85,17 +106,19 @@ export async function acquireLock(file: string, what: string): Promise<{ tookOve
     // content complete. (`writeFile(file, { flag: "wx" })` creates it empty first; a rival reading
     // it in that window saw an unreadable owner, judged it stale and took it over: two holders.)
     // The private name is unique per call: parallel calls of one process never share it.
+    // Synchronous calls: a few microseconds each, where trips through the thread pool cost
+    // milliseconds on a loaded machine (a run's start takes this lock).
     const fresh = `${file}.${token}.${attempt}.new`;
     try {
-      await fsp.writeFile(fresh, JSON.stringify(me));
-      await fsp.link(fresh, file);
+      writeSmallFileSync(fresh, JSON.stringify(me));
+      fs.linkSync(fresh, file);
       return { tookOver: undefined, token };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw storageError(err, `cannot take the lock of ${what}`, file);
     } finally {
-      await fsp.rm(fresh, { force: true });
+      fs.rmSync(fresh, { force: true });
     }
-    const owner = await readLock(file);
+    const owner = readLockSync(file);
     if (owner === undefined) continue;
     if (owner.pid === process.pid && owner.host === me.host) {
       throw new ConflictError(`${what} is already open for writing in this process`);

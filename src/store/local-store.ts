@@ -8,13 +8,14 @@
  * {@link LocalStore.onDamage} and skipped by listings; corrupt journal lines are skipped and
  * reported by every read that meets them (the summary cache remembers them).
  */
+import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CorruptDataError, NotFoundError, SpoolError } from "../errors.js";
 import { withLock, readLock, lockIsStale } from "../log/lock.js";
 import { forEachSegment } from "../log/segments.js";
-import { readJsonFile, writeFileAtomic, writeFileAtomicSync } from "../log/atomic.js";
+import { readJsonFile, StagedFile, writeFileAtomic, writeFileAtomicSync } from "../log/atomic.js";
 import { storageError } from "../log/fs-errors.js";
 import type { Experiment, Metric, RunRecord, RunStatus, RunViewType } from "../model/types.js";
 import { keyedRecord } from "../internal/keyed.js";
@@ -126,10 +127,20 @@ export class LocalStore {
     return toExperiment(meta);
   }
 
-  /** Gets an experiment by name, creating it when absent. Safe across processes. */
+  /**
+   * Gets an experiment by name, creating it when absent. Safe across processes. Every
+   * `startRun` asks: the experiment found last time is reused while a `stat` of its document
+   * shows it unchanged (a rename, a deletion or a tag rewrites it), instead of reading every
+   * experiment's document again.
+   */
   async getOrCreateExperiment(name: string, now: number = Date.now()): Promise<Experiment> {
+    const cached = this.experimentsByName.get(name);
+    if (cached !== undefined && this.experimentStamp(cached.experimentId) === cached.stamp) return toExperiment(cached.meta);
     const existing = await this.getExperimentByName(name);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) {
+      await this.rememberExperiment(name, existing.experimentId);
+      return existing;
+    }
     return withLock(this.layout.storeLock, "the local store", async () => {
       const found = (await this.experimentMetas()).find((m) => m.name === name);
       if (found !== undefined) return toExperiment(found);
@@ -149,6 +160,21 @@ export class LocalStore {
     });
   }
 
+  /** Experiments by name, with the stamp of their document when read (see {@link getOrCreateExperiment}). */
+  private readonly experimentsByName = new Map<string, { experimentId: string; stamp: string; meta: ExperimentMeta }>();
+
+  private experimentStamp(id: string): string | undefined {
+    const st = fs.statSync(this.layout.experimentFile(id), { throwIfNoEntry: false });
+    return st === undefined ? undefined : `${st.ino}:${st.size}:${st.mtimeMs}`;
+  }
+
+  /** Caches an experiment's document with the stamp taken before reading it (a change meanwhile makes the next stat differ). */
+  private async rememberExperiment(name: string, id: string): Promise<void> {
+    const stamp = this.experimentStamp(id);
+    const meta = await this.readExperimentMeta(id).catch(() => undefined);
+    if (stamp !== undefined && meta?.name === name) this.experimentsByName.set(name, { experimentId: id, stamp, meta });
+  }
+
   /** Number of runs in an experiment (for run-name templates). */
   async countRuns(experimentId: string): Promise<number> {
     return (await fsp.readdir(this.layout.runsDir(experimentId)).catch(() => [] as string[])).length;
@@ -161,7 +187,7 @@ export class LocalStore {
   async createRunDir(experimentId: string, runId: string): Promise<RunPaths> {
     const paths = new RunPaths(this.layout.runDir(experimentId, runId));
     try {
-      await fsp.mkdir(paths.journal, { recursive: true });
+      fs.mkdirSync(paths.journal, { recursive: true }); // microseconds; a trip through the thread pool per level costs more
     } catch (err) {
       await fsp.rm(paths.dir, { recursive: true, force: true }).catch(() => undefined);
       throw storageError(err, `cannot create the folder of run "${runId}"`, paths.dir);
@@ -179,6 +205,14 @@ export class LocalStore {
   /** Writes a run's meta atomically (at its start, and with status and end time at its end). */
   async writeRunMeta(paths: RunPaths, meta: RunMeta): Promise<void> {
     await writeFileAtomic(paths.meta, runMetaText(meta));
+  }
+
+  /**
+   * Writes a run's meta to a temp file now, to be fsynced alongside other fsyncs and renamed
+   * into place by the caller (`commit()`), or dropped (`abort()`).
+   */
+  stageRunMeta(paths: RunPaths, meta: RunMeta): StagedFile {
+    return new StagedFile(paths.meta, runMetaText(meta));
   }
 
   /**

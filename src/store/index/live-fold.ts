@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { listSegments } from "../../log/segments.js";
+import { listSegmentsSync } from "../../log/segments.js";
 import type { RunPaths } from "../layout.js";
 import { mtimeOf } from "./run-index.js";
 import type { EndStatus } from "../../model/types.js";
@@ -38,7 +38,7 @@ export class LiveFold {
   async endedRow(runId: string, meta: RowMeta, paths: RunPaths, end: { status: EndStatus; time: number }, lastSeq: number): Promise<IndexRow | undefined> {
     const journalDir = paths.journal;
     if (this.failed) return undefined;
-    const last = (await listSegments(journalDir)).pop();
+    const last = listSegmentsSync(journalDir).pop(); // a few names: no trip through the thread pool
     if (last === undefined) return undefined;
     const st = fs.statSync(path.join(journalDir, last.name));
     const position: JournalPosition = { segment: last.name, offset: st.size, size: st.size, mtimeMs: st.mtimeMs };
