@@ -8,6 +8,7 @@
 // Usage: node --expose-gc bench/local-log.mjs [--quick] [--phase throughput|latency|rss]
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { MB, fmt, fmtInt, loadMltrail, median, parseArgs, percentileSorted, printTable, tempDir, trackerOptions, turn, writeResult } from "./common.mjs";
@@ -141,7 +142,8 @@ async function throughputPhase() {
     console.log(
       `bytes/line: mltrail ${fmt(mltrail[0].bytes / THROUGHPUT_CALLS, 1)} (incl. CRC prefix and run records), baseline ${fmt(baseline[0].bytes / THROUGHPUT_CALLS, 1)}`,
     );
-    console.log(`goals: >= 1,000,000 calls/s -> ${mMed >= 1e6 ? "met" : "MISSED"}; ratio >= 0.5 -> ${mMed / bMed >= 0.5 ? "met" : "MISSED"}`);
+    console.log(`load average (1 min): ${fmt(os.loadavg()[0], 1)}`);
+    console.log(`goals: >= 1,000,000 calls/s -> ${mMed >= 1e6 ? "met" : "MISSED"}; ratio >= 0.6 -> ${mMed / bMed >= 0.6 ? "met" : "MISSED"}`);
     return {
       calls: THROUGHPUT_CALLS,
       turn: TURN,
@@ -152,8 +154,9 @@ async function throughputPhase() {
       ratio: mMed / bMed,
       medianCallsPerCpuSec: { mltrail: mCpu, baseline: bCpu },
       cpuRatio: mCpu / bCpu,
-      goals: { callsPerSec: 1_000_000, ratio: 0.5 },
-      met: { callsPerSec: mMed >= 1e6, ratio: mMed / bMed >= 0.5 },
+      loadAverage: os.loadavg()[0],
+      goals: { callsPerSec: 1_000_000, ratio: 0.6 },
+      met: { callsPerSec: mMed >= 1e6, ratio: mMed / bMed >= 0.6 },
     };
   } finally {
     tmp.cleanup();
