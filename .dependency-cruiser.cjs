@@ -114,8 +114,8 @@ module.exports = {
       name: "mlflow-only-through-its-backend",
       severity: "error",
       comment:
-        "The MLflow protocol (REST client, HTTP transport, artifact proxy, registry on tags) is reached only through src/backends/mlflow/: the tracker, runs and the replicator speak the backend interface (src/backends/types.ts). options.ts and the entry use the HTTP auth helpers and type.",
-      from: { path: "^src/", pathNot: ["^src/backends/mlflow/", "^src/browser/", "^src/(options|index)\\.ts$", "^src/remote/(mlflow/|http\\.ts$|artifacts\\.ts$|artifact-sync\\.ts$|registry\\.ts$|registry-audit\\.ts$|history\\.ts$|errors\\.ts$)"] },
+        "The MLflow protocol (REST client, HTTP transport, artifact proxy, registry on tags) is reached only through src/backends/mlflow/: the tracker, runs and the replicator speak the backend interface (src/backends/types.ts). options.ts, options/ and the entry use the HTTP auth helpers and type.",
+      from: { path: "^src/", pathNot: ["^src/backends/mlflow/", "^src/browser/", "^src/(options|index)\\.ts$", "^src/options/", "^src/remote/(mlflow/|http\\.ts$|artifacts\\.ts$|artifact-sync\\.ts$|registry\\.ts$|registry-audit\\.ts$|history\\.ts$|errors\\.ts$)"] },
       to: { path: "^src/remote/(mlflow/|http\\.ts$|artifacts\\.ts$|artifact-sync\\.ts$|registry\\.ts$|registry-audit\\.ts$|history\\.ts$)" },
     },
     {
@@ -136,8 +136,8 @@ module.exports = {
     {
       name: "http-auth-helpers-only",
       severity: "error",
-      comment: "Outside the MLflow backend, only options.ts (auth from env, sealing) and the entry (the HttpAuth type) touch the transport module.",
-      from: { path: "^src/(options|index)\\.ts$" },
+      comment: "Outside the MLflow backend, only options.ts and options/ (auth from env, sealing) and the entry (the HttpAuth type) touch the transport module.",
+      from: { path: "^src/(options\\.ts$|options/|index\\.ts$)" },
       to: { path: "^src/remote/(mlflow/|artifacts\\.ts$|artifact-sync\\.ts$|registry\\.ts$|registry-audit\\.ts$)" },
     },
     {
