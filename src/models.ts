@@ -5,163 +5,26 @@
  *
  * @packageDocumentation
  */
-import * as os from "node:os";
 import { checkNamePolicy } from "./capture/naming.js";
-import { CorruptDataError, type MltrailError, NotFoundError, ValidationError } from "./errors.js";
-import type { RunRecord } from "./model/types.js";
+import { ValidationError, NotFoundError } from "./errors.js";
+import { defined } from "./internal/defined.js";
+import { createRelease } from "./models/release.js";
+import { auditChanges, currentUser, live, missing, own } from "./models/support.js";
+import type { ModelVersion, RegisterModelOptions, RegistryHost } from "./models/types.js";
+import { checkRefArgument, checkRegisterOptions, checkVersionChange } from "./registry/arguments.js";
 import {
   checkAliasName,
   checkModelName,
   checkSignature,
   checkVersionUpdate,
-  explanationsOfRun,
   parseModelRef,
-  planRelease,
   promote as promoteVersion,
-  releaseChangeLines,
-  releaseChanges,
-  releaseWithRetry,
   resolveRef,
   versionIdentity,
-  type Bump,
-  type BumpPolicy,
-  type ModelSignature,
-  type PrereleaseChannel,
 } from "./registry/index.js";
-import type { AuditEntry, DatasetRef, RegistryStore, ReleaseChange, StoredVersion } from "./registry/store.js";
-import { checkRefArgument, checkRegisterOptions, checkVersionChange } from "./registry/arguments.js";
-import type { DatasetInfo } from "./artifacts/run-artifacts.js";
-import { MLFLOW_TAGS } from "./model/system-tags.js";
-import { defined } from "./internal/defined.js";
+import type { AuditEntry, StoredVersion } from "./registry/store.js";
 
-/**
- * Options of `tracker.registerModel`.
- * @example `{ runId: run.id, bump: "minor", rationale: "new features", aliases: ["challenger"] }`
- */
-export interface RegisterModelOptions {
-  /** The run that produced the model. */
-  readonly runId: string;
-  /** Path of the model in the run's artifacts. @default "model" */
-  readonly artifactPath?: string;
-  /** Where the model files are. @default `runs:/<runId>/<artifactPath>` */
-  readonly source?: string;
-  /** An exact version; checked against the rules. @default computed */
-  readonly version?: string;
-  /** The bump to make; must be at least what the changes require. @default inferred from the changes */
-  readonly bump?: Bump;
-  /** Changes the SDK cannot see, each with the bump it requires. @default none */
-  readonly changes?: readonly {
-    /** What changed, as it will appear in the release's change list, e.g. `"retrained on March data"`. */
-    readonly description: string;
-    /** The smallest bump this change needs. */
-    readonly bump: Bump;
-  }[];
-  /** Input/output signature; a breaking difference requires a major bump. @default none */
-  readonly signature?: ModelSignature;
-  /** Digest of the model files; identical content makes no new version. @default the digest `run.logModel` recorded */
-  readonly contentDigest?: string;
-  /**
-   * Digest of the model's architecture (its topology without weights), for models whose
-   * layout mltrail cannot read: with it on this release and the previous one, new weights
-   * of an unchanged architecture are a patch. Any stable string works, e.g. a hash of the
-   * network definition; `architectureDigestOf(json)` computes it for Keras-style JSON.
-   * @default the digest `run.logModel` recorded for a TF.js or Keras folder, else none
-   */
-  readonly architectureDigest?: string;
-  /**
-   * How new weights and changed params are versioned: `"semantic"` (an architecture change
-   * is a minor, a hyperparameter tweak a patch) or `"strict"` (any new weights or params are
-   * a minor). See {@link BumpPolicy}.
-   * @default "semantic"
-   */
-  readonly bumpPolicy?: BumpPolicy;
-  /** Release on a prerelease channel (`1.3.0-rc.0`). @default stable */
-  readonly prerelease?: PrereleaseChannel;
-  /** The first version of a new model. @default "1.0.0" */
-  readonly initial?: "1.0.0" | "0.1.0";
-  /** For a backport: the release whose line gets the new patch. @default none */
-  readonly base?: string;
-  /** Why this release exists. Required when the `requireRationale` option is on. @default "" */
-  readonly rationale?: string;
-  /** Aliases to point at the new version. @default none */
-  readonly aliases?: readonly string[];
-  /** Free tags. @default none */
-  readonly tags?: Readonly<Record<string, string>>;
-  /** Free description. @default none */
-  readonly description?: string;
-}
-
-/**
- * A released model version.
- * @example `const mv = await tracker.getModelVersion("churn@^1"); mv.version // "1.2.0"`
- */
-export interface ModelVersion extends Omit<StoredVersion, "deprecated" | "deletedAt"> {
-  /** Aliases pointing at this version. */
-  readonly aliases: readonly string[];
-  /** True when deprecated (skipped by ranges and `latest`). */
-  readonly deprecated: boolean;
-  /** Why it was deprecated. */
-  readonly deprecationReason: string | undefined;
-}
-
-/** What the registry needs from its tracker. @internal */
-export interface RegistryHost {
-  readonly store: () => Promise<RegistryStore>;
-  readonly getRun: (runId: string) => Promise<RunRecord>;
-  readonly runDatasets: (runId: string) => Promise<readonly DatasetInfo[]>;
-  readonly requireRationale: boolean;
-  readonly namePolicy: RegExp | undefined;
-  readonly clock: () => number;
-}
-
-function currentUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return process.env["USER"] ?? process.env["USERNAME"] ?? "unknown";
-  }
-}
-
-/** What `run.logModel` recorded for `artifactPath` (tag `mltrail.model/<path>`). */
-function loggedModel(run: RunRecord, artifactPath: string): { contentDigest?: string; architectureDigest?: string; signature?: ModelSignature } {
-  const raw = run.data.tags[`mltrail.model/${artifactPath}`];
-  if (raw === undefined) return {};
-  try {
-    const parsed = JSON.parse(raw) as { contentDigest?: string; architectureDigest?: string; signature?: ModelSignature };
-    return {
-      ...(typeof parsed.contentDigest === "string" ? { contentDigest: parsed.contentDigest } : {}),
-      ...(typeof parsed.architectureDigest === "string" ? { architectureDigest: parsed.architectureDigest } : {}),
-      ...(parsed.signature === undefined ? {} : { signature: checkSignature(parsed.signature) }),
-    };
-  } catch {
-    return {};
-  }
-}
-
-/** `map[key]` when it is an own key (so `constructor` is not Object's). */
-function own(map: Readonly<Record<string, string>>, key: string): string | undefined {
-  return Object.hasOwn(map, key) ? map[key] : undefined;
-}
-
-/** The error of a lookup that missed: CorruptDataError when damaged items of the model may hold the answer. */
-async function missing(store: RegistryStore, name: string, message: string): Promise<MltrailError> {
-  const damaged = await store.damaged(name);
-  if (damaged.length === 0) return new NotFoundError(message);
-  return new CorruptDataError(`${message}; ${damaged.length} damaged registry item(s) of the model may hold it: ${damaged.slice(0, 3).join(", ")}`, {
-    path: damaged[0] as string,
-  });
-}
-
-function live(versions: readonly StoredVersion[]): StoredVersion[] {
-  return versions.filter((v) => v.deletedAt === undefined);
-}
-
-/** The audit form of a release's changes: `<category>: <description>`, at most 10, each cut at 200 characters (MLflow tags are small). */
-function auditChanges(changeDetails: readonly ReleaseChange[]): string[] {
-  const lines = releaseChangeLines({ changes: [], changeDetails });
-  const shown = lines.slice(0, 10).map((l) => (l.length > 200 ? `${l.slice(0, 199)}…` : l));
-  return lines.length > 10 ? [...shown, `and ${lines.length - 10} more`] : shown;
-}
+export type { ModelVersion, RegisterModelOptions, RegistryHost } from "./models/types.js";
 
 /** Registry operations of a tracker. @internal */
 export class Models {
@@ -194,67 +57,7 @@ export class Models {
     this.checkRationale(rationale);
     const signature = options.signature === undefined ? undefined : checkSignature(options.signature);
     const aliases = (options.aliases ?? []).map((a, i) => checkAliasName(a, `aliases[${i}]`));
-    const run = await this.host.getRun(options.runId);
-    const artifactPath = options.artifactPath ?? "model";
-    const source = options.source ?? `runs:/${run.info.runId}/${artifactPath}`;
-    const logged = loggedModel(run, artifactPath);
-    const datasets: DatasetRef[] = (await this.host.runDatasets(run.info.runId)).map((d) => ({
-      name: d.name,
-      digest: d.digest,
-      ...defined({ source: d.source }),
-      ...defined({ context: d.context }),
-    }));
-    const contentDigest = options.contentDigest ?? logged.contentDigest;
-    const architectureDigest = options.architectureDigest ?? logged.architectureDigest;
-    const signatureUsed = signature ?? logged.signature;
-    const explanations = explanationsOfRun(run.data.tags);
-    const next = {
-      signature: signatureUsed,
-      contentDigest,
-      ...defined({ architectureDigest }),
-      datasets,
-      params: run.data.params,
-    };
-    const store = await this.host.store();
-    let created = true;
-    let details: ReleaseChange[] = [];
-    const stored = await releaseWithRetry(
-      () =>
-        store.createVersion(name, (existing) => {
-          const p = planRelease(existing, next, options);
-          if ("identical" in p) throw new IdenticalRelease(p.identical);
-          details = releaseChanges(p.changes);
-          return {
-            name,
-            version: p.version,
-            source,
-            runId: run.info.runId,
-            signature: signatureUsed,
-            contentDigest,
-            ...defined({ architectureDigest }),
-            author: run.data.tags[MLFLOW_TAGS.user] ?? currentUser(),
-            createdAt: this.host.clock(),
-            rationale,
-            metrics: run.data.metrics,
-            params: run.data.params,
-            datasets,
-            gitCommit: run.data.tags[MLFLOW_TAGS.gitCommit],
-            bump: p.bump,
-            changes: p.changes.map((c) => c.description),
-            changeDetails: details,
-            ...(explanations.length === 0 ? {} : { explanations }),
-            deprecated: undefined,
-            deletedAt: undefined,
-            description: options.description,
-            tags: { ...options.tags },
-          };
-        }),
-      { computed: options.version === undefined },
-    ).catch((err: unknown) => {
-      if (!(err instanceof IdenticalRelease)) throw err;
-      created = false; // identical content: no new version (rule 2)
-      return err.existing;
-    });
+    const { stored, created, details } = await createRelease(this.host, name, options, rationale, signature);
     if (created) await this.audit(name, { action: "release", version: stored.version, reason: rationale, bump: stored.bump, changes: auditChanges(details) });
     for (const alias of aliases) await this.setAlias(name, alias, stored.version, {});
     return this.get(name, stored.version);
@@ -360,12 +163,5 @@ export class Models {
   async history(name: string): Promise<AuditEntry[]> {
     checkModelName(name);
     return (await this.host.store()).history(name);
-  }
-}
-
-/** Thrown inside a store's allocation to say: identical content, keep the existing version. */
-class IdenticalRelease extends Error {
-  constructor(readonly existing: StoredVersion) {
-    super("identical release");
   }
 }
