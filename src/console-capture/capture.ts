@@ -13,7 +13,7 @@
  * @packageDocumentation
  */
 import { type ArtifactContext, logData, logDataSync } from "../artifacts/run-artifacts.js";
-import { maskText } from "../capture/environment.js";
+import { maskText } from "../capture/masking.js";
 import { listen, type StreamName } from "./intercept.js";
 
 /** Default bound of the stored output per run: 10 MiB. */

@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSy
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { captureEnvironment, maskArgs, truncateValue } from "../../src/capture/environment.js";
+import { captureEnvironment, truncateValue } from "../../src/capture/environment.js";
+import { maskArgs } from "../../src/capture/masking.js";
 import { captureGit, sanitizeRemoteUrl } from "../../src/capture/git.js";
 import { buildContextTags, captureContextTags } from "../../src/capture/tags.js";
 

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Tracker } from "../../src/index.js";
-import { maskText } from "../../src/capture/environment.js";
+import { maskText } from "../../src/capture/masking.js";
 import type { Run } from "../../src/run.js";
 import { ensureDist, projectRoot } from "../fixtures/replication/harness.js";
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RUN_NAME_TEMPLATE, checkNamePolicy, randomPair, renderName, validateTemplate } from "../../src/capture/naming.js";
+import { DEFAULT_RUN_NAME_TEMPLATE, checkNamePolicy, renderName, validateTemplate } from "../../src/capture/naming.js";
+import { randomPair } from "../../src/capture/random-names.js";
 import { validationErrorOf } from "../support/errors.js";
 
 const date = new Date(Date.UTC(2025, 0, 2, 3, 4, 5));
