@@ -16,12 +16,14 @@ import * as path from "node:path";
 /** Store format marker file name. */
 export const STORE_MARKER = "mltrail-store.json";
 /**
- * Version of the store layout. 2 added the run index (`experiments/<id>/index/`); a version 1
- * store is upgraded when opened (its index is built as it is read).
+ * Version of the store layout. 2 added the run index (`experiments/<id>/index/`); 3 its
+ * snapshot (`index/runs.snap`) and the reopen marks a resumed run appends to the index, which
+ * an older release would not write. Older stores are upgraded when opened (their index is
+ * built as it is read).
  */
-export const STORE_FORMAT_VERSION = 2;
+export const STORE_FORMAT_VERSION = 3;
 /** Older layout versions this release opens and upgrades. */
-export const STORE_FORMAT_UPGRADABLE: readonly number[] = [1];
+export const STORE_FORMAT_UPGRADABLE: readonly number[] = [1, 2];
 
 /** Paths of one store. */
 export class StoreLayout {

@@ -279,9 +279,12 @@ export class LocalStore {
     return { ...found, meta, state: await this.fold(found.paths, runId) };
   }
 
-  /** The run's journal is no longer final (it was resumed): searches read it again. @internal */
+  /**
+   * The run's journal is no longer final (it is being resumed): searches, in every process,
+   * check it again until its next end. Call before the journal changes. @internal
+   */
   runReopened(experimentId: string, runId: string): void {
-    this.index.of(experimentId).recheck(runId);
+    this.index.of(experimentId).reopen(runId);
   }
 
   /**
@@ -389,6 +392,10 @@ export class LocalStore {
       const runs = await this.index.of(experimentId).runs();
       // One look at the lifecycle log per experiment, not per run (it is a stat each time).
       const stage = this.lifecycle.state(experimentId);
+      if (stage.deleted.size === 0 && stage.allDeletedAt === undefined) {
+        if (view !== "DELETED_ONLY") for (const run of runs) out.push(run);
+        continue;
+      }
       for (const run of runs) {
         const deleted = this.withStage(experimentId, run, stage);
         if (view === "ALL" || (view === "DELETED_ONLY") === (deleted !== undefined)) out.push(deleted ?? run);

@@ -359,6 +359,17 @@ export function compareRuns(order: RunOrder, a: RunRecord, b: RunRecord): number
   );
 }
 
+/** A new array of `runs` in natural order: start time descending, then run id. @internal */
+export function sortNatural(runs: readonly RunRecord[]): RunRecord[] {
+  return [...runs].sort(naturalOrder);
+}
+
+/** True when `runs` are in natural order already (the local store lists them so): no sort needed. */
+function inNaturalOrder(runs: readonly RunRecord[]): boolean {
+  for (let i = 1; i < runs.length; i++) if (naturalOrder(runs[i - 1] as RunRecord, runs[i] as RunRecord) > 0) return false;
+  return true;
+}
+
 /**
  * Returns a new array of `runs` sorted by `order`, reading each run's sort values once
  * (faster than sorting with {@link compareRuns} on large inputs). Same order as `compareRuns`.
@@ -369,6 +380,7 @@ export function compareRuns(order: RunOrder, a: RunRecord, b: RunRecord): number
  * ```
  */
 export function sortRunRecords(runs: readonly RunRecord[], order: RunOrder): RunRecord[] {
+  if (order.clauses.length === 0) return inNaturalOrder(runs) ? [...runs] : sortNatural(runs);
   const readers = readersOf(order);
   const rows = runs.map((run) => ({ run, keys: readers.map((read) => read(run)) }));
   rows.sort((a, b) => compareKeyed(order, a.keys, b.keys, a.run, b.run));

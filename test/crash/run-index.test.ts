@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { Tracker } from "../../dist/index.js";
 import { compactLog, readRows } from "../../src/store/index/index-log.js";
+import { isRow } from "../../src/store/index/entry.js";
 import { indexFile } from "../../src/store/index/run-index.js";
 import { StoreLayout } from "../../src/store/layout.js";
 import { Child, fixturesDir, requireDist, startFixture, tempStore } from "../fixtures/crash/harness.js";
@@ -65,7 +66,7 @@ it("processes ending runs at the same moment, while the index is compacted, lose
   for (const c of children) expect((await c.exit(30_000)).code, c.stderr).toBe(0);
   expect(compactions).toBeGreaterThan(0);
   // Every run has its final row in the index, written by the process that ended it.
-  const rows = new Map((readRows(file, 0)?.rows ?? []).map((r) => [r.runId, r]));
+  const rows = new Map((readRows(file, 0)?.rows ?? []).filter(isRow).map((r) => [r.runId, r]));
   for (const id of ids) expect(rows.get(id)?.end?.status, id).toBe("FINISHED");
   const found = await tracker.searchRuns({ maxResults: 1000 });
   await tracker.close();

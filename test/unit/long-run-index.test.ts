@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { readRows } from "../../src/store/index/index-log.js";
+import { isRow } from "../../src/store/index/entry.js";
 import { indexFile } from "../../src/store/index/run-index.js";
 import { LONG_JOURNAL_BYTES } from "../../src/store/index/tail-fold.js";
 import { StoreLayout } from "../../src/store/layout.js";
@@ -51,7 +52,8 @@ it("an ended long run is read from its index row, a running one from a saved che
   expect((await reader.getRun(running.id)).data.metrics).toEqual({ loss: POINTS - 1 });
   const file = indexFile(layout, ended.experimentId);
   const checkpoint = readRows(file, 0)
-    ?.rows.filter((r) => r.runId === running.id)
+    ?.rows.filter(isRow)
+    .filter((r) => r.runId === running.id)
     .pop();
   expect(checkpoint?.end).toBeUndefined();
   expect(checkpoint?.latest.get("loss")?.value).toBe(POINTS - 1);

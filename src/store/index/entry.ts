@@ -88,7 +88,8 @@ function decodeValue(v: unknown): number {
   throw new TypeError("bad metric value");
 }
 
-interface RowDoc {
+/** A row as JSON (an index line's object, and an entry of the snapshot). */
+export interface RowDoc {
   r: string;
   n: string;
   st: number;
@@ -105,9 +106,9 @@ interface RowDoc {
   mm?: number;
 }
 
-/** Encodes a row as one index line, newline excluded. */
-export function encodeRow(row: IndexRow): string {
-  const doc: RowDoc = {
+/** A row as its JSON object. */
+export function rowDoc(row: IndexRow): RowDoc {
+  return {
     r: row.runId,
     n: row.meta.name,
     st: row.meta.startTime,
@@ -123,7 +124,11 @@ export function encodeRow(row: IndexRow): string {
     ...(row.corrupt.length === 0 ? {} : { c: row.corrupt }),
     ...defined({ mm: row.metaMtimeMs }),
   };
-  const json = JSON.stringify(doc);
+}
+
+/** Encodes a row as one index line, newline excluded. */
+export function encodeRow(row: IndexRow): string {
+  const json = JSON.stringify(rowDoc(row));
   return `${crc32(json).toString(16).padStart(8, "0")} ${json}`;
 }
 
@@ -132,24 +137,39 @@ function isPairs(v: unknown): v is [string, string][] {
 }
 
 /**
- * Decodes bytes `[start, end)` of `buf`, one index line without its newline; undefined for a
+ * Decodes bytes `[start, end)` of `buf`, one index line without its newline (a row, or a
+ * reopen mark); undefined for a
  * line that fails its checksum or its shape (it is skipped). The checksum is computed on the
  * bytes as they are (no string round trip), then the JSON is parsed.
  */
-export function decodeRowAt(buf: Buffer, start: number, end: number): IndexRow | undefined {
+export function decodeRowAt(buf: Buffer, start: number, end: number): LogEntry | undefined {
   if (end - start < 10 || buf[start + 8] !== 0x20) return undefined;
   const expected = Number.parseInt(buf.toString("latin1", start, start + 8), 16);
   if (crc32(buf.subarray(start + 9, end)) !== expected) return undefined;
   return decodeRowJson(buf.toString("utf8", start + 9, end));
 }
 
-function decodeRowJson(json: string): IndexRow | undefined {
-  let doc: RowDoc;
+/** What an index line holds: a run's row, or a mark that a run was resumed (its journal is no longer final). */
+export type LogEntry = IndexRow | { readonly reopened: string };
+
+/** True for a row (not a reopen mark). */
+export function isRow(entry: LogEntry): entry is IndexRow {
+  return !("reopened" in entry);
+}
+
+function decodeRowJson(json: string): LogEntry | undefined {
+  let doc: RowDoc & { o?: unknown };
   try {
-    doc = JSON.parse(json) as RowDoc;
+    doc = JSON.parse(json) as RowDoc & { o?: unknown };
   } catch {
     return undefined;
   }
+  if (doc.o === 1 && typeof doc.r === "string") return { reopened: doc.r };
+  return rowFromDoc(doc);
+}
+
+/** The row a JSON object holds; undefined when it has another shape. */
+export function rowFromDoc(doc: RowDoc): IndexRow | undefined {
   if (typeof doc.r !== "string" || typeof doc.n !== "string" || typeof doc.st !== "number" || !isPairs(doc.p) || !isPairs(doc.t) || !Array.isArray(doc.l))
     return undefined;
   const latest = new Map<string, LatestPoint>();
@@ -170,6 +190,12 @@ function decodeRowJson(json: string): IndexRow | undefined {
     metaMtimeMs: typeof doc.mm === "number" ? doc.mm : undefined,
     corrupt: Array.isArray(doc.c) ? doc.c : [],
   };
+}
+
+/** The index line marking a run as resumed: `{"r":<runId>,"o":1}`, framed like a row. */
+export function encodeReopen(runId: string): string {
+  const json = JSON.stringify({ r: runId, o: 1 });
+  return `${crc32(json).toString(16).padStart(8, "0")} ${json}`;
 }
 
 /**

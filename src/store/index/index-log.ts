@@ -18,7 +18,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { withLock } from "../../log/lock.js";
-import { decodeRowAt, encodeRow, type IndexRow } from "./entry.js";
+import { decodeRowAt, encodeReopen, encodeRow, type IndexRow, type LogEntry } from "./entry.js";
 import { readRange, readTail } from "./read-tail.js";
 
 /** File name of an experiment's index log inside its `index/` folder. */
@@ -29,6 +29,14 @@ export interface Appended {
   readonly ino: number;
   readonly end: number;
   readonly bytes: number;
+}
+
+/**
+ * Appends the mark that a run was resumed: its journal is no longer final, so readers check
+ * it on every search until a later row of it (its next end) is appended.
+ */
+export function appendReopen(file: string, runId: string): Appended | undefined {
+  return appendText(file, `\n${encodeReopen(runId)}\n`);
 }
 
 /** Appends rows to the log at `file`, creating it (and its folder) when needed. */
@@ -66,7 +74,8 @@ function appendText(file: string, text: string): Appended | undefined {
 
 /** What reading a log from an offset found. */
 export interface LogRead {
-  readonly rows: IndexRow[];
+  /** Rows and reopen marks, in log order. */
+  readonly rows: LogEntry[];
   /** Offset just past the last complete line read. */
   readonly end: number;
   /** Lines read (good or not), for deciding when to compact. */
@@ -83,7 +92,7 @@ export function readRows(file: string, offset: number, ino?: number): LogRead | 
 
 function parseLines(buf: Buffer, from: number): Omit<LogRead, "ino"> {
   const last = buf.lastIndexOf(0x0a);
-  const rows: IndexRow[] = [];
+  const rows: LogEntry[] = [];
   let lines = 0;
   if (last === -1) return { rows, end: from, lines };
   for (let start = 0; start < last; ) {
@@ -99,11 +108,39 @@ function parseLines(buf: Buffer, from: number): Omit<LogRead, "ino"> {
   return { rows, end: from + last + 1, lines };
 }
 
+/** What a compaction did: the new file, where its compacted lines end, and where it stopped reading the old one. */
+export interface Compacted {
+  readonly ino: number;
+  /** End of the compacted lines in the new file (lines copied after it were appended meanwhile). */
+  readonly end: number;
+  /** Offset of the old file up to which its lines were compacted. */
+  readonly oldEnd: number;
+}
+
+/** The last row of each run, and its reopen mark when one follows it, in log order. */
+function lastOfEach(entries: readonly LogEntry[]): string[] {
+  const latest = new Map<string, { row?: IndexRow; reopened: boolean }>();
+  for (const e of entries) {
+    if ("reopened" in e) {
+      const prev = latest.get(e.reopened);
+      if (prev === undefined) latest.set(e.reopened, { reopened: true });
+      else prev.reopened = true;
+    } else latest.set(e.runId, { row: e, reopened: false });
+  }
+  const lines: string[] = [];
+  for (const [runId, { row, reopened }] of latest) {
+    if (row !== undefined) lines.push(encodeRow(row));
+    if (reopened) lines.push(encodeReopen(runId));
+  }
+  return lines;
+}
+
 /**
- * Rewrites the log with the last row of each run. Skipped (returns false) when another
- * process is compacting. Rows appended meanwhile are kept (see the module comment).
+ * Rewrites the log with the last row of each run (and the reopen marks that follow them).
+ * Skipped (returns undefined) when another process is compacting. Rows appended meanwhile
+ * are kept (see the module comment).
  */
-export async function compactLog(file: string): Promise<boolean> {
+export async function compactLog(file: string): Promise<Compacted | undefined> {
   const lock = `${file}.lock`;
   try {
     return await withLock(
@@ -114,17 +151,18 @@ export async function compactLog(file: string): Promise<boolean> {
         try {
           fd = fs.openSync(file, "r");
         } catch {
-          return false;
+          return undefined;
         }
         try {
           const read = parseLines(readRange(fd, 0, fs.fstatSync(fd).size), 0);
-          const latest = new Map<string, IndexRow>();
-          for (const row of read.rows) latest.set(row.runId, row);
           const tmp = path.join(path.dirname(file), `.${INDEX_FILE}.${process.pid}.tmp`);
           const out = fs.openSync(tmp, "w");
+          let compacted: Compacted;
           try {
-            fs.writeSync(out, `${[...latest.values()].map(encodeRow).join("\n")}\n`);
+            fs.writeSync(out, `${lastOfEach(read.rows).join("\n")}\n`);
             fs.fsyncSync(out);
+            const st = fs.fstatSync(out);
+            compacted = { ino: st.ino, end: st.size, oldEnd: read.end };
           } finally {
             fs.closeSync(out);
           }
@@ -132,7 +170,7 @@ export async function compactLog(file: string): Promise<boolean> {
           // Rows appended to the old file after it was read.
           const rest = readRange(fd, read.end, fs.fstatSync(fd).size);
           if (rest.length > 0) appendText(file, `\n${rest.toString("utf8")}\n`);
-          return true;
+          return compacted;
         } finally {
           fs.closeSync(fd);
         }
@@ -140,6 +178,6 @@ export async function compactLog(file: string): Promise<boolean> {
       0,
     );
   } catch {
-    return false;
+    return undefined;
   }
 }

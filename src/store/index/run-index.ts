@@ -19,8 +19,11 @@ import type { CorruptLine } from "../../log/segments.js";
 import type { RunRecord } from "../../model/types.js";
 import { RunPaths, type StoreLayout } from "../layout.js";
 import type { RunMeta } from "../meta.js";
-import { emptyRow, rowToRecord, type IndexRow, type RowMeta } from "./entry.js";
-import { appendRows, compactLog, INDEX_FILE, readRows } from "./index-log.js";
+import { emptyRow, isRow, rowToRecord, type IndexRow, type RowMeta } from "./entry.js";
+import { rowOf, slotOf, syncSlot, type Slot } from "./slot.js";
+import { appendReopen, appendRows, compactLog, INDEX_FILE, readRows } from "./index-log.js";
+import { readSnapshot, SNAPSHOT_FILE, writeSnapshot } from "./snapshot.js";
+import { sortNatural } from "../order.js";
 import { foldTail, LONG_JOURNAL_BYTES, unchanged } from "./tail-fold.js";
 
 /** Rows folded by a reader past this many journal bytes are saved even for a run still going (a checkpoint). */
@@ -49,50 +52,79 @@ export function indexFile(layout: StoreLayout, experimentId: string): string {
   return path.join(layout.experimentDir(experimentId), "index", INDEX_FILE);
 }
 
-interface Slot {
-  row: IndexRow;
-  /** Checked against its journal in this process (ended runs only need it once). */
-  checked: boolean;
-  record: RunRecord | undefined;
-  crashed: boolean;
-}
+/** Write the snapshot at most this often per process (it holds the whole index). */
+const SNAPSHOT_INTERVAL_MS = 1000;
 
 /** One experiment's index. */
 export class ExperimentIndex {
-  private readonly slots = new Map<string, Slot>();
+  private slots = new Map<string, Slot>();
   private readonly file: string;
+  private readonly snapFile: string;
   private readonly runsDir: string;
   private ino: number | undefined;
   private offset = 0;
   private lines = 0;
   private runsMtime = -1;
-  private runIds: string[] = [];
+  private runIds: readonly string[] = [];
+  private loaded = false;
+  /** Something changed since the snapshot was read or written. */
+  private snapStale = true;
+  private snapWritten = 0;
+  /** The records of the last search, and the same sorted in natural order. */
+  private last: RunRecord[] = [];
+  private sorted: RunRecord[] = [];
 
   constructor(
     private readonly host: RunIndexHost,
     readonly experimentId: string,
   ) {
     this.file = indexFile(host.layout, experimentId);
+    this.snapFile = path.join(path.dirname(this.file), SNAPSHOT_FILE);
     this.runsDir = host.layout.runsDir(experimentId);
+  }
+
+  /** Starts from the snapshot when it was taken from the log there is now. */
+  private load(): void {
+    this.loaded = true;
+    const snap = readSnapshot(this.snapFile);
+    if (snap === undefined) return;
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(this.file);
+    } catch {
+      return;
+    }
+    if (st.ino !== snap.ino || st.size < snap.offset) return;
+    this.ino = snap.ino;
+    this.offset = snap.offset;
+    this.lines = snap.lines;
+    this.runsMtime = snap.runsMtime;
+    this.runIds = snap.ids;
+    this.slots = snap.slots;
+    this.snapStale = false;
   }
 
   private readLog(): void {
     const read = readRows(this.file, this.offset, this.ino);
     if (read === undefined) return;
     if (read.ino !== this.ino && this.ino !== undefined) this.lines = 0;
+    if (read.rows.length > 0 || read.ino !== this.ino) this.snapStale = true;
     this.ino = read.ino;
     this.offset = read.end;
     this.lines += read.lines;
-    for (const row of read.rows) {
-      const slot = this.slots.get(row.runId);
+    for (const entry of read.rows) {
+      if (!isRow(entry)) {
+        const slot = this.slots.get(entry.reopened);
+        if (slot !== undefined) {
+          slot.reopened = true;
+          slot.checked = false;
+        }
+        continue;
+      }
+      const slot = this.slots.get(entry.runId);
       // A row never replaces a fresher view of the same journal.
-      if (slot !== undefined && (slot.row.lastSeq > row.lastSeq || (slot.row.end !== undefined && row.end === undefined))) continue;
-      this.slots.set(row.runId, {
-        row,
-        checked: false,
-        record: row.end === undefined ? undefined : rowToRecord(this.experimentId, row, false),
-        crashed: false,
-      });
+      if (slot !== undefined && (slot.lastSeq > entry.lastSeq || (slot.ended && entry.end === undefined))) continue;
+      this.slots.set(entry.runId, slotOf(this.experimentId, entry));
     }
   }
 
@@ -108,23 +140,55 @@ export class ExperimentIndex {
     if (mtime === this.runsMtime) return;
     this.runsMtime = mtime;
     this.runIds = fs.readdirSync(dir);
+    this.snapStale = true;
   }
 
-  /** Every run of the experiment, up to date with the journals. Records are shared: copy before handing out. */
-  async runs(): Promise<RunRecord[]> {
+  /**
+   * Every run of the experiment, up to date with the journals, in natural order (start time
+   * descending, then run id). The array and records are shared: copy before handing out.
+   */
+  async runs(): Promise<readonly RunRecord[]> {
+    if (!this.loaded) this.load();
     this.readLog();
     this.listRuns();
     const toSave: IndexRow[] = [];
     const out: RunRecord[] = [];
     for (const runId of this.runIds) {
-      const record = await this.refresh(runId, toSave);
+      const slot = this.slots.get(runId);
+      // An ended run checked once (in this process, or by the snapshot's writer) needs no I/O.
+      const record = slot?.checked === true && slot.ended && !slot.corrupt && !slot.reopened ? slot.record : await this.refresh(runId, toSave);
       if (record !== undefined) out.push(record);
     }
     if (toSave.length > 0) this.save(toSave);
-    if (this.lines > this.slots.size + COMPACT_SLACK) {
-      if (await compactLog(this.file)) this.lines = this.slots.size;
+    if (this.lines > this.slots.size + COMPACT_SLACK) await this.compact();
+    if (out.length !== this.last.length || out.some((r, i) => r !== this.last[i])) {
+      this.last = out;
+      this.sorted = sortNatural(out);
     }
-    return out;
+    if (this.snapStale && Date.now() - this.snapWritten >= SNAPSHOT_INTERVAL_MS) this.writeSnapshot();
+    return this.sorted;
+  }
+
+  private async compact(): Promise<void> {
+    const done = await compactLog(this.file);
+    if (done === undefined) return;
+    this.lines = this.slots.size;
+    // Every row this process read is in the new file up to `end`: read on from there.
+    if (done.oldEnd === this.offset && this.ino !== undefined) {
+      this.ino = done.ino;
+      this.offset = done.end;
+    }
+    this.snapStale = true;
+  }
+
+  /** Saves what this process checked, for the next process to start from. */
+  private writeSnapshot(): void {
+    if (this.ino === undefined) return;
+    const head = { ino: this.ino, offset: this.offset, lines: this.lines, runsMtime: this.runsMtime, ids: this.runIds };
+    if (writeSnapshot(this.snapFile, head, this.slots)) {
+      this.snapStale = false;
+      this.snapWritten = Date.now();
+    }
   }
 
   /**
@@ -132,6 +196,7 @@ export class ExperimentIndex {
    * readable run.json. The record is shared: copy before handing out.
    */
   async get(runId: string): Promise<RunRecord | undefined> {
+    if (!this.loaded) this.load();
     this.readLog();
     const slot = this.slots.get(runId);
     if (slot !== undefined) slot.checked = false;
@@ -151,6 +216,7 @@ export class ExperimentIndex {
       if (at === undefined) return;
       if (at.ino === this.ino && at.end - at.bytes === this.offset) this.offset = at.end;
       this.lines += rows.length;
+      this.snapStale = true;
     } catch {
       // Best effort: the next reader folds these runs again.
     }
@@ -160,14 +226,16 @@ export class ExperimentIndex {
     let slot = this.slots.get(runId);
     // Plain concatenation: this runs once per run per search (path.join showed in profiles).
     const dir = `${this.runsDir}${path.sep}${runId}`;
-    if (slot?.checked === true && slot.row.end !== undefined && slot.record !== undefined && slot.row.corrupt.length === 0) return slot.record;
     const paths = new RunPaths(dir);
-    if (slot?.row.end !== undefined && slot.record !== undefined) {
+    if (slot?.ended === true && slot.record !== undefined && !slot.reopened) {
       // An ended run's journal is final: a stat of it and of run.json confirms its row.
-      if (!slot.checked && unchanged(slot.row, `${dir}${path.sep}journal`) && mtimeOf(`${dir}${path.sep}run.json`) === slot.row.metaMtimeMs)
+      const row = rowOf(slot);
+      if (!slot.checked && unchanged(row, `${dir}${path.sep}journal`) && mtimeOf(`${dir}${path.sep}run.json`) === row.metaMtimeMs) {
         slot.checked = true;
+        this.snapStale = true;
+      }
       if (slot.checked) {
-        if (slot.row.corrupt.length > 0) this.host.reportCorrupt(runId, paths, slot.row.corrupt);
+        if (slot.corrupt) this.host.reportCorrupt(runId, paths, row.corrupt);
         return slot.record;
       }
     }
@@ -175,35 +243,53 @@ export class ExperimentIndex {
     const read = await this.host.readMeta(paths);
     if (read === undefined) return undefined; // being created, damaged (reported), or not a run
     if (slot === undefined) {
-      slot = { row: emptyRow(runId, rowMeta(read)), checked: false, record: undefined, crashed: false };
+      slot = slotOf(this.experimentId, emptyRow(runId, rowMeta(read)));
       this.slots.set(runId, slot);
-    } else slot.row.meta = rowMeta(read);
-    const { row } = slot;
+    }
+    const row = rowOf(slot);
+    row.meta = rowMeta(read);
     const metaChanged = row.metaMtimeMs !== metaMtimeMs;
     row.metaMtimeMs = metaMtimeMs;
     const fold = await foldTail(row, paths.journal);
     const changed = fold.changed || metaChanged;
+    syncSlot(slot, row);
     if (row.corrupt.length > 0) this.host.reportCorrupt(runId, paths, row.corrupt);
-    if (changed && (row.end !== undefined || fold.bytesRead >= CHECKPOINT_BYTES)) toSave.push(row);
-    slot.checked = true;
+    // A resumed run's row is saved only once it ended again, by its writer: that row ends its reopen mark.
+    if (changed && ((row.end !== undefined && !slot.reopened) || fold.bytesRead >= CHECKPOINT_BYTES)) toSave.push(row);
     const crashed = row.end === undefined && row.meta.status === "RUNNING" && (await this.host.writerGone(paths));
-    if (changed || slot.record === undefined || crashed !== slot.crashed) {
+    if (changed || !slot.checked || slot.record === undefined || crashed !== slot.crashed) {
       slot.record = rowToRecord(this.experimentId, row, crashed);
       slot.crashed = crashed;
+      this.snapStale = true;
     }
+    slot.checked = true;
     return slot.record;
   }
 
-  /** Makes the next search check the run again: it was resumed, so its journal is no longer final. */
-  recheck(runId: string): void {
+  /**
+   * Marks a run as resumed, before its journal changes: the mark goes to the log (for other
+   * processes and the snapshot), so the run is checked on every search until its next end.
+   * Throws when the mark can be neither written nor made unneeded (the snapshot removed).
+   */
+  reopen(runId: string): void {
     const slot = this.slots.get(runId);
-    if (slot !== undefined) slot.checked = false;
+    if (slot !== undefined) {
+      slot.checked = false;
+      slot.reopened = true;
+    }
+    try {
+      appendReopen(this.file, runId);
+    } catch (err) {
+      // Without the mark no snapshot may be trusted: remove it (the log's rows are then checked one by one).
+      fs.rmSync(this.snapFile, { force: true });
+      if (fs.existsSync(this.snapFile)) throw err;
+    }
   }
 
   /** Records the row of a run this process ended, in memory and in the log (checked once by the next search). */
   add(row: IndexRow): void {
     this.save([row]);
-    this.slots.set(row.runId, { row, checked: false, record: rowToRecord(this.experimentId, row, false), crashed: false });
+    this.slots.set(row.runId, slotOf(this.experimentId, row));
   }
 }
 

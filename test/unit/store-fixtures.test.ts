@@ -1,6 +1,8 @@
 /**
- * A store written by mltrail 0.1.0 (format version 1, before the run index) opens with this
- * release and answers the searches exactly as that release did (test/fixtures/store-v1).
+ * Stores written by earlier releases open with this one and answer the searches exactly as
+ * those releases did: mltrail 0.1.0 (format version 1, before the run index,
+ * test/fixtures/store-v1) and format version 2 (the run index without its snapshot,
+ * test/fixtures/store-v2).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -8,13 +10,12 @@ import path from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { Tracker } from "../../src/tracker.js";
 
-const fixture = path.join(import.meta.dirname, "..", "fixtures", "store-v1");
+const fixtures = path.join(import.meta.dirname, "..", "fixtures");
 let tmp: string;
 let tracker: Tracker | undefined;
 
 beforeEach(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mltrail-v1-"));
-  fs.cpSync(path.join(fixture, "store"), tmp, { recursive: true });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mltrail-old-store-"));
 });
 
 afterEach(async () => {
@@ -23,7 +24,7 @@ afterEach(async () => {
 });
 
 /** The saved answers, with the non-finite numbers restored. */
-function expected(): Record<string, unknown> {
+function expected(fixture: string): Record<string, unknown> {
   const text = fs.readFileSync(path.join(fixture, "expected.json"), "utf8");
   return JSON.parse(text, (_k, v: unknown) => (v === "NaN" ? Number.NaN : v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v)) as Record<
     string,
@@ -31,9 +32,11 @@ function expected(): Record<string, unknown> {
   >;
 }
 
-it("answers every saved search as format version 1 did, before and after its index is built", async () => {
-  const want = expected();
-  for (const pass of ["lazy rebuild", "from the index"]) {
+it.each(["store-v1", "store-v2"])("%s answers every saved search as its release did, before and after its index is rebuilt", async (name) => {
+  const fixture = path.join(fixtures, name);
+  fs.cpSync(path.join(fixture, "store"), tmp, { recursive: true });
+  const want = expected(fixture);
+  for (const pass of ["lazy rebuild", "from the index", "from the snapshot"]) {
     tracker = new Tracker({ trackingUri: tmp, experiment: "fixture", captureContext: false, handleExit: false });
     const got = {
       all: await tracker.searchRuns({}),
@@ -47,4 +50,6 @@ it("answers every saved search as format version 1 did, before and after its ind
     tracker = undefined;
   }
   expect(fs.existsSync(path.join(tmp, "experiments", "1", "index", "runs.idx"))).toBe(true);
+  expect(fs.existsSync(path.join(tmp, "experiments", "1", "index", "runs.snap"))).toBe(true);
+  expect(JSON.parse(fs.readFileSync(path.join(tmp, "mltrail-store.json"), "utf8"))).toEqual({ format: "mltrail-store", version: 3 });
 });
