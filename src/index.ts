@@ -106,7 +106,7 @@ export type { ReportData, ChartData, ChartSeries } from "./report/data.js";
 export type { ReportExplanations } from "./report/explanations.js";
 export type { JournalRecord, MetricRecord, ParamRecord, TagRecord, EndRecord, ResumeRecord, ArtifactRecord, DatasetRecord } from "./log/record.js";
 // A/B tests: the API a service uses. Hashing and statistics internals live in `mltrail/ab`.
-export { createAbTest, openAbTest, AbTest, AB_KEY_TAG, AB_DEFAULT_EXPERIMENT, type AbTestView, type AbTracker } from "./ab/test.js";
+export { createAbTest, openAbTest, AbTest, AB_KEY_TAG, AB_DEFAULT_EXPERIMENT, type AbTestView, type AbTracker, type AbReader } from "./ab/test.js";
 export { formatAnalysis } from "./ab/format.js";
 export type {
   AbTestOptions,

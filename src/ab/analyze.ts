@@ -28,6 +28,20 @@ export function outcomeKey(metric: string, i: number): string {
 }
 
 /**
+ * The outcome metrics of an A/B test, from the metric keys of its runs: `ab.<metric>.v<i>`
+ * other than the exposures, in the order first seen.
+ * @example `outcomeMetrics(["ab.exposures.v0", "ab.converted.v0", "ab.converted.v1"]) // ["converted"]`
+ */
+export function outcomeMetrics(keys: Iterable<string>): string[] {
+  const out = new Set<string>();
+  for (const k of keys) {
+    const m = /^ab\.(.+)\.v\d+$/.exec(k);
+    if (m?.[1] !== undefined && m[1] !== "exposures") out.add(m[1]);
+  }
+  return [...out];
+}
+
+/**
  * Raw data of one variant summed over runs.
  * @inline
  * @internal

@@ -7,8 +7,19 @@ import { table } from "../internal/table.js";
 import type { AbAnalysis } from "./types.js";
 
 const num = (x: number | undefined, digits = 4): string => (x === undefined || Number.isNaN(x) ? "-" : x.toFixed(digits));
-const pct = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? "-" : `${x >= 0 ? "+" : ""}${(100 * x).toFixed(2)}%`);
-const pval = (p: number | undefined): string => (p === undefined ? "-" : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+
+/**
+ * A signed percentage with two decimals; `-` for a missing or non-finite value (also `null`, as NaN travels in JSON).
+ * @example `pct(0.0123) // "+1.23%"`
+ */
+export const pct = (x: number | null | undefined): string =>
+  x === undefined || x === null || !Number.isFinite(x) ? "-" : `${x >= 0 ? "+" : ""}${(100 * x).toFixed(2)}%`;
+
+/**
+ * A p-value: 4 decimals, exponent notation below 1e-4; `-` when missing.
+ * @example `pval(0.00001) // "1.0e-5"`
+ */
+export const pval = (p: number | null | undefined): string => (p === undefined || p === null ? "-" : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
 
 /**
  * Renders an analysis as text: a header, one row per variant, the SRM check and the decision.

@@ -16,6 +16,7 @@ export { createAbTest, openAbTest, AbTest, AB_KEY_TAG, AB_DEFAULT_EXPERIMENT, fo
 export type {
   AbTestView,
   AbTracker,
+  AbReader,
   AbTestOptions,
   AbVariantSpec,
   AbVariant,
@@ -28,7 +29,7 @@ export type {
   AbComparison,
   AbDecision,
 } from "../index.js";
-export { analyzeData, exposureKey, outcomeKey, SRM_THRESHOLD } from "./analyze.js";
+export { analyzeData, exposureKey, outcomeKey, outcomeMetrics, SRM_THRESHOLD } from "./analyze.js";
 export { hash, hashV1, hashV2, fnv1a32, getBucketRanges, chooseVariation, inRange, getEqualWeights } from "./hash.js";
 export type { HashVersion, VariationRange } from "./hash.js";
 export * as abStats from "./stats.js";

@@ -6,8 +6,10 @@ import { ValidationError } from "../errors.js";
 import type { ModelReader, RunReader, RunStarter } from "../tracker-api.js";
 import type { AbTestConfig, AbTestOptions, AbVariant } from "./types.js";
 
+/** What reading an A/B test (`openAbTest`, analysis) needs of a tracker: searches and histories only. @example `openAbTest(tracker, "churn-1.1")` */
+export type AbReader = Pick<RunReader, "getExperimentByName" | "searchRuns" | "getMetricHistory">;
 /** What an A/B test needs of a tracker (a `Tracker` is one). @example `createAbTest(tracker, options)` */
-export type AbTracker = Pick<RunReader, "getExperimentByName" | "searchRuns" | "getMetricHistory"> & Pick<ModelReader, "getModelVersion"> & RunStarter;
+export type AbTracker = AbReader & Pick<ModelReader, "getModelVersion"> & RunStarter;
 
 /** Tag marking a run as an A/B test's record; its value is the test key. @example `tags.mltrail.ab.key = 'churn-1.1'` */
 export const AB_KEY_TAG = "mltrail.ab.key";
@@ -60,7 +62,7 @@ function configFromParams(params: Readonly<Record<string, string>>, experiment: 
   };
 }
 
-export async function findRuns(tracker: AbTracker, key: string, experiment: string): Promise<{ runIds: string[]; config: AbTestConfig | undefined }> {
+export async function findRuns(tracker: AbReader, key: string, experiment: string): Promise<{ runIds: string[]; config: AbTestConfig | undefined }> {
   if ((await tracker.getExperimentByName(experiment)) === undefined) return { runIds: [], config: undefined };
   const runs = await tracker.searchRuns({ experiment, filter: `tags.${AB_KEY_TAG} = '${key}'`, orderBy: ["attributes.start_time ASC"], maxResults: 1000 });
   const first = runs[0];

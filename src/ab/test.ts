@@ -9,10 +9,10 @@ import type { ModelVersion } from "../models.js";
 import type { Run } from "../run.js";
 import { analyzeData, exposureKey, outcomeKey, readData } from "./analyze.js";
 import { getBucketRanges, hashV1, hashV2, type HashVersion, type VariationRange } from "./hash.js";
-import { AB_DEFAULT_EXPERIMENT, AB_KEY_TAG, type AbTracker, checkConfigSpec, configParams, findRuns } from "./record.js";
+import { AB_DEFAULT_EXPERIMENT, AB_KEY_TAG, type AbReader, type AbTracker, checkConfigSpec, configParams, findRuns } from "./record.js";
 import type { AbAnalysis, AbTestConfig, AbTestOptions, AbUnit, AbVariant, AnalyzeOptions, Assignment } from "./types.js";
 
-export { AB_DEFAULT_EXPERIMENT, AB_KEY_TAG, type AbTracker } from "./record.js";
+export { AB_DEFAULT_EXPERIMENT, AB_KEY_TAG, type AbReader, type AbTracker } from "./record.js";
 
 /**
  * An A/B test read from its record: configuration and analysis, no assignment.
@@ -33,13 +33,13 @@ export interface AbTestView {
  * @param experiment experiment of the test's runs. @default "ab-tests"
  * @example `const view = await openAbTest(tracker, "churn-1.1");`
  */
-export async function openAbTest(tracker: AbTracker, key: string, experiment = AB_DEFAULT_EXPERIMENT): Promise<AbTestView> {
+export async function openAbTest(tracker: AbReader, key: string, experiment = AB_DEFAULT_EXPERIMENT): Promise<AbTestView> {
   const { runIds, config } = await findRuns(tracker, key, experiment);
   if (config === undefined) throw new NotFoundError(`no A/B test "${key}" in experiment "${experiment}"`);
   return { config, runIds, analyze: async (options) => analyzeWith(tracker, config, options) };
 }
 
-async function analyzeWith(tracker: AbTracker, config: AbTestConfig, options: AnalyzeOptions): Promise<AbAnalysis> {
+async function analyzeWith(tracker: AbReader, config: AbTestConfig, options: AnalyzeOptions): Promise<AbAnalysis> {
   if (typeof options?.metric !== "string" || !/^[A-Za-z0-9_.-]+$/.test(options.metric))
     throw new ValidationError("analyze metric", options?.metric, "must be letters, digits, '_', '.' or '-'");
   const { runIds } = await findRuns(tracker, config.key, config.experiment);

@@ -3,6 +3,7 @@
  */
 import type { Command } from "commander";
 import { AB_DEFAULT_EXPERIMENT, formatAnalysis, openAbTest, type Tracker } from "../index.js";
+import { outcomeMetrics } from "../ab/index.js";
 import { defined } from "../internal/defined.js";
 
 type TrackerFactory = (cmd: Command, experiment?: string) => Tracker;
@@ -27,8 +28,7 @@ export function registerAbCommands(program: Command, trackerFrom: TrackerFactory
         let metric = opts.metric;
         if (metric === undefined) {
           const runs = await Promise.all(view.runIds.map((id) => tracker.getRun(id)));
-          const keys = runs.flatMap((r) => Object.keys(r.data.metrics)).filter((k) => k.startsWith("ab.") && !k.startsWith("ab.exposures."));
-          metric = keys[0]?.replace(/^ab\./, "").replace(/\.v\d+$/, "");
+          metric = outcomeMetrics(runs.flatMap((r) => Object.keys(r.data.metrics)))[0];
           if (metric === undefined) throw new Error(`A/B test "${key}" has no outcomes yet: pass --metric`);
         }
         if (opts.kind !== undefined && opts.kind !== "binary" && opts.kind !== "continuous") throw new Error("--kind must be binary or continuous");

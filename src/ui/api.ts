@@ -98,7 +98,11 @@ function intParam(q: URLSearchParams, name: string, dflt: number, min: number, m
   return n;
 }
 
-function listParam(q: URLSearchParams, name: string): string[] {
+/**
+ * A list query parameter: every occurrence, split on commas, trimmed, empties dropped.
+ * @example `listParam(new URLSearchParams("runs=a,b&runs=c"), "runs") // ["a", "b", "c"]`
+ */
+export function listParam(q: URLSearchParams, name: string): string[] {
   return q
     .getAll(name)
     .flatMap((v) => v.split(","))

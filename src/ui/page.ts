@@ -22,7 +22,7 @@ export const INDEX_HTML = `<!doctype html>
 <link rel="stylesheet" href="/app.css">
 </head>
 <body>
-<header class="bar"><a class="brand" href="#/runs">mltrail</a><nav><a href="#/runs" data-nav="runs">Runs</a><a href="#/models" data-nav="models">Models</a></nav><span id="live-dot" class="dot" title="live updates"></span></header>
+<header class="bar"><a class="brand" href="#/runs">mltrail</a><nav><a href="#/runs" data-nav="runs">Runs</a><a href="#/models" data-nav="models">Models</a><a href="#/ab" data-nav="ab">A/B tests</a></nav><span id="live-dot" class="dot" title="live updates"></span></header>
 <main id="app" tabindex="-1"><p class="muted">Loading…</p></main>
 <script src="/uplot.js"></script>
 <script src="/app.js"></script>
@@ -111,6 +111,13 @@ ol.timeline > li::before { content: ""; position: absolute; left: -25px; top: 5p
 .picker { position: relative; }
 .picker .menu { position: absolute; z-index: 10; background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 8px; max-height: 320px; overflow: auto; min-width: 240px; right: 0; }
 .picker .menu label { display: block; white-space: nowrap; }
+.decision { font-size: 15px; padding: 8px 12px; border-radius: 6px; background: var(--panel); border-left: 4px solid var(--line); overflow-wrap: anywhere; }
+.decision.ship { border-left-color: #2ca02c; }
+.decision.srm { border-left-color: var(--warn); }
+tr.winner th, tr.winner td { background: var(--best); color: var(--bestfg); }
+tr.flagged th { color: var(--warn); }
+label.badge { cursor: pointer; }
+.nowrap { white-space: nowrap; }
 @media (max-width: 700px) {
   main { padding: 10px; }
   .charts { grid-template-columns: 1fr; }

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { MltrailError, NotFoundError, ValidationError } from "../errors.js";
 import { loadChartAssets } from "../report/assets.js";
 import { UiApi, type UiTracker } from "./api.js";
+import { ReleaseApi } from "./api-releases.js";
 import { ArtifactCache, artifactType } from "./artifacts.js";
 import { LiveStream, parseSubscription } from "./live.js";
 import { INDEX_HTML, UI_CSS } from "./page.js";
@@ -88,6 +89,7 @@ export async function startUi(tracker: UiTracker, options: UiOptions = {}): Prom
   if (options.token !== undefined && options.token.length < 16) throw new ValidationError("token", "(hidden)", "must be at least 16 characters");
   const token = options.token ?? (loopback ? undefined : newToken());
   const api = new UiApi(tracker, options.serverUrl);
+  const releases = new ReleaseApi(tracker);
   const cache = new ArtifactCache(tracker);
   const streams = new Set<LiveStream>();
   const appFile = findAssets(options.assetsDir);
@@ -109,6 +111,9 @@ export async function startUi(tracker: UiTracker, options: UiOptions = {}): Prom
     "/api/compare": (q) => api.compare(q),
     "/api/models": () => api.models(),
     "/api/model": (q) => api.model(q),
+    "/api/versions": (q) => releases.versions(q),
+    "/api/abtests": () => releases.abTests(),
+    "/api/abtest": (q) => releases.abTest(q),
     "/api/info": async () => ({ serverUrl: options.serverUrl ?? null, readOnly: true }),
   };
 

@@ -9,50 +9,29 @@
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM_ARGS, executablePath, haveChromium, root, seedStore, startUiProcess, type Seeded, type UiProcess } from "../support/ui.js";
+import { gateChromium, haveChromium, openPage, root, screenshot as shot, startUiSuite, type Seeded, type UiProcess, type UiSuite } from "../support/ui.js";
 
-const MISSING = `Chromium was not found at ${executablePath} (set CHROMIUM_PATH, or apt-get install chromium): the dashboard browser tests`;
-if (!haveChromium && !process.env["CI"]) process.stderr.write(`\n${"!".repeat(78)}\nSKIPPED: ${MISSING} are skipped.\n${"!".repeat(78)}\n`);
-if (!haveChromium && process.env["CI"]) throw new Error(`CI is set and ${MISSING} cannot run.`);
+gateChromium("the dashboard browser tests");
 
-const shots = path.join(root, "test-results");
+let suite: UiSuite | undefined;
 let browser: Browser;
 let ui: UiProcess;
 let store: string;
 let seeded: Seeded;
 
-async function open(hash: string, width = 1366): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width, height: 860 } });
-  const errors: string[] = [];
-  page.on("console", (m) => void (m.type() === "error" && errors.push(m.text())));
-  page.on("pageerror", (e) => void errors.push(e.message));
-  page.on("requestfailed", (r) => void (r.url().includes("/api/live") || errors.push(`request failed: ${r.url()}`)));
-  await page.goto(`${ui.url}${hash}`);
-  await page.waitForSelector("html[data-page]", { timeout: 60_000 });
-  return { page, errors };
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(shots, { recursive: true });
-  await page.screenshot({ path: path.join(shots, name), fullPage: false });
+function open(hash: string, width = 1366): Promise<{ page: Page; errors: string[] }> {
+  return openPage(browser, ui.url, hash, width);
 }
 
 describe.skipIf(!haveChromium)("mltrail ui in headless Chromium", () => {
   beforeAll(async () => {
-    store = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mltrail-ui-")), "store");
-    seeded = await seedStore(store);
-    ui = await startUiProcess(["--dir", store]);
-    browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS] });
+    suite = await startUiSuite("mltrail-ui-");
+    ({ browser, ui, store, seeded } = suite);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await ui?.stop();
-    fs.rmSync(path.dirname(store), { recursive: true, force: true });
-  });
+  afterAll(async () => suite?.close());
 
   it("shows the runs table with children grouped under their parent, at desktop and phone width", async () => {
     const { page, errors } = await open("#/runs?experiment=churn");
@@ -107,6 +86,8 @@ describe.skipIf(!haveChromium)("mltrail ui in headless Chromium", () => {
     const img = await page.waitForSelector("img.preview");
     await page.waitForFunction("document.querySelector('img.preview')?.naturalWidth === 48");
     expect(await img.getAttribute("alt")).toBe("plots/confusion.png");
+    // Datasets with their digest and context.
+    expect(await page.textContent("main")).toMatch(/churn-train d41d8cd98f00 \(training\)/);
     await shot(page, "ui-run-desktop.png");
     await page.click("a[data-artifact='config.json']");
     const pre = await page.waitForSelector("pre.preview");

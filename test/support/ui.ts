@@ -4,13 +4,28 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { crc32, deflateSync } from "node:zlib";
-import { Tracker } from "../../src/index.js";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { kernelShap, logExplanation } from "../../src/explain/index.js";
+import { createAbTest, Tracker } from "../../src/index.js";
 
 export const root = path.resolve(import.meta.dirname, "../..");
 export const cli = path.join(root, "dist", "cli", "main.js");
+import { CHROMIUM_ARGS, executablePath, haveChromium } from "./chromium.js";
 export { CHROMIUM_ARGS, executablePath, haveChromium } from "./chromium.js";
+
+/**
+ * Says loudly that a browser suite is skipped when Chromium is missing, or throws when env CI
+ * is set (then the suite must run).
+ */
+export function gateChromium(suite: string): void {
+  if (haveChromium) return;
+  const missing = `Chromium was not found at ${executablePath} (set CHROMIUM_PATH, or apt-get install chromium): ${suite}`;
+  if (process.env["CI"]) throw new Error(`CI is set and ${missing} cannot run.`);
+  process.stderr.write(`\n${"!".repeat(78)}\nSKIPPED: ${missing} are skipped.\n${"!".repeat(78)}\n`);
+}
 
 function chunk(type: string, data: Buffer): Buffer {
   const len = Buffer.alloc(4);
@@ -46,6 +61,28 @@ export interface Seeded {
   readonly children: string[];
   readonly imageRun: string;
   readonly xssRun: string;
+  /** Key of the A/B test between churn-clf 1.0.0 and 1.1.0 (its analysis says "ship B"). */
+  readonly abKey: string;
+}
+
+const FEATURES = ["age", "income", "leak"];
+const ROWS = Array.from({ length: 12 }, (_, i) => FEATURES.map((_, j) => Math.sin(i * 7.3 + j * 1.9)));
+
+/** Runs an A/B test of churn-clf 1.0.0 against 1.1.0 over 2,000 units: B converts at 30%, A at 15%. */
+async function seedAbTest(tracker: Tracker, key: string): Promise<void> {
+  const test = await createAbTest(tracker, {
+    key,
+    variants: [
+      { model: "churn-clf", ref: "1.0.0" },
+      { model: "churn-clf", ref: "1.1.0" },
+    ],
+  });
+  for (let u = 0; u < 2000; u++) {
+    const unit = `user-${u}`;
+    const { variantIndex } = test.assign(unit);
+    test.recordOutcome(unit, "converted", (u * 7919) % 100 < (variantIndex === 1 ? 30 : 15) ? 1 : 0);
+  }
+  await test.close();
 }
 
 /** A store with a parent and two child runs, a run with an image and a JSON artifact, a hostile run, and a model with two releases. */
@@ -62,6 +99,9 @@ export async function seedStore(store: string): Promise<Seeded> {
     });
     for (let s = 0; s < 300; s++) run.logMetrics({ loss: Math.exp(-s * lr) + 0.02 * Math.sin(s), acc: 1 - Math.exp(-s * lr) / 2 }, { step: s });
     run.logMetric("final_score", 0.8 + i * 0.05);
+    // The second release learnt to lean on a leaked feature: the explanations diff flags it.
+    const predict = (rows: number[][]): number[] => rows.map(([age = 0, income = 0, leak = 0]) => (i === 0 ? 2 * income + age : 0.2 * income + 4 * leak));
+    await logExplanation(run, await kernelShap(predict, ROWS.slice(0, 4), { background: ROWS.slice(6), featureNames: FEATURES, seed: 1 }), { name: "shap" });
     await run.end();
     children.push(run.id);
   }
@@ -71,6 +111,7 @@ export async function seedStore(store: string): Promise<Seeded> {
   fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ layers: [64, 32], note: "<b>bold</b>" }));
   const image = await tracker.startRun({ name: "with-image", params: { lr: 0.05 } });
   image.logMetric("acc", 0.9, { step: 0 });
+  await image.logDataset({ name: "churn-train", digest: "d41d8cd98f00b204", source: "s3://bucket/churn/train.csv", context: "training" });
   await image.logArtifact(path.join(dir, "confusion.png"), { artifactPath: "plots" });
   await image.logArtifact(path.join(dir, "config.json"));
   await image.end();
@@ -88,9 +129,11 @@ export async function seedStore(store: string): Promise<Seeded> {
     rationale: "lower learning rate",
     changes: [{ description: "new weights", bump: "minor" }],
   });
+  const abKey = "churn-ab";
+  await seedAbTest(tracker, abKey);
   await tracker.deprecate("churn-clf", "1.0.0", { reason: "superseded" });
   await tracker.close();
-  return { parent: parent.id, children, imageRun: image.id, xssRun: xss.id };
+  return { parent: parent.id, children, imageRun: image.id, xssRun: xss.id, abKey };
 }
 
 /** A running `mltrail ui`. */
@@ -122,6 +165,60 @@ export async function startUiProcess(args: readonly string[], env: NodeJS.Proces
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
       await exited;
+    },
+  };
+}
+
+/** Where the browser tests write their screenshots (copies of the new ones are checked in under test/e2e/__screenshots__). */
+export const SHOTS = path.join(root, "test-results");
+
+/**
+ * Opens `base + hash` in a new page of `width`, collecting console errors, page errors and
+ * failed requests (the live stream, closed on navigation, excepted); resolves once the app
+ * rendered its route.
+ */
+export async function openPage(browser: Browser, base: string, hash: string, width = 1366): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width, height: 860 } });
+  const errors: string[] = [];
+  page.on("console", (m) => void (m.type() === "error" && errors.push(m.text())));
+  page.on("pageerror", (e) => void errors.push(e.message));
+  page.on("requestfailed", (r) => void (r.url().includes("/api/live") || errors.push(`request failed: ${r.url()}`)));
+  await page.goto(`${base}${hash}`);
+  await page.waitForSelector("html[data-page]", { timeout: 60_000 });
+  return { page, errors };
+}
+
+/** Saves a screenshot of the viewport as `test-results/<name>`. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, name), fullPage: false });
+}
+
+/** A seeded store served by `mltrail ui`, and a browser. */
+export interface UiSuite {
+  readonly browser: Browser;
+  readonly ui: UiProcess;
+  readonly store: string;
+  readonly seeded: Seeded;
+  /** Closes the browser, stops the server and removes the store. */
+  close(): Promise<void>;
+}
+
+/** Seeds a store in a fresh temporary folder, starts `mltrail ui --dir` on it and launches Chromium. */
+export async function startUiSuite(prefix: string): Promise<UiSuite> {
+  const store = path.join(fs.mkdtempSync(path.join(os.tmpdir(), prefix)), "store");
+  const seeded = await seedStore(store);
+  const ui = await startUiProcess(["--dir", store]);
+  const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS] });
+  return {
+    browser,
+    ui,
+    store,
+    seeded,
+    close: async () => {
+      await browser.close();
+      await ui.stop();
+      fs.rmSync(path.dirname(store), { recursive: true, force: true });
     },
   };
 }

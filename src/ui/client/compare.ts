@@ -4,11 +4,34 @@
  *
  * @packageDocumentation
  */
-import type { RunComparison } from "../../compare/runs.js";
+import type { MetricComparison, RunComparison } from "../../compare/runs.js";
 import { num } from "../../report/html.js";
 import { get, href, route } from "./api.js";
 import { h, link, replace } from "./dom.js";
 import { chartsPanel, PALETTE } from "./panel.js";
+
+/**
+ * One row per metric: its latest value per run or version, the best one starred where the
+ * metric's direction is known (`known`), no arrow and no star otherwise.
+ * @example `metricRows(cmp.metrics, cmp.known)`
+ */
+export function metricRows(metrics: Readonly<Record<string, MetricComparison>>, known: Readonly<Record<string, boolean>>): HTMLElement[] {
+  return Object.entries(metrics).map(([key, m]) => {
+    const sure = known[key] === true;
+    const best = (i: number): boolean => sure && m.best?.index === i;
+    return h(
+      "tr",
+      null,
+      h(
+        "th",
+        { class: "wrap", attrs: { title: sure ? (m.direction === "min" ? "lower is better" : "higher is better") : "direction unknown" } },
+        key,
+        sure ? (m.direction === "min" ? " ↓" : " ↑") : "",
+      ),
+      ...m.perRun.map((s, i) => h("td", { class: `num${best(i) ? " best" : ""}` }, best(i) ? "★ " : "", num(s.last))),
+    );
+  });
+}
 
 /**
  * Renders the compare page for `?runs=a,b`.
@@ -27,20 +50,7 @@ export async function comparePage(main: HTMLElement): Promise<() => void> {
     h("th", null, ""),
     ...cmp.runs.map((r, i) => h("th", { class: "wrap", attrs: { "data-color": PALETTE[i % PALETTE.length] } }, link(href(["run", r.runId]), r.name))),
   );
-  const metricRows = Object.entries(cmp.metrics).map(([key, m]) => {
-    const known = cmp.known[key] === true;
-    return h(
-      "tr",
-      null,
-      h(
-        "th",
-        { class: "wrap", attrs: { title: known ? (m.direction === "min" ? "lower is better" : "higher is better") : "direction unknown" } },
-        key,
-        known ? (m.direction === "min" ? " ↓" : " ↑") : "",
-      ),
-      ...m.perRun.map((s, i) => h("td", { class: `num${known && m.best?.index === i ? " best" : ""}` }, known && m.best?.index === i ? "★ " : "", num(s.last))),
-    );
-  });
+  const metrics = metricRows(cmp.metrics, cmp.known);
   const paramRows = Object.entries(cmp.params.differing).map(([key, values]) =>
     h("tr", null, h("th", { class: "wrap" }, key), ...values.map((v) => h("td", { class: "diff mono wrap" }, v ?? "(unset)"))),
   );
@@ -49,7 +59,7 @@ export async function comparePage(main: HTMLElement): Promise<() => void> {
     main,
     h("h1", null, `Compare ${cmp.runs.length} runs`),
     h("h2", null, "Metrics (latest)"),
-    h("div", { class: "scroll" }, h("table", null, h("thead", null, head), h("tbody", null, ...metricRows))),
+    h("div", { class: "scroll" }, h("table", null, h("thead", null, head), h("tbody", null, ...metrics))),
     h("h2", null, "Params that differ"),
     paramRows.length === 0
       ? h("p", { class: "muted" }, "All params are equal.")

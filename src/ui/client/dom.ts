@@ -62,3 +62,11 @@ export function replace(el: Element, ...children: Child[]): void {
 export function link(href: string, ...children: Child[]): HTMLAnchorElement {
   return h("a", { attrs: { href } }, ...children);
 }
+
+/**
+ * A table with a header row, in a horizontally scrolling box (so a phone scrolls the table, not the page).
+ * @example `table(["Model", "Versions"], rows)`
+ */
+export function table(head: readonly string[], rows: readonly HTMLElement[]): HTMLElement {
+  return h("div", { class: "scroll" }, h("table", null, h("thead", null, h("tr", null, ...head.map((t) => h("th", null, t)))), h("tbody", null, ...rows)));
+}

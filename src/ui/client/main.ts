@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { abListPage, abTestPage } from "./ab.js";
 import { route } from "./api.js";
 import { chartStats } from "./chart.js";
 import { comparePage } from "./compare.js";
@@ -11,12 +12,16 @@ import { h, replace } from "./dom.js";
 import { modelPage, modelsPage } from "./models.js";
 import { runPage } from "./run.js";
 import { runsPage, runsStats } from "./runs.js";
+import { versionsPage } from "./versions.js";
 
 const main = document.getElementById("app") as HTMLElement;
 let stop: () => void = () => {};
 let current = "";
 
 (window as unknown as { __mltrailUi: unknown }).__mltrailUi = { runs: runsStats, charts: chartStats };
+
+/** Which header link a page belongs to. */
+const NAV: Readonly<Record<string, string>> = { runs: "runs", run: "runs", compare: "runs", models: "models", model: "models", versions: "models", ab: "ab" };
 
 async function render(): Promise<void> {
   const { path } = route();
@@ -26,14 +31,16 @@ async function render(): Promise<void> {
   stop();
   stop = () => {};
   const [page = "runs", arg = ""] = path;
-  for (const a of document.querySelectorAll("[data-nav]"))
-    a.classList.toggle("active", a.getAttribute("data-nav") === (page === "model" ? "models" : page === "runs" ? "runs" : ""));
+  for (const a of document.querySelectorAll("[data-nav]")) a.classList.toggle("active", a.getAttribute("data-nav") === (NAV[page] ?? ""));
   document.documentElement.removeAttribute("data-page");
+  document.documentElement.removeAttribute("data-runs-rendered");
   try {
     if (page === "run") stop = await runPage(main, arg);
     else if (page === "models") stop = await modelsPage(main);
     else if (page === "model") stop = await modelPage(main, arg);
     else if (page === "compare") stop = await comparePage(main);
+    else if (page === "versions") stop = await versionsPage(main, arg);
+    else if (page === "ab") stop = arg === "" ? await abListPage(main) : await abTestPage(main, arg);
     else stop = await runsPage(main);
     document.title = `${main.querySelector("h1")?.textContent ?? "mltrail"} · mltrail`;
   } catch (err) {

@@ -8,7 +8,7 @@ import type { ModelComparison } from "../../compare/models.js";
 import type { AuditEntry } from "../../registry/store.js";
 import { num, when } from "../../report/html.js";
 import { get, href } from "./api.js";
-import { h, link, replace } from "./dom.js";
+import { h, link, replace, table } from "./dom.js";
 
 interface ModelRow {
   readonly name: string;
@@ -17,10 +17,6 @@ interface ModelRow {
   readonly updated: number | null;
   readonly aliases: readonly { alias: string; version: string }[];
   readonly deprecated: number;
-}
-
-function table(head: readonly string[], rows: readonly HTMLElement[]): HTMLElement {
-  return h("div", { class: "scroll" }, h("table", null, h("thead", null, h("tr", null, ...head.map((t) => h("th", null, t)))), h("tbody", null, ...rows)));
 }
 
 /**
@@ -120,6 +116,19 @@ export async function modelPage(main: HTMLElement, name: string): Promise<() => 
       "p",
       { class: "muted" },
       `${versions.length} version${versions.length === 1 ? "" : "s"}`,
+      versions.length > 1 ? " · " : "",
+      versions.length > 1
+        ? link(
+            href(["versions", name], {
+              v: versions
+                .slice(0, 2)
+                .map((v) => v.version)
+                .reverse()
+                .join(","),
+            }),
+            "compare versions",
+          )
+        : "",
       runs.length > 1 ? " · " : "",
       runs.length > 1 ? link(href(["compare"], { runs: [...new Set(runs)].join(",") }), "compare their runs") : "",
     ),
