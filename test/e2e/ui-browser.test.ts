@@ -12,7 +12,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gateChromium, haveChromium, openPage, root, screenshot as shot, startUiSuite, type Seeded, type UiProcess, type UiSuite } from "../support/ui.js";
+import {
+  gateChromium,
+  haveChromium,
+  openPage,
+  waitInPage,
+  root,
+  screenshot as shot,
+  startUiSuite,
+  type Seeded,
+  type UiProcess,
+  type UiSuite,
+} from "../support/ui.js";
 
 gateChromium("the dashboard browser tests");
 
@@ -84,7 +95,7 @@ describe.skipIf(!haveChromium)("mltrail ui in headless Chromium", () => {
     await page.click("button:has-text('plots/')");
     await page.click("a[data-artifact='plots/confusion.png']");
     const img = await page.waitForSelector("img.preview");
-    await page.waitForFunction("document.querySelector('img.preview')?.naturalWidth === 48");
+    await waitInPage(page, "document.querySelector('img.preview')?.naturalWidth === 48");
     expect(await img.getAttribute("alt")).toBe("plots/confusion.png");
     // Datasets with their digest and context.
     expect(await page.textContent("main")).toMatch(/churn-train d41d8cd98f00 \(training\)/);

@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AbAnalysis } from "../../src/index.js";
-import { cli, gateChromium, haveChromium, openPage, screenshot, startUiSuite, type Seeded, type UiProcess, type UiSuite } from "../support/ui.js";
+import { cli, gateChromium, haveChromium, openPage, waitInPage, screenshot, startUiSuite, type Seeded, type UiProcess, type UiSuite } from "../support/ui.js";
 
 gateChromium("the dashboard page tests");
 
@@ -26,7 +26,7 @@ function open(hash: string, width = 1366): Promise<{ page: Page; errors: string[
 
 async function atPhoneWidth(page: Page, name: string): Promise<void> {
   await page.setViewportSize({ width: 390, height: 800 });
-  await page.waitForFunction("document.documentElement.scrollWidth <= 390");
+  await waitInPage(page, "document.documentElement.scrollWidth <= 390");
   await screenshot(page, name);
 }
 
@@ -66,7 +66,7 @@ describe.skipIf(!haveChromium)("mltrail ui pages in headless Chromium", () => {
     await atPhoneWidth(page, "ui-ab-phone.png");
     // Alpha is kept in the URL: a shared link opens the same analysis.
     await page.selectOption("select[aria-label=alpha]", "0.01");
-    await page.waitForFunction("location.hash.includes('alpha=0.01')");
+    await waitInPage(page, "location.hash.includes('alpha=0.01')");
     await page.waitForSelector("text=alpha 0.01 split");
     expect(hashQuery(page).get("alpha")).toBe("0.01");
     expect(errors).toEqual([]);
@@ -108,7 +108,7 @@ describe.skipIf(!haveChromium)("mltrail ui pages in headless Chromium", () => {
     await page.keyboard.press("Space");
     await page.keyboard.press("j");
     await page.keyboard.press("x");
-    await page.waitForFunction("new URLSearchParams(location.hash.split('?')[1]).get('sel')?.split(',').length === 2");
+    await waitInPage(page, "new URLSearchParams(location.hash.split('?')[1]).get('sel')?.split(',').length === 2");
     const focused = await page.$eval(".grid .row.focus .name", (e) => e.textContent);
     expect(focused).toBe("lr=0.1");
     await page.click("button:has-text('Compare selected')");

@@ -188,6 +188,20 @@ export async function openPage(browser: Browser, base: string, hash: string, wid
   return { page, errors };
 }
 
+/**
+ * Waits until `expression` is truthy in the page. Playwright's `waitForFunction` re-evaluates a
+ * pending predicate with `eval` inside the page, which the dashboard's CSP (no 'unsafe-eval')
+ * refuses; each check here goes through the DevTools protocol instead, which the CSP does not
+ * govern.
+ */
+export async function waitInPage(page: Page, expression: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${expression}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 /** Saves a screenshot of the viewport as `test-results/<name>`. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SHOTS, { recursive: true });
