@@ -1,17 +1,21 @@
 /**
  * mltrail ui: the runs page of N runs (render time after the data arrived, in Chromium), the
- * server's RSS with N runs loaded, and a live point's latency from logMetric to the chart.
- * Usage: node bench/ui.mjs [--runs 10000]   (needs `npx tsup` and Debian's chromium)
+ * server's RSS with N runs loaded, a live point's latency from logMetric to the chart, and a
+ * 1,000,000-point curve drawn by the dashboard's chart (LTTB at draw) against two baselines
+ * drawn in the same page: the chart with an already-downsampled 2,000-point curve, and uPlot
+ * given the raw points.
+ * Usage: node bench/ui.mjs [--runs 10000] [--points 1000000]   (needs `npx tsup` and Debian's chromium)
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium } from "playwright-core";
-import { BENCH_DIR, loadMltrail, parseArgs } from "./common.mjs";
+import { BENCH_DIR, loadMltrail, median, parseArgs } from "./common.mjs";
 
 const args = parseArgs();
 const N = Number(args.runs ?? 10000);
+const POINTS = Number(args.points ?? 1_000_000);
 const { Tracker } = await loadMltrail();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mltrail-bench-ui-"));
 const tracker = new Tracker({ trackingUri: dir, experiment: "bench", captureContext: false, handleExit: false });
@@ -46,6 +50,65 @@ for (let s = 1; s <= 5; s++) {
   latencies.push(Date.now() - t0);
 }
 await live.end();
+
+// A 1M-point curve, generated in the page (so no 16 MB crosses the protocol), drawn three
+// times each way; a draw counts until uPlot has painted (its commit runs in a microtask).
+const cdp = await page.context().newCDPSession(page);
+const heapBefore = (await cdp.send("Runtime.getHeapUsage")).usedSize;
+const chart = await page.evaluate(async (n) => {
+  const { MetricChart } = window.__mltrailUi;
+  const settings = { x: "step", log: false, smooth: 0 };
+  const xs = Array.from({ length: n }, (_, i) => i);
+  const ys = xs.map((i) => Math.exp(-i / (n / 5)) + 0.05 * Math.sin(i / 50) + 0.02 * Math.sin(i * 12.9898));
+  const few = Math.floor(n / 2000);
+  const xs2k = xs.filter((_, i) => i % few === 0);
+  const ys2k = ys.filter((_, i) => i % few === 0);
+  const painted = async () => {
+    await Promise.resolve();
+    await Promise.resolve();
+  };
+  const box = () => {
+    const el = document.createElement("div");
+    el.style.width = "1200px";
+    document.body.append(el);
+    return el;
+  };
+  const time = async (draw) => {
+    const t0 = performance.now();
+    const done = draw();
+    await painted();
+    const ms = performance.now() - t0;
+    return { ms, done };
+  };
+  const ours = [];
+  const downsampled = [];
+  const raw = [];
+  let keep;
+  for (let r = 0; r < 3; r++) {
+    const a = await time(() => {
+      const c = new MetricChart(box(), "bench", settings);
+      c.setCurve("r", "run", "#1f77b4", xs, ys);
+      c.draw();
+      return c;
+    });
+    ours.push(a.ms);
+    keep?.destroy();
+    keep = a.done;
+    const b = await time(() => {
+      const c = new MetricChart(box(), "bench", settings);
+      c.setCurve("r", "run", "#1f77b4", xs2k, ys2k);
+      c.draw();
+      return c;
+    });
+    downsampled.push(b.ms);
+    b.done.destroy();
+    const c = await time(() => new uPlot({ width: 1200, height: 220, series: [{}, { stroke: "#1f77b4" }] }, [xs, ys], box()));
+    raw.push(c.ms);
+    c.done.destroy();
+  }
+  return { ours, downsampled, raw, held: keep.points };
+}, POINTS);
+const heapAfter = (await cdp.send("Runtime.getHeapUsage")).usedSize;
 await browser.close();
 server.kill("SIGTERM");
 await tracker.close();
@@ -56,6 +119,14 @@ const result = {
   domRows: runs.domRows,
   serverRssMb: Math.round(rssKb / 1024),
   liveLatencyMs: latencies,
+  chartPoints: chart.held,
+  chartDrawMs: Math.round(median(chart.ours)),
+  baselineDownsampledDrawMs: Math.round(median(chart.downsampled)),
+  baselineRawUplotDrawMs: Math.round(median(chart.raw)),
+  chartVsDownsampled: +(median(chart.ours) / median(chart.downsampled)).toFixed(2),
+  chartVsRawUplot: +(median(chart.ours) / median(chart.raw)).toFixed(2),
+  pageHeapMb: Math.round(heapAfter / 1024 / 1024),
+  pageHeapGrowthMb: Math.round((heapAfter - heapBefore) / 1024 / 1024),
   load: os.loadavg()[0].toFixed(1),
 };
 console.log(JSON.stringify(result));

@@ -6,7 +6,7 @@
  */
 import { abListPage, abTestPage } from "./ab.js";
 import { route } from "./api.js";
-import { chartStats } from "./chart.js";
+import { chartStats, MetricChart } from "./chart.js";
 import { comparePage } from "./compare.js";
 import { h, replace } from "./dom.js";
 import { modelPage, modelsPage } from "./models.js";
@@ -18,7 +18,8 @@ const main = document.getElementById("app") as HTMLElement;
 let stop: () => void = () => {};
 let current = "";
 
-(window as unknown as { __mltrailUi: unknown }).__mltrailUi = { runs: runsStats, charts: chartStats };
+// Read by the browser tests and bench/ui.mjs (which draws a 1,000,000-point curve with MetricChart).
+(window as unknown as { __mltrailUi: unknown }).__mltrailUi = { runs: runsStats, charts: chartStats, MetricChart };
 
 /** Which header link a page belongs to. */
 const NAV: Readonly<Record<string, string>> = { runs: "runs", run: "runs", compare: "runs", models: "models", model: "models", versions: "models", ab: "ab" };
