@@ -1,5 +1,5 @@
 /**
- * `mltrail ui [--dir ./mltrail | --to <uri>] [--port 5111] [--host 127.0.0.1]`: the live
+ * `mltrail ui [--dir ./mltrail | --to <uri>] [--port 5111] [--host 127.0.0.1] [--poll <ms>]`: the live
  * dashboard, until interrupted.
  */
 import type { Command } from "commander";
@@ -12,6 +12,7 @@ interface UiOpts {
   to?: string;
   port: string;
   host: string;
+  poll?: string;
 }
 
 /** The tracking server's address to link runs to, without credentials; undefined for a local store. */
@@ -35,10 +36,14 @@ export function registerUiCommand(program: Command): void {
     .option("--to <uri>", "tracking server URL (MLflow-compatible)")
     .option("-p, --port <n>", "port (0 picks a free one)", "5111")
     .option("--host <host>", "interface to listen on; any host but loopback requires the access token", "127.0.0.1")
+    .option("--poll <ms>", "interval of the live updates' polls (default: 200 on a local store, 1000 on a tracking server)")
     .action(async (opts: UiOpts, cmd: Command) => {
       if (opts.dir !== undefined && opts.to !== undefined) throw new Error("give only one of --dir and --to");
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got ${JSON.stringify(opts.port)}`);
+      const poll = opts.poll === undefined ? undefined : Number(opts.poll);
+      if (poll !== undefined && (!Number.isInteger(poll) || poll < 25 || poll > 60_000))
+        throw new Error(`--poll must be an integer from 25 to 60000 (ms), got ${JSON.stringify(opts.poll)}`);
       const { trackingUri } = cmd.optsWithGlobals<{ trackingUri?: string }>();
       const uri = opts.to ?? opts.dir ?? trackingUri ?? process.env["MLFLOW_TRACKING_URI"];
       const tracker = new Tracker({ ...defined({ trackingUri: uri }), handleExit: false, captureContext: false, drainOnStart: false, syncEarlierRuns: false });
@@ -47,7 +52,7 @@ export function registerUiCommand(program: Command): void {
         host: opts.host,
         port,
         ...defined({ token: token === "" ? undefined : token }),
-        ...defined({ serverUrl: serverUrlOf(uri) }),
+        ...defined({ serverUrl: serverUrlOf(uri), livePollMs: poll }),
       });
       process.stdout.write(`mltrail ui: serving ${uri ?? "./mltrail"} at ${ui.url}\n`);
       if (ui.token !== undefined)

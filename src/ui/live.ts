@@ -1,9 +1,11 @@
 /**
  * Live updates as server-sent events. A page subscribes to some runs (and how many points of
- * each metric it already holds); the server polls the tracker every {@link LIVE_POLL_MS} and
- * sends each run's status when it changes and the metric points logged since. Polling is
- * cheap: a history is read only when the run's latest value of that metric changed, or once a
- * second for a running run.
+ * each metric it already holds); the server polls the tracker (every {@link LIVE_POLL_MS} on a
+ * local store, where a poll reads the journal's index; every {@link REMOTE_POLL_MS} on a
+ * tracking server, where a poll is one `runs/get` request per followed run) and sends each
+ * run's status when it changes and the metric points logged since. Polling is cheap: a history
+ * is read only when the run's latest value of that metric changed, or once a second for a
+ * running run.
  *
  * @packageDocumentation
  */
@@ -13,8 +15,11 @@ import type { RunReader } from "../tracker-api.js";
 import type { RunRecord } from "../model/types.js";
 import { jsonNumber, metricsOf } from "./api.js";
 
-/** Interval between two polls of a subscription. */
+/** Interval between two polls of a subscription on a local store. */
 export const LIVE_POLL_MS = 200;
+
+/** Interval between two polls of a subscription on a tracking server (no journal to tail: each poll is a request). */
+export const REMOTE_POLL_MS = 1000;
 
 /** Most runs one live stream follows. */
 export const LIVE_MAX_RUNS = 50;
@@ -72,6 +77,7 @@ export class LiveStream {
     subscription: Map<string, Map<string, number> | null>,
     private readonly res: ServerResponse,
     private readonly onStop: () => void = () => {},
+    private readonly pollMs: number = LIVE_POLL_MS,
   ) {
     for (const [id, held] of subscription) this.runs.set(id, { statusOnly: held === null, status: undefined, latest: new Map(), sent: new Map(held ?? []) });
   }
@@ -108,8 +114,8 @@ export class LiveStream {
         this.runs.delete(id);
       }
     }
-    if (this.tick % 25 === 0) this.res.write(": keep-alive\n\n");
-    if (!this.stopped) this.timer = setTimeout(() => void this.poll(), LIVE_POLL_MS);
+    if (this.tick % Math.max(1, Math.round(5000 / this.pollMs)) === 0) this.res.write(": keep-alive\n\n");
+    if (!this.stopped) this.timer = setTimeout(() => void this.poll(), this.pollMs);
   }
 
   private statusOf(id: string, run: RunRecord): { runId: string; status: string; end: number | null } {
@@ -132,7 +138,7 @@ export class LiveStream {
       return;
     }
     // Once a second a running run's histories are read in full, catching points logged with an unchanged latest value.
-    const keys = running && this.tick % 5 === 0 ? [...f.latest.keys()] : changed;
+    const keys = running && this.tick % Math.max(1, Math.round(1000 / this.pollMs)) === 0 ? [...f.latest.keys()] : changed;
     if (statusChanged && !running) keys.push(...f.latest.keys());
     if (keys.length > 0) {
       const histories = await this.tracker.getMetricHistories(id, [...new Set(keys)]);

@@ -15,7 +15,7 @@ import { loadChartAssets } from "../report/assets.js";
 import { UiApi, type UiTracker } from "./api.js";
 import { ReleaseApi } from "./api-releases.js";
 import { ArtifactCache, artifactType } from "./artifacts.js";
-import { LiveStream, parseSubscription } from "./live.js";
+import { LIVE_POLL_MS, LiveStream, parseSubscription, REMOTE_POLL_MS } from "./live.js";
 import { INDEX_HTML, UI_CSS } from "./page.js";
 import { isLoopbackHost, loopbackHostHeader, newToken, rememberToken, secureHeaders, tokenOf } from "./security.js";
 
@@ -32,6 +32,8 @@ export interface UiOptions {
   readonly token?: string;
   /** Base URL of the tracking server, to link each run to its page there. @default none (local store) */
   readonly serverUrl?: string;
+  /** Interval of the live stream's polls, in ms (25 to 60,000). @default 200 on a local store; 1000 with `serverUrl` (a tracking server) */
+  readonly livePollMs?: number;
   /** Folder holding the built `app.global.js`. @default found next to the built package */
   readonly assetsDir?: string;
 }
@@ -88,6 +90,8 @@ export async function startUi(tracker: UiTracker, options: UiOptions = {}): Prom
   const loopback = isLoopbackHost(host);
   if (options.token !== undefined && options.token.length < 16) throw new ValidationError("token", "(hidden)", "must be at least 16 characters");
   const token = options.token ?? (loopback ? undefined : newToken());
+  const pollMs = options.livePollMs ?? (options.serverUrl === undefined ? LIVE_POLL_MS : REMOTE_POLL_MS);
+  if (!Number.isInteger(pollMs) || pollMs < 25 || pollMs > 60_000) throw new ValidationError("livePollMs", pollMs, "must be an integer from 25 to 60000");
   const api = new UiApi(tracker, options.serverUrl);
   const releases = new ReleaseApi(tracker);
   const cache = new ArtifactCache(tracker);
@@ -114,7 +118,7 @@ export async function startUi(tracker: UiTracker, options: UiOptions = {}): Prom
     "/api/versions": (q) => releases.versions(q),
     "/api/abtests": () => releases.abTests(),
     "/api/abtest": (q) => releases.abTest(q),
-    "/api/info": async () => ({ serverUrl: options.serverUrl ?? null, readOnly: true }),
+    "/api/info": async () => ({ serverUrl: options.serverUrl ?? null, readOnly: true, livePollMs: pollMs }),
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -130,7 +134,7 @@ export async function startUi(tracker: UiTracker, options: UiOptions = {}): Prom
     const file = statics[url.pathname];
     if (file !== undefined) return sendText(res, 200, file[0], file[1]);
     if (url.pathname === "/api/live") {
-      const stream = new LiveStream(tracker, parseSubscription(url.searchParams.get("sub")), res, () => streams.delete(stream));
+      const stream = new LiveStream(tracker, parseSubscription(url.searchParams.get("sub")), res, () => streams.delete(stream), pollMs);
       streams.add(stream);
       return stream.start();
     }
