@@ -92,12 +92,12 @@ async function interleaved(iterations, run) {
 }
 
 /** One training loop; with `run`, logs 10 metrics per step. Returns wall ms of the steps. */
-async function loop(iterations, run) {
+async function loop(iterations, run, steps = STEPS) {
   let inCallNs = 0n;
   let workNs = 0n;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  for (let step = 0; step < STEPS; step++) {
+  for (let step = 0; step < steps; step++) {
     const w0 = process.hrtime.bigint();
     const loss = work(iterations, step);
     const c0 = process.hrtime.bigint();
@@ -149,6 +149,20 @@ try {
   await mixedRun.flush();
   const mixed = await interleaved(cal.iterations, mixedRun);
   await mixedRun.end();
+  // The logging's own CPU per step: the same loops with no work, many steps, CPU time (all
+  // threads: the commit, the fsync timer). Taken against the calibrated work, it estimates
+  // the overhead from CPU time alone, which other processes on the machine hardly move.
+  const bareSteps = STEPS * 10;
+  const bare = [];
+  for (let r = 0; r < REPS; r++) {
+    const noLog = await loop(0, undefined, bareSteps);
+    const bareRun = await tracker.startRun({ name: `bare-${r + 1}` });
+    await bareRun.flush();
+    const withLog = await loop(0, bareRun, bareSteps);
+    await bareRun.end();
+    bare.push(((withLog.cpuMs - noLog.cpuMs) / bareSteps) * 1000);
+  }
+  const cpuPerStepUs = median(bare);
   await tracker.close();
   const load1 = os.loadavg()[0];
   const sum = (xs) => xs.reduce((x, y) => x + y, 0);
@@ -210,6 +224,9 @@ try {
     `interleaved (${BLOCKS} A and ${BLOCKS} B blocks of ${BLOCK} steps, one run): A ${fmt(sum(mixed.a), 1)} ms, B ${fmt(sum(mixed.b), 1)} ms -> overhead ${fmt(mixedOverhead)}% (median block A ${fmt(median(mixed.a), 2)}, B ${fmt(median(mixed.b), 2)} ms)`,
   );
   console.log(
+    `logging CPU per step, no work (${fmtInt(bareSteps)} steps, median of ${REPS}): ${fmt(cpuPerStepUs, 1)} µs = ${fmt((cpuPerStepUs / 1000 / cal.workMs) * 100)}% of ${fmt(cal.workMs, 2)} ms of work`,
+  );
+  console.log(
     `load average (1 min): ${fmt(load0, 1)} at start, ${fmt(load1, 1)} at the end${COMMIT_INTERVAL_MS === undefined ? "" : `; commitIntervalMs ${COMMIT_INTERVAL_MS}`}`,
   );
   console.log(`goal: overhead < 1% -> ${overhead < 1 ? "met" : "MISSED"} (A/B loops), ${mixedOverhead < 1 ? "met" : "MISSED"} (interleaved)`);
@@ -230,6 +247,8 @@ try {
     loggingUsPerStep: ((bOut - aOut) / STEPS) * 1000,
     logMetricsCallUsPerStep: perStepUs,
     interleaved: { blocks: BLOCKS, block: BLOCK, aMs: mixed.a, bMs: mixed.b, overheadPercent: mixedOverhead },
+    loggingCpuUsPerStep: cpuPerStepUs,
+    loggingCpuPercentOfWork: (cpuPerStepUs / 1000 / cal.workMs) * 100,
     loadAverage: { start: load0, end: load1 },
     commitIntervalMs: COMMIT_INTERVAL_MS,
     goalPercent: 1,
