@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { defineConfig } from "tsup";
 import type { Plugin } from "esbuild";
 
@@ -14,6 +15,27 @@ const sdkAsPackage: Plugin = {
   setup(build) {
     const subpathEntry = /[\\/]src[\\/](integrations|ab|explain)[\\/]/;
     build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) => (subpathEntry.test(args.importer) ? { path: "mltrail", external: true } : undefined));
+    // The TF.js files shared with the browser build import the SDK's modules, not its entry: the same classes here.
+    const integrations = /[\\/]src[\\/]integrations[\\/]/;
+    build.onResolve({ filter: /^\.\.\/(errors|training\/logger)\.js$/ }, (args) =>
+      integrations.test(args.importer) ? { path: "mltrail", external: true } : undefined,
+    );
+  },
+};
+
+const errorsModule = path.resolve("src/errors.ts");
+
+/**
+ * The browser mltrail/tfjs takes the error classes from mltrail/browser (one set of classes in
+ * a page, so `instanceof ValidationError` holds across the two entries); the rest it needs
+ * (the training logger, the fetch transport) is bundled in.
+ */
+const browserSdkAsPackage: Plugin = {
+  name: "browser-sdk-as-package",
+  setup(build) {
+    build.onResolve({ filter: /(^|\/)errors\.js$/ }, (args) =>
+      path.resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts")) === errorsModule ? { path: "mltrail/browser", external: true } : undefined,
+    );
   },
 };
 
@@ -21,6 +43,20 @@ const sdkAsPackage: Plugin = {
 // keepNames: error classes with static members would otherwise be renamed (`_StateError`), and
 // their `name` is part of what users see and match on.
 const common = { target: "node20", platform: "node", sourcemap: true, clean: false, splitting: false, keepNames: true, define } as const;
+
+/** What the browser entries share. */
+const browser = {
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  minify: true,
+  sourcemap: true,
+  dts: true,
+  clean: false,
+  splitting: false,
+  keepNames: true,
+  define,
+} as const;
 
 export default defineConfig([
   { ...common, entry: { index: "src/index.ts" }, format: ["esm", "cjs"], dts: true },
@@ -51,6 +87,16 @@ export default defineConfig([
   { ...common, entry: { "cli/main": "src/cli/main.ts" }, format: ["esm"] },
   // Builds a long run's point files off the writer's thread (src/store/series/background.ts finds it next to the bundle).
   { ...common, entry: { "series-worker": "src/store/series/series-worker.ts" }, format: ["esm"] },
+  // The browser build (mltrail/browser, and mltrail/tfjs under the `browser` condition): ESM,
+  // minified, every dependency bundled in so a page can load it with an import map and no
+  // bundler; TF.js stays the page's own. No Node built-in may reach it (test/e2e/browser-bundle.test.ts).
+  {
+    ...browser,
+    entry: { "browser/tfjs": "src/integrations/tfjs-browser.ts" },
+    external: ["mltrail/browser", "@tensorflow/tfjs"],
+    noExternal: [/^(?!mltrail\/browser$|@tensorflow\/tfjs$)/],
+    esbuildPlugins: [browserSdkAsPackage],
+  },
   // The dashboard's browser app (mltrail ui), served as /app.js: one script, no inline code.
   {
     entry: { "ui/app": "src/ui/client/main.ts" },

@@ -11,7 +11,8 @@
  * - `stop()` kills the whole process group and removes the temp directory.
  *
  * CLI:
- *   node scripts/mlflow-server.mjs [--port N]      start, print the URL, run until Ctrl-C
+ *   node scripts/mlflow-server.mjs [--port N] [--cors-allowed-origins <origins>]
+ *                                                  start, print the URL, run until Ctrl-C
  *   node scripts/mlflow-server.mjs --install-only  only make sure the virtual environment exists
  *
  * Plain Node ESM on purpose: it must run before anything is built.
@@ -52,6 +53,9 @@ const INSTALL_LOCK_TIMEOUT_MS = 20 * 60_000;
  * @property {number} [workers] Server worker processes; start resolves once every one of them
  *   logged its startup. Default: 1.
  * @property {string} [appName] `--app-name`, e.g. `basic-auth`. Default: none.
+ * @property {readonly string[]} [corsAllowedOrigins] Origins allowed to call the server from a
+ *   browser (`--cors-allowed-origins`, e.g. the origin serving a page that logs with
+ *   mltrail/browser). Default: none (MLflow then allows only localhost origins).
  * @property {Record<string, string>} [env] Extra environment of the server (e.g.
  *   `MLFLOW_AUTH_CONFIG_PATH`). Default: none.
  *
@@ -386,6 +390,7 @@ async function launch(mlflowBin, port, log, opts) {
     "--workers",
     String(workers),
     ...(opts.appName === undefined ? [] : ["--app-name", opts.appName]),
+    ...(opts.corsAllowedOrigins === undefined || opts.corsAllowedOrigins.length === 0 ? [] : ["--cors-allowed-origins", opts.corsAllowedOrigins.join(",")]),
   ];
   // Environment: keep PATH & co., but no MLFLOW_* settings from the caller's shell leak in.
   /** @type {NodeJS.ProcessEnv} */
@@ -520,8 +525,10 @@ export function stopOnSignals(tag, stop) {
 async function main(argv) {
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(
-      "Usage: node scripts/mlflow-server.mjs [--port N] [--install-only]\n" +
+      "Usage: node scripts/mlflow-server.mjs [--port N] [--cors-allowed-origins <origins>] [--install-only]\n" +
         `Starts a throwaway MLflow ${MLFLOW_VERSION} server (sqlite + proxied artifacts in a temp dir).\n` +
+        "--cors-allowed-origins: comma-separated origins of pages allowed to log to it (mltrail/browser),\n" +
+        "  e.g. http://app.example.test:8080; localhost origins are always allowed.\n" +
         "Env: MLTRAIL_MLFLOW_VENV (venv folder), MLTRAIL_PYTHON (interpreter).\n",
     );
     return;
@@ -538,7 +545,15 @@ async function main(argv) {
     port = Number(argv[portIdx + 1]);
     if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`--port needs a port number`);
   }
-  const server = await startMlflowServer(port === undefined ? {} : { port });
+  const corsIdx = argv.indexOf("--cors-allowed-origins");
+  /** @type {string[] | undefined} */
+  let corsAllowedOrigins;
+  if (corsIdx >= 0) {
+    const value = argv[corsIdx + 1] ?? "";
+    corsAllowedOrigins = value.split(",").map((o) => o.trim()).filter((o) => o !== "");
+    if (corsAllowedOrigins.length === 0 || value.startsWith("--")) throw new Error("--cors-allowed-origins needs a comma-separated list of origins, e.g. http://app.example.test:8080");
+  }
+  const server = await startMlflowServer({ ...(port === undefined ? {} : { port }), ...(corsAllowedOrigins === undefined ? {} : { corsAllowedOrigins }) });
   process.stdout.write(
     `${server.url}\n` +
       `MLflow ${MLFLOW_VERSION} is running. Use it with:  export MLFLOW_TRACKING_URI=${server.url}\n` +

@@ -5,8 +5,7 @@
  *
  * @packageDocumentation
  */
-import { createRequire } from "node:module";
-import { TrainingLogger, type TrainingLoggerOptions, type TrainingRun } from "../index.js";
+import { TrainingLogger, type TrainingLoggerOptions, type TrainingRun } from "../training/logger.js";
 import type { FitParams, LayersModelLike, LogValue, TfLogs } from "./tfjs-types.js";
 
 /**
@@ -179,47 +178,16 @@ class Core {
   }
 }
 
-type CallbackBase = new () => object;
-let callbackBase: CallbackBase | null | undefined;
-
-/** `tf.Callback` when `@tensorflow/tfjs` can be required synchronously (Node), else null. */
-function loadCallbackBase(): CallbackBase | null {
-  if (callbackBase !== undefined) return callbackBase;
-  callbackBase = null;
-  try {
-    const req = typeof require === "function" ? require : createRequire(import.meta.url);
-    const tf = req("@tensorflow/tfjs") as { Callback?: CallbackBase };
-    if (typeof tf.Callback === "function") callbackBase = tf.Callback;
-  } catch {
-    // Not installed, or no synchronous loader here: the plain-object callback is used.
-  }
-  return callbackBase;
-}
+/** TF.js's `tf.Callback` class, or null where it cannot be had synchronously. @internal */
+export type CallbackBase = new () => object;
 
 /**
- * A TF.js training callback that logs to a run: every value in `logs` (loss, metrics, `val_*`,
- * custom metrics) with step = epoch; with `logEvery: "batch"` or N, batch values as
- * `batch/<key>` with a global batch step; training params; the model summary as the text
- * artifact `model_summary.txt`. Logging is synchronous (`run.logMetrics`); nothing is awaited
- * per batch, and each epoch end lets the event loop turn once (TF.js's `fit` never does), so
- * the run log commits and replication proceeds during training. With a `tf.Callback` the batch values are scalar tensors read with
- * `dataSync()` (free on the CPU backend; one GPU sync per logged batch on WebGL).
- *
- * @example
- * ```ts
- * import * as tf from "@tensorflow/tfjs";
- * import { Tracker } from "mltrail";
- * import { mltrailCallback } from "mltrail/tfjs";
- *
- * const tracker = new Tracker({ experiment: "tfjs" });
- * await tracker.withRun({ name: "dense" }, async (run) => {
- *   await model.fit(xs, ys, { epochs: 10, batchSize: 32, callbacks: [mltrailCallback(run, { logEvery: 10 })] });
- * });
- * ```
+ * The callback of {@link mltrailCallback} on TF.js's `tf.Callback` class `Base` (what each
+ * entry finds: `require` in Node, the static import in the browser), or a plain object when null.
+ * @internal
  */
-export function mltrailCallback(run: CallbackRun, options: MltrailCallbackOptions = {}): MltrailCallback {
+export function callbackOn(run: CallbackRun, options: MltrailCallbackOptions, Base: CallbackBase | null): MltrailCallback {
   const core = new Core(run, options);
-  const Base = loadCallbackBase();
   return Base === null ? plainCallback(core) : asTfCallback(Base, plainCallback(core));
 }
 

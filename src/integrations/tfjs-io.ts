@@ -1,44 +1,19 @@
 /**
- * TF.js model files on disk without tfjs-node: a save handler that writes `model.json` +
- * `weights.bin` (the standard TF.js layout) and a load handler that reads them back.
+ * TF.js model files on disk without tfjs-node (Node only): a save handler that writes
+ * `model.json` + `weights.bin` (the standard TF.js layout) and a load handler that reads them
+ * back, and `tf.Callback` found through `require`.
  *
  * @internal
  * @packageDocumentation
  */
 import * as fs from "node:fs/promises";
+import { createRequire } from "node:module";
 import * as path from "node:path";
 import type * as TF from "@tensorflow/tfjs";
 import { StateError } from "../index.js";
+import { joinWeights, modelLoadHandler, WEIGHTS_FILE, type Tfjs } from "./tfjs-artifacts.js";
 import { defined } from "../internal/defined.js";
-
-/** The `@tensorflow/tfjs` module. */
-export type Tfjs = typeof TF;
-
-/** Name of the weights file written next to `model.json`. */
-export const WEIGHTS_FILE = "weights.bin";
-
-/** Loads `@tensorflow/tfjs` (the optional peer dependency) or says how to get it. */
-export async function loadTfjs(): Promise<Tfjs> {
-  try {
-    const mod = (await import("@tensorflow/tfjs")) as Tfjs & { default?: Tfjs };
-    return typeof mod.loadLayersModel === "function" ? mod : (mod.default ?? mod);
-  } catch (err) {
-    throw new StateError(`mltrail/tfjs needs @tensorflow/tfjs: install it (npm install @tensorflow/tfjs): ${(err as Error).message}`);
-  }
-}
-
-function joinWeights(data: TF.io.WeightData | undefined): Uint8Array {
-  if (data === undefined) return new Uint8Array(0);
-  if (!Array.isArray(data)) return new Uint8Array(data);
-  const total = data.reduce((n, b) => n + b.byteLength, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const b of data) {
-    out.set(new Uint8Array(b), at);
-    at += b.byteLength;
-  }
-  return out;
-}
+import type { CallbackBase } from "./tfjs-callback.js";
 
 /** An IOHandler (for `model.save`) writing `model.json` and `weights.bin` into `dir`. */
 export function dirSaveHandler(tf: Tfjs, dir: string): TF.io.IOHandler {
@@ -72,25 +47,11 @@ export function dirSaveHandler(tf: Tfjs, dir: string): TF.io.IOHandler {
 
 /** An IOHandler (for `tf.loadLayersModel`) reading `model.json` and its weight files from `dir`. */
 export function dirLoadHandler(tf: Tfjs, dir: string): TF.io.IOHandler {
-  return {
-    load: async () => {
-      const modelJson = JSON.parse(await fs.readFile(path.join(dir, "model.json"), "utf8")) as TF.io.ModelJSON;
-      return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
-        const specs: TF.io.WeightsManifestEntry[] = [];
-        const buffers: Uint8Array[] = [];
-        for (const group of manifest) {
-          specs.push(...group.weights);
-          for (const p of group.paths) {
-            const file = path.resolve(dir, p);
-            if (path.relative(dir, file).startsWith("..")) throw new StateError(`model.json names a weights file outside its directory: ${p}`);
-            buffers.push(await fs.readFile(file));
-          }
-        }
-        const joined = joinWeights(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer));
-        return [specs, joined.buffer as ArrayBuffer];
-      });
-    },
-  };
+  return modelLoadHandler(tf, async (name) => {
+    const file = path.resolve(dir, name);
+    if (path.relative(dir, file).startsWith("..")) throw new StateError(`model.json names a weights file outside its directory: ${name}`);
+    return fs.readFile(file);
+  });
 }
 
 /** The directory holding `model.json` at or under `local` (what a download returned). */
@@ -106,8 +67,18 @@ export async function findModelDir(local: string, artifactPath: string): Promise
   throw new StateError(`no model.json found in the downloaded artifacts at ${local}`);
 }
 
-/** `runs:/<runId>/<artifactPath>` → its parts. @internal */
-export function parseRunsUri(source: string): { runId: string; artifactPath: string } | undefined {
-  const m = /^runs:\/+([^/]+)\/(.+)$/.exec(source);
-  return m === null ? undefined : { runId: m[1] as string, artifactPath: (m[2] as string).replace(/\/+$/, "") };
+let callbackBase: CallbackBase | null | undefined;
+
+/** `tf.Callback` when `@tensorflow/tfjs` can be required synchronously (Node), else null. */
+export function loadCallbackBase(): CallbackBase | null {
+  if (callbackBase !== undefined) return callbackBase;
+  callbackBase = null;
+  try {
+    const req = typeof require === "function" ? require : createRequire(import.meta.url);
+    const tf = req("@tensorflow/tfjs") as { Callback?: CallbackBase };
+    if (typeof tf.Callback === "function") callbackBase = tf.Callback;
+  } catch {
+    // Not installed, or no synchronous loader here: the plain-object callback is used.
+  }
+  return callbackBase;
 }

@@ -3,7 +3,8 @@
  *
  * @packageDocumentation
  */
-import { ValidationError, type ModelSignature, type TensorSpec } from "../index.js";
+import { ValidationError } from "../errors.js";
+import type { ModelSignature, TensorSpec } from "../registry/signature.js";
 import type { LayersModelLike, SymbolicTensorLike } from "./tfjs-types.js";
 
 /**

@@ -25,15 +25,41 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { StateError, ValidationError, architectureDigestOf, type ModelSignature, type ModelVersion } from "../index.js";
-import { dirLoadHandler, dirSaveHandler, findModelDir, loadTfjs, parseRunsUri } from "./tfjs-io.js";
+import { callbackOn, type CallbackRun, type MltrailCallback, type MltrailCallbackOptions } from "./tfjs-callback.js";
+import { loadTfjs, parseRunsUri } from "./tfjs-artifacts.js";
+import { dirLoadHandler, dirSaveHandler, findModelDir, loadCallbackBase } from "./tfjs-io.js";
 import { signatureFromModel, type SignatureOptions } from "./tfjs-signature.js";
 import type { LayersModelLike } from "./tfjs-types.js";
 
-export { mltrailCallback } from "./tfjs-callback.js";
 export type { MltrailCallback, MltrailCallbackOptions, CallbackRun } from "./tfjs-callback.js";
 export { signatureFromModel, isGeneratedLayerName } from "./tfjs-signature.js";
 export type { SignatureOptions } from "./tfjs-signature.js";
 export type { FitParams, LayersModelLike, LogValue, OptimizerLike, SymbolicTensorLike, TfLogs } from "./tfjs-types.js";
+
+/**
+ * A TF.js training callback that logs to a run: every value in `logs` (loss, metrics, `val_*`,
+ * custom metrics) with step = epoch; with `logEvery: "batch"` or N, batch values as
+ * `batch/<key>` with a global batch step; training params; the model summary as the text
+ * artifact `model_summary.txt`. Logging is synchronous (`run.logMetrics`); nothing is awaited
+ * per batch, and each epoch end lets the event loop turn once (TF.js's `fit` never does), so
+ * the run log commits and replication proceeds during training. With a `tf.Callback` the batch values are scalar tensors read with
+ * `dataSync()` (free on the CPU backend; one GPU sync per logged batch on WebGL).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Tracker } from "mltrail";
+ * import { mltrailCallback } from "mltrail/tfjs";
+ *
+ * const tracker = new Tracker({ experiment: "tfjs" });
+ * await tracker.withRun({ name: "dense" }, async (run) => {
+ *   await model.fit(xs, ys, { epochs: 10, batchSize: 32, callbacks: [mltrailCallback(run, { logEvery: 10 })] });
+ * });
+ * ```
+ */
+export function mltrailCallback(run: CallbackRun, options: MltrailCallbackOptions = {}): MltrailCallback {
+  return callbackOn(run, options, loadCallbackBase());
+}
 
 /**
  * What `run.logModel` returns: where the model went and the digest of its files.

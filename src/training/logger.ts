@@ -10,16 +10,23 @@
  * @packageDocumentation
  */
 import { ConflictError, ValidationError } from "../errors.js";
-import type { Run } from "../run.js";
+import type { NestedParams, ParamValue } from "../model/types.js";
 
 /**
- * What a training logger needs of a run (a {@link Run} is one).
+ * What a training logger needs of a run: a `Run` of `mltrail` or of `mltrail/browser` is one.
+ * Declared here rather than picked from the Node `Run`, so the browser build reaches no Node code.
  * @example `const target: TrainingRun = await tracker.startRun({ name: "dense" });`
  */
-export type TrainingRun = Pick<Run, "logMetrics" | "logParam" | "logParams"> & {
+export interface TrainingRun {
+  /** Logs several metrics at one step (`run.logMetrics`). */
+  logMetrics(metrics: Readonly<Record<string, number>>, options?: { readonly step?: number }): void;
+  /** Logs one param (`run.logParam`). */
+  logParam(key: string, value: ParamValue): void;
+  /** Logs params, nested objects flattened (`run.logParams`). */
+  logParams(params: NestedParams): void;
   /** Writes `text` as the artifact file `artifactFile`. Optional: without it, no text artifact is written. */
   logText?(text: string, artifactFile: string): Promise<unknown>;
-};
+}
 
 /**
  * Options of a {@link TrainingLogger}.
@@ -45,7 +52,9 @@ export interface TrainingLoggerOptions {
 }
 
 const DONE: Promise<void> = Promise.resolve();
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** One turn of the event loop: `setImmediate` in Node, a zero-delay timer in the browser (which has no setImmediate). */
+const nextTurn: (callback: () => void) => unknown = typeof setImmediate === "function" ? setImmediate : (callback) => setTimeout(callback, 0);
+const turn = (): Promise<void> => new Promise((resolve) => nextTurn(resolve));
 
 /** A param the run refuses (bad value, or already logged with another value). By code too: a separately bundled SDK copy has its own classes. */
 function isRefusedParam(err: unknown): boolean {

@@ -6,7 +6,8 @@
  * A loopback HTTP endpoint in vitest's main process hands them out, since test files run in
  * other processes: `GET /postgres` → an MLflow server with 4 workers on a real PostgreSQL
  * (scripts/postgres-server.mjs); `GET /basic-auth` → MLflow's basic-auth app with an admin,
- * alice (EDIT on `team-shared`) and bob (READ on it) (scripts/mlflow-auth-server.mjs).
+ * alice (EDIT on `team-shared`) and bob (READ on it) (scripts/mlflow-auth-server.mjs);
+ * `GET /cors` → MLflow started with `--cors-allowed-origins` {@link CORS_TEST_ORIGIN}.
  * Env `MLTRAIL_MLFLOW_PG_URI` points `/postgres` at an already running server instead.
  */
 import * as http from "node:http";
@@ -25,6 +26,16 @@ export interface BasicAuthInfo {
   readonly admin: { readonly username: string; readonly password: string };
   readonly users: Readonly<Record<string, { readonly username: string; readonly password: string }>>;
   readonly experimentIds: Readonly<Record<string, string>>;
+}
+
+/** The page origin the `/cors` server allows (a name no resolver knows: browsers map it to 127.0.0.1 themselves). */
+export const CORS_TEST_ORIGIN = "http://app.mltrail.test:8080";
+
+/** What `GET /cors` answers. */
+export interface CorsMlflowInfo {
+  readonly url: string;
+  /** The one non-localhost origin the server lets call it. */
+  readonly allowedOrigin: string;
 }
 
 interface Stoppable {
@@ -61,6 +72,15 @@ async function startBasicAuth(log: Log, stoppables: Stoppable[]): Promise<BasicA
   return { url: server.url, admin: server.admin, users: server.users, experimentIds: server.experimentIds };
 }
 
+async function startCorsMlflow(log: Log, stoppables: Stoppable[]): Promise<CorsMlflowInfo> {
+  const mlflow = await script<{
+    startMlflowServer(o: { corsAllowedOrigins: readonly string[]; log: Log }): Promise<Stoppable & { url: string }>;
+  }>("mlflow-server.mjs");
+  const server = await mlflow.startMlflowServer({ corsAllowedOrigins: [CORS_TEST_ORIGIN], log });
+  stoppables.push(server);
+  return { url: server.url, allowedOrigin: CORS_TEST_ORIGIN };
+}
+
 /** Starts the broker; resolves to its base URL and a teardown that stops whatever it started. */
 export async function startServerBroker(log: Log): Promise<{ url: string; close(): Promise<void> }> {
   const stoppables: Stoppable[] = [];
@@ -68,6 +88,7 @@ export async function startServerBroker(log: Log): Promise<{ url: string; close(
   const starters: Record<string, () => Promise<unknown>> = {
     "/postgres": () => startPostgresMlflow(log, stoppables),
     "/basic-auth": () => startBasicAuth(log, stoppables),
+    "/cors": () => startCorsMlflow(log, stoppables),
   };
   const server = http.createServer((req, res) => {
     const starter = starters[req.url ?? ""];

@@ -1,14 +1,15 @@
 /**
  * The team-deployment servers for integration tests, started on first use by the broker of
  * test/setup/server-broker.ts: MLflow with 4 workers on PostgreSQL, and MLflow's basic-auth app
- * with an admin, alice (EDIT on experiment `team-shared`) and bob (READ on it).
+ * with an admin, alice (EDIT on experiment `team-shared`) and bob (READ on it), and MLflow
+ * allowing one page origin through `--cors-allowed-origins`.
  */
 import { inject } from "vitest";
 import type {} from "../setup/mlflow.global.js";
-import type { BasicAuthInfo, PostgresMlflowInfo } from "../setup/server-broker.js";
+import type { BasicAuthInfo, CorsMlflowInfo, PostgresMlflowInfo } from "../setup/server-broker.js";
 import { parseJsonOrUndefined } from "./mlflow.js";
 
-export type { BasicAuthInfo, PostgresMlflowInfo } from "../setup/server-broker.js";
+export type { BasicAuthInfo, CorsMlflowInfo, PostgresMlflowInfo } from "../setup/server-broker.js";
 
 /** A user of the basic-auth server. */
 export interface Credentials {
@@ -34,6 +35,11 @@ export function postgresMlflow(): Promise<PostgresMlflowInfo> {
 /** MLflow's basic-auth app with its users (started on first use). */
 export function basicAuthServer(): Promise<BasicAuthInfo> {
   return ask<BasicAuthInfo>("basic-auth");
+}
+
+/** MLflow started with `--cors-allowed-origins <one test origin>` (started on first use). */
+export function corsMlflow(): Promise<CorsMlflowInfo> {
+  return ask<CorsMlflowInfo>("cors");
 }
 
 /** The `Authorization` header of a user. */

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { ApiError, ConnectionError } from "../../errors.js";
 import { connectionErrorKind, isRetryable } from "../errors.js";
 import type { HttpClient, HttpMethod, RequestOptions } from "../http-types.js";
@@ -101,7 +101,7 @@ export class MlflowApiBase {
   }
 
   /** Sends a request and validates the response with `schema`. */
-  protected async call<S extends z.ZodType>(
+  protected async call<S extends z.ZodMiniType>(
     method: HttpMethod,
     path: string,
     schema: S,

@@ -4,7 +4,7 @@
  * @packageDocumentation
  * @internal
  */
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import type { RunData, RunStatus } from "../../model/types.js";
 import type { RemoteDataset, RemoteExperiment, RemoteMetric, RemoteModelVersion, RemoteRegisteredModel, RemoteRun, RemoteRunInfo } from "./types.js";
 import { toRecord } from "./wire.js";

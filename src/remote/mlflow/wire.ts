@@ -1,6 +1,7 @@
 /**
  * MLflow wire encoding: metric values (NaN/±Infinity as strings), `{key, value}` lists ↔
- * records, and zod schemas for the responses we parse. Schemas keep only the fields we use,
+ * records, and zod schemas for the responses we parse (zod's tree-shakable `zod/mini` API, so
+ * the browser build stays small). Schemas keep only the fields we use,
  * accept int64 as numbers or strings, and tolerate missing optional fields.
  *
  * ±Infinity: MLflow's SQL store saves ±Infinity as ±1.7976931348623157e308
@@ -11,7 +12,7 @@
  *
  * @packageDocumentation
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { MltrailError } from "../../errors.js";
 import type { Metric } from "../../model/types.js";
 import type { KeyValue, KeyValueInput } from "./types.js";
@@ -95,107 +96,118 @@ export function toRecord(list: readonly { key: string; value?: string | undefine
 }
 
 /** int64 as MLflow sends it (a JSON number), or as stock protobuf JSON does (a string). */
-const int64 = z.union([z.number(), z.string().regex(/^-?\d+$/)]).transform(Number);
+const int64 = z.pipe(
+  z.union([z.number(), z.string().check(z.regex(/^-?\d+$/, "must be an integer"))]),
+  z.transform((v: number | string) => Number(v)),
+);
 /** Ids are strings on the wire; accept numbers too. */
-const id = z.union([z.string(), z.number()]).transform(String);
-const metricValue = z.unknown().transform((value, ctx) => {
-  const decoded = decodeMetricValue(value);
-  if (decoded === undefined) {
-    ctx.addIssue({ code: "custom", message: "not a metric value" });
-    return z.NEVER;
-  }
-  return decoded;
-});
-const pageToken = z
-  .string()
-  .optional()
-  .transform((t) => (t === "" ? undefined : t));
+const id = z.pipe(
+  z.union([z.string(), z.number()]),
+  z.transform((v: string | number) => String(v)),
+);
+const metricValue = z.pipe(
+  z.unknown(),
+  z.transform((value: unknown, ctx) => {
+    const decoded = decodeMetricValue(value);
+    if (decoded === undefined) {
+      ctx.issues.push({ code: "custom", message: "not a metric value", input: value });
+      return z.NEVER;
+    }
+    return decoded;
+  }),
+);
+const str = z.string();
+const optStr = z.optional(str);
+const pageToken = z.pipe(
+  optStr,
+  z.transform((t: string | undefined) => (t === "" ? undefined : t)),
+);
 
 /** `{key, value}`; a missing value reads as `""`. @example `KeyValueSchema.parse({ key: "a" })` */
-export const KeyValueSchema = z.object({ key: z.string(), value: z.string().optional() });
-const keyValues = z.array(KeyValueSchema).optional();
+export const KeyValueSchema = z.object({ key: str, value: optStr });
+const keyValues = z.optional(z.array(KeyValueSchema));
 
 /** MLflow `Experiment`. @example `ExperimentSchema.parse(body.experiment)` */
 export const ExperimentSchema = z.object({
   experiment_id: id,
-  name: z.string(),
-  artifact_location: z.string().optional(),
-  lifecycle_stage: z.string().optional(),
-  creation_time: int64.optional(),
-  last_update_time: int64.optional(),
+  name: str,
+  artifact_location: optStr,
+  lifecycle_stage: optStr,
+  creation_time: z.optional(int64),
+  last_update_time: z.optional(int64),
   tags: keyValues,
 });
 
 /** MLflow `Metric`. @example `MetricSchema.parse({ key: "m", value: "NaN", timestamp: 1, step: 0 })` */
 export const MetricSchema = z.object({
-  key: z.string(),
+  key: str,
   value: metricValue,
-  timestamp: int64.optional(),
-  step: int64.optional(),
-  run_id: z.string().optional(),
+  timestamp: z.optional(int64),
+  step: z.optional(int64),
+  run_id: optStr,
 });
 
 /** MLflow `RunInfo` (`run_id`, or the deprecated `run_uuid`). @example `RunInfoSchema.parse(body.run_info)` */
 export const RunInfoSchema = z
   .object({
-    run_id: z.string().optional(),
-    run_uuid: z.string().optional(),
-    run_name: z.string().optional(),
+    run_id: optStr,
+    run_uuid: optStr,
+    run_name: optStr,
     experiment_id: id,
-    user_id: z.string().optional(),
-    status: z.enum(["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]).optional(),
-    start_time: int64.optional(),
-    end_time: int64.nullable().optional(),
-    artifact_uri: z.string().optional(),
-    lifecycle_stage: z.string().optional(),
+    user_id: optStr,
+    status: z.optional(z.enum(["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"])),
+    start_time: z.optional(int64),
+    end_time: z.optional(z.nullable(int64)),
+    artifact_uri: optStr,
+    lifecycle_stage: optStr,
   })
-  .refine((info) => (info.run_id ?? info.run_uuid) !== undefined, { message: "run_id is missing" });
+  .check(z.refine((info) => (info.run_id ?? info.run_uuid) !== undefined, { message: "run_id is missing" }));
 
 /** MLflow `Dataset`. @example `DatasetSchema.parse(input.dataset)` */
 export const DatasetSchema = z.object({
-  name: z.string(),
-  digest: z.string(),
-  source_type: z.string().optional(),
-  source: z.string().optional(),
-  schema: z.string().optional(),
-  profile: z.string().optional(),
+  name: str,
+  digest: str,
+  source_type: optStr,
+  source: optStr,
+  schema: optStr,
+  profile: optStr,
 });
 
 /** MLflow `Run`. @example `RunSchema.parse(body.run)` */
 export const RunSchema = z.object({
   info: RunInfoSchema,
-  data: z.object({ metrics: z.array(MetricSchema).optional(), params: keyValues, tags: keyValues }).optional(),
-  inputs: z.object({ dataset_inputs: z.array(z.object({ tags: keyValues, dataset: DatasetSchema })).optional() }).optional(),
+  data: z.optional(z.object({ metrics: z.optional(z.array(MetricSchema)), params: keyValues, tags: keyValues })),
+  inputs: z.optional(z.object({ dataset_inputs: z.optional(z.array(z.object({ tags: keyValues, dataset: DatasetSchema }))) })),
 });
 
 /** MLflow `ModelVersion`. @example `ModelVersionSchema.parse(body.model_version)` */
 export const ModelVersionSchema = z.object({
-  name: z.string(),
+  name: str,
   version: id,
-  creation_timestamp: int64.optional(),
-  last_updated_timestamp: int64.optional(),
-  user_id: z.string().optional(),
-  current_stage: z.string().optional(),
-  description: z.string().optional(),
-  source: z.string().optional(),
-  run_id: z.string().optional(),
-  status: z.string().optional(),
-  run_link: z.string().optional(),
-  model_id: z.string().optional(),
+  creation_timestamp: z.optional(int64),
+  last_updated_timestamp: z.optional(int64),
+  user_id: optStr,
+  current_stage: optStr,
+  description: optStr,
+  source: optStr,
+  run_id: optStr,
+  status: optStr,
+  run_link: optStr,
+  model_id: optStr,
   tags: keyValues,
-  aliases: z.array(z.string()).optional(),
+  aliases: z.optional(z.array(str)),
 });
 
 /** MLflow `RegisteredModel`. @example `RegisteredModelSchema.parse(body.registered_model)` */
 export const RegisteredModelSchema = z.object({
-  name: z.string(),
-  creation_timestamp: int64.optional(),
-  last_updated_timestamp: int64.optional(),
-  user_id: z.string().optional(),
-  description: z.string().optional(),
+  name: str,
+  creation_timestamp: z.optional(int64),
+  last_updated_timestamp: z.optional(int64),
+  user_id: optStr,
+  description: optStr,
   tags: keyValues,
-  aliases: z.array(z.object({ alias: z.string(), version: id })).optional(),
-  latest_versions: z.array(ModelVersionSchema).optional(),
+  aliases: z.optional(z.array(z.object({ alias: str, version: id }))),
+  latest_versions: z.optional(z.array(ModelVersionSchema)),
 });
 
 /**
@@ -207,14 +219,14 @@ export const Responses = {
   empty: z.object({}),
   experiment: z.object({ experiment: ExperimentSchema }),
   experimentId: z.object({ experiment_id: id }),
-  experiments: z.object({ experiments: z.array(ExperimentSchema).optional(), next_page_token: pageToken }),
+  experiments: z.object({ experiments: z.optional(z.array(ExperimentSchema)), next_page_token: pageToken }),
   run: z.object({ run: RunSchema }),
   runInfo: z.object({ run_info: RunInfoSchema }),
-  runs: z.object({ runs: z.array(RunSchema).optional(), next_page_token: pageToken }),
-  metrics: z.object({ metrics: z.array(MetricSchema).optional(), next_page_token: pageToken }),
+  runs: z.object({ runs: z.optional(z.array(RunSchema)), next_page_token: pageToken }),
+  metrics: z.object({ metrics: z.optional(z.array(MetricSchema)), next_page_token: pageToken }),
   registeredModel: z.object({ registered_model: RegisteredModelSchema }),
   modelVersion: z.object({ model_version: ModelVersionSchema }),
-  modelVersions: z.object({ model_versions: z.array(ModelVersionSchema).optional(), next_page_token: pageToken }),
+  modelVersions: z.object({ model_versions: z.optional(z.array(ModelVersionSchema)), next_page_token: pageToken }),
 } as const;
 
 /**
@@ -223,7 +235,7 @@ export const Responses = {
  *
  * @example `const { run } = parseResponse(Responses.run, body, "/api/2.0/mlflow/runs/get");`
  */
-export function parseResponse<S extends z.ZodType>(schema: S, data: unknown, endpoint: string): z.output<S> {
+export function parseResponse<S extends z.ZodMiniType>(schema: S, data: unknown, endpoint: string): z.output<S> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const problems = result.error.issues
