@@ -92,6 +92,11 @@ export default defineConfig([
   // bundler; TF.js stays the page's own. No Node built-in may reach it (test/e2e/browser-bundle.test.ts).
   {
     ...browser,
+    entry: { "browser/index": "src/browser/index.ts" },
+    noExternal: [/.*/],
+  },
+  {
+    ...browser,
     entry: { "browser/tfjs": "src/integrations/tfjs-browser.ts" },
     external: ["mltrail/browser", "@tensorflow/tfjs"],
     noExternal: [/^(?!mltrail\/browser$|@tensorflow\/tfjs$)/],

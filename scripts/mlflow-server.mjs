@@ -550,8 +550,12 @@ async function main(argv) {
   let corsAllowedOrigins;
   if (corsIdx >= 0) {
     const value = argv[corsIdx + 1] ?? "";
-    corsAllowedOrigins = value.split(",").map((o) => o.trim()).filter((o) => o !== "");
-    if (corsAllowedOrigins.length === 0 || value.startsWith("--")) throw new Error("--cors-allowed-origins needs a comma-separated list of origins, e.g. http://app.example.test:8080");
+    corsAllowedOrigins = value
+      .split(",")
+      .map((o) => o.trim())
+      .filter((o) => o !== "");
+    if (corsAllowedOrigins.length === 0 || value.startsWith("--"))
+      throw new Error("--cors-allowed-origins needs a comma-separated list of origins, e.g. http://app.example.test:8080");
   }
   const server = await startMlflowServer({ ...(port === undefined ? {} : { port }), ...(corsAllowedOrigins === undefined ? {} : { corsAllowedOrigins }) });
   process.stdout.write(
