@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import pc from "picocolors";
 import type { RunStatus, Tracker } from "../index.js";
+import { formatMetric } from "../internal/number-format.js";
 
 /** Makes a tracker from a command's global options. */
 export type TrackerFactory = (cmd: Command, experiment?: string) => Tracker;
@@ -26,12 +27,7 @@ export function colors(env: NodeJS.ProcessEnv = process.env, tty: boolean = proc
  * @example `fmt(0.123456) // "0.12346"`
  */
 export function fmt(value: number | null | undefined): string {
-  if (value === null || value === undefined) return "-";
-  if (!Number.isFinite(value)) return String(value);
-  if (Number.isInteger(value) && Math.abs(value) < 1e9) return String(value);
-  const abs = Math.abs(value);
-  if (abs !== 0 && (abs >= 1e6 || abs < 1e-4)) return value.toExponential(3);
-  return String(Number(value.toPrecision(5)));
+  return formatMetric(value, "-");
 }
 
 /**

@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { formatMetric } from "../internal/number-format.js";
 
 const ENTITIES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -44,12 +45,7 @@ export function styleSafe(css: string): string {
  * @example `num(0.123456) // "0.12346"`
  */
 export function num(value: number | null | undefined): string {
-  if (value === null || value === undefined) return "–";
-  if (!Number.isFinite(value)) return String(value);
-  if (Number.isInteger(value) && Math.abs(value) < 1e9) return String(value);
-  const abs = Math.abs(value);
-  if (abs !== 0 && (abs >= 1e6 || abs < 1e-4)) return value.toExponential(3);
-  return String(Number(value.toPrecision(5)));
+  return formatMetric(value, "–");
 }
 
 /**
