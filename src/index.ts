@@ -20,6 +20,7 @@ export type { SyncOptions, SyncProgress, SyncSummary } from "./remote/sync.js";
 export type { StartRunOptions, RunTarget, TrackerStats, TrackerState, TrackerEvents, FlushResult, FlushOptions, RejectedRecord } from "./tracker.js";
 export type { TargetStats } from "./tracker-types.js";
 export type { GcResult } from "./store/lifecycle-ops.js";
+export type { RunsPage } from "./store/paging.js";
 export type { ReplicationHealth } from "./remote/health.js";
 export type { HttpAuth } from "./remote/http-types.js";
 export { Run } from "./run.js";
@@ -147,5 +148,6 @@ export type {
   RunRecord,
   Experiment,
   SearchRunsOptions,
+  SearchRunsPageRequest,
   RunViewType,
 } from "./model/types.js";

@@ -23,6 +23,8 @@ export interface Queries {
   getMetricHistories(runId: string, keys: readonly string[] | undefined): Promise<Record<string, Metric[]>>;
   /** Runs of these experiments; `view` picks them by lifecycle stage (default active only). */
   searchRuns(experimentNames: readonly string[], options: SearchRunRecordsOptions, view?: RunViewType): Promise<RunRecord[]>;
+  /** One page of a search (MLflow's page tokens), with the same runs and order as `searchRuns`. */
+  searchRunsPage(experimentNames: readonly string[], options: SearchRunsPageOptions, view?: RunViewType): Promise<RunsPage>;
   /** Experiments; `view` picks them by lifecycle stage (default active only). */
   listExperiments(view?: RunViewType): Promise<Experiment[]>;
   getExperimentByName(name: string): Promise<Experiment | undefined>;
@@ -77,8 +79,8 @@ export class LocalQueries implements Queries {
   }
 
   /** One page of a search (MLflow's page tokens). */
-  async searchRunsPage(experimentNames: readonly string[], options: SearchRunsPageOptions): Promise<RunsPage> {
-    const page = searchRunRecordsPage(await this.store.listRuns(await this.experimentIds(experimentNames)), options);
+  async searchRunsPage(experimentNames: readonly string[], options: SearchRunsPageOptions, view?: RunViewType): Promise<RunsPage> {
+    const page = searchRunRecordsPage(await this.store.listRuns(await this.experimentIds(experimentNames), view), options);
     return { ...page, runs: page.runs.map(copyRecord) };
   }
 

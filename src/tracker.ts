@@ -11,7 +11,8 @@ import type { AbTestOptions } from "./ab/types.js";
 import type { CompareReleaseExplanationsOptions, CompareRunsOptions, ModelComparison, ReleaseExplanationDiff, RunComparison } from "./compare/index.js";
 import type { Lineage, LineageTarget } from "./lineage.js";
 import { checkFunction, checkOptionalString } from "./model/args.js";
-import type { Experiment, Metric, NestedParams, ParamValue, RunRecord, RunViewType, SearchRunsOptions } from "./model/types.js";
+import type { Experiment, Metric, NestedParams, ParamValue, RunRecord, RunViewType, SearchRunsOptions, SearchRunsPageRequest } from "./model/types.js";
+import type { RunsPage } from "./store/paging.js";
 import { checkString } from "./model/validate.js";
 import type { Models, ModelVersion, RegisterModelOptions } from "./models.js";
 import type { ResolvedOptions, TrackerOptions } from "./options.js";
@@ -189,6 +190,25 @@ export class Tracker implements AsyncDisposable {
    */
   async searchRuns(options: SearchRunsOptions = {}): Promise<RunRecord[]> {
     return queries.searchRuns(this.session, options);
+  }
+
+  /**
+   * One page of a search, as MLflow's `runs/search` pages: `maxResults` runs (default 1000)
+   * from where `pageToken` says, and `nextPageToken` while more remain (absent on the last
+   * page). The same runs, in the same order, as {@link searchRuns}, runs not yet on the
+   * server included. On a server, a page must end within the first 50,000 runs of the search.
+   * @example
+   * ```ts
+   * let page = await tracker.searchRunsPage({ filter: "metrics.acc > 0.9", maxResults: 100 });
+   * for (;;) {
+   *   for (const run of page.runs) console.log(run.info.runId);
+   *   if (page.nextPageToken === undefined) break;
+   *   page = await tracker.searchRunsPage({ filter: "metrics.acc > 0.9", maxResults: 100, pageToken: page.nextPageToken });
+   * }
+   * ```
+   */
+  async searchRunsPage(options: SearchRunsPageRequest = {}): Promise<RunsPage> {
+    return queries.searchRunsPage(this.session, options);
   }
 
   /**

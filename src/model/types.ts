@@ -131,6 +131,15 @@ export interface SearchRunsOptions {
 }
 
 /**
+ * Options of `searchRunsPage`: those of `searchRuns`, and where to continue.
+ * @example `{ filter: "metrics.acc > 0.9", maxResults: 100, pageToken: previous.nextPageToken }`
+ */
+export interface SearchRunsPageRequest extends SearchRunsOptions {
+  /** The `nextPageToken` of the previous page (MLflow's page token). @default the first page */
+  readonly pageToken?: string | undefined;
+}
+
+/**
  * Which runs a search returns by lifecycle stage (MLflow's `run_view_type`).
  * @example `await tracker.searchRuns({ runViewType: "DELETED_ONLY" })`
  */

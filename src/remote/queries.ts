@@ -4,6 +4,7 @@
  * those runs into the backend's answer. A local id of a replicated run is mapped to its
  * backend id.
  */
+import { pageBySearch, type RunsPage, type SearchRunsPageOptions } from "../store/paging.js";
 import { NotFoundError, StateError } from "../errors.js";
 import type { Experiment, Metric, RunRecord, RunViewType } from "../model/types.js";
 import { LocalQueries, type Queries } from "../queries.js";
@@ -100,6 +101,12 @@ export class RemoteQueries implements Queries {
       : searchRunRecords(await this.backend.searchRuns(ids, { maxResults: SEARCH_MAX_RESULTS_LIMIT, view }), { ...options, maxResults: serverMax });
     if (unsent.length === 0) return fromServer;
     return this.merge(fromServer, unsent, Object.fromEntries(experimentNames.map((n, i) => [n, ids[i] as string])), options, view);
+  }
+
+  /** One page: the merged answer (as `searchRuns` gives it) up to the end of the page, sliced. */
+  searchRunsPage(experimentNames: readonly string[], options: SearchRunsPageOptions, view: RunViewType = "ACTIVE_ONLY"): Promise<RunsPage> {
+    const { filter, orderBy } = options;
+    return pageBySearch(options, (maxResults) => this.searchRuns(experimentNames, { filter, orderBy, maxResults }, view));
   }
 
   /** The server's answer with the log's copies of runs it lacks part of; filter and order applied to both. */

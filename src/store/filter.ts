@@ -356,6 +356,15 @@ export function matchesRunFilter(filter: RunFilter, run: RunRecord): boolean {
   return predicateOf(filter)(run);
 }
 
+/** `maxResults` of a search, checked (default {@link SEARCH_MAX_RESULTS_DEFAULT}). Throws `ValidationError`. @internal */
+export function checkMaxResults(maxResults: number | undefined): number {
+  const max = maxResults ?? SEARCH_MAX_RESULTS_DEFAULT;
+  if (!Number.isInteger(max) || max < 1 || max > SEARCH_MAX_RESULTS_LIMIT) {
+    throw new ValidationError("maxResults", max, `must be an integer from 1 to ${SEARCH_MAX_RESULTS_LIMIT}`);
+  }
+  return max;
+}
+
 /**
  * Filters, orders and truncates runs like an MLflow server answers `runs/search`: keeps
  * the runs matching `filter`, sorts them by `orderBy` (ties, and no order at all: start_time
@@ -372,10 +381,7 @@ export function matchesRunFilter(filter: RunFilter, run: RunRecord): boolean {
  * ```
  */
 export function searchRunRecords(runs: Iterable<RunRecord>, opts: SearchRunRecordsOptions = {}): RunRecord[] {
-  const max = opts.maxResults ?? SEARCH_MAX_RESULTS_DEFAULT;
-  if (!Number.isInteger(max) || max < 1 || max > SEARCH_MAX_RESULTS_LIMIT) {
-    throw new ValidationError("maxResults", max, `must be an integer from 1 to ${SEARCH_MAX_RESULTS_LIMIT}`);
-  }
+  const max = checkMaxResults(opts.maxResults);
   const filter = opts.filter === undefined ? undefined : parseRunFilter(opts.filter);
   const order = parseOrderBy(opts.orderBy ?? []);
   const test = filter === undefined || filter.clauses.length === 0 ? undefined : predicateOf(filter);

@@ -5,7 +5,7 @@
  */
 import { ValidationError } from "../errors.js";
 import type { RunRecord } from "../model/types.js";
-import { matchesRunFilter, parseRunFilter, SEARCH_MAX_RESULTS_DEFAULT, SEARCH_MAX_RESULTS_LIMIT, type SearchRunRecordsOptions } from "./filter.js";
+import { checkMaxResults, matchesRunFilter, parseRunFilter, SEARCH_MAX_RESULTS_LIMIT, type SearchRunRecordsOptions } from "./filter.js";
 import { parseOrderBy, sortRunRecords } from "./order.js";
 
 /**
@@ -53,16 +53,32 @@ export function pageToken(offset: number): string {
  * @example `const { runs, nextPageToken } = searchRunRecordsPage(all, { orderBy: ["metrics.acc DESC"], maxResults: 50 })`
  */
 export function searchRunRecordsPage(runs: Iterable<RunRecord>, opts: SearchRunsPageOptions = {}): RunsPage {
-  const max = opts.maxResults ?? SEARCH_MAX_RESULTS_DEFAULT;
-  if (!Number.isInteger(max) || max < 1 || max > SEARCH_MAX_RESULTS_LIMIT) {
-    throw new ValidationError("maxResults", max, `must be an integer from 1 to ${SEARCH_MAX_RESULTS_LIMIT}`);
-  }
+  const max = checkMaxResults(opts.maxResults);
   const filter = opts.filter === undefined ? undefined : parseRunFilter(opts.filter);
   const order = parseOrderBy(opts.orderBy ?? []);
   const offset = pageOffset(opts.pageToken);
   const matched: RunRecord[] = [];
   for (const run of runs) if (filter === undefined || matchesRunFilter(filter, run)) matched.push(run);
-  const sorted = sortRunRecords(matched, order);
+  return pageOf(sortRunRecords(matched, order), offset, max);
+}
+
+/** The page of `max` runs at `offset` of the whole ordered answer `sorted` (or its first `offset + max + 1` runs). */
+export function pageOf(sorted: readonly RunRecord[], offset: number, max: number): RunsPage {
   const page = sorted.slice(offset, offset + max);
   return offset + max < sorted.length ? { runs: page, nextPageToken: pageToken(offset + max) } : { runs: page };
+}
+
+/**
+ * The page at `opts.pageToken` of a search that answers at most {@link SEARCH_MAX_RESULTS_LIMIT}
+ * runs at once (a server's, merged with the runs this log holds): asks `search` for the runs up
+ * to the end of the page and one more. Throws `ValidationError` for a page past that limit.
+ */
+export async function pageBySearch(opts: SearchRunsPageOptions, search: (maxResults: number) => Promise<RunRecord[]>): Promise<RunsPage> {
+  const max = checkMaxResults(opts.maxResults);
+  const offset = pageOffset(opts.pageToken);
+  const want = offset + max + 1;
+  if (want > SEARCH_MAX_RESULTS_LIMIT + 1) {
+    throw new ValidationError("pageToken", opts.pageToken, `names a page past the first ${SEARCH_MAX_RESULTS_LIMIT} runs of the search: narrow the filter`);
+  }
+  return pageOf(await search(Math.min(want, SEARCH_MAX_RESULTS_LIMIT)), offset, max);
 }

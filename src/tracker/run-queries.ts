@@ -4,8 +4,10 @@
  */
 import type { DatasetInfo } from "../artifacts/run-artifacts.js";
 import { checkViewType } from "../lifecycle.js";
-import type { Experiment, Metric, RunRecord, RunViewType, SearchRunsOptions } from "../model/types.js";
-import { checkOptions } from "../model/args.js";
+import type { Experiment, Metric, RunRecord, RunViewType, SearchRunsOptions, SearchRunsPageRequest } from "../model/types.js";
+import { pageOffset, type RunsPage } from "../store/paging.js";
+import { checkMaxResults } from "../store/filter.js";
+import { checkOptionalString, checkOptions } from "../model/args.js";
 import { checkRunId, checkString } from "../model/validate.js";
 import { ValidationError } from "../errors.js";
 import { checkHistoryOptions, type MetricHistoryOptions } from "../store/series/history-options.js";
@@ -58,6 +60,21 @@ export async function searchRuns(session: TrackerSession, options: SearchRunsOpt
     options.experiment === undefined ? [session.options.experiment] : typeof options.experiment === "string" ? [options.experiment] : options.experiment;
   const view = checkViewType("searchRuns options.runViewType", options.runViewType);
   return (await session.core()).queries.searchRuns(names, { filter: options.filter, orderBy: options.orderBy, maxResults: options.maxResults }, view);
+}
+
+/** See `Tracker.searchRunsPage`. */
+export async function searchRunsPage(session: TrackerSession, options: SearchRunsPageRequest): Promise<RunsPage> {
+  checkSearchOptions(options);
+  checkOptionalString("searchRunsPage options.pageToken", options.pageToken);
+  // Checked before any experiment is looked up, so a bad token fails the same everywhere.
+  pageOffset(options.pageToken);
+  checkMaxResults(options.maxResults);
+  session.runs.commitOpen();
+  const names =
+    options.experiment === undefined ? [session.options.experiment] : typeof options.experiment === "string" ? [options.experiment] : options.experiment;
+  const view = checkViewType("searchRunsPage options.runViewType", options.runViewType);
+  const { filter, orderBy, maxResults, pageToken } = options;
+  return (await session.core()).queries.searchRunsPage(names, { filter, orderBy, maxResults, pageToken }, view);
 }
 
 /** See `Tracker.getRunDatasets`. */

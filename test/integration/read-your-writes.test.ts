@@ -86,6 +86,12 @@ describe("read-your-writes right after withRun", () => {
       [a, 0.2],
       [b, 0.25],
     ]);
+    // Pages of the same search, MLflow's page tokens: the same runs in the same order.
+    const page1 = await t.searchRunsPage({ filter: "params.optimizer = 'adam'", orderBy: ["metrics.loss ASC"], maxResults: 1 });
+    expect(page1.runs.map((r) => r.info.runId)).toEqual([a]);
+    const page2 = await t.searchRunsPage({ filter: "params.optimizer = 'adam'", orderBy: ["metrics.loss ASC"], maxResults: 1, pageToken: page1.nextPageToken });
+    expect(page2.runs.map((r) => [r.info.runId, r.data.metrics.loss])).toEqual([[b, 0.25]]);
+    expect(page2.nextPageToken).toBeUndefined();
     const everything = await t.searchRuns();
     expect(everything.map((r) => r.info.runId).sort()).toEqual([a, b, old].sort());
     expect(new Set(everything.map((r) => r.info.experimentId)).size).toBe(1); // server ids for all
