@@ -7,6 +7,7 @@ import type { MltrailError } from "../../errors.js";
 import { defined } from "../../internal/defined.js";
 import { RUN_KEY_TAG } from "../../model/system-tags.js";
 import type { ResolvedOptions } from "../../options.js";
+import { AdaptiveTimeout, timedCall } from "../../remote/adaptive-timeout.js";
 import { createHttpClient } from "../../remote/http.js";
 import { MlflowClient } from "../../remote/mlflow/client.js";
 import { MlflowRegistry } from "../../remote/registry.js";
@@ -34,18 +35,23 @@ export function mlflowBackend(url: string, options: ResolvedOptions, onError: (e
   const client = new MlflowClient({ http, retry: { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs } });
   // No retries: creating a run at startRun must fail fast.
   const quick = new MlflowClient({ http, retry: false });
+  // One estimate of the server's answer times for the run creates and every replicator's requests.
+  const timeout = new AdaptiveTimeout({ floorMs: options.requestTimeoutMs });
   return {
     kind: "mlflow",
     target: url,
     capabilities: MLFLOW_CAPABILITIES,
-    sink: () => new MlflowSink(http, options.limits, options.requestTimeoutMs),
+    sink: () => new MlflowSink(http, options.limits, timeout),
     queries: new MlflowQueries(client, http),
     registry: new MlflowRegistry(client, options.versionTag, onError),
     createRunNow: async (run, timeoutMs) => {
-      const experimentId = (await quick.getOrCreateExperiment(run.experimentName, undefined, { timeoutMs })).experimentId;
-      const created = await quick.createRun(
-        { experimentId, runName: run.name, startTime: run.startTime, tags: { [RUN_KEY_TAG]: run.runKey }, ...defined({ userId: run.user }) },
-        { timeoutMs },
+      const wait = (ms: number): number => Math.max(ms, timeoutMs);
+      const experimentId = (await timedCall(timeout, (ms) => quick.getOrCreateExperiment(run.experimentName, undefined, { timeoutMs: wait(ms) }))).experimentId;
+      const created = await timedCall(timeout, (ms) =>
+        quick.createRun(
+          { experimentId, runName: run.name, startTime: run.startTime, tags: { [RUN_KEY_TAG]: run.runKey }, ...defined({ userId: run.user }) },
+          { timeoutMs: wait(ms) },
+        ),
       );
       return { runId: created.info.runId, experimentId };
     },

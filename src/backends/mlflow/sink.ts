@@ -6,6 +6,7 @@
 import { ApiError, ConnectionError, type MltrailError } from "../../errors.js";
 import { defined } from "../../internal/defined.js";
 import type { BackendLimits } from "../../model/limits.js";
+import { timedCall, type AdaptiveTimeout } from "../../remote/adaptive-timeout.js";
 import { ArtifactSync } from "../../remote/artifact-sync.js";
 import { connectionErrorKind } from "../../remote/errors.js";
 import type { StreamingHttpClient as HttpClient } from "../../remote/http.js";
@@ -31,7 +32,11 @@ export function mayLandLate(error: MltrailError): boolean {
   return error.code === "INVALID_RESPONSE";
 }
 
-/** Replication to an MLflow-compatible server. @internal */
+/**
+ * Replication to an MLflow-compatible server. Every request but artifact transfers waits for
+ * the shared {@link AdaptiveTimeout} and teaches it how long the server took to answer.
+ * @internal
+ */
 export class MlflowSink implements ReplicationSink {
   private readonly abort = new AbortController();
   /** No retries inside calls: the replicator's loop retries, and its health sees each failure. */
@@ -41,55 +46,65 @@ export class MlflowSink implements ReplicationSink {
   constructor(
     http: HttpClient,
     readonly limits: BackendLimits,
-    readonly settleMs: number,
+    private readonly timeout: AdaptiveTimeout,
   ) {
     this.client = new MlflowClient({ http, retry: false });
     this.artifacts = new ArtifactSync(this.client, http, this.abort.signal);
   }
 
-  private get signal(): { signal: AbortSignal } {
-    return { signal: this.abort.signal };
+  /**
+   * How long a write that may still be in flight is given to land: the current request timeout
+   * (the tracker's `requestTimeoutMs`, longer while the server answers slowly).
+   */
+  get settleMs(): number {
+    return this.timeout.currentMs();
+  }
+
+  /** Runs one request with the adaptive timeout, and tells the timeout how it went. */
+  private timed<T>(call: (options: { signal: AbortSignal; timeoutMs: number }) => Promise<T>): Promise<T> {
+    return timedCall(this.timeout, (timeoutMs) => call({ signal: this.abort.signal, timeoutMs }));
   }
 
   async experimentId(name: string): Promise<string> {
-    return (await this.client.getOrCreateExperiment(name, undefined, this.signal)).experimentId;
+    return (await this.timed((o) => this.client.getOrCreateExperiment(name, undefined, o))).experimentId;
   }
 
   async findRun(experimentId: string, run: SinkRun): Promise<string | undefined> {
-    const page = await this.client.searchRuns(
-      { experimentIds: [experimentId], filter: `tags.\`${RUN_KEY_TAG}\` = '${run.runKey}'`, maxResults: 2, viewType: "ALL" },
-      this.signal,
+    const page = await this.timed((o) =>
+      this.client.searchRuns({ experimentIds: [experimentId], filter: `tags.\`${RUN_KEY_TAG}\` = '${run.runKey}'`, maxResults: 2, viewType: "ALL" }, o),
     );
     return page.items[0]?.info.runId;
   }
 
   async createRun(experimentId: string, run: SinkRun): Promise<string> {
-    const created = await this.client.createRun(
-      { experimentId, runName: run.name, startTime: run.startTime, tags: { [RUN_KEY_TAG]: run.runKey }, ...defined({ userId: run.user }) },
-      this.signal,
+    const created = await this.timed((o) =>
+      this.client.createRun(
+        { experimentId, runName: run.name, startTime: run.startTime, tags: { [RUN_KEY_TAG]: run.runKey }, ...defined({ userId: run.user }) },
+        o,
+      ),
     );
     return created.info.runId;
   }
 
   logBatch(runId: string, batch: SinkBatch): Promise<void> {
-    return this.client.logBatch(runId, batch, this.signal);
+    return this.timed((o) => this.client.logBatch(runId, batch, o));
   }
 
   async renameRun(runId: string, name: string): Promise<void> {
-    await this.client.updateRun({ runId, runName: name }, this.signal);
+    await this.timed((o) => this.client.updateRun({ runId, runName: name }, o));
   }
 
   async endRun(runId: string, status: "FINISHED" | "FAILED" | "KILLED", endTime: number): Promise<void> {
-    await this.client.updateRun({ runId, status, endTime }, this.signal);
+    await this.timed((o) => this.client.updateRun({ runId, status, endTime }, o));
   }
 
   async reopenRun(runId: string): Promise<void> {
     // MLflow keeps end_time until the new end overwrites it; the status says RUNNING meanwhile.
-    await this.client.updateRun({ runId, status: "RUNNING" }, this.signal);
+    await this.timed((o) => this.client.updateRun({ runId, status: "RUNNING" }, o));
   }
 
   readRun(runId: string): ReturnType<MlflowClient["getRun"]> {
-    return this.client.getRun(runId, this.signal);
+    return this.timed((o) => this.client.getRun(runId, o));
   }
 
   uploadArtifact: ReplicationSink["uploadArtifact"] = (runId, run, record) => this.artifacts.upload(runId, run, record);

@@ -1,0 +1,93 @@
+/**
+ * The replication requests' timeout, adapted to how long the server takes to answer: a server
+ * that queues requests (a busy shared server, one worker) answers late but answers, and a
+ * timeout there only resends work that is still in the server's queue.
+ */
+import { ApiError, ConnectionError } from "../errors.js";
+import { connectionErrorKind } from "./errors.js";
+
+/**
+ * Settings of an {@link AdaptiveTimeout}.
+ * @example `{ floorMs: 30_000, ceilingMs: 300_000 }`
+ */
+export interface AdaptiveTimeoutOptions {
+  /** The smallest timeout, ms: the tracker's `requestTimeoutMs`. */
+  readonly floorMs: number;
+  /** The largest timeout, ms. @default 10 × floorMs, at most 600000 (and never below floorMs) */
+  readonly ceilingMs?: number;
+}
+
+/** Timeouts in a row after which the timeout stops doubling (2^5 = 32 × the estimate). */
+const MAX_BACKOFF = 5;
+
+/**
+ * A per-request timeout estimated from the latencies of answered requests, the way TCP sets its
+ * retransmission timeout (RFC 6298): a smoothed latency and its mean deviation, the timeout
+ * `max(floor, 2 × smoothed, smoothed + 4 × deviation)`, doubled after each timeout in a row
+ * (a server that answers nothing gives no latency to learn from) and back to the estimate on
+ * the next answer; always within `[floorMs, ceilingMs]`.
+ *
+ * @example
+ * ```ts
+ * const timeout = new AdaptiveTimeout({ floorMs: 30_000 });
+ * timeout.answered(42_000); // a queueing server: the next requests wait longer than 30 s
+ * timeout.currentMs(); // 84000
+ * ```
+ */
+export class AdaptiveTimeout {
+  /** The smallest timeout, ms. */
+  readonly floorMs: number;
+  /** The largest timeout, ms. */
+  readonly ceilingMs: number;
+  private smoothed: number | undefined;
+  private deviation = 0;
+  private backoff = 0;
+
+  constructor(options: AdaptiveTimeoutOptions) {
+    this.floorMs = Math.max(1, options.floorMs);
+    this.ceilingMs = Math.max(this.floorMs, options.ceilingMs ?? Math.min(600_000, 10 * this.floorMs));
+  }
+
+  /** The timeout of the next request, ms. */
+  currentMs(): number {
+    const s = this.smoothed ?? 0;
+    const estimate = Math.max(this.floorMs, 2 * s, s + 4 * this.deviation);
+    return Math.round(Math.min(this.ceilingMs, estimate * 2 ** this.backoff));
+  }
+
+  /** A request was answered (any HTTP status) after `ms`. */
+  answered(ms: number): void {
+    if (!(ms >= 0)) return;
+    if (this.smoothed === undefined) {
+      this.smoothed = ms;
+      this.deviation = ms / 2;
+    } else {
+      this.deviation = 0.75 * this.deviation + 0.25 * Math.abs(this.smoothed - ms);
+      this.smoothed = 0.875 * this.smoothed + 0.125 * ms;
+    }
+    this.backoff = 0;
+  }
+
+  /** A request timed out: the next ones wait twice as long, until one is answered. */
+  timedOut(): void {
+    this.backoff = Math.min(MAX_BACKOFF, this.backoff + 1);
+  }
+}
+
+/**
+ * Sends one request with `timeout`'s current value and feeds the outcome back: an answer (any
+ * HTTP status) is a latency sample, a timeout makes the next requests wait longer.
+ * @example `await timedCall(timeout, (timeoutMs) => client.logBatch(runId, batch, { timeoutMs }))`
+ */
+export async function timedCall<T>(timeout: AdaptiveTimeout, send: (timeoutMs: number) => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    const result = await send(timeout.currentMs());
+    timeout.answered(performance.now() - started);
+    return result;
+  } catch (error) {
+    if (error instanceof ApiError) timeout.answered(performance.now() - started);
+    else if (error instanceof ConnectionError && connectionErrorKind(error) === "timeout") timeout.timedOut();
+    throw error;
+  }
+}
