@@ -18,10 +18,20 @@ import { checkExperimentActive } from "./store/lifecycle-ops.js";
 
 export type { OpenRun, OpenRunInput } from "./open-run-base.js";
 
+/** A run created on the backend: its id and its experiment's id there. */
+type CreatedRun = { readonly runId: string; readonly experimentId: string };
+
+/** How long `startRun` waits for the backend's run before it starts the run locally, ms. */
+const START_WAIT_MS = 10_000;
+
 /**
- * Creates the run on the backend at once, failing fast; undefined when it cannot or does not
- * answer (the run starts offline). A 403 is thrown: the credentials may not write there, and a
- * run started anyway would only pile up records the backend refuses.
+ * Creates the run on the backend at once. `startRun` waits for the answer at most
+ * min(requestTimeoutMs, 10 s): a server that has not answered by then (a queue of other
+ * trainers' requests) starts the run locally, and the request goes on. Its answer, when it
+ * comes, binds the run to the server's run (`pending`): the replicator awaits it rather than
+ * guessing whether a create is still in the server's queue. A failure or an answer within the
+ * wait is as before: undefined (the run starts locally) or, for a 403 or a deleted experiment,
+ * thrown (a run started anyway would only pile up records the backend refuses).
  */
 async function createOnline(
   input: OpenRunInput,
@@ -29,17 +39,31 @@ async function createOnline(
   name: string,
   startTime: number,
   user: string | undefined,
-): Promise<{ runId: string; experimentId: string } | undefined> {
+): Promise<{ online?: CreatedRun; pending?: Promise<CreatedRun | undefined> }> {
   const create = input.remote?.backend.createRunNow;
-  if (create === undefined) return undefined;
-  const timeoutMs = Math.min(input.options.requestTimeoutMs, 10_000);
+  if (create === undefined) return {};
+  const report = (err: unknown): void =>
+    input.onError(err instanceof MltrailError ? err : new MltrailError(`could not create the run on ${input.remote?.target}: ${String(err)}`, { cause: err }));
+  const request = create({ experimentName: experiment, name, startTime, runKey: input.runKey, user }, input.options.requestTimeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<"waited">((resolve) => {
+    timer = setTimeout(() => resolve("waited"), Math.min(input.options.requestTimeoutMs, START_WAIT_MS));
+  });
   try {
-    return await create({ experimentName: experiment, name, startTime, runKey: input.runKey, user }, timeoutMs);
+    const answer = await Promise.race([request, waited]);
+    if (answer !== "waited") return { online: answer };
+    const pending = request.catch((err: unknown) => {
+      report(err);
+      return undefined;
+    });
+    return { pending };
   } catch (err) {
     if (err instanceof PermissionDeniedError) throw withAuthHint(err, experiment, "startRun");
     if (err instanceof ConflictError) throw err; // the experiment is deleted there: a run started anyway could never be sent
-    input.onError(err instanceof MltrailError ? err : new MltrailError(`could not create the run on ${input.remote?.target}: ${String(err)}`, { cause: err }));
-    return undefined;
+    report(err);
+    return {};
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -54,7 +78,7 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
   const context = await contextTags(options);
   const name = runName(plan, options, { runId: input.runKey, startTime, seq: (await store.countRuns(experiment.experimentId)) + 1, context });
   const user = context["mlflow.user"];
-  const online = await createOnline(input, plan.experiment, name, startTime, user);
+  const { online, pending } = await createOnline(input, plan.experiment, name, startTime, user);
   const runId = online?.runId ?? input.runKey;
   const meta: RunMeta = {
     format: "mltrail-run",
@@ -122,6 +146,7 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
           user,
           writtenSeq: () => log.writer.writtenSeq,
           state,
+          ...defined({ pendingCreate: pending }),
           release: handoff.release,
         };
   return {

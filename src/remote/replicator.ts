@@ -15,6 +15,7 @@ import type { JournalRecord } from "../log/record.js";
 import type { ReplicationSink } from "../backends/types.js";
 import { Health, healthThresholds, type ReplicationHealth } from "./health.js";
 import { backoffDelay, sleep } from "./retry.js";
+import { PipelineGate } from "./pipeline-gate.js";
 import { RunReplicator, type ReplicatorServices, type RunSource, type StepResult } from "./run-replicator.js";
 import { withAuthHint } from "./auth-hint.js";
 
@@ -102,6 +103,7 @@ export class Replicator {
       releaseExtraRequest: () => {
         this.inFlight--;
       },
+      pipelineGate: new PipelineGate(),
       onRemoteId: (localRunId, remoteRunId) => this.remoteIds.set(localRunId, remoteRunId),
       onAcked: (_source, count) => {
         this.acked += count;

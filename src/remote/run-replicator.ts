@@ -14,8 +14,11 @@ import { JournalTail } from "../log/tail.js";
 import type { JournalRecord } from "../log/record.js";
 import type { ReplicationSink, SinkRun } from "../backends/types.js";
 import { nextWork, type Batch } from "./batcher.js";
-import { connectionErrorKind, isRetryable, retryAfterOf } from "./errors.js";
+import { PipelineGate } from "./pipeline-gate.js";
+import { BatchWindow, type InFlight } from "./batch-window.js";
+import { isRetryable, retryAfterOf } from "./errors.js";
 import { FinalCheck, lastValue, RUN_NAME_TAG } from "./final-check.js";
+import { findOrCreateRun } from "./find-or-create.js";
 import { REJECTED_FILE, type ReplicationState } from "./replication-state.js";
 import { MLFLOW_TAGS } from "../model/system-tags.js";
 
@@ -29,6 +32,11 @@ export interface RunSource extends SinkRun {
   readonly state: ReplicationState;
   /** Called when the replicator no longer needs the run (done, or the tracker closes). */
   release?(): void;
+  /**
+   * The answer of a create request `startRun` sent and stopped waiting for (the server was
+   * slow): the server's run, or undefined when the request failed (it may still have landed).
+   */
+  readonly pendingCreate?: Promise<{ readonly runId: string; readonly experimentId: string } | undefined>;
 }
 
 /** What a run replicator uses: the target's sink, and the replicator's shared bookkeeping. @internal */
@@ -48,6 +56,8 @@ export interface ReplicatorServices {
   acquireExtraRequest?(): boolean;
   /** Gives back a slot taken by {@link acquireExtraRequest}. */
   releaseExtraRequest?(): void;
+  /** Whether the server answers fast enough for a second batch in flight (shared by the runs). Omitted: a private one. */
+  readonly pipelineGate?: PipelineGate;
   /** Records a run's server id once it is known. */
   onRemoteId(localRunId: string, remoteRunId: string): void;
   onAcked(source: RunSource, count: number): void;
@@ -70,16 +80,6 @@ export type StepResult =
   | { readonly kind: "auth"; readonly error: ApiError }
   | { readonly kind: "blocked"; readonly error: MltrailError };
 
-/**
- * A second metric-only batch goes out only while this run's last log-batch was answered within
- * this many ms: a busy server answers slowly, and then one request per run is what it gets
- * (twice the requests would only lengthen its queue into timeouts and resends).
- */
-const PIPELINE_MAX_LATENCY_MS = 1000;
-
-/** Smallest batch a timeout shrinks to. */
-const MIN_AFTER_TIMEOUT = 50;
-
 const INACTIVE_RUN = /must be in the 'active' (lifecycle_)?state|run .* (is )?deleted|is not active/i;
 
 /** True when a batch carries metrics only (their order on the server does not matter). */
@@ -101,8 +101,9 @@ export class RunReplicator {
   /** The name the server holds (set at creation; changed only by a rename). */
   private serverName: string;
   private readonly check: FinalCheck;
-  /** How long this run's last log-batch (or pair) took to be answered, ms. */
-  private lastBatchMs = Number.POSITIVE_INFINITY;
+  /** True once startRun's create request (if any) has been answered or has failed. */
+  private createAnswered = false;
+  private readonly window: BatchWindow;
 
   constructor(
     readonly source: RunSource,
@@ -111,6 +112,11 @@ export class RunReplicator {
     this.tail = new JournalTail(source.journalDir, source.state.state.ackedSeq);
     this.serverName = source.name;
     this.check = new FinalCheck(source, services);
+    this.window = new BatchWindow({
+      gate: services.pipelineGate ?? new PipelineGate(),
+      acquireExtra: () => services.acquireExtraRequest?.() === true,
+      releaseExtra: () => services.releaseExtraRequest?.(),
+    });
   }
 
   /** Sequence number acknowledged by the server. */
@@ -155,6 +161,7 @@ export class RunReplicator {
         await this.saveIfDue(true);
         return { kind: "idle" };
       }
+      if (work.kind !== "batch") await this.window.drain(); // artifacts, datasets and the end go alone, in order
       if (work.kind === "artifact" || work.kind === "dataset") {
         if (work.kind === "artifact") await this.services.sink.uploadArtifact(remoteRunId, this.source, work.artifact);
         else await this.services.sink.logDataset(remoteRunId, this.source, work.dataset);
@@ -181,26 +188,29 @@ export class RunReplicator {
         await this.source.state.save();
         return { kind: "progress" }; // the end-of-run check comes next
       }
-      const batch = await this.rewrite(work.batch);
-      if (batch === undefined) return { kind: "wait" };
-      const name = lastValue(batch.tags, RUN_NAME_TAG);
-      if (name !== undefined && name !== this.serverName) {
-        await this.services.sink.renameRun(remoteRunId, name);
-        this.serverName = name;
+      // The batch at the cursor may already be in flight: sent ahead during an earlier step.
+      const current = this.window.take((this.buffer[this.pos] as JournalRecord).s) ?? (await this.launchAt(remoteRunId, work.batch));
+      if (current === undefined) return { kind: "wait" };
+      if (metricsOnly(current.batch) && !Number.isFinite(this.maxRecords)) {
+        while (!this.window.oldestSettled()) {
+          this.window.fill(
+            (offset) => this.metricBatchAt(offset),
+            (batch) => this.services.sink.logBatch(remoteRunId, batch),
+          );
+          await this.window.next();
+        }
       }
-      const sent = { ...batch, tags: batch.tags.filter((t) => t.key !== RUN_NAME_TAG) };
-      const second = metricsOnly(sent) && sent.metrics.length > 0 ? this.secondMetricBatch(work.batch) : undefined;
-      if (second !== undefined) return await this.sendTwo(remoteRunId, sent, work.batch, second);
-      if (sent.metrics.length + sent.params.length + sent.tags.length > 0) {
-        const sentAt = performance.now();
-        await this.services.sink.logBatch(remoteRunId, sent);
-        this.lastBatchMs = performance.now() - sentAt;
+      const outcome = await current.done;
+      if (!outcome.ok) {
+        this.window.forget(); // sent again from the cursor
+        throw outcome.error;
       }
+      this.window.shift();
       this.failures = 0;
-      // Grow back after a shrink (timeouts, bisection); a bisection still converges.
+      // Grow back after a bisection's shrink; a bisection still converges.
       if (Number.isFinite(this.maxRecords))
         this.maxRecords = this.maxRecords * 2 > this.services.sink.limits.entitiesPerBatch ? Number.POSITIVE_INFINITY : this.maxRecords * 2;
-      this.acked(work.batch);
+      this.acked(current.batch);
       await this.saveIfDue(false);
       return { kind: "progress" };
     } catch (err) {
@@ -209,39 +219,30 @@ export class RunReplicator {
   }
 
   /**
-   * The metric-only batch right after `first`, when one is buffered, no batch is being shrunk
-   * (timeouts, bisection), the server answered this run's last batch quickly and a second
-   * request slot is free (then taken).
+   * Sends the batch at the cursor. Undefined (wait) while its parent run is not yet on the server.
+   * A batch with params or tags goes alone: after every batch sent ahead has been answered.
    */
-  private secondMetricBatch(first: Batch): Batch | undefined {
-    if (Number.isFinite(this.maxRecords) || this.lastBatchMs > PIPELINE_MAX_LATENCY_MS) return undefined;
-    const next = nextWork(this.buffer, this.pos + first.count, this.services.sink.limits);
-    if (next.kind !== "batch" || !metricsOnly(next.batch) || next.batch.metrics.length === 0) return undefined;
-    return this.services.acquireExtraRequest?.() === true ? next.batch : undefined;
+  private async launchAt(remoteRunId: string, work: Batch): Promise<InFlight | undefined> {
+    const batch = await this.rewrite(work);
+    if (batch === undefined) return undefined;
+    if (!metricsOnly(batch)) await this.window.drain();
+    const name = lastValue(batch.tags, RUN_NAME_TAG);
+    if (name !== undefined && name !== this.serverName) {
+      await this.services.sink.renameRun(remoteRunId, name);
+      this.serverName = name;
+    }
+    const sent = { ...batch, tags: batch.tags.filter((t) => t.key !== RUN_NAME_TAG) };
+    const empty = sent.metrics.length + sent.params.length + sent.tags.length === 0;
+    return this.window.start((this.buffer[this.pos] as JournalRecord).s, work, () =>
+      empty ? Promise.resolve() : this.services.sink.logBatch(remoteRunId, sent),
+    );
   }
 
-  /**
-   * Sends two metric-only batches at once. MLflow keys metric history by step and timestamp, so
-   * their order on the server does not matter, and a resend of one that landed adds no row; the
-   * cursor still moves in journal order: past the second only once the first is acknowledged.
-   */
-  private async sendTwo(remoteRunId: string, first: Batch, firstWork: Batch, second: Batch): Promise<StepResult> {
-    let results: PromiseSettledResult<void>[];
-    const sentAt = performance.now();
-    try {
-      results = await Promise.allSettled([this.services.sink.logBatch(remoteRunId, first), this.services.sink.logBatch(remoteRunId, second)]);
-    } finally {
-      this.services.releaseExtraRequest?.();
-    }
-    this.lastBatchMs = performance.now() - sentAt;
-    const [a, b] = results;
-    if (a?.status === "rejected") throw a.reason;
-    this.failures = 0;
-    this.acked(firstWork);
-    if (b?.status === "rejected") throw b.reason;
-    this.acked(second);
-    await this.saveIfDue(false);
-    return { kind: "progress" };
+  /** The metric-only batch `offset` records past the cursor, when one is buffered. */
+  private metricBatchAt(offset: number): { firstSeq: number; batch: Batch } | undefined {
+    const next = nextWork(this.buffer, this.pos + offset, this.services.sink.limits);
+    if (next.kind !== "batch" || !metricsOnly(next.batch) || next.batch.metrics.length === 0) return undefined;
+    return { firstSeq: (this.buffer[this.pos + offset] as JournalRecord).s, batch: next.batch };
   }
 
   private acked(batch: Batch): void {
@@ -292,30 +293,17 @@ export class RunReplicator {
   private async ensureRemoteRun(): Promise<string> {
     const st = this.source.state.state;
     if (st.remoteRunId !== undefined) return st.remoteRunId;
-    const experimentId = st.remoteExperimentId ?? (await this.services.experimentId(this.source.experimentName));
-    st.remoteExperimentId = experimentId;
-    // Unknown on this server: look it up by its key first, so a run already sent under another
-    // spelling of the server, from a copy of the log, or by a lost create is never created twice.
-    let remote = await this.services.sink.findRun(experimentId, this.source);
-    const landsUntil = st.createAttempted === true ? (st.createAttemptedAt ?? 0) + this.services.sink.settleMs : 0;
-    if (remote === undefined && landsUntil > Date.now()) {
-      // An earlier create (a timed-out startRun, or a process that died mid-request) may still
-      // land on the server: look again once it no longer can, so the run is not created twice.
-      await new Promise((resolve) => setTimeout(resolve, landsUntil - Date.now()).unref());
-      remote = await this.services.sink.findRun(experimentId, this.source);
-    }
-    if (remote === undefined) {
-      st.createAttempted = true;
-      st.createAttemptedAt = Date.now();
-      await this.source.state.save();
-      remote = await this.services.sink.createRun(experimentId, this.source);
-    }
-    st.remoteRunId = remote;
+    // startRun's create is still on its way: its answer says which run is ours.
+    const created = this.createAnswered ? undefined : await this.source.pendingCreate;
+    this.createAnswered = true;
+    const remote = created ?? (await findOrCreateRun(this.source, this.services));
+    st.remoteRunId = remote.runId;
+    st.remoteExperimentId = remote.experimentId;
     st.createAttempted = false;
     delete st.createAttemptedAt;
     await this.source.state.save();
-    this.services.onRemoteId(this.source.runId, remote);
-    return remote;
+    this.services.onRemoteId(this.source.runId, remote.runId);
+    return remote.runId;
   }
 
   private async classify(err: unknown): Promise<StepResult> {
@@ -323,12 +311,10 @@ export class RunReplicator {
     if (this.services.sink.mayLandLate?.(error) === true) this.source.state.state.uncertainAt = Date.now();
     if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) return { kind: "auth", error };
     if (isRetryable(error) || error.code === "INVALID_RESPONSE") {
+      // A timeout is no reason to send less: a slow server answers a full batch later (the
+      // sink's timeout grows with its answer times), and smaller batches only add requests to
+      // its queue. Only an answer that says the batch is too big (below) makes batches smaller.
       this.failures++;
-      if (connectionErrorKind(error) === "timeout") {
-        // A server slower than the timeout would time out the same full batch forever: send less.
-        const work = nextWork(this.buffer, this.pos, this.services.sink.limits, this.maxRecords);
-        if (work.kind === "batch") this.maxRecords = Math.max(MIN_AFTER_TIMEOUT, Math.ceil(work.batch.count / 2));
-      }
       return { kind: "retry", error, retryAfterMs: retryAfterOf(error) };
     }
     if ((error instanceof BadRequestError && !INACTIVE_RUN.test(error.message)) || error instanceof PayloadTooLargeError) {
