@@ -84,8 +84,8 @@ export interface BrowserGlobals {
   readonly IDBKeyRange: { bound(lower: IdbKey, upper: IdbKey, lowerOpen?: boolean, upperOpen?: boolean): IdbKeyRange };
   readonly navigator: { readonly locks?: LockManager };
   readonly BroadcastChannel?: new (name: string) => Channel;
-  readonly addEventListener?: (type: string, listener: (event: { persisted?: boolean }) => void) => void;
-  readonly removeEventListener?: (type: string, listener: (event: { persisted?: boolean }) => void) => void;
+  readonly addEventListener?: (type: string, listener: (event: { type?: string; persisted?: boolean }) => void) => void;
+  readonly removeEventListener?: (type: string, listener: (event: { type?: string; persisted?: boolean }) => void) => void;
   readonly document?: { readonly visibilityState?: string };
 }
 

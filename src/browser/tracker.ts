@@ -111,8 +111,9 @@ export class Tracker {
       },
       flushRun: () => this.core.commit.flush(),
     };
-    const onHide = (): void => {
-      if (g.document?.visibilityState === undefined || g.document.visibilityState === "hidden") this.onPageHide();
+    const onHide = (event: { type?: string; persisted?: boolean }): void => {
+      if (g.document?.visibilityState === undefined || g.document.visibilityState === "hidden")
+        this.onPageHide(event.type === "pagehide" && event.persisted !== true);
     };
     g.addEventListener?.("pagehide", onHide);
     g.addEventListener?.("visibilitychange", onHide);
@@ -275,11 +276,14 @@ export class Tracker {
   }
 
   /** The page is going away: commit what is queued and send the last batches with `keepalive`. */
-  private onPageHide(): void {
+  private onPageHide(unloading: boolean): void {
     const core = this.coreValue;
     if (core === undefined || this.closed) return;
-    void core.commit.flush().catch(() => undefined);
+    const committed = core.commit.flush();
     for (const run of this.open.values()) core.pump.sender(run.doc).sendWithKeepalive(core.commit.queuedOf(run.key));
+    // A page being unloaded logs nothing more: once its last commit is in, its runs' locks go
+    // at once, so an open tab takes them over without waiting for the browser to free them.
+    if (unloading) void committed.then(() => core.locks.close()).catch(() => undefined);
   }
 
   /** What `JSON.stringify(tracker)` shows: options without credentials, and counts. @example `JSON.stringify(tracker)` */

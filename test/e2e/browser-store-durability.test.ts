@@ -10,25 +10,14 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_ARGS, executablePath, haveChromium } from "../support/chromium.js";
-import { reset, startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
+import { reset } from "../support/fault-proxy.js";
 import type { BrowserGlobals, IdbDatabase } from "../../src/browser/dom.js";
-import {
-  bundleBrowserSdk,
-  launchChromium,
-  metricHistory,
-  runsByKey,
-  startCorsMlflow,
-  startPageServer,
-  type MlflowServerHandle,
-  type PageServer,
-} from "../support/browser-store-page.js";
+import { metricHistory, openSdkPage, requireChromium, runsByKey, startStoreRig, type StoreRig } from "../support/browser-store-page.js";
 
-const MISSING = `Chromium was not found at ${executablePath} (set CHROMIUM_PATH, or apt-get install chromium): the browser store tests`;
-if (!haveChromium && !process.env["CI"]) process.stderr.write(`\n${"!".repeat(78)}\nSKIPPED: ${MISSING} are skipped.\n${"!".repeat(78)}\n`);
-if (!haveChromium && process.env["CI"]) throw new Error(`CI is set and ${MISSING} cannot run.`);
+requireChromium("the browser store tests");
 
 /** What the page sees of `window.mltrail` (the page runs the bundle of src/browser). */
 declare const mltrail: typeof import("../../src/browser/index.js");
@@ -41,36 +30,23 @@ type PageGlobals = BrowserGlobals & {
   errors: string[];
 };
 
-let browser: Browser;
-let pages: PageServer;
-let mlflow: MlflowServerHandle;
-let proxy: FaultProxy;
+let rig: StoreRig;
 
-async function openPage(context: BrowserContext): Promise<Page> {
-  const page = await context.newPage();
-  page.on("pageerror", (e) => process.stderr.write(`[page] ${e.message}\n`));
-  await page.goto(pages.origin);
-  await page.waitForFunction(() => typeof mltrail === "object");
-  return page;
+function openPage(context: BrowserContext): Promise<Page> {
+  return openSdkPage(context, rig.pages.origin);
 }
 
 describe.skipIf(!haveChromium)("browser run log (IndexedDB)", () => {
   beforeAll(async () => {
-    pages = await startPageServer(await bundleBrowserSdk());
-    mlflow = await startCorsMlflow(pages.origin);
-    proxy = await startFaultProxy(mlflow.url);
-    browser = await launchChromium();
+    rig = await startStoreRig();
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await proxy?.close();
-    await mlflow?.stop();
-    await pages?.close();
+    await rig?.close();
   });
 
   it("commits everything logged in one turn in one IndexedDB transaction, with gapless sequence numbers", async () => {
-    const context = await browser.newContext();
+    const context = await rig.browser.newContext();
     const page = await openPage(context);
     const result = await page.evaluate(async (uri) => {
       // Count read-write transactions over the record store.
@@ -107,25 +83,25 @@ describe.skipIf(!haveChromium)("browser run log (IndexedDB)", () => {
       const seqs = rows.map((r) => r.s);
       await tracker.close({ timeoutMs: 60_000 });
       return { inOneTurn, seqs, stats: tracker.stats(), key: run.key };
-    }, mlflow.url);
+    }, rig.mlflow.url);
     expect(result.inOneTurn).toBe(1);
     // Gapless from the run's first record (its start tags) through the 503 of this turn.
     const first = result.seqs[0] ?? 0;
     expect(result.seqs).toEqual(Array.from({ length: result.seqs.length }, (_, i) => first + i));
     expect(result.seqs.length).toBeGreaterThanOrEqual(503);
     expect(result.stats.pending).toBe(0);
-    const [run, ...others] = await runsByKey(mlflow.url, "browser-store-commit", result.key);
+    const [run, ...others] = await runsByKey(rig.mlflow.url, "browser-store-commit", result.key);
     expect(others).toEqual([]);
     expect(run?.info.status).toBe("FINISHED");
-    expect(await metricHistory(mlflow.url, run?.info.run_id ?? "", "loss")).toHaveLength(500);
+    expect(await metricHistory(rig.mlflow.url, run?.info.run_id ?? "", "loss")).toHaveLength(500);
     await context.close();
   });
 
   it("keeps what a page logged while the server was unreachable across a reload; the next load continues the run and sends it exactly once", async () => {
-    const context = await browser.newContext();
+    const context = await rig.browser.newContext();
     const page = await openPage(context);
     const experiment = "browser-store-reload";
-    const stopFailing = proxy.use(/\/api\//, reset);
+    const stopFailing = rig.proxy.use(/\/api\//, reset);
     const first = await page.evaluate(
       async ({ uri, experiment }) => {
         const tracker = new mltrail.Tracker({ trackingUri: uri, experiment, requestTimeoutMs: 2000, retryMaxMs: 500 });
@@ -138,7 +114,7 @@ describe.skipIf(!haveChromium)("browser run log (IndexedDB)", () => {
         await run.flush();
         return { key: run.key, remote: run.remoteId ?? null, pending: tracker.stats().pending };
       },
-      { uri: proxy.url, experiment },
+      { uri: rig.proxy.url, experiment },
     );
     expect(first.remote).toBeNull(); // the server never answered
     expect(first.pending).toBeGreaterThanOrEqual(601);
@@ -156,18 +132,18 @@ describe.skipIf(!haveChromium)("browser run log (IndexedDB)", () => {
         await tracker.close({ timeoutMs: 1000 });
         return { key: run.key, from, flushed };
       },
-      { uri: proxy.url, experiment },
+      { uri: rig.proxy.url, experiment },
     );
     expect(second.key).toBe(first.key);
     expect(second.from).toBe(300);
     expect(second.flushed.pending).toBe(0);
-    const runs = await runsByKey(mlflow.url, experiment, first.key);
+    const runs = await runsByKey(rig.mlflow.url, experiment, first.key);
     expect(runs).toHaveLength(1);
     const run = runs[0];
     expect(run?.info.status).toBe("FINISHED");
     expect(run?.data.params).toEqual([{ key: "lr", value: "0.01" }]);
     for (const key of ["loss", "acc"]) {
-      const steps = (await metricHistory(mlflow.url, run?.info.run_id ?? "", key)).map((p) => p.step).sort((a, b) => a - b);
+      const steps = (await metricHistory(rig.mlflow.url, run?.info.run_id ?? "", key)).map((p) => p.step).sort((a, b) => a - b);
       expect(steps).toEqual(Array.from({ length: 600 }, (_, i) => i));
     }
     await context.close();
@@ -181,7 +157,7 @@ describe.skipIf(!haveChromium)("browser run log (IndexedDB)", () => {
     const cdp = await context.newCDPSession(page);
     const experiment = "browser-store-quota";
     // Before the first write: Chromium keeps an origin's quota once its storage is in use.
-    await cdp.send("Storage.overrideQuotaForOrigin", { origin: pages.origin, quotaSize: 64 * 1024 });
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: rig.pages.origin, quotaSize: 64 * 1024 });
     await page.evaluate(
       async ({ uri, experiment }) => {
         const w = globalThis as unknown as PageGlobals;
@@ -191,7 +167,7 @@ describe.skipIf(!haveChromium)("browser run log (IndexedDB)", () => {
         w.tracker = tracker;
         w.run = await tracker.startRun({ name: "quota" });
       },
-      { uri: mlflow.url, experiment },
+      { uri: rig.mlflow.url, experiment },
     );
     const full = await page.evaluate(async () => {
       const w = globalThis as unknown as PageGlobals;
@@ -213,7 +189,7 @@ describe.skipIf(!haveChromium)("browser run log (IndexedDB)", () => {
     expect(full.errors.some((e) => e.startsWith("StorageFullError:") && e.includes("QuotaExceededError"))).toBe(true);
     expect(full.thrown).toMatch(/^StorageFullError: .*at most 200.*stored nothing/);
     expect(full.logged).toBeLessThan(400);
-    await cdp.send("Storage.overrideQuotaForOrigin", { origin: pages.origin });
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: rig.pages.origin });
     const done = await page.evaluate(async () => {
       const w = globalThis as unknown as PageGlobals;
       await w.tracker.flush({ timeoutMs: 120_000 }); // the queue is at its bound: store it before the end record
@@ -222,7 +198,7 @@ describe.skipIf(!haveChromium)("browser run log (IndexedDB)", () => {
       return { flushed, key: w.run.key };
     });
     expect(done.flushed.pending).toBe(0);
-    const [run] = await runsByKey(mlflow.url, experiment, done.key);
+    const [run] = await runsByKey(rig.mlflow.url, experiment, done.key);
     const tags = (run?.data.tags ?? []).filter((t) => /^t\d+$/.test(t.key));
     expect(tags).toHaveLength(full.logged);
     expect(tags.every((t) => t.value.startsWith(`${t.key.slice(1)}:`))).toBe(true);

@@ -8,9 +8,10 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { build, type Plugin } from "esbuild";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { loadMlflowServerModule, type MlflowServerModule } from "../setup/mlflow.global.js";
-import { CHROMIUM_ARGS, executablePath } from "./chromium.js";
+import { CHROMIUM_ARGS, executablePath, haveChromium } from "./chromium.js";
+import { startFaultProxy, type FaultProxy } from "./fault-proxy.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -124,4 +125,53 @@ export async function metricHistory(baseUrl: string, runId: string, key: string)
     `metrics/get-history?run_id=${runId}&metric_key=${encodeURIComponent(key)}&max_results=100000`,
   );
   return (out.metrics ?? []).map((m) => ({ step: Number(m.step), value: m.value }));
+}
+
+/**
+ * Without Chromium: a loud message (the suite is skipped), or, with env CI set, a failure.
+ * @param what - the suite, e.g. "the browser tab tests"
+ */
+export function requireChromium(what: string): void {
+  const missing = `Chromium was not found at ${executablePath} (set CHROMIUM_PATH, or apt-get install chromium): ${what}`;
+  if (!haveChromium && process.env["CI"]) throw new Error(`CI is set and ${missing} cannot run.`);
+  if (!haveChromium) process.stderr.write(`\n${"!".repeat(78)}\nSKIPPED: ${missing} are skipped.\n${"!".repeat(78)}\n`);
+}
+
+/** Everything a browser store suite runs against. */
+export interface StoreRig {
+  readonly browser: Browser;
+  readonly pages: PageServer;
+  readonly mlflow: MlflowServerHandle;
+  /** A fault proxy in front of `mlflow` (the server "unreachable" on demand). */
+  readonly proxy: FaultProxy;
+  close(): Promise<void>;
+}
+
+/** Page server, MLflow allowing its origin, a fault proxy in front of it, Chromium. */
+export async function startStoreRig(): Promise<StoreRig> {
+  const pages = await startPageServer(await bundleBrowserSdk());
+  const mlflow = await startCorsMlflow(pages.origin);
+  const proxy = await startFaultProxy(mlflow.url);
+  const browser = await launchChromium();
+  return {
+    browser,
+    pages,
+    mlflow,
+    proxy,
+    close: async () => {
+      await browser.close();
+      await proxy.close();
+      await mlflow.stop();
+      await pages.close();
+    },
+  };
+}
+
+/** A new tab of `context` on the test page, once `window.mltrail` is there. */
+export async function openSdkPage(context: BrowserContext, origin: string): Promise<Page> {
+  const page = await context.newPage();
+  page.on("pageerror", (e) => process.stderr.write(`[page] ${e.message}\n`));
+  await page.goto(origin);
+  await page.waitForFunction(() => typeof (globalThis as { mltrail?: unknown }).mltrail === "object");
+  return page;
 }
