@@ -23,24 +23,34 @@ const SEED = Number(process.env["MLTRAIL_FUZZ_SEED"] ?? Math.floor(Math.random()
 const RUNS = Number(process.env["MLTRAIL_FUZZ_RUNS"] ?? 150);
 const CALL_TIMEOUT_MS = 20_000;
 
-/** Methods declared `private` in a source file (TypeScript's `private` is invisible at run time). */
+/** Methods declared `private` or `protected` in a source file (both are invisible at run time). */
 function privateNames(file: string): Set<string> {
   const source = fs.readFileSync(new URL(file, import.meta.url), "utf8");
-  return new Set([...source.matchAll(/^ {2}private (?:readonly |async |get |static )*([A-Za-z_$][\w$]*)/gm)].map((m) => m[1] as string));
+  return new Set(
+    [...source.matchAll(/^ {2}(?:private|protected) (?:abstract |readonly |async |get |static )*([A-Za-z_$][\w$]*)/gm)].map((m) => m[1] as string),
+  );
 }
 
-/** Public methods of a class: its prototype's functions minus the ones its source declares private. */
-function publicMethods(proto: object, file: string): string[] {
-  const hidden = privateNames(file);
-  return Object.getOwnPropertyNames(proto).filter(
-    (n) => n !== "constructor" && !hidden.has(n) && typeof Object.getOwnPropertyDescriptor(proto, n)?.value === "function",
-  );
+/**
+ * Public methods of a class: the functions of its prototype and of its base classes' (each
+ * given with its source file), minus the ones a source declares private or protected.
+ */
+function publicMethods(...chain: readonly (readonly [proto: object, file: string])[]): string[] {
+  const names = new Set<string>();
+  for (const [proto, file] of chain) {
+    const hidden = privateNames(file);
+    for (const n of Object.getOwnPropertyNames(proto)) {
+      if (n !== "constructor" && !hidden.has(n) && typeof Object.getOwnPropertyDescriptor(proto, n)?.value === "function") names.add(n);
+    }
+  }
+  return [...names];
 }
 
 /** Tested once at the end, not fuzzed: it closes the shared tracker. */
 const TRACKER_CLOSING = ["close"];
-const TRACKER_METHODS = publicMethods(Tracker.prototype, "../../src/tracker.ts").filter((n) => !TRACKER_CLOSING.includes(n));
-const RUN_METHODS = publicMethods(Run.prototype, "../../src/run.ts");
+const TRACKER_METHODS = publicMethods([Tracker.prototype, "../../src/tracker.ts"]).filter((n) => !TRACKER_CLOSING.includes(n));
+// Run inherits the artifact calls (logText, logModel, …) from its base class RunArtifacts.
+const RUN_METHODS = publicMethods([Run.prototype, "../../src/run.ts"], [Object.getPrototypeOf(Run.prototype) as object, "../../src/run-artifacts.ts"]);
 
 let root: string;
 let sandbox: string;
