@@ -169,11 +169,6 @@ export class GroupCommit {
     if (this.queue.length > 0 && this.lastFailure !== undefined) throw this.lastFailure;
   }
 
-  /** A run's records still queued, in order. */
-  queuedOf(rk: string): JournalRecord[] {
-    return this.queue.filter(([k]) => k === rk).map(([, r]) => r);
-  }
-
   /** Forgets a run's document once nothing of it is queued. */
   forget(rk: string): void {
     if (!this.queue.some(([k]) => k === rk)) this.runs.delete(rk);

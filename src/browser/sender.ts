@@ -145,16 +145,18 @@ export class RunSender {
   }
 
   /**
-   * The page is going away: sends what this run has not sent (read but unacknowledged, plus
-   * `queued`, not yet committed) as one log-batch with `keepalive`, so it may outlive the page,
-   * and its end after it when everything else fitted. Nothing is acknowledged: the next page
-   * load sends the same records again, which replays without effect.
+   * The page is going away: sends what this run has read from IndexedDB but not had
+   * acknowledged as one log-batch with `keepalive`, so it may outlive the page, and its end
+   * after it when everything else fitted. Nothing is acknowledged: the next page load sends the
+   * same records again, which replays without effect. Records still queued (not yet committed)
+   * are never sent here: the commit may not finish before the page dies, and a resumed page
+   * logs again from what IndexedDB holds (`run.lastStep`), so a point the server got but
+   * IndexedDB lost would arrive twice, with two timestamps.
    */
-  sendWithKeepalive(queued: readonly JournalRecord[]): void {
+  sendWithKeepalive(): void {
     const remote = this.doc.remoteRunId;
     if (remote === undefined) return;
-    const last = this.buffer.at(-1)?.s ?? this.doc.ackedSeq;
-    const records = this.buffer.slice(this.pos).concat(queued.filter((r) => r.s > last));
+    const records = this.buffer.slice(this.pos);
     // fetch caps the bodies of keepalive requests in flight at 64 KiB in all.
     const work = nextWork(records, 0, { ...this.services.limits, batchBytes: KEEPALIVE_BYTES });
     const options: RequestOptions = { keepalive: true };

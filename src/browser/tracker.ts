@@ -280,7 +280,7 @@ export class Tracker {
     const core = this.coreValue;
     if (core === undefined || this.closed) return;
     const committed = core.commit.flush();
-    for (const run of this.open.values()) core.pump.sender(run.doc).sendWithKeepalive(core.commit.queuedOf(run.key));
+    for (const run of this.open.values()) core.pump.sender(run.doc).sendWithKeepalive();
     // A page being unloaded logs nothing more: once its last commit is in, its runs' locks go
     // at once, so an open tab takes them over without waiting for the browser to free them.
     if (unloading) void committed.then(() => core.locks.close()).catch(() => undefined);
