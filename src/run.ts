@@ -15,7 +15,7 @@ import { endJson, keyValueJson } from "./log/record.js";
 import type { EndStatus, NestedParams, ParamValue } from "./model/types.js";
 import { checkMetrics, END_QUEUED, RUN_ADDONS, type EndOptions, type MetricOptions, type RunAddonAccess, type RunHostOf } from "./run-types.js";
 import { flattenParams } from "./model/flatten-params.js";
-import { checkOptions } from "./model/args.js";
+import { checkEndStatus } from "./model/args.js";
 import {
   checkKey,
   checkMetricOptions,
@@ -33,8 +33,6 @@ export type RunHost = RunHostOf<Run>;
 
 /** Whether the "logging after the exit hooks ended the run" warning was printed (once per process). */
 let lateCallWarned = false;
-
-const END_STATUSES: readonly string[] = ["FINISHED", "FAILED", "KILLED"];
 
 /**
  * A run being logged. Get one from `tracker.startRun()` or `tracker.withRun()`.
@@ -280,12 +278,9 @@ export class Run extends RunArtifacts implements AsyncDisposable {
     if (this.ending !== undefined) return this.ending;
     let status: EndStatus;
     try {
-      status = checkOptions<EndOptions>("end options", options).status ?? "FINISHED";
+      status = checkEndStatus(options);
     } catch (err) {
       return Promise.reject(err as Error);
-    }
-    if (!END_STATUSES.includes(status)) {
-      return Promise.reject(new ValidationError("end status", status, "must be FINISHED, FAILED or KILLED"));
     }
     this.runEndHooks();
     const endTime = this.host.clock();

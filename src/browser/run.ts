@@ -7,7 +7,7 @@
  */
 import { ConflictError, StateError, ValidationError } from "../errors.js";
 import type { JournalRecord } from "../log/record.js";
-import { checkOptions } from "../model/args.js";
+import { checkEndStatus } from "../model/args.js";
 import { flattenParams } from "../model/flatten-params.js";
 import type { EndStatus, NestedParams, ParamValue } from "../model/types.js";
 import {
@@ -52,8 +52,6 @@ export interface BrowserRunHost {
   /** Resolves once the run's records are in IndexedDB. */
   flushRun(run: Run): Promise<void>;
 }
-
-const END_STATUSES: readonly string[] = ["FINISHED", "FAILED", "KILLED"];
 
 /**
  * A run being logged from a page. Get one from `tracker.startRun()` or `tracker.withRun()`.
@@ -247,8 +245,7 @@ export class Run {
     if (this.ending !== undefined) return this.ending;
     let status: EndStatus;
     try {
-      status = checkOptions<EndOptions>("end options", options).status ?? "FINISHED";
-      if (!END_STATUSES.includes(status)) throw new ValidationError("end status", status, "must be FINISHED, FAILED or KILLED");
+      status = checkEndStatus(options);
       this.queue((s) => ({ s, t: "end", status, ts: Date.now() }), 1);
     } catch (err) {
       return Promise.reject(err as Error);

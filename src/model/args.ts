@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { ValidationError } from "../errors.js";
+import type { EndStatus } from "./types.js";
 import { checkString, textProblem } from "./validate.js";
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -22,6 +23,19 @@ export function checkOptions<T extends object>(field: string, value: unknown): T
   if (value === undefined) return {} as T;
   if (isPlainObject(value)) return value as T;
   throw new ValidationError(field, value, "must be an object of options (or left out)");
+}
+
+const END_STATUSES: readonly string[] = ["FINISHED", "FAILED", "KILLED"];
+
+/**
+ * Checks the options of `run.end`: `undefined` or `{ status }` with a terminal status.
+ * @default status `"FINISHED"`
+ * @example `const status = checkEndStatus(options); // "FINISHED" when left out`
+ */
+export function checkEndStatus(options: unknown): EndStatus {
+  const status = checkOptions<{ status?: EndStatus }>("end options", options).status ?? "FINISHED";
+  if (!END_STATUSES.includes(status)) throw new ValidationError("end status", status, "must be FINISHED, FAILED or KILLED");
+  return status;
 }
 
 /**
