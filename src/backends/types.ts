@@ -102,6 +102,11 @@ export interface ReplicationSink {
    * waits this long after such a write. 0 for sinks whose writes cannot land late (files).
    */
   readonly settleMs: number;
+  /**
+   * The requests the target takes in flight now (an adaptive limit the sink's calls wait for):
+   * the replicator starts no more steps than this. Omitted: `maxConcurrentRequests`.
+   */
+  readonly requestLimit?: { current(): number } | undefined;
   /** The sink's id of the experiment with this name, created when missing. */
   experimentId(name: string): Promise<string>;
   /** The sink's id of a run created earlier with this `runKey`, if any (a lost answer, another process). */

@@ -4,7 +4,8 @@
  * timeout there only resends work that is still in the server's queue.
  */
 import { ApiError, ConnectionError } from "../errors.js";
-import { connectionErrorKind } from "./errors.js";
+import { connectionErrorKind, isRetryable } from "./errors.js";
+import type { ConcurrencyLimit } from "./concurrency-limit.js";
 
 /**
  * Settings of an {@link AdaptiveTimeout}.
@@ -76,18 +77,27 @@ export class AdaptiveTimeout {
 
 /**
  * Sends one request with `timeout`'s current value and feeds the outcome back: an answer (any
- * HTTP status) is a latency sample, a timeout makes the next requests wait longer.
- * @example `await timedCall(timeout, (timeoutMs) => client.logBatch(runId, batch, { timeoutMs }))`
+ * HTTP status) is a latency sample, a timeout makes the next requests wait longer. With a
+ * `limit`, the request first waits for a slot of it (that wait is not part of the answer time)
+ * and teaches it too: an answer's time (`heavy`: a log-batch, whose fast answers raise the
+ * limit), or a failure worth retrying (no answer in time, 429, 5xx, an overloaded database).
+ * @example `await timedCall(timeout, (timeoutMs) => client.logBatch(runId, batch, { timeoutMs }), limit)`
  */
-export async function timedCall<T>(timeout: AdaptiveTimeout, send: (timeoutMs: number) => Promise<T>): Promise<T> {
+export async function timedCall<T>(timeout: AdaptiveTimeout, send: (timeoutMs: number) => Promise<T>, limit?: ConcurrencyLimit, heavy = false): Promise<T> {
+  await limit?.acquire();
   const started = performance.now();
   try {
     const result = await send(timeout.currentMs());
     timeout.answered(performance.now() - started);
+    limit?.answered(performance.now() - started, heavy);
     return result;
   } catch (error) {
     if (error instanceof ApiError) timeout.answered(performance.now() - started);
     else if (error instanceof ConnectionError && connectionErrorKind(error) === "timeout") timeout.timedOut();
+    if (isRetryable(error)) limit?.failed();
+    else if (error instanceof ApiError) limit?.answered(performance.now() - started, heavy);
     throw error;
+  } finally {
+    limit?.release();
   }
 }

@@ -8,7 +8,7 @@
  * already landed adds no row (checked on MLflow 3.18, SQLite and PostgreSQL).
  */
 import type { Batch } from "./batcher.js";
-import type { PipelineGate } from "./pipeline-gate.js";
+import type { AnswerGate } from "./pipeline-gate.js";
 
 /** Requests of one run in flight at once while the server answers quickly. */
 export const PIPELINE_DEPTH = 2;
@@ -29,7 +29,7 @@ export interface InFlight {
 /** What the window needs from its run replicator. */
 export interface WindowServices {
   /** Fastest answers seen, shared by the replicator's runs. */
-  readonly gate: PipelineGate;
+  readonly gate: AnswerGate;
   /** Takes a request slot beyond the run's own (false: none free). */
   acquireExtra(): boolean;
   releaseExtra(): void;

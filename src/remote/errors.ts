@@ -238,9 +238,26 @@ export function retryAfterOf(error: unknown): number | undefined {
 }
 
 /**
- * Whether retrying may help: connection failures (refused, reset, DNS, timeouts) and HTTP
- * 408, 425, 429 and 5xx except 501. Not retryable: other 4xx, 501, TLS failures, aborted
- * requests, and anything that is not an mltrail transport error.
+ * What an MLflow server says in a 400 when its database, not the request, was the problem: its
+ * SQLAlchemy connection pool ran dry while it queued requests, SQLite stayed locked, or
+ * PostgreSQL had no connection left. The same request succeeds once the load passes.
+ */
+const OVERLOADED_STORE = /QueuePool limit of size|database is locked|too many clients already|remaining connection slots are reserved/i;
+
+/**
+ * True for a 400 that reports an overloaded database behind the server (see
+ * {@link isRetryable}), not a bad request.
+ * @example `isOverloadedStore(apiErrorFromResponse({ status: 400, data: { message: "QueuePool limit of size 5 overflow 10 reached" }, endpoint: "/x" })) // true`
+ */
+export function isOverloadedStore(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 400 && OVERLOADED_STORE.test(error.message);
+}
+
+/**
+ * Whether retrying may help: connection failures (refused, reset, DNS, timeouts), HTTP 408,
+ * 425, 429 and 5xx except 501, and a 400 that reports an overloaded database
+ * ({@link isOverloadedStore}: MLflow answers a pool timeout with 400). Not retryable: other
+ * 4xx, 501, TLS failures, aborted requests, and anything that is not an mltrail transport error.
  *
  * @example
  * ```ts
@@ -250,7 +267,7 @@ export function retryAfterOf(error: unknown): number | undefined {
 export function isRetryable(error: unknown): boolean {
   if (error instanceof ApiError) {
     const { status } = error;
-    return status === 408 || status === 425 || status === 429 || (status >= 500 && status !== 501);
+    return status === 408 || status === 425 || status === 429 || (status >= 500 && status !== 501) || isOverloadedStore(error);
   }
   if (error instanceof ConnectionError) {
     const kind = kindByError.get(error) ?? "other";

@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { JournalTail } from "../log/tail.js";
 import type { EndRecord } from "../log/record.js";
 import { BadRequestError } from "../errors.js";
+import { isRetryable } from "./errors.js";
 import type { Batch } from "./batcher.js";
 import type { EndStatus, RunRecord } from "../model/types.js";
 import type { ReplicationSink } from "../backends/types.js";
@@ -221,7 +222,7 @@ export class FinalCheck {
       try {
         await this.repair(remoteRunId, drift);
       } catch (err) {
-        if (!(err instanceof BadRequestError)) throw err;
+        if (!(err instanceof BadRequestError) || isRetryable(err)) throw err;
         this.services.onNotKept(this.source, `${describeDrift(drift)} (the repair was refused: ${err.message})`);
         return this.finish();
       }

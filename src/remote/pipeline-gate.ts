@@ -10,6 +10,9 @@ const ALWAYS_OK_MS = 1000;
 /** ... or within this multiple of the fastest answer seen (a pair on a one-worker server takes about twice one batch). */
 const SLOWDOWN = 3;
 
+/** What a run's batch window asks of the shared gate (a {@link PipelineGate}, or one that also tells others). */
+export type AnswerGate = Pick<PipelineGate, "answered" | "allows">;
+
 /**
  * The fastest log-batch answer time seen by one replicator, shared by its runs.
  * @example

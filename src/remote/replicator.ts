@@ -86,6 +86,7 @@ export class Replicator {
     this.timer = setInterval(() => this.tick(), Math.min(opts.intervalMs, 1000));
     this.timer.unref();
     const sink = opts.sink;
+    const gate = new PipelineGate();
     this.services = {
       sink,
       experimentId: (name) => this.experimentId(name),
@@ -96,14 +97,14 @@ export class Replicator {
         return rr !== undefined && rr.source.state.state.remoteRunId === undefined && rr.blocked === undefined;
       },
       acquireExtraRequest: () => {
-        if (this.inFlight >= this.health.capacity(this.opts.maxConcurrentRequests)) return false;
+        if (this.inFlight >= this.capacity()) return false;
         this.inFlight++;
         return true;
       },
       releaseExtraRequest: () => {
         this.inFlight--;
       },
-      pipelineGate: new PipelineGate(),
+      pipelineGate: gate,
       onRemoteId: (localRunId, remoteRunId) => this.remoteIds.set(localRunId, remoteRunId),
       onAcked: (_source, count) => {
         this.acked += count;
@@ -173,6 +174,15 @@ export class Replicator {
     return { acked: this.acked, rejected: this.rejected, pending, state: this.health.state, lastError: this.lastError };
   }
 
+  /**
+   * Steps that may be in flight now: the sink's adaptive limit (one while the server queues),
+   * at most `maxConcurrentRequests`, and one while DOWN or PAUSED.
+   */
+  private capacity(): number {
+    const max = this.health.capacity(this.opts.maxConcurrentRequests);
+    return Math.min(max, this.opts.sink.requestLimit?.current() ?? max);
+  }
+
   private fail(error: MltrailError): void {
     this.lastError = error.message;
     this.opts.onError(error);
@@ -200,7 +210,7 @@ export class Replicator {
   private async pump(rr: RunReplicator): Promise<void> {
     while (!this.stopped) {
       if (this.health.state === "PAUSED" && Date.now() < this.pausedUntil) return;
-      while (this.inFlight >= this.health.capacity(this.opts.maxConcurrentRequests)) {
+      while (this.inFlight >= this.capacity()) {
         if (this.stopped) return;
         await sleep(5, this.abort.signal).catch(() => undefined);
       }

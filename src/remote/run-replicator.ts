@@ -14,7 +14,7 @@ import { JournalTail } from "../log/tail.js";
 import type { JournalRecord } from "../log/record.js";
 import type { ReplicationSink, SinkRun } from "../backends/types.js";
 import { nextWork, type Batch } from "./batcher.js";
-import { PipelineGate } from "./pipeline-gate.js";
+import { PipelineGate, type AnswerGate } from "./pipeline-gate.js";
 import { BatchWindow, type InFlight } from "./batch-window.js";
 import { isRetryable, retryAfterOf } from "./errors.js";
 import { FinalCheck, lastValue, RUN_NAME_TAG } from "./final-check.js";
@@ -57,7 +57,7 @@ export interface ReplicatorServices {
   /** Gives back a slot taken by {@link acquireExtraRequest}. */
   releaseExtraRequest?(): void;
   /** Whether the server answers fast enough for a second batch in flight (shared by the runs). Omitted: a private one. */
-  readonly pipelineGate?: PipelineGate;
+  readonly pipelineGate?: AnswerGate;
   /** Records a run's server id once it is known. */
   onRemoteId(localRunId: string, remoteRunId: string): void;
   onAcked(source: RunSource, count: number): void;

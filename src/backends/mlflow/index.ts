@@ -8,6 +8,7 @@ import { defined } from "../../internal/defined.js";
 import { RUN_KEY_TAG } from "../../model/system-tags.js";
 import type { ResolvedOptions } from "../../options.js";
 import { AdaptiveTimeout, timedCall } from "../../remote/adaptive-timeout.js";
+import { ConcurrencyLimit } from "../../remote/concurrency-limit.js";
 import { createHttpClient } from "../../remote/http.js";
 import { MlflowClient } from "../../remote/mlflow/client.js";
 import { MlflowRegistry } from "../../remote/registry.js";
@@ -37,21 +38,27 @@ export function mlflowBackend(url: string, options: ResolvedOptions, onError: (e
   const quick = new MlflowClient({ http, retry: false });
   // One estimate of the server's answer times for the run creates and every replicator's requests.
   const timeout = new AdaptiveTimeout({ floorMs: options.requestTimeoutMs });
+  // ... and one limit on the requests in flight to it, shared the same way (one while it queues).
+  const limit = new ConcurrencyLimit(options.maxConcurrentRequests);
   return {
     kind: "mlflow",
     target: url,
     capabilities: MLFLOW_CAPABILITIES,
-    sink: () => new MlflowSink(http, options.limits, timeout),
+    sink: () => new MlflowSink(http, options.limits, timeout, limit),
     queries: new MlflowQueries(client, http),
     registry: new MlflowRegistry(client, options.versionTag, onError),
     createRunNow: async (run, timeoutMs) => {
       const wait = (ms: number): number => Math.max(ms, timeoutMs);
-      const experimentId = (await timedCall(timeout, (ms) => quick.getOrCreateExperiment(run.experimentName, undefined, { timeoutMs: wait(ms) }))).experimentId;
-      const created = await timedCall(timeout, (ms) =>
-        quick.createRun(
-          { experimentId, runName: run.name, startTime: run.startTime, tags: { [RUN_KEY_TAG]: run.runKey }, ...defined({ userId: run.user }) },
-          { timeoutMs: wait(ms) },
-        ),
+      const experimentId = (await timedCall(timeout, (ms) => quick.getOrCreateExperiment(run.experimentName, undefined, { timeoutMs: wait(ms) }), limit))
+        .experimentId;
+      const created = await timedCall(
+        timeout,
+        (ms) =>
+          quick.createRun(
+            { experimentId, runName: run.name, startTime: run.startTime, tags: { [RUN_KEY_TAG]: run.runKey }, ...defined({ userId: run.user }) },
+            { timeoutMs: wait(ms) },
+          ),
+        limit,
       );
       return { runId: created.info.runId, experimentId };
     },

@@ -7,6 +7,7 @@ import { ApiError, ConnectionError, type MltrailError } from "../../errors.js";
 import { defined } from "../../internal/defined.js";
 import type { BackendLimits } from "../../model/limits.js";
 import { timedCall, type AdaptiveTimeout } from "../../remote/adaptive-timeout.js";
+import type { ConcurrencyLimit } from "../../remote/concurrency-limit.js";
 import { ArtifactSync } from "../../remote/artifact-sync.js";
 import { connectionErrorKind } from "../../remote/errors.js";
 import type { StreamingHttpClient as HttpClient } from "../../remote/http.js";
@@ -47,6 +48,8 @@ export class MlflowSink implements ReplicationSink {
     http: HttpClient,
     readonly limits: BackendLimits,
     private readonly timeout: AdaptiveTimeout,
+    /** The requests in flight to this server allowed now, shared with `startRun`'s creates. */
+    readonly requestLimit?: ConcurrencyLimit,
   ) {
     this.client = new MlflowClient({ http, retry: false });
     this.artifacts = new ArtifactSync(this.client, http, this.abort.signal);
@@ -60,9 +63,9 @@ export class MlflowSink implements ReplicationSink {
     return this.timeout.currentMs();
   }
 
-  /** Runs one request with the adaptive timeout, and tells the timeout how it went. */
-  private timed<T>(call: (options: { signal: AbortSignal; timeoutMs: number }) => Promise<T>): Promise<T> {
-    return timedCall(this.timeout, (timeoutMs) => call({ signal: this.abort.signal, timeoutMs }));
+  /** Runs one request within the shared limit, with the adaptive timeout, and tells both how it went (`heavy`: a log-batch). */
+  private timed<T>(call: (options: { signal: AbortSignal; timeoutMs: number }) => Promise<T>, heavy = false): Promise<T> {
+    return timedCall(this.timeout, (timeoutMs) => call({ signal: this.abort.signal, timeoutMs }), this.requestLimit, heavy);
   }
 
   async experimentId(name: string): Promise<string> {
@@ -87,7 +90,7 @@ export class MlflowSink implements ReplicationSink {
   }
 
   logBatch(runId: string, batch: SinkBatch): Promise<void> {
-    return this.timed((o) => this.client.logBatch(runId, batch, o));
+    return this.timed((o) => this.client.logBatch(runId, batch, o), true);
   }
 
   async renameRun(runId: string, name: string): Promise<void> {

@@ -1,0 +1,89 @@
+/**
+ * How many requests one tracker keeps in flight to one server, adapted to how the server
+ * answers. A server that queues requests (a shared server busy with other trainers, a
+ * one-worker SQLite store) answers in more than a second; more requests from this process would
+ * only lengthen its queue, and MLflow's database connection pool (15 connections by default)
+ * runs dry when dozens of requests wait at once: it then stalls for 30 s and answers 400. So
+ * while answers are slow the limit is one request, as a plain client's loop keeps; while the
+ * server answers log-batches quickly it grows back, one request per fast answer, up to
+ * `maxConcurrentRequests` (additive increase, multiplicative decrease, as TCP does with its
+ * window). No clock, no I/O: the caller measures answer times.
+ */
+
+/** A request answered within this many ms was not queued behind other work. */
+export const QUEUEING_MS = 1000;
+
+/**
+ * The adaptive concurrency limit of one tracker and one server, shared by `startRun`'s run
+ * creates, every run's replication and their pipelined batches. It starts at one request; each
+ * log-batch answered within {@link QUEUEING_MS} adds one (up to the maximum), each slower
+ * answer halves the limit, and each failure worth retrying (timeout, 429, 5xx, an overloaded database) sets it
+ * back to one. Requests beyond the limit wait in {@link acquire}, in order.
+ * @example
+ * ```ts
+ * const limit = new ConcurrencyLimit(4);
+ * await limit.acquire(); // 1 in flight (the limit starts at 1)
+ * limit.answered(300); // fast: the limit is 2
+ * limit.release();
+ * limit.answered(4_000); // the server is queueing: back to 1
+ * ```
+ */
+export class ConcurrencyLimit {
+  private value = 1;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  /** @param max - the most requests in flight (the tracker's `maxConcurrentRequests`, at least 1). */
+  constructor(private readonly max: number) {}
+
+  /** Requests that may be in flight now, at least 1. */
+  current(): number {
+    return Math.max(1, Math.min(this.max, this.value));
+  }
+
+  /** Requests holding a slot now. */
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** Resolves once a slot is free and taken; every caller must {@link release} it. */
+  acquire(): Promise<void> {
+    if (this.waiting.length === 0 && this.active < this.current()) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+    });
+  }
+
+  /** Gives back a slot taken by {@link acquire}. */
+  release(): void {
+    this.active = Math.max(0, this.active - 1);
+    this.wake();
+  }
+
+  /**
+   * A request was answered (any HTTP status) after `ms`. A slow answer of any request halves
+   * the limit; only a fast answer of a `heavy` one (a log-batch, the work the server queues)
+   * raises it: small requests (lookups, run creates) are fast even on a server about to queue.
+   */
+  answered(ms: number, heavy = true): void {
+    if (!(ms >= 0)) return;
+    if (ms > QUEUEING_MS) this.value = Math.max(1, Math.floor(this.value / 2));
+    else if (heavy) this.value = Math.min(this.max, this.value + 1);
+    this.wake();
+  }
+
+  /** A request failed in a way worth retrying (no answer in time, 429, 5xx): the server is struggling. */
+  failed(): void {
+    this.value = 1;
+  }
+
+  private wake(): void {
+    while (this.waiting.length > 0 && this.active < this.current()) {
+      this.active++;
+      this.waiting.shift()?.();
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The adaptive limit on requests in flight to one server (shared by a tracker's run creates and
+ * replication): one request while the server answers slowly or fails, more (one per fast
+ * log-batch answer) while it answers quickly; requests beyond it wait their turn. And MLflow's
+ * 400 for an exhausted database connection pool is an overload to retry, not a bad request.
+ */
+import { describe, expect, it } from "vitest";
+import { AdaptiveTimeout, timedCall } from "../../src/remote/adaptive-timeout.js";
+import { ConcurrencyLimit, QUEUEING_MS } from "../../src/remote/concurrency-limit.js";
+import { apiErrorFromResponse, isOverloadedStore, isRetryable } from "../../src/remote/errors.js";
+
+const poolTimeout = (): ReturnType<typeof apiErrorFromResponse> =>
+  apiErrorFromResponse({
+    status: 400,
+    data: { error_code: "BAD_REQUEST", message: "QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00" },
+    endpoint: "/api/2.0/mlflow/runs/log-batch",
+    headers: {},
+  });
+
+describe("ConcurrencyLimit", () => {
+  it("starts at one request and grows by one per fast log-batch answer, up to the maximum", () => {
+    const limit = new ConcurrencyLimit(3);
+    expect(limit.current()).toBe(1);
+    limit.answered(QUEUEING_MS);
+    expect(limit.current()).toBe(2);
+    for (let i = 0; i < 5; i++) limit.answered(100);
+    expect(limit.current()).toBe(3);
+  });
+
+  it("is not raised by small requests, which are fast even on a server about to queue", () => {
+    const limit = new ConcurrencyLimit(4);
+    for (let i = 0; i < 10; i++) limit.answered(50, false);
+    expect(limit.current()).toBe(1);
+  });
+
+  it("halves on a slow answer of any request and falls to one on a failure", () => {
+    const limit = new ConcurrencyLimit(8);
+    for (let i = 0; i < 10; i++) limit.answered(100);
+    expect(limit.current()).toBe(8);
+    limit.answered(QUEUEING_MS + 1, false);
+    expect(limit.current()).toBe(4);
+    limit.answered(5000);
+    expect(limit.current()).toBe(2);
+    limit.answered(100);
+    limit.failed();
+    expect(limit.current()).toBe(1);
+  });
+
+  it("makes requests beyond the limit wait, in order, until a slot is released or the limit grows", async () => {
+    const limit = new ConcurrencyLimit(2);
+    const order: string[] = [];
+    await limit.acquire();
+    const b = limit.acquire().then(() => order.push("b"));
+    const c = limit.acquire().then(() => order.push("c"));
+    await Promise.resolve();
+    expect(order).toEqual([]);
+    expect(limit.inFlight).toBe(1);
+    limit.answered(100); // fast: the limit is 2, so one waiting request goes
+    await b;
+    expect(order).toEqual(["b"]);
+    limit.release();
+    await c;
+    expect(order).toEqual(["b", "c"]);
+    expect(limit.inFlight).toBe(2);
+  });
+});
+
+describe("timedCall with a limit", () => {
+  it("holds a slot per request, raises the limit on a fast heavy answer and drops it on a retryable failure", async () => {
+    const timeout = new AdaptiveTimeout({ floorMs: 30_000 });
+    const limit = new ConcurrencyLimit(4);
+    let during = 0;
+    await timedCall(
+      timeout,
+      async () => {
+        during = limit.inFlight;
+      },
+      limit,
+      true,
+    );
+    expect(during).toBe(1);
+    expect(limit.inFlight).toBe(0);
+    expect(limit.current()).toBe(2);
+    const overloaded = poolTimeout();
+    await expect(timedCall(timeout, () => Promise.reject(overloaded), limit, true)).rejects.toBe(overloaded);
+    expect(limit.current()).toBe(1);
+    expect(limit.inFlight).toBe(0);
+  });
+});
+
+describe("an overloaded database behind MLflow", () => {
+  it("is retried: MLflow's 400 for a connection pool that ran dry, or a locked SQLite", () => {
+    expect(isOverloadedStore(poolTimeout())).toBe(true);
+    expect(isRetryable(poolTimeout())).toBe(true);
+    const locked = apiErrorFromResponse({ status: 400, data: { message: "(sqlite3.OperationalError) database is locked" }, endpoint: "/x", headers: {} });
+    expect(isRetryable(locked)).toBe(true);
+  });
+
+  it("is told apart from a bad request, which is not retried", () => {
+    const bad = apiErrorFromResponse({ status: 400, data: { message: "Invalid value NaN for parameter 'value'" }, endpoint: "/x", headers: {} });
+    expect(isOverloadedStore(bad)).toBe(false);
+    expect(isRetryable(bad)).toBe(false);
+  });
+});
