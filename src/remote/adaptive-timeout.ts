@@ -76,15 +76,28 @@ export class AdaptiveTimeout {
 }
 
 /**
+ * How a request of {@link timedCall} uses a {@link ConcurrencyLimit}: `heavy` (a log-batch: its
+ * fast answers raise the limit), `urgent` (`startRun` waiting: it goes before queued requests).
+ */
+export interface LimitSlot {
+  readonly limit?: ConcurrencyLimit | undefined;
+  /** @default false */
+  readonly heavy?: boolean;
+  /** @default false */
+  readonly urgent?: boolean;
+}
+
+/**
  * Sends one request with `timeout`'s current value and feeds the outcome back: an answer (any
  * HTTP status) is a latency sample, a timeout makes the next requests wait longer. With a
- * `limit`, the request first waits for a slot of it (that wait is not part of the answer time)
- * and teaches it too: an answer's time (`heavy`: a log-batch, whose fast answers raise the
- * limit), or a failure worth retrying (no answer in time, 429, 5xx, an overloaded database).
- * @example `await timedCall(timeout, (timeoutMs) => client.logBatch(runId, batch, { timeoutMs }), limit)`
+ * `slot.limit`, the request first waits for a slot of it (that wait is not part of the answer
+ * time) and teaches it too: an answer's time, or a failure worth retrying (no answer in time,
+ * 429, 5xx, an overloaded database).
+ * @example `await timedCall(timeout, (timeoutMs) => client.logBatch(runId, batch, { timeoutMs }), { limit, heavy: true })`
  */
-export async function timedCall<T>(timeout: AdaptiveTimeout, send: (timeoutMs: number) => Promise<T>, limit?: ConcurrencyLimit, heavy = false): Promise<T> {
-  await limit?.acquire();
+export async function timedCall<T>(timeout: AdaptiveTimeout, send: (timeoutMs: number) => Promise<T>, slot: LimitSlot = {}): Promise<T> {
+  const { limit, heavy = false, urgent = false } = slot;
+  await limit?.acquire(urgent);
   const started = performance.now();
   try {
     const result = await send(timeout.currentMs());

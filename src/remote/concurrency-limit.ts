@@ -46,14 +46,18 @@ export class ConcurrencyLimit {
     return this.active;
   }
 
-  /** Resolves once a slot is free and taken; every caller must {@link release} it. */
-  acquire(): Promise<void> {
+  /**
+   * Resolves once a slot is free and taken; every caller must {@link release} it. An `urgent`
+   * request (a `startRun` waiting for its run) goes before the waiting replication requests.
+   */
+  acquire(urgent = false): Promise<void> {
     if (this.waiting.length === 0 && this.active < this.current()) {
       this.active++;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      this.waiting.push(resolve);
+      if (urgent) this.waiting.unshift(resolve);
+      else this.waiting.push(resolve);
     });
   }
 

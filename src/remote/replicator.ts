@@ -1,7 +1,8 @@
 /**
  * The replicator: ships run journals to one target through its {@link ReplicationSink}. One request in flight
  * per run (two when both carry metrics only, the target answers the run quickly and a slot is
- * free), a bounded number overall; a pass every `intervalMs` and at once when a run has a
+ * free), overall no more than the sink's adaptive limit (one while the server queues) and
+ * `maxConcurrentRequests`; a pass every `intervalMs` and at once when a run has a
  * full batch; exponential backoff with jitter that honours Retry-After; DEGRADED on a failure
  * or a hanging request, DOWN after repeated failures or a long time without a success (one
  * probe at a time); PAUSED on 401/403 until a probe succeeds. Every request goes out once:

@@ -63,6 +63,19 @@ describe("ConcurrencyLimit", () => {
     expect(order).toEqual(["b", "c"]);
     expect(limit.inFlight).toBe(2);
   });
+
+  it("lets an urgent request (a startRun waiting for its run) go before the queued ones", async () => {
+    const limit = new ConcurrencyLimit(1);
+    const order: string[] = [];
+    await limit.acquire();
+    const queued = limit.acquire().then(() => order.push("replication"));
+    const urgent = limit.acquire(true).then(() => order.push("startRun"));
+    limit.release();
+    await urgent;
+    limit.release();
+    await queued;
+    expect(order).toEqual(["startRun", "replication"]);
+  });
 });
 
 describe("timedCall with a limit", () => {
@@ -75,14 +88,13 @@ describe("timedCall with a limit", () => {
       async () => {
         during = limit.inFlight;
       },
-      limit,
-      true,
+      { limit, heavy: true },
     );
     expect(during).toBe(1);
     expect(limit.inFlight).toBe(0);
     expect(limit.current()).toBe(2);
     const overloaded = poolTimeout();
-    await expect(timedCall(timeout, () => Promise.reject(overloaded), limit, true)).rejects.toBe(overloaded);
+    await expect(timedCall(timeout, () => Promise.reject(overloaded), { limit, heavy: true })).rejects.toBe(overloaded);
     expect(limit.current()).toBe(1);
     expect(limit.inFlight).toBe(0);
   });

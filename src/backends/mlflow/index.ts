@@ -40,6 +40,8 @@ export function mlflowBackend(url: string, options: ResolvedOptions, onError: (e
   const timeout = new AdaptiveTimeout({ floorMs: options.requestTimeoutMs });
   // ... and one limit on the requests in flight to it, shared the same way (one while it queues).
   const limit = new ConcurrencyLimit(options.maxConcurrentRequests);
+  // startRun waits for its run: its requests go before the replication requests waiting for a slot.
+  const urgent = { limit, urgent: true };
   return {
     kind: "mlflow",
     target: url,
@@ -49,7 +51,7 @@ export function mlflowBackend(url: string, options: ResolvedOptions, onError: (e
     registry: new MlflowRegistry(client, options.versionTag, onError),
     createRunNow: async (run, timeoutMs) => {
       const wait = (ms: number): number => Math.max(ms, timeoutMs);
-      const experimentId = (await timedCall(timeout, (ms) => quick.getOrCreateExperiment(run.experimentName, undefined, { timeoutMs: wait(ms) }), limit))
+      const experimentId = (await timedCall(timeout, (ms) => quick.getOrCreateExperiment(run.experimentName, undefined, { timeoutMs: wait(ms) }), urgent))
         .experimentId;
       const created = await timedCall(
         timeout,
@@ -58,7 +60,7 @@ export function mlflowBackend(url: string, options: ResolvedOptions, onError: (e
             { experimentId, runName: run.name, startTime: run.startTime, tags: { [RUN_KEY_TAG]: run.runKey }, ...defined({ userId: run.user }) },
             { timeoutMs: wait(ms) },
           ),
-        limit,
+        urgent,
       );
       return { runId: created.info.runId, experimentId };
     },

@@ -65,7 +65,7 @@ export class MlflowSink implements ReplicationSink {
 
   /** Runs one request within the shared limit, with the adaptive timeout, and tells both how it went (`heavy`: a log-batch). */
   private timed<T>(call: (options: { signal: AbortSignal; timeoutMs: number }) => Promise<T>, heavy = false): Promise<T> {
-    return timedCall(this.timeout, (timeoutMs) => call({ signal: this.abort.signal, timeoutMs }), this.requestLimit, heavy);
+    return timedCall(this.timeout, (timeoutMs) => call({ signal: this.abort.signal, timeoutMs }), { limit: this.requestLimit, heavy });
   }
 
   async experimentId(name: string): Promise<string> {
