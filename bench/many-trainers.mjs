@@ -74,7 +74,9 @@ async function wave(mode, url, experiment, procs, runs, steps, inflight = 1) {
         }
       });
       child.on("exit", (code) =>
-        code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop())) : reject(new Error(`${mode} trainer ${proc} exited ${code}`)),
+        code === 0 && out.trim().split("\n").pop().startsWith("{")
+          ? resolve(JSON.parse(out.trim().split("\n").pop()))
+          : reject(new Error(`${mode} trainer ${proc} exited ${code} without its report; its output: ${JSON.stringify(out.slice(-500))}`)),
       );
     });
     return { child, report };
