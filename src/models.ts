@@ -9,19 +9,13 @@ import { checkNamePolicy } from "./capture/naming.js";
 import { ValidationError, NotFoundError } from "./errors.js";
 import { defined } from "./internal/defined.js";
 import { createRelease } from "./models/release.js";
-import { auditChanges, currentUser, live, missing, own } from "./models/support.js";
+import { auditChanges, live, missing, own } from "./models/support.js";
 import type { ModelVersion, RegisterModelOptions, RegistryHost } from "./models/types.js";
 import { checkRefArgument, checkRegisterOptions, checkVersionChange } from "./registry/arguments.js";
-import {
-  checkAliasName,
-  checkModelName,
-  checkSignature,
-  checkVersionUpdate,
-  parseModelRef,
-  promote as promoteVersion,
-  resolveRef,
-  versionIdentity,
-} from "./registry/index.js";
+import { checkAliasName, checkModelName, parseModelRef, resolveRef } from "./registry/resolve.js";
+import { checkVersionUpdate } from "./registry/rules.js";
+import { checkSignature } from "./registry/signature.js";
+import { promote as promoteVersion, versionIdentity } from "./registry/versioning.js";
 import type { AuditEntry, StoredVersion } from "./registry/store.js";
 
 export type { ModelVersion, RegisterModelOptions, RegistryHost } from "./models/types.js";
@@ -39,7 +33,7 @@ export class Models {
   }
 
   private async audit(name: string, entry: Omit<AuditEntry, "by" | "at">): Promise<void> {
-    await (await this.host.store()).appendAudit(name, { ...entry, by: currentUser(), at: this.host.clock() });
+    await (await this.host.store()).appendAudit(name, { ...entry, by: this.host.user(), at: this.host.clock() });
   }
 
   /** The `requireRationale` policy: a release or promotion needs a non-blank rationale. */
@@ -122,7 +116,7 @@ export class Models {
         changes: [`promoted from ${pre.version}`],
         createdAt: this.host.clock(),
         rationale: rationale || pre.rationale,
-        author: currentUser(),
+        author: this.host.user(),
         deprecated: undefined,
         deletedAt: undefined,
       };

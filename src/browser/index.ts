@@ -20,6 +20,8 @@ export type { BrowserTrackerStats as TrackerStats, BrowserTrackerEvents as Track
 export { Run } from "./run.js";
 export type { MetricOptions, EndOptions } from "./run.js";
 export type { StartRunOptions } from "./start.js";
+export type { ModelVersion, RegisterModelOptions } from "../models.js";
+export type { Bump, ModelSignature } from "../registry/signature.js";
 export type { TrackerOptions, BrowserAuth } from "./options.js";
 export type { FlushOptions, FlushResult, RejectedRecord } from "./types.js";
 export type { ReplicationHealth } from "../remote/health.js";

@@ -116,6 +116,14 @@ export class Pump {
     return this.loops.get(rk)?.sender.doc;
   }
 
+  /** The sender of a run this page replicates, by its run key or its server id. */
+  find(id: string): RunSender | undefined {
+    const byKey = this.loops.get(id)?.sender;
+    if (byKey !== undefined) return byKey;
+    for (const { sender } of this.loops.values()) if (sender.doc.remoteRunId === id) return sender;
+    return undefined;
+  }
+
   /** Starts (or wakes) the loop of a run. */
   start(sender: RunSender): void {
     if (this.closed) return;

@@ -7,13 +7,16 @@
  * @packageDocumentation
  */
 import { MltrailError, StateError } from "../errors.js";
-import { checkFunction, checkOptions } from "../model/args.js";
+import { checkFunction, checkOptionalString, checkOptions, checkRequiredOptions, checkStringsIn } from "../model/args.js";
+import { checkString } from "../model/validate.js";
+import type { Models, ModelVersion, RegisterModelOptions } from "../models.js";
 import type { ReplicationHealth } from "../remote/health.js";
 import { createFetchHttpClient } from "../remote/fetch-http.js";
 import type { FlushOptions, FlushResult, RejectedRecord } from "./types.js";
 import { Core } from "./core.js";
 import { browserGlobals } from "./dom.js";
 import { type ResolvedBrowserOptions, type TrackerOptions, resolveBrowserOptions } from "./options.js";
+import { browserModels } from "./registry.js";
 import { type BrowserRunHost, Run } from "./run.js";
 import { type StartRunOptions, newRun, planBrowserRun, runToResume, startRecords } from "./start.js";
 
@@ -124,6 +127,11 @@ export class Tracker {
   }
 
   private coreValue: Core | undefined;
+  private modelsValue: Models | undefined;
+  private async models(): Promise<Models> {
+    this.modelsValue ??= browserModels(await this.ready(), (e) => this.emitError(e));
+    return this.modelsValue;
+  }
   private get core(): Core {
     if (this.coreValue === undefined) throw new StateError("the tracker is not open yet (await startRun first)");
     return this.coreValue;
@@ -273,6 +281,33 @@ export class Tracker {
     }
     const s = this.stats();
     return { acked: s.acked, pending: s.pending, rejected: s.rejected };
+  }
+
+  /**
+   * Releases a model version under the Node tracker's semver rules, with the same release
+   * record, in the MLflow server's registry. It first waits (up to `closeTimeoutMs`) until the
+   * server has acknowledged every record of the run this page logged, so the release records
+   * the run's params and metrics even right after `run.end()`. The model files must already
+   * be in the run's artifacts (see docs/browser.md: a page does not upload them).
+   * @throws ValidationError naming the option and rule; StateError when the run is not all on the server in time.
+   * @example `const mv = await tracker.registerModel("digits", { runId: run.id, bump: "minor", rationale: "retrained in the page" });`
+   */
+  async registerModel(name: string, options: RegisterModelOptions): Promise<ModelVersion> {
+    checkString("model name", name);
+    checkStringsIn("registerModel options", checkRequiredOptions("registerModel options", options));
+    return (await this.models()).register(name, options);
+  }
+
+  /**
+   * Resolves a version as Node's tracker does: exact (`"1.2.0"`), a range (`"^1.2"`), an
+   * alias, `"latest"`, or one string `"name@ref"`.
+   * @throws NotFoundError when nothing matches.
+   * @example `await tracker.getModelVersion("digits@^1")`
+   */
+  async getModelVersion(nameOrRef: string, ref?: string): Promise<ModelVersion> {
+    checkString("model reference", nameOrRef);
+    checkOptionalString("ref", ref);
+    return (await this.models()).get(nameOrRef, ref);
   }
 
   /** The page is going away: commit what is queued and send the last batches with `keepalive`. */

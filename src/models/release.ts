@@ -7,9 +7,11 @@
 import { MLFLOW_TAGS } from "../model/system-tags.js";
 import type { RunRecord } from "../model/types.js";
 import { defined } from "../internal/defined.js";
-import { checkSignature, explanationsOfRun, planRelease, releaseChanges, releaseWithRetry, type ModelSignature } from "../registry/index.js";
+import { explanationsOfRun } from "../registry/explanations.js";
+import { planRelease, releaseChanges } from "../registry/release.js";
+import { releaseWithRetry } from "../registry/rules.js";
+import { checkSignature, type ModelSignature } from "../registry/signature.js";
 import type { DatasetRef, ReleaseChange, StoredVersion } from "../registry/store.js";
-import { currentUser } from "./support.js";
 import type { RegisterModelOptions, RegistryHost } from "./types.js";
 
 /** What `run.logModel` recorded for `artifactPath` (tag `mltrail.model/<path>`). */
@@ -88,7 +90,7 @@ export async function createRelease(
           signature: signatureUsed,
           contentDigest,
           ...defined({ architectureDigest }),
-          author: run.data.tags[MLFLOW_TAGS.user] ?? currentUser(),
+          author: run.data.tags[MLFLOW_TAGS.user] ?? host.user(),
           createdAt: host.clock(),
           rationale,
           metrics: run.data.metrics,

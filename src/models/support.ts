@@ -1,17 +1,7 @@
-/** Small helpers of the registry calls: the audit's user, alias lookups, misses, live versions, the audit form of changes. */
-import * as os from "node:os";
+/** Small helpers of the registry calls: alias lookups, misses, live versions, the audit form of changes. Node-free (the browser tracker uses them too). */
 import { CorruptDataError, type MltrailError, NotFoundError } from "../errors.js";
-import { releaseChangeLines } from "../registry/index.js";
+import { releaseChangeLines } from "../registry/release.js";
 import type { RegistryStore, ReleaseChange, StoredVersion } from "../registry/store.js";
-
-/** Who makes a registry change: the OS user. */
-export function currentUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return process.env["USER"] ?? process.env["USERNAME"] ?? "unknown";
-  }
-}
 
 /** `map[key]` when it is an own key (so `constructor` is not Object's). */
 export function own(map: Readonly<Record<string, string>>, key: string): string | undefined {

@@ -1,7 +1,8 @@
 /** The registry's public shapes: what `registerModel` takes and what every registry call resolves with. */
-import type { DatasetInfo } from "../artifacts/run-artifacts.js";
 import type { RunRecord } from "../model/types.js";
-import type { Bump, BumpPolicy, ModelSignature, PrereleaseChannel } from "../registry/index.js";
+import type { BumpPolicy } from "../registry/changes.js";
+import type { Bump, ModelSignature } from "../registry/signature.js";
+import type { PrereleaseChannel } from "../registry/versioning.js";
 import type { RegistryStore, StoredVersion } from "../registry/store.js";
 
 /**
@@ -78,8 +79,18 @@ export interface ModelVersion extends Omit<StoredVersion, "deprecated" | "delete
 export interface RegistryHost {
   readonly store: () => Promise<RegistryStore>;
   readonly getRun: (runId: string) => Promise<RunRecord>;
-  readonly runDatasets: (runId: string) => Promise<readonly DatasetInfo[]>;
+  readonly runDatasets: (runId: string) => Promise<readonly RunDataset[]>;
   readonly requireRationale: boolean;
   readonly namePolicy: RegExp | undefined;
   readonly clock: () => number;
+  /** Who makes a change (audit `by`, a release's author when the run has no user tag): the OS user in Node, `"unknown"` in a page. */
+  readonly user: () => string;
+}
+
+/** The parts of a run's dataset a release records. @internal */
+export interface RunDataset {
+  readonly name: string;
+  readonly digest: string;
+  readonly source?: string | undefined;
+  readonly context?: string | undefined;
 }

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ValidationError } from "../errors.js";
 import { isString, userMap } from "./records.js";
 
@@ -27,39 +27,44 @@ export function isContentDigest(value: unknown): value is string {
 const ARCHITECTURE_RULE =
   "must be a non-empty string of at most 256 characters without control characters (any stable name of the architecture, e.g. architectureDigestOf(json))";
 const noControlCharacters = (s: string): boolean => ![...s].some((ch) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === "\u007f");
-const bump = z.enum(["major", "minor", "patch"], { message: "must be major, minor or patch" });
-const text = z.string({ message: "must be a string" });
+const bump = z.enum(["major", "minor", "patch"], { error: "must be major, minor or patch" });
+const text = z.string({ error: "must be a string" });
+const optionalText = z.optional(text);
 
 const registerSchema = z.object(
   {
-    runId: text.min(1, { message: "must be the id of a run" }),
-    artifactPath: text.optional(),
-    source: text.optional(),
-    version: text.optional(),
-    bump: bump.optional(),
-    changes: z.array(z.object({ description: text, bump }, { message: "must be { description, bump }" }), { message: "must be an array" }).optional(),
-    contentDigest: z.custom<string>(isContentDigest, { message: DIGEST_RULE }).optional(),
-    architectureDigest: text
-      .min(1, { message: ARCHITECTURE_RULE })
-      .max(256, { message: ARCHITECTURE_RULE })
-      .refine(noControlCharacters, { message: ARCHITECTURE_RULE })
-      .optional(),
-    bumpPolicy: z.enum(["semantic", "strict"], { message: 'must be "semantic" or "strict"' }).optional(),
-    prerelease: text.optional(),
-    initial: z.enum(["1.0.0", "0.1.0"], { message: 'must be "1.0.0" or "0.1.0"' }).optional(),
-    base: text.optional(),
-    rationale: text.optional(),
-    aliases: z.array(text, { message: "must be an array of alias names" }).optional(),
-    tags: userMap(isString).optional(),
-    description: text.optional(),
+    runId: z.string({ error: "must be a string" }).check(z.minLength(1, { error: "must be the id of a run" })),
+    artifactPath: optionalText,
+    source: optionalText,
+    version: optionalText,
+    bump: z.optional(bump),
+    changes: z.optional(z.array(z.object({ description: text, bump }, { error: "must be { description, bump }" }), { error: "must be an array" })),
+    contentDigest: z.optional(z.custom<string>(isContentDigest, { error: DIGEST_RULE })),
+    architectureDigest: z.optional(
+      z
+        .string({ error: "must be a string" })
+        .check(
+          z.minLength(1, { error: ARCHITECTURE_RULE }),
+          z.maxLength(256, { error: ARCHITECTURE_RULE }),
+          z.refine(noControlCharacters, { error: ARCHITECTURE_RULE }),
+        ),
+    ),
+    bumpPolicy: z.optional(z.enum(["semantic", "strict"], { error: 'must be "semantic" or "strict"' })),
+    prerelease: optionalText,
+    initial: z.optional(z.enum(["1.0.0", "0.1.0"], { error: 'must be "1.0.0" or "0.1.0"' })),
+    base: optionalText,
+    rationale: optionalText,
+    aliases: z.optional(z.array(text, { error: "must be an array of alias names" })),
+    tags: z.optional(userMap(isString)),
+    description: optionalText,
   },
-  { message: "must be an object ({ runId, … })" },
+  { error: "must be an object ({ runId, … })" },
 );
 
-const updateSchema = z.object({ description: text.optional(), tags: userMap(isString).optional() }, { message: "must be an object ({ description?, tags? })" });
+const updateSchema = z.object({ description: optionalText, tags: z.optional(userMap(isString)) }, { error: "must be an object ({ description?, tags? })" });
 
 /** Throws the first issue of a failed parse as a ValidationError on `field` (plus the issue's path). */
-function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
+function check<T>(schema: z.ZodMiniType<T>, value: unknown, field: string): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

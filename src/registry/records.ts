@@ -1,12 +1,12 @@
 /**
  * The shapes of what a registry store reads back (files of the local store, tags on an MLflow
- * server), checked with zod at the boundary: a record that does not parse is damage, reported
+ * server), checked with zod at the boundary (zod/mini: the browser build reads releases too): a record that does not parse is damage, reported
  * by the caller and skipped, never trusted. Maps with user keys (tags, params, metrics,
  * aliases) keep every own key, `__proto__` included (zod's record would drop it).
  *
  * @packageDocumentation
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { ChangeCategory } from "./changes.js";
 import { checkSignature } from "./signature.js";
 import type { ChangeKind } from "./signature.js";
@@ -18,36 +18,35 @@ import { defined } from "../internal/defined.js";
  * no own key is lost (`__proto__` included).
  * @example `userMap(isString).parse({ owner: "growth" })`
  */
-export function userMap<V>(check: (value: unknown) => value is V): z.ZodType<Readonly<Record<string, V>>> {
+export function userMap<V>(check: (value: unknown) => value is V): z.ZodMiniType<Readonly<Record<string, V>>> {
   return z.custom<Readonly<Record<string, V>>>(
     (value) => typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every(check),
-    { message: "must be an object of strings (or of numbers, for metrics)" },
+    { error: "must be an object of strings (or of numbers, for metrics)" },
   );
 }
 
 /** Whether a value is a string (for {@link userMap}). @example `userMap(isString)` */
 export const isString = (v: unknown): v is string => typeof v === "string";
 const isNumber = (v: unknown): v is number => typeof v === "number";
-const optionalString = z.string().optional();
+const optionalString = z.optional(z.string());
 
 const datasetSchema = z.object({ name: z.string(), digest: z.string(), source: optionalString, context: optionalString });
 
 const bumpSchema = z.enum(["major", "minor", "patch"]);
 /** Change details written by another mltrail version may not parse here: then they are left out, the record stays readable. */
-const changeDetailsSchema = z
-  .array(z.object({ category: z.string(), kind: z.string(), bump: bumpSchema, description: z.string() }))
-  .optional()
-  .catch(undefined)
-  .transform((list) =>
+const changeDetailsSchema = z.pipe(
+  z.catch(z.optional(z.array(z.object({ category: z.string(), kind: z.string(), bump: bumpSchema, description: z.string() }))), undefined),
+  z.transform((list) =>
     list?.map((c): ReleaseChange => ({ category: c.category as ChangeCategory, kind: c.kind as ChangeKind, bump: c.bump, description: c.description })),
-  );
+  ),
+);
 
 const explanationSchema = z.object({
-  name: z.string().min(1),
-  method: z.string().min(1),
-  artifactPath: z.string().min(1),
-  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-  globalImportance: userMap(isNumber).optional(),
+  name: z.string().check(z.minLength(1)),
+  method: z.string().check(z.minLength(1)),
+  artifactPath: z.string().check(z.minLength(1)),
+  digest: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)),
+  globalImportance: z.optional(userMap(isNumber)),
 });
 
 /**
@@ -63,16 +62,15 @@ export function parseReleaseExplanation(raw: unknown): ReleaseExplanation | unde
 }
 
 /** Explanations written by another mltrail version may not parse here: a damaged entry is left out, the record stays readable. */
-const explanationsSchema = z
-  .array(z.unknown())
-  .optional()
-  .catch(undefined)
-  .transform((list) => list?.map(parseReleaseExplanation).filter((e) => e !== undefined));
+const explanationsSchema = z.pipe(
+  z.catch(z.optional(z.array(z.unknown())), undefined),
+  z.transform((list) => list?.map(parseReleaseExplanation).filter((e) => e !== undefined)),
+);
 
 /** The release fields stored next to the name, version and source (the MLflow `mltrail.release` tag holds these). */
 const releaseBodySchema = z.object({
   runId: optionalString,
-  signature: z.unknown().optional(),
+  signature: z.optional(z.unknown()),
   contentDigest: optionalString,
   architectureDigest: optionalString,
   author: z.string(),
@@ -87,7 +85,7 @@ const releaseBodySchema = z.object({
   changeDetails: changeDetailsSchema,
   explanations: explanationsSchema,
   deprecated: optionalString,
-  deletedAt: z.number().optional(),
+  deletedAt: z.optional(z.number()),
   description: optionalString,
   tags: userMap(isString),
 });
@@ -138,7 +136,7 @@ export function parseReleaseBody(raw: unknown): ReleaseBody | undefined {
   };
 }
 
-const headSchema = z.object({ name: z.string(), version: z.string().min(1), backendVersion: z.string().regex(/^\d+$/), source: z.string() });
+const headSchema = z.object({ name: z.string(), version: z.string().check(z.minLength(1)), backendVersion: z.string().check(z.regex(/^\d+$/)), source: z.string() });
 
 /**
  * Parses one stored version (a local `versions/<n>.json`), or `undefined` when damaged.
@@ -159,7 +157,7 @@ const auditSchema = z.object({
   at: z.number(),
   reason: optionalString,
   bump: optionalString,
-  changes: z.array(z.string()).optional(),
+  changes: z.optional(z.array(z.string())),
 });
 
 /**

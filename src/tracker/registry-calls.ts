@@ -3,6 +3,7 @@ import { ValidationError } from "../errors.js";
 import { checkOptions, checkRequiredOptions, checkStringsIn } from "../model/args.js";
 import { checkString } from "../model/validate.js";
 import { Models, type ModelVersion, type RegisterModelOptions } from "../models.js";
+import { currentUser } from "../models/os-user.js";
 import { checkVersionChange } from "../registry/arguments.js";
 import { checkVersionUpdate } from "../registry/rules.js";
 import { checkModelArgs } from "./checks.js";
@@ -19,6 +20,7 @@ export function createModels(session: TrackerSession): Models {
     requireRationale: session.options.requireRationale,
     namePolicy: session.options.namePolicy.model,
     clock: session.clock,
+    user: currentUser,
   });
 }
 

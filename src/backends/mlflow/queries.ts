@@ -8,7 +8,6 @@ import { join } from "node:path";
 import type { DatasetInfo } from "../../artifacts/run-artifacts.js";
 import { NotFoundError } from "../../errors.js";
 import { defined } from "../../internal/defined.js";
-import { MLFLOW_TAGS } from "../../model/system-tags.js";
 import type { Experiment, Metric, RunRecord, RunViewType } from "../../model/types.js";
 import { MANIFEST_PATH } from "../../remote/artifact-sync.js";
 import { downloadFile, listArtifacts as listRemote } from "../../remote/artifacts.js";
@@ -16,6 +15,7 @@ import { remoteHistory } from "../../remote/history.js";
 import type { StreamingHttpClient as HttpClient } from "../../remote/http.js";
 import { isNotFound } from "../../remote/mlflow/base.js";
 import type { MlflowClient } from "../../remote/mlflow/client.js";
+import { runDatasetsOf } from "../../remote/mlflow/convert.js";
 import type { RemoteExperiment } from "../../remote/mlflow/types.js";
 import { SEARCH_MAX_RESULTS_DEFAULT } from "../../store/filter.js";
 import type { ArtifactEntry, DownloadProgress } from "../../store/artifact-queries.js";
@@ -176,15 +176,7 @@ export class MlflowQueries implements BackendQueries {
   }
 
   async runDatasets(runId: string): Promise<DatasetInfo[]> {
-    const run = await orNotFound(`run "${runId}"`, () => this.client.getRun(runId));
-    return run.datasetInputs.map(({ dataset, tags }) => ({
-      name: dataset.name,
-      digest: tags["mltrail.digest"] ?? dataset.digest,
-      source: dataset.source,
-      sourceType: dataset.sourceType,
-      ...defined({ context: tags[MLFLOW_TAGS.dataContext] }),
-      ...defined({ schema: dataset.schema }),
-      ...defined({ profile: dataset.profile }),
-    }));
+    return runDatasetsOf(await orNotFound(`run "${runId}"`, () => this.client.getRun(runId)));
   }
+
 }

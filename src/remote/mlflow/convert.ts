@@ -131,3 +131,28 @@ export function toRegisteredModel(m: z.output<typeof RegisteredModelSchema>): Re
     }),
   };
 }
+
+/**
+ * The datasets of a run as mltrail reads them: the digest mltrail logged (tag
+ * `mltrail.digest`) over MLflow's own, and the `mlflow.data.context` tag.
+ * @example `runDatasetsOf(await client.getRun(id))[0]?.digest`
+ */
+export function runDatasetsOf(run: Pick<RemoteRun, "datasetInputs">): {
+  name: string;
+  digest: string;
+  source: string;
+  sourceType: string;
+  context?: string;
+  schema?: string;
+  profile?: string;
+}[] {
+  return run.datasetInputs.map(({ dataset, tags }) => ({
+    name: dataset.name,
+    digest: tags["mltrail.digest"] ?? dataset.digest,
+    source: dataset.source,
+    sourceType: dataset.sourceType,
+    ...(tags[MLFLOW_TAGS.dataContext] === undefined ? {} : { context: tags[MLFLOW_TAGS.dataContext] }),
+    ...(dataset.schema === undefined ? {} : { schema: dataset.schema }),
+    ...(dataset.profile === undefined ? {} : { profile: dataset.profile }),
+  }));
+}
