@@ -3,10 +3,13 @@
  * bytes of their lines (`<crc32 hex> <json>\n`), checksummed as they are queued.
  *
  * Metric records, nearly all of a run's records, are written byte by byte in plain
- * JavaScript: no JSON string is built, and the only allocation is the text of a fractional
- * value (`String(value)`, the shortest text that reads back as the same double, as
- * `JSON.stringify` gives). The bytes are exactly those of `metricJson`, so the journal format
- * does not change. Other records are JSON text from `record.ts`.
+ * JavaScript: no JSON string is built. Integers and decimals of up to 15 significant digits
+ * (`0.001`, `0.9375`) are written digit by digit; only a value of more digits (a
+ * full-precision double such as a loss) is turned into text with `String(value)`, the
+ * shortest text that reads back as the same double, as `JSON.stringify` gives. The digits of a
+ * timestamp or step equal to the previous line's are copied. The bytes are exactly those of
+ * `metricJson`, so the journal format does not change. Other records are JSON text from
+ * `record.ts`.
  */
 import { crc32Range } from "./crc.js";
 
@@ -71,10 +74,61 @@ function putAscii(buf: Uint8Array, at: number, s: string): number {
   return at + s.length;
 }
 
+/** Exact powers of ten, 10^0 … 10^22 (every one a double without rounding). */
+const POW10: number[] = [];
+for (let i = 0, p = 1; i <= 22; i++, p *= 10) POW10.push(p);
+
+/**
+ * Writes a finite, non-integer value of at most 15 significant digits with `1e-6 ≤ |v| < 1e15`
+ * (`0.001`, `0.9375`, `12.5`) as `String(v)` would, without building a string; returns -1 for
+ * any other value. Exact: `d / 10^k` of integers below 2^53 and 10^k ≤ 10^22 is correctly
+ * rounded, so `d / 10^k === v` proves the decimal reads back as `v`; and at 15 significant
+ * digits at most one decimal lies within half an ulp of a double, so stripped of trailing
+ * zeros it is the shortest such text, the one `String(v)` gives.
+ */
+function putShortDecimal(buf: Uint8Array, at: number, v: number): number {
+  const a = v < 0 ? -v : v;
+  if (!(a >= 1e-6 && a < 1e15)) return -1;
+  // Digits after the point at 15 significant digits (0 … 20); should log10 be off by one,
+  // a decimal is only found later or not at all, never wrong: `top < 1e15` bounds the digits.
+  const most = 14 - Math.floor(Math.log10(a));
+  const top = Math.round(a * (POW10[most] as number));
+  if (top / (POW10[most] as number) !== a || top >= 1e15) return -1; // more than 15 digits
+  // The fewest digits after the point that still read back as `a`.
+  let k = 0;
+  let d = Math.round(a);
+  while (k < most && d / (POW10[k] as number) !== a) d = Math.round(a * (POW10[++k] as number));
+  const unit = POW10[k] as number;
+  let whole = Math.floor(d / unit);
+  let frac = d - whole * unit;
+  if (frac < 0) {
+    whole--;
+    frac += unit;
+  }
+  if (v < 0) buf[at++] = 45; // -
+  at = putInt(buf, at, whole);
+  if (k === 0) return at;
+  buf[at++] = 46; // .
+  let i = at + k - 1;
+  for (; frac >= 0x80000000; i--) {
+    const q = Math.floor(frac / 10);
+    buf[i] = 48 + (frac - q * 10);
+    frac = q;
+  }
+  for (; i >= at; i--) {
+    buf[i] = 48 + (frac % 10);
+    frac = (frac / 10) | 0;
+  }
+  return at + k;
+}
+
 /** Writes a metric value as `encodeMetricValue` does (finite numbers as JSON numbers, others as strings). */
 function putValue(buf: Uint8Array, at: number, v: number): number {
   if ((v | 0) === v) return v === 0 && 1 / v < 0 ? put(buf, at, NEG_ZERO) : putInt(buf, at, v);
-  if (v - v === 0) return putAscii(buf, at, String(v));
+  if (v - v === 0) {
+    const end = putShortDecimal(buf, at, v);
+    return end >= 0 ? end : putAscii(buf, at, String(v));
+  }
   if (Number.isNaN(v)) return put(buf, at, NAN);
   return put(buf, at, v > 0 ? INF : NEG_INF);
 }
@@ -90,6 +144,10 @@ export class LineBuffer {
   private readonly tsDigits = new Uint8Array(24);
   private tsLength = 0;
   private lastTimestamp = Number.NaN;
+  /** The same for the step: the metrics of one training step share it. */
+  private readonly stepDigits = new Uint8Array(24);
+  private stepLength = 0;
+  private lastStep = Number.NaN;
 
   constructor(private readonly initial: number) {
     this.buf = Buffer.allocUnsafe(initial);
@@ -135,7 +193,12 @@ export class LineBuffer {
     for (let i = 0; i < this.tsLength; i++) buf[at + i] = this.tsDigits[i] as number;
     at += this.tsLength;
     at = put(buf, at, M_STEP);
-    at = putInt(buf, at, step);
+    if (step !== this.lastStep) {
+      this.lastStep = step;
+      this.stepLength = putInt(this.stepDigits, 0, step);
+    }
+    for (let i = 0; i < this.stepLength; i++) buf[at + i] = this.stepDigits[i] as number;
+    at += this.stepLength;
     buf[at++] = 0x7d; // }
     this.seal(start, at);
   }

@@ -2,7 +2,8 @@
  * The hot path's byte encoder of metric lines writes exactly the line `metricJson` + CRC
  * would: same JSON bytes, same checksum, for any value (NaN, ±Infinity, -0, huge and tiny
  * doubles, integers past 2^31), any safe-integer step and timestamp, and any valid key
- * (letters beyond ASCII included). The JS CRC equals zlib's.
+ * (letters beyond ASCII included), short decimals (written without `String(value)`) and
+ * full-precision doubles alike. The JS CRC equals zlib's.
  */
 import * as zlib from "node:zlib";
 import fc from "fast-check";
@@ -13,8 +14,19 @@ import { metricJson } from "../../src/log/record.js";
 
 const line = (json: string): string => `${zlib.crc32(json).toString(16).padStart(8, "0")} ${json}\n`;
 
+/** Decimals such as 0.001, 0.9375 or 12.5, of 1 to 17 significant digits, from 1e-8 to 1e16, and their neighbours. */
+const decimal = fc
+  .tuple(fc.integer({ min: -(10 ** 15), max: 10 ** 15 }), fc.integer({ min: 0, max: 17 }), fc.integer({ min: -8, max: 16 }), fc.integer({ min: -1, max: 1 }))
+  .map(([digits, cut, exp, nudge]) => {
+    const d = Math.trunc(digits / 10 ** (15 - Math.min(cut, 15)));
+    const v = d * 10 ** (exp - 15);
+    return nudge === 0 ? v : v + nudge * Number.EPSILON * Math.abs(v);
+  });
+
 const value = fc.oneof(
   fc.double(),
+  decimal,
+  fc.constantFrom(1e-6, 1e-7, 0.000001234, 999999999999999.9, 1e15 - 0.5, 0.1 + 0.2, 1.005, -0.001, 0.9375, 123456789012345.6),
   fc.integer(),
   fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0, 2 ** 31, -(2 ** 31), 2 ** 53, 1e21, 5e-324),
   fc.maxSafeInteger(),
@@ -37,7 +49,7 @@ describe("LineBuffer.metric", () => {
         expect(buf.buf.subarray(0, buf.len).toString("utf8")).toBe(expected);
         expect(buf.lines).toBe(records.length);
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 
@@ -46,6 +58,13 @@ describe("LineBuffer.metric", () => {
     const stamps = [1764170000000, 1764170000000, 1764170000001, 5, 1764170000001];
     for (const [i, ts] of stamps.entries()) buf.metric(i + 1, '"loss"', 0.5, ts, i);
     expect(buf.buf.subarray(0, buf.len).toString("utf8")).toBe(stamps.map((ts, i) => line(metricJson(i + 1, '"loss"', 0.5, ts, i))).join(""));
+  });
+
+  it("shares the digits of a repeated step without mixing them up with a new one", () => {
+    const buf = new LineBuffer(4096);
+    const steps = [3, 3, 4, -4, 2 ** 40, 2 ** 40, 3];
+    for (const [i, step] of steps.entries()) buf.metric(i + 1, '"loss"', 0.25, 1764170000000, step);
+    expect(buf.buf.subarray(0, buf.len).toString("utf8")).toBe(steps.map((step, i) => line(metricJson(i + 1, '"loss"', 0.25, 1764170000000, step))).join(""));
   });
 });
 
