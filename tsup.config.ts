@@ -84,7 +84,18 @@ export default defineConfig([
     external: ["mltrail", "@tensorflow/tfjs"],
     esbuildPlugins: [sdkAsPackage],
   },
-  { ...common, entry: { "cli/main": "src/cli/main.ts" }, format: ["esm"] },
+  // The CLI in chunks: main.ts imports each command's module (and the SDK) on demand, so a
+  // command loads only what it runs (`mltrail runs list` not the report, dashboard or progress bars).
+  {
+    ...common,
+    entry: { "cli/main": "src/cli/main.ts" },
+    format: ["esm"],
+    splitting: true,
+    // Chunks next to main.js: what finds files relative to its module (the series worker, the dashboard's app) looks from dist/cli.
+    esbuildOptions(options) {
+      options.chunkNames = "cli/[name]-[hash]";
+    },
+  },
   // Builds a long run's point files off the writer's thread (src/store/series/background.ts finds it next to the bundle).
   { ...common, entry: { "series-worker": "src/store/series/series-worker.ts" }, format: ["esm"] },
   // The browser build (mltrail/browser, and mltrail/tfjs under the `browser` condition): ESM,

@@ -12,7 +12,6 @@ import { readFileSync } from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { Readable } from "node:stream";
-import axios from "axios";
 import type { AxiosInstance, AxiosResponse } from "axios";
 import { ValidationError } from "../errors.js";
 import { connectionErrorFrom } from "./errors.js";
@@ -100,21 +99,27 @@ export function createHttpClient(options: HttpOptions): StreamingHttpClient {
     rejectUnauthorized: options.insecureTls !== true,
     ...(options.caCert === undefined ? {} : { ca: typeof options.caCert === "string" ? options.caCert : Buffer.from(options.caCert) }),
   });
-  const instance: AxiosInstance = axios.create({
-    baseURL: core.baseUrl,
-    allowAbsoluteUrls: false,
-    timeout: options.timeoutMs ?? 30_000,
-    httpAgent,
-    httpsAgent,
-    maxRedirects: 5,
-    maxBodyLength: Infinity,
-    responseType: "text",
-    transformRequest: [(data: unknown) => data],
-    transformResponse: [(data: unknown) => data],
-    validateStatus: () => true,
-    paramsSerializer: { serialize: (params) => encodeQuery(params as Record<string, QueryValue>) },
-    transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
-  });
+  // axios (and its dependencies) load on the first request, not with the SDK: a tracker on the
+  // local store, and `mltrail runs list`, never pay for them.
+  let instance: Promise<AxiosInstance> | undefined;
+  const axiosInstance = (): Promise<AxiosInstance> =>
+    (instance ??= import("axios").then(({ default: axios }) =>
+      axios.create({
+        baseURL: core.baseUrl,
+        allowAbsoluteUrls: false,
+        timeout: options.timeoutMs ?? 30_000,
+        httpAgent,
+        httpsAgent,
+        maxRedirects: 5,
+        maxBodyLength: Infinity,
+        responseType: "text",
+        transformRequest: [(data: unknown) => data],
+        transformResponse: [(data: unknown) => data],
+        validateStatus: () => true,
+        paramsSerializer: { serialize: (params) => encodeQuery(params as Record<string, QueryValue>) },
+        transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
+      }),
+    ));
 
   async function request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
     const { endpoint, provided, redact } = await prepare(path);
@@ -129,7 +134,7 @@ export function createHttpClient(options: HttpOptions): StreamingHttpClient {
     Object.assign(headers, provided);
     let response: AxiosResponse<unknown>;
     try {
-      response = await instance.request<unknown>({
+      response = await (await axiosInstance()).request<unknown>({
         method,
         url: path,
         headers,
@@ -155,7 +160,7 @@ export function createHttpClient(options: HttpOptions): StreamingHttpClient {
     Object.assign(headers, provided);
     let response: AxiosResponse<Readable>;
     try {
-      response = await instance.request<Readable>({
+      response = await (await axiosInstance()).request<Readable>({
         method,
         url: path,
         headers,
