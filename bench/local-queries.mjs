@@ -1,13 +1,15 @@
 // Queries of the local store against MLflow's SQLite store, on the same runs.
-// Usage: node bench/local-queries.mjs [--runs 10000] [--points 2000000] [--quick] [--only queries|create-end|long] [--rebuild]
+// Usage: node bench/local-queries.mjs [--runs 10000] [--points 2000000] [--quick] [--only queries|cli|create-end|long] [--rebuild] [--skip-mlflow]
 // Builds N runs (5 params, 3 metrics × 5 steps, 1 tag) through the SDK and the same runs in an
 // MLflow SQLite database (MlflowClient, sqlite:/// URI, from .cache/mlflow-venv; cached under
 // bench/results/cache), then times each query cold (a new process: opening the store is timed,
 // process start-up and imports are not) and warm (median of 5 more calls in that process),
 // the long-run reads (the run written by a child process that exits at once; getRun;
 // getMetricHistory of one key, first and cold, a step range, maxResults, a sampled read;
-// with --rebuild also a first read with no point files at all) and create + end of a run, and
-// prints each ratio. Figures, not assertions.
+// with --rebuild also a first read with no point files at all), create + end of a run, and the
+// whole `mltrail runs list` / `mltrail experiments` process against a bare `node -e ''` start-up,
+// and prints each ratio. --skip-mlflow leaves MLflow out (its store takes ~50 min to build at
+// 100,000 runs). Figures, not assertions.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -166,7 +168,8 @@ fs.writeFileSync(specFile, JSON.stringify(theSpec));
 const { Tracker } = await loadMltrail();
 
 const part = (name) => args.only === undefined || args.only === name;
-if (part("queries") && !fs.existsSync(path.join(cache, "mltrail.done"))) {
+const skipMlflow = args["skip-mlflow"] !== undefined;
+if ((part("queries") || part("cli")) && !fs.existsSync(path.join(cache, "mltrail.done"))) {
   fs.rmSync(root, { recursive: true, force: true });
   const tracker = new Tracker(opts(root, "bench-queries"));
   const t = performance.now();
@@ -184,7 +187,7 @@ if (part("queries") && !fs.existsSync(path.join(cache, "mltrail.done"))) {
   fs.writeFileSync(path.join(cache, "mltrail.done"), "");
   console.log(`built ${N} mltrail runs in ${fmt((performance.now() - t) / 1000, 1)} s`);
 }
-if (part("queries") && !fs.existsSync(path.join(cache, "mlflow.done"))) {
+if (part("queries") && !skipMlflow && !fs.existsSync(path.join(cache, "mlflow.done"))) {
   fs.rmSync(db, { force: true });
   const t = performance.now();
   py(["build", "--db", db, "--spec", specFile]);
@@ -203,6 +206,11 @@ if (part("queries")) {
     const ours = node(["--child-query", JSON.stringify(queries(starts[starts.length >> 1])[i]), "--root", root]);
     const qfile = path.join(cache, `q-${i}.json`);
     fs.writeFileSync(qfile, JSON.stringify({ experiment: theSpec.experiment, queries: [queries(theSpec.runs[N >> 1].startTime)[i]] }));
+    if (skipMlflow) {
+      results.queries[q.name] = { mltrail: ours };
+      rows.push([q.name, ours.results, "-", fmt(ours.cold_ms, 0), "-", "-", fmt(ours.warm_ms, 1), "-", "-"]);
+      continue;
+    }
     const theirs = py(["query", "--db", db, "--queries", qfile, "--repeat", "5"]);
     const t = theirs.queries[q.name];
     const cold = t.cold_ms + theirs.open_ms;
@@ -223,6 +231,43 @@ if (part("queries")) {
     `Queries over ${N.toLocaleString("en-US")} runs (ms; ratio = MLflow SQLite / mltrail, higher is better)`,
     ["query", "n", "n mlflow", "cold", "cold mlflow", "ratio", "warm", "warm mlflow", "ratio"],
     rows,
+  );
+}
+
+// The whole CLI process, start-up included, against a bare Node start-up measured alternately.
+if (part("cli")) {
+  const cli = path.join(BENCH_DIR, "..", "dist", "cli", "main.js");
+  const timed = (argv) => {
+    const t = performance.now();
+    const out = spawnSync(process.execPath, argv, { encoding: "utf8", maxBuffer: 64 << 20 });
+    if (out.status !== 0) throw new Error(`${argv.join(" ")} failed: ${out.stderr.slice(-2000)}`);
+    return performance.now() - t;
+  };
+  const commands = [
+    ["mltrail runs list (100 of the experiment's runs)", [cli, "--tracking-uri", root, "runs", "list", "-e", "bench-queries"]],
+    ["mltrail experiments", [cli, "--tracking-uri", root, "experiments"]],
+  ];
+  const base = [];
+  const times = commands.map(() => []);
+  for (let i = 0; i < 7; i++) {
+    base.push(timed(["-e", ""]));
+    for (const [c, [, argv]] of commands.entries()) times[c].push(timed(argv));
+  }
+  const node0 = median(base);
+  results.cli = { nodeStartMs: node0, load: os.loadavg() };
+  const cliRows = [["node -e '' (baseline)", fmt(node0, 0), "1.0×", "-"]];
+  commands.forEach(([name], c) => {
+    const ms = median(times[c]);
+    results.cli[name] = { ms, min: Math.min(...times[c]) };
+    cliRows.push([name, fmt(ms, 0), `${fmt(ms / node0, 1)}×`, fmt(ms - node0, 0)]);
+  });
+  printTable(
+    `The whole CLI process over ${N.toLocaleString("en-US")} runs (median of 7, cold store cache not forced; load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")})`,
+    ["command", "ms", "× node -e ''", "ms over node"],
+    cliRows,
   );
 }
 
