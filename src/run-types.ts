@@ -79,7 +79,7 @@ export function checkMetrics(metrics: Readonly<Record<string, number>>, options:
   }
   if (options !== undefined) {
     checkMetricOptions(options);
-    const first = Object.keys(metrics)[0] ?? "metrics";
+    const first = rawKeys[0] ?? "metrics";
     if (options.step !== undefined) step = checkStep(first, options.step);
     if (options.timestamp !== undefined) timestamp = checkTimestamp(first, options.timestamp);
   }
