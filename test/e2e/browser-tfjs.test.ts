@@ -49,7 +49,8 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 12
 describe.skipIf(!haveChromium)("mltrail/tfjs in headless Chromium", () => {
   beforeAll(async () => {
     stack = await startBrowserStack();
-  });
+    // MLflow's first start (or another process installing it) is slow on a loaded machine.
+  }, 600_000);
   afterAll(async () => {
     await stack?.close();
   });
@@ -135,5 +136,5 @@ describe.skipIf(!haveChromium)("mltrail/tfjs in headless Chromium", () => {
       expect({ key, points: got }).toEqual({ key, points });
     }
     await context.close();
-  });
+  }, 600_000);
 });
