@@ -16,7 +16,7 @@
  * @packageDocumentation
  */
 export { Tracker } from "./tracker.js";
-export type { BrowserTrackerStats as TrackerStats, BrowserTrackerEvents as TrackerEvents } from "./tracker.js";
+export type { BrowserTrackerStats as TrackerStats, BrowserTrackerEvents as TrackerEvents } from "./types.js";
 export { Run } from "./run.js";
 export type { MetricOptions, EndOptions } from "./run.js";
 export type { StartRunOptions } from "./start.js";

@@ -10,53 +10,14 @@ import { MltrailError, StateError } from "../errors.js";
 import { checkFunction, checkOptionalString, checkOptions, checkRequiredOptions, checkStringsIn } from "../model/args.js";
 import { checkString } from "../model/validate.js";
 import type { Models, ModelVersion, RegisterModelOptions } from "../models.js";
-import type { ReplicationHealth } from "../remote/health.js";
 import { createFetchHttpClient } from "../remote/fetch-http.js";
-import type { FlushOptions, FlushResult, RejectedRecord } from "./types.js";
+import type { BrowserTrackerEvents, BrowserTrackerStats, FlushOptions, FlushResult } from "./types.js";
 import { Core } from "./core.js";
 import { browserGlobals } from "./dom.js";
 import { type ResolvedBrowserOptions, type TrackerOptions, resolveBrowserOptions } from "./options.js";
 import { browserModels } from "./registry.js";
 import { type BrowserRunHost, Run } from "./run.js";
 import { type StartRunOptions, newRun, planBrowserRun, runToResume, startRecords } from "./start.js";
-
-/**
- * Counts kept by a browser tracker since it was created.
- * @example `tracker.stats().pending`
- */
-export interface BrowserTrackerStats {
-  /** Records logged through this tracker. */
-  readonly logged: number;
-  /** Records in IndexedDB (they survive a reload or a crashed tab). */
-  readonly written: number;
-  /** Same as `written`: IndexedDB commits with strict durability. */
-  readonly durable: number;
-  /** Records the server acknowledged (a drained earlier page load's included). */
-  readonly acked: number;
-  /** Records not yet acknowledged (they stay in IndexedDB until they are). */
-  readonly pending: number;
-  /** Records the server rejected (kept in IndexedDB's `rejected` store). */
-  readonly rejected: number;
-  /** Runs open in this tracker. */
-  readonly activeRuns: number;
-  /** Health of replication to the server. */
-  readonly state: ReplicationHealth;
-  /** The last error seen, if any. */
-  readonly lastError: string | undefined;
-}
-
-/**
- * Events of a browser tracker.
- * @example `tracker.on("error", (e) => console.warn(e.message))`
- */
-export interface BrowserTrackerEvents {
-  /** A problem that did not throw: transport failures, a full storage quota, paused replication. */
-  error: [error: MltrailError];
-  /** A record the server rejected; it is kept in IndexedDB's `rejected` store. */
-  rejected: [record: RejectedRecord];
-  /** Replication changed state. */
-  state: [state: ReplicationHealth];
-}
 
 type Listeners = { [E in keyof BrowserTrackerEvents]: Set<(...args: BrowserTrackerEvents[E]) => void> };
 

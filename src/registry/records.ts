@@ -136,7 +136,12 @@ export function parseReleaseBody(raw: unknown): ReleaseBody | undefined {
   };
 }
 
-const headSchema = z.object({ name: z.string(), version: z.string().check(z.minLength(1)), backendVersion: z.string().check(z.regex(/^\d+$/)), source: z.string() });
+const headSchema = z.object({
+  name: z.string(),
+  version: z.string().check(z.minLength(1)),
+  backendVersion: z.string().check(z.regex(/^\d+$/)),
+  source: z.string(),
+});
 
 /**
  * Parses one stored version (a local `versions/<n>.json`), or `undefined` when damaged.

@@ -149,7 +149,12 @@ describe.skipIf(!haveChromium)("mltrail/browser model registry in headless Chrom
             out[what] = { name: "no error", field: "", rule: "", message: "" };
           } catch (e) {
             const err = e as { name: string; field?: string; rule?: string; message: string };
-            out[what] = { name: err instanceof mltrail.ValidationError ? "ValidationError" : err.name, field: err.field ?? "", rule: err.rule ?? "", message: err.message };
+            out[what] = {
+              name: err instanceof mltrail.ValidationError ? "ValidationError" : err.name,
+              field: err.field ?? "",
+              rule: err.rule ?? "",
+              message: err.message,
+            };
           }
         }
         await run.end();
@@ -165,6 +170,54 @@ describe.skipIf(!haveChromium)("mltrail/browser model registry in headless Chrom
     expect(errors["version"]).toMatchObject({ name: "ValidationError" });
     expect(errors["version"]?.message).toContain("v1.0.0");
     expect(errors["ref"]).toMatchObject({ name: "ValidationError", field: "ref" });
+    await page.context().close();
+  });
+
+  it("a release while the server cannot take the run's records is a StateError, and nothing is released", async () => {
+    const page = await stack.open(HARNESS);
+    const name = "browser-unacked";
+    const runId = await page.evaluate(
+      async ({ uri }) => {
+        const w = globalThis as unknown as { tracker: InstanceType<typeof mltrail.Tracker>; run: InstanceType<typeof mltrail.Run> };
+        w.tracker = new mltrail.Tracker({ trackingUri: uri, experiment: "browser-registry-down", requestTimeoutMs: 2000, retryMaxMs: 500, closeTimeoutMs: 3000 });
+        w.run = await w.tracker.startRun({ name: "fit" });
+        return w.run.id;
+      },
+      { uri: stack.mlflow.url },
+    );
+    await stack.mlflow.stop();
+    let got: { name: string; message: string; pending: number };
+    try {
+      got = await page.evaluate(
+        async ({ name }) => {
+          const w = globalThis as unknown as { tracker: InstanceType<typeof mltrail.Tracker>; run: InstanceType<typeof mltrail.Run> };
+          w.run.logParams({ lr: 0.01 });
+          try {
+            await w.tracker.registerModel(name, { runId: w.run.id, contentDigest: `sha256:${"c".repeat(64)}` });
+            return { name: "no error", message: "", pending: w.tracker.stats().pending };
+          } catch (e) {
+            const err = e as Error;
+            return { name: err instanceof mltrail.StateError ? "StateError" : err.name, message: err.message, pending: w.tracker.stats().pending };
+          }
+        },
+        { name },
+      );
+    } finally {
+      await stack.mlflow.start();
+    }
+    expect(got.name).toBe("StateError");
+    expect(got.message).toContain(`run "${runId}" has 1 record(s) the server has not acknowledged`);
+    expect(got.pending).toBeGreaterThan(0);
+    // The param is still sent once the server is back; no version was created.
+    const pending = await page.evaluate(async () => {
+      const w = globalThis as unknown as { tracker: InstanceType<typeof mltrail.Tracker>; run: InstanceType<typeof mltrail.Run> };
+      await w.run.end();
+      return (await w.tracker.close({ timeoutMs: 120_000 })).pending;
+    });
+    expect(pending).toBe(0);
+    expect(await serverVersions(name)).toEqual([]);
+    const run = (await (await fetch(`${stack.mlflow.url}/api/2.0/mlflow/runs/get?run_id=${runId}`)).json()) as { run: { data: { params?: { key: string; value: string }[] } } };
+    expect(run.run.data.params).toEqual([{ key: "lr", value: "0.01" }]);
     await page.context().close();
   });
 

@@ -178,5 +178,4 @@ export class MlflowQueries implements BackendQueries {
   async runDatasets(runId: string): Promise<DatasetInfo[]> {
     return runDatasetsOf(await orNotFound(`run "${runId}"`, () => this.client.getRun(runId)));
   }
-
 }
