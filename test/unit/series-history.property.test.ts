@@ -98,6 +98,50 @@ it("reads through the point files equal the fold of the journal", async () => {
   );
 }, 120_000);
 
+it("a sampled read of a key in step order (runs of equal steps included) equals the reference sampling of its full history", async () => {
+  let case_ = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      // Step increments (0 = the same step again), values, and timestamps that may go back within a step.
+      fc.array(fc.record({ inc: fc.constantFrom(0, 0, 1, 1, 1, 3), value, ts: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 200 }),
+      fc.array(
+        fc.record({
+          lo: fc.option(fc.integer({ min: -1, max: 120 })),
+          width: fc.option(fc.integer({ min: 0, max: 150 })),
+          max: fc.integer({ min: 1, max: 60 }),
+        }),
+        {
+          minLength: 1,
+          maxLength: 5,
+        },
+      ),
+      async (points, queries) => {
+        const root = path.join(tmp, `sorted-${case_++}`);
+        const tracker = new Tracker({ trackingUri: root, experiment: "e", captureContext: false, handleExit: false });
+        const run = await tracker.startRun();
+        const paths = new RunPaths(new StoreLayout(root).runDir(run.experimentId, run.id));
+        let step = 0;
+        for (const p of points) {
+          step += p.inc;
+          run.logMetric("loss", p.value, { step, timestamp: 1_700_000_000_000 + p.ts });
+        }
+        await run.end();
+        const manifest = await updateSeries(seriesDir(paths.dir), paths.journal);
+        expect(manifest.keys.find((k) => k.key === "loss")?.sorted).toBe(true);
+        for (const q of queries) {
+          const lo = q.lo ?? Number.NEGATIVE_INFINITY;
+          const hi = q.width === null ? Number.POSITIVE_INFINITY : (q.lo ?? 0) + q.width;
+          const hq: HistoryQuery = { range: { lo, hi }, maxResults: q.max, sampled: true };
+          const got = await readIndexedHistories(paths, ["loss"], hq);
+          expect(got?.histories.get("loss")).toEqual(await expected(paths.journal, "loss", hq));
+        }
+        await tracker.close();
+      },
+    ),
+    { numRuns: 40 },
+  );
+}, 120_000);
+
 it("point files are rebuilt when the journal no longer holds what they were built from", async () => {
   const tracker = new Tracker({ trackingUri: tmp, experiment: "e", captureContext: false, handleExit: false });
   const run = await tracker.startRun();

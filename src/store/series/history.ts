@@ -1,7 +1,8 @@
 /**
  * Metric history reads of the local store. A short journal is read whole; a long one
  * (index/tail-fold.ts's rule) through its point files (series-index.ts), so the history of one
- * key reads only that key's points, and a step range or `maxResults` only about what it returns.
+ * key reads only that key's points, a step range or `maxResults` only about what it returns, and
+ * a sampled read of a key in step order only the points it returns (sample-points.ts).
  */
 import type { CorruptLine } from "../../log/segments.js";
 import { forEachSegment } from "../../log/segments.js";
@@ -11,6 +12,7 @@ import type { RunPaths } from "../layout.js";
 import { SAMPLED_MAX_RESULTS, type StepRange } from "./history-options.js";
 import { seriesDir } from "./manifest.js";
 import { PointBuffer, sampleFrom, selectFrom } from "./points.js";
+import { samplePoints } from "./sample-points.js";
 import { readKeyPoints, readSeries, SERIES_SUPPORTED } from "./series-index.js";
 
 /** Which points to return. */
@@ -66,12 +68,20 @@ export async function readIndexedHistories(paths: RunPaths, keys: readonly strin
   for (const key of names) {
     const blocks: Float64Array[] = [];
     const n = indexed.findIndex((k) => k.key === key);
+    const more = tail.keys.get(key);
+    if (q.sampled && manifest !== undefined && n !== -1 && more === undefined) {
+      // Only the sampled points (and the runs of equal steps they fall in) are read.
+      const sample = samplePoints(dir, manifest.gen, n, indexed[n] as (typeof indexed)[number], q.range, q.maxResults ?? SAMPLED_MAX_RESULTS);
+      if (sample !== undefined) {
+        histories.set(key, selectFrom(key, [sample], ALL.range, undefined));
+        continue;
+      }
+    }
     if (manifest !== undefined && n !== -1) {
       const data = readKeyPoints(dir, manifest.gen, n, indexed[n] as (typeof indexed)[number], q.range, q.sampled ? undefined : q.maxResults);
       if (data === undefined) return undefined;
       blocks.push(data);
     }
-    const more = tail.keys.get(key);
     if (more !== undefined) blocks.push(more.view());
     histories.set(key, answer(key, blocks, q));
   }

@@ -62,7 +62,7 @@ export function selectFrom(key: string, blocks: readonly Float64Array[], range: 
  * Orders points i, j of `d` as MLflow's SQL store does: step, timestamp, value, then NaN
  * (stored there as the value 0 with a NaN flag, so NaN sorts as 0, after a real 0).
  */
-function compareAt(d: Float64Array, i: number, j: number): number {
+export function compareAt(d: Float64Array, i: number, j: number): number {
   for (let f = 0; f < 2; f++) {
     const a = d[3 * i + f] as number;
     const b = d[3 * j + f] as number;

@@ -184,7 +184,8 @@ function removeOtherGens(dir: string, gen: string): void {
 }
 
 /** Reads points [from, to) of a point file; undefined when the file is shorter (replaced meanwhile). */
-function readRange(fd: number, from: number, to: number): Float64Array | undefined {
+/** Points `from` to `to` (exclusive) of an open point file; undefined when the file is shorter. */
+export function readRange(fd: number, from: number, to: number): Float64Array | undefined {
   const out = new Float64Array(3 * Math.max(0, to - from));
   const bytes = new Uint8Array(out.buffer);
   let got = 0;
@@ -202,7 +203,7 @@ function stepAt(fd: number, i: number): number {
 }
 
 /** First index in [0, count) whose step is `>= step` (or `> step` when `after`), by binary search. */
-function bound(fd: number, count: number, step: number, after: boolean): number {
+export function bound(fd: number, count: number, step: number, after: boolean): number {
   let lo = 0;
   let hi = count;
   while (lo < hi) {
@@ -214,18 +215,23 @@ function bound(fd: number, count: number, step: number, after: boolean): number 
   return lo;
 }
 
+/** Key `n`'s point file of generation `gen`, open for reading; undefined when it cannot be opened. */
+export function openPoints(dir: string, gen: string, n: number): number | undefined {
+  try {
+    return fs.openSync(pointFile(dir, gen, n), "r");
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The points of `entry` that a read needs: a sorted key's step range is found by binary
  * search, and `maxResults` with no range reads only the first points. Undefined when the file
  * is not what the manifest says (the caller folds the journal instead).
  */
 export function readKeyPoints(dir: string, gen: string, n: number, entry: SeriesKey, range: StepRange, max: number | undefined): Float64Array | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(pointFile(dir, gen, n), "r");
-  } catch {
-    return undefined;
-  }
+  const fd = openPoints(dir, gen, n);
+  if (fd === undefined) return undefined;
   try {
     let from = 0;
     let to = entry.count;
