@@ -179,7 +179,13 @@ describe.skipIf(!haveChromium)("mltrail/browser model registry in headless Chrom
     const runId = await page.evaluate(
       async ({ uri }) => {
         const w = globalThis as unknown as { tracker: InstanceType<typeof mltrail.Tracker>; run: InstanceType<typeof mltrail.Run> };
-        w.tracker = new mltrail.Tracker({ trackingUri: uri, experiment: "browser-registry-down", requestTimeoutMs: 2000, retryMaxMs: 500, closeTimeoutMs: 3000 });
+        w.tracker = new mltrail.Tracker({
+          trackingUri: uri,
+          experiment: "browser-registry-down",
+          requestTimeoutMs: 2000,
+          retryMaxMs: 500,
+          closeTimeoutMs: 3000,
+        });
         w.run = await w.tracker.startRun({ name: "fit" });
         return w.run.id;
       },
@@ -216,7 +222,9 @@ describe.skipIf(!haveChromium)("mltrail/browser model registry in headless Chrom
     });
     expect(pending).toBe(0);
     expect(await serverVersions(name)).toEqual([]);
-    const run = (await (await fetch(`${stack.mlflow.url}/api/2.0/mlflow/runs/get?run_id=${runId}`)).json()) as { run: { data: { params?: { key: string; value: string }[] } } };
+    const run = (await (await fetch(`${stack.mlflow.url}/api/2.0/mlflow/runs/get?run_id=${runId}`)).json()) as {
+      run: { data: { params?: { key: string; value: string }[] } };
+    };
     expect(run.run.data.params).toEqual([{ key: "lr", value: "0.01" }]);
     await page.context().close();
   });
