@@ -76,7 +76,9 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
   checkExperimentActive(experiment);
   const startTime = clock();
   const context = await contextTags(options);
-  const name = runName(plan, options, { runId: input.runKey, startTime, seq: (await store.countRuns(experiment.experimentId)) + 1, context });
+  // Only a name made from a template with {seq} needs the experiment's run count.
+  const seq = plan.name === undefined && options.runNameTemplate.includes("{seq") ? (await store.countRuns(experiment.experimentId)) + 1 : 0;
+  const name = runName(plan, options, { runId: input.runKey, startTime, seq, context });
   const user = context["mlflow.user"];
   const { online, pending } = await createOnline(input, plan.experiment, name, startTime, user);
   const runId = online?.runId ?? input.runKey;

@@ -26,6 +26,7 @@ import { parseExperimentMeta, parseRunMeta, toExperiment, type ExperimentMeta, t
 import type { CorruptLine } from "../log/segments.js";
 import type { DatasetRecord } from "../log/record.js";
 import { RunIndex } from "./index/run-index.js";
+import { RunCounter } from "./run-count.js";
 import { copyRecord, type IndexRow } from "./index/entry.js";
 import { isLongJournal } from "./index/tail-fold.js";
 import { defined } from "../internal/defined.js";
@@ -41,6 +42,7 @@ export class LocalStore {
    */
   onDamage: ((error: CorruptDataError) => void) | undefined;
   private readonly runDirs = new Map<string, { experimentId: string; paths: RunPaths }>();
+  private readonly runCounter = new RunCounter();
   private readonly index: RunIndex;
   /** Which runs are deleted (see lifecycle.ts): source data, kept apart from the derived index. */
   readonly lifecycle: LifecycleLogs;
@@ -177,7 +179,7 @@ export class LocalStore {
 
   /** Number of runs in an experiment (for run-name templates). */
   async countRuns(experimentId: string): Promise<number> {
-    return (await fsp.readdir(this.layout.runsDir(experimentId)).catch(() => [] as string[])).length;
+    return this.runCounter.count(this.layout.runsDir(experimentId));
   }
 
   /**
@@ -187,7 +189,8 @@ export class LocalStore {
   async createRunDir(experimentId: string, runId: string): Promise<RunPaths> {
     const paths = new RunPaths(this.layout.runDir(experimentId, runId));
     try {
-      fs.mkdirSync(paths.journal, { recursive: true }); // microseconds; a trip through the thread pool per level costs more
+      // microseconds; a trip through the thread pool per level costs more
+      this.runCounter.adding(this.layout.runsDir(experimentId), () => fs.mkdirSync(paths.journal, { recursive: true }));
     } catch (err) {
       await fsp.rm(paths.dir, { recursive: true, force: true }).catch(() => undefined);
       throw storageError(err, `cannot create the folder of run "${runId}"`, paths.dir);
