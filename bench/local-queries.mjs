@@ -173,7 +173,14 @@ if ((part("queries") || part("cli")) && !fs.existsSync(path.join(cache, "mltrail
   fs.rmSync(root, { recursive: true, force: true });
   const tracker = new Tracker(opts(root, "bench-queries"));
   const t = performance.now();
+  // Runs per second for each tenth of the build: flat when a run start costs the same at any size.
+  let tenth = performance.now();
+  const rates = [];
   for (let i = 0; i < N; i += 50) {
+    if (i > 0 && i % Math.max(50, Math.floor(N / 10 / 50) * 50) === 0) {
+      rates.push(Math.round(Math.max(50, Math.floor(N / 10 / 50) * 50) / ((performance.now() - tenth) / 1000)));
+      tenth = performance.now();
+    }
     await Promise.all(
       theSpec.runs.slice(i, i + 50).map(async (r) => {
         const run = await tracker.startRun({ name: r.name, params: r.params });
@@ -185,7 +192,7 @@ if ((part("queries") || part("cli")) && !fs.existsSync(path.join(cache, "mltrail
   }
   await tracker.close();
   fs.writeFileSync(path.join(cache, "mltrail.done"), "");
-  console.log(`built ${N} mltrail runs in ${fmt((performance.now() - t) / 1000, 1)} s`);
+  console.log(`built ${N} mltrail runs in ${fmt((performance.now() - t) / 1000, 1)} s; runs/s per tenth of the build: ${rates.join(", ")}`);
 }
 if (part("queries") && !skipMlflow && !fs.existsSync(path.join(cache, "mlflow.done"))) {
   fs.rmSync(db, { force: true });
