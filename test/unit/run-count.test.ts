@@ -70,7 +70,7 @@ describe("run names", () => {
         await run.end();
       }
       expect(names[2]).toBe("named");
-      expect([names[0], names[1], names[3]].map((n) => Number(n.split("-").at(-1)))).toEqual([1, 2, 4]);
+      expect([names[0], names[1], names[3]].map((n) => Number(n?.split("-").at(-1)))).toEqual([1, 2, 4]);
     } finally {
       await tracker.close();
     }
