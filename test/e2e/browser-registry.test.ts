@@ -212,7 +212,8 @@ describe.skipIf(!haveChromium)("mltrail/browser model registry in headless Chrom
       await stack.mlflow.start();
     }
     expect(got.name).toBe("StateError");
-    expect(got.message).toContain(`run "${runId}" has 1 record(s) the server has not acknowledged`);
+    // How many depends on whether the run's start records were acknowledged before the stop.
+    expect(got.message).toMatch(new RegExp(`run "${runId}" has [1-9]\\d* record\\(s\\) the server has not acknowledged`));
     expect(got.pending).toBeGreaterThan(0);
     // The param is still sent once the server is back; no version was created.
     const pending = await page.evaluate(async () => {
