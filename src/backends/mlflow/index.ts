@@ -3,7 +3,7 @@
  * tracking URIs). Assembles the MLflow protocol code of src/remote (transport, REST client,
  * artifact proxy, registry on model-version tags) behind the backend interface.
  */
-import type { MltrailError } from "../../errors.js";
+import { BadRequestError, type MltrailError, ResourceNotFoundError } from "../../errors.js";
 import { defined } from "../../internal/defined.js";
 import { RUN_KEY_TAG } from "../../model/system-tags.js";
 import type { ResolvedOptions } from "../../options.js";
@@ -42,6 +42,9 @@ export function mlflowBackend(url: string, options: ResolvedOptions, onError: (e
   const limit = new ConcurrencyLimit(options.maxConcurrentRequests);
   // startRun waits for its run: its requests go before the replication requests waiting for a slot.
   const urgent = { limit, urgent: true };
+  // Experiment ids by name, as startRun found or created them: the next run of the same
+  // experiment is created with one request instead of two.
+  const experimentIds = new Map<string, string>();
   return {
     kind: "mlflow",
     target: url,
@@ -51,17 +54,34 @@ export function mlflowBackend(url: string, options: ResolvedOptions, onError: (e
     registry: new MlflowRegistry(client, options.versionTag, onError),
     createRunNow: async (run, timeoutMs) => {
       const wait = (ms: number): number => Math.max(ms, timeoutMs);
-      const experimentId = (await timedCall(timeout, (ms) => quick.getOrCreateExperiment(run.experimentName, undefined, { timeoutMs: wait(ms) }), urgent))
-        .experimentId;
-      const created = await timedCall(
-        timeout,
-        (ms) =>
-          quick.createRun(
-            { experimentId, runName: run.name, startTime: run.startTime, tags: { [RUN_KEY_TAG]: run.runKey }, ...defined({ userId: run.user }) },
-            { timeoutMs: wait(ms) },
-          ),
-        urgent,
-      );
+      const lookUp = async (): Promise<string> => {
+        const found = await timedCall(timeout, (ms) => quick.getOrCreateExperiment(run.experimentName, undefined, { timeoutMs: wait(ms) }), urgent);
+        experimentIds.set(run.experimentName, found.experimentId);
+        return found.experimentId;
+      };
+      const create = (experimentId: string) =>
+        timedCall(
+          timeout,
+          (ms) =>
+            quick.createRun(
+              { experimentId, runName: run.name, startTime: run.startTime, tags: { [RUN_KEY_TAG]: run.runKey }, ...defined({ userId: run.user }) },
+              { timeoutMs: wait(ms) },
+            ),
+          urgent,
+        );
+      const cached = experimentIds.get(run.experimentName);
+      let experimentId = cached ?? (await lookUp());
+      let created: Awaited<ReturnType<typeof create>>;
+      try {
+        created = await create(experimentId);
+      } catch (error) {
+        experimentIds.delete(run.experimentName);
+        // A remembered id may name an experiment deleted (or deleted for good) since: refused
+        // outright, the run was not created, so look the name up again and create once more.
+        if (cached === undefined || !(error instanceof BadRequestError || error instanceof ResourceNotFoundError)) throw error;
+        experimentId = await lookUp();
+        created = await create(experimentId);
+      }
       return { runId: created.info.runId, experimentId };
     },
     lifecycle: mlflowLifecycle(client),
