@@ -106,6 +106,8 @@ async function wave(mode, url, experiment, procs, runs, steps, inflight = 1) {
     resets,
     pending,
     fairness: fastest / slowest,
+    fastestMs: fastest,
+    slowestMs: slowest,
   };
 }
 
@@ -125,7 +127,9 @@ async function compare(label, url, procs, steps) {
     const exp = `${label}-${mode}-${tag}-${Date.now()}`;
     await createExperiment(url, exp);
     const w = await wave(mode, url, exp, procs, RUNS, steps);
-    log(`${label} ${mode} ×${procs}: ${fmtInt(w.rate)} metrics/s (${fmt(w.errorRate * 100, 2)}% 4xx/5xx, ${w.resets} resets)`);
+    log(
+      `${label} ${mode} ×${procs}: ${fmtInt(w.rate)} metrics/s (${fmt(w.errorRate * 100, 2)}% 4xx/5xx, ${w.resets} resets; processes took ${fmt(w.fastestMs / 1000, 1)}–${fmt(w.slowestMs / 1000, 1)} s of ${fmt(w.ms / 1000, 1)} s)`,
+    );
     return { ...w, experiment: exp };
   };
   const bare1 = await runWave("bare", "a");
