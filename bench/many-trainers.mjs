@@ -12,6 +12,8 @@
 //
 // Usage: node bench/many-trainers.mjs [--quick] [--procs 16] [--overload 64] [--steps N] [--keys K] [--part overload]
 import { spawn, execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { BENCH_DIR, fmt, fmtInt, loadMltrail, parseArgs, printTable, tempDir, writeResult } from "./common.mjs";
@@ -42,6 +44,18 @@ const spool = tempDir("many-trainers");
  * first loads what it needs and says "ready" (TRAINER_BARRIER); the clock starts when all are
  * ready and they are told to go together, so Node's and mltrail's loading is not timed.
  */
+/** The machine's busy and total CPU ticks so far (Linux /proc/stat); undefined elsewhere. */
+function machineTicks() {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
+    const total = fields.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
 async function wave(mode, url, experiment, procs, runs, steps, inflight = 1) {
   let started = 0;
   let readyCount = 0;
@@ -83,9 +97,13 @@ async function wave(mode, url, experiment, procs, runs, steps, inflight = 1) {
   });
   await allReady;
   started = performance.now();
+  const ticks = machineTicks();
   for (const { child } of children) child.stdin.end("go\n");
   const reports = await Promise.all(children.map((c) => c.report));
   const ms = performance.now() - started;
+  const ticksAfter = machineTicks();
+  // How busy the whole machine was (server, database and trainers): below 100% the server was waiting, not short of CPU.
+  const machineBusy = ticks === undefined || ticksAfter === undefined ? Number.NaN : (ticksAfter.busy - ticks.busy) / (ticksAfter.total - ticks.total);
   const metrics = reports.reduce((n, r) => n + r.metrics, 0);
   const answers = reports.reduce((n, r) => n + Object.values(r.statuses).reduce((a, b) => a + b, 0), 0);
   // Every answer that is not a 2xx: 429, 5xx, and MLflow's 400 for a database connection pool that ran dry under load.
@@ -94,6 +112,7 @@ async function wave(mode, url, experiment, procs, runs, steps, inflight = 1) {
   const pending = reports.reduce((n, r) => n + r.pending, 0);
   const slowest = Math.max(...reports.map((r) => r.ms));
   const fastest = Math.min(...reports.map((r) => r.ms));
+  const cpuMs = reports.reduce((n, r) => n + r.cpuMs, 0);
   return {
     mode,
     procs,
@@ -108,6 +127,10 @@ async function wave(mode, url, experiment, procs, runs, steps, inflight = 1) {
     fairness: fastest / slowest,
     fastestMs: fastest,
     slowestMs: slowest,
+    // The trainers' CPU time while logging, and the share of the machine's cores it took from the server.
+    cpuMs,
+    cpuShare: cpuMs / (ms * availableParallelism()),
+    machineBusy,
   };
 }
 
@@ -128,7 +151,7 @@ async function compare(label, url, procs, steps) {
     await createExperiment(url, exp);
     const w = await wave(mode, url, exp, procs, RUNS, steps);
     log(
-      `${label} ${mode} ×${procs}: ${fmtInt(w.rate)} metrics/s (${fmt(w.errorRate * 100, 2)}% 4xx/5xx, ${w.resets} resets; processes took ${fmt(w.fastestMs / 1000, 1)}–${fmt(w.slowestMs / 1000, 1)} s of ${fmt(w.ms / 1000, 1)} s)`,
+      `${label} ${mode} ×${procs}: ${fmtInt(w.rate)} metrics/s (${fmt(w.errorRate * 100, 2)}% 4xx/5xx, ${w.resets} resets; processes took ${fmt(w.fastestMs / 1000, 1)}–${fmt(w.slowestMs / 1000, 1)} s of ${fmt(w.ms / 1000, 1)} s; their CPU ${fmt(w.cpuMs / 1000, 1)} s, ${fmt(w.cpuShare * 100, 0)}% of the machine; the machine ${fmt(w.machineBusy * 100, 0)}% busy)`,
     );
     return { ...w, experiment: exp };
   };
@@ -199,7 +222,18 @@ try {
 }
 
 if (!all) {
-  const brief = ({ mode, rate, errorRate, resets, landed, metrics, pending }) => ({ mode, rate, errorRate, resets, landed, metrics, pending });
+  const brief = ({ mode, rate, errorRate, resets, landed, metrics, pending, cpuMs, cpuShare, machineBusy }) => ({
+    mode,
+    rate,
+    errorRate,
+    resets,
+    landed,
+    metrics,
+    pending,
+    cpuMs,
+    cpuShare,
+    machineBusy,
+  });
   const out = {};
   for (const [name, r] of Object.entries(results)) {
     if (typeof r !== "object") continue;
@@ -211,10 +245,21 @@ if (!all) {
   console.log(JSON.stringify(out));
   process.exit(0);
 }
-const row = (c) => [c.label, c.procs, fmtInt(c.bare1.rate), fmtInt(c.mltrail.rate), fmtInt(c.bare2.rate), `${fmt(c.ratio)}×`, `${fmt(c.mltrail.fairness)}`];
+const share = (w) => `${fmt(w.cpuShare * 100, 0)}%`;
+const row = (c) => [
+  c.label,
+  c.procs,
+  fmtInt(c.bare1.rate),
+  fmtInt(c.mltrail.rate),
+  fmtInt(c.bare2.rate),
+  `${fmt(c.ratio)}×`,
+  `${fmt(c.mltrail.fairness)}`,
+  share(c.bare1),
+  share(c.mltrail),
+];
 printTable(
   `${PROCS} processes × ${fmtInt(RUNS * STEPS * KEYS)} metrics, aggregate metrics/s`,
-  ["server", "procs", "bare", "mltrail", "bare again", "mltrail/bare", "mltrail fastest/slowest"],
+  ["server", "procs", "bare", "mltrail", "bare again", "mltrail/bare", "mltrail fastest/slowest", "bare trainers' CPU share", "mltrail trainers' CPU share"],
   [row(results.sqlite), row(results.postgres)],
 );
 console.log(
