@@ -4,6 +4,7 @@
  */
 import { ConflictError, MltrailError, PermissionDeniedError } from "./errors.js";
 import { withAuthHint } from "./remote/auth-hint.js";
+import { appliedNothing } from "./remote/errors.js";
 import type { RunLog } from "./log/run-log.js";
 import { ReplicationState } from "./remote/replication-state.js";
 import type { RunSource } from "./remote/run-replicator.js";
@@ -39,7 +40,7 @@ async function createOnline(
   name: string,
   startTime: number,
   user: string | undefined,
-): Promise<{ online?: CreatedRun; pending?: Promise<CreatedRun | undefined> }> {
+): Promise<{ online?: CreatedRun; pending?: Promise<CreatedRun | "refused" | undefined>; refused?: true }> {
   const create = input.remote?.backend.createRunNow;
   if (create === undefined) return {};
   const report = (err: unknown): void =>
@@ -54,14 +55,15 @@ async function createOnline(
     if (answer !== "waited") return { online: answer };
     const pending = request.catch((err: unknown) => {
       report(err);
-      return undefined;
+      return appliedNothing(err) ? ("refused" as const) : undefined;
     });
     return { pending };
   } catch (err) {
     if (err instanceof PermissionDeniedError) throw withAuthHint(err, experiment, "startRun");
     if (err instanceof ConflictError) throw err; // the experiment is deleted there: a run started anyway could never be sent
     report(err);
-    return {};
+    // Refused outright: no run can land from it, so the replicator creates it without waiting.
+    return appliedNothing(err) ? { refused: true } : {};
   } finally {
     clearTimeout(timer);
   }
@@ -80,7 +82,7 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
   const seq = plan.name === undefined && options.runNameTemplate.includes("{seq") ? (await store.countRuns(experiment.experimentId)) + 1 : 0;
   const name = runName(plan, options, { runId: input.runKey, startTime, seq, context });
   const user = context["mlflow.user"];
-  const { online, pending } = await createOnline(input, plan.experiment, name, startTime, user);
+  const { online, pending, refused } = await createOnline(input, plan.experiment, name, startTime, user);
   const runId = online?.runId ?? input.runKey;
   const meta: RunMeta = {
     format: "mltrail-run",
@@ -107,8 +109,8 @@ export async function openRun(input: OpenRunInput): Promise<OpenRun> {
       const bound = await ReplicationState.load(paths.dir, input.target);
       if (input.remote !== undefined) {
         state = bound;
-        if (online === undefined) Object.assign(bound.state, { createAttempted: true, createAttemptedAt: Date.now() });
-        else Object.assign(bound.state, { remoteRunId: online.runId, remoteExperimentId: online.experimentId });
+        if (online !== undefined) Object.assign(bound.state, { remoteRunId: online.runId, remoteExperimentId: online.experimentId });
+        else Object.assign(bound.state, refused ? { createAttempted: false } : { createAttempted: true, createAttemptedAt: Date.now() });
       }
       await bound.save();
     }

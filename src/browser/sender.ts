@@ -14,7 +14,7 @@ import type { JournalRecord } from "../log/record.js";
 import type { BackendLimits } from "../model/limits.js";
 import { MLFLOW_TAGS, RUN_KEY_TAG } from "../model/system-tags.js";
 import { type Batch, nextWork } from "../remote/batcher.js";
-import { connectionErrorKind, isRetryable, retryAfterOf } from "../remote/errors.js";
+import { appliedNothing, connectionErrorKind, isRetryable, retryAfterOf } from "../remote/errors.js";
 import type { RequestOptions } from "../remote/http-types.js";
 import type { MlflowClient } from "../remote/mlflow/client.js";
 import type { BrowserStore, RunDoc } from "./store.js";
@@ -237,7 +237,16 @@ export class RunSender {
     if (remote === undefined) {
       doc.createAttemptedAt = Date.now();
       await this.services.store.saveReplication(doc);
-      remote = (await client.createRun({ experimentId, runName: doc.name, startTime: doc.startTime, tags: { [RUN_KEY_TAG]: doc.rk } })).info.runId;
+      try {
+        remote = (await client.createRun({ experimentId, runName: doc.name, startTime: doc.startTime, tags: { [RUN_KEY_TAG]: doc.rk } })).info.runId;
+      } catch (error) {
+        // Refused outright: no run can land from it, so the next attempt need not wait.
+        if (appliedNothing(error)) {
+          delete doc.createAttemptedAt;
+          await this.services.store.saveReplication(doc);
+        }
+        throw error;
+      }
     }
     doc.remoteRunId = remote;
     delete doc.createAttemptedAt;

@@ -276,6 +276,18 @@ export function isRetryable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * True when the server answered a write with a status that proves it applied nothing: any 4xx
+ * (a bad request, a refusal, or MLflow's 400 for a database that stayed locked, which rolls
+ * back) or a 503. A 500, 502 or 504, a timeout or a lost connection leave the outcome unknown.
+ * A run create that failed this way cannot land later, so the next attempt need not wait for it.
+ * @internal
+ * @example `appliedNothing(apiErrorFromResponse({ status: 400, data: { message: "database is locked" }, endpoint: "/x" })) // true`
+ */
+export function appliedNothing(error: unknown): boolean {
+  return error instanceof ApiError && ((error.status >= 400 && error.status < 500) || error.status === 503);
+}
+
 function headerValue(headers: ResponseHeaders, name: string): string | undefined {
   const getter = (headers as { get?: unknown }).get;
   let value: unknown;

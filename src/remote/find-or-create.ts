@@ -4,6 +4,7 @@
  * mid-request) may still land until the sink's `settleMs` after it was sent.
  */
 import type { ReplicationSink, SinkRun } from "../backends/types.js";
+import { appliedNothing } from "./errors.js";
 import type { ReplicationState } from "./replication-state.js";
 
 /** Shortest pause between two lookups of a run whose create may still land, ms. */
@@ -18,7 +19,8 @@ export interface FindOrCreateSource extends SinkRun {
  * The run's id on the target (and its experiment's): looked up by its key first, so a run
  * already sent under another spelling of the server, from a copy of the log, or by a lost
  * create is found; while an earlier create may still land, looked up again now and then (so a
- * late create is found as soon as it landed, not after a fixed wait); created otherwise.
+ * late create is found as soon as it landed, not after a fixed wait); created otherwise. A
+ * create the server refused outright ({@link appliedNothing}) is not waited for.
  * @internal
  */
 export async function findOrCreateRun(
@@ -40,7 +42,18 @@ export async function findOrCreateRun(
     st.createAttempted = true;
     st.createAttemptedAt = Date.now();
     await source.state.save();
-    remote = await sink.createRun(experimentId, source);
+    try {
+      remote = await sink.createRun(experimentId, source);
+    } catch (error) {
+      // Refused outright (SQLite locked, a full pool, a 429): no run can land from it, so the
+      // next attempt creates at once instead of looking for it until `settleMs` has passed.
+      if (appliedNothing(error)) {
+        st.createAttempted = false;
+        delete st.createAttemptedAt;
+        await source.state.save();
+      }
+      throw error;
+    }
   }
   return { runId: remote, experimentId };
 }

@@ -34,9 +34,10 @@ export interface RunSource extends SinkRun {
   release?(): void;
   /**
    * The answer of a create request `startRun` sent and stopped waiting for (the server was
-   * slow): the server's run, or undefined when the request failed (it may still have landed).
+   * slow): the server's run, `"refused"` when the server answered that it created nothing, or
+   * undefined when the request failed otherwise (it may still have landed).
    */
-  readonly pendingCreate?: Promise<{ readonly runId: string; readonly experimentId: string } | undefined>;
+  readonly pendingCreate?: Promise<{ readonly runId: string; readonly experimentId: string } | "refused" | undefined>;
 }
 
 /** What a run replicator uses: the target's sink, and the replicator's shared bookkeeping. @internal */
@@ -294,9 +295,14 @@ export class RunReplicator {
     const st = this.source.state.state;
     if (st.remoteRunId !== undefined) return st.remoteRunId;
     // startRun's create is still on its way: its answer says which run is ours.
-    const created = this.createAnswered ? undefined : await this.source.pendingCreate;
+    const answer = this.createAnswered ? undefined : await this.source.pendingCreate;
     this.createAnswered = true;
-    const remote = created ?? (await findOrCreateRun(this.source, this.services));
+    if (answer === "refused") {
+      // Refused outright: nothing to wait for before creating the run here.
+      st.createAttempted = false;
+      delete st.createAttemptedAt;
+    }
+    const remote = (answer === "refused" ? undefined : answer) ?? (await findOrCreateRun(this.source, this.services));
     st.remoteRunId = remote.runId;
     st.remoteExperimentId = remote.experimentId;
     st.createAttempted = false;

@@ -9,6 +9,7 @@ import { RUN_KEY_TAG } from "../../model/system-tags.js";
 import type { ResolvedOptions } from "../../options.js";
 import { AdaptiveTimeout, timedCall } from "../../remote/adaptive-timeout.js";
 import { ConcurrencyLimit } from "../../remote/concurrency-limit.js";
+import { isOverloadedStore } from "../../remote/errors.js";
 import { createHttpClient } from "../../remote/http.js";
 import { MlflowClient } from "../../remote/mlflow/client.js";
 import { MlflowRegistry } from "../../remote/registry.js";
@@ -75,6 +76,8 @@ export function mlflowBackend(url: string, options: ResolvedOptions, onError: (e
       try {
         created = await create(experimentId);
       } catch (error) {
+        // An overloaded database says nothing about the experiment: keep its id and fail fast.
+        if (isOverloadedStore(error)) throw error;
         experimentIds.delete(run.experimentName);
         // A remembered id may name an experiment deleted (or deleted for good) since: refused
         // outright, the run was not created, so look the name up again and create once more.
