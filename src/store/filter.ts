@@ -38,8 +38,9 @@
 
 import { ValidationError } from "../errors.js";
 import type { RunRecord } from "../model/types.js";
-import { excerpt, fieldReader, isNumericAttribute, parseOrderBy, scanField, scanQuoted, skipSpaces, sortRunRecords } from "./order.js";
-import type { Fail, RunField } from "./order.js";
+import { parseOrderBy, sortRunRecords } from "./order.js";
+import { excerpt, fieldReader, isNumericAttribute, scanField, scanQuoted, skipSpaces } from "./run-fields.js";
+import type { Fail, RunField } from "./run-fields.js";
 
 /**
  * A filter comparator, in canonical upper case.
