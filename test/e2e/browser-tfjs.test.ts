@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BrowserStack, startBrowserStack } from "../support/browser-stack.js";
 import { metricHistory, mlflowJson, runsByKey } from "../support/browser-store-page.js";
 import { executablePath, haveChromium } from "../support/chromium.js";
+import { until } from "../support/wait.js";
 
 const MISSING = `Chromium was not found at ${executablePath} (set CHROMIUM_PATH, or apt-get install chromium): the browser TF.js test`;
 if (!haveChromium && !process.env["CI"]) process.stderr.write(`\n${"!".repeat(78)}\nSKIPPED: ${MISSING} is skipped.\n${"!".repeat(78)}\n`);
@@ -36,15 +37,6 @@ interface PageFit {
 const HARNESS = "/test/fixtures/browser/harness.html?tf";
 const EPOCHS = 6;
 let stack: BrowserStack;
-
-/** Polls `check` until it returns true (the test waits for conditions, never for durations). */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe.skipIf(!haveChromium)("mltrail/tfjs in headless Chromium", () => {
   beforeAll(async () => {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BrowserStack, startBrowserStack } from "../support/browser-stack.js";
 import { metricHistory, runsByKey } from "../support/browser-store-page.js";
 import { executablePath, haveChromium } from "../support/chromium.js";
+import { until } from "../support/wait.js";
 
 const MISSING = `Chromium was not found at ${executablePath} (set CHROMIUM_PATH, or apt-get install chromium): the browser tracking tests`;
 if (!haveChromium && !process.env["CI"]) process.stderr.write(`\n${"!".repeat(78)}\nSKIPPED: ${MISSING} are skipped.\n${"!".repeat(78)}\n`);
@@ -43,15 +44,6 @@ async function serverSteps(
   const history = runs[0] === undefined ? [] : await metricHistory(stack.mlflow.url, runs[0].info.run_id, key);
   history.sort((a, b) => a.step - b.step);
   return { steps: history.map((p) => p.step), values: history.map((p) => p.value), status: runs[0]?.info.status, runs: runs.length };
-}
-
-/** Polls `check` until it returns true (the tests wait for conditions, never for durations). */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /**
