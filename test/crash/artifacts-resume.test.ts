@@ -19,6 +19,7 @@ import { Tracker } from "mltrail"; // the built package (self-reference); types 
 import { Child, requireDist, tempStore } from "../fixtures/crash/harness.js";
 import { loadMlflowServerModule } from "../setup/mlflow.global.js";
 import { startFaultProxy, stall, type FaultProxy } from "../support/fault-proxy.js";
+import { until } from "../support/wait.js";
 
 const MB = 1024 * 1024;
 const BIG_MB = 100;
@@ -89,14 +90,6 @@ async function writeBig(file: string, mb: number): Promise<string> {
   return hash.digest("hex");
 }
 
-async function waitUntil(what: string, test: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 beforeAll(async () => {
   requireDist();
   tmp = tempStore("artifacts-resume");
@@ -151,7 +144,7 @@ describe("artifact uploads interrupted by SIGKILL", () => {
     const ready = await child.waitFor(/^ready /, 60_000);
     const [, runId] = ready.split(" ") as [string, string, string];
     await child.waitFor(/^ended$/, 60_000);
-    await waitUntil("the large PUT to reach the proxy", () => proxy?.events.some((e) => isBigPut(e)) === true, 60_000);
+    await until("the large PUT to reach the proxy", () => proxy?.events.some((e) => isBigPut(e)) === true, 60_000, 20);
     child.kill("SIGKILL");
     const exit = await child.exit();
     expect(exit.signal).toBe("SIGKILL");

@@ -17,6 +17,7 @@ import { metricJson } from "../../src/log/record.js";
 import { readJournal } from "../../src/log/segments.js";
 import { RunPaths, StoreLayout } from "../../src/store/layout.js";
 import { Tracker } from "../../src/tracker.js";
+import { until } from "../support/wait.js";
 
 /** A disk that can be filled and freed. */
 interface Disk {
@@ -109,15 +110,6 @@ function newTracker(root: string, experiment = "e"): Tracker {
   return t;
 }
 
-/** Waits (polling) until `cond` holds; fails after a generous deadline. */
-async function until(cond: () => boolean, what: string, deadlineMs = 60_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Every file and folder under `root` but the filler, relative. */
 function files(root: string): string[] {
   return (fs.readdirSync(root, { recursive: true, withFileTypes: true }) as fs.Dirent[])
@@ -155,7 +147,7 @@ describe.each(disks)("a full disk (%s)", (_label, makeDisk) => {
     expect(files(disk.root).filter((f) => /\.(tmp|new|take)$/.test(f))).toEqual([]);
 
     disk.free();
-    await until(() => !fs.existsSync(lock), "the late close released the lock");
+    await until("the late close to release the lock", () => !fs.existsSync(lock), 60_000, 20);
     expect(t.stats().pending).toBe(0);
     const reader = newTracker(disk.root);
     const got = await reader.getRun(run.id);
