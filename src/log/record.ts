@@ -6,7 +6,9 @@
  * ```
  *
  * Every record carries its sequence number `s` (1, 2, 3, … per run, no gaps) and is stamped
- * at log time. Non-finite metric values are the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
+ * at log time. Non-finite metric values are the strings `"NaN"`, `"Infinity"`, `"-Infinity"`,
+ * and doubles without a short decimal are their bits in hex (`"x3fd5555555555555"`; see
+ * {@link encodeMetricValue}).
  * The line format is part of the store's format, versioned by the store's marker file
  * (`STORE_FORMAT_VERSION`), and is described in docs/local-store.md.
  */
@@ -150,19 +152,55 @@ export interface DatasetRecord {
  */
 export type JournalRecord = MetricRecord | ParamRecord | TagRecord | EndRecord | ResumeRecord | ArtifactRecord | DatasetRecord;
 
-/** Encodes a metric value for JSON: finite numbers as numbers, others as strings. */
+/** A double's 64 bits as text: `x` and 16 lowercase hex digits, sign and exponent first. */
+const BITS_TEXT = /^x[0-9a-f]{16}$/;
+const bitsView = new DataView(new ArrayBuffer(8));
+
+/** True when `text` (`String(v)` of a finite `v`, `1e-6 ≤ |v| < 1e15`) has at most 15 significant digits. */
+function shortDecimal(text: string): boolean {
+  let digits = 0;
+  let leading = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57 || (leading && c === 48)) continue; // sign, point, leading zeros
+    leading = false;
+    digits++;
+  }
+  return digits <= 15;
+}
+
+/**
+ * Encodes a metric value for a journal line. Safe integers and decimals of at most 15
+ * significant digits (`0.001`, `0.9375`, between 1e-6 and 1e15) are JSON numbers, as
+ * `String(value)` writes them; any other finite double (a full-precision loss such as
+ * `0.30000000000000004`) is the string `"x"` + its 64 bits in hex, exact and about ten times
+ * cheaper to write than its shortest decimal; non-finite values are the strings `"NaN"`,
+ * `"Infinity"`, `"-Infinity"`. The journal's byte encoder (line-buffer.ts) writes the same.
+ */
 export function encodeMetricValue(value: number): string {
-  if (Number.isFinite(value)) return value === 0 && 1 / value < 0 ? "-0" : String(value);
+  if (Number.isFinite(value)) {
+    if (value === 0 && 1 / value < 0) return "-0";
+    const text = String(value);
+    const a = Math.abs(value);
+    if (Number.isSafeInteger(value) || (a >= 1e-6 && a < 1e15 && shortDecimal(text))) return text;
+    bitsView.setFloat64(0, value);
+    return `"x${bitsView.getUint32(0).toString(16).padStart(8, "0")}${bitsView.getUint32(4).toString(16).padStart(8, "0")}"`;
+  }
   if (Number.isNaN(value)) return '"NaN"';
   return value > 0 ? '"Infinity"' : '"-Infinity"';
 }
 
-/** Decodes a metric value written by {@link encodeMetricValue}. */
+/** Decodes a metric value written by {@link encodeMetricValue} (a number, a non-finite name or a double's bits). */
 export function decodeMetricValue(value: unknown): number {
   if (typeof value === "number") return value;
   if (value === "NaN") return Number.NaN;
   if (value === "Infinity") return Number.POSITIVE_INFINITY;
   if (value === "-Infinity") return Number.NEGATIVE_INFINITY;
+  if (typeof value === "string" && BITS_TEXT.test(value)) {
+    bitsView.setUint32(0, Number.parseInt(value.slice(1, 9), 16));
+    bitsView.setUint32(4, Number.parseInt(value.slice(9), 16));
+    return bitsView.getFloat64(0);
+  }
   throw new TypeError(`bad metric value ${JSON.stringify(value)}`);
 }
 
@@ -218,7 +256,7 @@ function parseMetricLine(json: string): MetricRecord | undefined {
 
 const seqNumber = z.number().int().positive();
 const time = z.number();
-const metricValue = z.union([z.number(), z.enum(["NaN", "Infinity", "-Infinity"])]);
+const metricValue = z.union([z.number(), z.enum(["NaN", "Infinity", "-Infinity"]), z.string().regex(BITS_TEXT)]);
 const optionalText = z.string().optional();
 /** Schemas of the record types this version writes, checked at the read boundary. */
 const RECORD_SCHEMAS = {

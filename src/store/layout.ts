@@ -18,12 +18,14 @@ export const STORE_MARKER = "mltrail-store.json";
 /**
  * Version of the store layout. 2 added the run index (`experiments/<id>/index/`); 3 its
  * snapshot (`index/runs.snap`) and the reopen marks a resumed run appends to the index, which
- * an older release would not write. Older stores are upgraded when opened (their index is
- * built as it is read).
+ * an older release would not write; 4 writes a metric value without a short decimal as its
+ * bits (`"x3fd5555555555555"`, journal lines), which an older release cannot read. Older
+ * stores are upgraded when opened (their index is built as it is read; their journals are
+ * read as they are).
  */
-export const STORE_FORMAT_VERSION = 3;
+export const STORE_FORMAT_VERSION = 4;
 /** Older layout versions this release opens and upgrades. */
-export const STORE_FORMAT_UPGRADABLE: readonly number[] = [1, 2];
+export const STORE_FORMAT_UPGRADABLE: readonly number[] = [1, 2, 3];
 
 /** Paths of one store. */
 export class StoreLayout {

@@ -1,8 +1,9 @@
 /**
  * Stores written by earlier releases open with this one and answer the searches exactly as
  * those releases did: mltrail 0.1.0 (format version 1, before the run index,
- * test/fixtures/store-v1) and format version 2 (the run index without its snapshot,
- * test/fixtures/store-v2).
+ * test/fixtures/store-v1), format version 2 (the run index without its snapshot,
+ * test/fixtures/store-v2) and format version 3 (metric values always JSON numbers,
+ * test/fixtures/store-v3).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -32,7 +33,7 @@ function expected(fixture: string): Record<string, unknown> {
   >;
 }
 
-it.each(["store-v1", "store-v2"])("%s answers every saved search as its release did, before and after its index is rebuilt", async (name) => {
+it.each(["store-v1", "store-v2", "store-v3"])("%s answers every saved search as its release did, before and after its index is rebuilt", async (name) => {
   const fixture = path.join(fixtures, name);
   fs.cpSync(path.join(fixture, "store"), tmp, { recursive: true });
   const want = expected(fixture);
@@ -45,11 +46,13 @@ it.each(["store-v1", "store-v2"])("%s answers every saved search as its release 
       status: await tracker.searchRuns({ filter: "attributes.status = 'FINISHED'", orderBy: ["attributes.start_time ASC"] }),
       experiments: await tracker.listExperiments(),
     };
+    const v3 = (got.all as { info: { name: string; runId: string } }[]).find((r) => r.info.name === "v3-run");
+    if (v3 !== undefined) Object.assign(got, { history: await tracker.getMetricHistory(v3.info.runId, "loss") });
     expect(got, pass).toEqual(want);
     await tracker.close();
     tracker = undefined;
   }
   expect(fs.existsSync(path.join(tmp, "experiments", "1", "index", "runs.idx"))).toBe(true);
   expect(fs.existsSync(path.join(tmp, "experiments", "1", "index", "runs.snap"))).toBe(true);
-  expect(JSON.parse(fs.readFileSync(path.join(tmp, "mltrail-store.json"), "utf8"))).toEqual({ format: "mltrail-store", version: 3 });
+  expect(JSON.parse(fs.readFileSync(path.join(tmp, "mltrail-store.json"), "utf8"))).toEqual({ format: "mltrail-store", version: 4 });
 });

@@ -20,6 +20,13 @@ const STEP = Buffer.from(',"st":');
 /** Powers of ten that are exact doubles: m / 10^k is then correctly rounded (m < 2^53). */
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
+/** The value of a lowercase hex digit's byte, -1 for any other byte (bits are written lowercase). */
+const HEX_DIGIT = Int8Array.from({ length: 256 }, (_, c) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1));
+const DOUBLE = new Float64Array(1);
+const BITS = new Uint32Array(DOUBLE.buffer);
+/** Index of the high half of a double in {@link BITS} (1 on little-endian hosts). */
+const HIGH = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f ? 1 : 0;
+
 function hexAt(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   if (c >= 0x61 && c <= 0x66) return c - 0x57;
@@ -54,8 +61,27 @@ class NumberReader {
     return neg ? -v : v;
   }
 
+  /** A double's bits written as `"x` + 16 hex digits + `"` (record.ts `encodeMetricValue`) at `at`, or NaN. */
+  bits(buf: Buffer, at: number): number {
+    if (at + 19 > buf.length || buf[at + 1] !== 0x78 || buf[at + 18] !== QUOTE) return Number.NaN;
+    let high = 0;
+    let low = 0;
+    for (let i = 0; i < 8; i++) {
+      const h = HEX_DIGIT[buf[at + 2 + i] as number] as number;
+      const l = HEX_DIGIT[buf[at + 10 + i] as number] as number;
+      if (h < 0 || l < 0) return Number.NaN;
+      high = high * 16 + h;
+      low = low * 16 + l;
+    }
+    BITS[HIGH] = high;
+    BITS[1 - HIGH] = low;
+    this.end = at + 19;
+    return DOUBLE[0] as number;
+  }
+
   /** A JSON number at `at`, up to the byte `stop`: exact by hand when short, else by `Number`. */
   double(buf: Buffer, at: number, stop: number): number {
+    if (buf[at] === QUOTE) return this.bits(buf, at);
     let i = at;
     const neg = buf[i] === 0x2d;
     if (neg) i++;
