@@ -196,12 +196,32 @@ export function decodeMetricValue(value: unknown): number {
   if (value === "NaN") return Number.NaN;
   if (value === "Infinity") return Number.POSITIVE_INFINITY;
   if (value === "-Infinity") return Number.NEGATIVE_INFINITY;
-  if (typeof value === "string" && BITS_TEXT.test(value)) {
-    bitsView.setUint32(0, Number.parseInt(value.slice(1, 9), 16));
-    bitsView.setUint32(4, Number.parseInt(value.slice(9), 16));
-    return bitsView.getFloat64(0);
-  }
+  const bits = typeof value === "string" ? bitsValue(value, 0) : undefined;
+  if (bits !== undefined) return bits;
   throw new TypeError(`bad metric value ${JSON.stringify(value)}`);
+}
+
+/** The value of a lowercase hex digit's character code, or -1. */
+function hexDigit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+}
+
+/** The double whose bits `text` holds from `at` on (`x` + 16 lowercase hex digits, then the end or a quote), or undefined. */
+function bitsValue(text: string, at: number): number | undefined {
+  const end = at + 17;
+  if (text.charCodeAt(at) !== 120 /* x */ || !(end === text.length || (end < text.length && text.charCodeAt(end) === 34))) return undefined;
+  let high = 0;
+  let low = 0;
+  for (let i = at + 1; i < at + 9; i++) {
+    const h = hexDigit(text.charCodeAt(i));
+    const l = hexDigit(text.charCodeAt(i + 8));
+    if (h < 0 || l < 0) return undefined;
+    high = high * 16 + h;
+    low = low * 16 + l;
+  }
+  bitsView.setUint32(0, high);
+  bitsView.setUint32(4, low);
+  return bitsView.getFloat64(0);
 }
 
 /** Builds the JSON text of a metric record (hot path: no object, no JSON.stringify). */
@@ -245,8 +265,11 @@ function parseMetricLine(json: string): MetricRecord | undefined {
   if (v === -1 || ts === -1 || st === -1 || json.charCodeAt(json.length - 1) !== 125 /* } */) return undefined;
   const k = json.slice(t + M_TYPE.length, v);
   if (k.includes("\\") || k.includes('"')) return undefined;
-  const rawValue = json.slice(v + M_VALUE.length, ts);
-  const value = rawValue.charCodeAt(0) === 34 /* " */ ? decodeMetricValue(rawValue.slice(1, -1)) : Number(rawValue);
+  const at = v + M_VALUE.length;
+  // A double's bits (`"x…"`, the common case for full-precision values) are read in place.
+  const bits = json.charCodeAt(at) === 34 /* " */ && ts === at + 19 ? bitsValue(json, at + 1) : undefined;
+  const rawValue = bits === undefined ? json.slice(at, ts) : "";
+  const value = bits ?? (rawValue.charCodeAt(0) === 34 /* " */ ? decodeMetricValue(rawValue.slice(1, -1)) : Number(rawValue));
   const seq = Number(json.slice(M_HEAD.length, t));
   const timestamp = Number(json.slice(ts + M_TS.length, st));
   const step = Number(json.slice(st + M_STEP.length, json.length - 1));
