@@ -36,7 +36,14 @@ describe("metric values as bits", () => {
   });
 
   it("refuses text that only looks like bits", () => {
-    for (const bad of ['"x3fd333333333333"', '"x3fd33333333333344"', '"X3fd3333333333334"', '"x3FD3333333333334"', '"x3fd333333333333g"', '"3fd3333333333334"']) {
+    for (const bad of [
+      '"x3fd333333333333"',
+      '"x3fd33333333333344"',
+      '"X3fd3333333333334"',
+      '"x3FD3333333333334"',
+      '"x3fd333333333333g"',
+      '"3fd3333333333334"',
+    ]) {
       expect(() => parseRecord(line(bad)), bad).toThrow(TypeError);
     }
     expect(() => decodeMetricValue("x3fd333333333333z")).toThrow(TypeError);
