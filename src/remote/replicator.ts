@@ -19,6 +19,10 @@ import { backoffDelay, sleep } from "./retry.js";
 import { PipelineGate } from "./pipeline-gate.js";
 import { RunReplicator, type ReplicatorServices, type RunSource, type StepResult } from "./run-replicator.js";
 import { withAuthHint } from "./auth-hint.js";
+import { RequestSlots } from "./request-slots.js";
+
+/** Longest wait for a request slot before capacity is looked at again (it can grow without a release). */
+const SLOT_RECHECK_MS = 50;
 
 /** Settings of a {@link Replicator}. */
 export interface ReplicatorOptions {
@@ -63,7 +67,8 @@ export class Replicator {
   private readonly remoteIds = new Map<string, string>();
   private readonly timer: NodeJS.Timeout;
   private readonly abort = new AbortController();
-  private inFlight = 0;
+  /** Requests in flight; a pump waiting for a slot is woken when one is released. */
+  private readonly slots = new RequestSlots(() => this.capacity());
   private acked = 0;
   private rejected = 0;
   private lastError: string | undefined;
@@ -97,14 +102,8 @@ export class Replicator {
         const rr = this.runs.get(localRunId);
         return rr !== undefined && rr.source.state.state.remoteRunId === undefined && rr.blocked === undefined;
       },
-      acquireExtraRequest: () => {
-        if (this.inFlight >= this.capacity()) return false;
-        this.inFlight++;
-        return true;
-      },
-      releaseExtraRequest: () => {
-        this.inFlight--;
-      },
+      acquireExtraRequest: () => this.slots.tryTake(),
+      releaseExtraRequest: () => this.slots.release(),
       pipelineGate: gate,
       onRemoteId: (localRunId, remoteRunId) => this.remoteIds.set(localRunId, remoteRunId),
       onAcked: (_source, count) => {
@@ -211,20 +210,20 @@ export class Replicator {
   private async pump(rr: RunReplicator): Promise<void> {
     while (!this.stopped) {
       if (this.health.state === "PAUSED" && Date.now() < this.pausedUntil) return;
-      while (this.inFlight >= this.capacity()) {
+      while (this.slots.full) {
         if (this.stopped) return;
-        await sleep(5, this.abort.signal).catch(() => undefined);
+        await this.slots.changed(SLOT_RECHECK_MS);
       }
       // Another run's probe may have been refused while this one waited: one probe per period.
       if (this.health.state === "PAUSED" && Date.now() < this.pausedUntil) return;
-      this.inFlight++;
+      this.slots.take();
       const start = { at: Date.now() };
       this.started.add(start);
       let result: StepResult;
       try {
         result = await rr.step();
       } finally {
-        this.inFlight--;
+        this.slots.release();
         this.started.delete(start);
       }
       if (this.stopped) return;
@@ -303,6 +302,7 @@ export class Replicator {
     this.stopped = true;
     clearInterval(this.timer);
     this.abort.abort();
+    this.slots.wake();
     this.opts.sink.close();
     for (const rr of this.runs.values()) rr.source.release?.();
     this.runs.clear();
