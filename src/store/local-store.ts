@@ -7,31 +7,29 @@
  * {@link CorruptDataError} when that experiment or run is asked for, and is reported through
  * {@link LocalStore.onDamage} and skipped by listings; corrupt journal lines are skipped and
  * reported by every read that meets them (the summary cache remembers them).
+ * Experiment documents are kept by experiments.ts; how one run is read is in run-reads.ts.
  */
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
-import * as os from "node:os";
 import * as path from "node:path";
 import { CorruptDataError, NotFoundError, SpoolError } from "../errors.js";
-import { withLock, readLock, lockIsStale } from "../log/lock.js";
-import { forEachSegment } from "../log/segments.js";
 import { readJsonFile, StagedFile, writeFileAtomic, writeFileAtomicSync } from "../log/atomic.js";
 import { storageError } from "../log/fs-errors.js";
-import type { Experiment, Metric, RunRecord, RunStatus, RunViewType } from "../model/types.js";
+import type { Experiment, Metric, RunRecord, RunViewType } from "../model/types.js";
 import { keyedRecord } from "../internal/keyed.js";
-import { emptyFold, foldRecords, type FoldedRun } from "./fold.js";
-import { journalFingerprint, readSummary, writeSummary } from "./summary.js";
+import type { FoldedRun } from "./fold.js";
 import { RunPaths, StoreLayout, STORE_FORMAT_UPGRADABLE, STORE_FORMAT_VERSION } from "./layout.js";
-import { parseExperimentMeta, parseRunMeta, toExperiment, type ExperimentMeta, type RunMeta } from "./meta.js";
+import { parseRunMeta, type RunMeta } from "./meta.js";
 import type { CorruptLine } from "../log/segments.js";
 import type { DatasetRecord } from "../log/record.js";
 import { RunIndex } from "./index/run-index.js";
 import { RunCounter } from "./run-count.js";
 import { copyRecord, type IndexRow } from "./index/entry.js";
 import { isLongJournal } from "./index/tail-fold.js";
-import { defined } from "../internal/defined.js";
 import { deletedAt, LIFECYCLE_FILE, LifecycleLogs } from "./lifecycle.js";
 import { readHistories, type HistoryQuery } from "./series/history.js";
+import { Experiments } from "./experiments.js";
+import { corruptLinesError, exists, foldJournal, runMetaText, runRecordOf, writerGone } from "./run-reads.js";
 
 /** The embedded default store. */
 export class LocalStore {
@@ -46,13 +44,15 @@ export class LocalStore {
   private readonly index: RunIndex;
   /** Which runs are deleted (see lifecycle.ts): source data, kept apart from the derived index. */
   readonly lifecycle: LifecycleLogs;
+  private readonly experiments: Experiments;
 
   private constructor(root: string) {
     this.layout = new StoreLayout(root);
+    this.experiments = new Experiments(this.layout, (read) => this.skipDamaged(read));
     this.lifecycle = new LifecycleLogs((id) => path.join(this.layout.experimentDir(id), LIFECYCLE_FILE));
     this.index = new RunIndex({
       layout: this.layout,
-      writerGone: (paths) => this.writerGone(paths),
+      writerGone,
       reportCorrupt: (runId, paths, corrupt) => this.reportCorrupt(runId, paths, corrupt),
       readMeta: (paths) => this.skipDamaged(async () => ((await readJsonFile(paths.meta)) === undefined ? undefined : this.readRunMeta(paths))),
     });
@@ -80,29 +80,7 @@ export class LocalStore {
 
   /** All experiments, ordered by id. */
   async listExperiments(): Promise<Experiment[]> {
-    return (await this.experimentMetas()).map(toExperiment);
-  }
-
-  /** Ids of every experiment folder, readable or not. */
-  private async experimentIds(): Promise<string[]> {
-    const names = await fsp.readdir(this.layout.experimentsDir).catch(() => [] as string[]);
-    return names.filter((id) => /^\d+$/.test(id)).sort((a, b) => Number(a) - Number(b));
-  }
-
-  /** Readable experiments; damaged ones are reported and skipped. */
-  private async experimentMetas(): Promise<ExperimentMeta[]> {
-    const metas: ExperimentMeta[] = [];
-    for (const id of await this.experimentIds()) {
-      const meta = await this.skipDamaged(() => this.readExperimentMeta(id));
-      if (meta !== undefined) metas.push(meta);
-    }
-    return metas;
-  }
-
-  private async readExperimentMeta(id: string): Promise<ExperimentMeta | undefined> {
-    const file = this.layout.experimentFile(id);
-    const raw = await readJsonFile(file);
-    return raw === undefined ? undefined : parseExperimentMeta(raw, file);
+    return this.experiments.list();
   }
 
   /** Runs `read`; a damaged document is reported through {@link onDamage} and read as absent. */
@@ -118,15 +96,12 @@ export class LocalStore {
 
   /** The experiment with this name, or undefined. */
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
-    const meta = (await this.experimentMetas()).find((m) => m.name === name);
-    return meta === undefined ? undefined : toExperiment(meta);
+    return this.experiments.byName(name);
   }
 
   /** The experiment with this id. Throws {@link NotFoundError}. */
   async getExperiment(experimentId: string): Promise<Experiment> {
-    const meta = /^\d+$/.test(experimentId) ? await this.readExperimentMeta(experimentId) : undefined;
-    if (meta === undefined) throw new NotFoundError(`experiment id "${experimentId}" not found in the local store`);
-    return toExperiment(meta);
+    return this.experiments.get(experimentId);
   }
 
   /**
@@ -136,45 +111,7 @@ export class LocalStore {
    * experiment's document again.
    */
   async getOrCreateExperiment(name: string, now: number = Date.now()): Promise<Experiment> {
-    const cached = this.experimentsByName.get(name);
-    if (cached !== undefined && this.experimentStamp(cached.experimentId) === cached.stamp) return toExperiment(cached.meta);
-    const existing = await this.getExperimentByName(name);
-    if (existing !== undefined) {
-      await this.rememberExperiment(name, existing.experimentId);
-      return existing;
-    }
-    return withLock(this.layout.storeLock, "the local store", async () => {
-      const found = (await this.experimentMetas()).find((m) => m.name === name);
-      if (found !== undefined) return toExperiment(found);
-      // Ids count every folder, damaged ones too: a new experiment never writes over one.
-      const ids = await this.experimentIds();
-      const id = name === "Default" && !ids.includes("0") ? "0" : String(ids.reduce((max, i) => Math.max(max, Number(i)), 0) + 1);
-      const meta: ExperimentMeta = { format: "mltrail-experiment", version: 1, experimentId: id, name, creationTime: now, lifecycleStage: "active", tags: {} };
-      try {
-        await fsp.mkdir(this.layout.runsDir(id), { recursive: true });
-        await writeFileAtomic(this.layout.experimentFile(id), `${JSON.stringify(meta, null, 2)}\n`);
-      } catch (err) {
-        // A full disk leaves no half-made experiment folder behind.
-        await fsp.rm(this.layout.experimentDir(id), { recursive: true, force: true }).catch(() => undefined);
-        throw storageError(err, `cannot create experiment "${name}"`, this.layout.experimentDir(id));
-      }
-      return toExperiment(meta);
-    });
-  }
-
-  /** Experiments by name, with the stamp of their document when read (see {@link getOrCreateExperiment}). */
-  private readonly experimentsByName = new Map<string, { experimentId: string; stamp: string; meta: ExperimentMeta }>();
-
-  private experimentStamp(id: string): string | undefined {
-    const st = fs.statSync(this.layout.experimentFile(id), { throwIfNoEntry: false });
-    return st === undefined ? undefined : `${st.ino}:${st.size}:${st.mtimeMs}`;
-  }
-
-  /** Caches an experiment's document with the stamp taken before reading it (a change meanwhile makes the next stat differ). */
-  private async rememberExperiment(name: string, id: string): Promise<void> {
-    const stamp = this.experimentStamp(id);
-    const meta = await this.readExperimentMeta(id).catch(() => undefined);
-    if (stamp !== undefined && meta?.name === name) this.experimentsByName.set(name, { experimentId: id, stamp, meta });
+    return this.experiments.getOrCreate(name, now);
   }
 
   /** Number of runs in an experiment (for run-name templates). */
@@ -232,7 +169,7 @@ export class LocalStore {
     if (cached !== undefined) return cached;
     if (!/^[\w-]+$/.test(runId)) return undefined;
     // By folder, not by experiment document: a run stays reachable when its experiment's file is damaged.
-    for (const experimentId of await this.experimentIds()) {
+    for (const experimentId of await this.experiments.ids()) {
       const paths = new RunPaths(this.layout.runDir(experimentId, runId));
       if (await exists(paths.meta)) {
         const found = { experimentId, paths };
@@ -290,74 +227,19 @@ export class LocalStore {
     this.index.of(experimentId).reopen(runId);
   }
 
-  /**
-   * A run's folded journal: from the summary cache when it is valid, else folded (and cached
-   * once ended). Corrupt lines are reported on every call, cached or not.
-   */
+  /** A run's folded journal (see run-reads.ts); corrupt lines are reported on every call. */
   private async fold(paths: RunPaths, runId: string): Promise<FoldedRun> {
-    const fingerprint = await journalFingerprint(paths.journal);
-    const cached = await readSummary(paths.dir, fingerprint);
-    if (cached !== undefined) {
-      this.reportCorrupt(runId, paths, cached.corrupt);
-      return cached.state;
-    }
-    const state = emptyFold();
-    const report = await forEachSegment(paths.journal, 0, (records) => foldRecords(state, records));
-    this.reportCorrupt(runId, paths, report.corrupt);
-    if (state.end !== undefined && report.tailBytes === 0) await writeSummary(paths.dir, fingerprint, state, report.corrupt);
-    return state;
+    return foldJournal(paths, runId, (id, at, corrupt) => this.reportCorrupt(id, at, corrupt));
   }
 
   private reportCorrupt(runId: string, paths: RunPaths, corrupt: readonly CorruptLine[]): void {
-    if (corrupt.length === 0) return;
-    const first = corrupt[0] as CorruptLine;
-    const where = corrupt
-      .slice(0, 5)
-      .map((c) => `${c.segment} line ${c.line}`)
-      .join(", ");
-    const more = corrupt.length > 5 ? `, … ${corrupt.length - 5} more` : "";
-    this.onDamage?.(
-      new CorruptDataError(`run ${runId}: ${corrupt.length} corrupt journal line(s) skipped (${where}${more}): ${first.reason}`, {
-        path: paths.journal,
-        runId,
-        corruptLines: corrupt.length,
-      }),
-    );
+    const error = corruptLinesError(runId, paths, corrupt);
+    if (error !== undefined) this.onDamage?.(error);
   }
 
   private async readRunAt(paths: RunPaths): Promise<RunRecord> {
     const meta = await this.readRunMeta(paths);
-    const state = await this.fold(paths, meta.runId);
-    let status: RunStatus = state.end?.status ?? meta.status;
-    let crashed = false;
-    if (status === "RUNNING" && (await this.writerGone(paths))) {
-      status = "KILLED";
-      crashed = true;
-    }
-    const endTime = state.end?.time ?? meta.endTime;
-    return {
-      info: {
-        runId: meta.runId,
-        experimentId: meta.experimentId,
-        name: state.tags.get("mlflow.runName") ?? meta.name,
-        status,
-        startTime: meta.startTime,
-        ...defined({ endTime }),
-        ...defined({ parentRunId: meta.parentRunId }),
-        ...(crashed ? { crashed } : {}),
-      },
-      data: {
-        params: keyedRecord(state.params),
-        metrics: keyedRecord([...state.latest].map(([key, point]) => [key, point.value] as const)),
-        tags: keyedRecord(state.tags),
-      },
-    };
-  }
-
-  /** True when a RUNNING run has no live writer: its process died without ending it. */
-  private async writerGone(paths: RunPaths): Promise<boolean> {
-    const owner = await readLock(paths.lock);
-    return owner === undefined || (owner.host === os.hostname() && lockIsStale(owner));
+    return runRecordOf(paths, meta, await this.fold(paths, meta.runId));
   }
 
   /**
@@ -415,18 +297,4 @@ export class LocalStore {
       // Derived data: readers fold the run's journal instead.
     }
   }
-}
-
-/** Whether a file exists (without reading it). */
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fsp.access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function runMetaText(meta: RunMeta): string {
-  return `${JSON.stringify(meta, null, 2)}\n`;
 }
