@@ -48,7 +48,13 @@ function publicMethods(...chain: readonly (readonly [proto: object, file: string
 
 /** Tested once at the end, not fuzzed: it closes the shared tracker. */
 const TRACKER_CLOSING = ["close"];
-const TRACKER_METHODS = publicMethods([Tracker.prototype, "../../src/tracker.ts"]).filter((n) => !TRACKER_CLOSING.includes(n));
+// Tracker inherits the read and comparison calls from TrackerQueries, and the registry calls from its base TrackerModels.
+const TRACKER_QUERIES = Object.getPrototypeOf(Tracker.prototype) as object;
+const TRACKER_METHODS = publicMethods(
+  [Tracker.prototype, "../../src/tracker.ts"],
+  [TRACKER_QUERIES, "../../src/tracker/queries-base.ts"],
+  [Object.getPrototypeOf(TRACKER_QUERIES) as object, "../../src/tracker/models-base.ts"],
+).filter((n) => !TRACKER_CLOSING.includes(n));
 // Run inherits the artifact calls (logText, logModel, …) from its base class RunArtifacts.
 const RUN_METHODS = publicMethods([Run.prototype, "../../src/run.ts"], [Object.getPrototypeOf(Run.prototype) as object, "../../src/run-artifacts.ts"]);
 
