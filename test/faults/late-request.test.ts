@@ -51,8 +51,9 @@ describe("a late request after the run ended", () => {
     });
 
     const run = await tracker.startRun({ name: "late-run", params: { lr: 0.1 }, tags: { progress: "0" } });
-    const remoteId = run.remoteId;
-    if (remoteId === undefined) throw new Error("the run was not created on the server");
+    // On a loaded machine startRun may stop waiting for the create and start the run locally: the replicator creates it then.
+    await waitFor(() => run.remoteId !== undefined, 60_000, "the run to be created on the server");
+    const remoteId = run.remoteId as string;
     // The race's outcome (see the file's notes), once the late batch has landed.
     const raceDone = late.landed.then(() => mlflowPost("runs/update", { run_id: remoteId, status: "RUNNING" }));
     // The end-of-run check reads the run back only once the late request has landed.
@@ -101,8 +102,8 @@ describe("a late request after the run ended", () => {
       const removeGetRule = proxy.use("/runs/get", hold(getsReleased)); // the check cannot read the run yet
 
       const run = await tracker.startRun({ name: "late-sync-run", tags: { progress: "0" } });
-      const remoteId = run.remoteId;
-      if (remoteId === undefined) throw new Error("the run was not created on the server");
+      await waitFor(() => run.remoteId !== undefined, 60_000, "the run to be created on the server");
+      const remoteId = run.remoteId as string;
       const raceDone = late.landed.then(() => mlflowPost("runs/update", { run_id: remoteId, status: "RUNNING" }));
       await waitFor(() => proxy.count(LOG_BATCH, "hold") >= 1, 20_000, "the first log-batch to be held");
       run.setTag("progress", "1");
