@@ -12,6 +12,7 @@
  * from `record.ts`.
  */
 import { crc32Range } from "./crc.js";
+import { BITS, DOUBLE, HIGH } from "./double-bits.js";
 
 const HEX = Buffer.from("0123456789abcdef", "latin1");
 const ascii = (s: string): Uint8Array => Buffer.from(s, "latin1");
@@ -115,11 +116,6 @@ function putShortDecimal(buf: Uint8Array, at: number, v: number): number {
   }
   return at + k;
 }
-
-/** The bits of a double, read as two 32-bit halves (little-endian hosts: `BITS[1]` is the high half). */
-const DOUBLE = new Float64Array(1);
-const BITS = new Uint32Array(DOUBLE.buffer);
-const HIGH = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f ? 1 : 0;
 
 /** Writes the 64 bits of a double as `"x` + 16 lowercase hex digits + `"` (see `encodeMetricValue`). */
 function putBits(buf: Uint8Array, at: number, v: number): number {

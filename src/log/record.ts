@@ -13,6 +13,7 @@
  * (`STORE_FORMAT_VERSION`), and is described in docs/local-store.md.
  */
 import { z } from "zod";
+import { HEX_VALUE } from "./double-bits.js";
 
 /**
  * A metric data point.
@@ -201,11 +202,6 @@ export function decodeMetricValue(value: unknown): number {
   throw new TypeError(`bad metric value ${JSON.stringify(value)}`);
 }
 
-/** The value of a lowercase hex digit's character code, or -1. */
-function hexDigit(c: number): number {
-  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-}
-
 /** The double whose bits `text` holds from `at` on (`x` + 16 lowercase hex digits, then the end or a quote), or undefined. */
 function bitsValue(text: string, at: number): number | undefined {
   const end = at + 17;
@@ -213,8 +209,10 @@ function bitsValue(text: string, at: number): number | undefined {
   let high = 0;
   let low = 0;
   for (let i = at + 1; i < at + 9; i++) {
-    const h = hexDigit(text.charCodeAt(i));
-    const l = hexDigit(text.charCodeAt(i + 8));
+    const hc = text.charCodeAt(i);
+    const lc = text.charCodeAt(i + 8);
+    const h = hc < 256 ? (HEX_VALUE[hc] as number) : -1;
+    const l = lc < 256 ? (HEX_VALUE[lc] as number) : -1;
     if (h < 0 || l < 0) return undefined;
     high = high * 16 + h;
     low = low * 16 + l;

@@ -15,6 +15,12 @@ export interface FindOrCreateSource extends SinkRun {
   readonly state: ReplicationState;
 }
 
+/** Records that no create of the run can still land (it was answered, or refused outright). @internal */
+export function forgetCreateAttempt(st: ReplicationState["state"]): void {
+  st.createAttempted = false;
+  delete st.createAttemptedAt;
+}
+
 /**
  * The run's id on the target (and its experiment's): looked up by its key first, so a run
  * already sent under another spelling of the server, from a copy of the log, or by a lost
@@ -48,8 +54,7 @@ export async function findOrCreateRun(
       // Refused outright (SQLite locked, a full pool, a 429): no run can land from it, so the
       // next attempt creates at once instead of looking for it until `settleMs` has passed.
       if (appliedNothing(error)) {
-        st.createAttempted = false;
-        delete st.createAttemptedAt;
+        forgetCreateAttempt(st);
         await source.state.save();
       }
       throw error;

@@ -17,7 +17,7 @@ import { PipelineGate } from "./pipeline-gate.js";
 import { BatchWindow, type InFlight } from "./batch-window.js";
 import { isRetryable, retryAfterOf } from "./errors.js";
 import { FinalCheck, lastValue, RUN_NAME_TAG } from "./final-check.js";
-import { findOrCreateRun } from "./find-or-create.js";
+import { findOrCreateRun, forgetCreateAttempt } from "./find-or-create.js";
 import { REJECTED_FILE } from "./replication-state.js";
 import { MLFLOW_TAGS } from "../model/system-tags.js";
 
@@ -242,16 +242,11 @@ export class RunReplicator {
     // startRun's create is still on its way: its answer says which run is ours.
     const answer = this.createAnswered ? undefined : await this.source.pendingCreate;
     this.createAnswered = true;
-    if (answer === "refused") {
-      // Refused outright: nothing to wait for before creating the run here.
-      st.createAttempted = false;
-      delete st.createAttemptedAt;
-    }
+    if (answer === "refused") forgetCreateAttempt(st); // refused outright: nothing to wait for before creating the run here
     const remote = (answer === "refused" ? undefined : answer) ?? (await findOrCreateRun(this.source, this.services));
     st.remoteRunId = remote.runId;
     st.remoteExperimentId = remote.experimentId;
-    st.createAttempted = false;
-    delete st.createAttemptedAt;
+    forgetCreateAttempt(st);
     await this.source.state.save();
     this.services.onRemoteId(this.source.runId, remote.runId);
     return remote.runId;

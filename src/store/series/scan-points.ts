@@ -7,6 +7,7 @@
  * returns is exactly what `scanSegment` gives for the same bytes, metric points only.
  */
 import { crc32Range } from "../../log/crc.js";
+import { BITS, DOUBLE, HEX_VALUE, HIGH } from "../../log/double-bits.js";
 import { type LineScan, scanLines } from "../../log/segments.js";
 import { PointBuffer } from "./points.js";
 
@@ -19,13 +20,6 @@ const TS = Buffer.from(',"ts":');
 const STEP = Buffer.from(',"st":');
 /** Powers of ten that are exact doubles: m / 10^k is then correctly rounded (m < 2^53). */
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
-
-/** The value of a lowercase hex digit's byte, -1 for any other byte (bits are written lowercase). */
-const HEX_DIGIT = Int8Array.from({ length: 256 }, (_, c) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1));
-const DOUBLE = new Float64Array(1);
-const BITS = new Uint32Array(DOUBLE.buffer);
-/** Index of the high half of a double in {@link BITS} (1 on little-endian hosts). */
-const HIGH = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f ? 1 : 0;
 
 function hexAt(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
@@ -67,8 +61,8 @@ class NumberReader {
     let high = 0;
     let low = 0;
     for (let i = 0; i < 8; i++) {
-      const h = HEX_DIGIT[buf[at + 2 + i] as number] as number;
-      const l = HEX_DIGIT[buf[at + 10 + i] as number] as number;
+      const h = HEX_VALUE[buf[at + 2 + i] as number] as number;
+      const l = HEX_VALUE[buf[at + 10 + i] as number] as number;
       if (h < 0 || l < 0) return Number.NaN;
       high = high * 16 + h;
       low = low * 16 + l;
