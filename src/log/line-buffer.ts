@@ -84,9 +84,12 @@ for (let i = 0, p = 1; i <= 22; i++, p *= 10) POW10.push(p);
 function putShortDecimal(buf: Uint8Array, at: number, v: number): number {
   const a = v < 0 ? -v : v;
   if (!(a >= 1e-6 && a < 1e15)) return -1;
-  // Digits after the point at 15 significant digits (0 … 20); should log10 be off by one,
-  // a decimal is only found later or not at all, never wrong: `top < 1e15` bounds the digits.
-  const most = 14 - Math.floor(Math.log10(a));
+  // Digits after the point at 15 significant digits (0 … 20). Should the exponent still be off
+  // by one, a decimal is only found later or not at all, never wrong: `top < 1e15` bounds them.
+  let e = Math.floor(Math.log10(a));
+  // Math.log10 rounds up for values just below a power of ten (99999999999999.9 gives 14).
+  if (e >= 0 ? a < (POW10[e] as number) : a * (POW10[-e] as number) < 1) e--;
+  const most = 14 - e;
   const top = Math.round(a * (POW10[most] as number));
   if (top / (POW10[most] as number) !== a || top >= 1e15) return -1; // more than 15 digits
   // The fewest digits after the point that still read back as `a`.
