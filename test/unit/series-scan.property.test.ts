@@ -1,15 +1,17 @@
 /**
- * The point scanner (src/store/series/scan-points.ts) reads journal bytes without JSON.parse:
- * for random lines (metric lines as the writer writes them and hand-made ones with odd numbers,
+ * The metric-line reader (src/log/metric-line.ts) reads journal bytes without JSON.parse, for
+ * the journal's scans (`scanSegment`) and the point scanner (src/store/series/scan-points.ts).
+ * For random lines (metric lines as the writer writes them and hand-made ones with odd numbers,
  * escaped or non-ASCII keys, non-finite values, other record types, bad checksums, blank lines,
- * a torn last line) it finds exactly the points, corrupt lines and valid end that the
- * journal's own scanner (src/log/segments.ts `scanSegment`) finds.
+ * a torn last line) both find exactly the records, corrupt lines and valid end that the general
+ * line check (CRC, then `parseRecord`: `scanLines` with no fast path) finds.
  */
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import { crc32 } from "../../src/log/crc.js";
 import { metricJson } from "../../src/log/record.js";
-import { scanSegment } from "../../src/log/segments.js";
+import type { JournalRecord } from "../../src/log/record.js";
+import { scanLines, scanSegment } from "../../src/log/segments.js";
 import type { PointBuffer } from "../../src/store/series/points.js";
 import { scanPoints } from "../../src/store/series/scan-points.js";
 
@@ -78,11 +80,35 @@ function points(keys: Map<string, PointBuffer>): Record<string, number[]> {
   return Object.fromEntries([...keys].map(([k, b]) => [k, Array.from(b.view())]));
 }
 
-it("finds the points, corrupt lines and valid end that scanSegment finds", () => {
+/** The general line check alone: every line's CRC, then `parseRecord`. */
+function reference(buf: Buffer): { records: JournalRecord[]; corrupt: unknown[]; validEnd: number } {
+  const records: JournalRecord[] = [];
+  const scan = scanLines(buf, "0000000000000001.jsonl", (r) => records.push(r));
+  return { records, ...scan };
+}
+
+const journal = fc
+  .tuple(fc.array(entry, { maxLength: 40 }), fc.string({ maxLength: 12 }))
+  .map(([lines, torn]) => Buffer.from(lines.join("") + torn.replace(/\n/g, ""), "utf8"));
+
+it("scanSegment finds the records, corrupt lines and valid end of the general line check", () => {
   fc.assert(
-    fc.property(fc.array(entry, { maxLength: 40 }), fc.string({ maxLength: 12 }), fc.option(key), (lines, torn, only) => {
-      const buf = Buffer.from(lines.join("") + torn.replace(/\n/g, ""), "utf8");
-      const ref = scanSegment(buf, "0000000000000001.jsonl");
+    fc.property(journal, fc.integer({ min: 0, max: 1e6 }), (buf, fromSeq) => {
+      const ref = reference(buf);
+      const scan = scanSegment(buf, "0000000000000001.jsonl", fromSeq);
+      expect(scan.records).toEqual(ref.records.filter((r) => r.s >= fromSeq));
+      expect(scan.corrupt).toEqual(ref.corrupt);
+      expect(scan.validEnd).toBe(ref.validEnd);
+      expect(scan.tailBytes).toBe(buf.length - ref.validEnd);
+    }),
+    { numRuns: 400 },
+  );
+});
+
+it("scanPoints finds the points, corrupt lines and valid end of the general line check", () => {
+  fc.assert(
+    fc.property(journal, fc.option(key), (buf, only) => {
+      const ref = reference(buf);
       const want = new Map<string, number[]>();
       for (const r of ref.records) {
         if (r.t !== "m" || (only !== null && r.k !== only)) continue;
