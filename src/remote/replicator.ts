@@ -23,6 +23,8 @@ import { RequestSlots } from "./request-slots.js";
 
 /** Longest wait for a request slot before capacity is looked at again (it can grow without a release). */
 const SLOT_RECHECK_MS = 50;
+/** Longest wait of `flush` between looks at the runs when no step ends meanwhile. */
+const FLUSH_RECHECK_MS = 100;
 
 /** Settings of a {@link Replicator}. */
 export interface ReplicatorOptions {
@@ -292,7 +294,8 @@ export class Replicator {
       // PAUSED (401/403) makes no progress until credentials change: report pending instead of waiting.
       if (!waiting || Date.now() >= deadline || this.stopped || this.health.state === "PAUSED") return;
       // A referenced timer: a caller awaiting flush keeps the process alive until it resolves.
-      await new Promise((resolve) => setTimeout(resolve, Math.min(20, Math.max(1, deadline - Date.now()))));
+      // Every step's end releases its slot, which ends this wait; the recheck covers a run whose pump has stopped.
+      await this.slots.changed(Math.min(FLUSH_RECHECK_MS, Math.max(1, deadline - Date.now())));
     }
   }
 

@@ -10,6 +10,9 @@ export class RequestSlots {
   /** Requests in flight now. */
   inFlight = 0;
   private readonly waiters = new Set<() => void>();
+  /** The one recheck timer of the waits, and when it fires. */
+  private timer: NodeJS.Timeout | undefined;
+  private timerDue = 0;
 
   /** @param capacity - how many may be in flight now (read at each check). */
   constructor(private readonly capacity: () => number) {}
@@ -37,22 +40,32 @@ export class RequestSlots {
     this.wake();
   }
 
-  /** Resolves at the next release or {@link wake}, or after `recheckMs` at the latest. */
+  /**
+   * Resolves at the next release or {@link wake}, or after `recheckMs` at the latest. The waits
+   * share one timer (many pumps and a flush wait at once; each release ends them all).
+   */
   changed(recheckMs: number): Promise<void> {
     return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, recheckMs);
-      timer.unref();
-      this.waiters.add(done);
+      this.waiters.add(resolve);
+      const due = Date.now() + recheckMs;
+      if (this.timer === undefined || due < this.timerDue) {
+        if (this.timer !== undefined) clearTimeout(this.timer);
+        this.timerDue = due;
+        this.timer = setTimeout(() => this.wake(), recheckMs);
+        this.timer.unref();
+      }
     });
   }
 
   /** Ends every wait (a slot was released, or the replicator stops). */
   wake(): void {
-    for (const done of [...this.waiters]) done();
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.waiters.size === 0) return;
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const resolve of waiters) resolve();
   }
 }

@@ -49,4 +49,15 @@ describe("RequestSlots", () => {
     await slots.changed(10);
     expect(slots.full).toBe(false);
   });
+
+  it("shares one timer among waits: a shorter recheck asked later still ends in time, and ends the longer wait with it", async () => {
+    const slots = new RequestSlots(() => 0);
+    let longEnded = false;
+    const long = slots.changed(3_600_000).then(() => {
+      longEnded = true;
+    });
+    await slots.changed(10);
+    await long;
+    expect(longEnded).toBe(true);
+  });
 });
