@@ -57,7 +57,7 @@ export class JournalTail {
         try {
           const size = (await handle.stat()).size;
           const length = Math.min(budget, Math.max(0, size - this.offset));
-          buf = Buffer.alloc(length);
+          buf = Buffer.allocUnsafe(length);
           if (length > 0) await handle.read(buf, 0, length, this.offset);
         } finally {
           await handle.close();

@@ -13,7 +13,7 @@ import type { AnswerGate } from "./pipeline-gate.js";
 /** Requests of one run in flight at once while the server answers quickly. */
 export const PIPELINE_DEPTH = 2;
 /** Batches sent but not yet counted (answered ones waiting for an older one), at most. */
-const MAX_WINDOW = 4;
+export const MAX_WINDOW = 4;
 
 /** How a log-batch request ended: answered after `ms`, or failed. */
 export type Outcome = { readonly ok: true; readonly ms: number } | { readonly ok: false; readonly error: unknown };

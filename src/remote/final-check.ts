@@ -11,16 +11,13 @@
  *
  * @packageDocumentation
  */
-import * as fsp from "node:fs/promises";
-import * as path from "node:path";
-import { JournalTail } from "../log/tail.js";
-import type { EndRecord } from "../log/record.js";
 import { BadRequestError } from "../errors.js";
 import { isRetryable } from "./errors.js";
 import type { Batch } from "./batcher.js";
 import type { EndStatus, RunRecord } from "../model/types.js";
 import type { ReplicationSink } from "../backends/types.js";
-import { REJECTED_FILE, type ReplicationState } from "./replication-state.js";
+import type { ReplicationState } from "./replication-state.js";
+import { type LocalFinal, readLocalFinal } from "./local-final.js";
 import { MLFLOW_TAGS } from "../model/system-tags.js";
 
 /** Tag MLflow keeps as the run's name; sent only at creation (or as a rename), never in a batch. */
@@ -36,61 +33,6 @@ export function lastValue(entries: readonly { key: string; value: string }[], ke
   let value: string | undefined;
   for (const e of entries) if (e.key === key) value = e.value;
   return value;
-}
-
-/** The final state of a run as its local log holds it. @internal */
-export interface LocalFinal {
-  readonly params: ReadonlyMap<string, string>;
-  /** Last value of every tag. */
-  readonly tags: ReadonlyMap<string, string>;
-  readonly metricKeys: ReadonlySet<string>;
-  readonly end: EndRecord | undefined;
-}
-
-/** Sequence numbers of the records the server rejected (kept in rejected.jsonl); damaged lines are ignored. */
-async function rejectedSeqs(runDir: string): Promise<Set<number>> {
-  const out = new Set<number>();
-  let text: string;
-  try {
-    text = await fsp.readFile(path.join(runDir, REJECTED_FILE), "utf8");
-  } catch {
-    return out;
-  }
-  for (const line of text.split("\n")) {
-    try {
-      const seq = (JSON.parse(line) as { seq?: unknown }).seq;
-      if (typeof seq === "number") out.add(seq);
-    } catch {
-      // a torn or damaged line names no record
-    }
-  }
-  return out;
-}
-
-/**
- * Folds a run's whole journal into its final state, leaving out the records the server
- * rejected. Reads in 4 MB chunks, so memory stays bounded by the number of keys.
- * @internal
- */
-export async function readLocalFinal(journalDir: string, runDir: string): Promise<LocalFinal> {
-  const rejected = await rejectedSeqs(runDir);
-  const params = new Map<string, string>();
-  const tags = new Map<string, string>();
-  const metricKeys = new Set<string>();
-  let end: EndRecord | undefined;
-  const tail = new JournalTail(journalDir, 0);
-  for (;;) {
-    const { records } = await tail.read();
-    if (records.length === 0) break;
-    for (const r of records) {
-      if (rejected.has(r.s)) continue;
-      if (r.t === "m") metricKeys.add(r.k);
-      else if (r.t === "p") params.set(r.k, r.v);
-      else if (r.t === "t") tags.set(r.k, r.v);
-      else if (r.t === "end") end = r;
-    }
-  }
-  return { params, tags, metricKeys, end };
 }
 
 /** How the server's copy of a run differs from the local log. @internal */
@@ -200,9 +142,14 @@ export class FinalCheck {
   private final: LocalFinal | undefined;
   private repairs = 0;
 
+  /**
+   * @param known - the final state as the replicator folded it while reading the journal, when
+   *   it has it (undefined: the whole journal is read here).
+   */
   constructor(
     private readonly source: CheckSource,
     private readonly services: CheckServices,
+    private readonly known?: () => Promise<LocalFinal | undefined>,
   ) {}
 
   /** One round: wait, check, repair or finish. */
@@ -213,7 +160,7 @@ export class FinalCheck {
     if (sink.readRun === undefined) return this.finish();
     const wait = (st.uncertainAt ?? 0) + sink.settleMs - Date.now();
     if (wait > 0) return { kind: "later", delayMs: wait };
-    this.final ??= await readLocalFinal(this.source.journalDir, this.source.runDir);
+    this.final ??= (await this.known?.()) ?? (await readLocalFinal(this.source.journalDir, this.source.runDir));
     const parent = this.final.tags.get(PARENT_TAG);
     const parentId = parent === undefined ? undefined : await this.services.remoteIdOf(parent);
     const drift = driftOf(this.final, await sink.readRun(remoteRunId), parentId, this.source.name);

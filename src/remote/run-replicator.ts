@@ -14,9 +14,10 @@ import { JournalTail } from "../log/tail.js";
 import type { JournalRecord } from "../log/record.js";
 import { nextWork, type Batch } from "./batcher.js";
 import { PipelineGate } from "./pipeline-gate.js";
-import { BatchWindow, type InFlight } from "./batch-window.js";
+import { BatchWindow, MAX_WINDOW, type InFlight } from "./batch-window.js";
 import { isRetryable, retryAfterOf } from "./errors.js";
 import { FinalCheck, lastValue, RUN_NAME_TAG } from "./final-check.js";
+import { ReplicatedFinal } from "./local-final.js";
 import { findOrCreateRun, forgetCreateAttempt } from "./find-or-create.js";
 import { REJECTED_FILE } from "./replication-state.js";
 import { MLFLOW_TAGS } from "../model/system-tags.js";
@@ -25,6 +26,9 @@ export { RUN_KEY_TAG } from "../model/system-tags.js";
 
 export type { ReplicatorServices, RunSource, StepResult } from "./run-replicator-types.js";
 import type { ReplicatorServices, RunSource, StepResult } from "./run-replicator-types.js";
+
+/** Journal bytes read at a time (about ten full batches): a read does not hold the event loop for long. */
+const READ_BYTES = 1024 * 1024;
 
 const INACTIVE_RUN = /must be in the 'active' (lifecycle_)?state|run .* (is )?deleted|is not active/i;
 
@@ -47,6 +51,8 @@ export class RunReplicator {
   /** The name the server holds (set at creation; changed only by a rename). */
   private serverName: string;
   private readonly check: FinalCheck;
+  /** The run's final state, folded from what is read, for the end-of-run check. */
+  private readonly final: ReplicatedFinal;
   /** True once startRun's create request (if any) has been answered or has failed. */
   private createAnswered = false;
   private readonly window: BatchWindow;
@@ -57,7 +63,8 @@ export class RunReplicator {
   ) {
     this.tail = new JournalTail(source.journalDir, source.state.state.ackedSeq);
     this.serverName = source.name;
-    this.check = new FinalCheck(source, services);
+    this.final = new ReplicatedFinal(source.state.state.ackedSeq === 0);
+    this.check = new FinalCheck(source, services, () => this.final.final(source.journalDir, this.tail.cursor, source.state.state.rejected));
     this.window = new BatchWindow({
       gate: services.pipelineGate ?? new PipelineGate(),
       acquireExtra: () => services.acquireExtraRequest?.() === true,
@@ -96,7 +103,8 @@ export class RunReplicator {
         this.failures = 0;
         return result;
       }
-      if (this.pos >= this.buffer.length) await this.refill();
+      // Read on while the window could still reach the end of what is read: batches sent ahead never wait for a read.
+      if (this.buffer.length - this.pos < (MAX_WINDOW + 1) * this.services.sink.limits.entitiesPerBatch) await this.refill();
       let work = nextWork(this.buffer, this.pos, this.services.sink.limits, this.maxRecords);
       if (work.kind === "end" && this.pos + 1 >= this.buffer.length) {
         // A resume record may follow the end (a resumed run): read on before ending the run.
@@ -138,11 +146,14 @@ export class RunReplicator {
       const current = this.window.take((this.buffer[this.pos] as JournalRecord).s) ?? (await this.launchAt(remoteRunId, work.batch));
       if (current === undefined) return { kind: "wait" };
       if (metricsOnly(current.batch) && !Number.isFinite(this.maxRecords)) {
-        while (!this.window.oldestSettled()) {
+        // Fill even when the cursor's batch is answered already (it was sent ahead, and answered
+        // while this step read the journal): the next batch then leaves before the count.
+        for (;;) {
           this.window.fill(
             (offset) => this.metricBatchAt(offset),
             (batch) => this.services.sink.logBatch(remoteRunId, batch),
           );
+          if (this.window.oldestSettled()) break;
           await this.window.next();
         }
       }
@@ -184,10 +195,15 @@ export class RunReplicator {
     );
   }
 
-  /** The metric-only batch `offset` records past the cursor, when one is buffered. */
+  /**
+   * The metric-only batch `offset` records past the cursor, when one is buffered in full: one cut
+   * short by the end of what was read waits for the cursor (the journal may hold the rest).
+   */
   private metricBatchAt(offset: number): { firstSeq: number; batch: Batch } | undefined {
-    const next = nextWork(this.buffer, this.pos + offset, this.services.sink.limits);
+    const from = this.pos + offset;
+    const next = nextWork(this.buffer, from, this.services.sink.limits);
     if (next.kind !== "batch" || !metricsOnly(next.batch) || next.batch.metrics.length === 0) return undefined;
+    if (from + next.batch.count >= this.buffer.length && next.batch.count < this.services.sink.limits.entitiesPerBatch) return undefined;
     return { firstSeq: (this.buffer[this.pos + offset] as JournalRecord).s, batch: next.batch };
   }
 
@@ -197,8 +213,9 @@ export class RunReplicator {
   }
 
   private async refill(): Promise<void> {
-    const read = await this.tail.read();
+    const read = await this.tail.read(READ_BYTES);
     if (read.corrupt.length > 0) this.services.onCorrupt(this.source, read.corrupt.length);
+    this.final.add(read.records);
     this.buffer = this.buffer.slice(this.pos).concat(read.records);
     this.pos = 0;
   }
@@ -216,7 +233,6 @@ export class RunReplicator {
     }
   }
 
-  /** Points `mlflow.parentRunId` at the parent's server id when the parent was created offline. */
   /**
    * Points `mlflow.parentRunId` at the parent's server id. Undefined (wait) while the parent
    * is queued here and not yet created on the server, so a local id is never sent for it.

@@ -4,7 +4,8 @@
  * check finds different between the local log's final state and the server's copy.
  */
 import { describe, expect, it } from "vitest";
-import { driftOf, isClean, isRepairable, type LocalFinal } from "../../src/remote/final-check.js";
+import { driftOf, isClean, isRepairable } from "../../src/remote/final-check.js";
+import type { LocalFinal } from "../../src/remote/local-final.js";
 import { Health, healthThresholds, type ReplicationHealth } from "../../src/remote/health.js";
 import type { RemoteRun } from "../../src/remote/mlflow/types.js";
 import { apiErrorFromResponse, connectionErrorFrom } from "../../src/remote/errors.js";
