@@ -13,6 +13,8 @@ export class RequestSlots {
   /** The one recheck timer of the waits, and when it fires. */
   private timer: NodeJS.Timeout | undefined;
   private timerDue = 0;
+  /** True while a wait that keeps the process running is pending. */
+  private keepAlive = false;
 
   /** @param capacity - how many may be in flight now (read at each check). */
   constructor(private readonly capacity: () => number) {}
@@ -42,18 +44,22 @@ export class RequestSlots {
 
   /**
    * Resolves at the next release or {@link wake}, or after `recheckMs` at the latest. The waits
-   * share one timer (many pumps and a flush wait at once; each release ends them all).
+   * share one timer (many pumps and a flush wait at once; each release ends them all). With
+   * `keepAlive` the wait keeps the process running (a `flush` someone awaits), otherwise it
+   * does not (a pump in the background).
    */
-  changed(recheckMs: number): Promise<void> {
+  changed(recheckMs: number, keepAlive = false): Promise<void> {
     return new Promise((resolve) => {
       this.waiters.add(resolve);
+      this.keepAlive ||= keepAlive;
       const due = Date.now() + recheckMs;
       if (this.timer === undefined || due < this.timerDue) {
         if (this.timer !== undefined) clearTimeout(this.timer);
         this.timerDue = due;
         this.timer = setTimeout(() => this.wake(), recheckMs);
-        this.timer.unref();
       }
+      if (this.keepAlive) this.timer.ref();
+      else this.timer.unref();
     });
   }
 
@@ -63,6 +69,7 @@ export class RequestSlots {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    this.keepAlive = false;
     if (this.waiters.size === 0) return;
     const waiters = [...this.waiters];
     this.waiters.clear();

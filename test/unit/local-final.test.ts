@@ -20,6 +20,7 @@ afterEach(() => {
 });
 
 type Entry = { t: "m" | "p" | "t"; k: string; v: number } | { t: "end" | "resume" };
+type KeyValue = Extract<Entry, { k: string }>;
 
 const entry: fc.Arbitrary<Entry> = fc.oneof(
   {
@@ -37,12 +38,16 @@ async function writeJournal(journalDir: string, entries: readonly Entry[]): Prom
   const { writer } = await JournalWriter.open(journalDir, { durability: "interval", fsyncIntervalMs: 60_000 });
   entries.forEach((e, i) => {
     const ts = 1_700_000_000_000 + i;
-    if (e.t === "m") writer.appendMetric(JSON.stringify(e.k), e.v, ts, i);
+    if (e.t === "end" || e.t === "resume") {
+      const s = writer.nextSeq();
+      writer.append(e.t === "end" ? endJson(s, "FINISHED", ts) : resumeJson(s, ts), s);
+      return;
+    }
+    const { t, k, v } = e as KeyValue;
+    if (t === "m") writer.appendMetric(JSON.stringify(k), v, ts, i);
     else {
       const s = writer.nextSeq();
-      const json =
-        e.t === "end" ? endJson(s, "FINISHED", ts) : e.t === "resume" ? resumeJson(s, ts) : keyValueJson(s, e.t, JSON.stringify(e.k), String(e.v), ts);
-      writer.append(json, s);
+      writer.append(keyValueJson(s, t, JSON.stringify(k), String(v), ts), s);
     }
   });
   await writer.close();
