@@ -47,6 +47,18 @@ function matches(buf: Buffer, at: number, what: Buffer): boolean {
   return true;
 }
 
+/**
+ * True when the line `buf[pos, nl)` (CRC prefix included) starts as a metric record does
+ * (`{"s":<digits>,"t":"m",`): for scans that pass metric points over without reading them.
+ */
+export function looksLikeMetricLine(buf: Buffer, pos: number, nl: number): boolean {
+  let at = pos + 9;
+  if (nl - at < HEAD.length + TYPE.length || !matches(buf, at, HEAD)) return false;
+  at += HEAD.length;
+  while (at < nl && (buf[at] as number) >= 0x30 && (buf[at] as number) <= 0x39) at++;
+  return matches(buf, at, TYPE);
+}
+
 /** The keys met so far, so that a key's bytes become a string once. */
 export class KeyTable {
   private readonly bytes: Buffer[] = [];

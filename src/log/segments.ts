@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { crc32, crc32Range } from "./crc.js";
-import { lineCrcAt, MetricLineReader } from "./metric-line.js";
+import { lineCrcAt, looksLikeMetricLine, MetricLineReader } from "./metric-line.js";
 import { parseRecord, type JournalRecord } from "./record.js";
 
 const SEGMENT_RE = /^(\d{16})\.jsonl$/;
@@ -135,14 +135,25 @@ export function scanLines(buf: Buffer, segment: string, onRecord: (record: Journ
   return { corrupt, validEnd };
 }
 
+/** What a scan reads. */
+export interface ScanOptions {
+  /**
+   * Pass metric points over, unread and unchecked (for readers of the other records: the
+   * artifact manifest). The scan's corrupt lines, valid end and last sequence number then
+   * only speak for the other lines. @default false
+   */
+  readonly skipMetrics?: boolean;
+}
+
 /**
  * Scans a segment's bytes. Invalid lines followed by a good line are corrupt; invalid bytes
  * after the last good line are counted in `tailBytes` (the caller decides if that is a torn
  * tail). Records with `s < fromSeq` are skipped.
  */
-export function scanSegment(buf: Buffer, segment: string, fromSeq = 0): SegmentScan {
+export function scanSegment(buf: Buffer, segment: string, fromSeq = 0, opts: ScanOptions = {}): SegmentScan {
   const records: JournalRecord[] = [];
   const reader = new MetricLineReader();
+  const skipMetrics = opts.skipMetrics === true;
   const { corrupt, validEnd } = scanLines(
     buf,
     segment,
@@ -150,6 +161,7 @@ export function scanSegment(buf: Buffer, segment: string, fromSeq = 0): SegmentS
       if (r.s >= fromSeq) records.push(r);
     },
     (pos, nl) => {
+      if (skipMetrics) return looksLikeMetricLine(buf, pos, nl);
       if (!reader.read(buf, pos, nl)) return false;
       if (reader.seq >= fromSeq) records.push({ s: reader.seq, t: "m", k: reader.key(buf), v: reader.value, ts: reader.timestamp, st: reader.step });
       return true;
@@ -177,6 +189,7 @@ export async function forEachSegment(
   dir: string,
   fromSeq: number,
   onRecords: (records: readonly JournalRecord[]) => void,
+  opts: ScanOptions = {},
 ): Promise<Omit<JournalRead, "records">> {
   const segments = await listSegments(dir);
   const corrupt: CorruptLine[] = [];
@@ -187,7 +200,7 @@ export async function forEachSegment(
     const next = segments[i + 1];
     if (next !== undefined && next.firstSeq <= fromSeq) continue;
     const buf = await fsp.readFile(path.join(dir, seg.name));
-    const scan = scanSegment(buf, seg.name, fromSeq);
+    const scan = scanSegment(buf, seg.name, fromSeq, opts);
     corrupt.push(...scan.corrupt);
     if (next === undefined) {
       tailBytes = scan.tailBytes;
@@ -202,10 +215,15 @@ export async function forEachSegment(
 }
 
 /** Reads all records of a journal from `fromSeq` on. */
-export async function readJournal(dir: string, fromSeq = 0): Promise<JournalRead> {
+export async function readJournal(dir: string, fromSeq = 0, opts: ScanOptions = {}): Promise<JournalRead> {
   const records: JournalRecord[] = [];
-  const rest = await forEachSegment(dir, fromSeq, (batch) => {
-    for (const r of batch) records.push(r);
-  });
+  const rest = await forEachSegment(
+    dir,
+    fromSeq,
+    (batch) => {
+      for (const r of batch) records.push(r);
+    },
+    opts,
+  );
   return { records, ...rest };
 }

@@ -21,9 +21,12 @@ const NO_RETRY = (signal: AbortSignal) => ({ signal, retry: { retries: 0 } });
 /** Where a run's manifest goes among its artifacts. */
 export const MANIFEST_PATH = ".mltrail/manifest.json";
 
-/** Reads a run's artifact manifest from its journal: path → { sha256, size } (last record wins). */
+/**
+ * Reads a run's artifact manifest from its journal: path → { sha256, size } (last record wins).
+ * Metric points, nearly all of a long run's journal, are passed over unread.
+ */
 export async function manifestOf(journalDir: string): Promise<Record<string, { sha256: string; size: number }>> {
-  const { records } = await readJournal(journalDir);
+  const { records } = await readJournal(journalDir, 0, { skipMetrics: true });
   const out: Record<string, { sha256: string; size: number }> = {};
   for (const r of records) if (r.t === "a") out[r.p] = { sha256: r.sha256, size: r.size };
   return out;

@@ -105,6 +105,17 @@ it("scanSegment finds the records, corrupt lines and valid end of the general li
   );
 });
 
+it("scanSegment passing metric points over finds every other record of the general line check", () => {
+  fc.assert(
+    fc.property(journal, (buf) => {
+      const ref = reference(buf);
+      const scan = scanSegment(buf, "0000000000000001.jsonl", 0, { skipMetrics: true });
+      expect(scan.records).toEqual(ref.records.filter((r) => r.t !== "m"));
+    }),
+    { numRuns: 400 },
+  );
+});
+
 it("scanPoints finds the points, corrupt lines and valid end of the general line check", () => {
   fc.assert(
     fc.property(journal, fc.option(key), (buf, only) => {
