@@ -12,7 +12,7 @@
  * from `record.ts`.
  */
 import { crc32Range } from "./crc.js";
-import { BITS, DOUBLE, HIGH } from "./double-bits.js";
+import { BITS, DOUBLE, HIGH, POW10 } from "./double-bits.js";
 
 const HEX = Buffer.from("0123456789abcdef", "latin1");
 const ascii = (s: string): Uint8Array => Buffer.from(s, "latin1");
@@ -68,10 +68,6 @@ function putInt(buf: Uint8Array, at: number, n: number): number {
   }
   return at + 9;
 }
-
-/** Exact powers of ten, 10^0 … 10^22 (every one a double without rounding). */
-const POW10: number[] = [];
-for (let i = 0, p = 1; i <= 22; i++, p *= 10) POW10.push(p);
 
 /**
  * Writes a finite, non-integer value of at most 15 significant digits with `1e-6 ≤ |v| < 1e15`

@@ -8,7 +8,7 @@
  * and the point files.
  */
 import { crc32Range } from "./crc.js";
-import { BITS, DOUBLE, HEX_VALUE, HIGH } from "./double-bits.js";
+import { BITS, DOUBLE, HEX_VALUE, HIGH, POW10 } from "./double-bits.js";
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -17,8 +17,6 @@ const TYPE = Buffer.from(',"t":"m","k":"');
 const VALUE = Buffer.from('","v":');
 const TS = Buffer.from(',"ts":');
 const STEP = Buffer.from(',"st":');
-/** Powers of ten that are exact doubles: m / 10^k is then correctly rounded (m < 2^53). */
-const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
 /** The value of a hex digit's byte in a line's CRC prefix (either case), -1 for any other byte. */
