@@ -293,10 +293,10 @@ export class Replicator {
       }
       // PAUSED (401/403) makes no progress until credentials change: report pending instead of waiting.
       if (!waiting || Date.now() >= deadline || this.stopped || this.health.state === "PAUSED") return;
-      // A referenced timer: a caller awaiting flush keeps the process alive until it resolves.
       // Every step's end releases its slot, which ends this wait; the recheck covers a run whose
-      // pump has stopped or sleeps in a backoff.
-      await this.slots.changed(Math.min(FLUSH_RECHECK_MS, Math.max(1, deadline - Date.now())), true); // an awaited flush keeps the process running
+      // pump has stopped or sleeps in a backoff. The wait keeps the process alive: a caller
+      // awaiting flush must not see the process end under it.
+      await this.slots.changed(Math.min(FLUSH_RECHECK_MS, Math.max(1, deadline - Date.now())), true);
     }
   }
 

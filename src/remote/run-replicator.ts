@@ -204,7 +204,7 @@ export class RunReplicator {
     const next = nextWork(this.buffer, from, this.services.sink.limits);
     if (next.kind !== "batch" || !metricsOnly(next.batch) || next.batch.metrics.length === 0) return undefined;
     if (from + next.batch.count >= this.buffer.length && next.batch.count < this.services.sink.limits.entitiesPerBatch) return undefined;
-    return { firstSeq: (this.buffer[this.pos + offset] as JournalRecord).s, batch: next.batch };
+    return { firstSeq: (this.buffer[from] as JournalRecord).s, batch: next.batch };
   }
 
   private acked(batch: Batch): void {
