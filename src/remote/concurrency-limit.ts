@@ -5,31 +5,47 @@
  * only lengthen its queue, and MLflow's database connection pool (15 connections by default)
  * runs dry when dozens of requests wait at once: it then stalls for 30 s and answers 400. So
  * while answers are slow the limit is one request, as a plain client's loop keeps; while the
- * server answers log-batches quickly it grows back, one request per fast answer, up to
- * `maxConcurrentRequests` (additive increase, multiplicative decrease, as TCP does with its
- * window). No clock, no I/O: the caller measures answer times.
+ * server answers log-batches quickly it grows back, one request per {@link FAST_TO_GROW} fast
+ * answers in a row, up to `maxConcurrentRequests` (additive increase, multiplicative decrease,
+ * as TCP does with its window). No clock, no I/O: the caller measures answer times.
+ *
+ * Why several fast answers and not one: trainers start together (a sweep, a cluster job), and
+ * their first batches meet an idle server that answers each quickly, before any queue forms.
+ * Grown on that one answer, sixteen trainers' limits doubled at once: MLflow on SQLite then
+ * held 30 requests at a time, its connection pool ran dry and the server stalled for 30 s at
+ * the start of the wave, then answered 400 (mltrail's throughput halved against plain loops).
+ * By the third answer of each trainer the other trainers' requests are queued and the answers
+ * are slow, so the limit stays at one; a run alone on an idle server grows within three
+ * batches.
  */
+
+/** Fast log-batch answers in a row that raise the limit by one. */
+export const FAST_TO_GROW = 3;
 
 /** A request answered within this many ms was not queued behind other work. */
 export const QUEUEING_MS = 1000;
 
 /**
  * The adaptive concurrency limit of one tracker and one server, shared by `startRun`'s run
- * creates, every run's replication and their pipelined batches. It starts at one request; each
- * log-batch answered within {@link QUEUEING_MS} adds one (up to the maximum), each slower
- * answer halves the limit, and each failure worth retrying (timeout, 429, 5xx, an overloaded database) sets it
+ * creates, every run's replication and their pipelined batches. It starts at one request;
+ * each {@link FAST_TO_GROW} log-batches in a row answered within {@link QUEUEING_MS} add one
+ * (up to the maximum), each slower answer halves the limit, and each failure worth retrying (timeout, 429, 5xx, an overloaded database) sets it
  * back to one. Requests beyond the limit wait in {@link acquire}, in order.
  * @example
  * ```ts
  * const limit = new ConcurrencyLimit(4);
  * await limit.acquire(); // 1 in flight (the limit starts at 1)
- * limit.answered(300); // fast: the limit is 2
+ * limit.answered(300);
+ * limit.answered(250);
+ * limit.answered(280); // three fast answers in a row: the limit is 2
  * limit.release();
  * limit.answered(4_000); // the server is queueing: back to 1
  * ```
  */
 export class ConcurrencyLimit {
   private value = 1;
+  /** Fast heavy answers since the limit last changed or an answer was slow. */
+  private fastInRow = 0;
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -69,19 +85,26 @@ export class ConcurrencyLimit {
 
   /**
    * A request was answered (any HTTP status) after `ms`. A slow answer of any request halves
-   * the limit; only a fast answer of a `heavy` one (a log-batch, the work the server queues)
-   * raises it: small requests (lookups, run creates) are fast even on a server about to queue.
+   * the limit; only fast answers of `heavy` ones (log-batches, the work the server queues),
+   * {@link FAST_TO_GROW} in a row, raise it: small requests (lookups, run creates) are fast even
+   * on a server about to queue.
    */
   answered(ms: number, heavy = true): void {
     if (!(ms >= 0)) return;
-    if (ms > QUEUEING_MS) this.value = Math.max(1, Math.floor(this.value / 2));
-    else if (heavy) this.value = Math.min(this.max, this.value + 1);
+    if (ms > QUEUEING_MS) {
+      this.value = Math.max(1, Math.floor(this.value / 2));
+      this.fastInRow = 0;
+    } else if (heavy && ++this.fastInRow >= FAST_TO_GROW) {
+      this.value = Math.min(this.max, this.value + 1);
+      this.fastInRow = 0;
+    }
     this.wake();
   }
 
   /** A request failed in a way worth retrying (no answer in time, 429, 5xx): the server is struggling. */
   failed(): void {
     this.value = 1;
+    this.fastInRow = 0;
   }
 
   private wake(): void {

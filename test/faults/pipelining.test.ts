@@ -49,11 +49,11 @@ describe("metric-only batches of one run", () => {
     const run = await tracker.startRun({ name: "pipelined", params: { lr: 0.1 } });
     const expected = new Set<string>();
     run.setTag("phase", "first");
-    for (let step = 0; step < 12_000; step++) {
+    for (let step = 0; step < 24_000; step++) {
       const timestamp = 1_700_000_000_000 + step;
       run.logMetric("loss", 1 / (step + 1), { step, timestamp });
       expected.add(metricRow({ key: "loss", value: 1 / (step + 1), step, timestamp }));
-      if (step === 6_000) run.setTag("phase", "second");
+      if (step === 12_000) run.setTag("phase", "second");
     }
     run.setTag("phase", "last");
     await run.end();

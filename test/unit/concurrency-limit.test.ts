@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { AdaptiveTimeout, timedCall } from "../../src/remote/adaptive-timeout.js";
-import { ConcurrencyLimit, QUEUEING_MS } from "../../src/remote/concurrency-limit.js";
+import { ConcurrencyLimit, FAST_TO_GROW, QUEUEING_MS } from "../../src/remote/concurrency-limit.js";
 import { apiErrorFromResponse, isOverloadedStore, isRetryable } from "../../src/remote/errors.js";
 
 const poolTimeout = (): ReturnType<typeof apiErrorFromResponse> =>
@@ -18,13 +18,37 @@ const poolTimeout = (): ReturnType<typeof apiErrorFromResponse> =>
   });
 
 describe("ConcurrencyLimit", () => {
-  it("starts at one request and grows by one per fast log-batch answer, up to the maximum", () => {
+  it("starts at one request and grows by one per FAST_TO_GROW fast log-batch answers in a row, up to the maximum", () => {
+    expect(FAST_TO_GROW).toBe(3);
     const limit = new ConcurrencyLimit(3);
     expect(limit.current()).toBe(1);
+    limit.answered(100);
     limit.answered(QUEUEING_MS);
+    expect(limit.current()).toBe(1); // one fast answer is no evidence: trainers that start together all see one
+    limit.answered(200);
     expect(limit.current()).toBe(2);
-    for (let i = 0; i < 5; i++) limit.answered(100);
+    for (let i = 0; i < 2; i++) limit.answered(100);
+    expect(limit.current()).toBe(2);
+    limit.answered(100);
     expect(limit.current()).toBe(3);
+    for (let i = 0; i < 9; i++) limit.answered(100);
+    expect(limit.current()).toBe(3);
+  });
+
+  it("counts fast answers in a row: a slow answer or a failure starts the count again", () => {
+    const limit = new ConcurrencyLimit(4);
+    limit.answered(100);
+    limit.answered(100);
+    limit.answered(QUEUEING_MS + 1, false); // a slow small request: the server is queueing
+    limit.answered(100);
+    limit.answered(100);
+    expect(limit.current()).toBe(1);
+    limit.failed();
+    limit.answered(100);
+    limit.answered(100);
+    expect(limit.current()).toBe(1);
+    limit.answered(100);
+    expect(limit.current()).toBe(2);
   });
 
   it("is not raised by small requests, which are fast even on a server about to queue", () => {
@@ -35,7 +59,7 @@ describe("ConcurrencyLimit", () => {
 
   it("halves on a slow answer of any request and falls to one on a failure", () => {
     const limit = new ConcurrencyLimit(8);
-    for (let i = 0; i < 10; i++) limit.answered(100);
+    for (let i = 0; i < 7 * FAST_TO_GROW; i++) limit.answered(100);
     expect(limit.current()).toBe(8);
     limit.answered(QUEUEING_MS + 1, false);
     expect(limit.current()).toBe(4);
@@ -55,7 +79,7 @@ describe("ConcurrencyLimit", () => {
     await Promise.resolve();
     expect(order).toEqual([]);
     expect(limit.inFlight).toBe(1);
-    limit.answered(100); // fast: the limit is 2, so one waiting request goes
+    for (let i = 0; i < FAST_TO_GROW; i++) limit.answered(100); // fast in a row: the limit is 2, so one waiting request goes
     await b;
     expect(order).toEqual(["b"]);
     limit.release();
@@ -83,15 +107,17 @@ describe("timedCall with a limit", () => {
     const timeout = new AdaptiveTimeout({ floorMs: 30_000 });
     const limit = new ConcurrencyLimit(4);
     let during = 0;
-    await timedCall(
-      timeout,
-      async () => {
-        during = limit.inFlight;
-      },
-      { limit, heavy: true },
-    );
-    expect(during).toBe(1);
-    expect(limit.inFlight).toBe(0);
+    for (let i = 0; i < FAST_TO_GROW; i++) {
+      await timedCall(
+        timeout,
+        async () => {
+          during = limit.inFlight;
+        },
+        { limit, heavy: true },
+      );
+      expect(during).toBe(1);
+      expect(limit.inFlight).toBe(0);
+    }
     expect(limit.current()).toBe(2);
     const overloaded = poolTimeout();
     await expect(timedCall(timeout, () => Promise.reject(overloaded), { limit, heavy: true })).rejects.toBe(overloaded);
