@@ -147,6 +147,9 @@ async function createExperiment(url, name) {
   return (await res.json()).experiment_id;
 }
 
+/** Index of the median of `values` (the lower of the two middle ones for an even count). */
+const medianIndex = (values) => values.indexOf([...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]);
+
 /**
  * Compares mltrail with bare loops on one server: `rounds` alternations bare, mltrail, …, bare.
  * Each mltrail wave against the mean of the bare waves either side; the median of those ratios.
@@ -171,8 +174,7 @@ async function compare(label, url, procs, steps, rounds = ROUNDS) {
   }
   if (rounds > 1) log(`${label} mltrail/bare per round: ${ratios.map((x) => `${fmt(x)}×`).join(", ")}; median ${fmt(median(ratios))}×`);
   // The table shows the first and last bare waves and the mltrail wave of the median round.
-  const mid = ratios.indexOf([...ratios].sort((a, b) => a - b)[Math.floor((rounds - 1) / 2)]);
-  return { label, procs, bares, mltrails, ratios, bare1: bares[0], mltrail: mltrails[mid], bare2: bares[rounds], ratio: median(ratios) };
+  return { label, procs, bares, mltrails, ratios, bare1: bares[0], mltrail: mltrails[medianIndex(ratios)], bare2: bares[rounds], ratio: median(ratios) };
 }
 
 /** Metric rows PostgreSQL holds for an experiment (the ground truth of "every record landed"). */
@@ -195,13 +197,15 @@ async function single(label, url) {
     bares.push(await wave("bare", url, expB, 1, 1, SINGLE_STEPS, 2));
     mltrails.push(await wave("mltrail", url, expM, 1, 1, SINGLE_STEPS));
   }
-  const byRate = (ws) => [...ws].sort((a, b) => a.rate - b.rate)[Math.floor((ws.length - 1) / 2)];
-  const bare = byRate(bares);
-  const mltrail = byRate(mltrails);
+  const rates = (ws) => ws.map((w) => w.rate);
+  // The table shows the waves at the median; the ratio is of the medians.
+  const bare = bares[medianIndex(rates(bares))];
+  const mltrail = mltrails[medianIndex(rates(mltrails))];
+  const ratio = median(rates(mltrails)) / median(rates(bares));
   log(
-    `${label} one run: mltrail ${mltrails.map((w) => fmtInt(w.rate)).join(" / ")}/s vs bare 2-in-flight ${bares.map((w) => fmtInt(w.rate)).join(" / ")}/s; medians ${fmtInt(mltrail.rate)} vs ${fmtInt(bare.rate)}`,
+    `${label} one run: mltrail ${rates(mltrails).map(fmtInt).join(" / ")}/s vs bare 2-in-flight ${rates(bares).map(fmtInt).join(" / ")}/s; medians ${fmtInt(median(rates(mltrails)))} vs ${fmtInt(median(rates(bares)))}`,
   );
-  return { label, bare, mltrail, bares, mltrails, ratio: mltrail.rate / bare.rate };
+  return { label, bare, mltrail, bares, mltrails, ratio };
 }
 
 /** `--part sqlite|postgres|overload`: only that part (SQLite, PostgreSQL with 16 and one run, or 64 on PostgreSQL); printed as JSON. */
