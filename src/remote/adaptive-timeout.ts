@@ -75,6 +75,9 @@ export class AdaptiveTimeout {
   }
 }
 
+/** The longest a timed-out request's slot stays taken after its timeout, ms. */
+export const ABANDONED_HOLD_MAX_MS = 30_000;
+
 /**
  * How a request of {@link timedCall} uses a {@link ConcurrencyLimit}: `heavy` (a log-batch: its
  * fast answers raise the limit), `urgent` (`startRun` waiting: it goes before queued requests).
@@ -92,13 +95,15 @@ export interface LimitSlot {
  * HTTP status) is a latency sample, a timeout makes the next requests wait longer. With a
  * `slot.limit`, the request first waits for a slot of it (that wait is not part of the answer
  * time) and teaches it too: an answer's time, or a failure worth retrying (no answer in time,
- * 429, 5xx, an overloaded database).
+ * 429, 5xx, an overloaded database). The slot of a request abandoned at its timeout is given
+ * back a quarter of its time later (see {@link ConcurrencyLimit.releaseAfter}).
  * @example `await timedCall(timeout, (timeoutMs) => client.logBatch(runId, batch, { timeoutMs }), { limit, heavy: true })`
  */
 export async function timedCall<T>(timeout: AdaptiveTimeout, send: (timeoutMs: number) => Promise<T>, slot: LimitSlot = {}): Promise<T> {
   const { limit, heavy = false, urgent = false } = slot;
   await limit?.acquire(urgent);
   const started = performance.now();
+  let abandonedMs = 0;
   try {
     const result = await send(timeout.currentMs());
     timeout.answered(performance.now() - started);
@@ -106,11 +111,17 @@ export async function timedCall<T>(timeout: AdaptiveTimeout, send: (timeoutMs: n
     return result;
   } catch (error) {
     if (error instanceof ApiError) timeout.answered(performance.now() - started);
-    else if (error instanceof ConnectionError && connectionErrorKind(error) === "timeout") timeout.timedOut();
+    else if (error instanceof ConnectionError && connectionErrorKind(error) === "timeout") {
+      abandonedMs = performance.now() - started;
+      timeout.timedOut();
+    }
     if (isRetryable(error)) limit?.failed();
     else if (error instanceof ApiError) limit?.answered(performance.now() - started, heavy);
     throw error;
   } finally {
-    limit?.release();
+    // A request abandoned at its timeout may still be in the server: its slot stays taken a
+    // quarter of that time longer (at most ABANDONED_HOLD_MAX_MS), so a resend does not join it there.
+    if (abandonedMs > 0) limit?.releaseAfter(Math.min(ABANDONED_HOLD_MAX_MS, abandonedMs / 4));
+    else limit?.release();
   }
 }

@@ -84,6 +84,21 @@ export class ConcurrencyLimit {
   }
 
   /**
+   * Gives back the slot of a request abandoned at its timeout only after `ms`: the server may
+   * still be working on it. MLflow answers a request that waited 30 s for a database connection
+   * with a 400 a moment after a 30 s client timeout; a resend sent at once met the abandoned
+   * request still in the server, twice as many requests held the pool and it stalled again.
+   * The timer does not keep the process alive (the run's journal keeps what is not sent).
+   */
+  releaseAfter(ms: number): void {
+    if (!(ms > 0)) {
+      this.release();
+      return;
+    }
+    setTimeout(() => this.release(), ms).unref?.();
+  }
+
+  /**
    * A request was answered (any HTTP status) after `ms`. A slow answer of any request halves
    * the limit; only fast answers of `heavy` ones (log-batches, the work the server queues),
    * {@link FAST_TO_GROW} in a row, raise it: small requests (lookups, run creates) are fast even

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { AdaptiveTimeout, timedCall } from "../../src/remote/adaptive-timeout.js";
 import { ConcurrencyLimit, FAST_TO_GROW, QUEUEING_MS } from "../../src/remote/concurrency-limit.js";
-import { apiErrorFromResponse, isOverloadedStore, isRetryable } from "../../src/remote/errors.js";
+import { apiErrorFromResponse, connectionErrorFrom, isOverloadedStore, isRetryable } from "../../src/remote/errors.js";
 
 const poolTimeout = (): ReturnType<typeof apiErrorFromResponse> =>
   apiErrorFromResponse({
@@ -122,6 +122,39 @@ describe("timedCall with a limit", () => {
     const overloaded = poolTimeout();
     await expect(timedCall(timeout, () => Promise.reject(overloaded), { limit, heavy: true })).rejects.toBe(overloaded);
     expect(limit.current()).toBe(1);
+    expect(limit.inFlight).toBe(0);
+  });
+});
+
+describe("a request abandoned at its timeout", () => {
+  it("keeps its slot a quarter of its time longer, so a resend does not join it in the server", async () => {
+    const timeout = new AdaptiveTimeout({ floorMs: 30_000 });
+    const limit = new ConcurrencyLimit(4);
+    const timedOut = connectionErrorFrom(Object.assign(new Error("timeout of 200ms exceeded"), { code: "ECONNABORTED" }), "/runs/log-batch");
+    const sent = performance.now();
+    await expect(timedCall(timeout, () => new Promise((_, reject) => setTimeout(() => reject(timedOut), 200)), { limit, heavy: true })).rejects.toBe(timedOut);
+    const failedAt = performance.now();
+    expect(limit.inFlight).toBe(1); // still taken: the server may be working on it
+    let resentAt = 0;
+    await timedCall(
+      timeout,
+      async () => {
+        resentAt = performance.now();
+      },
+      { limit, heavy: true },
+    );
+    // Held for a quarter of the time the request was out (at least 50 ms of 200+).
+    expect(resentAt - failedAt).toBeGreaterThanOrEqual((failedAt - sent) / 4 - 5);
+    expect(limit.inFlight).toBe(0);
+  });
+
+  it("gives its slot back at once for any other failure or an answer", async () => {
+    const timeout = new AdaptiveTimeout({ floorMs: 30_000 });
+    const limit = new ConcurrencyLimit(4);
+    const overloaded = poolTimeout();
+    await expect(timedCall(timeout, () => Promise.reject(overloaded), { limit, heavy: true })).rejects.toBe(overloaded);
+    expect(limit.inFlight).toBe(0);
+    await timedCall(timeout, async () => 1, { limit, heavy: true });
     expect(limit.inFlight).toBe(0);
   });
 });
