@@ -121,7 +121,7 @@ export async function timedCall<T>(timeout: AdaptiveTimeout, send: (timeoutMs: n
   } finally {
     // A request abandoned at its timeout may still be in the server: its slot stays taken a
     // quarter of that time longer (at most ABANDONED_HOLD_MAX_MS), so a resend does not join it there.
-    if (abandonedMs > 0) limit?.releaseAfter(Math.min(ABANDONED_HOLD_MAX_MS, abandonedMs / 4));
-    else limit?.release();
+    // (Any other outcome: abandonedMs is 0 and the slot is given back at once.)
+    limit?.releaseAfter(Math.min(ABANDONED_HOLD_MAX_MS, abandonedMs / 4));
   }
 }

@@ -84,7 +84,8 @@ export class ConcurrencyLimit {
   }
 
   /**
-   * Gives back the slot of a request abandoned at its timeout only after `ms`: the server may
+   * Gives back the slot of a request abandoned at its timeout only after `ms` (at once when
+   * `ms` is not positive, as {@link release}): the server may
    * still be working on it. MLflow answers a request that waited 30 s for a database connection
    * with a 400 a moment after a 30 s client timeout; a resend sent at once met the abandoned
    * request still in the server, twice as many requests held the pool and it stalled again.
