@@ -133,7 +133,6 @@ describe("a request abandoned at its timeout", () => {
     const timedOut = connectionErrorFrom(Object.assign(new Error("timeout of 200ms exceeded"), { code: "ECONNABORTED" }), "/runs/log-batch");
     const sent = performance.now();
     await expect(timedCall(timeout, () => new Promise((_, reject) => setTimeout(() => reject(timedOut), 200)), { limit, heavy: true })).rejects.toBe(timedOut);
-    const failedAt = performance.now();
     expect(limit.inFlight).toBe(1); // still taken: the server may be working on it
     let resentAt = 0;
     await timedCall(
