@@ -12,7 +12,9 @@
 //       flight for one run, on SQLite and on PostgreSQL; R alternations, ratio of the medians
 // Processes: test/fixtures/trainers/trainer.mjs (values a pure function of process, run, step, key).
 //
-// Usage: node bench/many-trainers.mjs [--quick] [--procs 16] [--overload 64] [--steps N] [--keys K] [--rounds R] [--part sqlite|postgres|overload]
+// Usage: node bench/many-trainers.mjs [--quick] [--procs 16] [--overload 64] [--steps N] [--keys K] [--rounds R] [--part sqlite|postgres|overload] [--sqlite-pool N]
+//   --sqlite-pool N: MLflow's SQLite server with a database pool of N connections (pool size N/2,
+//   overflow N/2) instead of its default 15; README "Sharing a server" advises 2 per request it may hold
 import { spawn, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -29,6 +31,8 @@ const KEYS = Number(args.keys ?? 4);
 const STEPS = Number(args.steps ?? (QUICK ? 600 : 2500)); // per run: 2 runs × STEPS × KEYS metrics per process
 const OVERLOAD_STEPS = Math.max(100, Math.round(STEPS / 4));
 const ROUNDS = Math.max(1, Number(args.rounds ?? (QUICK ? 1 : 3)));
+/** Connections of the SQLite server's database pool (undefined: MLflow's default, 5 + 10 overflow). */
+const SQLITE_POOL = args["sqlite-pool"] === undefined ? undefined : Math.max(2, Number(args["sqlite-pool"]));
 const SINGLE_STEPS = Number(args["single-steps"] ?? (QUICK ? 5_000 : 25_000)); // × KEYS metrics, one run
 const ROOT = path.join(BENCH_DIR, "..");
 const TRAINER = path.join(ROOT, "test", "fixtures", "trainers", "trainer.mjs");
@@ -211,11 +215,16 @@ async function single(label, url) {
 /** `--part sqlite|postgres|overload`: only that part (SQLite, PostgreSQL with 16 and one run, or 64 on PostgreSQL); printed as JSON. */
 const all = args.part === undefined;
 const part = (name) => all || args.part === name;
-const results = { procs: PROCS, overload: OVERLOAD, runs: RUNS, steps: STEPS, keys: KEYS, singleSteps: SINGLE_STEPS };
+const results = { procs: PROCS, overload: OVERLOAD, runs: RUNS, steps: STEPS, keys: KEYS, singleSteps: SINGLE_STEPS, sqlitePool: SQLITE_POOL ?? "default" };
 try {
   // SQLite, one worker: the laptop setup.
   if (part("sqlite")) {
-    const sqlite = await startMlflowServer({ log });
+    const env =
+      SQLITE_POOL === undefined
+        ? undefined
+        : { MLFLOW_SQLALCHEMYSTORE_POOL_SIZE: String(Math.ceil(SQLITE_POOL / 2)), MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW: String(Math.floor(SQLITE_POOL / 2)) };
+    if (env !== undefined) log(`SQLite server's database pool: ${env.MLFLOW_SQLALCHEMYSTORE_POOL_SIZE} + ${env.MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW} overflow`);
+    const sqlite = await startMlflowServer({ log, ...(env === undefined ? {} : { env }) });
     try {
       results.sqlite = await compare("sqlite", sqlite.url, PROCS, STEPS);
       results.singleSqlite = await single("sqlite", sqlite.url);
