@@ -32,7 +32,11 @@ const STEPS = Number(args.steps ?? (QUICK ? 600 : 2500)); // per run: 2 runs × 
 const OVERLOAD_STEPS = Math.max(100, Math.round(STEPS / 4));
 const ROUNDS = Math.max(1, Number(args.rounds ?? (QUICK ? 1 : 3)));
 /** Connections of the SQLite server's database pool (undefined: MLflow's default, 5 + 10 overflow). */
-const SQLITE_POOL = args["sqlite-pool"] === undefined ? undefined : Math.max(2, Number(args["sqlite-pool"]));
+const SQLITE_POOL = args["sqlite-pool"] === undefined ? undefined : Number(args["sqlite-pool"]);
+if (SQLITE_POOL !== undefined && !(Number.isInteger(SQLITE_POOL) && SQLITE_POOL >= 2)) {
+  process.stderr.write(`--sqlite-pool must be a whole number of connections, at least 2 (got ${args["sqlite-pool"]})\n`);
+  process.exit(2);
+}
 const SINGLE_STEPS = Number(args["single-steps"] ?? (QUICK ? 5_000 : 25_000)); // × KEYS metrics, one run
 const ROOT = path.join(BENCH_DIR, "..");
 const TRAINER = path.join(ROOT, "test", "fixtures", "trainers", "trainer.mjs");
@@ -224,7 +228,7 @@ try {
         ? undefined
         : { MLFLOW_SQLALCHEMYSTORE_POOL_SIZE: String(Math.ceil(SQLITE_POOL / 2)), MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW: String(Math.floor(SQLITE_POOL / 2)) };
     if (env !== undefined) log(`SQLite server's database pool: ${env.MLFLOW_SQLALCHEMYSTORE_POOL_SIZE} + ${env.MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW} overflow`);
-    const sqlite = await startMlflowServer({ log, ...(env === undefined ? {} : { env }) });
+    const sqlite = await startMlflowServer({ log, env });
     try {
       results.sqlite = await compare("sqlite", sqlite.url, PROCS, STEPS);
       results.singleSqlite = await single("sqlite", sqlite.url);
