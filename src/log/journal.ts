@@ -14,6 +14,7 @@ import { type SpoolError, StorageFullError } from "../errors.js";
 import { JournalFsync } from "./journal-fsync.js";
 import { storageError } from "./fs-errors.js";
 import { LineBuffer, metricLineMax, textLineMax } from "./line-buffer.js";
+import { RawMetrics } from "./raw-metrics.js";
 import { recoverJournal, type RecoveryReport } from "./recover.js";
 import { listSegmentsSync, segmentName } from "./segments.js";
 import { WriteOutage } from "./write-outage.js";
@@ -43,6 +44,8 @@ export class JournalWriter {
   private readonly segmentBytes: number;
   /** Lines queued this turn, encoded and checksummed. */
   private readonly queue = new LineBuffer(INITIAL_BUFFER);
+  /** Metric records taken since the last encoding, encoded into {@link queue} at the commit. */
+  private readonly raw = new RawMetrics();
   private pendingLastSeq = 0;
   private readonly fsyncs: JournalFsync;
   private scheduled = false;
@@ -118,20 +121,29 @@ export class JournalWriter {
 
   /** Queues one record's JSON text (built with the `seq` from {@link nextSeq}); it is written at the end of this event-loop turn. */
   append(json: string, seq: number): void {
+    this.raw.encodeInto(this.queue); // lines keep the order of their sequence numbers
     this.reserve(textLineMax(json), seq);
     this.queue.text(json);
     this.queued(seq);
   }
 
   /**
-   * Queues a metric record, numbered here (the hot path: its line is encoded straight into the
-   * commit buffer, the same bytes as `metricJson`). Returns its sequence number.
+   * Queues a metric record, numbered here (the hot path: its fields are held as they are and
+   * encoded at the commit, straight into the commit buffer, the same bytes as `metricJson`).
+   * Returns its sequence number.
    */
   appendMetric(keyJson: string, value: number, timestamp: number, step: number): number {
     const seq = this.handedSeq + 1;
-    this.reserve(metricLineMax(keyJson), seq);
-    this.handedSeq = seq;
-    this.queue.metric(seq, keyJson, value, timestamp, step);
+    if (this.outage.error === undefined) {
+      this.handedSeq = seq;
+      this.raw.push(seq, keyJson, value, timestamp, step, metricLineMax(keyJson));
+    } else {
+      // Writes fail: the backlog is bounded, so the record is encoded (and the bound checked) now.
+      this.raw.encodeInto(this.queue);
+      this.reserve(metricLineMax(keyJson), seq);
+      this.handedSeq = seq;
+      this.queue.metric(seq, keyJson, value, timestamp, step);
+    }
     this.queued(seq);
     return seq;
   }
@@ -168,11 +180,12 @@ export class JournalWriter {
 
   /** Number of queued records not yet written. */
   get pendingCount(): number {
-    return this.queue.lines;
+    return this.queue.lines + this.raw.count;
   }
 
-  /** Bytes of records queued and not yet written. */
+  /** Bytes of records queued and not yet written (the records held raw are encoded to count them). */
   get pendingBytes(): number {
+    this.raw.encodeInto(this.queue);
     return this.queue.len;
   }
 
@@ -181,7 +194,7 @@ export class JournalWriter {
    * `close()`, once the backlog is written and the file closed.
    */
   drained(): Promise<void> {
-    if (this.queue.lines === 0 && !this.closeWhenWritten) return Promise.resolve();
+    if (this.pendingCount === 0 && !this.closeWhenWritten) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
@@ -203,6 +216,7 @@ export class JournalWriter {
    * queued and a retry is scheduled.
    */
   commitSync(): void {
+    this.raw.encodeInto(this.queue);
     const queue = this.queue;
     if (queue.lines === 0 || this.closed) return;
     const length = queue.len;
@@ -244,7 +258,7 @@ export class JournalWriter {
 
   /** The process exits while writes fail: one last try, then say on stderr what was not written. */
   private lastAttemptAtExit(): void {
-    if (this.queue.lines === 0 || this.closed) return;
+    if (this.pendingCount === 0 || this.closed) return;
     try {
       this.commitSync();
       this.syncSync();

@@ -401,6 +401,32 @@ describe("appendMetric", () => {
       metric(3, "损失", Number.NaN, TS + 1, -4).expected,
     ]);
   });
+
+  it("writes metric records held until the commit in sequence order among text records of the same turn", async () => {
+    const { writer } = await JournalWriter.open(tmp, INTERVAL);
+    const expected: JournalRecord[] = [];
+    for (let i = 0; i < 300; i++) {
+      if (i % 7 === 3) {
+        const s = writer.nextSeq();
+        const t = tag(s, `t${i}`, String(i), TS);
+        writer.append(t.json, s);
+        expected.push(t.expected);
+      } else {
+        const v = i % 5 === 0 ? Number.NaN : i / 3;
+        const s = writer.appendMetric(JSON.stringify(`m${i % 4}`), v, TS + (i >> 3), i >> 2);
+        expected.push(metric(s, `m${i % 4}`, v, TS + (i >> 3), i >> 2).expected);
+      }
+    }
+    expect(writer.pendingCount).toBe(300);
+    expect(writer.writtenSeq).toBe(0);
+    await turn();
+    expect(writer.writtenSeq).toBe(300);
+    expect(writer.pendingCount).toBe(0);
+    await writer.close();
+    const read = await readJournal(tmp);
+    expect(read.corrupt).toEqual([]);
+    expectRecords(read.records, expected);
+  });
 });
 
 describe("group commit", () => {
