@@ -6,9 +6,14 @@
 // one run, 2 x --blocks blocks (default 40); overhead = sum(B blocks)/sum(A blocks) - 1. Load
 // that drifts over seconds then weighs on A and B alike: on a busy machine this is the figure
 // to read. The load average (`os.loadavg()`) is printed with the figures.
+// Last, the floor of any writer on the loop's thread: the same interleaving of A with W, a loop
+// that appends the bytes one step adds to the run log (measured from that run's journal) with
+// one fs.writeSync per step and logs nothing.
 //
 // Usage: node bench/training-loop.mjs [--quick] [--steps N] [--reps N] [--blocks N] [--block N] [--commit-interval-ms N]
+import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
 import * as v8 from "node:v8";
 import { fmt, fmtInt, loadMltrail, median, parseArgs, printTable, tempDir, trackerOptions, turn, writeResult } from "./common.mjs";
 
@@ -100,6 +105,39 @@ async function interleaved(iterations, run) {
   return { a, b };
 }
 
+/** Interleaved A/W blocks: W appends `bytes` to `file` with one writeSync per step, no logging. */
+async function writeFloor(iterations, file, bytes) {
+  const fd = fs.openSync(file, "a");
+  const a = [];
+  const w = [];
+  let step = 0;
+  try {
+    for (let k = 0; k < 2 * BLOCKS; k++) {
+      const writing = k % 4 === 1 || k % 4 === 2;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < BLOCK; i++, step++) {
+        work(iterations, step);
+        if (writing) fs.writeSync(fd, bytes);
+        await turn();
+      }
+      (writing ? w : a).push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { a, w };
+}
+
+/** Total size of the files under `dir` whose path has a `journal` folder of run `runId`. */
+function journalBytes(dir, runId) {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const full = path.join(entry.parentPath ?? entry.path, entry.name);
+    if (entry.isFile() && full.includes(runId) && full.includes(`${path.sep}journal${path.sep}`)) total += fs.statSync(full).size;
+  }
+  return total;
+}
+
 /** One training loop; with `run`, logs 10 metrics per step. Returns wall ms of the steps. */
 async function loop(iterations, run, steps = STEPS) {
   let inCallNs = 0n;
@@ -159,8 +197,12 @@ try {
   }
   const mixedRun = await tracker.startRun({ name: "interleaved" });
   await mixedRun.flush();
+  const before = journalBytes(tmp.dir, mixedRun.id);
   const mixed = await interleaved(cal.iterations, mixedRun);
+  await mixedRun.flush();
+  const bytesPerStep = Math.round((journalBytes(tmp.dir, mixedRun.id) - before) / (BLOCKS * BLOCK));
   await mixedRun.end();
+  const floor = await writeFloor(cal.iterations, path.join(tmp.dir, "write-floor.log"), Buffer.alloc(bytesPerStep, 0x61));
   // The logging's own CPU per step: the same loops with no work, many steps, CPU time (all
   // threads: the commit, the fsync timer). Taken against the calibrated work, it estimates
   // the overhead from CPU time alone, which other processes on the machine hardly move.
@@ -179,6 +221,7 @@ try {
   const load1 = os.loadavg()[0];
   const sum = (xs) => xs.reduce((x, y) => x + y, 0);
   const mixedOverhead = (sum(mixed.b) / sum(mixed.a) - 1) * 100;
+  const floorOverhead = (sum(floor.w) / sum(floor.a) - 1) * 100;
 
   const aMed = median(a.map((x) => x.ms));
   const bMed = median(b.map((x) => x.ms));
@@ -236,6 +279,9 @@ try {
     `interleaved (${BLOCKS} A and ${BLOCKS} B blocks of ${BLOCK} steps, one run): A ${fmt(sum(mixed.a), 1)} ms, B ${fmt(sum(mixed.b), 1)} ms -> overhead ${fmt(mixedOverhead)}% (median block A ${fmt(median(mixed.a), 2)}, B ${fmt(median(mixed.b), 2)} ms)`,
   );
   console.log(
+    `write floor (interleaved as above, no logging; one writeSync of the ${fmtInt(bytesPerStep)} bytes a step adds to the run log): overhead ${fmt(floorOverhead)}%; mltrail / floor ${fmt(mixedOverhead / floorOverhead, 2)}`,
+  );
+  console.log(
     `logging CPU per step, no work (${fmtInt(bareSteps)} steps, median of ${REPS}): ${fmt(cpuPerStepUs, 1)} µs = ${fmt((cpuPerStepUs / 1000 / cal.workMs) * 100)}% of ${fmt(cal.workMs, 2)} ms of work`,
   );
   console.log(
@@ -259,6 +305,7 @@ try {
     loggingUsPerStep: ((bOut - aOut) / STEPS) * 1000,
     logMetricsCallUsPerStep: perStepUs,
     interleaved: { blocks: BLOCKS, block: BLOCK, aMs: mixed.a, bMs: mixed.b, overheadPercent: mixedOverhead },
+    writeFloor: { bytesPerStep, aMs: floor.a, wMs: floor.w, overheadPercent: floorOverhead },
     loggingCpuUsPerStep: cpuPerStepUs,
     loggingCpuPercentOfWork: (cpuPerStepUs / 1000 / cal.workMs) * 100,
     loadAverage: { start: load0, end: load1 },
