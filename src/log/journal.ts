@@ -136,7 +136,7 @@ export class JournalWriter {
     const seq = this.handedSeq + 1;
     if (this.outage.error === undefined) {
       this.handedSeq = seq;
-      this.raw.push(seq, keyJson, value, timestamp, step, metricLineMax(keyJson));
+      if (this.raw.push(seq, keyJson, value, timestamp, step, metricLineMax(keyJson))) this.raw.encodeInto(this.queue);
     } else {
       // Writes fail: the backlog is bounded, so the record is encoded (and the bound checked) now.
       this.raw.encodeInto(this.queue);

@@ -1,31 +1,30 @@
 /**
- * Metric records taken by a logging call and not yet encoded: their key's JSON, value,
+ * Metric records taken by logging calls and not yet encoded: their key's JSON, value,
  * timestamp and step, with consecutive sequence numbers. Encoding them into lines waits for
- * the group commit (or the next record of another kind), so a training step's logging call
- * only stores four fields per metric, and the lines of many steps are encoded in one go,
- * with the encoder and the CRC tables hot in the caches.
+ * the group commit, the next record of another kind, or a full batch, so a logging call only
+ * stores four fields and the turn's lines are encoded together in one loop.
  */
 import type { LineBuffer } from "./line-buffer.js";
 
-const INITIAL = 256;
+/** Records held at most: a long synchronous turn is encoded batch by batch, so memory stays as low as with lines encoded one by one. */
+const CAPACITY = 4096;
 
-/** A growable batch of raw metric records. */
+/** A fixed-size batch of raw metric records. */
 export class RawMetrics {
   /** Records held. */
   count = 0;
   /** Sequence number of the first record held (the others follow it without gaps). */
-  firstSeq = 0;
+  private firstSeq = 0;
   /** Bytes their lines may take at most (`metricLineMax` summed). */
-  maxBytes = 0;
-  private keys: string[] = [];
+  private maxBytes = 0;
+  private readonly keys: string[] = new Array<string>(CAPACITY).fill("");
   /** value, timestamp, step of each record. */
-  private nums = new Float64Array(3 * INITIAL);
+  private readonly nums = new Float64Array(3 * CAPACITY);
 
-  /** Holds one record; `seq` follows the last one held (or starts a batch). */
-  push(seq: number, keyJson: string, value: number, timestamp: number, step: number, lineMax: number): void {
+  /** Holds one record; `seq` follows the last one held (or starts a batch). True once the batch is full: encode it then. */
+  push(seq: number, keyJson: string, value: number, timestamp: number, step: number, lineMax: number): boolean {
     const n = this.count;
     if (n === 0) this.firstSeq = seq;
-    if (3 * n === this.nums.length) this.growNums();
     const at = 3 * n;
     this.nums[at] = value;
     this.nums[at + 1] = timestamp;
@@ -33,6 +32,7 @@ export class RawMetrics {
     this.keys[n] = keyJson;
     this.count = n + 1;
     this.maxBytes += lineMax;
+    return n + 1 === CAPACITY;
   }
 
   /** Encodes every record held into `queue`, in order, and empties the batch. */
@@ -47,13 +47,5 @@ export class RawMetrics {
     for (let i = 0; i < n; i++, seq++) queue.metric(seq, keys[i] as string, nums[3 * i] as number, nums[3 * i + 1] as number, nums[3 * i + 2] as number);
     this.count = 0;
     this.maxBytes = 0;
-    if (keys.length > 64 * INITIAL) this.keys = []; // one huge turn: memory does not stay high
-    if (nums.length > 3 * INITIAL * 64) this.nums = new Float64Array(3 * INITIAL);
-  }
-
-  private growNums(): void {
-    const next = new Float64Array(this.nums.length * 2);
-    next.set(this.nums);
-    this.nums = next;
   }
 }

@@ -402,11 +402,15 @@ describe("appendMetric", () => {
     ]);
   });
 
-  it("writes metric records held until the commit in sequence order among text records of the same turn", async () => {
+  it("writes metric records held until the commit in sequence order among text records of the same turn, past a full batch", async () => {
+    const writes = vi.spyOn(fs, "writeSync");
+    syncBuiltinESMExports();
     const { writer } = await JournalWriter.open(tmp, INTERVAL);
+    const baseline = writes.mock.calls.length;
     const expected: JournalRecord[] = [];
-    for (let i = 0; i < 300; i++) {
-      if (i % 7 === 3) {
+    const total = 10_000; // more than one batch of held records (4,096)
+    for (let i = 0; i < total; i++) {
+      if (i % 997 === 3 || i === 5) {
         const s = writer.nextSeq();
         const t = tag(s, `t${i}`, String(i), TS);
         writer.append(t.json, s);
@@ -417,10 +421,11 @@ describe("appendMetric", () => {
         expected.push(metric(s, `m${i % 4}`, v, TS + (i >> 3), i >> 2).expected);
       }
     }
-    expect(writer.pendingCount).toBe(300);
+    expect(writer.pendingCount).toBe(total);
     expect(writer.writtenSeq).toBe(0);
     await turn();
-    expect(writer.writtenSeq).toBe(300);
+    expect(writes.mock.calls.length - baseline).toBe(1);
+    expect(writer.writtenSeq).toBe(total);
     expect(writer.pendingCount).toBe(0);
     await writer.close();
     const read = await readJournal(tmp);
