@@ -6,10 +6,16 @@
  */
 import type { LineBuffer } from "./line-buffer.js";
 
-/** Records held at most: a long synchronous turn is encoded batch by batch, so memory stays as low as with lines encoded one by one. */
-const CAPACITY = 4096;
+/** Room for records at first; it doubles as a turn needs it, up to {@link CAPACITY}. */
+const INITIAL = 256;
+/**
+ * Records held at most (2 MB): a longer synchronous turn is encoded batch by batch, so its
+ * memory stays near that of lines encoded one by one. Large enough that the call that fills a
+ * batch and encodes it (a few ms) is rare: only turns of more than 65,536 records meet one.
+ */
+const CAPACITY = 65_536;
 
-/** A fixed-size batch of raw metric records. */
+/** A batch of raw metric records, bounded. */
 export class RawMetrics {
   /** Records held. */
   count = 0;
@@ -17,15 +23,16 @@ export class RawMetrics {
   private firstSeq = 0;
   /** Bytes their lines may take at most (`metricLineMax` summed). */
   private maxBytes = 0;
-  private readonly keys: string[] = new Array<string>(CAPACITY).fill("");
+  private readonly keys: string[] = [];
   /** value, timestamp, step of each record. */
-  private readonly nums = new Float64Array(3 * CAPACITY);
+  private nums = new Float64Array(3 * INITIAL);
 
   /** Holds one record; `seq` follows the last one held (or starts a batch). True once the batch is full: encode it then. */
   push(seq: number, keyJson: string, value: number, timestamp: number, step: number, lineMax: number): boolean {
     const n = this.count;
     if (n === 0) this.firstSeq = seq;
     const at = 3 * n;
+    if (at === this.nums.length) this.grow();
     this.nums[at] = value;
     this.nums[at + 1] = timestamp;
     this.nums[at + 2] = step;
@@ -47,5 +54,11 @@ export class RawMetrics {
     for (let i = 0; i < n; i++, seq++) queue.metric(seq, keys[i] as string, nums[3 * i] as number, nums[3 * i + 1] as number, nums[3 * i + 2] as number);
     this.count = 0;
     this.maxBytes = 0;
+  }
+
+  private grow(): void {
+    const next = new Float64Array(this.nums.length * 2);
+    next.set(this.nums);
+    this.nums = next;
   }
 }

@@ -408,9 +408,9 @@ describe("appendMetric", () => {
     const { writer } = await JournalWriter.open(tmp, INTERVAL);
     const baseline = writes.mock.calls.length;
     const expected: JournalRecord[] = [];
-    const total = 10_000; // more than one batch of held records (4,096)
+    const total = 70_000; // more than one batch of held records (65,536)
     for (let i = 0; i < total; i++) {
-      if (i % 997 === 3 || i === 5) {
+      if (i % 9973 === 3 || i === 5) {
         const s = writer.nextSeq();
         const t = tag(s, `t${i}`, String(i), TS);
         writer.append(t.json, s);
