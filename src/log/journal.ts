@@ -138,8 +138,8 @@ export class JournalWriter {
       this.handedSeq = seq;
       if (this.raw.push(seq, keyJson, value, timestamp, step, metricLineMax(keyJson))) this.raw.encodeInto(this.queue);
     } else {
-      // Writes fail: the backlog is bounded, so the record is encoded (and the bound checked) now.
-      this.raw.encodeInto(this.queue);
+      // Writes fail (the commit that failed encoded every record held, so none is): the backlog
+      // is bounded, so this record is encoded, and the bound checked, now.
       this.reserve(metricLineMax(keyJson), seq);
       this.handedSeq = seq;
       this.queue.metric(seq, keyJson, value, timestamp, step);

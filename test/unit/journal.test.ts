@@ -410,7 +410,8 @@ describe("appendMetric", () => {
     const expected: JournalRecord[] = [];
     const total = 70_000; // more than one batch of held records (65,536)
     for (let i = 0; i < total; i++) {
-      if (i % 9973 === 3 || i === 5) {
+      // Two tags, with 69,991 metrics in a row between them: a batch fills mid-turn.
+      if (i === 5 || i === total - 3) {
         const s = writer.nextSeq();
         const t = tag(s, `t${i}`, String(i), TS);
         writer.append(t.json, s);
