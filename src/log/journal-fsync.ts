@@ -25,12 +25,26 @@ export class JournalFsync {
   /** Files and folders to fsync with the journal's next fsync. */
   private also: string[] = [];
   private syncing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly source: FsyncSource,
     lastSeq: number,
   ) {
     this.syncedSeq = lastSeq;
+  }
+
+  /** Fsyncs every `ms` while there is something to fsync (`"interval"`), reporting failures to `onError`. */
+  every(ms: number, onError: ((error: SpoolError) => void) | undefined): void {
+    this.timer = setInterval(() => {
+      if (this.due) this.sync().catch((err: unknown) => onError?.(err as SpoolError));
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Stops the timer of {@link every} (the writer closed). */
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
   }
 
   /** Whether an fsync has something to do. */

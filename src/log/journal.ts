@@ -1,21 +1,21 @@
 /**
- * The journal writer of one run. Logging calls hand it records (no I/O), which it encodes and
- * checksums into its commit buffer at once (line-buffer.ts); it appends everything queued in
- * one event-loop turn with a single write (group commit), fsyncs per the durability setting
- * and rotates segments.
+ * The journal writer of one run. Logging calls hand it records (no I/O): metric records as
+ * their fields (raw-metrics.ts), others as JSON text. At the end of the event-loop turn (group
+ * commit) it encodes and checksums them into one buffer (line-buffer.ts), appends that with a
+ * single write to the current segment (segment-file.ts), fsyncs per the durability setting
+ * (journal-fsync.ts) and rotates segments.
  *
- * A failed write (a full disk above all) never loses a record: the partial write is cut, the
- * records stay queued in memory (up to `maxPendingBytes`), the failure is reported once per
- * outage, and the write is retried with backoff until it succeeds.
+ * A failed write (a full disk above all) never loses a record: the records stay queued in
+ * memory (up to `maxPendingBytes`) and the write is retried with backoff (write-outage.ts).
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
-import { type SpoolError, StorageFullError } from "../errors.js";
+import type { SpoolError } from "../errors.js";
 import { JournalFsync } from "./journal-fsync.js";
 import { storageError } from "./fs-errors.js";
 import { LineBuffer, metricLineMax, textLineMax } from "./line-buffer.js";
 import { RawMetrics } from "./raw-metrics.js";
 import { recoverJournal, type RecoveryReport } from "./recover.js";
+import { SegmentFile } from "./segment-file.js";
 import { listSegmentsSync, segmentName } from "./segments.js";
 import { WriteOutage } from "./write-outage.js";
 import type { JournalWriterOptions } from "./journal-options.js";
@@ -49,10 +49,8 @@ export class JournalWriter {
   private pendingLastSeq = 0;
   private readonly fsyncs: JournalFsync;
   private scheduled = false;
-  /** @internal The current segment's file descriptor. */
-  fd: number;
-  private segmentSize: number;
-  private timer: NodeJS.Timeout | undefined;
+  /** The segment being appended to. */
+  private readonly file: SegmentFile;
   /** @internal */
   closed = false;
   /** A close() failed on a full disk: close once the backlog is written. */
@@ -67,10 +65,9 @@ export class JournalWriter {
     }
   };
 
-  private constructor(dir: string, fd: number, size: number, lastSeq: number, opts: JournalWriterOptions) {
+  private constructor(dir: string, file: SegmentFile, lastSeq: number, opts: JournalWriterOptions) {
     this.dir = dir;
-    this.fd = fd;
-    this.segmentSize = size;
+    this.file = file;
     this.handedSeq = lastSeq;
     this.writtenSeq = lastSeq;
     this.fsyncs = new JournalFsync(this, lastSeq);
@@ -85,12 +82,7 @@ export class JournalWriter {
       },
       lastAttempt: () => this.lastAttemptAtExit(),
     });
-    if (opts.durability === "interval") {
-      this.timer = setInterval(() => {
-        if (this.fsyncs.due) this.sync().catch((err: unknown) => this.opts.onError?.(err as SpoolError));
-      }, opts.fsyncIntervalMs);
-      this.timer.unref();
-    }
+    if (opts.durability === "interval") this.fsyncs.every(opts.fsyncIntervalMs, opts.onError);
   }
 
   /** Opens (creating if needed) a journal for appending, after recovering a torn tail. */
@@ -102,11 +94,13 @@ export class JournalWriter {
     const segments = listSegmentsSync(dir);
     const recovery = segments.length === 0 ? { truncatedBytes: 0, corrupt: [], lastSeq: 0 } : await recoverJournal(dir, segments);
     const last = segments[segments.length - 1];
-    const name = last?.name ?? segmentName(recovery.lastSeq + 1);
-    const file = path.join(dir, name);
-    const fd = fs.openSync(file, "a");
-    const size = fs.fstatSync(fd).size;
-    return { writer: new JournalWriter(dir, fd, size, recovery.lastSeq, opts), recovery };
+    const file = SegmentFile.open(dir, last?.name ?? segmentName(recovery.lastSeq + 1));
+    return { writer: new JournalWriter(dir, file, recovery.lastSeq, opts), recovery };
+  }
+
+  /** @internal The current segment's file descriptor (what the fsyncs sync). */
+  get fd(): number {
+    return this.file.fd;
   }
 
   /** Last sequence number handed out. */
@@ -199,13 +193,9 @@ export class JournalWriter {
   }
 
   private growFor(need: number, seq: number): void {
-    const outage = this.outage.error;
-    if (outage !== undefined && need > (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING)) {
+    if (this.outage.error !== undefined && need > (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING)) {
       if (this.handedSeq === seq) this.handedSeq = seq - 1; // the record was not taken: no gap in the sequence
-      throw new StorageFullError(
-        `the run log cannot be written (${outage.message}) and ${this.queue.lines} record(s) (${this.queue.len} bytes) already wait in memory, the most it keeps: this record was not logged`,
-        { path: this.dir },
-      );
+      throw this.outage.backlogFull(this.queue.lines, this.queue.len);
     }
     this.queue.grow(need);
   }
@@ -219,26 +209,17 @@ export class JournalWriter {
     this.raw.encodeInto(this.queue);
     const queue = this.queue;
     if (queue.lines === 0 || this.closed) return;
-    const length = queue.len;
     try {
-      let off = 0;
-      while (off < length) off += fs.writeSync(this.fd, queue.buf, off, length - off);
+      this.file.append(queue.buf, queue.len); // a partial write is cut back
     } catch (err) {
-      // Cut a partial write so a retry cannot leave half a line in the middle of the file.
-      try {
-        fs.ftruncateSync(this.fd, this.segmentSize);
-      } catch {
-        // The tail is then a torn line, which recovery cuts.
-      }
       this.scheduled = true; // appends wait for the retry instead of failing once per turn
       throw this.outage.failed(err, queue.lines);
     }
     if (this.outage.error !== undefined) this.outage.recovered();
     queue.clear(KEEP_BUFFER_MAX);
     this.writtenSeq = this.pendingLastSeq;
-    this.segmentSize += length;
     if (this.opts.durability === "always") this.syncSync();
-    if (this.segmentSize >= this.segmentBytes) this.rotate();
+    if (this.file.size >= this.segmentBytes) this.rotate();
     this.opts.onCommit?.();
     if (queue.lines === 0) this.settleDrain();
   }
@@ -263,26 +244,15 @@ export class JournalWriter {
       this.commitSync();
       this.syncSync();
     } catch {
-      process.stderr.write(
-        `mltrail: ${this.queue.lines} record(s) (sequence ${this.writtenSeq + 1}–${this.pendingLastSeq}) could not be written to the run log at ${this.dir}: ${this.outage.error?.message ?? "write failed"}\n`,
-      );
+      this.outage.reportUnwritten(this.queue.lines, this.writtenSeq + 1, this.pendingLastSeq);
     }
   }
 
   private rotate(): void {
-    // The next segment is opened before the current one is closed: when that fails (a full
-    // disk), writing goes on in the current segment and rotation is tried after the next commit.
-    let next: number;
-    try {
-      next = fs.openSync(path.join(this.dir, segmentName(this.writtenSeq + 1)), "a");
-    } catch {
-      return;
-    }
-    fs.fsyncSync(this.fd);
-    fs.closeSync(this.fd);
-    this.fsyncs.syncedSeq = this.writtenSeq;
-    this.fd = next;
-    this.segmentSize = 0;
+    // When the next segment cannot be opened (a full disk), writing goes on in the current
+    // one and rotation is tried after the next commit.
+    if (!this.file.rotate(this.writtenSeq + 1)) return;
+    this.fsyncs.syncedSeq = this.writtenSeq; // the old segment was fsynced before its close
     this.alsoSync([this.dir]); // the new segment's name reaches the disk with its first fsync
     this.opts.onRotate?.();
   }
@@ -329,9 +299,9 @@ export class JournalWriter {
     } finally {
       if (this.queue.lines === 0 || !this.outage.retrying) {
         this.closed = true;
-        if (this.timer !== undefined) clearInterval(this.timer);
+        this.fsyncs.stop();
         this.outage.stop();
-        fs.closeSync(this.fd);
+        this.file.close();
       }
     }
   }

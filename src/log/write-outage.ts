@@ -56,6 +56,21 @@ export class WriteOutage {
     return this.error;
   }
 
+  /** The error a record gets when the backlog held during the outage (`lines`, `bytes`) is at its bound. */
+  backlogFull(lines: number, bytes: number): StorageFullError {
+    return new StorageFullError(
+      `the run log cannot be written (${this.error?.message ?? "write failed"}) and ${lines} record(s) (${bytes} bytes) already wait in memory, the most it keeps: this record was not logged`,
+      { path: this.host.dir },
+    );
+  }
+
+  /** Says on stderr which records the last try at exit could not write. */
+  reportUnwritten(lines: number, firstSeq: number, lastSeq: number): void {
+    process.stderr.write(
+      `mltrail: ${lines} record(s) (sequence ${firstSeq}–${lastSeq}) could not be written to the run log at ${this.host.dir}: ${this.error?.message ?? "write failed"}\n`,
+    );
+  }
+
   /** A write succeeded: the outage is over. */
   recovered(): void {
     this.error = undefined;
