@@ -5,7 +5,8 @@
 // Then, interleaved: blocks of --block steps (default 50) alternate A and B within one loop and
 // one run, 2 x --blocks blocks (default 40); overhead = sum(B blocks)/sum(A blocks) - 1. Load
 // that drifts over seconds then weighs on A and B alike: on a busy machine this is the figure
-// to read. The load average (`os.loadavg()`) is printed with the figures.
+// to read; a bootstrap over the (A, B) block pairs gives its 90% interval, how far block noise
+// alone moves it. The load average (`os.loadavg()`) is printed with the figures.
 // Last, the floor of any writer on the loop's thread: the same interleaving of A with W, a loop
 // that appends the bytes one step adds to the run log (measured from that run's journal) with
 // one fs.writeSync per step and logs nothing.
@@ -128,6 +129,33 @@ async function writeFloor(iterations, file, bytes) {
   return { a, w };
 }
 
+/**
+ * 90 % interval of sum(b)/sum(a) - 1 (in %) by a bootstrap over the block pairs (a[i], b[i]),
+ * which ran next to each other: how far the interleaved figure can move from block noise alone.
+ * Seeded, so the same blocks give the same interval.
+ */
+function bootstrapInterval(a, b, rounds = 2000) {
+  let seed = 12345;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const n = Math.min(a.length, b.length);
+  const ratios = [];
+  for (let r = 0; r < rounds; r++) {
+    let sa = 0;
+    let sb = 0;
+    for (let i = 0; i < n; i++) {
+      const k = Math.floor(rand() * n);
+      sa += a[k];
+      sb += b[k];
+    }
+    ratios.push((sb / sa - 1) * 100);
+  }
+  ratios.sort((x, y) => x - y);
+  return [ratios[Math.floor(0.05 * rounds)], ratios[Math.floor(0.95 * rounds) - 1]];
+}
+
 /** Total size of the files under `dir` whose path has a `journal` folder of run `runId`. */
 function journalBytes(dir, runId) {
   let total = 0;
@@ -222,6 +250,8 @@ try {
   const sum = (xs) => xs.reduce((x, y) => x + y, 0);
   const mixedOverhead = (sum(mixed.b) / sum(mixed.a) - 1) * 100;
   const floorOverhead = (sum(floor.w) / sum(floor.a) - 1) * 100;
+  const mixedInterval = bootstrapInterval(mixed.a, mixed.b);
+  const floorInterval = bootstrapInterval(floor.a, floor.w);
 
   const aMed = median(a.map((x) => x.ms));
   const bMed = median(b.map((x) => x.ms));
@@ -276,10 +306,10 @@ try {
   const perStepUs = (inCallMed / STEPS) * 1000;
   console.log(`logMetrics call: ${fmt(perStepUs, 2)} µs per step (10 metrics) = ${fmt((inCallMed / aMed) * 100, 3)}% of the loop`);
   console.log(
-    `interleaved (${BLOCKS} A and ${BLOCKS} B blocks of ${BLOCK} steps, one run): A ${fmt(sum(mixed.a), 1)} ms, B ${fmt(sum(mixed.b), 1)} ms -> overhead ${fmt(mixedOverhead)}% (median block A ${fmt(median(mixed.a), 2)}, B ${fmt(median(mixed.b), 2)} ms)`,
+    `interleaved (${BLOCKS} A and ${BLOCKS} B blocks of ${BLOCK} steps, one run): A ${fmt(sum(mixed.a), 1)} ms, B ${fmt(sum(mixed.b), 1)} ms -> overhead ${fmt(mixedOverhead)}% (90% interval ${fmt(mixedInterval[0])} to ${fmt(mixedInterval[1])}%; median block A ${fmt(median(mixed.a), 2)}, B ${fmt(median(mixed.b), 2)} ms)`,
   );
   console.log(
-    `write floor (interleaved as above, no logging; one writeSync of the ${fmtInt(bytesPerStep)} bytes a step adds to the run log): overhead ${fmt(floorOverhead)}%; mltrail / floor ${fmt(mixedOverhead / floorOverhead, 2)}`,
+    `write floor (interleaved as above, no logging; one writeSync of the ${fmtInt(bytesPerStep)} bytes a step adds to the run log): overhead ${fmt(floorOverhead)}% (90% interval ${fmt(floorInterval[0])} to ${fmt(floorInterval[1])}%); mltrail / floor ${fmt(mixedOverhead / floorOverhead, 2)}`,
   );
   console.log(
     `logging CPU per step, no work (${fmtInt(bareSteps)} steps, median of ${REPS}): ${fmt(cpuPerStepUs, 1)} µs = ${fmt((cpuPerStepUs / 1000 / cal.workMs) * 100)}% of ${fmt(cal.workMs, 2)} ms of work`,
@@ -304,8 +334,8 @@ try {
     outsideWorkOverheadPercent: outsideOverhead,
     loggingUsPerStep: ((bOut - aOut) / STEPS) * 1000,
     logMetricsCallUsPerStep: perStepUs,
-    interleaved: { blocks: BLOCKS, block: BLOCK, aMs: mixed.a, bMs: mixed.b, overheadPercent: mixedOverhead },
-    writeFloor: { bytesPerStep, aMs: floor.a, wMs: floor.w, overheadPercent: floorOverhead },
+    interleaved: { blocks: BLOCKS, block: BLOCK, aMs: mixed.a, bMs: mixed.b, overheadPercent: mixedOverhead, interval90Percent: mixedInterval },
+    writeFloor: { bytesPerStep, aMs: floor.a, wMs: floor.w, overheadPercent: floorOverhead, interval90Percent: floorInterval },
     loggingCpuUsPerStep: cpuPerStepUs,
     loggingCpuPercentOfWork: (cpuPerStepUs / 1000 / cal.workMs) * 100,
     loadAverage: { start: load0, end: load1 },
