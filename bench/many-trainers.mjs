@@ -12,12 +12,15 @@
 //       flight for one run, on SQLite and on PostgreSQL; R alternations, ratio of the medians
 // Processes: test/fixtures/trainers/trainer.mjs (values a pure function of process, run, step, key).
 //
-// Usage: node bench/many-trainers.mjs [--quick] [--procs 16] [--overload 64] [--steps N] [--keys K] [--rounds R] [--part sqlite|postgres|overload] [--sqlite-pool N]
+// Usage: node bench/many-trainers.mjs [--quick] [--procs 16] [--overload 64] [--steps N] [--keys K] [--rounds R] [--part sqlite|postgres|overload] [--sqlite-pool N] [--trainer-nice N]
+//   --trainer-nice N: trainer processes (both kinds) run at niceness N (os.setPriority), so the
+//   server and its database get the CPU first: on a 2-core machine, the nearest to a server
+//   with cores of its own, where the clients' CPU takes nothing from it
 //   --sqlite-pool N: MLflow's SQLite server with a database pool of N connections (pool size N/2,
 //   overflow N/2) instead of its default 15; README "Sharing a server" advises 2 per request it may hold
 import { spawn, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, setPriority } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { BENCH_DIR, fmt, fmtInt, loadMltrail, median, parseArgs, printTable, tempDir, writeResult } from "./common.mjs";
@@ -35,6 +38,11 @@ const ROUNDS = Math.max(1, Number(args.rounds ?? (QUICK ? 1 : 3)));
 const SQLITE_POOL = args["sqlite-pool"] === undefined ? undefined : Number(args["sqlite-pool"]);
 if (SQLITE_POOL !== undefined && !(Number.isInteger(SQLITE_POOL) && SQLITE_POOL >= 2)) {
   process.stderr.write(`--sqlite-pool must be a whole number of connections, at least 2 (got ${args["sqlite-pool"]})\n`);
+  process.exit(2);
+}
+const TRAINER_NICE = args["trainer-nice"] === undefined ? undefined : Number(args["trainer-nice"]);
+if (TRAINER_NICE !== undefined && !(Number.isInteger(TRAINER_NICE) && TRAINER_NICE >= 0 && TRAINER_NICE <= 19)) {
+  process.stderr.write(`--trainer-nice must be a whole number from 0 to 19 (got ${args["trainer-nice"]})\n`);
   process.exit(2);
 }
 const SINGLE_STEPS = Number(args["single-steps"] ?? (QUICK ? 5_000 : 25_000)); // × KEYS metrics, one run
@@ -88,6 +96,7 @@ async function wave(mode, url, experiment, procs, runs, steps, inflight = 1) {
       String(inflight),
     ];
     const child = spawn(process.execPath, argv, { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, TRAINER_BARRIER: "1" } });
+    if (TRAINER_NICE !== undefined && child.pid !== undefined) setPriority(child.pid, TRAINER_NICE);
     let out = "";
     let ready = false;
     const report = new Promise((resolve, reject) => {
@@ -219,7 +228,16 @@ async function single(label, url) {
 /** `--part sqlite|postgres|overload`: only that part (SQLite, PostgreSQL with 16 and one run, or 64 on PostgreSQL); printed as JSON. */
 const all = args.part === undefined;
 const part = (name) => all || args.part === name;
-const results = { procs: PROCS, overload: OVERLOAD, runs: RUNS, steps: STEPS, keys: KEYS, singleSteps: SINGLE_STEPS, sqlitePool: SQLITE_POOL ?? "default" };
+const results = {
+  procs: PROCS,
+  overload: OVERLOAD,
+  runs: RUNS,
+  steps: STEPS,
+  keys: KEYS,
+  singleSteps: SINGLE_STEPS,
+  sqlitePool: SQLITE_POOL ?? "default",
+  trainerNice: TRAINER_NICE ?? 0,
+};
 try {
   // SQLite, one worker: the laptop setup.
   if (part("sqlite")) {
