@@ -137,8 +137,11 @@ async function writeFloor(iterations, file, bytes) {
 function bootstrapInterval(a, b, rounds = 2000) {
   let seed = 12345;
   const rand = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
+    // mulberry32: 32-bit integer steps (Math.imul), so no precision is lost as with a float LCG
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const n = Math.min(a.length, b.length);
   const ratios = [];
