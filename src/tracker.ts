@@ -218,8 +218,11 @@ export class Tracker extends TrackerQueries implements AsyncDisposable {
   /**
    * Ends runs still open (FINISHED), flushes, waits for replication up to `timeoutMs`, and
    * releases everything; what the server has not acknowledged stays in the log for the next
-   * tracker or `mltrail sync`. The process can then exit on its own. Resolves with what is
-   * still pending; never throws for transport problems. Idempotent.
+   * tracker or `mltrail sync`. It also waits, within what is left of `timeoutMs`, for the
+   * point files of long runs that a worker thread builds after a run's end; one still running
+   * then is stopped (readers build what is missing). Once it resolves nothing of mltrail
+   * writes into the store, and the process can exit on its own. Resolves with what is still
+   * pending; never throws for transport problems. Idempotent.
    * @example `const { pending } = await tracker.close({ timeoutMs: 5000 })`
    */
   async close(options: FlushOptions = {}): Promise<FlushResult> {

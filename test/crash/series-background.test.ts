@@ -58,3 +58,14 @@ it("the writer builds a long run's point files after its end; a concurrent reade
   expect(acc.map((p) => p.value)).toEqual(Array.from({ length: 10 }, (_, i) => (59_990 + i) % 7));
   await reader.close();
 }, 300_000);
+
+it("tracker.close() resolves only once the run's point files are built: nothing writes into the store after it", async () => {
+  const steps = 60_000; // ~8 MB of journal: a long journal, so its end starts a build
+  const child = new Child(process.execPath, [path.join(fixturesDir, "long-logger.mjs"), store.root, String(steps), "close"], {});
+  await child.waitFor(/^(not )?covered$/, 150_000);
+  expect(child.lines).toContain("covered");
+  expect((await child.exit(60_000)).code).toBe(0);
+  // The store is quiet: removing it cannot race a worker still writing point files.
+  fs.rmSync(store.root, { recursive: true });
+  expect(fs.existsSync(store.root)).toBe(false);
+}, 300_000);

@@ -4,8 +4,10 @@
  * {@link buildSeriesSoon}, which runs the build (series-worker.ts) in a worker thread, never
  * on the thread that logs. One build per run at a time (a call meanwhile runs one more after
  * it); the worker does not keep the process alive and is stopped at exit (crash-safe: see
- * series-index.ts). Without the built worker file (running from the TypeScript sources) it
- * does nothing and readers build the files as before.
+ * series-index.ts). `tracker.close()` waits for the builds of its store
+ * ({@link seriesBuildsSettled}), so nothing of mltrail writes into a store once it is closed.
+ * Without the built worker file (running from the TypeScript sources) it does nothing and
+ * readers build the files as before.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -16,7 +18,13 @@ import { SERIES_SUPPORTED } from "./series-index.js";
 
 /** File name of the built worker, next to the bundle (or one folder up, for dist/cli). */
 const WORKER_FILE = "series-worker.js";
-const running = new Map<string, { again: boolean }>();
+/** A run's build: its worker, whether to run one more after it, and its end (the worker's exit). */
+interface Build {
+  again: boolean;
+  readonly worker: Worker;
+  readonly ended: Promise<void>;
+}
+const running = new Map<string, Build>();
 let located: string | null | undefined;
 
 /** The built worker script, or null when there is none (sources, or a bundle without it). */
@@ -30,21 +38,58 @@ function workerScript(): string | null {
 }
 
 function start(script: string, runDir: string, journal: string): void {
-  const state = { again: false };
-  running.set(runDir, state);
   let worker: Worker;
   try {
     worker = new Worker(script, { workerData: { dir: seriesDir(runDir), journal }, stdout: true, stderr: true });
   } catch {
-    running.delete(runDir);
     return;
   }
   worker.unref();
   worker.on("error", () => undefined);
-  worker.on("exit", () => {
+  const state: Build = { again: false, worker, ended: new Promise((resolve) => worker.once("exit", () => resolve())) };
+  running.set(runDir, state);
+  worker.once("exit", () => {
     running.delete(runDir);
     if (state.again) start(script, runDir, journal);
   });
+}
+
+/** The builds running for runs under `root`. */
+function buildsUnder(root: string): Build[] {
+  const builds: Build[] = [];
+  for (const [runDir, build] of running) {
+    const rel = path.relative(root, runDir);
+    if (rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel)) builds.push(build);
+  }
+  return builds;
+}
+
+/**
+ * Resolves once no point-file build runs for a run under the store `root` (those started
+ * meanwhile included). After `timeoutMs` the builds still running are stopped instead, which
+ * is as safe as an exit during a build: readers build what is missing.
+ * @example `await seriesBuildsSettled(store.layout.root, 30_000)`
+ */
+export async function seriesBuildsSettled(root: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let builds = buildsUnder(root); builds.length > 0; builds = buildsUnder(root)) {
+    const left = deadline - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      Promise.all(builds.map((b) => b.ended)).then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), Math.max(0, left));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (late) {
+      for (const build of buildsUnder(root)) {
+        build.again = false;
+        await build.worker.terminate();
+      }
+      return;
+    }
+  }
 }
 
 /**
