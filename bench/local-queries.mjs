@@ -14,26 +14,15 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { BENCH_DIR, RESULTS_DIR, fmt, loadMltrail, median, parseArgs, printTable, writeResult } from "./common.mjs";
+import { BENCH_DIR, RESULTS_DIR, fmt, loadMltrail, median, parseArgs, printTable, seededRandom, writeResult } from "./common.mjs";
 
 const args = parseArgs();
 const PY = path.join(BENCH_DIR, "..", ".cache", "mlflow-venv", "bin", "python");
 const PY_SCRIPT = path.join(BENCH_DIR, "python", "sqlite_queries.py");
 const SELF = new URL(import.meta.url).pathname;
 
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function spec(n) {
-  const r = prng(7);
+  const r = seededRandom(7);
   const runs = [];
   for (let i = 0; i < n; i++) {
     const acc = [0, 1, 2, 3, 4].map((s) => Math.min(1, 0.5 + s * 0.1 + r() * 0.2));

@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as v8 from "node:v8";
-import { fmt, fmtInt, loadMltrail, median, parseArgs, printTable, tempDir, trackerOptions, turn, writeResult } from "./common.mjs";
+import { fmt, fmtInt, loadMltrail, median, parseArgs, printTable, seededRandom, tempDir, trackerOptions, turn, writeResult } from "./common.mjs";
 
 const args = parseArgs();
 const QUICK = args.quick;
@@ -135,14 +135,7 @@ async function writeFloor(iterations, file, bytes) {
  * Seeded, so the same blocks give the same interval.
  */
 function bootstrapInterval(a, b, rounds = 2000) {
-  let seed = 12345;
-  const rand = () => {
-    // mulberry32: 32-bit integer steps (Math.imul), so no precision is lost as with a float LCG
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = seededRandom(12345);
   const n = Math.min(a.length, b.length);
   const ratios = [];
   for (let r = 0; r < rounds; r++) {

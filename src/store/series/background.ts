@@ -71,24 +71,21 @@ function buildsUnder(root: string): Build[] {
  * @example `await seriesBuildsSettled(store.layout.root, 30_000)`
  */
 export async function seriesBuildsSettled(root: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let builds = buildsUnder(root); builds.length > 0; builds = buildsUnder(root)) {
-    const left = deadline - Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([
-      Promise.all(builds.map((b) => b.ended)).then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), Math.max(0, left));
-      }),
-    ]);
-    clearTimeout(timer);
-    if (late) {
-      for (const build of buildsUnder(root)) {
-        build.again = false;
-        await build.worker.terminate();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<true>((resolve) => {
+    timer = setTimeout(() => resolve(true), Math.max(0, timeoutMs));
+  });
+  try {
+    for (let builds = buildsUnder(root); builds.length > 0; builds = buildsUnder(root)) {
+      if (await Promise.race([Promise.all(builds.map((b) => b.ended)).then(() => false), late])) {
+        const stopping = buildsUnder(root);
+        for (const build of stopping) build.again = false;
+        await Promise.all(stopping.map((b) => b.worker.terminate()));
+        return;
       }
-      return;
     }
+  } finally {
+    clearTimeout(timer);
   }
 }
 
