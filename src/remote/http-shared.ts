@@ -11,7 +11,8 @@ import { apiErrorFromResponse } from "./errors.js";
 import type { HttpAuth, HttpOptions, QueryValue } from "./http-types.js";
 import { hideUrlCredentials, uriCredentials } from "../internal/redact.js";
 
-const SENSITIVE_HEADER = /authorization|cookie|token|secret|api[-_]?key|password/i;
+/** Names of headers that carry a secret: redacted from errors, and not sent on after a redirect to another origin. */
+export const SENSITIVE_HEADER = /authorization|cookie|token|secret|api[-_]?key|password/i;
 
 /**
  * Encodes query parameters the way MLflow's server reads them: repeated keys for arrays

@@ -1,10 +1,12 @@
 /**
- * The Node transport to an MLflow-compatible server: one axios instance per tracker, with
- * keep-alive agents, TLS settings, streamed artifact transfers, auth headers, MLflow-style
- * query encoding and errors from one factory. No error thrown from here carries a credential
- * (token, password, `Authorization`, URL userinfo): raw axios errors are never attached, and
- * messages pass through a redactor. The types and the node-free part live in `http-types.ts`
- * and `http-shared.ts` (the browser's `fetch` transport shares them).
+ * The Node transport to an MLflow-compatible server, one per tracker: keep-alive agents, TLS
+ * settings, auth headers, MLflow-style query encoding and errors from one factory. JSON
+ * requests go straight over `node:http`/`node:https` (node-json.ts) — or through axios when the
+ * environment names a proxy, which axios honours — and streamed artifact transfers through
+ * axios, loaded on first use. No error thrown from here carries a credential (token, password,
+ * `Authorization`, URL userinfo): raw errors are never attached, and messages pass through a
+ * redactor. The types and the node-free part live in `http-types.ts` and `http-shared.ts` (the
+ * browser's `fetch` transport shares them).
  *
  * @packageDocumentation
  */
@@ -16,6 +18,7 @@ import type { AxiosInstance, AxiosResponse } from "axios";
 import { ValidationError } from "../errors.js";
 import { connectionErrorFrom } from "./errors.js";
 import { encodeQuery, parseBody, transportCore } from "./http-shared.js";
+import { sendJson } from "./node-json.js";
 import type { HttpAuth, HttpClient, HttpMethod, HttpOptions, QueryValue, RequestOptions } from "./http-types.js";
 import { envBool } from "../internal/env.js";
 import { defined } from "../internal/defined.js";
@@ -70,6 +73,18 @@ export interface StreamingHttpClient extends HttpClient {
 }
 
 /**
+ * True when the environment names a proxy for `protocol` (`http:`/`https:`): `<proto>_proxy`,
+ * `all_proxy` or npm's `npm_config_<proto>_proxy`/`npm_config_proxy`, either case. JSON requests
+ * then go through axios, which sends them through that proxy and applies `NO_PROXY`; without
+ * one they go straight over `node:http` (node-json.ts), which costs a trainer less CPU.
+ */
+function proxied(protocol: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const proto = protocol.replace(/:$/, "");
+  const names = [`${proto}_proxy`, "all_proxy", `npm_config_${proto}_proxy`, "npm_config_proxy"];
+  return names.some((name) => (env[name] ?? env[name.toUpperCase()] ?? "") !== "");
+}
+
+/**
  * Creates the transport for one tracker. Header precedence, lowest first: `User-Agent` /
  * `Accept`, `Authorization` (Basic when `username` and `password` are both set, else Bearer
  * `token`), `X-MLFLOW-WORKSPACE`, `headers`, then the `headerProvider`'s result per request.
@@ -91,6 +106,8 @@ export function createHttpClient(options: HttpOptions): StreamingHttpClient {
   }
   const { staticHeaders, prepare, failure } = core;
 
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const viaProxy = proxied(new URL(core.baseUrl).protocol);
   const maxSockets = options.maxSockets ?? 10;
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets });
   const httpsAgent = new https.Agent({
@@ -99,15 +116,15 @@ export function createHttpClient(options: HttpOptions): StreamingHttpClient {
     rejectUnauthorized: options.insecureTls !== true,
     ...(options.caCert === undefined ? {} : { ca: typeof options.caCert === "string" ? options.caCert : Buffer.from(options.caCert) }),
   });
-  // axios (and its dependencies) load on the first request, not with the SDK: a tracker on the
-  // local store, and `mltrail runs list`, never pay for them.
+  // axios (and its dependencies) load on the first request that needs them (a stream, or any
+  // request through a proxy), not with the SDK.
   let instance: Promise<AxiosInstance> | undefined;
   const axiosInstance = (): Promise<AxiosInstance> =>
     (instance ??= import("axios").then(({ default: axios }) =>
       axios.create({
         baseURL: core.baseUrl,
         allowAbsoluteUrls: false,
-        timeout: options.timeoutMs ?? 30_000,
+        timeout: timeoutMs,
         httpAgent,
         httpsAgent,
         maxRedirects: 5,
@@ -132,22 +149,42 @@ export function createHttpClient(options: HttpOptions): StreamingHttpClient {
       }
     }
     Object.assign(headers, provided);
-    let response: AxiosResponse<unknown>;
+    let status: number;
+    let text: unknown;
+    let retryAfter: unknown;
     try {
-      response = await (await axiosInstance()).request<unknown>({
-        method,
-        url: path,
-        headers,
-        ...defined({ data }),
-        ...defined({ params: opts.query }),
-        ...defined({ timeout: opts.timeoutMs }),
-        ...defined({ signal: opts.signal }),
-      });
+      if (viaProxy) {
+        const response = await (await axiosInstance()).request<unknown>({
+          method,
+          url: path,
+          headers,
+          ...defined({ data }),
+          ...defined({ params: opts.query }),
+          ...defined({ timeout: opts.timeoutMs }),
+          ...defined({ signal: opts.signal }),
+        });
+        ({ status, data: text } = response);
+        retryAfter = response.headers["retry-after"] as unknown;
+      } else {
+        const query = opts.query === undefined ? "" : encodeQuery(opts.query);
+        const url = query === "" ? `${core.baseUrl}${path}` : `${core.baseUrl}${path}${path.includes("?") ? "&" : "?"}${query}`;
+        headers["Accept-Encoding"] ??= "gzip, deflate, br";
+        ({ status, text, retryAfter } = await sendJson({
+          method,
+          url,
+          headers,
+          body: data,
+          timeoutMs: opts.timeoutMs ?? timeoutMs,
+          signal: opts.signal,
+          httpAgent,
+          httpsAgent,
+        }));
+      }
     } catch (error) {
       throw connectionErrorFrom(error, endpoint, redact);
     }
-    if (response.status >= 200 && response.status < 300) return (parseBody(response.data) ?? {}) as T;
-    throw failure(response.status, response.data, endpoint, response.headers["retry-after"] as unknown, redact);
+    if (status >= 200 && status < 300) return (parseBody(text) ?? {}) as T;
+    throw failure(status, text, endpoint, retryAfter, redact);
   }
 
   async function stream(method: HttpMethod, path: string, opts: StreamRequestOptions = {}): Promise<StreamResponse> {
