@@ -129,8 +129,12 @@ export interface ReplicationSink {
   uploadArtifact(runId: string, run: SinkRun, record: ArtifactRecord): Promise<void>;
   /** Records one dataset input; a sink without datasets resolves at once. */
   logDataset(runId: string, run: SinkRun, record: DatasetRecord): Promise<void>;
-  /** Called once before the run's end, after its last artifact (MLflow uploads the artifact manifest here). */
-  finishArtifacts(runId: string, run: SinkRun): Promise<void>;
+  /**
+   * Called once before the run's end, after its last artifact (MLflow uploads the artifact
+   * manifest here). `manifest` is the run's artifacts, path → sha256 and size (last record
+   * wins), when the replicator read every record of the run; otherwise the sink reads the journal.
+   */
+  finishArtifacts(runId: string, run: SinkRun, manifest?: Readonly<Record<string, { sha256: string; size: number }>>): Promise<void>;
   /**
    * Reads the run back for the end-of-run check (status, end time, name, tags, params, metric
    * keys compared with the log; what differs is re-sent). Absent: no check, the end's

@@ -33,6 +33,11 @@ export interface JournalWriterOptions {
    * @default 64 MiB
    */
   readonly maxPendingBytes?: number;
+  /**
+   * Keep what is written in memory for a replicator in this process, which then takes it from
+   * there instead of reading it back (journal-feed.ts). @default false
+   */
+  readonly feed?: boolean;
   /** Called when a {@link JournalWriter.close} that failed on a full disk completed later. */
   readonly onLateClose?: () => void;
 }

@@ -10,6 +10,7 @@
  */
 import * as fs from "node:fs";
 import type { SpoolError } from "../errors.js";
+import { JournalFeed } from "./journal-feed.js";
 import { JournalFsync } from "./journal-fsync.js";
 import { storageError } from "./fs-errors.js";
 import { LineBuffer, metricLineMax, textLineMax } from "./line-buffer.js";
@@ -51,6 +52,8 @@ export class JournalWriter {
   private scheduled = false;
   /** The segment being appended to. */
   private readonly file: SegmentFile;
+  /** What was just written, for this process's replicator (journal-feed.ts). */
+  private readonly feed: JournalFeed;
   /** @internal */
   closed = false;
   /** A close() failed on a full disk: close once the backlog is written. */
@@ -68,6 +71,7 @@ export class JournalWriter {
   private constructor(dir: string, file: SegmentFile, lastSeq: number, opts: JournalWriterOptions) {
     this.dir = dir;
     this.file = file;
+    this.feed = new JournalFeed(dir, file.name, file.size, opts.feed === true, lastSeq === 0 && file.size === 0);
     this.handedSeq = lastSeq;
     this.writtenSeq = lastSeq;
     this.fsyncs = new JournalFsync(this, lastSeq);
@@ -115,9 +119,10 @@ export class JournalWriter {
 
   /** Queues one record's JSON text (built with the `seq` from {@link nextSeq}); it is written at the end of this event-loop turn. */
   append(json: string, seq: number): void {
-    this.raw.encodeInto(this.queue); // lines keep the order of their sequence numbers
+    this.raw.encodeInto(this.queue, this.feed); // lines keep the order of their sequence numbers
     this.reserve(textLineMax(json), seq);
     this.queue.text(json);
+    if (this.feed.wanted) this.feed.text(json);
     this.queued(seq);
   }
 
@@ -130,13 +135,14 @@ export class JournalWriter {
     const seq = this.handedSeq + 1;
     if (this.outage.error === undefined) {
       this.handedSeq = seq;
-      if (this.raw.push(seq, keyJson, value, timestamp, step, metricLineMax(keyJson))) this.raw.encodeInto(this.queue);
+      if (this.raw.push(seq, keyJson, value, timestamp, step, metricLineMax(keyJson))) this.raw.encodeInto(this.queue, this.feed);
     } else {
       // Writes fail (the commit that failed encoded every record held, so none is): the backlog
       // is bounded, so this record is encoded, and the bound checked, now.
       this.reserve(metricLineMax(keyJson), seq);
       this.handedSeq = seq;
       this.queue.metric(seq, keyJson, value, timestamp, step);
+      if (this.feed.wanted) this.feed.metric(seq, keyJson, value, timestamp, step);
     }
     this.queued(seq);
     return seq;
@@ -179,7 +185,7 @@ export class JournalWriter {
 
   /** Bytes of records queued and not yet written (the records held raw are encoded to count them). */
   get pendingBytes(): number {
-    this.raw.encodeInto(this.queue);
+    this.raw.encodeInto(this.queue, this.feed);
     return this.queue.len;
   }
 
@@ -206,9 +212,10 @@ export class JournalWriter {
    * queued and a retry is scheduled.
    */
   commitSync(): void {
-    this.raw.encodeInto(this.queue);
+    this.raw.encodeInto(this.queue, this.feed);
     const queue = this.queue;
     if (queue.lines === 0 || this.closed) return;
+    const offset = this.file.size;
     try {
       this.file.append(queue.buf, queue.len); // a partial write is cut back
     } catch (err) {
@@ -216,6 +223,7 @@ export class JournalWriter {
       throw this.outage.failed(err, queue.lines);
     }
     if (this.outage.error !== undefined) this.outage.recovered();
+    this.feed.committed(this.file.name, offset, this.file.size, queue.lines, this.pendingLastSeq);
     queue.clear(KEEP_BUFFER_MAX);
     this.writtenSeq = this.pendingLastSeq;
     if (this.opts.durability === "always") this.syncSync();
@@ -252,6 +260,7 @@ export class JournalWriter {
     // When the next segment cannot be opened (a full disk), writing goes on in the current
     // one and rotation is tried after the next commit.
     if (!this.file.rotate(this.writtenSeq + 1)) return;
+    this.feed.rotated(this.file.name);
     this.fsyncs.syncedSeq = this.writtenSeq; // the old segment was fsynced before its close
     this.alsoSync([this.dir]); // the new segment's name reaches the disk with its first fsync
     this.opts.onRotate?.();
@@ -299,6 +308,7 @@ export class JournalWriter {
     } finally {
       if (this.queue.lines === 0 || !this.outage.retrying) {
         this.closed = true;
+        this.feed.close();
         this.fsyncs.stop();
         this.outage.stop();
         this.file.close();

@@ -4,6 +4,7 @@
  * the group commit, the next record of another kind, or a full batch, so a logging call only
  * stores four fields and the turn's lines are encoded together in one loop.
  */
+import type { JournalFeed } from "./journal-feed.js";
 import type { LineBuffer } from "./line-buffer.js";
 
 /** Room for records at first; it doubles as a turn needs it, up to {@link CAPACITY}. */
@@ -42,8 +43,8 @@ export class RawMetrics {
     return n + 1 === CAPACITY;
   }
 
-  /** Encodes every record held into `queue`, in order, and empties the batch. */
-  encodeInto(queue: LineBuffer): void {
+  /** Encodes every record held into `queue`, in order (and gives them to `feed` when it wants them), and empties the batch. */
+  encodeInto(queue: LineBuffer, feed?: JournalFeed): void {
     const n = this.count;
     if (n === 0) return;
     const need = queue.len + this.maxBytes;
@@ -52,6 +53,10 @@ export class RawMetrics {
     const keys = this.keys;
     let seq = this.firstSeq;
     for (let i = 0; i < n; i++, seq++) queue.metric(seq, keys[i] as string, nums[3 * i] as number, nums[3 * i + 1] as number, nums[3 * i + 2] as number);
+    if (feed?.wanted === true) {
+      seq = this.firstSeq;
+      for (let i = 0; i < n; i++, seq++) feed.metric(seq, keys[i] as string, nums[3 * i] as number, nums[3 * i + 1] as number, nums[3 * i + 2] as number);
+    }
     this.count = 0;
     this.maxBytes = 0;
   }

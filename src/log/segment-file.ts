@@ -12,6 +12,8 @@ import { segmentName } from "./segments.js";
 export class SegmentFile {
   private constructor(
     private readonly dir: string,
+    /** The segment's file name. */
+    public name: string,
     /** The open file descriptor. */
     public fd: number,
     /** Bytes in the file. */
@@ -21,7 +23,7 @@ export class SegmentFile {
   /** Opens the segment `name` of the journal in `dir` for appending (created if missing). */
   static open(dir: string, name: string): SegmentFile {
     const fd = fs.openSync(path.join(dir, name), "a");
-    return new SegmentFile(dir, fd, fs.fstatSync(fd).size);
+    return new SegmentFile(dir, name, fd, fs.fstatSync(fd).size);
   }
 
   /** Appends `buf[0, length)` in full. Throws the write's error after cutting back a partial write. */
@@ -47,14 +49,16 @@ export class SegmentFile {
    */
   rotate(firstSeq: number): boolean {
     let next: number;
+    const name = segmentName(firstSeq);
     try {
-      next = fs.openSync(path.join(this.dir, segmentName(firstSeq)), "a");
+      next = fs.openSync(path.join(this.dir, name), "a");
     } catch {
       return false;
     }
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
     this.fd = next;
+    this.name = name;
     this.size = 0;
     return true;
   }

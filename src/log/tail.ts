@@ -5,6 +5,7 @@
  */
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
+import { feedOf } from "./journal-feed.js";
 import { listSegments, scanSegment, type CorruptLine } from "./segments.js";
 import type { JournalRecord } from "./record.js";
 
@@ -22,11 +23,25 @@ export class JournalTail {
   private offset = 0;
   private lastSeq: number;
 
+  /**
+   * @param fromMemory - take what this process's writer of the journal has just written from
+   *   memory (journal-feed.ts) instead of reading it back; for one reader per journal (the
+   *   replicator): it consumes what it takes. @default false
+   */
   constructor(
     private readonly dir: string,
     afterSeq: number,
+    private readonly fromMemory = false,
   ) {
     this.lastSeq = afterSeq;
+  }
+
+  /** A reader of the file (never from memory) that goes on from where this one is: it reads no byte this one has read. */
+  fork(): JournalTail {
+    const fork = new JournalTail(this.dir, this.lastSeq);
+    fork.segment = this.segment;
+    fork.offset = this.offset;
+    return fork;
   }
 
   /** Highest sequence number returned so far (or the starting cursor). */
@@ -39,7 +54,19 @@ export class JournalTail {
     const records: JournalRecord[] = [];
     const corrupt: CorruptLine[] = [];
     let budget = maxBytes;
+    const feed = this.fromMemory ? feedOf(this.dir) : undefined;
     for (let hops = 0; hops < 1000 && budget > 0; hops++) {
+      const taken = feed?.take(this.segment, this.offset, this.lastSeq);
+      if (taken !== undefined) {
+        for (const r of taken.records) records.push(r);
+        const last = taken.records[taken.records.length - 1];
+        if (last !== undefined) this.lastSeq = last.s;
+        this.segment = taken.segment;
+        this.offset = taken.end;
+        budget -= Math.max(taken.bytes, 1);
+        continue;
+      }
+      if (feed?.caughtUp(this.segment, this.offset) === true) break; // nothing written past the cursor
       const segments = await listSegments(this.dir);
       if (segments.length === 0) break;
       if (this.segment === undefined) {

@@ -81,8 +81,9 @@ export class ArtifactSync {
     );
   }
 
-  async finish(remoteRunId: string, source: SinkRun): Promise<void> {
-    const manifest = await manifestOf(source.journalDir);
+  /** Uploads the run's manifest (`known`: as the replicator folded it; else read from the journal). */
+  async finish(remoteRunId: string, source: SinkRun, known?: Readonly<Record<string, { sha256: string; size: number }>>): Promise<void> {
+    const manifest = known ?? (await manifestOf(source.journalDir));
     if (Object.keys(manifest).length === 0) return;
     const file = path.join(source.runDir, "manifest.json");
     await fsp.writeFile(file, `${JSON.stringify({ format: "mltrail-manifest", version: 1, files: manifest }, null, 2)}\n`);

@@ -44,6 +44,8 @@ class Fold {
   readonly params = new Map<string, string>();
   readonly tags = new Map<string, string>();
   readonly metricKeys = new Set<string>();
+  /** Artifact path → sha256 and size (last record wins), as the manifest lists them. */
+  readonly artifacts = new Map<string, { sha256: string; size: number }>();
   end: EndRecord | undefined;
 
   add(records: readonly JournalRecord[], rejected?: ReadonlySet<number>): void {
@@ -53,12 +55,12 @@ class Fold {
       else if (r.t === "p") this.params.set(r.k, r.v);
       else if (r.t === "t") this.tags.set(r.k, r.v);
       else if (r.t === "end") this.end = r;
+      else if (r.t === "a") this.artifacts.set(r.p, { sha256: r.sha256, size: r.size });
     }
   }
 
-  /** Adds every record after `afterSeq` (read in 4 MB chunks: memory stays bounded by the number of keys). */
-  async addJournal(journalDir: string, afterSeq: number, rejected?: ReadonlySet<number>): Promise<void> {
-    const tail = new JournalTail(journalDir, afterSeq);
+  /** Adds every record `tail` reads on (in 4 MB chunks: memory stays bounded by the number of keys). */
+  async addJournal(tail: JournalTail, rejected?: ReadonlySet<number>): Promise<void> {
     for (;;) {
       const { records } = await tail.read();
       if (records.length === 0) return;
@@ -73,7 +75,7 @@ class Fold {
  */
 export async function readLocalFinal(journalDir: string, runDir: string): Promise<LocalFinal> {
   const fold = new Fold();
-  await fold.addJournal(journalDir, 0, await rejectedSeqs(runDir));
+  await fold.addJournal(new JournalTail(journalDir, 0), await rejectedSeqs(runDir));
   return fold;
 }
 
@@ -96,16 +98,21 @@ export class ReplicatedFinal {
     if (this.whole) this.fold.add(records);
   }
 
+  /** The run's artifact manifest as folded so far, when every record from the first on was folded. */
+  manifest(): Record<string, { sha256: string; size: number }> | undefined {
+    return this.whole ? Object.fromEntries(this.fold.artifacts) : undefined;
+  }
+
   /**
-   * The final state: the records folded so far and those after `cursor` (the last sequence
-   * number the replicator read). Undefined when the fold did not see the run from its first
-   * record, or when the server rejected records (which the state leaves out): then the whole
-   * journal is read. Given once: later records are not folded.
+   * The final state: the records folded so far and those the replicator's `tail` has not read
+   * yet (read from the file where it stands, so nothing is read twice). Undefined when the fold
+   * did not see the run from its first record, or when the server rejected records (which the
+   * state leaves out): then the whole journal is read. Given once: later records are not folded.
    */
-  async final(journalDir: string, cursor: number, rejected: number): Promise<LocalFinal | undefined> {
+  async final(tail: JournalTail, rejected: number): Promise<LocalFinal | undefined> {
     if (!this.whole || rejected > 0) return undefined;
     this.whole = false;
-    await this.fold.addJournal(journalDir, cursor);
+    await this.fold.addJournal(tail.fork());
     return this.fold;
   }
 }

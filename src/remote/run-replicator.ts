@@ -61,10 +61,10 @@ export class RunReplicator {
     readonly source: RunSource,
     private readonly services: ReplicatorServices,
   ) {
-    this.tail = new JournalTail(source.journalDir, source.state.state.ackedSeq);
+    this.tail = new JournalTail(source.journalDir, source.state.state.ackedSeq, true);
     this.serverName = source.name;
     this.final = new ReplicatedFinal(source.state.state.ackedSeq === 0);
-    this.check = new FinalCheck(source, services, () => this.final.final(source.journalDir, this.tail.cursor, source.state.state.rejected));
+    this.check = new FinalCheck(source, services, () => this.final.final(this.tail, source.state.state.rejected));
     this.window = new BatchWindow({
       gate: services.pipelineGate ?? new PipelineGate(),
       acquireExtra: () => services.acquireExtraRequest?.() === true,
@@ -135,7 +135,7 @@ export class RunReplicator {
         return { kind: "progress" };
       }
       if (work.kind === "end") {
-        await this.services.sink.finishArtifacts(remoteRunId, this.source);
+        await this.services.sink.finishArtifacts(remoteRunId, this.source, this.final.manifest());
         await this.services.sink.endRun(remoteRunId, work.end.status, work.end.ts);
         this.advance(1, work.end.s); // counted as acknowledged once the end-of-run check passes
         this.source.state.state.ended = true;

@@ -2,7 +2,8 @@
  * The end-of-run check's view of the local log: folded by the replicator from the records it
  * reads (plus whatever was written after its last read) it is exactly what reading the whole
  * journal gives; and it is not used when the fold did not see the run from its first record
- * or when the server rejected records.
+ * or when the server rejected records. The artifact manifest folded the same way is what reading
+ * the journal gives.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -12,6 +13,7 @@ import { afterEach, expect, it } from "vitest";
 import { JournalWriter } from "../../src/log/journal.js";
 import { endJson, keyValueJson, resumeJson } from "../../src/log/record.js";
 import { JournalTail } from "../../src/log/tail.js";
+import { manifestOf } from "../../src/remote/artifact-sync.js";
 import { readLocalFinal, ReplicatedFinal } from "../../src/remote/local-final.js";
 
 const dirs: string[] = [];
@@ -19,14 +21,14 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-type Entry = { t: "m" | "p" | "t"; k: string; v: number } | { t: "end" | "resume" };
+type Entry = { t: "m" | "p" | "t" | "a"; k: string; v: number } | { t: "end" | "resume" };
 type KeyValue = Extract<Entry, { k: string }>;
 
 const entry: fc.Arbitrary<Entry> = fc.oneof(
   {
     weight: 6,
     arbitrary: fc.record({
-      t: fc.constantFrom("m" as const, "p" as const, "t" as const),
+      t: fc.constantFrom("m" as const, "p" as const, "t" as const, "a" as const),
       k: fc.constantFrom("a", "b", "c", "lr"),
       v: fc.integer({ min: 0, max: 9 }),
     }),
@@ -45,7 +47,10 @@ async function writeJournal(journalDir: string, entries: readonly Entry[]): Prom
     }
     const { t, k, v } = e as KeyValue;
     if (t === "m") writer.appendMetric(JSON.stringify(k), v, ts, i);
-    else {
+    else if (t === "a") {
+      const s = writer.nextSeq();
+      writer.append(JSON.stringify({ s, t: "a", p: `files/${k}.bin`, sha256: String(v).repeat(64), size: v, ts }), s);
+    } else {
       const s = writer.nextSeq();
       writer.append(keyValueJson(s, t, JSON.stringify(k), String(v), ts), s);
     }
@@ -64,14 +69,16 @@ it("equals the whole journal's final state, records written after the replicator
       dirs.push(root);
       const journalDir = path.join(root, "journal");
       fs.mkdirSync(journalDir);
-      await writeJournal(journalDir, entries);
-      // The replicator has read the first `read` records when the check runs.
-      const all = (await new JournalTail(journalDir, 0).read()).records;
-      const read = cut % (all.length + 1);
+      // The replicator has read the first `read` records when the check runs; the rest are written after.
+      const read = cut % (entries.length + 1);
+      await writeJournal(journalDir, entries.slice(0, read));
+      const tail = new JournalTail(journalDir, 0);
       const fold = new ReplicatedFinal(true);
-      fold.add(all.slice(0, read));
-      const cursor = read === 0 ? 0 : (all[read - 1]?.s ?? 0);
-      const folded = await fold.final(journalDir, cursor, 0);
+      fold.add((await tail.read()).records);
+      // The artifact manifest as of the replicator's read is what reading those records gives.
+      expect(fold.manifest()).toEqual(await manifestOf(journalDir));
+      await writeJournal(journalDir, entries.slice(read));
+      const folded = await fold.final(tail, 0);
       expect(folded).toBeDefined();
       expect(plain(folded as NonNullable<typeof folded>)).toEqual(plain(await readLocalFinal(journalDir, root)));
     }),
@@ -85,21 +92,23 @@ it("gives nothing (the whole journal is read) when it did not see the first reco
   const journalDir = path.join(root, "journal");
   fs.mkdirSync(journalDir);
   await writeJournal(journalDir, [{ t: "t", k: "a", v: 1 }, { t: "end" }]);
-  const records = (await new JournalTail(journalDir, 0).read()).records;
+  const tail = new JournalTail(journalDir, 0);
+  const records = (await tail.read()).records;
 
   const resumedMidway = new ReplicatedFinal(false);
   resumedMidway.add(records);
-  expect(await resumedMidway.final(journalDir, 2, 0)).toBeUndefined();
+  expect(resumedMidway.manifest()).toBeUndefined();
+  expect(await resumedMidway.final(tail, 0)).toBeUndefined();
 
   const withRejections = new ReplicatedFinal(true);
   withRejections.add(records);
-  expect(await withRejections.final(journalDir, 2, 1)).toBeUndefined();
+  expect(await withRejections.final(tail, 1)).toBeUndefined();
 
   const whole = new ReplicatedFinal(true);
   whole.add(records);
-  expect(plain((await whole.final(journalDir, 2, 0)) as NonNullable<Awaited<ReturnType<ReplicatedFinal["final"]>>>)).toEqual(
+  expect(plain((await whole.final(tail, 0)) as NonNullable<Awaited<ReturnType<ReplicatedFinal["final"]>>>)).toEqual(
     plain(await readLocalFinal(journalDir, root)),
   );
   // Given once: a second call reads the journal again rather than a fold that moved on.
-  expect(await whole.final(journalDir, 2, 0)).toBeUndefined();
+  expect(await whole.final(tail, 0)).toBeUndefined();
 });

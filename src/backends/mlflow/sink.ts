@@ -112,7 +112,7 @@ export class MlflowSink implements ReplicationSink {
 
   uploadArtifact: ReplicationSink["uploadArtifact"] = (runId, run, record) => this.artifacts.upload(runId, run, record);
   logDataset: ReplicationSink["logDataset"] = (runId, _run, record) => this.artifacts.dataset(runId, record);
-  finishArtifacts: ReplicationSink["finishArtifacts"] = (runId, run) => this.artifacts.finish(runId, run);
+  finishArtifacts: ReplicationSink["finishArtifacts"] = (runId, run, manifest) => this.artifacts.finish(runId, run, manifest);
 
   mayLandLate(error: MltrailError): boolean {
     return mayLandLate(error);
