@@ -33,6 +33,8 @@ export interface WindowServices {
   /** Takes a request slot beyond the run's own (false: none free). */
   acquireExtra(): boolean;
   releaseExtra(): void;
+  /** True when {@link acquireExtra} would find a slot now: no batch is built for a request that cannot start. */
+  extraFree(): boolean;
 }
 
 /** The requests of one run in flight, oldest (the cursor's) first. */
@@ -95,7 +97,7 @@ export class BatchWindow {
   fill(nextAfter: (offset: number) => { readonly firstSeq: number; readonly batch: Batch } | undefined, send: (batch: Batch) => Promise<void>): void {
     for (;;) {
       const open = this.flights.filter((f) => !f.settled).length;
-      if (open >= PIPELINE_DEPTH || this.flights.length >= MAX_WINDOW || !this.services.gate.allows(this.lastMs)) return;
+      if (open >= PIPELINE_DEPTH || this.flights.length >= MAX_WINDOW || !this.services.gate.allows(this.lastMs) || !this.services.extraFree()) return;
       const next = nextAfter(this.flights.reduce((n, f) => n + f.flight.batch.count, 0));
       if (next === undefined || !this.services.acquireExtra()) return;
       this.start(next.firstSeq, next.batch, () => send(next.batch), true);

@@ -106,6 +106,7 @@ export class Replicator {
       },
       acquireExtraRequest: () => this.slots.tryTake(),
       releaseExtraRequest: () => this.slots.release(),
+      extraRequestFree: () => !this.slots.full,
       pipelineGate: gate,
       onRemoteId: (localRunId, remoteRunId) => this.remoteIds.set(localRunId, remoteRunId),
       onAcked: (_source, count) => {

@@ -41,6 +41,8 @@ export interface ReplicatorServices {
   acquireExtraRequest?(): boolean;
   /** Gives back a slot taken by {@link acquireExtraRequest}. */
   releaseExtraRequest?(): void;
+  /** True when {@link acquireExtraRequest} would find a slot now (nothing taken). Omitted: it decides alone. */
+  extraRequestFree?(): boolean;
   /** Whether the server answers fast enough for a second batch in flight (shared by the runs). Omitted: a private one. */
   readonly pipelineGate?: AnswerGate;
   /** Records a run's server id once it is known. */

@@ -69,6 +69,7 @@ export class RunReplicator {
       gate: services.pipelineGate ?? new PipelineGate(),
       acquireExtra: () => services.acquireExtraRequest?.() === true,
       releaseExtra: () => services.releaseExtraRequest?.(),
+      extraFree: () => services.extraRequestFree?.() ?? true,
     });
   }
 

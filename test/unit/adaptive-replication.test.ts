@@ -102,6 +102,7 @@ describe("BatchWindow", () => {
       releaseExtra: () => {
         extra--;
       },
+      extraFree: () => extra < slots,
     });
     const sent: { firstSeq: number; request: ReturnType<typeof deferred> }[] = [];
     let cursor = 1;
@@ -159,14 +160,19 @@ describe("BatchWindow", () => {
     sent[0]?.request.resolve();
   });
 
-  it("sends nothing ahead when no request slot is free, or before the run's first answer", async () => {
+  it("sends (and builds) nothing ahead when no request slot is free, or before the run's first answer", async () => {
     const none = await setup(0);
     const b = deferred();
     none.window.start(11, batch(10, 20), () => b.promise);
-    none.window.fill(none.nextAfter, none.send);
+    let built = 0;
+    none.window.fill((offset) => {
+      built++;
+      return none.nextAfter(offset);
+    }, none.send);
     expect(none.sent).toEqual([]);
+    expect(built).toBe(0); // no batch is built for a request that cannot start
     b.resolve();
-    const fresh = new BatchWindow({ gate: new PipelineGate(), acquireExtra: () => true, releaseExtra: () => undefined });
+    const fresh = new BatchWindow({ gate: new PipelineGate(), acquireExtra: () => true, releaseExtra: () => undefined, extraFree: () => true });
     const sent: Batch[] = [];
     fresh.start(1, batch(10, 10), () => new Promise(() => undefined));
     fresh.fill(
