@@ -59,7 +59,7 @@ it("reads what the file holds, whatever the commits, rotations and reads in betw
   await fc.assert(
     fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 120 }), fc.boolean(), async (ops, keep) => {
       const dir = journalDir();
-      const { writer } = await JournalWriter.open(dir, { durability: "none", fsyncIntervalMs: 1000, segmentBytes: 2048, feed: keep });
+      const { writer } = await JournalWriter.open(dir, { durability: "interval", fsyncIntervalMs: 60_000, segmentBytes: 2048, feed: keep });
       const fromMemory = new JournalTail(dir, 0, true);
       const taken: JournalRecord[] = [];
       let step = 0;
@@ -83,7 +83,7 @@ it("reads what the file holds, whatever the commits, rotations and reads in betw
 
 it("takes the rest of a chunk whose start a file read already passed", async () => {
   const dir = journalDir();
-  const { writer } = await JournalWriter.open(dir, { durability: "none", fsyncIntervalMs: 1000 });
+  const { writer } = await JournalWriter.open(dir, { durability: "interval", fsyncIntervalMs: 60_000 });
   const tail = new JournalTail(dir, 0, true);
   const metrics = async (from: number): Promise<void> => {
     for (let i = from; i < from + 10; i++) writer.appendMetric('"loss"', i, 1_700_000_000_000 + i, i);
@@ -104,7 +104,7 @@ it("takes the rest of a chunk whose start a file read already passed", async () 
 
 it("takes the records from memory, not from the file", async () => {
   const dir = journalDir();
-  const { writer } = await JournalWriter.open(dir, { durability: "none", fsyncIntervalMs: 1000, feed: true });
+  const { writer } = await JournalWriter.open(dir, { durability: "interval", fsyncIntervalMs: 60_000, feed: true });
   const tail = new JournalTail(dir, 0, true);
   for (let i = 0; i < 50; i++) writer.appendMetric('"loss"', i / 3, 1_700_000_000_000 + i, i);
   await turn();
@@ -122,7 +122,7 @@ it("takes the records from memory, not from the file", async () => {
 
 it("reads the file for what the feed no longer holds, and after the journal is reopened", async () => {
   const dir = journalDir();
-  const first = await JournalWriter.open(dir, { durability: "none", fsyncIntervalMs: 1000, segmentBytes: 1024 * 1024, feed: true });
+  const first = await JournalWriter.open(dir, { durability: "interval", fsyncIntervalMs: 60_000, segmentBytes: 1024 * 1024, feed: true });
   const tail = new JournalTail(dir, 0, true);
   // More records than the feed holds (100,000), written before the tail reads any.
   const n = 130_000;
@@ -131,7 +131,7 @@ it("reads the file for what the feed no longer holds, and after the journal is r
     if (i % 10_000 === 9_999) await turn();
   }
   await first.writer.close();
-  const second = await JournalWriter.open(dir, { durability: "none", fsyncIntervalMs: 1000, feed: true });
+  const second = await JournalWriter.open(dir, { durability: "interval", fsyncIntervalMs: 60_000, feed: true });
   for (let i = 0; i < 10; i++) second.writer.appendMetric('"acc"', i, 1_700_000_000_000 + i, i);
   await second.writer.close();
   const records = await readAll(tail, n + 10, 1024 * 1024);
