@@ -133,6 +133,13 @@ async function wave(mode, url, experiment, procs, runs, steps, inflight = 1) {
   const slowest = Math.max(...reports.map((r) => r.ms));
   const fastest = Math.min(...reports.map((r) => r.ms));
   const cpuMs = reports.reduce((n, r) => n + r.cpuMs, 0);
+  // What the slowest trainer's tracker reported (errors, state changes), and when its own logging ended.
+  const slowestReport = reports.find((r) => r.ms === slowest);
+  if (slowestReport?.events?.length > 0 || (slowestReport?.loggedMs !== undefined && slowest > 1.25 * median(reports.map((r) => r.ms))))
+    log(
+      `${mode} slowest trainer ${slowestReport.proc}: ${Math.round(slowest)} ms (its logging done at ${Math.round(slowestReport.loggedMs ?? 0)} ms); ` +
+        `its tracker reported: ${slowestReport.events?.length > 0 ? slowestReport.events.join(" | ") : "nothing"}`,
+    );
   return {
     mode,
     procs,
