@@ -114,7 +114,11 @@ export function trackerOptions(root, extra = {}) {
   };
 }
 
-/** mulberry32: a small seeded generator in [0, 1) (32-bit integer steps), for reproducible bench data and resampling. */
+/**
+ * mulberry32: a small seeded generator in [0, 1) (32-bit integer steps), for reproducible bench
+ * data and resampling. The same generator as test/support/random.ts: benches run as plain Node
+ * modules and cannot import the tests' TypeScript, so keep the two alike.
+ */
 export function seededRandom(seed) {
   let a = seed >>> 0;
   return () => {

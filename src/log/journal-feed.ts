@@ -60,8 +60,6 @@ export function feedOf(dir: string): JournalFeed | undefined {
 export class JournalFeed {
   /** True once a tail reads this feed. */
   private reading = false;
-  /** True while the records of the current commit are collected. */
-  private collecting: boolean;
   private entries: Entry[] = [];
   private readonly chunks: Chunk[] = [];
   private readonly keys = new Map<string, string>();
@@ -84,16 +82,18 @@ export class JournalFeed {
     private readonly empty: boolean,
   ) {
     this.key = path.resolve(dir);
-    this.collecting = keep;
     this.segment = segment;
     this.end = size;
     feeds.get(this.key)?.drop(); // a journal opened again (a resumed run): its file holds the old chunks
     feeds.set(this.key, this);
   }
 
-  /** True while records handed to the writer should be given to {@link metric}/{@link text}. */
+  /**
+   * True while records handed to the writer should be given to {@link metric}/{@link text}. A
+   * commit whose first records went by before it turned true is not kept ({@link committed}).
+   */
   get wanted(): boolean {
-    return this.collecting;
+    return !this.closed && (this.keep || this.reading);
   }
 
   /** A metric record the writer encodes into the commit buffer. */
@@ -113,18 +113,18 @@ export class JournalFeed {
 
   /**
    * The commit buffer's `lines` lines were written to `segment` from `offset` to `end`. Kept
-   * as a chunk when this feed collected exactly those lines (not when reading began mid-commit).
+   * as a chunk when this feed collected exactly those lines (not when reading began mid-commit,
+   * nor when nothing was collected).
    */
   committed(segment: string, offset: number, end: number, lines: number, lastSeq: number): void {
     this.segment = segment;
     this.end = end;
-    if (this.collecting && this.entries.length === lines && lines > 0) {
+    if (this.entries.length === lines && lines > 0) {
       this.chunks.push({ segment, offset, end, lastSeq, entries: this.entries });
       held += lines;
       if (held > MAX_HELD) evict();
     }
     this.entries = [];
-    this.collecting = this.keep || this.reading; // from the next commit on: this one may have begun before
   }
 
   /** The writer moved on to a new, empty segment. */
@@ -137,7 +137,6 @@ export class JournalFeed {
   close(): void {
     this.closed = true;
     this.entries = [];
-    this.collecting = false;
     if (this.chunks.length === 0) this.drop();
   }
 

@@ -1,4 +1,4 @@
-/** mulberry32: a small seeded RNG in [0, 1), for reproducible test data and fault plans. */
+/** mulberry32: a small seeded RNG in [0, 1), for reproducible test data and fault plans (bench/common.mjs has the same one for the benches). */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

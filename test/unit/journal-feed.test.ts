@@ -90,9 +90,9 @@ it("takes the rest of a chunk whose start a file read already passed", async () 
     await turn();
   };
   await metrics(0);
-  expect((await tail.read(1)).records).toEqual([]); // the tail now reads the feed: collected from the commit after next
+  expect((await tail.read(1)).records).toEqual([]); // the tail now reads the feed: the next commits are held
   await metrics(10);
-  await metrics(20); // held in memory
+  await metrics(20);
   const lineBytes = fs.statSync(path.join(dir, fs.readdirSync(dir)[0] as string)).size / 30;
   // A file read through the first 25 lines ends inside the held chunk; the rest of it comes from memory.
   const first = await tail.read(Math.floor(lineBytes * 25.5));
