@@ -4,10 +4,12 @@
  *
  * Metric records, nearly all of a run's records, are written byte by byte in plain
  * JavaScript: no JSON string is built. Safe integers and decimals of up to 15 significant
- * digits (`0.001`, `0.9375`) are written digit by digit, as `String(value)` would; any other
+ * digits (`0.001`, `0.9375`) are written digit by digit, as `String(value)` would (a decimal's
+ * 15 digits taken with 32-bit integer arithmetic, its trailing zeros dropped); any other
  * finite value (a full-precision double such as a loss) is written as its 64 bits in hex,
  * `"x3fd3333333333334"`, which costs a tenth of its shortest decimal. The digits of a
- * timestamp or step equal to the previous line's are copied. The bytes are exactly those of
+ * timestamp or step equal to the previous line's are copied, and a sequence number that
+ * follows the previous line's adds one to its digits. The bytes are exactly those of
  * `metricJson` (record.ts `encodeMetricValue` is the reference). Other records are JSON text
  * from `record.ts`.
  */
@@ -25,6 +27,11 @@ const NAN = ascii('"NaN"');
 const INF = ascii('"Infinity"');
 const NEG_INF = ascii('"-Infinity"');
 const NEG_ZERO = ascii("-0");
+/** The two hex digits of each byte value. */
+const HEX_HIGH = Uint8Array.from({ length: 256 }, (_, b) => HEX[b >> 4] as number);
+const HEX_LOW = Uint8Array.from({ length: 256 }, (_, b) => HEX[b & 0xf] as number);
+/** Scratch: the 15 digits of a short decimal. */
+const DIGITS = new Uint8Array(15);
 
 /** Most bytes a metric line takes besides its key's JSON (CRC, fixed parts, 3 numbers of ≤ 24 characters, value). */
 const METRIC_FIXED_MAX = 160;
@@ -87,33 +94,39 @@ function putShortDecimal(buf: Uint8Array, at: number, v: number): number {
   if (e >= 0 ? a < (POW10[e] as number) : a * (POW10[-e] as number) < 1) e--;
   const most = 14 - e;
   const top = Math.round(a * (POW10[most] as number));
-  if (top / (POW10[most] as number) !== a || top >= 1e15) return -1; // more than 15 digits
-  // The fewest digits after the point that still read back as `a`.
-  let k = 0;
-  let d = Math.round(a);
-  while (k < most && d / (POW10[k] as number) !== a) d = Math.round(a * (POW10[++k] as number));
-  const unit = POW10[k] as number;
-  let whole = Math.floor(d / unit);
-  let frac = d - whole * unit;
-  if (frac < 0) {
-    whole--;
-    frac += unit;
+  // More than 15 digits; or not 15 digits exactly (an exponent still off), left to the bits.
+  if (top / (POW10[most] as number) !== a || top >= 1e15 || top < 1e14) return -1;
+  // top's 15 digits, with int32 arithmetic: 7 from its high part, 8 from its low part.
+  let high = Math.floor(top / 1e8);
+  let low = top - high * 1e8;
+  for (let i = 14; i >= 7; i--) {
+    const q = (low / 10) | 0;
+    DIGITS[i] = 48 + low - q * 10;
+    low = q;
   }
+  for (let i = 6; i >= 0; i--) {
+    const q = (high / 10) | 0;
+    DIGITS[i] = 48 + high - q * 10;
+    high = q;
+  }
+  // The shortest decimal that reads back as `a`: top without its trailing zeros (at 15 digits
+  // at most one decimal lies within half an ulp of a double), but never past the point.
+  let last = 14;
+  while (last > 14 - most && DIGITS[last] === 48) last--;
   if (v < 0) buf[at++] = 45; // -
-  at = putInt(buf, at, whole);
-  if (k === 0) return at;
+  if (most >= 15) {
+    buf[at++] = 48; // 0
+    buf[at++] = 46; // .
+    for (let i = 15; i < most; i++) buf[at++] = 48;
+    for (let i = 0; i <= last; i++) buf[at++] = DIGITS[i] as number;
+    return at;
+  }
+  const point = 15 - most; // digits before the point
+  for (let i = 0; i < point; i++) buf[at++] = DIGITS[i] as number;
+  if (last < point) return at;
   buf[at++] = 46; // .
-  let i = at + k - 1;
-  for (; frac >= 0x80000000; i--) {
-    const q = Math.floor(frac / 10);
-    buf[i] = 48 + (frac - q * 10);
-    frac = q;
-  }
-  for (; i >= at; i--) {
-    buf[i] = 48 + (frac % 10);
-    frac = (frac / 10) | 0;
-  }
-  return at + k;
+  for (let i = point; i <= last; i++) buf[at++] = DIGITS[i] as number;
+  return at;
 }
 
 /** Writes the 64 bits of a double as `"x` + 16 lowercase hex digits + `"` (see `encodeMetricValue`). */
@@ -123,13 +136,17 @@ function putBits(buf: Uint8Array, at: number, v: number): number {
   let low = BITS[1 - HIGH] as number;
   buf[at] = 0x22; // "
   buf[at + 1] = 0x78; // x
-  for (let i = at + 9; i >= at + 2; i--) {
-    buf[i] = HEX[high & 0xf] as number;
-    high >>>= 4;
+  for (let i = at + 8; i >= at + 2; i -= 2) {
+    const b = high & 0xff;
+    buf[i] = HEX_HIGH[b] as number;
+    buf[i + 1] = HEX_LOW[b] as number;
+    high >>>= 8;
   }
-  for (let i = at + 17; i >= at + 10; i--) {
-    buf[i] = HEX[low & 0xf] as number;
-    low >>>= 4;
+  for (let i = at + 16; i >= at + 10; i -= 2) {
+    const b = low & 0xff;
+    buf[i] = HEX_HIGH[b] as number;
+    buf[i + 1] = HEX_LOW[b] as number;
+    low >>>= 8;
   }
   buf[at + 18] = 0x22;
   return at + 19;
@@ -161,6 +178,10 @@ export class LineBuffer {
   private readonly stepDigits = new Uint8Array(24);
   private stepLength = 0;
   private lastStep = Number.NaN;
+  /** The digits of the last sequence number written: the next one adds one to them. */
+  private readonly seqDigits = new Uint8Array(24);
+  private seqLength = 0;
+  private lastSeq = Number.NaN;
 
   constructor(private readonly initial: number) {
     this.buf = Buffer.allocUnsafe(initial);
@@ -185,7 +206,21 @@ export class LineBuffer {
     const buf = this.buf;
     const start = this.len;
     let at = put(buf, start + 9, M_SEQ);
-    at = putInt(buf, at, seq);
+    if (seq === this.lastSeq + 1 && seq <= Number.MAX_SAFE_INTEGER) {
+      // The next number: add one to the last one's digits.
+      const d = this.seqDigits;
+      let i = this.seqLength - 1;
+      while (i >= 0 && d[i] === 57) d[i--] = 48;
+      if (i >= 0) d[i] = (d[i] as number) + 1;
+      else {
+        d.copyWithin(1, 0, this.seqLength);
+        d[0] = 49;
+        this.seqLength++;
+      }
+    } else this.seqLength = putInt(this.seqDigits, 0, seq);
+    this.lastSeq = seq;
+    for (let i = 0; i < this.seqLength; i++) buf[at + i] = this.seqDigits[i] as number;
+    at += this.seqLength;
     at = put(buf, at, M_KEY);
     const keyAt = at;
     for (let i = 0; i < keyJson.length; i++) {

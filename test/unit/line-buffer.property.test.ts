@@ -53,6 +53,30 @@ describe("LineBuffer.metric", () => {
     );
   });
 
+  it("numbers consecutive records across digit boundaries, and after a jump, as putInt would", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(1, 8, 98, 998, 99_998, 999_999_998, 2 ** 31 - 3, 2 ** 53 - 7), fc.integer({ min: 1, max: 6 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        (runs) => {
+          const buf = new LineBuffer(64);
+          let expected = "";
+          for (const [first, count] of runs) {
+            for (let seq = first; seq < first + count; seq++) {
+              if (buf.len + metricLineMax('"k"') > buf.buf.length) buf.grow(buf.len + metricLineMax('"k"'));
+              buf.metric(seq, '"k"', 0.5, 1764170000000, 1);
+              expected += line(metricJson(seq, '"k"', 0.5, 1764170000000, 1));
+            }
+          }
+          expect(buf.buf.subarray(0, buf.len).toString("utf8")).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("shares the digits of a repeated timestamp without mixing them up with a new one", () => {
     const buf = new LineBuffer(4096);
     const stamps = [1764170000000, 1764170000000, 1764170000001, 5, 1764170000001];
