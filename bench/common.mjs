@@ -129,3 +129,21 @@ export function seededRandom(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * CPU time (ns) of this process: `main`, its main thread's (the event loop's), read from
+ * Linux's `/proc/self/task/<pid>/schedstat`, and `others`, every other thread's (worker
+ * threads, libuv's pool, V8's compiler and GC helpers, those that ended included): the
+ * process's total (`process.cpuUsage()`) less the main thread's. Null where the main thread's
+ * figure cannot be read.
+ */
+export function threadCpuNs() {
+  let main;
+  try {
+    main = Number(fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[0]);
+  } catch {
+    return null;
+  }
+  const { user, system } = process.cpuUsage();
+  return { main, others: (user + system) * 1000 - main };
+}

@@ -6,7 +6,10 @@
 // one run, 2 x --blocks blocks (default 40); overhead = sum(B blocks)/sum(A blocks) - 1. Load
 // that drifts over seconds then weighs on A and B alike: on a busy machine this is the figure
 // to read; a bootstrap over the (A, B) block pairs gives its 90% interval, how far block noise
-// alone moves it. The load average (`os.loadavg()`) is printed with the figures.
+// alone moves it. On Linux the same blocks' CPU time of the loop's own thread is compared too
+// (`/proc/self/task/<pid>/schedstat`): what logging costs the thread that trains, apart from
+// the process's other threads (point-file builds, fsync, V8's compiler and GC helpers), which
+// run beside it. The load average (`os.loadavg()`) is printed with the figures.
 // Last, the floor of any writer on the loop's thread: the same interleaving of A with W, a loop
 // that appends the bytes one step adds to the run log (measured from that run's journal) with
 // one fs.writeSync per step and logs nothing.
@@ -16,7 +19,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as v8 from "node:v8";
-import { fmt, fmtInt, loadMltrail, median, parseArgs, printTable, seededRandom, tempDir, trackerOptions, turn, writeResult } from "./common.mjs";
+import { fmt, fmtInt, loadMltrail, median, parseArgs, printTable, seededRandom, tempDir, threadCpuNs, trackerOptions, turn, writeResult } from "./common.mjs";
 
 const args = parseArgs();
 const QUICK = args.quick;
@@ -88,13 +91,20 @@ function metricsOf(loss, iterations, step) {
   };
 }
 
-/** Interleaved A/B blocks in one run: wall ms of every A block and every B block. */
+/**
+ * Interleaved A/B blocks in one run: wall ms of every A block and every B block, and the CPU
+ * ns of each side's blocks on the loop's thread and on the process's other threads (null
+ * where they cannot be read).
+ */
 async function interleaved(iterations, run) {
   const a = [];
   const b = [];
+  const cpu = { a: { main: [], others: [] }, b: { main: [], others: [] } };
+  let readable = true;
   let step = 0;
   for (let k = 0; k < 2 * BLOCKS; k++) {
     const logging = k % 4 === 1 || k % 4 === 2; // A B B A A B B A …: neither side always goes first
+    const c0 = threadCpuNs();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < BLOCK; i++, step++) {
       const loss = work(iterations, step);
@@ -102,8 +112,15 @@ async function interleaved(iterations, run) {
       await turn();
     }
     (logging ? b : a).push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c1 = threadCpuNs();
+    if (c0 === null || c1 === null) readable = false;
+    else {
+      const side = logging ? cpu.b : cpu.a;
+      side.main.push(c1.main - c0.main);
+      side.others.push(c1.others - c0.others);
+    }
   }
-  return { a, b };
+  return { a, b, cpu: readable ? cpu : null };
 }
 
 /** Interleaved A/W blocks: W appends `bytes` to `file` with one writeSync per step, no logging. */
@@ -167,6 +184,7 @@ async function loop(iterations, run, steps = STEPS) {
   let inCallNs = 0n;
   let workNs = 0n;
   const cpu0 = process.cpuUsage();
+  const threads0 = threadCpuNs();
   const t0 = process.hrtime.bigint();
   for (let step = 0; step < steps; step++) {
     const w0 = process.hrtime.bigint();
@@ -181,8 +199,10 @@ async function loop(iterations, run, steps = STEPS) {
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const cpu = process.cpuUsage(cpu0);
+  const threads1 = threadCpuNs();
   const workMs = Number(workNs) / 1e6;
-  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, workMs, outsideWorkMs: ms - workMs, inCallMs: Number(inCallNs) / 1e6 };
+  const threads = threads0 === null || threads1 === null ? null : { main: threads1.main - threads0.main, others: threads1.others - threads0.others };
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, threads, workMs, outsideWorkMs: ms - workMs, inCallMs: Number(inCallNs) / 1e6 };
 }
 
 neverOptimize(loop);
@@ -232,6 +252,8 @@ try {
   // the overhead from CPU time alone, which other processes on the machine hardly move.
   const bareSteps = STEPS * 10;
   const bare = [];
+  const bareMain = [];
+  const bareOthers = [];
   for (let r = 0; r < REPS; r++) {
     const noLog = await loop(0, undefined, bareSteps);
     const bareRun = await tracker.startRun({ name: `bare-${r + 1}` });
@@ -239,8 +261,13 @@ try {
     const withLog = await loop(0, bareRun, bareSteps);
     await bareRun.end();
     bare.push(((withLog.cpuMs - noLog.cpuMs) / bareSteps) * 1000);
+    if (withLog.threads !== null && noLog.threads !== null) {
+      bareMain.push((withLog.threads.main - noLog.threads.main) / bareSteps / 1000);
+      bareOthers.push((withLog.threads.others - noLog.threads.others) / bareSteps / 1000);
+    }
   }
   const cpuPerStepUs = median(bare);
+  const cpuPerStepThreads = bareMain.length === REPS ? { mainUs: median(bareMain), othersUs: median(bareOthers) } : null;
   await tracker.close();
   const load1 = os.loadavg()[0];
   const sum = (xs) => xs.reduce((x, y) => x + y, 0);
@@ -248,6 +275,18 @@ try {
   const floorOverhead = (sum(floor.w) / sum(floor.a) - 1) * 100;
   const mixedInterval = bootstrapInterval(mixed.a, mixed.b);
   const floorInterval = bootstrapInterval(floor.a, floor.w);
+  // The loop thread's CPU in the interleaved blocks: what logging costs the thread that trains,
+  // however the rest of the machine is scheduled; the other threads' share runs beside it.
+  const sideSteps = BLOCKS * BLOCK;
+  const loopThread =
+    mixed.cpu === null
+      ? null
+      : {
+          overheadPercent: (sum(mixed.cpu.b.main) / sum(mixed.cpu.a.main) - 1) * 100,
+          interval90Percent: bootstrapInterval(mixed.cpu.a.main, mixed.cpu.b.main),
+          usPerStep: (sum(mixed.cpu.b.main) - sum(mixed.cpu.a.main)) / sideSteps / 1000,
+          othersUsPerStep: (sum(mixed.cpu.b.others) - sum(mixed.cpu.a.others)) / sideSteps / 1000,
+        };
 
   const aMed = median(a.map((x) => x.ms));
   const bMed = median(b.map((x) => x.ms));
@@ -304,11 +343,16 @@ try {
   console.log(
     `interleaved (${BLOCKS} A and ${BLOCKS} B blocks of ${BLOCK} steps, one run): A ${fmt(sum(mixed.a), 1)} ms, B ${fmt(sum(mixed.b), 1)} ms -> overhead ${fmt(mixedOverhead)}% (90% interval ${fmt(mixedInterval[0])} to ${fmt(mixedInterval[1])}%; median block A ${fmt(median(mixed.a), 2)}, B ${fmt(median(mixed.b), 2)} ms)`,
   );
+  if (loopThread !== null) {
+    console.log(
+      `loop thread's CPU in those blocks: B - A = ${fmt(loopThread.usPerStep, 1)} µs per step -> overhead ${fmt(loopThread.overheadPercent)}% (90% interval ${fmt(loopThread.interval90Percent[0])} to ${fmt(loopThread.interval90Percent[1])}%); the process's other threads (point-file builds, fsync, V8's helpers): ${fmt(loopThread.othersUsPerStep, 1)} µs per step beside it`,
+    );
+  }
   console.log(
     `write floor (interleaved as above, no logging; one writeSync of the ${fmtInt(bytesPerStep)} bytes a step adds to the run log): overhead ${fmt(floorOverhead)}% (90% interval ${fmt(floorInterval[0])} to ${fmt(floorInterval[1])}%); mltrail / floor ${fmt(mixedOverhead / floorOverhead, 2)}`,
   );
   console.log(
-    `logging CPU per step, no work (${fmtInt(bareSteps)} steps, median of ${REPS}): ${fmt(cpuPerStepUs, 1)} µs = ${fmt((cpuPerStepUs / 1000 / cal.workMs) * 100)}% of ${fmt(cal.workMs, 2)} ms of work`,
+    `logging CPU per step, no work (${fmtInt(bareSteps)} steps, median of ${REPS}): ${fmt(cpuPerStepUs, 1)} µs = ${fmt((cpuPerStepUs / 1000 / cal.workMs) * 100)}% of ${fmt(cal.workMs, 2)} ms of work${cpuPerStepThreads === null ? "" : `; loop thread ${fmt(cpuPerStepThreads.mainUs, 1)} µs (${fmt((cpuPerStepThreads.mainUs / 1000 / cal.workMs) * 100)}%), other threads ${fmt(cpuPerStepThreads.othersUs, 1)} µs`}`,
   );
   console.log(
     `load average (1 min): ${fmt(load0, 1)} at start, ${fmt(load1, 1)} at the end${COMMIT_INTERVAL_MS === undefined ? "" : `; commitIntervalMs ${COMMIT_INTERVAL_MS}`}`,
@@ -332,7 +376,9 @@ try {
     logMetricsCallUsPerStep: perStepUs,
     interleaved: { blocks: BLOCKS, block: BLOCK, aMs: mixed.a, bMs: mixed.b, overheadPercent: mixedOverhead, interval90Percent: mixedInterval },
     writeFloor: { bytesPerStep, aMs: floor.a, wMs: floor.w, overheadPercent: floorOverhead, interval90Percent: floorInterval },
+    loopThreadInterleaved: loopThread,
     loggingCpuUsPerStep: cpuPerStepUs,
+    loggingCpuUsPerStepByThread: cpuPerStepThreads,
     loggingCpuPercentOfWork: (cpuPerStepUs / 1000 / cal.workMs) * 100,
     loadAverage: { start: load0, end: load1 },
     commitIntervalMs: COMMIT_INTERVAL_MS,
