@@ -42,6 +42,10 @@ export interface TakenChunk {
 }
 
 const feeds = new Map<string, JournalFeed>();
+/** Closed feeds waiting for their tail to retire them, oldest first. */
+const closedFeeds = new Set<JournalFeed>();
+/** Closed feeds kept at most: a closed feed holds no records once its chunks are taken. */
+const MAX_CLOSED = 1024;
 
 /** Drops the oldest chunks, feeds opened first first, until at most {@link MAX_HELD} records are held. */
 function evict(): void {
@@ -133,11 +137,31 @@ export class JournalFeed {
     this.end = 0;
   }
 
-  /** The writer closed the journal: chunks stay for the tail, and the feed goes once it took them (or they are shed). */
+  /**
+   * The writer closed the journal: chunks stay for the tail, and the feed stays until the tail
+   * has taken them and learnt where the journal ends ({@link retire}), or they are shed. At most
+   * {@link MAX_CLOSED} closed feeds wait for their tail; past that the oldest go (their tails
+   * then read the file).
+   */
   close(): void {
     this.closed = true;
     this.entries = [];
-    if (this.chunks.length === 0) this.drop();
+    this.keys.clear();
+    closedFeeds.add(this);
+    for (const feed of closedFeeds) {
+      if (closedFeeds.size <= MAX_CLOSED) break;
+      feed.drop();
+    }
+  }
+
+  /** True once the writer closed the journal. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The tail has read everything of a closed journal: the feed goes. */
+  retire(): void {
+    if (this.closed) this.drop();
   }
 
   /** Drops up to `records` of the oldest records held (whole chunks). */
@@ -153,10 +177,13 @@ export class JournalFeed {
 
   /**
    * True when the tail at `segment`/`offset` has read everything the writer wrote (no file to
-   * read); a tail not yet placed (`segment` undefined) when the journal is new and nothing is written yet.
+   * read); a tail not yet placed (`segment` undefined) when the journal is new and nothing is
+   * written yet. Once the writer closed the journal, true at its end: the tail's owner (the
+   * replicator) holds the journal's lock until it is done with the run, so no other process
+   * writes there meanwhile, and a writer of this process that opens it again has a new feed.
    */
   caughtUp(segment: string | undefined, offset: number): boolean {
-    if (this.closed) return false;
+    if (this.closed && this.chunks.length > 0) return false;
     return segment === undefined ? this.empty && this.end === 0 : segment === this.segment && offset === this.end;
   }
 
@@ -173,7 +200,6 @@ export class JournalFeed {
       this.chunks.shift();
       chunk = this.chunks[0];
     }
-    if (this.closed && chunk === undefined) this.drop();
     if (chunk === undefined) return undefined;
     const placed = segment === undefined ? true : chunk.segment === segment && chunk.offset <= offset && offset < chunk.end;
     if (!placed) return undefined;
@@ -191,5 +217,6 @@ export class JournalFeed {
   private drop(): void {
     for (const chunk of this.chunks.splice(0)) held -= chunk.entries.length;
     if (feeds.get(this.key) === this) feeds.delete(this.key);
+    closedFeeds.delete(this);
   }
 }

@@ -22,6 +22,11 @@ export class JournalTail {
   private segment: string | undefined;
   private offset = 0;
   private lastSeq: number;
+  /**
+   * Where the journal ended when its writer (of this process) closed it and this tail had read
+   * all of it: nothing is read there again unless a writer opens it anew (a new feed).
+   */
+  private closedEnd: { segment: string; offset: number } | undefined;
 
   /**
    * @param fromMemory - take what this process's writer of the journal has just written from
@@ -66,7 +71,16 @@ export class JournalTail {
         budget -= Math.max(taken.bytes, 1);
         continue;
       }
-      if (feed?.caughtUp(this.segment, this.offset) === true) break; // nothing written past the cursor
+      if (feed?.caughtUp(this.segment, this.offset) === true) {
+        // Nothing written past the cursor; a closed journal's end is remembered once its feed goes.
+        if (feed.isClosed && this.segment !== undefined) {
+          this.closedEnd = { segment: this.segment, offset: this.offset };
+          feed.retire();
+        }
+        break;
+      }
+      const ended = this.closedEnd;
+      if (feed === undefined && ended !== undefined && ended.segment === this.segment && ended.offset === this.offset) break;
       const segments = await listSegments(this.dir);
       if (segments.length === 0) break;
       if (this.segment === undefined) {

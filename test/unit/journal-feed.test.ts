@@ -7,11 +7,12 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import fc from "fast-check";
 import { afterEach, expect, it } from "vitest";
 import { JournalWriter } from "../../src/log/journal.js";
 import type { JournalRecord } from "../../src/log/record.js";
-import { keyValueJson } from "../../src/log/record.js";
+import { keyValueJson, metricJson } from "../../src/log/record.js";
 import { JournalTail } from "../../src/log/tail.js";
 
 const dirs: string[] = [];
@@ -137,4 +138,29 @@ it("reads the file for what the feed no longer holds, and after the journal is r
   const records = await readAll(tail, n + 10, 1024 * 1024);
   expect(records.map((r) => r.s)).toEqual(Array.from({ length: n + 10 }, (_, i) => i + 1));
   expect(records).toEqual(await readAll(new JournalTail(dir, 0), n + 10, 4 * 1024 * 1024));
+});
+
+it("stops reading a closed journal at its end, and follows a writer that opens it again", async () => {
+  const dir = journalDir();
+  const first = await JournalWriter.open(dir, { durability: "interval", fsyncIntervalMs: 60_000, feed: true });
+  const tail = new JournalTail(dir, 0, true);
+  for (let i = 0; i < 20; i++) first.writer.appendMetric('"loss"', i, 1_700_000_000_000 + i, i);
+  await first.writer.close();
+  expect((await readAll(tail, 20)).map((r) => r.s)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  expect((await tail.read()).records).toEqual([]); // at the end: the tail learns where it is, and the feed goes
+  // Past that point the tail reads no file: a record appended behind this process's back (which
+  // the journal's lock rules out while a replicator holds it) is not seen, though it is valid...
+  const file = path.join(dir, fs.readdirSync(dir)[0] as string);
+  const size = fs.statSync(file).size;
+  const json = metricJson(21, '"loss"', 99, 1_700_000_000_100, 99);
+  fs.appendFileSync(file, `${zlib.crc32(json).toString(16).padStart(8, "0")} ${json}\n`);
+  expect((await tail.read()).records).toEqual([]);
+  expect((await tail.read()).records).toEqual([]);
+  expect((await new JournalTail(dir, 20).read()).records.map((r) => r.s)).toEqual([21]);
+  fs.truncateSync(file, size);
+  // ...and a writer of this process that opens the journal again has a new feed, which the tail follows.
+  const second = await JournalWriter.open(dir, { durability: "interval", fsyncIntervalMs: 60_000, feed: true });
+  for (let i = 0; i < 5; i++) second.writer.appendMetric('"acc"', i, 1_700_000_000_000 + i, i);
+  await second.writer.close();
+  expect((await readAll(tail, 25)).map((r) => r.s)).toEqual([21, 22, 23, 24, 25]);
 });
