@@ -17,6 +17,7 @@ import type { Readable } from "node:stream";
 import type { AxiosInstance, AxiosResponse } from "axios";
 import { ValidationError } from "../errors.js";
 import { connectionErrorFrom } from "./errors.js";
+import { QUEUEING_MS } from "./concurrency-limit.js";
 import { encodeQuery, parseBody, transportCore } from "./http-shared.js";
 import { sendJson } from "./node-json.js";
 import type { HttpAuth, HttpClient, HttpMethod, HttpOptions, QueryValue, RequestOptions } from "./http-types.js";
@@ -138,6 +139,12 @@ export function createHttpClient(options: HttpOptions): StreamingHttpClient {
       }),
     ));
 
+  // A kept-alive connection stays with the server worker that accepted it. While the server
+  // queues (an answer took QUEUEING_MS or more: a shared server with several workers and many
+  // trainers), each request goes on a new connection, so that a worker with free time takes it;
+  // otherwise trainers whose connections landed on the busiest worker fall behind the others.
+  let queueing = false;
+
   async function request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
     const { endpoint, provided, redact } = await prepare(path);
     const headers: Record<string, string> = { ...staticHeaders };
@@ -169,6 +176,7 @@ export function createHttpClient(options: HttpOptions): StreamingHttpClient {
         const query = opts.query === undefined ? "" : encodeQuery(opts.query);
         const url = query === "" ? `${core.baseUrl}${path}` : `${core.baseUrl}${path}${path.includes("?") ? "&" : "?"}${query}`;
         headers["Accept-Encoding"] ??= "gzip, deflate, br";
+        const sent = Date.now();
         ({ status, text, retryAfter } = await sendJson({
           method,
           url,
@@ -178,7 +186,9 @@ export function createHttpClient(options: HttpOptions): StreamingHttpClient {
           signal: opts.signal,
           httpAgent,
           httpsAgent,
+          fresh: queueing,
         }));
+        queueing = Date.now() - sent >= QUEUEING_MS;
       }
     } catch (error) {
       throw connectionErrorFrom(error, endpoint, redact);

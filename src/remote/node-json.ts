@@ -41,6 +41,11 @@ export interface JsonRequest {
   readonly signal: AbortSignal | undefined;
   readonly httpAgent: http.Agent;
   readonly httpsAgent: https.Agent;
+  /**
+   * Sent with `Connection: close`: the server closes the connection once it answered, and the
+   * next request opens a new one. @default false
+   */
+  readonly fresh?: boolean;
 }
 
 /** The answer to a JSON request: its status, its text (decoded) and its `Retry-After`. */
@@ -111,6 +116,7 @@ export async function sendJson(req: JsonRequest): Promise<JsonAnswer> {
   let body = req.body;
   let headers: Record<string, string> = { ...req.headers };
   if (body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(body));
+  if (req.fresh === true) headers.Connection = "close";
   for (let hops = 0; ; hops++) {
     const { res, data } = await exchange(req, url, method, headers, body);
     const status = res.statusCode ?? 0;

@@ -139,6 +139,26 @@ describe("JSON requests over node:http", () => {
     expect(connectionErrorKind(aborted)).toBe("aborted");
   });
 
+  it("sends the request after an answer that took a second or more on a connection of its own", async () => {
+    const sockets = new Map<unknown, number>();
+    const socketOf: number[] = [];
+    let delayFirst = true;
+    const server = await serve((_seen, res) => {
+      const socket = res.req.socket;
+      if (!sockets.has(socket)) sockets.set(socket, sockets.size + 1);
+      socketOf.push(sockets.get(socket) as number);
+      const delay = delayFirst ? 1_100 : 0; // the server queues: the first answer takes over a second
+      delayFirst = false;
+      setTimeout(() => json(res, 200, {}), delay);
+    });
+    const client = createHttpClient({ trackingUri: server.url });
+    for (let i = 0; i < 4; i++) await client.request("POST", "/api/2.0/mlflow/runs/log-batch", { body: { i } });
+    // The second closes the connection it went on, so the third opens another, which stays
+    // open again once the answers are quick.
+    expect(server.seen.map((s) => s.headers.connection)).toEqual(["keep-alive", "close", "keep-alive", "keep-alive"]);
+    expect(socketOf).toEqual([1, 1, 2, 2]);
+  });
+
   it("sends requests through the proxy the environment names", async () => {
     const target = await serve((_seen, res) => json(res, 200, { from: "server" }));
     const proxy = await serve((seen, res) => json(res, 200, { from: "proxy", asked: seen.url }));
