@@ -147,6 +147,10 @@ export class JournalFeed {
     this.closed = true;
     this.entries = [];
     this.keys.clear();
+    if (!this.keep && !this.reading) {
+      this.drop(); // no tail will come for it
+      return;
+    }
     closedFeeds.add(this);
     for (const feed of closedFeeds) {
       if (closedFeeds.size <= MAX_CLOSED) break;
@@ -178,9 +182,8 @@ export class JournalFeed {
   /**
    * True when the tail at `segment`/`offset` has read everything the writer wrote (no file to
    * read); a tail not yet placed (`segment` undefined) when the journal is new and nothing is
-   * written yet. Once the writer closed the journal, true at its end: the tail's owner (the
-   * replicator) holds the journal's lock until it is done with the run, so no other process
-   * writes there meanwhile, and a writer of this process that opens it again has a new feed.
+   * written yet. Once the writer closed the journal, true at its end and nothing left to take
+   * (the tail then asks the file's size whether anything was written since).
    */
   caughtUp(segment: string | undefined, offset: number): boolean {
     if (this.closed && this.chunks.length > 0) return false;

@@ -17,15 +17,22 @@ export interface TailRead {
   readonly corrupt: CorruptLine[];
 }
 
+/** The size of `file`, undefined when it is gone. */
+async function sizeOf(file: string): Promise<number | undefined> {
+  try {
+    return (await fsp.stat(file)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
 /** Follows a journal folder from `afterSeq` on. */
 export class JournalTail {
   private segment: string | undefined;
   private offset = 0;
   private lastSeq: number;
-  /**
-   * Where the journal ended when its writer (of this process) closed it and this tail had read
-   * all of it: nothing is read there again unless a writer opens it anew (a new feed).
-   */
+  /** Where the journal ended when its writer (of this process) closed it and this tail had read all of it. */
   private closedEnd: { segment: string; offset: number } | undefined;
 
   /**
@@ -72,15 +79,18 @@ export class JournalTail {
         continue;
       }
       if (feed?.caughtUp(this.segment, this.offset) === true) {
-        // Nothing written past the cursor; a closed journal's end is remembered once its feed goes.
-        if (feed.isClosed && this.segment !== undefined) {
-          this.closedEnd = { segment: this.segment, offset: this.offset };
-          feed.retire();
-        }
-        break;
+        if (!feed.isClosed || this.segment === undefined) break; // nothing written past the cursor
+        // Its writer closed the journal here: remember where, and let the feed go.
+        this.closedEnd = { segment: this.segment, offset: this.offset };
+        feed.retire();
       }
       const ended = this.closedEnd;
-      if (feed === undefined && ended !== undefined && ended.segment === this.segment && ended.offset === this.offset) break;
+      if (ended !== undefined && ended.segment === this.segment && ended.offset === this.offset) {
+        // At a closed journal's end, one stat says whether anything was written since (a writer
+        // that opens it again appends to this last segment), instead of a listing and a read.
+        if ((await sizeOf(path.join(this.dir, ended.segment))) === ended.offset) break;
+        this.closedEnd = undefined;
+      }
       const segments = await listSegments(this.dir);
       if (segments.length === 0) break;
       if (this.segment === undefined) {
