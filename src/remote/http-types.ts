@@ -76,6 +76,13 @@ export interface RequestOptions {
    * @default false
    */
   readonly keepalive?: boolean;
+  /**
+   * Sent with `Connection: close` (Node transport): the server closes the connection once it
+   * answered, and the next request opens a new one, which another server worker may accept.
+   * Browsers choose their connections themselves: `fetch` ignores it.
+   * @default false
+   */
+  readonly newConnection?: boolean;
 }
 
 /**

@@ -186,7 +186,7 @@ export function createHttpClient(options: HttpOptions): StreamingHttpClient {
           signal: opts.signal,
           httpAgent,
           httpsAgent,
-          fresh: queueing,
+          fresh: queueing || opts.newConnection === true,
         }));
         queueing = Date.now() - sent >= QUEUEING_MS;
       }

@@ -159,6 +159,22 @@ describe("JSON requests over node:http", () => {
     expect(socketOf).toEqual([1, 1, 2, 2]);
   });
 
+  it("sends a request asked to go on a new connection with Connection: close, and the next one on another connection", async () => {
+    const sockets = new Map<unknown, number>();
+    const socketOf: number[] = [];
+    const server = await serve((_seen, res) => {
+      const socket = res.req.socket;
+      if (!sockets.has(socket)) sockets.set(socket, sockets.size + 1);
+      socketOf.push(sockets.get(socket) as number);
+      json(res, 200, {});
+    });
+    const client = createHttpClient({ trackingUri: server.url });
+    for (let i = 0; i < 4; i++) await client.request("POST", "/api/2.0/mlflow/runs/log-batch", { body: { i }, newConnection: i === 1 });
+    expect(server.seen.map((s) => s.headers.connection)).toEqual(["keep-alive", "close", "keep-alive", "keep-alive"]);
+    expect(socketOf).toEqual([1, 1, 2, 2]);
+    client.close();
+  });
+
   it("sends requests through the proxy the environment names", async () => {
     const target = await serve((_seen, res) => json(res, 200, { from: "server" }));
     const proxy = await serve((seen, res) => json(res, 200, { from: "proxy", asked: seen.url }));
