@@ -9,6 +9,7 @@ import { RUN_KEY_TAG } from "../../model/system-tags.js";
 import type { ResolvedOptions } from "../../options.js";
 import { AdaptiveTimeout, timedCall } from "../../remote/adaptive-timeout.js";
 import { ConcurrencyLimit } from "../../remote/concurrency-limit.js";
+import { WorkerSpread } from "../../remote/worker-spread.js";
 import { isOverloadedStore } from "../../remote/errors.js";
 import { createHttpClient } from "../../remote/http.js";
 import { MlflowClient } from "../../remote/mlflow/client.js";
@@ -41,6 +42,8 @@ export function mlflowBackend(url: string, options: ResolvedOptions, onError: (e
   const timeout = new AdaptiveTimeout({ floorMs: options.requestTimeoutMs });
   // ... and one limit on the requests in flight to it, shared the same way (one while it queues).
   const limit = new ConcurrencyLimit(options.maxConcurrentRequests);
+  // ... and one check that a run's pipelined log-batches do not share one server worker.
+  const spread = new WorkerSpread();
   // startRun waits for its run: its requests go before the replication requests waiting for a slot.
   const urgent = { limit, urgent: true };
   // Experiment ids by name, as startRun found or created them: the next run of the same
@@ -50,7 +53,7 @@ export function mlflowBackend(url: string, options: ResolvedOptions, onError: (e
     kind: "mlflow",
     target: url,
     capabilities: MLFLOW_CAPABILITIES,
-    sink: () => new MlflowSink(http, options.limits, timeout, limit),
+    sink: () => new MlflowSink(http, options.limits, timeout, limit, spread),
     queries: new MlflowQueries(client, http),
     registry: new MlflowRegistry(client, options.versionTag, onError),
     createRunNow: async (run, timeoutMs) => {

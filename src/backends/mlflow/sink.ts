@@ -10,6 +10,7 @@ import { timedCall, type AdaptiveTimeout } from "../../remote/adaptive-timeout.j
 import type { ConcurrencyLimit } from "../../remote/concurrency-limit.js";
 import { ArtifactSync } from "../../remote/artifact-sync.js";
 import { connectionErrorKind } from "../../remote/errors.js";
+import type { WorkerSpread } from "../../remote/worker-spread.js";
 import type { StreamingHttpClient as HttpClient } from "../../remote/http.js";
 import { MlflowClient } from "../../remote/mlflow/client.js";
 import { RUN_KEY_TAG } from "../../model/system-tags.js";
@@ -50,6 +51,8 @@ export class MlflowSink implements ReplicationSink {
     private readonly timeout: AdaptiveTimeout,
     /** The requests in flight to this server allowed now, shared with `startRun`'s creates. */
     readonly requestLimit?: ConcurrencyLimit,
+    /** Whether pipelined log-batches share one server worker, shared with the tracker's other sinks to this server. */
+    private readonly spread?: WorkerSpread,
   ) {
     this.client = new MlflowClient({ http, retry: false });
     this.artifacts = new ArtifactSync(this.client, http, this.abort.signal);
@@ -89,8 +92,21 @@ export class MlflowSink implements ReplicationSink {
     return created.info.runId;
   }
 
+  /**
+   * One log-batch. Its answer time goes to the pair check (`spread`), which may send it on a new
+   * connection: two pipelined batches found taking turns in one server worker.
+   */
   logBatch(runId: string, batch: SinkBatch): Promise<void> {
-    return this.timed((o) => this.client.logBatch(runId, batch, o), true);
+    const { spread, requestLimit: limit } = this;
+    if (spread === undefined || limit === undefined || !spread.checking) return this.timed((o) => this.client.logBatch(runId, batch, o), true);
+    const records = batch.metrics.length + batch.params.length + batch.tags.length;
+    return this.timed(async (o) => {
+      const generation = spread.generation;
+      const atSend = limit.inFlight;
+      const started = performance.now();
+      await this.client.logBatch(runId, batch, spread.takeNewConnection() ? { ...o, newConnection: true } : o);
+      spread.answered(generation, performance.now() - started, records, atSend, limit.inFlight);
+    }, true);
   }
 
   async renameRun(runId: string, name: string): Promise<void> {
