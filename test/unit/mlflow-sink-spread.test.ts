@@ -15,7 +15,7 @@ import { ConcurrencyLimit } from "../../src/remote/concurrency-limit.js";
 import { createHttpClient } from "../../src/remote/http.js";
 import { MAX_FUTILE, WorkerSpread } from "../../src/remote/worker-spread.js";
 
-/** Time one worker takes for one log-batch, ms. */
+/** Time one worker takes for one log-batch, ms (the one-worker test takes longer, so that a loaded machine's delays stay far below the 1.6× the check looks for). */
 const SERVICE_MS = 100;
 
 interface Served {
@@ -33,7 +33,7 @@ afterEach(async () => {
 });
 
 /** A server whose `workerOf(n)` worker accepts the n-th connection (from 1) and serves one request at a time. */
-async function workers(workerOf: (connection: number) => number): Promise<{ url: string; served: Served[] }> {
+async function workers(workerOf: (connection: number) => number, serviceMs = SERVICE_MS): Promise<{ url: string; served: Served[] }> {
   const served: Served[] = [];
   const busyUntil = new Map<number, number>();
   const workerOfSocket = new Map<unknown, number>();
@@ -46,14 +46,14 @@ async function workers(workerOf: (connection: number) => number): Promise<{ url:
     req.on("data", (chunk: string) => (body += chunk));
     req.on("end", () => {
       const start = Math.max(performance.now(), busyUntil.get(worker) ?? 0);
-      busyUntil.set(worker, start + SERVICE_MS);
+      busyUntil.set(worker, start + serviceMs);
       setTimeout(
         () => {
           served.push({ worker, connection: req.headers.connection, metrics: (JSON.parse(body) as { metrics: unknown[] }).metrics.length });
           res.writeHead(200, { "Content-Type": "application/json" });
           res.end("{}");
         },
-        start + SERVICE_MS - performance.now(),
+        start + serviceMs - performance.now(),
       );
     });
   });
@@ -94,14 +94,14 @@ describe("MlflowSink: pipelined log-batches on one server worker", () => {
     expect(server.served[firstClose]?.worker).toBe(0);
     // Afterwards the pair is on two workers.
     const last = server.served.slice(-10);
-    expect(new Set(last.map((s) => s.worker)).size).toBe(2);
+    expect(new Set(last.map((s) => s.worker)).size).toBeGreaterThan(1);
   });
 
   it("tries a few new connections at most on a server with one worker", async () => {
-    const server = await workers(() => 0);
+    const server = await workers(() => 0, 2.5 * SERVICE_MS);
     const spread = new WorkerSpread();
-    await logPipelined(server.url, 60, spread);
-    expect(server.served).toHaveLength(60);
+    await logPipelined(server.url, 32, spread);
+    expect(server.served).toHaveLength(32);
     // Pairs always take turns there: the check gave up after MAX_FUTILE new connections.
     expect(spread.checking).toBe(false);
     expect(server.served.filter((s) => s.connection === "close")).toHaveLength(MAX_FUTILE);
