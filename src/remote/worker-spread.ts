@@ -11,9 +11,8 @@
  * shows what one batch costs; two in flight on two workers are answered about as fast each,
  * two in one worker about twice as slowly, every time. So when even the fastest of
  * {@link WINDOW} pair answers (time per record) is {@link SLOWDOWN} times the fastest lone
- * answer or more, the next
- * log-batch goes with `Connection: close`, and the one after opens a new connection, which
- * another worker may accept. A one-worker server (SQLite) always looks like that: after
+ * answer or more, the next log-batch goes with `Connection: close`, and the one after opens a
+ * new connection, which another worker may accept. A one-worker server (SQLite) always looks like that: after
  * {@link MAX_FUTILE} new connections in a row that did not help, the check stops. Pure: no
  * clock, no I/O; the MLflow sink measures and sends.
  */
@@ -40,7 +39,9 @@ export const MAX_FUTILE = 3;
 export class WorkerSpread {
   /** The fastest lone answer, ms per record. */
   private loneBest = Number.POSITIVE_INFINITY;
-  private pairs: number[] = [];
+  /** Pair answers counted in this window, and the fastest of them (ms per record). */
+  private pairs = 0;
+  private pairFastest = Number.POSITIVE_INFINITY;
   /** New connections in a row since pairs were last seen on two workers. */
   private inRow = 0;
   private stopped = false;
@@ -70,10 +71,10 @@ export class WorkerSpread {
       return;
     }
     if (inFlightAtSend !== 2 || inFlightAtAnswer !== 2 || !Number.isFinite(this.loneBest) || this.due || !this.checking) return;
-    this.pairs.push(perRecord);
-    if (this.pairs.length < WINDOW) return;
-    const fastest = Math.min(...this.pairs);
-    this.pairs = [];
+    this.pairFastest = Math.min(this.pairFastest, perRecord);
+    if (++this.pairs < WINDOW) return;
+    const fastest = this.pairFastest;
+    this.newWindow();
     if (fastest < SLOWDOWN * this.loneBest) this.inRow = 0;
     else if (this.inRow >= MAX_FUTILE) this.stopped = true;
     else {
@@ -91,7 +92,12 @@ export class WorkerSpread {
     if (!this.due) return false;
     this.due = false;
     this.gen++;
-    this.pairs = [];
+    this.newWindow();
     return true;
+  }
+
+  private newWindow(): void {
+    this.pairs = 0;
+    this.pairFastest = Number.POSITIVE_INFINITY;
   }
 }

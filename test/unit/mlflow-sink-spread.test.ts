@@ -5,14 +5,14 @@
  * then sends one batch with `Connection: close`, and the next connection lands elsewhere. A
  * one-worker server gets a few new connections at most, never a storm.
  */
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
+import type * as http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { MlflowSink } from "../../src/backends/mlflow/sink.js";
 import { MLFLOW_LIMITS } from "../../src/model/limits.js";
 import { AdaptiveTimeout } from "../../src/remote/adaptive-timeout.js";
 import { ConcurrencyLimit } from "../../src/remote/concurrency-limit.js";
 import { createHttpClient } from "../../src/remote/http.js";
+import { closeLoopbackServers, listenLoopback } from "../support/loopback.js";
 import { MAX_FUTILE, WorkerSpread } from "../../src/remote/worker-spread.js";
 
 /** Time one worker takes for one log-batch, ms (the one-worker test takes longer, so that a loaded machine's delays stay far below the 1.6× the check looks for). */
@@ -24,20 +24,14 @@ interface Served {
   readonly metrics: number;
 }
 
-const servers: http.Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-});
+afterEach(closeLoopbackServers);
 
 /** A server whose `workerOf(n)` worker accepts the n-th connection (from 1) and serves one request at a time. */
 async function workers(workerOf: (connection: number) => number, serviceMs = SERVICE_MS): Promise<{ url: string; served: Served[] }> {
   const served: Served[] = [];
   const busyUntil = new Map<number, number>();
   const workerOfSocket = new Map<unknown, number>();
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const socket = req.socket;
     if (!workerOfSocket.has(socket)) workerOfSocket.set(socket, workerOf(workerOfSocket.size + 1));
     const worker = workerOfSocket.get(socket) as number;
@@ -56,10 +50,8 @@ async function workers(workerOf: (connection: number) => number, serviceMs = SER
         start + serviceMs - performance.now(),
       );
     });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, served };
+  };
+  return { url: await listenLoopback(handler), served };
 }
 
 /** Sends `batches` 1000-metric log-batches through a sink, two callers at a time (a run's pipelining). */

@@ -4,13 +4,13 @@
  * dropped on another origin, a loop stopped), compressed answers, `Retry-After`, an abort, and
  * requests sent through the proxy the environment names (axios then carries them).
  */
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
+import type * as http from "node:http";
 import * as zlib from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConnectionError, RateLimitError } from "../../src/errors.js";
 import { connectionErrorKind, retryAfterOf } from "../../src/remote/errors.js";
 import { createHttpClient } from "../../src/remote/http.js";
+import { closeLoopbackServers, listenLoopback } from "../support/loopback.js";
 
 interface Seen {
   readonly method: string;
@@ -19,18 +19,12 @@ interface Seen {
   readonly body: string;
 }
 
-const servers: http.Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-});
+afterEach(closeLoopbackServers);
 
 /** Starts a loopback server; `handle` answers each request and sees what was sent. */
 async function serve(handle: (seen: Seen, res: http.ServerResponse) => void): Promise<{ url: string; seen: Seen[] }> {
   const seen: Seen[] = [];
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     let body = "";
     req.setEncoding("utf8");
     req.on("data", (chunk: string) => (body += chunk));
@@ -39,10 +33,8 @@ async function serve(handle: (seen: Seen, res: http.ServerResponse) => void): Pr
       seen.push(entry);
       handle(entry, res);
     });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  };
+  return { url: await listenLoopback(handler), seen };
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
