@@ -38,6 +38,14 @@ export interface JournalWriterOptions {
    * there instead of reading it back (journal-feed.ts). @default false
    */
   readonly feed?: boolean;
+  /**
+   * Let the process's writer thread (write-behind.ts) write this journal's commits once it
+   * logs in a steady loop (`"interval"` durability and no replicator feed only).
+   * @default false
+   */
+  readonly writerThread?: boolean;
+  /** @internal Group commits before the writer thread takes over. @default 64 */
+  readonly writerThreadAfter?: number;
   /** Called when a {@link JournalWriter.close} that failed on a full disk completed later. */
   readonly onLateClose?: () => void;
 }

@@ -10,6 +10,7 @@
  */
 import * as fs from "node:fs";
 import type { SpoolError } from "../errors.js";
+import { JournalBehind } from "./journal-behind.js";
 import { JournalFeed } from "./journal-feed.js";
 import { JournalFsync } from "./journal-fsync.js";
 import { storageError } from "./fs-errors.js";
@@ -59,6 +60,8 @@ export class JournalWriter {
   /** A close() failed on a full disk: close once the backlog is written. */
   private closeWhenWritten = false;
   private drainWaiters: (() => void)[] = [];
+  /** The writer thread's share of this journal's writes (journal-behind.ts). */
+  private readonly behind: JournalBehind;
   private readonly commitCallback = (): void => {
     this.scheduled = false;
     try {
@@ -77,6 +80,15 @@ export class JournalWriter {
     this.fsyncs = new JournalFsync(this, lastSeq);
     this.opts = opts;
     this.segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.behind = new JournalBehind(opts, this.queue, file, {
+      written: (lastSeq) => {
+        if (lastSeq > this.writtenSeq) this.writtenSeq = lastSeq;
+        opts.onCommit?.();
+      },
+      requeue: () => {
+        if (this.queue.lines > 0) this.queued(this.pendingLastSeq);
+      },
+    });
     this.outage = new WriteOutage({
       dir,
       onError: opts.onError,
@@ -214,7 +226,7 @@ export class JournalWriter {
   commitSync(): void {
     this.raw.encodeInto(this.queue, this.feed);
     const queue = this.queue;
-    if (queue.lines === 0 || this.closed) return;
+    if (queue.lines === 0 || this.closed || this.handOff()) return;
     const offset = this.file.size;
     try {
       this.file.append(queue.buf, queue.len); // a partial write is cut back
@@ -230,6 +242,26 @@ export class JournalWriter {
     if (this.file.size >= this.segmentBytes) this.rotate();
     this.opts.onCommit?.();
     if (queue.lines === 0) this.settleDrain();
+  }
+
+  /** Hands this commit to the writer thread when it writes this journal's commits; true when it took it. */
+  private handOff(): boolean {
+    const { queue, file } = this;
+    const offset = file.size;
+    if (!this.behind.take(this.pendingLastSeq, this.feed.wanted || this.outage.error !== undefined)) return false;
+    this.feed.committed(file.name, offset, file.size, queue.lines, this.pendingLastSeq);
+    queue.clear(KEEP_BUFFER_MAX);
+    if (file.size >= this.segmentBytes) {
+      this.behind.drainSync(); // the sealed segment is fsynced and closed whole
+      this.rotate();
+    }
+    return true;
+  }
+
+  /** Writes everything logged so far to the OS, the writer thread's share included, so that reads see it. */
+  writeThroughSync(): void {
+    this.commitSync();
+    this.behind.drainSync();
   }
 
   private settleDrain(): void {
@@ -268,11 +300,13 @@ export class JournalWriter {
 
   /** fsyncs what has been written, synchronously. */
   syncSync(): void {
+    this.behind.drainSync();
     this.fsyncs.syncSync();
   }
 
   /** fsyncs what has been written (and the paths of {@link alsoSync}), off the main thread. */
-  sync(): Promise<void> {
+  async sync(): Promise<void> {
+    await this.behind.drain();
     return this.fsyncs.sync();
   }
 
@@ -304,6 +338,7 @@ export class JournalWriter {
     if (this.closed) return;
     try {
       this.commitSync();
+      this.behind.drainSync(); // the thread's writes to this file end before it closes
       if (this.fsyncs.due) this.syncSync(); // not again after close()'s fsync
     } finally {
       if (this.queue.lines === 0 || !this.outage.retrying) {

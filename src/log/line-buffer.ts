@@ -201,6 +201,16 @@ export class LineBuffer {
     if (this.buf.length > keepMax) this.buf = Buffer.allocUnsafe(this.initial);
   }
 
+  /** Inserts `lines` whole lines (`bytes`) at byte offset `at`, before the lines queued after it. */
+  insert(at: number, bytes: Uint8Array, lines: number): void {
+    const need = this.len + bytes.length;
+    if (need > this.buf.length) this.grow(need);
+    this.buf.copyWithin(at + bytes.length, at, this.len);
+    this.buf.set(bytes, at);
+    this.len = need;
+    this.lines += lines;
+  }
+
   /** Queues the line of a metric record (room reserved with {@link metricLineMax}). */
   metric(seq: number, keyJson: string, value: number, timestamp: number, step: number): void {
     const buf = this.buf;

@@ -42,6 +42,12 @@ export class SegmentFile {
     this.size += length;
   }
 
+  /** Cuts the file back to `size` bytes (the writer thread's unwritten commits are written again from there). */
+  cutBack(size: number): void {
+    fs.ftruncateSync(this.fd, size);
+    this.size = size;
+  }
+
   /**
    * Moves on to a new segment whose first record is `firstSeq`: opens it, then fsyncs and
    * closes this one. False when the new one cannot be opened (a full disk): writing goes on

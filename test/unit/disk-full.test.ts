@@ -179,6 +179,43 @@ describe.each(disks)("a full disk (%s)", (_label, makeDisk) => {
   }, 60_000);
 });
 
+if (real !== undefined)
+  describe("a full disk under the writer thread (a real full tmpfs)", () => {
+    it("the thread's failed write is cut back, its unwritten commits return to the journal, are reported, and written once space returns", async () => {
+      const disk = (current = tmpfsDisk() as Disk);
+      const dir = path.join(disk.root, "journal");
+      const errors: MltrailError[] = [];
+      const opts = { durability: "interval", fsyncIntervalMs: 60_000, writerThread: true, writerThreadAfter: 1 } as const;
+      const { writer } = await JournalWriter.open(dir, { ...opts, onError: (e) => errors.push(e) });
+      let v = 0;
+      const logTurn = async (): Promise<void> => {
+        for (let i = 0; i < 50; i++, v++) writer.appendMetric('"m"', v, 1_764_170_000_000, v);
+        await new Promise((resolve) => setImmediate(resolve));
+      };
+      for (let t = 0; t < 20; t++) await logTurn();
+      await until("the thread wrote the first turns", () => writer.writtenSeq === 1000, 60_000, 5);
+      disk.fill();
+      await until(
+        "the thread's write to fail and the outage to be reported",
+        async () => {
+          await logTurn();
+          return errors.length > 0;
+        },
+        60_000,
+        1,
+      );
+      expect(errors[0]).toBeInstanceOf(StorageFullError);
+      expect(writer.writtenSeq).toBeLessThan(writer.seq);
+      const logged = writer.seq;
+      disk.free();
+      await until("every record written", () => writer.writtenSeq === logged, 60_000, 20);
+      await writer.close();
+      const { records } = await readJournal(dir);
+      expect(records.map((r) => r.s)).toEqual(Array.from({ length: logged }, (_, i) => i + 1));
+      expect(records.every((r, i) => r.t === "m" && r.v === i && r.st === i)).toBe(true);
+    }, 120_000);
+  });
+
 describe("the in-memory backlog is bounded", () => {
   it("past maxPendingBytes a record is refused with StorageFullError, its sequence number is not used, and the rest is written later", async () => {
     const disk = (current = injectedDisk());

@@ -1,0 +1,244 @@
+/**
+ * The writer thread: takes the group commits' write system calls off the thread that logs.
+ *
+ * On the virtual machines training often runs on, a system call costs the calling thread far
+ * more than its own few microseconds (bench/README "The write leaves the loop's thread"): a
+ * loop of 1 ms steps that appends its ~900 bytes each step slows by 1–2 %, while copying the
+ * same bytes into shared memory costs nothing measurable. So once a run logs in a steady loop,
+ * its journal writer ({@link JournalWriter}) copies each commit's bytes into a ring in a
+ * `SharedArrayBuffer` and this module's thread writes them, in order, every `pollMs` (the
+ * main thread never wakes it while it polls: waking a thread is a system call too).
+ *
+ * The journal stays the source of truth, written in order: an owner's records count as
+ * written (`writtenSeq`) only once the thread wrote them ({@link BehindOwner.confirmed}), an
+ * fsync syncs only what was written, and `flush()`, reads, rotation, close and process exit
+ * wait for the thread first. When a write fails (a full disk) or the thread dies, the thread
+ * stops, every unwritten entry goes back to its owner ({@link BehindOwner.takeBack}) and the
+ * process writes on its own thread from then on, with the outage handling of journal.ts.
+ * A SIGKILL loses what the thread had not written yet: normally the last `pollMs`.
+ */
+import { Worker } from "node:worker_threads";
+import { CTL, HEADER_BYTES, STATE, WRITER_THREAD_SOURCE } from "./write-behind-thread.js";
+
+/** A journal writer whose commits the thread writes. */
+export interface BehindOwner {
+  /** The thread wrote this owner's commit whose last record is `lastSeq`. */
+  confirmed(lastSeq: number): void;
+  /** The thread stopped before writing this commit (older ones first): the owner writes it itself. */
+  takeBack(bytes: Uint8Array, lines: number, fileOffset: number): void;
+  /** Everything unwritten was taken back: the owner writes on its own thread from now on. */
+  retired(): void;
+}
+
+interface Ticket {
+  readonly owner: BehindOwner;
+  readonly lastSeq: number;
+  readonly lines: number;
+  /** Where the entry's header is in the ring. */
+  readonly at: number;
+  readonly len: number;
+  readonly fileOffset: number;
+}
+
+/** How often the thread looks for commits to write (and so, what a SIGKILL can lose). */
+export const POLL_MS = 5;
+const RING_BYTES = 4 * 1024 * 1024;
+const CTL_BYTES = 64;
+/** A commit past this share of the ring is written by the owner itself (after the ring drained). */
+const MAX_ENTRY = RING_BYTES / 4;
+/** How long a synchronous wait for the thread lasts at most before the process writes itself. */
+const STUCK_MS = 30_000;
+
+const pad8 = (n: number): number => (n + 7) & ~7;
+
+/** `Atomics.waitAsync` (Node ≥ 16; not in the ES2022 library types). */
+type WaitAsync = (array: Int32Array, index: number, value: number, timeoutMs: number) => { async: boolean; value: unknown };
+const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+
+/** The process's writer thread and its ring. */
+export class WriteBehind {
+  private readonly sab = new SharedArrayBuffer(CTL_BYTES + RING_BYTES);
+  private readonly ctl = new Int32Array(this.sab, 0, CTL_BYTES / 4);
+  private readonly data = new Uint8Array(this.sab, CTL_BYTES);
+  private readonly view = new DataView(this.sab, CTL_BYTES);
+  private readonly worker: Worker;
+  private readonly tickets: Ticket[] = [];
+  private published = 0;
+  private confirmedCount = 0;
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** Set once the thread failed or died: owners write themselves from then on. */
+  private retiredFlag = false;
+  private dead = false;
+  private readonly atExit = (): void => this.drainSync();
+
+  constructor() {
+    this.worker = new Worker(WRITER_THREAD_SOURCE, { eval: true, workerData: { sab: this.sab, ctlBytes: CTL_BYTES, pollMs: POLL_MS } });
+    this.worker.unref();
+    const died = (): void => {
+      this.dead = true;
+    };
+    this.worker.on("error", died);
+    this.worker.on("exit", died);
+    process.on("exit", this.atExit);
+  }
+
+  /** Whether the thread still takes commits. */
+  get active(): boolean {
+    return !this.retiredFlag;
+  }
+
+  /**
+   * Hands the thread the commit `buf[0, len)` of `lines` lines, last record `lastSeq`, to
+   * append at `fileOffset` of `fd`. False when it is not taken (too big, or the thread
+   * retired); the owner then writes it itself, after {@link drainSync}.
+   */
+  submit(owner: BehindOwner, fd: number, fileOffset: number, buf: Uint8Array, len: number, lines: number, lastSeq: number): boolean {
+    this.reap();
+    const need = HEADER_BYTES + pad8(len);
+    if (this.retiredFlag || need > MAX_ENTRY) return false;
+    let at = this.place(need);
+    if (at < 0) {
+      this.waitFor(() => this.place(need) >= 0);
+      if (this.retiredFlag) return false;
+      at = this.place(need);
+    }
+    if (at === 0 && this.head !== 0 && this.head + HEADER_BYTES <= this.data.length) this.view.setInt32(this.head, -1, true);
+    this.view.setInt32(at, len, true);
+    this.view.setInt32(at + 4, fd, true);
+    this.view.setFloat64(at + 8, fileOffset, true);
+    this.data.set(buf.subarray(0, len), at + HEADER_BYTES);
+    this.head = at + need;
+    this.tickets.push({ owner, lastSeq, lines, at, len, fileOffset });
+    Atomics.store(this.ctl, CTL.PUBLISHED, ++this.published);
+    if (Atomics.load(this.ctl, CTL.STATE) === STATE.SLEEPING) this.wake();
+    if (this.timer === undefined) {
+      this.timer = setTimeout(this.onTimer, 2 * POLL_MS);
+      this.timer.unref();
+    }
+    return true;
+  }
+
+  /** Where an entry of `need` bytes goes in the ring, or -1 when there is no room yet. */
+  private place(need: number): number {
+    const pending = this.published - Atomics.load(this.ctl, CTL.DONE);
+    const tail = Atomics.load(this.ctl, CTL.TAIL);
+    const cap = this.data.length;
+    if (pending === 0 || this.head > tail) {
+      if (this.head + need <= cap) return this.head;
+      return need <= (pending === 0 ? cap : tail) ? 0 : -1;
+    }
+    if (this.head < tail) return need <= tail - this.head ? this.head : -1;
+    return -1; // full
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.reap();
+    if (this.tickets.length > 0 && !this.retiredFlag) {
+      this.timer = setTimeout(this.onTimer, 2 * POLL_MS);
+      this.timer.unref();
+    }
+  };
+
+  /** Tells owners what the thread wrote; takes everything back when it failed or died. */
+  reap(): void {
+    const done = Atomics.load(this.ctl, CTL.DONE);
+    while (this.confirmedCount < done) {
+      const ticket = this.tickets.shift() as Ticket;
+      this.confirmedCount++;
+      ticket.owner.confirmed(ticket.lastSeq);
+    }
+    if (!this.retiredFlag && (this.dead || Atomics.load(this.ctl, CTL.STATE) === STATE.FAILED)) this.retire();
+  }
+
+  /** Whether commits handed over wait to be written. */
+  get pending(): boolean {
+    return this.tickets.length > 0;
+  }
+
+  /** Blocks until everything handed over is written (or taken back). */
+  drainSync(): void {
+    this.waitFor(() => this.tickets.length === 0);
+  }
+
+  /** Resolves once everything handed over so far is written (or taken back). */
+  async drain(): Promise<void> {
+    const target = this.published;
+    // An Atomics.waitAsync does not keep the event loop alive: this timer does meanwhile.
+    const alive = setInterval(() => undefined, 1000);
+    try {
+      while (this.confirmedCount < target && !this.retiredFlag) {
+        this.wake();
+        const done = Atomics.load(this.ctl, CTL.DONE);
+        if (waitAsync === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
+        else {
+          const waited = waitAsync(this.ctl, CTL.DONE, done, 50);
+          if (waited.async) await waited.value;
+        }
+        this.reap();
+      }
+    } finally {
+      clearInterval(alive);
+    }
+  }
+
+  private waitFor(ready: () => boolean): void {
+    const deadline = Date.now() + STUCK_MS;
+    this.reap();
+    while (!ready() && !this.retiredFlag) {
+      this.wake();
+      Atomics.wait(this.ctl, CTL.DONE, Atomics.load(this.ctl, CTL.DONE), 20);
+      if (Date.now() > deadline) this.dead = true; // a thread this late is not trusted with more
+      this.reap();
+    }
+  }
+
+  private wake(): void {
+    Atomics.add(this.ctl, CTL.WAKE, 1);
+    Atomics.notify(this.ctl, CTL.WAKE);
+  }
+
+  /** The thread failed or died: every unwritten commit goes back to its owner, in order. */
+  private retire(): void {
+    this.retiredFlag = true;
+    Atomics.store(this.ctl, CTL.STATE, STATE.STOP);
+    this.wake();
+    process.off("exit", this.atExit);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const owners = new Set<BehindOwner>();
+    for (const t of this.tickets.splice(0)) {
+      owners.add(t.owner);
+      t.owner.takeBack(this.data.slice(t.at + HEADER_BYTES, t.at + HEADER_BYTES + t.len), t.lines, t.fileOffset);
+    }
+    for (const owner of owners) owner.retired();
+    if (current === this) current = undefined;
+  }
+
+  /** Stops the thread (tests, and a process whose logging is over). */
+  async stop(): Promise<void> {
+    this.drainSync();
+    if (!this.retiredFlag) {
+      this.retiredFlag = true;
+      process.off("exit", this.atExit);
+      if (current === this) current = undefined;
+    }
+    Atomics.store(this.ctl, CTL.STATE, STATE.STOP);
+    this.wake();
+    await this.worker.terminate();
+  }
+}
+
+let current: WriteBehind | undefined;
+let unavailable = false;
+
+/** The process's writer thread, started on first use; undefined where threads cannot start. */
+export function writeBehind(): WriteBehind | undefined {
+  if (current !== undefined || unavailable) return current;
+  try {
+    current = new WriteBehind();
+  } catch {
+    unavailable = true;
+  }
+  return current;
+}
