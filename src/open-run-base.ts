@@ -124,6 +124,7 @@ export function openRunLog(input: OpenRunInput, paths: RunPaths, runId: string, 
     durability: options.durability,
     fsyncIntervalMs: options.fsyncIntervalMs,
     commitIntervalMs: options.commitIntervalMs,
+    writerThread: options.writerThread,
     feed: input.remote !== undefined, // the replicator takes what is written from memory
     onError: (err: SpoolError) => {
       live.failed = true;

@@ -53,6 +53,7 @@ export function resolveOptions(options: TrackerOptions | undefined, env: Env = p
     durability: o.durability ?? envEnum(env, "MLTRAIL_DURABILITY", ["interval", "always"] as const) ?? "interval",
     fsyncIntervalMs: o.fsyncIntervalMs ?? envInt(env, "MLTRAIL_FSYNC_INTERVAL_MS", BOUNDS.fsyncIntervalMs) ?? 1000,
     commitIntervalMs: o.commitIntervalMs ?? envInt(env, "MLTRAIL_COMMIT_INTERVAL_MS", BOUNDS.commitIntervalMs) ?? 0,
+    writerThread: o.writerThread ?? envBool(env, "MLTRAIL_WRITER_THREAD") ?? true,
     logLevel: o.logLevel ?? envEnum(env, "MLTRAIL_LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const) ?? "warn",
     logger: o.logger,
     captureContext: o.captureContext ?? envBool(env, "MLTRAIL_CAPTURE_CONTEXT") ?? true,

@@ -29,6 +29,7 @@ const schema = z.strictObject({
   durability: z.enum(["interval", "always"]).optional(),
   fsyncIntervalMs: bounded("fsyncIntervalMs"),
   commitIntervalMs: bounded("commitIntervalMs"),
+  writerThread: z.boolean().optional(),
   logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).optional(),
   logger: z.custom<LogSink>((v) => typeof v === "function", { message: "must be a function" }).optional(),
   captureContext: z.boolean().optional(),

@@ -64,6 +64,18 @@ export interface TrackerOptions {
    */
   readonly commitIntervalMs?: number;
   /**
+   * Let a writer thread make the run log's writes once a run logs in a steady loop (64 group
+   * commits), so that the loop's own thread makes no write system call: on virtual machines
+   * one costs a loop of 1 ms steps 1–2 % (bench/README). A SIGKILL then loses what the thread
+   * has not written yet, normally the last 5 ms, instead of the last event-loop turn.
+   * `flush()`, `end()`, reads and exit paths wait for it. Only with `durability: "interval"`
+   * and no tracking server (a replicator only ever sends written records, read from memory).
+   * `false` writes on the loop's thread always. Env: `MLTRAIL_WRITER_THREAD`.
+   * @default true
+   * @example `new Tracker({ writerThread: false })`
+   */
+  readonly writerThread?: boolean;
+  /**
    * Least severe diagnostic that is printed. Env: `MLTRAIL_LOG_LEVEL`.
    * @default "warn"
    */

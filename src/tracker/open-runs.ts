@@ -120,9 +120,9 @@ export class OpenRuns {
     LocalStore.writeRunMetaSync(entry.paths, { ...entry.meta, status, endTime });
   }
 
-  /** Hands the records logged so far to the OS, for one run or all, so reads see them. */
+  /** Hands the records logged so far to the OS (the writer thread's included), for one run or all, so reads see them. */
   commitOpen(runId?: string): void {
-    for (const entry of this.open.values()) if (runId === undefined || entry.run.id === runId) entry.log.writer.commitSync();
+    for (const entry of this.open.values()) if (runId === undefined || entry.run.id === runId) entry.log.writer.writeThroughSync();
   }
 
   /** Records of every run of this tracker: ended ones, open ones and those waiting for the disk. */

@@ -154,6 +154,16 @@ describe.concurrent("errors and exits", () => {
     expect(rec.info.endTime).toBeTypeOf("number");
   });
 
+  it("process.exit() in a steady loop whose writes the writer thread makes: FINISHED with all records", async () => {
+    const child = start("exit-in-loop");
+    const runId = await runIdOf(child);
+    const n = await loggedCount(child);
+    const exit = await child.exit();
+    expect(exit.code, child.stderr).toBe(0);
+    const rec = await expectExact(runId, n);
+    expect(rec.info.status).toBe("FINISHED");
+  });
+
   it("a run never ended with process.exitCode = 3: FAILED with all records", async () => {
     const child = start("forget-end-exitcode");
     const runId = await runIdOf(child);

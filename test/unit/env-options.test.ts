@@ -15,6 +15,7 @@ describe("boolean environment variables", () => {
 
   it.each(["0", "false", "No", "off"])("%j is false for both", (word) => {
     expect(resolveOptions({}, { MLTRAIL_HANDLE_EXIT: word }).handleExit).toBe(false);
+    expect(resolveOptions({}, { MLTRAIL_WRITER_THREAD: word }).writerThread).toBe(false);
     expect(authFromEnv({ MLFLOW_TRACKING_INSECURE_TLS: word }).insecureTls).not.toBe(true);
   });
 
@@ -23,6 +24,15 @@ describe("boolean environment variables", () => {
       expect(call).toThrow(ValidationError);
       expect(call).toThrow(/env MLTRAIL_HANDLE_EXIT|env MLFLOW_TRACKING_INSECURE_TLS/);
     }
+  });
+});
+
+describe("writerThread", () => {
+  it("is on by default, off with the option or env MLTRAIL_WRITER_THREAD, and the option wins", () => {
+    expect(resolveOptions({}, {}).writerThread).toBe(true);
+    expect(resolveOptions({ writerThread: false }, {}).writerThread).toBe(false);
+    expect(resolveOptions({ writerThread: true }, { MLTRAIL_WRITER_THREAD: "0" }).writerThread).toBe(true);
+    expect(() => resolveOptions({ writerThread: "yes" as unknown as boolean }, {})).toThrow(/writerThread/);
   });
 });
 

@@ -288,6 +288,7 @@ describe(`fuzzing the public API (seed ${SEED}, ${RUNS} runs; MLTRAIL_FUZZ_SEED 
       "durability",
       "fsyncIntervalMs",
       "commitIntervalMs",
+      "writerThread",
       "logLevel",
       "runNameTemplate",
       "namePolicy",
