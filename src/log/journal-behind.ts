@@ -3,7 +3,8 @@
  * loop: {@link THREAD_AFTER_COMMITS} group commits, with `writerThread`, `"interval"`
  * durability and no replicator feed, which must only ever see written bytes), which commits
  * it takes, and what comes back to the journal when the thread stops (its unwritten commits,
- * in order, into the commit buffer, the file cut back to where they start).
+ * in order, into the commit buffer, the file cut back to where they start; the journal then
+ * writes on its own thread, with the outage handling of journal.ts).
  */
 import type { JournalWriterOptions } from "./journal-options.js";
 import type { LineBuffer } from "./line-buffer.js";
@@ -28,6 +29,8 @@ export class JournalBehind implements BehindOwner {
   private commits = 0;
   /** Where the next commit taken back goes in the commit buffer (-1: none taken back yet). */
   private takeBackAt = -1;
+  /** The thread failed this journal (a full disk): it writes on its own thread from then on. */
+  private failed = false;
 
   constructor(
     private readonly opts: JournalWriterOptions,
@@ -44,7 +47,7 @@ export class JournalBehind implements BehindOwner {
   take(lastSeq: number, own: boolean): boolean {
     const { opts, queue, file } = this;
     if (this.thread === undefined) {
-      if (own || opts.writerThread !== true || opts.durability !== "interval" || opts.feed === true) return false;
+      if (own || this.failed || opts.writerThread !== true || opts.durability !== "interval" || opts.feed === true) return false;
       if (++this.commits < (opts.writerThreadAfter ?? THREAD_AFTER_COMMITS)) return false;
       this.thread = writeBehind();
       if (this.thread === undefined) return false;
@@ -90,6 +93,7 @@ export class JournalBehind implements BehindOwner {
   /** @internal */
   retired(): void {
     this.thread = undefined;
+    this.failed = true;
     this.takeBackAt = -1;
     this.host.requeue();
   }

@@ -262,6 +262,7 @@ export class JournalWriter {
   writeThroughSync(): void {
     this.commitSync();
     this.behind.drainSync();
+    this.commitSync(); // what a failed thread handed back, written here
   }
 
   private settleDrain(): void {
@@ -313,6 +314,8 @@ export class JournalWriter {
   /** Writes and fsyncs everything queued: once it resolves, the records survive power loss. */
   async flush(): Promise<void> {
     this.commitSync();
+    await this.behind.drain();
+    this.commitSync(); // what a failed thread handed back, written here (or the outage's error)
     await this.sync();
   }
 
@@ -339,6 +342,7 @@ export class JournalWriter {
     try {
       this.commitSync();
       this.behind.drainSync(); // the thread's writes to this file end before it closes
+      this.commitSync(); // what a failed thread handed back, written here
       if (this.fsyncs.due) this.syncSync(); // not again after close()'s fsync
     } finally {
       if (this.queue.lines === 0 || !this.outage.retrying) {

@@ -214,19 +214,6 @@ export class WriteBehind {
     for (const owner of owners) owner.retired();
     if (current === this) current = undefined;
   }
-
-  /** Stops the thread (tests, and a process whose logging is over). */
-  async stop(): Promise<void> {
-    this.drainSync();
-    if (!this.retiredFlag) {
-      this.retiredFlag = true;
-      process.off("exit", this.atExit);
-      if (current === this) current = undefined;
-    }
-    Atomics.store(this.ctl, CTL.STATE, STATE.STOP);
-    this.wake();
-    await this.worker.terminate();
-  }
 }
 
 let current: WriteBehind | undefined;

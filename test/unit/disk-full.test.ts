@@ -214,6 +214,31 @@ if (real !== undefined)
       expect(records.map((r) => r.s)).toEqual(Array.from({ length: logged }, (_, i) => i + 1));
       expect(records.every((r, i) => r.t === "m" && r.v === i && r.st === i)).toBe(true);
     }, 120_000);
+
+    it("flush() and close() while the thread holds unwritten commits: they reject with StorageFullError, nothing is lost, the late close writes all", async () => {
+      const disk = (current = tmpfsDisk() as Disk);
+      const dir = path.join(disk.root, "journal");
+      let lateClosed = false;
+      const opts = { durability: "interval", fsyncIntervalMs: 60_000, writerThread: true, writerThreadAfter: 1 } as const;
+      const { writer } = await JournalWriter.open(dir, { ...opts, onLateClose: () => (lateClosed = true) });
+      let v = 0;
+      for (let t = 0; t < 20; t++) {
+        for (let i = 0; i < 50; i++, v++) writer.appendMetric('"m"', v, 1_764_170_000_000, v);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await writer.flush();
+      disk.fill();
+      // Enough bytes that the file's last page cannot hold them: the thread's write fails.
+      for (let i = 0; i < 500; i++, v++) writer.appendMetric('"m"', v, 1_764_170_000_000, v);
+      await expect(writer.flush()).rejects.toBeInstanceOf(StorageFullError);
+      await expect(writer.close()).rejects.toBeInstanceOf(StorageFullError);
+      expect(writer.writtenSeq).toBeLessThan(v);
+      disk.free();
+      await until("the late close", () => lateClosed, 60_000, 20);
+      const { records } = await readJournal(dir);
+      expect(records.map((r) => r.s)).toEqual(Array.from({ length: v }, (_, i) => i + 1));
+      expect(records.every((r, i) => r.t === "m" && r.v === i)).toBe(true);
+    }, 120_000);
   });
 
 describe("the in-memory backlog is bounded", () => {
