@@ -16,7 +16,7 @@ const THREAD_AFTER_COMMITS = 64;
 
 /** What the thread's answers change in the journal writer. */
 export interface BehindHost {
-  /** The thread wrote the records up to `lastSeq`. */
+  /** The thread wrote the records up to `lastSeq` (`onCommit` follows, after the current operation). */
   written(lastSeq: number): void;
   /** Commits taken back wait in the commit buffer: write them on the journal's own thread. */
   requeue(): void;
@@ -74,7 +74,19 @@ export class JournalBehind implements BehindOwner {
   /** @internal */
   confirmed(lastSeq: number): void {
     this.host.written(lastSeq);
+    // `onCommit` is told after the journal's current operation (a commit may be halfway): a
+    // listener that commits at once must not run inside it.
+    if (this.opts.onCommit !== undefined && !this.noticeQueued) {
+      this.noticeQueued = true;
+      queueMicrotask(this.notice);
+    }
   }
+
+  private noticeQueued = false;
+  private readonly notice = (): void => {
+    this.noticeQueued = false;
+    this.opts.onCommit?.();
+  };
 
   /** @internal */
   takeBack(bytes: Uint8Array, lines: number, fileOffset: number): void {

@@ -14,8 +14,7 @@ import { JournalBehind } from "./journal-behind.js";
 import { JournalFeed } from "./journal-feed.js";
 import { JournalFsync } from "./journal-fsync.js";
 import { storageError } from "./fs-errors.js";
-import { LineBuffer, metricLineMax, textLineMax } from "./line-buffer.js";
-import { RawMetrics } from "./raw-metrics.js";
+import { JournalQueue } from "./journal-queue.js";
 import { recoverJournal, type RecoveryReport } from "./recover.js";
 import { SegmentFile } from "./segment-file.js";
 import { listSegmentsSync, segmentName } from "./segments.js";
@@ -27,34 +26,24 @@ export { recoverJournal, type RecoveryReport } from "./recover.js";
 export type { Durability, JournalWriterOptions } from "./journal-options.js";
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
-const INITIAL_BUFFER = 64 * 1024;
 /** A commit buffer grown past this (one huge turn) is dropped afterwards, so memory does not stay high. */
 const KEEP_BUFFER_MAX = 16 * 1024 * 1024;
-const DEFAULT_MAX_PENDING = 64 * 1024 * 1024;
 
 /** Appends checksummed lines to a run's journal. */
-export class JournalWriter {
-  /** Last sequence number handed out by {@link nextSeq}: the writer alone assigns them, so they have no gaps. */
-  private handedSeq: number;
+export class JournalWriter extends JournalQueue {
   /** Last sequence number written to the OS (survives SIGKILL). */
   writtenSeq: number;
-  /** The current write outage, if any. */
-  private readonly outage: WriteOutage;
 
   readonly dir: string;
-  private readonly opts: JournalWriterOptions;
+  protected readonly opts: JournalWriterOptions;
+  protected readonly outage: WriteOutage;
+  /** What was just written, for this process's replicator (journal-feed.ts). */
+  protected readonly feed: JournalFeed;
   private readonly segmentBytes: number;
-  /** Lines queued this turn, encoded and checksummed. */
-  private readonly queue = new LineBuffer(INITIAL_BUFFER);
-  /** Metric records taken since the last encoding, encoded into {@link queue} at the commit. */
-  private readonly raw = new RawMetrics();
-  private pendingLastSeq = 0;
   private readonly fsyncs: JournalFsync;
   private scheduled = false;
   /** The segment being appended to. */
   private readonly file: SegmentFile;
-  /** What was just written, for this process's replicator (journal-feed.ts). */
-  private readonly feed: JournalFeed;
   /** @internal */
   closed = false;
   /** A close() failed on a full disk: close once the backlog is written. */
@@ -72,10 +61,10 @@ export class JournalWriter {
   };
 
   private constructor(dir: string, file: SegmentFile, lastSeq: number, opts: JournalWriterOptions) {
+    super(lastSeq);
     this.dir = dir;
     this.file = file;
     this.feed = new JournalFeed(dir, file.name, file.size, opts.feed === true, lastSeq === 0 && file.size === 0);
-    this.handedSeq = lastSeq;
     this.writtenSeq = lastSeq;
     this.fsyncs = new JournalFsync(this, lastSeq);
     this.opts = opts;
@@ -83,7 +72,6 @@ export class JournalWriter {
     this.behind = new JournalBehind(opts, this.queue, file, {
       written: (lastSeq) => {
         if (lastSeq > this.writtenSeq) this.writtenSeq = lastSeq;
-        opts.onCommit?.();
       },
       requeue: () => {
         if (this.queue.lines > 0) this.queued(this.pendingLastSeq);
@@ -119,53 +107,7 @@ export class JournalWriter {
     return this.file.fd;
   }
 
-  /** Last sequence number handed out. */
-  get seq(): number {
-    return this.handedSeq;
-  }
-
-  /** Hands out the next sequence number; the record built with it goes to {@link append} at once. */
-  nextSeq(): number {
-    return ++this.handedSeq;
-  }
-
-  /** Queues one record's JSON text (built with the `seq` from {@link nextSeq}); it is written at the end of this event-loop turn. */
-  append(json: string, seq: number): void {
-    this.raw.encodeInto(this.queue, this.feed); // lines keep the order of their sequence numbers
-    this.reserve(textLineMax(json), seq);
-    this.queue.text(json);
-    if (this.feed.wanted) this.feed.text(json);
-    this.queued(seq);
-  }
-
-  /**
-   * Queues a metric record, numbered here (the hot path: its fields are held as they are and
-   * encoded at the commit, straight into the commit buffer, the same bytes as `metricJson`).
-   * Returns its sequence number.
-   */
-  appendMetric(keyJson: string, value: number, timestamp: number, step: number): number {
-    const seq = this.handedSeq + 1;
-    if (this.outage.error === undefined) {
-      this.handedSeq = seq;
-      if (this.raw.push(seq, keyJson, value, timestamp, step, metricLineMax(keyJson))) this.raw.encodeInto(this.queue, this.feed);
-    } else {
-      // Writes fail (the commit that failed encoded every record held, so none is): the backlog
-      // is bounded, so this record is encoded, and the bound checked, now.
-      this.reserve(metricLineMax(keyJson), seq);
-      this.handedSeq = seq;
-      this.queue.metric(seq, keyJson, value, timestamp, step);
-      if (this.feed.wanted) this.feed.metric(seq, keyJson, value, timestamp, step);
-    }
-    this.queued(seq);
-    return seq;
-  }
-
-  private reserve(bytes: number, seq: number): void {
-    const need = this.queue.len + bytes;
-    if (need > this.queue.buf.length) this.growFor(need, seq);
-  }
-
-  private queued(seq: number): void {
+  protected override queued(seq: number): void {
     this.pendingLastSeq = seq;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -190,17 +132,6 @@ export class JournalWriter {
     return this.fsyncs.syncedSeq;
   }
 
-  /** Number of queued records not yet written. */
-  get pendingCount(): number {
-    return this.queue.lines + this.raw.count;
-  }
-
-  /** Bytes of records queued and not yet written (the records held raw are encoded to count them). */
-  get pendingBytes(): number {
-    this.raw.encodeInto(this.queue, this.feed);
-    return this.queue.len;
-  }
-
   /**
    * Resolves once nothing is queued any more (at once when nothing is). After a failed
    * `close()`, once the backlog is written and the file closed.
@@ -208,14 +139,6 @@ export class JournalWriter {
   drained(): Promise<void> {
     if (this.pendingCount === 0 && !this.closeWhenWritten) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
-  }
-
-  private growFor(need: number, seq: number): void {
-    if (this.outage.error !== undefined && need > (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING)) {
-      if (this.handedSeq === seq) this.handedSeq = seq - 1; // the record was not taken: no gap in the sequence
-      throw this.outage.backlogFull(this.queue.lines, this.queue.len);
-    }
-    this.queue.grow(need);
   }
 
   /**
