@@ -52,12 +52,14 @@ export class JournalBehind implements BehindOwner {
       this.thread = writeBehind();
       if (this.thread === undefined) return false;
     }
-    if (!own && this.thread.submit(this, file.fd, file.size, queue.buf, queue.len, queue.lines, lastSeq)) {
+    // Kept here: a failure found during submit() takes the commits back and clears this.thread.
+    const thread = this.thread;
+    if (!own && thread.submit(this, file.fd, file.size, queue.buf, queue.len, queue.lines, lastSeq)) {
       file.size += queue.len;
       return true;
     }
-    this.thread.drainSync(); // not taken: what the thread holds is written first
     this.thread = undefined;
+    thread.drainSync(); // not taken: what the thread holds is written first (or taken back)
     return false;
   }
 

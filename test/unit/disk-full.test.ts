@@ -215,6 +215,44 @@ if (real !== undefined)
       expect(records.every((r, i) => r.t === "m" && r.v === i && r.st === i)).toBe(true);
     }, 120_000);
 
+    it("a commit that finds the thread's write failed throws StorageFullError, and keeps every record", async () => {
+      const disk = (current = tmpfsDisk() as Disk);
+      const dir = path.join(disk.root, "journal");
+      const opts = { durability: "interval", fsyncIntervalMs: 60_000, writerThread: true, writerThreadAfter: 1 } as const;
+      const { writer } = await JournalWriter.open(dir, { ...opts, onError: () => undefined });
+      let v = 0;
+      const log = (n: number): void => {
+        for (let i = 0; i < n; i++, v++) writer.appendMetric('"m"', v, 1_764_170_000_000, v);
+      };
+      log(50);
+      writer.commitSync();
+      log(50);
+      writer.commitSync(); // the thread's
+      await writer.flush();
+      disk.fill();
+      log(500);
+      writer.commitSync(); // handed to the thread, whose write fails
+      await until(
+        "a commit to find the failure",
+        () => {
+          log(1);
+          try {
+            writer.commitSync();
+            return false;
+          } catch (err) {
+            if (err instanceof StorageFullError) return true;
+            throw err;
+          }
+        },
+        60_000,
+        1,
+      );
+      disk.free();
+      await writer.close();
+      const { records } = await readJournal(dir);
+      expect(records.map((r) => r.s)).toEqual(Array.from({ length: v }, (_, i) => i + 1));
+    }, 120_000);
+
     it("flush() and close() while the thread holds unwritten commits: they reject with StorageFullError, nothing is lost, the late close writes all", async () => {
       const disk = (current = tmpfsDisk() as Disk);
       const dir = path.join(disk.root, "journal");
