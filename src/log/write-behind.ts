@@ -83,11 +83,6 @@ export class WriteBehind {
     process.on("exit", this.atExit);
   }
 
-  /** Whether the thread still takes commits. */
-  get active(): boolean {
-    return !this.retiredFlag;
-  }
-
   /**
    * Hands the thread the commit `buf[0, len)` of `lines` lines, last record `lastSeq`, to
    * append at `fileOffset` of `fd`. False when it is not taken (too big, or the thread
@@ -150,11 +145,6 @@ export class WriteBehind {
       ticket.owner.confirmed(ticket.lastSeq);
     }
     if (!this.retiredFlag && (this.dead || Atomics.load(this.ctl, CTL.STATE) === STATE.FAILED)) this.retire();
-  }
-
-  /** Whether commits handed over wait to be written. */
-  get pending(): boolean {
-    return this.tickets.length > 0;
   }
 
   /** Blocks until everything handed over is written (or taken back). */
