@@ -54,7 +54,7 @@ async function expectAll(w: JournalWriter, count: number, perTurn: number): Prom
 describe("the writer thread", () => {
   it("takes the writes off the logging thread; writtenSeq follows what it wrote", async () => {
     const w = await open("a");
-    await logTurns([w], 2, 10); // the first commit is the journal's own; the thread takes the next
+    await logTurns([w], 2, 10); // writerThreadAfter 1: the thread takes every commit
     await until("the thread wrote the first turns", () => w.writtenSeq === 20, 60_000, 5);
     const writes = vi.spyOn(fs, "writeSync");
     syncBuiltinESMExports();
