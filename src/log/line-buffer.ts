@@ -165,7 +165,8 @@ function putValue(buf: Uint8Array, at: number, v: number): number {
 
 /** A growable buffer of checksummed journal lines. */
 export class LineBuffer {
-  buf: Buffer;
+  /** The bytes (a `Buffer`, kept private so that the published types need no Node types). */
+  private b: Buffer;
   /** Bytes queued. */
   len = 0;
   /** Lines queued. */
@@ -184,36 +185,41 @@ export class LineBuffer {
   private lastSeq = Number.NaN;
 
   constructor(private readonly initial: number) {
-    this.buf = Buffer.allocUnsafe(initial);
+    this.b = Buffer.allocUnsafe(initial);
+  }
+
+  /** The queued bytes are `buf[0, len)`. */
+  get buf(): Uint8Array {
+    return this.b;
   }
 
   /** Room for `need` bytes in total (the caller checks bounds first). */
   grow(need: number): void {
-    const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
+    const next = Buffer.allocUnsafe(Math.max(need, this.b.length * 2));
+    this.b.copy(next, 0, 0, this.len);
+    this.b = next;
   }
 
   /** Empties the buffer; one grown past `keepMax` is dropped, so memory does not stay high. */
   clear(keepMax: number): void {
     this.len = 0;
     this.lines = 0;
-    if (this.buf.length > keepMax) this.buf = Buffer.allocUnsafe(this.initial);
+    if (this.b.length > keepMax) this.b = Buffer.allocUnsafe(this.initial);
   }
 
   /** Inserts `lines` whole lines (`bytes`) at byte offset `at`, before the lines queued after it. */
   insert(at: number, bytes: Uint8Array, lines: number): void {
     const need = this.len + bytes.length;
-    if (need > this.buf.length) this.grow(need);
-    this.buf.copyWithin(at + bytes.length, at, this.len);
-    this.buf.set(bytes, at);
+    if (need > this.b.length) this.grow(need);
+    this.b.copyWithin(at + bytes.length, at, this.len);
+    this.b.set(bytes, at);
     this.len = need;
     this.lines += lines;
   }
 
   /** Queues the line of a metric record (room reserved with {@link metricLineMax}). */
   metric(seq: number, keyJson: string, value: number, timestamp: number, step: number): void {
-    const buf = this.buf;
+    const buf = this.b;
     const start = this.len;
     let at = put(buf, start + 9, M_SEQ);
     if (seq === this.lastSeq + 1 && seq <= Number.MAX_SAFE_INTEGER) {
@@ -264,12 +270,12 @@ export class LineBuffer {
   /** Queues the line of a record given as JSON text (room reserved with {@link textLineMax}). */
   text(json: string): void {
     const start = this.len;
-    this.seal(start, start + 9 + this.buf.write(json, start + 9, "utf8"));
+    this.seal(start, start + 9 + this.b.write(json, start + 9, "utf8"));
   }
 
   /** Fills the CRC prefix of the line `[start, end)` and ends it. JSON holds no raw newline. */
   private seal(start: number, end: number): void {
-    const buf = this.buf;
+    const buf = this.b;
     let crc = crc32Range(buf, start + 9, end);
     for (let i = start + 7; i >= start; i--) {
       buf[i] = HEX[crc & 0xf] as number;

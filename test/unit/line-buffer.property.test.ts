@@ -46,7 +46,7 @@ describe("LineBuffer.metric", () => {
           buf.metric(seq + 1, keyJson, v, Math.abs(ts), step);
           expected += line(metricJson(seq + 1, keyJson, v, Math.abs(ts), step));
         }
-        expect(buf.buf.subarray(0, buf.len).toString("utf8")).toBe(expected);
+        expect(Buffer.from(buf.buf.subarray(0, buf.len)).toString("utf8")).toBe(expected);
         expect(buf.lines).toBe(records.length);
       }),
       { numRuns: 1000 },
@@ -70,7 +70,7 @@ describe("LineBuffer.metric", () => {
               expected += line(metricJson(seq, '"k"', 0.5, 1764170000000, 1));
             }
           }
-          expect(buf.buf.subarray(0, buf.len).toString("utf8")).toBe(expected);
+          expect(Buffer.from(buf.buf.subarray(0, buf.len)).toString("utf8")).toBe(expected);
         },
       ),
       { numRuns: 300 },
@@ -81,14 +81,16 @@ describe("LineBuffer.metric", () => {
     const buf = new LineBuffer(4096);
     const stamps = [1764170000000, 1764170000000, 1764170000001, 5, 1764170000001];
     for (const [i, ts] of stamps.entries()) buf.metric(i + 1, '"loss"', 0.5, ts, i);
-    expect(buf.buf.subarray(0, buf.len).toString("utf8")).toBe(stamps.map((ts, i) => line(metricJson(i + 1, '"loss"', 0.5, ts, i))).join(""));
+    expect(Buffer.from(buf.buf.subarray(0, buf.len)).toString("utf8")).toBe(stamps.map((ts, i) => line(metricJson(i + 1, '"loss"', 0.5, ts, i))).join(""));
   });
 
   it("shares the digits of a repeated step without mixing them up with a new one", () => {
     const buf = new LineBuffer(4096);
     const steps = [3, 3, 4, -4, 2 ** 40, 2 ** 40, 3];
     for (const [i, step] of steps.entries()) buf.metric(i + 1, '"loss"', 0.25, 1764170000000, step);
-    expect(buf.buf.subarray(0, buf.len).toString("utf8")).toBe(steps.map((step, i) => line(metricJson(i + 1, '"loss"', 0.25, 1764170000000, step))).join(""));
+    expect(Buffer.from(buf.buf.subarray(0, buf.len)).toString("utf8")).toBe(
+      steps.map((step, i) => line(metricJson(i + 1, '"loss"', 0.25, 1764170000000, step))).join(""),
+    );
   });
 });
 
