@@ -10,7 +10,8 @@
  * The thread writes every published entry in order, then waits on `WAKE` for `pollMs` (or,
  * after `IDLE_POLLS` empty polls, until woken) and looks again. A failed write is cut back to
  * the entry's offset (no torn line mid-segment), `STATE` becomes FAILED and the thread stops
- * writing: the main thread takes the unwritten entries back and writes them itself.
+ * writing: the main thread takes the unwritten entries back and writes them itself. Any
+ * other error in the thread ends it the same way, so that it never stops without saying so.
  */
 
 /** Indexes into the control array. */
@@ -25,6 +26,8 @@ export const CTL = {
   STATE: 3,
   /** Bumped (and notified) by the main thread to wake the thread at once. */
   WAKE: 4,
+  /** 1 once the thread runs. */
+  STARTED: 5,
 } as const;
 
 /** Values of `CTL.STATE`. */
@@ -46,6 +49,7 @@ const IDLE_POLLS = 20;
 let done = Atomics.load(ctl, ${CTL.DONE});
 let pos = Atomics.load(ctl, ${CTL.TAIL});
 let idle = 0;
+Atomics.store(ctl, ${CTL.STARTED}, 1);
 function writeEntry(at) {
   const len = view.getInt32(at, true);
   const fd = view.getInt32(at + 4, true);
@@ -59,6 +63,7 @@ function writeEntry(at) {
   }
   return true;
 }
+function run() {
 for (;;) {
   const state = Atomics.load(ctl, ${CTL.STATE});
   if (state === ${STATE.STOP} || state === ${STATE.FAILED}) break;
@@ -89,5 +94,12 @@ for (;;) {
     Atomics.store(ctl, ${CTL.DONE}, done);
     Atomics.notify(ctl, ${CTL.DONE});
   }
+}
+}
+try {
+  run();
+} catch (err) {
+  Atomics.store(ctl, ${CTL.STATE}, ${STATE.FAILED});
+  Atomics.notify(ctl, ${CTL.DONE});
 }
 `;

@@ -46,8 +46,12 @@ const RING_BYTES = 4 * 1024 * 1024;
 const CTL_BYTES = 64;
 /** A commit past this share of the ring is written by the owner itself (after the ring drained). */
 const MAX_ENTRY = RING_BYTES / 4;
-/** How long a synchronous wait for the thread lasts at most before the process writes itself. */
-const STUCK_MS = 30_000;
+/**
+ * How long a synchronous wait gives a thread that never started (its start failed) before the
+ * process writes itself. A thread that runs is waited for as long as its write takes, as a
+ * write on the logging thread would be: taking back a write still under way could write it twice.
+ */
+const START_MS = 30_000;
 
 const pad8 = (n: number): number => (n + 7) & ~7;
 
@@ -174,12 +178,12 @@ export class WriteBehind {
   }
 
   private waitFor(ready: () => boolean): void {
-    const deadline = Date.now() + STUCK_MS;
+    const deadline = Date.now() + START_MS;
     this.reap();
     while (!ready() && !this.retiredFlag) {
       this.wake();
       Atomics.wait(this.ctl, CTL.DONE, Atomics.load(this.ctl, CTL.DONE), 20);
-      if (Date.now() > deadline) this.dead = true; // a thread this late is not trusted with more
+      if (Date.now() > deadline && Atomics.load(this.ctl, CTL.STARTED) === 0) this.dead = true;
       this.reap();
     }
   }
