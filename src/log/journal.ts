@@ -239,7 +239,7 @@ export class JournalWriter extends JournalQueue {
     this.commitSync();
     await this.behind.drain();
     this.commitSync(); // what a failed thread handed back, written here (or the outage's error)
-    await this.sync();
+    await this.sync(); // waits for the thread again: records logged during the wait went to it
   }
 
   /**
@@ -263,9 +263,7 @@ export class JournalWriter extends JournalQueue {
   closeSync(): void {
     if (this.closed) return;
     try {
-      this.commitSync();
-      this.behind.drainSync(); // the thread's writes to this file end before it closes
-      this.commitSync(); // what a failed thread handed back, written here
+      this.writeThroughSync(); // the thread's writes to this file end before it closes
       if (this.fsyncs.due) this.syncSync(); // not again after close()'s fsync
     } finally {
       if (this.queue.lines === 0 || !this.outage.retrying) {

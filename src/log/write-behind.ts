@@ -65,7 +65,6 @@ export class WriteBehind {
   private readonly ctl = new Int32Array(this.sab, 0, CTL_BYTES / 4);
   private readonly data = new Uint8Array(this.sab, CTL_BYTES);
   private readonly view = new DataView(this.sab, CTL_BYTES);
-  private readonly worker: Worker;
   private readonly tickets: Ticket[] = [];
   private published = 0;
   private confirmedCount = 0;
@@ -77,13 +76,13 @@ export class WriteBehind {
   private readonly atExit = (): void => this.drainSync();
 
   constructor() {
-    this.worker = new Worker(WRITER_THREAD_SOURCE, { eval: true, workerData: { sab: this.sab, ctlBytes: CTL_BYTES, pollMs: POLL_MS } });
-    this.worker.unref();
+    const worker = new Worker(WRITER_THREAD_SOURCE, { eval: true, workerData: { sab: this.sab, ctlBytes: CTL_BYTES, pollMs: POLL_MS } });
+    worker.unref();
     const died = (): void => {
       this.dead = true;
     };
-    this.worker.on("error", died);
-    this.worker.on("exit", died);
+    worker.on("error", died);
+    worker.on("exit", died);
     process.on("exit", this.atExit);
   }
 
