@@ -9,10 +9,9 @@
  * Without the built worker file (running from the TypeScript sources) it does nothing and
  * readers build the files as before.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { builtWorkerScript } from "../../log/worker-script.js";
 import { seriesDir } from "./manifest.js";
 import { SERIES_SUPPORTED } from "./series-index.js";
 
@@ -25,17 +24,6 @@ interface Build {
   readonly ended: Promise<void>;
 }
 const running = new Map<string, Build>();
-let located: string | null | undefined;
-
-/** The built worker script, or null when there is none (sources, or a bundle without it). */
-function workerScript(): string | null {
-  if (located !== undefined) return located;
-  // ESM: import.meta.url. The CJS build (esbuild) empties `import.meta`, and there `__filename` is defined.
-  const url: unknown = import.meta.url;
-  const here = path.dirname(typeof url === "string" ? fileURLToPath(url) : __filename);
-  located = [path.join(here, WORKER_FILE), path.join(here, "..", WORKER_FILE)].find((f) => fs.existsSync(f)) ?? null;
-  return located;
-}
 
 function start(script: string, runDir: string, journal: string): void {
   let worker: Worker;
@@ -94,7 +82,7 @@ export async function seriesBuildsSettled(root: string, timeoutMs: number): Prom
  * thread, soon. Never throws; returns at once.
  */
 export function buildSeriesSoon(runDir: string, journal: string): void {
-  const script = workerScript();
+  const script = builtWorkerScript(WORKER_FILE);
   if (script === null || !SERIES_SUPPORTED) return;
   const busy = running.get(runDir);
   if (busy !== undefined) busy.again = true;
