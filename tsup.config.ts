@@ -98,6 +98,8 @@ export default defineConfig([
   },
   // Builds a long run's point files off the writer's thread (src/store/series/background.ts finds it next to the bundle).
   { ...common, entry: { "series-worker": "src/store/series/series-worker.ts" }, format: ["esm"] },
+  // Encodes and writes a steady loop's journal commits off its thread (src/log/write-behind.ts finds it next to the bundle).
+  { ...common, entry: { "writer-thread": "src/log/writer-thread.ts" }, format: ["esm"] },
   // The browser build (mltrail/browser, and mltrail/tfjs under the `browser` condition): ESM,
   // minified, every dependency bundled in so a page can load it with an import map and no
   // bundler; TF.js stays the page's own. No Node built-in may reach it (test/e2e/browser-bundle.test.ts).

@@ -54,6 +54,8 @@ export default defineConfig(async () => {
           test: {
             name: "unit",
             include: ["test/unit/**/*.test.ts"],
+            // The writer thread starts from its TypeScript source (no built script here).
+            setupFiles: ["test/setup/writer-thread.ts"],
             pool: "forks",
             maxWorkers: 2,
             // Generous: a loaded 2-core machine can take seconds for what takes milliseconds idle.

@@ -3,7 +3,8 @@
  * their fields (raw-metrics.ts), others as JSON text. At the end of the event-loop turn (group
  * commit) it encodes and checksums them into one buffer (line-buffer.ts), appends that with a
  * single write to the current segment (segment-file.ts), fsyncs per the durability setting
- * (journal-fsync.ts) and rotates segments.
+ * (journal-fsync.ts) and rotates segments. In a steady loop the writer thread takes the commits
+ * instead (journal-behind.ts): metric records as their fields, which it encodes and writes.
  *
  * A failed write (a full disk above all) never loses a record: the records stay queued in
  * memory (up to `maxPendingBytes`) and the write is retried with backoff (write-outage.ts).
@@ -147,8 +148,13 @@ export class JournalWriter extends JournalQueue {
    * queued and a retry is scheduled.
    */
   commitSync(): void {
-    this.raw.encodeInto(this.queue, this.feed);
     const queue = this.queue;
+    // Only metric records this turn: the writer thread, when it writes this journal, encodes them.
+    if (this.raw.count > 0 && queue.lines === 0 && !this.closed && this.behind.takeMetrics(this.raw, this.pendingLastSeq, this.writesItself)) {
+      this.handedOff();
+      return;
+    }
+    this.raw.encodeInto(queue, this.feed);
     if (queue.lines === 0 || this.closed || this.handOff()) return;
     const offset = this.file.size;
     try {
@@ -167,18 +173,27 @@ export class JournalWriter extends JournalQueue {
     if (queue.lines === 0) this.settleDrain();
   }
 
+  /** A reader of the feed or a write outage: the journal writes itself, not the writer thread. */
+  private get writesItself(): boolean {
+    return this.feed.wanted || this.outage.error !== undefined;
+  }
+
   /** Hands this commit to the writer thread when it writes this journal's commits; true when it took it. */
   private handOff(): boolean {
-    const { queue, file } = this;
-    const offset = file.size;
-    if (!this.behind.take(this.pendingLastSeq, this.feed.wanted || this.outage.error !== undefined)) return false;
-    this.feed.committed(file.name, offset, file.size, queue.lines, this.pendingLastSeq);
-    queue.clear(KEEP_BUFFER_MAX);
-    if (file.size >= this.segmentBytes) {
-      this.behind.drainSync(); // the sealed segment is fsynced and closed whole
-      this.rotate();
-    }
+    if (!this.behind.take(this.pendingLastSeq, this.writesItself)) return false;
+    this.queue.clear(KEEP_BUFFER_MAX);
+    this.handedOff();
     return true;
+  }
+
+  /** The writer thread took the commit. The file's size counts what it wrote so far (no feed reads it meanwhile). */
+  private handedOff(): void {
+    const file = this.file;
+    this.feed.committed(file.name, file.size, file.size, 0, this.pendingLastSeq);
+    if (this.behind.sizeBound >= this.segmentBytes) {
+      this.behind.drainSync(); // the file's size is exact again; the sealed segment is fsynced and closed whole
+      if (file.size >= this.segmentBytes) this.rotate();
+    }
   }
 
   /** Writes everything logged so far to the OS, the writer thread's share included, so that reads see it. */

@@ -1,13 +1,15 @@
 /**
- * The writer thread: takes the group commits' write system calls off the thread that logs.
+ * The writer thread: takes the group commits' encoding and write system calls off the thread
+ * that logs.
  *
- * On the virtual machines training often runs on, a system call costs the calling thread far
- * more than its own few microseconds (bench/README "The write leaves the loop's thread"): a
- * loop of 1 ms steps that appends its ~900 bytes each step slows by 1–2 %, while copying the
- * same bytes into shared memory costs nothing measurable. So once a run logs in a steady loop,
- * its journal writer ({@link JournalWriter}) copies each commit's bytes into a ring in a
- * `SharedArrayBuffer` and this module's thread writes them, in order, every `pollMs` (the
- * main thread never wakes it while it polls: waking a thread is a system call too).
+ * In a loop of 1 ms steps logging 10 metrics, what logging costs the loop is nearly all CPU on
+ * its own thread: the call (~2 µs a step), encoding the lines (~4 µs) and handing them over or
+ * writing them (~2–4 µs), measured on the 2-core virtual machine of bench/README "Encoding
+ * leaves the loop's thread". So once a run logs in a steady loop, its journal writer
+ * ({@link JournalWriter}) copies each commit's metric records, as their fields, into a ring in
+ * a `SharedArrayBuffer` (other records as encoded lines), and this module's thread
+ * (writer-thread.ts) encodes and writes them, in order, every `pollMs` (the main thread never
+ * wakes it while it polls: waking a thread is a system call).
  *
  * The journal stays the source of truth, written in order: an owner's records count as
  * written (`writtenSeq`) only once the thread wrote them ({@link BehindOwner.confirmed}), an
@@ -18,14 +20,19 @@
  * A SIGKILL loses what the thread had not written yet: normally the last `pollMs`.
  */
 import { Worker } from "node:worker_threads";
-import { CTL, HEADER_BYTES, STATE, WRITER_THREAD_SOURCE } from "./write-behind-thread.js";
+import type { RawMetrics } from "./raw-metrics.js";
+import { CTL, H, HEADER_BYTES, KIND, STATE, type ThreadData } from "./write-behind-layout.js";
+import { builtWorkerScript } from "./worker-script.js";
 
 /** A journal writer whose commits the thread writes. */
 export interface BehindOwner {
-  /** The thread wrote this owner's commit whose last record is `lastSeq`. */
-  confirmed(lastSeq: number): void;
-  /** The thread stopped before writing this commit (older ones first): the owner writes it itself. */
-  takeBack(bytes: Uint8Array, lines: number, fileOffset: number): void;
+  /** The thread wrote this owner's commit whose last record is `lastSeq`, `bytes` long. */
+  confirmed(lastSeq: number, bytes: number): void;
+  /**
+   * The thread stopped before writing this commit (older ones first): the owner writes it
+   * itself. `payload` is a copy: journal lines, or metric records as raw-metrics.ts lays them out.
+   */
+  takeBack(kind: number, payload: Uint8Array, lines: number): void;
   /** Everything unwritten was taken back: the owner writes on its own thread from now on. */
   retired(): void;
 }
@@ -36,8 +43,22 @@ interface Ticket {
   readonly lines: number;
   /** Where the entry's header is in the ring. */
   readonly at: number;
-  readonly len: number;
-  readonly fileOffset: number;
+}
+
+/** Starts the thread where no built script is found (the project's tests, which run the TypeScript sources). */
+export type ThreadStarter = (workerData: ThreadData) => Worker;
+let starter: ThreadStarter | undefined;
+
+/** @internal Sets how the thread starts without a built script (test/setup/writer-thread.ts). */
+export function setThreadStarter(start: ThreadStarter | undefined): void {
+  starter = start;
+}
+
+function startThread(workerData: ThreadData): Worker {
+  const script = builtWorkerScript("writer-thread.js");
+  if (script !== null) return new Worker(script, { workerData });
+  if (starter !== undefined) return starter(workerData);
+  throw new Error("the writer thread's script is not built");
 }
 
 /** How often the thread looks for commits to write (and so, what a SIGKILL can lose). */
@@ -64,6 +85,7 @@ export class WriteBehind {
   private readonly sab = new SharedArrayBuffer(CTL_BYTES + RING_BYTES);
   private readonly ctl = new Int32Array(this.sab, 0, CTL_BYTES / 4);
   private readonly data = new Uint8Array(this.sab, CTL_BYTES);
+  private readonly nums = new Float64Array(this.sab, CTL_BYTES);
   private readonly view = new DataView(this.sab, CTL_BYTES);
   private readonly tickets: Ticket[] = [];
   private published = 0;
@@ -76,7 +98,7 @@ export class WriteBehind {
   private readonly atExit = (): void => this.drainSync();
 
   constructor() {
-    const worker = new Worker(WRITER_THREAD_SOURCE, { eval: true, workerData: { sab: this.sab, ctlBytes: CTL_BYTES, pollMs: POLL_MS } });
+    const worker = startThread({ sab: this.sab, ctlBytes: CTL_BYTES, pollMs: POLL_MS });
     worker.unref();
     const died = (): void => {
       this.dead = true;
@@ -88,33 +110,59 @@ export class WriteBehind {
 
   /**
    * Hands the thread the commit `buf[0, len)` of `lines` lines, last record `lastSeq`, to
-   * append at `fileOffset` of `fd`. False when it is not taken (too big, or the thread
-   * retired); the owner then writes it itself, after {@link drainSync}.
+   * append to `fd` at `fileOffset` (-1: right after this owner's previous entry). False when
+   * it is not taken (too big, or the thread retired); the owner then writes it itself, after
+   * {@link drainSync}.
    */
   submit(owner: BehindOwner, fd: number, fileOffset: number, buf: Uint8Array, len: number, lines: number, lastSeq: number): boolean {
+    const at = this.reserve(len);
+    if (at < 0) return false;
+    this.data.set(buf.subarray(0, len), at + HEADER_BYTES);
+    this.publish(owner, at, fd, fileOffset, KIND.BYTES, len, lines, lastSeq);
+    return true;
+  }
+
+  /**
+   * Hands the thread the metric records held by `raw` (last record `lastSeq`), to encode and
+   * append as {@link submit} does. False when they are not taken; `raw` is left as it was.
+   */
+  submitMetrics(owner: BehindOwner, fd: number, fileOffset: number, raw: RawMetrics, lastSeq: number): boolean {
+    const at = this.reserve(raw.payloadBound());
+    if (at < 0) return false;
+    const len = raw.writePayload(this.data, this.nums, at + HEADER_BYTES);
+    this.publish(owner, at, fd, fileOffset, KIND.METRICS, len, raw.count, lastSeq);
+    return true;
+  }
+
+  /** Room for an entry of up to `bound` payload bytes: where its header goes, or -1 (not taken). */
+  private reserve(bound: number): number {
     this.reap();
-    const need = HEADER_BYTES + pad8(len);
-    if (this.retiredFlag || need > MAX_ENTRY) return false;
+    const need = HEADER_BYTES + pad8(bound);
+    if (this.retiredFlag || need > MAX_ENTRY) return -1;
     let at = this.place(need);
     if (at < 0) {
       this.waitFor(() => this.place(need) >= 0);
-      if (this.retiredFlag) return false;
+      if (this.retiredFlag) return -1;
       at = this.place(need);
     }
-    if (at === 0 && this.head !== 0 && this.head + HEADER_BYTES <= this.data.length) this.view.setInt32(this.head, -1, true);
-    this.view.setInt32(at, len, true);
-    this.view.setInt32(at + 4, fd, true);
-    this.view.setFloat64(at + 8, fileOffset, true);
-    this.data.set(buf.subarray(0, len), at + HEADER_BYTES);
-    this.head = at + need;
-    this.tickets.push({ owner, lastSeq, lines, at, len, fileOffset });
+    if (at === 0 && this.head !== 0 && this.head + HEADER_BYTES <= this.data.length) this.view.setInt32(this.head + H.LEN, -1, true);
+    return at;
+  }
+
+  private publish(owner: BehindOwner, at: number, fd: number, fileOffset: number, kind: number, len: number, lines: number, lastSeq: number): void {
+    const view = this.view;
+    view.setInt32(at + H.LEN, len, true);
+    view.setInt32(at + H.FD, fd, true);
+    view.setFloat64(at + H.OFFSET, fileOffset, true);
+    view.setInt32(at + H.KIND, kind, true);
+    this.head = at + HEADER_BYTES + pad8(len);
+    this.tickets.push({ owner, lastSeq, lines, at });
     Atomics.store(this.ctl, CTL.PUBLISHED, ++this.published);
     if (Atomics.load(this.ctl, CTL.STATE) === STATE.SLEEPING) this.wake();
     if (this.timer === undefined) {
       this.timer = setTimeout(this.onTimer, 2 * POLL_MS);
       this.timer.unref();
     }
-    return true;
   }
 
   /** Where an entry of `need` bytes goes in the ring, or -1 when there is no room yet. */
@@ -145,7 +193,7 @@ export class WriteBehind {
     while (this.confirmedCount < done) {
       const ticket = this.tickets.shift() as Ticket;
       this.confirmedCount++;
-      ticket.owner.confirmed(ticket.lastSeq);
+      ticket.owner.confirmed(ticket.lastSeq, this.view.getInt32(ticket.at + H.WRITTEN, true));
     }
     if (!this.retiredFlag && (this.dead || Atomics.load(this.ctl, CTL.STATE) === STATE.FAILED)) this.retire();
   }
@@ -202,7 +250,8 @@ export class WriteBehind {
     const owners = new Set<BehindOwner>();
     for (const t of this.tickets.splice(0)) {
       owners.add(t.owner);
-      t.owner.takeBack(this.data.slice(t.at + HEADER_BYTES, t.at + HEADER_BYTES + t.len), t.lines, t.fileOffset);
+      const start = t.at + HEADER_BYTES;
+      t.owner.takeBack(this.view.getInt32(t.at + H.KIND, true), this.data.slice(start, start + this.view.getInt32(t.at + H.LEN, true)), t.lines);
     }
     for (const owner of owners) owner.retired();
     if (current === this) current = undefined;

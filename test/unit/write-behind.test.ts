@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { JournalWriter, type JournalWriterOptions } from "../../src/log/journal.js";
+import { keyValueJson } from "../../src/log/record.js";
 import { listSegments, readJournal } from "../../src/log/segments.js";
 import { until } from "../support/wait.js";
 
@@ -107,6 +108,55 @@ describe("the writer thread", () => {
     const { records } = await readJournal(w.dir);
     expect(records.length).toBe(160_000);
     expect(records.every((r, i) => r.s === i + 1)).toBe(true);
+  });
+
+  it("encodes metric records into the very bytes the logging thread writes without it", async () => {
+    const specials = [
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      -0,
+      0,
+      1e21,
+      1e-7,
+      2 ** 53,
+      -(2 ** 60),
+      0.1,
+      -0.3,
+      5e-324,
+      Number.MAX_VALUE,
+      1 / 3,
+    ];
+    const keys = ['"loss"', '"val/acc"', '"größe"', '"指標"', '"emoji 🚀"', '"a\\"b"'];
+    const threaded = await open("threaded");
+    const inline = await open("inline", { writerThread: false });
+    for (let t = 0; t < 200; t++) {
+      for (const w of [threaded, inline]) {
+        for (let i = 0; i < 7; i++)
+          w.appendMetric(
+            keys[(t + i) % keys.length] as string,
+            i === 0 ? (specials[t % specials.length] as number) : t * 0.7 + i / 9,
+            1_700_000_000_000 + (t >> 2),
+            t % 3 === 0 ? t : t * 1000,
+          );
+        if (t % 50 === 7) {
+          const seq = w.nextSeq();
+          w.append(keyValueJson(seq, "p", `"p${t}"`, "x", 1_700_000_000_000), seq); // a text line: that turn's commit goes over as lines
+        }
+      }
+      await turn();
+    }
+    await until("the thread wrote every turn", () => threaded.writtenSeq === threaded.seq, 60_000, 5);
+    await threaded.close();
+    await inline.close();
+    const bytes = async (w: JournalWriter): Promise<Buffer> => {
+      const segments = await listSegments(w.dir);
+      return Buffer.concat(segments.map((s) => fs.readFileSync(path.join(w.dir, s.name))));
+    };
+    const expected = await bytes(inline);
+    expect(expected.length).toBeGreaterThan(100_000);
+    expect((await bytes(threaded)).equals(expected)).toBe(true);
+    expect((await readJournal(threaded.dir)).records).toHaveLength(1404);
   });
 
   it("is not used without writerThread, with durability always, or for a replicator's feed", async () => {
