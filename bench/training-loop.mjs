@@ -28,6 +28,7 @@ const REPS = Number(args.reps ?? 3);
 const TARGET_MS = 1;
 const BLOCKS = Number(args.blocks ?? (QUICK ? 20 : 40));
 const BLOCK = Number(args.block ?? 50);
+const WARM_UP_RUNS = 3;
 const COMMIT_INTERVAL_MS = args["commit-interval-ms"] === undefined ? undefined : Number(args["commit-interval-ms"]);
 
 const { Tracker } = await loadMltrail();
@@ -216,10 +217,13 @@ try {
   const tracker = new Tracker(trackerOptions(tmp.dir, COMMIT_INTERVAL_MS === undefined ? {} : { commitIntervalMs: COMMIT_INTERVAL_MS }));
   const load0 = os.loadavg()[0];
 
-  // Warm-up of both variants (JIT), not counted.
+  // Warm-up of both variants (JIT), not counted. Three logging loops: after one, V8 was still
+  // optimizing the logging path through the first rep (its logMetrics time 2–3× the later reps',
+  // the process's CPU +8 %), which made rep 1 the highest of every command.
   await loop(cal.iterations, undefined);
-  {
-    const run = await tracker.startRun({ name: "warm-up" });
+  for (let w = 0; w < WARM_UP_RUNS; w++) {
+    const run = await tracker.startRun({ name: `warm-up-${w + 1}` });
+    await run.flush();
     await loop(cal.iterations, run);
     await run.end();
   }
