@@ -1,5 +1,5 @@
 /**
- * The writer thread touches every page of its ring when it starts (write-behind-thread.ts), so
+ * The writer thread touches every page of its ring when it starts (writer-thread.ts), so
  * that the logging thread's first pass over the ring takes no page faults. Its own file: the
  * ring is process-wide, and another test's pass over it would touch the pages first.
  */
