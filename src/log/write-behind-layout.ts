@@ -34,7 +34,7 @@ export const H = {
   LEN: 0,
   /** Int32: the file descriptor to append to. */
   FD: 4,
-  /** Float64: the file offset the entry starts at, or -1: right after the thread's last entry for this descriptor. The thread writes the offset it used here. */
+  /** Float64: the file offset the entry starts at, or -1: right after the thread's last entry for this descriptor (where the thread cuts a failed write back to). */
   OFFSET: 8,
   /** Int32: a {@link KIND}. */
   KIND: 16,

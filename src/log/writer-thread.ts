@@ -35,7 +35,6 @@ function writeEntry(at: number): boolean {
   const fd = view.getInt32(at + H.FD, true);
   const given = view.getFloat64(at + H.OFFSET, true);
   const offset = given >= 0 ? given : (ends.get(fd) ?? fs.fstatSync(fd).size);
-  view.setFloat64(at + H.OFFSET, offset, true);
   let bytes: Uint8Array = data;
   let start = at + HEADER_BYTES;
   let length = view.getInt32(at + H.LEN, true);
